@@ -1,0 +1,65 @@
+"""Engine construction: one place that knows dialect-specific connection setup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from crosswalk.config import default_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Execution option marking a connection that only reads (see ``_begin`` below).
+READONLY = "crosswalk_readonly"
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers run beside the
+    # writer; NORMAL is durable across application crashes in WAL mode.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def create_database_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default: the configured database), ready for crosswalk.
+
+    SQLite files get their parent directory created, foreign keys, WAL, a busy
+    timeout and ``synchronous=NORMAL``. Transactions on SQLite begin with
+    ``BEGIN IMMEDIATE`` so that a read-then-write transaction takes the write
+    lock up front instead of failing with "database is locked" half way.
+    """
+    sa_url = make_url(url or default_database_url())
+    if sa_url.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(sa_url, **kwargs)
+
+    database = sa_url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = kwargs.pop("connect_args", {})
+    # The stdlib driver's own transaction handling is replaced by ours below.
+    connect_args.setdefault("isolation_level", None)
+    connect_args.setdefault("check_same_thread", False)
+    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    engine = create_engine(sa_url, connect_args=connect_args, **kwargs)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # Readers (execution option ``readonly``) begin deferred and never block.
+        readonly = conn.get_execution_options().get(READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

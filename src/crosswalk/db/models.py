@@ -1,0 +1,460 @@
+"""Typed rows: what the repositories return and take.
+
+One frozen dataclass per table (the row as read), a ``New*`` dataclass for
+inserts (defaults as in the schema; id and timestamps are the repository's job)
+and a ``*Update`` TypedDict for partial updates. Field names are the schema's
+column names, so rows map one to one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypedDict, TypeVar
+
+from crosswalk.db.schema import (
+    AgentMode,
+    AgentStatus,
+    ConversationStatus,
+    InitiativeStatus,
+    MessageStatus,
+    MessageType,
+    ParticipantType,
+    PhaseStatus,
+    ProposalStatus,
+    ProposalTargetType,
+    TaskCategory,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+)
+
+T = TypeVar("T")
+
+# --- initiatives -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Initiative:
+    id: str
+    name: str
+    status: InitiativeStatus
+    merge_requires_approval: bool
+    branch: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewInitiative:
+    name: str
+    status: InitiativeStatus = InitiativeStatus.ACTIVE
+    merge_requires_approval: bool = True
+    branch: str | None = None  # None: the repository derives `cw/<slug>`
+
+
+class InitiativeUpdate(TypedDict, total=False):
+    name: str
+    status: InitiativeStatus
+    merge_requires_approval: bool
+    branch: str | None
+
+
+# --- phases --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    id: str
+    initiative_id: str
+    name: str
+    content: Any
+    status: PhaseStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewPhase:
+    initiative_id: str
+    name: str
+    content: Any = None
+    status: PhaseStatus = PhaseStatus.PENDING
+
+
+class PhaseUpdate(TypedDict, total=False):
+    name: str
+    content: Any
+    status: PhaseStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseDependency:
+    id: str
+    phase_id: str
+    depends_on_phase_id: str
+    created_at: datetime
+
+
+# --- tasks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
+    phase_id: str | None
+    initiative_id: str | None
+    parent_task_id: str | None
+    name: str
+    description: str | None
+    type: TaskType
+    category: TaskCategory
+    priority: TaskPriority
+    status: TaskStatus
+    requires_approval: bool | None
+    order: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    name: str
+    phase_id: str | None = None
+    initiative_id: str | None = None  # None with a phase: the phase's initiative
+    parent_task_id: str | None = None
+    description: str | None = None
+    type: TaskType = TaskType.AUTO
+    category: TaskCategory = TaskCategory.EXECUTE
+    priority: TaskPriority = TaskPriority.MEDIUM
+    status: TaskStatus = TaskStatus.PENDING
+    requires_approval: bool | None = None
+    order: int = 0
+
+
+class TaskUpdate(TypedDict, total=False):
+    name: str
+    phase_id: str | None
+    parent_task_id: str | None
+    description: str | None
+    type: TaskType
+    category: TaskCategory
+    priority: TaskPriority
+    status: TaskStatus
+    requires_approval: bool | None
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDependency:
+    id: str
+    task_id: str
+    depends_on_task_id: str
+    created_at: datetime
+
+
+# --- agents --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: str
+    name: str
+    task_id: str | None
+    initiative_id: str | None
+    session_id: str | None
+    worktree_id: str
+    provider: str
+    account_id: str | None
+    status: AgentStatus
+    mode: AgentMode
+    pid: int | None
+    exit_code: int | None
+    output_file_path: str | None
+    result: Any
+    pending_questions: Any
+    user_dismissed_at: datetime | None
+    token_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewAgent:
+    worktree_id: str
+    name: str | None = None  # None: a fresh adjective-animal alias
+    task_id: str | None = None
+    initiative_id: str | None = None
+    session_id: str | None = None
+    provider: str = "claude"
+    account_id: str | None = None
+    status: AgentStatus = AgentStatus.IDLE
+    mode: AgentMode = AgentMode.EXECUTE
+    pid: int | None = None
+    output_file_path: str | None = None
+    token_hash: str | None = None
+
+
+class AgentUpdate(TypedDict, total=False):
+    name: str
+    task_id: str | None
+    initiative_id: str | None
+    session_id: str | None
+    worktree_id: str
+    provider: str
+    account_id: str | None
+    status: AgentStatus
+    mode: AgentMode
+    pid: int | None
+    exit_code: int | None
+    output_file_path: str | None
+    result: Any
+    pending_questions: Any
+    user_dismissed_at: datetime | None
+    token_hash: str | None
+
+
+# --- accounts ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    email: str
+    provider: str
+    config_json: str | None
+    credentials: str | None
+    is_exhausted: bool
+    exhausted_until: datetime | None
+    last_used_at: datetime | None
+    sort_order: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    email: str
+    provider: str = "claude"
+    config_json: str | None = None
+    credentials: str | None = None
+    sort_order: int = 0
+
+
+class AccountUpdate(TypedDict, total=False):
+    email: str
+    provider: str
+    config_json: str | None
+    credentials: str | None
+    is_exhausted: bool
+    exhausted_until: datetime | None
+    last_used_at: datetime | None
+    sort_order: int
+
+
+# --- proposals -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    id: str
+    agent_id: str
+    initiative_id: str
+    target_type: ProposalTargetType
+    target_id: str | None
+    title: str
+    summary: str | None
+    content: str | None
+    metadata: Any
+    status: ProposalStatus
+    sort_order: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewProposal:
+    agent_id: str
+    initiative_id: str
+    target_type: ProposalTargetType
+    title: str
+    target_id: str | None = None
+    summary: str | None = None
+    content: str | None = None
+    metadata: Any = None
+    status: ProposalStatus = ProposalStatus.PENDING
+    sort_order: int = 0
+
+
+class ProposalUpdate(TypedDict, total=False):
+    target_type: ProposalTargetType
+    target_id: str | None
+    title: str
+    summary: str | None
+    content: str | None
+    metadata: Any
+    status: ProposalStatus
+    sort_order: int
+
+
+# --- pages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    id: str
+    initiative_id: str
+    parent_page_id: str | None
+    title: str
+    content: Any
+    sort_order: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewPage:
+    initiative_id: str
+    title: str
+    parent_page_id: str | None = None
+    content: Any = None
+    sort_order: int = 0
+
+
+class PageUpdate(TypedDict, total=False):
+    parent_page_id: str | None
+    title: str
+    content: Any
+    sort_order: int
+
+
+# --- projects ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: str
+    name: str
+    url: str
+    default_branch: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewProject:
+    name: str
+    url: str
+    default_branch: str = "main"
+
+
+class ProjectUpdate(TypedDict, total=False):
+    name: str
+    url: str
+    default_branch: str
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeProjectsChange:
+    """What ``setInitiativeProjects`` did: the diff, and the resulting set."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    project_ids: tuple[str, ...]
+
+
+# --- messages ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    sender_type: ParticipantType
+    sender_id: str | None
+    recipient_type: ParticipantType
+    recipient_id: str | None
+    type: MessageType
+    content: str
+    requires_response: bool
+    status: MessageStatus
+    parent_message_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    sender_type: ParticipantType
+    recipient_type: ParticipantType
+    content: str
+    sender_id: str | None = None
+    recipient_id: str | None = None
+    type: MessageType = MessageType.INFO
+    requires_response: bool = False
+    status: MessageStatus = MessageStatus.PENDING
+    parent_message_id: str | None = None
+
+
+class MessageUpdate(TypedDict, total=False):
+    content: str
+    type: MessageType
+    requires_response: bool
+    status: MessageStatus
+
+
+# --- agent log chunks ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogChunk:
+    id: str
+    agent_id: str
+    agent_name: str
+    session_number: int
+    content: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewLogChunk:
+    agent_id: str
+    agent_name: str
+    content: str
+    session_number: int = 1
+
+
+# --- conversations -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    from_agent_id: str
+    to_agent_id: str
+    initiative_id: str | None
+    phase_id: str | None
+    task_id: str | None
+    question: str
+    answer: str | None
+    status: ConversationStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewConversation:
+    from_agent_id: str
+    to_agent_id: str
+    question: str
+    initiative_id: str | None = None
+    phase_id: str | None = None
+    task_id: str | None = None
+    id: str | None = None  # a client-chosen id makes the ask idempotent
+
+
+@dataclass(frozen=True, slots=True)
+class Paged(Generic[T]):
+    """One page of a keyset-paginated list: ``next_cursor`` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = field(default=None)

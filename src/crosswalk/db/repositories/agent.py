@@ -1,0 +1,59 @@
+"""Port: agents."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crosswalk.db.models import Agent, AgentUpdate, NewAgent, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.schema import AgentStatus
+
+
+class AgentRepository(Protocol):
+    def create(self, data: NewAgent) -> Agent:
+        """Insert; without a name, pick a unique adjective-animal alias."""
+        ...
+
+    def find_by_id(self, id: str) -> Agent | None: ...
+
+    def get(self, id: str) -> Agent: ...
+
+    def find_all(self) -> list[Agent]: ...
+
+    def find_by_name(self, name: str) -> Agent | None: ...
+
+    def find_by_task_id(self, task_id: str) -> list[Agent]:
+        """Agents on the task, most recently updated first."""
+        ...
+
+    def find_by_session_id(self, session_id: str) -> Agent | None: ...
+
+    def find_by_status(self, status: AgentStatus) -> list[Agent]: ...
+
+    def find_by_token_hash(self, token_hash: str) -> Agent | None: ...
+
+    def find_active_by_task_id(self, task_id: str) -> list[Agent]:
+        """Active agents (idle, running, waiting_for_input) on the task, most recently
+        updated first."""
+        ...
+
+    def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
+        """Active agents whose task belongs to the phase, most recently updated first."""
+        ...
+
+    def list_page(
+        self,
+        *,
+        status: AgentStatus | None = None,
+        task_id: str | None = None,
+        initiative_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Agent]: ...
+
+    def update(self, id: str, changes: AgentUpdate) -> Agent: ...
+
+    def delete(self, id: str) -> Removal:
+        """Delete; its conversations and proposals go with it, its messages are detached,
+        its log chunks stay."""
+        ...

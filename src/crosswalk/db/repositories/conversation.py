@@ -1,0 +1,47 @@
+"""Port: conversations, one question from one agent to another and its answer."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crosswalk.db.models import Conversation, NewConversation, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE
+from crosswalk.db.schema import ConversationStatus
+
+
+class ConversationRepository(Protocol):
+    def create(self, data: NewConversation) -> Conversation:
+        """Insert a pending conversation. With a caller-chosen ``id`` that already exists
+        for the same asker and question, return the stored one (idempotent retry);
+        with a different asker or question, ``ConflictError``."""
+        ...
+
+    def find_by_id(self, id: str) -> Conversation | None: ...
+
+    def get(self, id: str) -> Conversation: ...
+
+    def find_pending_for_agent(
+        self, agent_id: str, *, after_id: str | None = None
+    ) -> list[Conversation]:
+        """Pending conversations addressed to the agent, oldest first (served by the
+        ``(to_agent_id, status)`` index). ``after_id``: only those after that one."""
+        ...
+
+    def answer(self, id: str, answer: str) -> Conversation:
+        """pending -> answered in one conditional statement. Unknown id:
+        ``NotFoundError``; already answered: ``ConflictError``, nothing changed."""
+        ...
+
+    def list_page(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: ConversationStatus | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+        task_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Conversation]:
+        """``agent_id`` matches either side. Newest first."""
+        ...

@@ -1,0 +1,39 @@
+"""Port: initiatives."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crosswalk.db.models import Initiative, InitiativeUpdate, NewInitiative, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.schema import InitiativeStatus
+
+
+class InitiativeRepository(Protocol):
+    def create(self, data: NewInitiative) -> Initiative:
+        """Insert; without a branch, derive a unique ``cw/<slug>`` from the name."""
+        ...
+
+    def find_by_id(self, id: str) -> Initiative | None: ...
+
+    def get(self, id: str) -> Initiative:
+        """Like ``find_by_id`` but raises ``NotFoundError``."""
+        ...
+
+    def find_all(self) -> list[Initiative]: ...
+
+    def find_by_status(self, status: InitiativeStatus) -> list[Initiative]: ...
+
+    def list_page(
+        self,
+        *,
+        status: InitiativeStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Initiative]: ...
+
+    def update(self, id: str, changes: InitiativeUpdate) -> Initiative: ...
+
+    def delete(self, id: str) -> Removal:
+        """Delete; phases, tasks, pages, proposals go with it (counted in the result)."""
+        ...

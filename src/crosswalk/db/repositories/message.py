@@ -1,0 +1,51 @@
+"""Port: messages between agents and the user, threaded by parent message."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crosswalk.db.models import Message, MessageUpdate, NewMessage, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.schema import MessageStatus, ParticipantType
+
+
+class MessageRepository(Protocol):
+    def create(self, data: NewMessage) -> Message: ...
+
+    def find_by_id(self, id: str) -> Message | None: ...
+
+    def get(self, id: str) -> Message: ...
+
+    def find_all(self) -> list[Message]: ...
+
+    def find_pending_for_user(self) -> list[Message]:
+        """Messages to the user still pending, oldest first."""
+        ...
+
+    def find_requiring_response(self) -> list[Message]:
+        """Messages that require a response and have none yet (not ``responded``),
+        oldest first."""
+        ...
+
+    def find_replies(self, parent_message_id: str) -> list[Message]:
+        """Direct replies, oldest first."""
+        ...
+
+    def list_page(
+        self,
+        *,
+        sender_type: ParticipantType | None = None,
+        sender_id: str | None = None,
+        recipient_type: ParticipantType | None = None,
+        recipient_id: str | None = None,
+        status: MessageStatus | None = None,
+        parent_message_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Message]: ...
+
+    def update(self, id: str, changes: MessageUpdate) -> Message: ...
+
+    def delete(self, id: str) -> Removal:
+        """Delete; its replies go with it."""
+        ...

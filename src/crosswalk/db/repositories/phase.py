@@ -1,0 +1,48 @@
+"""Port: phases and their dependencies."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crosswalk.db.models import NewPhase, Paged, Phase, PhaseDependency, PhaseUpdate
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.schema import PhaseStatus
+
+
+class PhaseRepository(Protocol):
+    def create(self, data: NewPhase) -> Phase: ...
+
+    def find_by_id(self, id: str) -> Phase | None: ...
+
+    def get(self, id: str) -> Phase: ...
+
+    def find_all(self) -> list[Phase]: ...
+
+    def find_by_initiative_id(self, initiative_id: str) -> list[Phase]: ...
+
+    def list_page(
+        self,
+        *,
+        initiative_id: str | None = None,
+        status: PhaseStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Phase]: ...
+
+    def update(self, id: str, changes: PhaseUpdate) -> Phase: ...
+
+    def delete(self, id: str) -> Removal: ...
+
+    def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
+        """Refuses a self-dependency or one that closes a cycle (``DependencyCycleError``)."""
+        ...
+
+    def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None: ...
+
+    def get_dependencies(self, phase_id: str) -> list[Phase]:
+        """The phases ``phase_id`` depends on."""
+        ...
+
+    def get_dependents(self, phase_id: str) -> list[Phase]:
+        """The phases that depend on ``phase_id``."""
+        ...

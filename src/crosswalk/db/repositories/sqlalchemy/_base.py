@@ -1,0 +1,168 @@
+"""What every SQLAlchemy adapter shares: connections, error translation, rows, paging.
+
+Adapters run each method in its own short transaction: writes begin
+``IMMEDIATE`` on SQLite (see ``crosswalk.db.engine``), reads begin deferred.
+Driver errors never escape: ``translate_errors`` turns them into the project's
+error tree with a message naming the entity.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, Table, and_, or_
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from crosswalk.db.engine import READONLY
+from crosswalk.db.models import Paged
+from crosswalk.db.repositories._common import MAX_PAGE_SIZE
+from crosswalk.db.types import from_millis, to_millis
+from crosswalk.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
+
+T = TypeVar("T")
+
+
+class SqlAlchemyRepository:
+    """Base of the adapters: holds the engine, opens read and write transactions."""
+
+    kind: str = "row"  # the entity's name in error messages, e.g. "task"
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with translate_errors(self.kind), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with (
+            translate_errors(self.kind),
+            self._engine.connect().execution_options(**{READONLY: True}) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    def _not_found(self, id: str) -> NotFoundError:
+        return NotFoundError(self.kind, id)
+
+
+_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)|duplicate key.*\"(\w+)\"")
+
+
+@contextmanager
+def translate_errors(kind: str) -> Iterator[None]:
+    """Turn driver exceptions into ``CrosswalkError``s naming ``kind``."""
+    try:
+        yield
+    except CrosswalkError:
+        raise
+    except IntegrityError as exc:
+        raise integrity_error(kind, exc) from None
+    except DBAPIError as exc:
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        raise CrosswalkError(f"database error while writing {kind}: {message}") from exc
+
+
+def integrity_error(kind: str, exc: IntegrityError) -> CrosswalkError:
+    """Classify an integrity failure by the message SQLite or PostgreSQL gives."""
+    message = str(exc.orig)
+    lowered = message.lower()
+    if "unique" in lowered or "duplicate key" in lowered:
+        match = _UNIQUE.search(message)
+        columns = (match.group(1) or match.group(2)) if match else "a unique value"
+        return ConflictError(f"{kind} conflicts with an existing one ({columns} already taken)")
+    if "foreign key" in lowered:
+        return InvalidInputError(f"{kind} refers to something that does not exist")
+    if "not null" in lowered or "null value" in lowered:
+        column = message.rsplit(" ", 1)[-1].strip('"')
+        return InvalidInputError(f"{kind}: {column} is required", field=column)
+    if "check constraint" in lowered or "violates check" in lowered:
+        return InvalidInputError(f"{kind}: a value is outside its allowed set ({message})")
+    return InvalidInputError(f"{kind} was refused by the database: {message}")
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def field_names(model: type[Any]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(model)
+    if names is None:
+        names = _FIELD_NAMES[model] = tuple(f.name for f in fields(model))
+    return names
+
+
+def columns_for(table: Table, model: type[Any]) -> list[ColumnElement[Any]]:
+    """The table's columns in the order of ``model``'s fields, for ``model(*row)``."""
+    return [table.c[name] for name in field_names(model)]
+
+
+def row_to(model: type[T], row: Row[Any] | Mapping[str, Any]) -> T:
+    """Build the dataclass ``model`` from a row whose keys are its field names."""
+    mapping = row._mapping if isinstance(row, Row) else row
+    return model(**{name: mapping[name] for name in field_names(model)})
+
+
+def clamp_limit(limit: int) -> int:
+    if limit < 1:
+        raise InvalidInputError("limit must be at least 1", field="limit")
+    return min(limit, MAX_PAGE_SIZE)
+
+
+# --- keyset pagination on (created_at, id) ------------------------------------
+
+
+def encode_cursor(created_at: datetime, id: str) -> str:
+    raw = f"{to_millis(created_at)}:{id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        millis, _, id = base64.urlsafe_b64decode(padded).decode().partition(":")
+        if not id:
+            raise ValueError(cursor)
+        return from_millis(int(millis)), id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInputError(f"cursor '{cursor}' is not valid", field="cursor") from None
+
+
+def paginate(
+    conn: Connection,
+    query: Select[Any],
+    table: Table,
+    model: type[T],
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
+) -> Paged[T]:
+    """Run ``query`` one page at a time, ordered by (created_at, id)."""
+    limit = clamp_limit(limit)
+    created, ident = table.c.created_at, table.c.id
+    if cursor is not None:
+        after_time, after_id = decode_cursor(cursor)
+        if newest_first:
+            query = query.where(
+                or_(created < after_time, and_(created == after_time, ident < after_id))
+            )
+        else:
+            query = query.where(
+                or_(created > after_time, and_(created == after_time, ident > after_id))
+            )
+    order = (created.desc(), ident.desc()) if newest_first else (created.asc(), ident.asc())
+    rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+    items = [row_to(model, row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]._mapping
+        next_cursor = encode_cursor(last["created_at"], last["id"])
+    return Paged(items=items, next_cursor=next_cursor)

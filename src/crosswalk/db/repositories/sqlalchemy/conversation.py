@@ -1,0 +1,132 @@
+"""Adapter: conversations. This is the ask/answer hot path, so every statement
+is a single indexed query, and rows are built positionally."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from crosswalk.db.models import Conversation, NewConversation, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
+    columns_for,
+    paginate,
+)
+from crosswalk.db.schema import ConversationStatus, conversations
+from crosswalk.db.types import utcnow
+from crosswalk.errors import ConflictError
+from crosswalk.ids import new_id
+
+_COLUMNS = columns_for(conversations, Conversation)
+_SELECT = select(*_COLUMNS)
+_c = conversations.c
+
+
+class SqlAlchemyConversationRepository(SqlAlchemyRepository):
+    kind = "conversation"
+
+    def create(self, data: NewConversation) -> Conversation:
+        now = utcnow()
+        values = {
+            "id": data.id or new_id(),
+            "from_agent_id": data.from_agent_id,
+            "to_agent_id": data.to_agent_id,
+            "initiative_id": data.initiative_id,
+            "phase_id": data.phase_id,
+            "task_id": data.task_id,
+            "question": data.question,
+            "status": ConversationStatus.PENDING,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._write() as conn:
+            if data.id is not None:
+                existing = conn.execute(_SELECT.where(_c.id == data.id)).first()
+                if existing is not None:
+                    return self._replayed(Conversation(*existing), data)
+            row = conn.execute(insert(conversations).values(values).returning(*_COLUMNS)).one()
+        return Conversation(*row)
+
+    def _replayed(self, existing: Conversation, data: NewConversation) -> Conversation:
+        if existing.from_agent_id != data.from_agent_id or existing.question != data.question:
+            raise ConflictError(
+                f"conversation '{existing.id}' already exists with another asker or question"
+            )
+        return existing
+
+    def find_by_id(self, id: str) -> Conversation | None:
+        with self._read() as conn:
+            row = conn.execute(_SELECT.where(_c.id == id)).first()
+        return None if row is None else Conversation(*row)
+
+    def get(self, id: str) -> Conversation:
+        found = self.find_by_id(id)
+        if found is None:
+            raise self._not_found(id)
+        return found
+
+    def find_pending_for_agent(
+        self, agent_id: str, *, after_id: str | None = None
+    ) -> list[Conversation]:
+        query = _SELECT.where(
+            _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
+        ).order_by(_c.created_at, _c.id)
+        with self._read() as conn:
+            if after_id is not None:
+                after = conn.execute(
+                    select(_c.created_at).where(_c.id == after_id)
+                ).scalar_one_or_none()
+                if after is not None:
+                    query = query.where(
+                        or_(_c.created_at > after, and_(_c.created_at == after, _c.id > after_id))
+                    )
+            rows = conn.execute(query).all()
+        return [Conversation(*row) for row in rows]
+
+    def answer(self, id: str, answer: str) -> Conversation:
+        with self._write() as conn:
+            row = conn.execute(
+                update(conversations)
+                .where(_c.id == id, _c.status == ConversationStatus.PENDING)
+                .values(answer=answer, status=ConversationStatus.ANSWERED, updated_at=utcnow())
+                .returning(*_COLUMNS)
+            ).first()
+            if row is not None:
+                return Conversation(*row)
+            exists = conn.execute(select(_c.id).where(_c.id == id)).first()
+        if exists is None:
+            raise self._not_found(id)
+        raise ConflictError(f"conversation '{id}' is already answered")
+
+    def list_page(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: ConversationStatus | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+        task_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Conversation]:
+        query = _SELECT
+        if agent_id is not None:
+            query = query.where(or_(_c.from_agent_id == agent_id, _c.to_agent_id == agent_id))
+        for column, value in (
+            (_c.status, status),
+            (_c.initiative_id, initiative_id),
+            (_c.phase_id, phase_id),
+            (_c.task_id, task_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        with self._read() as conn:
+            return paginate(
+                conn,
+                query,
+                conversations,
+                Conversation,
+                limit=limit,
+                cursor=cursor,
+                newest_first=True,
+            )

@@ -1,0 +1,70 @@
+"""Port: tasks, their dependencies and their approval."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crosswalk.db.models import NewTask, Paged, Task, TaskDependency, TaskUpdate
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.schema import TaskStatus
+
+
+class TaskRepository(Protocol):
+    def create(self, data: NewTask) -> Task:
+        """Insert; a task in a phase inherits the phase's initiative when none is given."""
+        ...
+
+    def find_by_id(self, id: str) -> Task | None: ...
+
+    def get(self, id: str) -> Task: ...
+
+    def find_all(self) -> list[Task]: ...
+
+    def find_by_parent_task_id(self, parent_task_id: str) -> list[Task]: ...
+
+    def find_by_phase_id(self, phase_id: str) -> list[Task]: ...
+
+    def find_by_initiative_id(self, initiative_id: str) -> list[Task]: ...
+
+    def find_pending_approval(self, initiative_id: str | None = None) -> list[Task]: ...
+
+    def list_page(
+        self,
+        *,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+        parent_task_id: str | None = None,
+        status: TaskStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Task]: ...
+
+    def update(self, id: str, changes: TaskUpdate) -> Task: ...
+
+    def delete(self, id: str) -> Removal: ...
+
+    def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
+        """Refuses a self-dependency or one that closes a cycle (``DependencyCycleError``)."""
+        ...
+
+    def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None: ...
+
+    def get_dependencies(self, task_id: str) -> list[Task]: ...
+
+    def get_dependents(self, task_id: str) -> list[Task]: ...
+
+    def requires_approval(self, task_id: str) -> bool:
+        """The task's effective approval: its own flag, else its initiative's
+        ``merge_requires_approval`` (False when it has neither)."""
+        ...
+
+    def approve(self, task_id: str) -> Task:
+        """``pending_approval`` -> ``pending``; any other status is ``PreconditionFailedError``."""
+        ...
+
+    def find_ready(
+        self, *, initiative_id: str | None = None, phase_id: str | None = None
+    ) -> list[Task]:
+        """Pending tasks whose dependencies are all completed, by priority (high first)
+        then ``order`` then creation."""
+        ...

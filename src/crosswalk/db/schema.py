@@ -1,0 +1,448 @@
+"""Every table of the orchestration database, as SQLAlchemy Core.
+
+This module is the single source of truth for the schema: Alembic autogenerates
+migrations from ``metadata`` and a test proves the migrations' head matches it.
+Column names are snake_case in SQL (as Drizzle wrote them) and camelCase in the
+API. Enumerations are stored as text guarded by named CHECK constraints, so the
+database itself refuses a bad value. ``docs/database.md`` explains each table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+
+from crosswalk.db.types import EpochMillis, JsonText
+
+# A naming convention gives every constraint a stable name, which Alembic's
+# batch mode needs to alter SQLite tables, and which keeps migrations portable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ID_LENGTH = 21
+
+
+class InitiativeStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class TaskType(StrEnum):
+    AUTO = "auto"
+    HUMAN_VERIFY = "checkpoint:human-verify"
+    DECISION = "checkpoint:decision"
+    HUMAN_ACTION = "checkpoint:human-action"
+
+
+class TaskCategory(StrEnum):
+    EXECUTE = "execute"
+    RESEARCH = "research"
+    DISCUSS = "discuss"
+    PLAN = "plan"
+    DETAIL = "detail"
+    REFINE = "refine"
+    VERIFY = "verify"
+    MERGE = "merge"
+    REVIEW = "review"
+
+
+class TaskPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class TaskStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class AgentStatus(StrEnum):
+    IDLE = "idle"
+    RUNNING = "running"
+    WAITING_FOR_INPUT = "waiting_for_input"
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+
+
+ACTIVE_AGENT_STATUSES = (AgentStatus.IDLE, AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+
+
+class AgentMode(StrEnum):
+    EXECUTE = "execute"
+    DISCUSS = "discuss"
+    PLAN = "plan"
+    DETAIL = "detail"
+    REFINE = "refine"
+
+
+class ProposalTargetType(StrEnum):
+    PAGE = "page"
+    PHASE = "phase"
+    TASK = "task"
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+
+
+class ParticipantType(StrEnum):
+    AGENT = "agent"
+    USER = "user"
+
+
+class MessageType(StrEnum):
+    QUESTION = "question"
+    INFO = "info"
+    ERROR = "error"
+    RESPONSE = "response"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    READ = "read"
+    RESPONDED = "responded"
+
+
+class ConversationStatus(StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+
+
+def _enum(enum: type[StrEnum], name: str) -> Enum:
+    """Text column restricted by a named CHECK constraint to the enum's values."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(member.value) for member in enum),
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+def _id() -> Column[str]:
+    return Column("id", String(ID_LENGTH), primary_key=True)
+
+
+def _fk(
+    name: str, target: str, *, ondelete: str | None, nullable: bool = True, index: bool = True
+) -> Column[str]:
+    return Column(
+        name,
+        String(ID_LENGTH),
+        ForeignKey(target, ondelete=ondelete),
+        nullable=nullable,
+        index=index,
+    )
+
+
+def _timestamps() -> tuple[Column[object], Column[object]]:
+    return (
+        Column("created_at", EpochMillis(), nullable=False),
+        Column("updated_at", EpochMillis(), nullable=False),
+    )
+
+
+def _sort_order() -> Column[int]:
+    return Column("sort_order", Integer, nullable=False, server_default=text("0"))
+
+
+def _flag(name: str, *, default: bool, nullable: bool = False) -> Column[bool]:
+    return Column(
+        name,
+        Boolean(create_constraint=True, name=name),
+        nullable=nullable,
+        server_default=None if nullable else (true() if default else false()),
+    )
+
+
+initiatives = Table(
+    "initiatives",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column(
+        "status",
+        _enum(InitiativeStatus, "status"),
+        nullable=False,
+        server_default=InitiativeStatus.ACTIVE.value,
+    ),
+    _flag("merge_requires_approval", default=True),
+    Column("branch", Text, nullable=True, unique=True),
+    *_timestamps(),
+)
+
+phases = Table(
+    "phases",
+    metadata,
+    _id(),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False),
+    Column("name", Text, nullable=False),
+    Column("content", JsonText, nullable=True),
+    Column(
+        "status",
+        _enum(PhaseStatus, "status"),
+        nullable=False,
+        server_default=PhaseStatus.PENDING.value,
+    ),
+    *_timestamps(),
+)
+
+phase_dependencies = Table(
+    "phase_dependencies",
+    metadata,
+    _id(),
+    _fk("phase_id", "phases.id", ondelete="CASCADE", nullable=False, index=False),
+    _fk("depends_on_phase_id", "phases.id", ondelete="CASCADE", nullable=False),
+    Column("created_at", EpochMillis(), nullable=False),
+    UniqueConstraint("phase_id", "depends_on_phase_id"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    _id(),
+    _fk("phase_id", "phases.id", ondelete="CASCADE"),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE"),
+    _fk("parent_task_id", "tasks.id", ondelete="CASCADE"),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("type", _enum(TaskType, "type"), nullable=False, server_default=TaskType.AUTO.value),
+    Column(
+        "category",
+        _enum(TaskCategory, "category"),
+        nullable=False,
+        server_default=TaskCategory.EXECUTE.value,
+    ),
+    Column(
+        "priority",
+        _enum(TaskPriority, "priority"),
+        nullable=False,
+        server_default=TaskPriority.MEDIUM.value,
+    ),
+    Column(
+        "status",
+        _enum(TaskStatus, "status"),
+        nullable=False,
+        server_default=TaskStatus.PENDING.value,
+    ),
+    _flag("requires_approval", default=False, nullable=True),
+    Column("order", Integer, nullable=False, server_default=text("0")),
+    *_timestamps(),
+)
+
+task_dependencies = Table(
+    "task_dependencies",
+    metadata,
+    _id(),
+    _fk("task_id", "tasks.id", ondelete="CASCADE", nullable=False, index=False),
+    _fk("depends_on_task_id", "tasks.id", ondelete="CASCADE", nullable=False),
+    Column("created_at", EpochMillis(), nullable=False),
+    UniqueConstraint("task_id", "depends_on_task_id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _id(),
+    Column("email", Text, nullable=False),
+    Column("provider", Text, nullable=False, server_default="claude"),
+    Column("config_json", Text, nullable=True),
+    Column("credentials", Text, nullable=True),
+    _flag("is_exhausted", default=False),
+    Column("exhausted_until", EpochMillis(), nullable=True),
+    Column("last_used_at", EpochMillis(), nullable=True),
+    _sort_order(),
+    *_timestamps(),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False, unique=True),
+    _fk("task_id", "tasks.id", ondelete="SET NULL"),
+    _fk("initiative_id", "initiatives.id", ondelete="SET NULL"),
+    Column("session_id", Text, nullable=True, index=True),
+    Column("worktree_id", Text, nullable=False),
+    Column("provider", Text, nullable=False, server_default="claude"),
+    _fk("account_id", "accounts.id", ondelete="SET NULL"),
+    Column(
+        "status",
+        _enum(AgentStatus, "status"),
+        nullable=False,
+        server_default=AgentStatus.IDLE.value,
+    ),
+    Column(
+        "mode", _enum(AgentMode, "mode"), nullable=False, server_default=AgentMode.EXECUTE.value
+    ),
+    Column("pid", Integer, nullable=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("output_file_path", Text, nullable=True),
+    Column("result", JsonText, nullable=True),
+    Column("pending_questions", JsonText, nullable=True),
+    Column("user_dismissed_at", EpochMillis(), nullable=True),
+    # Not in the seed: the server authenticates agents by a token it keeps only hashed.
+    Column("token_hash", String(64), nullable=True, unique=True),
+    *_timestamps(),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    _id(),
+    _fk("agent_id", "agents.id", ondelete="CASCADE", nullable=False),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False),
+    Column("target_type", _enum(ProposalTargetType, "target_type"), nullable=False),
+    Column("target_id", String(ID_LENGTH), nullable=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=True),
+    Column("content", Text, nullable=True),
+    Column("metadata", JsonText, nullable=True),
+    Column(
+        "status",
+        _enum(ProposalStatus, "status"),
+        nullable=False,
+        server_default=ProposalStatus.PENDING.value,
+    ),
+    _sort_order(),
+    *_timestamps(),
+)
+
+pages = Table(
+    "pages",
+    metadata,
+    _id(),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False),
+    _fk("parent_page_id", "pages.id", ondelete="CASCADE"),
+    Column("title", Text, nullable=False),
+    Column("content", JsonText, nullable=True),
+    _sort_order(),
+    *_timestamps(),
+    # One root page per initiative, enforced by the database so racing callers
+    # of getOrCreateRootPage cannot both insert one (a partial unique index).
+    Index(
+        "ux_pages_root_per_initiative",
+        "initiative_id",
+        unique=True,
+        sqlite_where=text("parent_page_id IS NULL"),
+        postgresql_where=text("parent_page_id IS NULL"),
+    ),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False, unique=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("default_branch", Text, nullable=False, server_default="main"),
+    *_timestamps(),
+)
+
+initiative_projects = Table(
+    "initiative_projects",
+    metadata,
+    _id(),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False, index=False),
+    _fk("project_id", "projects.id", ondelete="CASCADE", nullable=False),
+    Column("created_at", EpochMillis(), nullable=False),
+    UniqueConstraint("initiative_id", "project_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    _id(),
+    Column("sender_type", _enum(ParticipantType, "sender_type"), nullable=False),
+    _fk("sender_id", "agents.id", ondelete="SET NULL"),
+    Column("recipient_type", _enum(ParticipantType, "recipient_type"), nullable=False),
+    _fk("recipient_id", "agents.id", ondelete="SET NULL"),
+    Column(
+        "type", _enum(MessageType, "type"), nullable=False, server_default=MessageType.INFO.value
+    ),
+    Column("content", Text, nullable=False),
+    _flag("requires_response", default=False),
+    Column(
+        "status",
+        _enum(MessageStatus, "status"),
+        nullable=False,
+        server_default=MessageStatus.PENDING.value,
+    ),
+    _fk("parent_message_id", "messages.id", ondelete="CASCADE"),
+    *_timestamps(),
+    Index("ix_messages_recipient_type_status", "recipient_type", "status"),
+)
+
+agent_log_chunks = Table(
+    "agent_log_chunks",
+    metadata,
+    _id(),
+    # No foreign key: the log outlives the agent it came from.
+    Column("agent_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("agent_name", Text, nullable=False),
+    Column("session_number", Integer, nullable=False, server_default=text("1")),
+    Column("content", Text, nullable=False),
+    Column("created_at", EpochMillis(), nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    _id(),
+    _fk("from_agent_id", "agents.id", ondelete="CASCADE", nullable=False, index=False),
+    _fk("to_agent_id", "agents.id", ondelete="CASCADE", nullable=False, index=False),
+    _fk("initiative_id", "initiatives.id", ondelete="SET NULL", index=False),
+    _fk("phase_id", "phases.id", ondelete="SET NULL", index=False),
+    _fk("task_id", "tasks.id", ondelete="SET NULL", index=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=True),
+    Column(
+        "status",
+        _enum(ConversationStatus, "status"),
+        nullable=False,
+        server_default=ConversationStatus.PENDING.value,
+    ),
+    *_timestamps(),
+    Index("ix_conversations_to_agent_id_status", "to_agent_id", "status"),
+    Index("ix_conversations_from_agent_id", "from_agent_id"),
+)

@@ -1,0 +1,66 @@
+"""Column types shared by the schema: timestamps stored as integer epoch milliseconds.
+
+The seed stores timestamps as integers (Drizzle's ``integer({mode: 'timestamp'})``).
+We keep the integer representation, at millisecond precision so that the API's
+ISO-8601 strings round-trip, and hand timezone-aware UTC datetimes to Python.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, Dialect, Text
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Now, truncated to the millisecond precision the database keeps."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLI = timedelta(milliseconds=1)
+
+
+def to_millis(value: datetime) -> int:
+    """Exact integer arithmetic: floats would drift by a millisecond now and then."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _MILLI
+
+
+def from_millis(value: int) -> datetime:
+    return _EPOCH + value * _MILLI
+
+
+class EpochMillis(TypeDecorator[datetime]):
+    """A UTC ``datetime`` stored as integer milliseconds since the epoch."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return to_millis(value)
+        return int(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else from_millis(int(value))
+
+
+class JsonText(TypeDecorator[Any]):
+    """A JSON value stored as text (the seed's JSON-in-text columns), parsed on read."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)

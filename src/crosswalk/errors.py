@@ -1,0 +1,70 @@
+"""The one error tree of crosswalk.
+
+Domain code, repositories and services raise these; the tRPC layer maps them to
+wire codes in one table (``crosswalk.server.trpc.errors``) and the CLI maps the
+wire codes to exit codes. Nothing above the repositories ever sees a driver
+exception.
+
+    CrosswalkError
+     ├── InvalidInputError        bad or inconsistent input (BAD_REQUEST)
+     │    └── DependencyCycleError  a dependency that would close a cycle
+     ├── NotFoundError            no entity with that id (NOT_FOUND)
+     ├── ConflictError            the write collides with the current state (CONFLICT)
+     ├── PreconditionFailedError  the target is in the wrong state (PRECONDITION_FAILED)
+     ├── UnauthorizedError        no valid credentials (UNAUTHORIZED)
+     ├── ForbiddenError           valid credentials, not allowed (FORBIDDEN)
+     └── PayloadTooLargeError     the request body is too large (PAYLOAD_TOO_LARGE)
+
+This module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+
+class CrosswalkError(Exception):
+    """Base of every error crosswalk raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(CrosswalkError):
+    """The input is malformed or inconsistent; ``field`` names the culprit when known."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DependencyCycleError(InvalidInputError):
+    """Adding the dependency would make an entity depend on itself."""
+
+
+class NotFoundError(CrosswalkError):
+    """No ``kind`` with this ``id`` exists."""
+
+    def __init__(self, kind: str, id: str, message: str | None = None) -> None:
+        super().__init__(message or f"{kind} '{id}' not found")
+        self.kind = kind
+        self.id = id
+
+
+class ConflictError(CrosswalkError):
+    """The write collides with what is stored (unique value taken, already answered, ...)."""
+
+
+class PreconditionFailedError(CrosswalkError):
+    """The entity exists but is not in a state that allows the operation."""
+
+
+class UnauthorizedError(CrosswalkError):
+    """The caller presented no valid credentials."""
+
+
+class ForbiddenError(CrosswalkError):
+    """The caller is known but may not do this."""
+
+
+class PayloadTooLargeError(CrosswalkError):
+    """The request is larger than the server accepts."""
