@@ -1,0 +1,82 @@
+"""The SQLAlchemy adapters of the repository ports, and a container wiring all 11."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from crosswalk.db.repositories import (
+    AccountRepository,
+    AgentRepository,
+    ConversationRepository,
+    InitiativeRepository,
+    LogChunkRepository,
+    MessageRepository,
+    PageRepository,
+    PhaseRepository,
+    ProjectRepository,
+    ProposalRepository,
+    TaskRepository,
+)
+from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
+from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
+from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
+from crosswalk.db.repositories.sqlalchemy.initiative import SqlAlchemyInitiativeRepository
+from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
+from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
+from crosswalk.db.repositories.sqlalchemy.page import SqlAlchemyPageRepository
+from crosswalk.db.repositories.sqlalchemy.phase import SqlAlchemyPhaseRepository
+from crosswalk.db.repositories.sqlalchemy.project import SqlAlchemyProjectRepository
+from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
+from crosswalk.db.repositories.sqlalchemy.task import SqlAlchemyTaskRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    """All 11 repositories, typed by their ports so fakes can stand in."""
+
+    initiatives: InitiativeRepository
+    phases: PhaseRepository
+    tasks: TaskRepository
+    agents: AgentRepository
+    accounts: AccountRepository
+    proposals: ProposalRepository
+    pages: PageRepository
+    projects: ProjectRepository
+    messages: MessageRepository
+    log_chunks: LogChunkRepository
+    conversations: ConversationRepository
+
+
+def create_repositories(engine: Engine) -> Repositories:
+    return Repositories(
+        initiatives=SqlAlchemyInitiativeRepository(engine),
+        phases=SqlAlchemyPhaseRepository(engine),
+        tasks=SqlAlchemyTaskRepository(engine),
+        agents=SqlAlchemyAgentRepository(engine),
+        accounts=SqlAlchemyAccountRepository(engine),
+        proposals=SqlAlchemyProposalRepository(engine),
+        pages=SqlAlchemyPageRepository(engine),
+        projects=SqlAlchemyProjectRepository(engine),
+        messages=SqlAlchemyMessageRepository(engine),
+        log_chunks=SqlAlchemyLogChunkRepository(engine),
+        conversations=SqlAlchemyConversationRepository(engine),
+    )
+
+
+__all__ = [
+    "Repositories",
+    "SqlAlchemyAccountRepository",
+    "SqlAlchemyAgentRepository",
+    "SqlAlchemyConversationRepository",
+    "SqlAlchemyInitiativeRepository",
+    "SqlAlchemyLogChunkRepository",
+    "SqlAlchemyMessageRepository",
+    "SqlAlchemyPageRepository",
+    "SqlAlchemyPhaseRepository",
+    "SqlAlchemyProjectRepository",
+    "SqlAlchemyProposalRepository",
+    "SqlAlchemyTaskRepository",
+    "create_repositories",
+]

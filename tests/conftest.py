@@ -1,0 +1,27 @@
+"""Fixtures shared by every tier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from crosswalk.db.engine import create_database_engine
+from crosswalk.db.migrate import ensure_schema
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file, one per test."""
+    return f"sqlite:///{tmp_path / 'crosswalk.db'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a real SQLite file migrated to head."""
+    engine = create_database_engine(database_url)
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
