@@ -1,0 +1,44 @@
+# crosswalk: `make run` starts the server, `make test` runs every check.
+# Both set themselves up: a virtualenv in .venv and, for the compatibility
+# tests, the official tRPC client from npm in tests/compat/node_modules.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := tests/compat/node_modules/.installed-stamp
+
+.PHONY: run test lint typecheck pytest bench setup clean
+
+run: $(STAMP)
+	$(BIN)/cw serve
+
+test: $(STAMP) $(NODE_STAMP) lint typecheck pytest
+
+setup: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,postgres]"
+	touch $@
+
+$(NODE_STAMP): tests/compat/package.json tests/compat/package-lock.json
+	cd tests/compat && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) tests/compat/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,105 @@
+"""The composition root: engine, migrations, repositories, services, procedures, ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Mount
+
+from crosswalk.config import admin_token_path, default_database_url
+from crosswalk.db.engine import create_database_engine
+from crosswalk.db.migrate import ensure_schema
+from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.server.context import Context, Services
+from crosswalk.server.procedures import agent, conversation, initiative, phase, system, task
+from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
+from crosswalk.services.conversations import ConversationService
+from crosswalk.services.notifier import InProcessNotifier
+
+logger = logging.getLogger("crosswalk.server")
+
+MAX_BODY_BYTES = 1 << 20
+
+
+def build_router() -> Router[Context]:
+    return Router[Context]().merge(
+        system.router,
+        conversation.router,
+        initiative.router,
+        phase.router,
+        task.router,
+        agent.router,
+    )
+
+
+def build_services(engine: Engine, admin_token: str) -> Services:
+    repos = create_repositories(engine)
+    notifier = InProcessNotifier()
+    conversations = ConversationService(
+        conversations=repos.conversations,
+        agents=repos.agents,
+        tasks=repos.tasks,
+        phases=repos.phases,
+        notifier=notifier,
+    )
+    return Services(
+        repos=repos,
+        notifier=notifier,
+        conversations=conversations,
+        authenticator=Authenticator(admin_token, repos.agents),
+    )
+
+
+@dataclass
+class CrosswalkApp:
+    """The ASGI app plus the handles the process needs to shut it down cleanly."""
+
+    asgi: Starlette
+    services: Services
+    endpoint: TrpcEndpoint[Context]
+    engine: Engine
+
+    async def begin_shutdown(self) -> None:
+        """Wake every parked long poll and end every SSE stream, so clients
+        reconnect to the next server instead of holding this one open."""
+        self.services.notifier.close()
+        await self.endpoint.close(timeout_s=2.0)
+
+
+def create_app(database_url: str | None = None, *, admin_token_file: Path | None = None) -> CrosswalkApp:
+    engine = create_database_engine(database_url or default_database_url())
+    ensure_schema(engine)
+    admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
+    services = build_services(engine, admin_token)
+    public_context = Context(principal=ADMIN, services=services)
+
+    async def create_context(request: Request, public: bool) -> Context:
+        authorization = request.headers.get("authorization")
+        if authorization is None:
+            params = getattr(request.state, "connection_params", None) or {}
+            token = params.get("token") if isinstance(params, dict) else None
+            authorization = f"Bearer {token}" if token else None
+        if public and authorization is None:
+            return public_context
+        principal = services.authenticator.authenticate(authorization)
+        return Context(principal=principal, services=services)
+
+    endpoint = TrpcEndpoint(build_router(), create_context, max_body_bytes=MAX_BODY_BYTES)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        services.notifier.close()
+        await endpoint.close(timeout_s=2.0)
+        engine.dispose()
+
+    asgi = Starlette(routes=[Mount("/trpc", app=endpoint)], lifespan=lifespan)
+    return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine)

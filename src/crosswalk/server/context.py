@@ -1,0 +1,30 @@
+"""What every procedure receives: the caller and the wired services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crosswalk.db.repositories.sqlalchemy import Repositories
+from crosswalk.services.auth import Authenticator, Principal
+from crosswalk.services.conversations import ConversationService
+from crosswalk.services.notifier import Notifier
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The composition root's product: one per server process."""
+
+    repos: Repositories
+    notifier: Notifier
+    conversations: ConversationService
+    authenticator: Authenticator
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    principal: Principal
+    services: Services
+
+    @property
+    def repos(self) -> Repositories:
+        return self.services.repos

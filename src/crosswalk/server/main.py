@@ -1,0 +1,97 @@
+"""``cw serve``: run the server under uvicorn until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+
+from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
+from crosswalk.errors import CrosswalkError
+from crosswalk.server.app import CrosswalkApp, create_app
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, plus: on the first exit signal wake every waiting request at once.
+
+    Otherwise uvicorn would wait for parked long polls (up to 10 minutes) before
+    shutting down; woken, they answer with their current state and clients
+    carry on against the next server.
+    """
+
+    def __init__(self, config: uvicorn.Config, app: CrosswalkApp) -> None:
+        super().__init__(config)
+        self._crosswalk = app
+        self._draining: asyncio.Task[None] | None = None
+        self._crosswalk_banner: list[str] = []
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            for line in self._crosswalk_banner:
+                _say(line)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self._draining is None:
+            self._draining = asyncio.get_running_loop().create_task(
+                self._crosswalk.begin_shutdown()
+            )
+        super().handle_exit(sig, frame)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    url = database_url or default_database_url()
+    try:
+        app = create_app(url)
+    except CrosswalkError as exc:
+        _say(f"error: {exc.message}")
+        return 1
+    if host not in LOOPBACK:
+        _say(
+            f"warning: listening on {host}, beyond this machine; every client needs a token, "
+            "and traffic is not encrypted (put a TLS proxy in front)"
+        )
+    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
+    config = uvicorn.Config(
+        app.asgi,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    server = _Server(config, app)
+    server._crosswalk_banner = [
+        f"crosswalk {_version()}, database {_redact(url)}",
+        f"listening on {endpoint}",
+        f"point cw at it:  export CW_URL={endpoint}",
+        f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
+    ]
+    server.run()
+    return 0 if server.started else 1
+
+
+def _version() -> str:
+    from crosswalk import __version__
+
+    return __version__
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,1 @@
+"""The tRPC procedures, one module per router, merged by ``crosswalk.server.app``."""

@@ -1,0 +1,164 @@
+"""``conversation.*``: ask, listen, answer, wait (api.md, Conversations)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import model_validator
+
+from crosswalk.db.models import Conversation
+from crosswalk.db.schema import ConversationStatus
+from crosswalk.server.context import Context
+from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Text, TimeoutMs
+from crosswalk.server.serialize import to_api, to_api_list
+from crosswalk.server.trpc import Router, Tracked
+from crosswalk.services.targets import Target
+
+router: Router[Context] = Router()
+
+DEFAULT_TIMEOUT_MS = 30_000
+
+
+class AskInput(ApiInput):
+    from_agent_id: Id
+    question: Text
+    to_agent_id: Id | None = None
+    task_id: Id | None = None
+    phase_id: Id | None = None
+    id: Id | None = None  # client-chosen, makes a retried ask idempotent
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> AskInput:
+        given = [self.to_agent_id, self.task_id, self.phase_id]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give exactly one target: toAgentId, taskId or phaseId")
+        return self
+
+
+class IdInput(ApiInput):
+    id: Id
+
+
+class AgentInput(ApiInput):
+    agent_id: Id
+
+
+class ListenInput(ApiInput):
+    agent_id: Id
+    timeout_ms: TimeoutMs = DEFAULT_TIMEOUT_MS
+
+
+class AnswerInput(ApiInput):
+    id: Id
+    answer: Text
+    agent_id: Id | None = None
+
+
+class WaitInput(ApiInput):
+    id: Id
+    timeout_ms: TimeoutMs = DEFAULT_TIMEOUT_MS
+
+
+class ListInput(ApiInput):
+    agent_id: Id | None = None
+    status: ConversationStatus | None = None
+    initiative_id: Id | None = None
+    phase_id: Id | None = None
+    task_id: Id | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class OnQuestionInput(ApiInput):
+    agent_id: Id
+    last_event_id: Id | None = None
+
+
+def _participant(ctx: Context, conversation: Conversation) -> None:
+    ctx.principal.require_any(
+        (conversation.from_agent_id, conversation.to_agent_id),
+        f"conversation '{conversation.id}'",
+    )
+
+
+@router.mutation("conversation.ask", input=AskInput)
+async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
+    ctx.principal.require_agent(inp.from_agent_id)
+    target = Target(agent=inp.to_agent_id, task_id=inp.task_id, phase_id=inp.phase_id)
+    conversation = ctx.services.conversations.ask(
+        inp.from_agent_id, inp.question, target, id=inp.id
+    )
+    return to_api(conversation)
+
+
+@router.query("conversation.get", input=IdInput)
+async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    conversation = ctx.services.conversations.get(inp.id)
+    _participant(ctx, conversation)
+    return to_api(conversation)
+
+
+@router.query("conversation.pending", input=AgentInput)
+async def pending(ctx: Context, inp: AgentInput) -> list[dict[str, Any]]:
+    ctx.principal.require_agent(inp.agent_id)
+    return to_api_list(ctx.services.conversations.pending(inp.agent_id))
+
+
+@router.query("conversation.listen", input=ListenInput)
+async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
+    ctx.principal.require_agent(inp.agent_id)
+    found = await ctx.services.conversations.listen(inp.agent_id, inp.timeout_ms / 1000)
+    return to_api_list(found)
+
+
+@router.mutation("conversation.answer", input=AnswerInput)
+async def answer(ctx: Context, inp: AnswerInput) -> dict[str, Any]:
+    acting = inp.agent_id
+    if ctx.principal.agent_id is not None:
+        if acting is not None:
+            ctx.principal.require_agent(acting)
+        acting = ctx.principal.agent_id
+    answered = ctx.services.conversations.answer(inp.id, inp.answer, acting_agent_id=acting)
+    return to_api(answered)
+
+
+@router.query("conversation.waitForAnswer", input=WaitInput)
+async def wait_for_answer(ctx: Context, inp: WaitInput) -> dict[str, Any]:
+    _participant(ctx, ctx.services.conversations.get(inp.id))
+    found = await ctx.services.conversations.wait_for_answer(inp.id, inp.timeout_ms / 1000)
+    return to_api(found)
+
+
+@router.query("conversation.list", input=ListInput)
+async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
+    agent_id = inp.agent_id
+    if ctx.principal.agent_id is not None:
+        agent_id = agent_id or ctx.principal.agent_id
+        ctx.principal.require_agent(agent_id)
+    page = ctx.repos.conversations.list_page(
+        agent_id=agent_id,
+        status=inp.status,
+        initiative_id=inp.initiative_id,
+        phase_id=inp.phase_id,
+        task_id=inp.task_id,
+        limit=inp.limit,
+        cursor=inp.cursor,
+    )
+    return {"items": to_api_list(page.items), "nextCursor": page.next_cursor}
+
+
+@router.subscription("conversation.onQuestion", input=OnQuestionInput)
+async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Tracked]:
+    ctx.principal.require_agent(inp.agent_id)
+    stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
+    async for conversation in stream:
+        yield Tracked(conversation.id, to_api(conversation))
+
+
+@router.subscription("conversation.onAnswer", input=IdInput)
+async def on_answer(ctx: Context, inp: IdInput) -> AsyncIterator[dict[str, Any]]:
+    _participant(ctx, ctx.services.conversations.get(inp.id))
+    async for conversation in ctx.services.conversations.answer_stream(inp.id):
+        if conversation.status is ConversationStatus.ANSWERED:
+            yield to_api(conversation)

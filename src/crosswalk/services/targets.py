@@ -1,0 +1,129 @@
+"""Who a question goes to: resolution of `conversation.ask`'s target.
+
+An asker names an agent (by id or name), a task or a phase; this module turns
+that into one active agent plus the task, phase and initiative the question is
+about, or an error that tells the asker what to do instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crosswalk.db.models import Agent
+from crosswalk.db.repositories import AgentRepository, PhaseRepository, TaskRepository
+from crosswalk.db.schema import ACTIVE_AGENT_STATUSES
+from crosswalk.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Exactly one of the three ways to address a question."""
+
+    agent: str | None = None  # an agent id or name
+    task_id: str | None = None
+    phase_id: str | None = None
+
+    def __post_init__(self) -> None:
+        given = [value for value in (self.agent, self.task_id, self.phase_id) if value]
+        if len(given) != 1:
+            raise InvalidInputError(
+                "give exactly one target: toAgentId, taskId or phaseId", field="toAgentId"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    agent: Agent
+    task_id: str | None
+    phase_id: str | None
+    initiative_id: str | None
+
+
+def is_active(agent: Agent) -> bool:
+    return agent.status in ACTIVE_AGENT_STATUSES
+
+
+def describe(agent: Agent) -> str:
+    task = f" on task '{agent.task_id}'" if agent.task_id else ""
+    return f"{agent.name} ({agent.id}){task}"
+
+
+def resolve_target(
+    target: Target,
+    asker: Agent,
+    *,
+    agents: AgentRepository,
+    tasks: TaskRepository,
+    phases: PhaseRepository,
+) -> Resolution:
+    """Resolve ``target`` for ``asker`` as api.md specifies (see module docstring)."""
+    if target.agent is not None:
+        return _resolve_agent(target.agent, asker, agents=agents, tasks=tasks)
+    if target.task_id is not None:
+        return _resolve_task(target.task_id, asker, agents=agents, tasks=tasks)
+    assert target.phase_id is not None
+    return _resolve_phase(target.phase_id, asker, agents=agents, phases=phases)
+
+
+def _resolve_agent(
+    id_or_name: str, asker: Agent, *, agents: AgentRepository, tasks: TaskRepository
+) -> Resolution:
+    agent = agents.find_by_id(id_or_name) or agents.find_by_name(id_or_name)
+    if agent is None:
+        raise NotFoundError("agent", id_or_name)
+    if agent.id == asker.id:
+        raise InvalidInputError("an agent cannot ask itself", field="toAgentId")
+    if not is_active(agent):
+        raise PreconditionFailedError(
+            f"agent {agent.name} ({agent.id}) is {agent.status.value} and cannot answer; "
+            "ask another agent, or ask by task or phase"
+        )
+    phase_id = initiative_id = None
+    if agent.task_id is not None:
+        task = tasks.find_by_id(agent.task_id)
+        if task is not None:
+            phase_id, initiative_id = task.phase_id, task.initiative_id
+    return Resolution(agent, agent.task_id, phase_id, initiative_id or agent.initiative_id)
+
+
+def _resolve_task(
+    task_id: str, asker: Agent, *, agents: AgentRepository, tasks: TaskRepository
+) -> Resolution:
+    task = tasks.get(task_id)
+    working = agents.find_active_by_task_id(task_id)
+    candidates = [agent for agent in working if agent.id != asker.id]
+    if not candidates:
+        if working:
+            raise InvalidInputError(
+                f"you are the only active agent working on task '{task_id}'; "
+                "an agent cannot ask itself",
+                field="taskId",
+            )
+        raise NotFoundError("task", task_id, f"no active agent is working on task '{task_id}'")
+    # The ports return the most recently updated agent first.
+    return Resolution(candidates[0], task.id, task.phase_id, task.initiative_id)
+
+
+def _resolve_phase(
+    phase_id: str, asker: Agent, *, agents: AgentRepository, phases: PhaseRepository
+) -> Resolution:
+    phase = phases.get(phase_id)
+    working = agents.find_active_by_phase_id(phase_id)
+    candidates = [agent for agent in working if agent.id != asker.id]
+    if not candidates:
+        raise NotFoundError(
+            "phase", phase_id, f"no active agent other than you is working on phase '{phase_id}'"
+        )
+    if len(candidates) > 1:
+        listed = "; ".join(describe(agent) for agent in candidates)
+        raise ConflictError(
+            f"{len(candidates)} active agents work on phase '{phase_id}': {listed}. "
+            "Ask one of them by agent (--agent) or by task (--task)."
+        )
+    agent = candidates[0]
+    return Resolution(agent, agent.task_id, phase.id, phase.initiative_id)
