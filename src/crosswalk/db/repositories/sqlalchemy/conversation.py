@@ -1,9 +1,16 @@
 """Adapter: conversations. This is the ask/answer hot path, so every statement
-is a single indexed query, and rows are built positionally."""
+is a single indexed query, and rows are built positionally.
+
+``create`` looks up the agents, initiative, phase and task it points at (primary
+key lookups in the insert's own transaction) so that a missing one is reported
+by kind and id, not as an anonymous foreign-key failure.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, insert, or_, select, update
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, Table, and_, insert, or_, select, update
 
 from crosswalk.db.models import Conversation, NewConversation, Paged
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE
@@ -12,14 +19,29 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
 )
-from crosswalk.db.schema import ConversationStatus, conversations
+from crosswalk.db.schema import (
+    ConversationStatus,
+    agents,
+    conversations,
+    initiatives,
+    phases,
+    tasks,
+)
 from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError
+from crosswalk.errors import ConflictError, NotFoundError
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(conversations, Conversation)
 _SELECT = select(*_COLUMNS)
 _c = conversations.c
+# Column -> (referenced table, its kind in error messages).
+_REFERENCES: dict[str, tuple[Table, str]] = {
+    "from_agent_id": (agents, "agent"),
+    "to_agent_id": (agents, "agent"),
+    "initiative_id": (initiatives, "initiative"),
+    "phase_id": (phases, "phase"),
+    "task_id": (tasks, "task"),
+}
 
 
 class SqlAlchemyConversationRepository(SqlAlchemyRepository):
@@ -44,6 +66,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
                 existing = conn.execute(_SELECT.where(_c.id == data.id)).first()
                 if existing is not None:
                     return self._replayed(Conversation(*existing), data)
+            _require_references(conn, values)
             row = conn.execute(insert(conversations).values(values).returning(*_COLUMNS)).one()
         return Conversation(*row)
 
@@ -130,3 +153,12 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
                 cursor=cursor,
                 newest_first=True,
             )
+
+
+def _require_references(conn: Connection, values: Mapping[str, object]) -> None:
+    for column, (table, kind) in _REFERENCES.items():
+        target = values.get(column)
+        if target is not None and (
+            conn.execute(select(table.c.id).where(table.c.id == target)).first() is None
+        ):
+            raise NotFoundError(kind, str(target))

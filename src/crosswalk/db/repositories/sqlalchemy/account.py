@@ -1,0 +1,178 @@
+"""Adapter: provider accounts, handed out round-robin.
+
+``find_next_available`` chooses and stamps an account in one write transaction
+(``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` elsewhere), so two agents
+spawning at the same moment never get the same "least recently used" account.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import delete as sql_delete
+
+from crosswalk.db.models import Account, AccountUpdate, NewAccount, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
+    columns_for,
+    paginate,
+)
+from crosswalk.db.schema import accounts, agents
+from crosswalk.db.types import utcnow
+from crosswalk.ids import new_id
+
+_COLUMNS = columns_for(accounts, Account)
+_SELECT = select(*_COLUMNS)
+_c = accounts.c
+_IN_SORT_ORDER = (_c.sort_order, _c.created_at, _c.id)
+# Never-used accounts first (in their configured order), then the one whose last
+# use lies furthest back: that spreads load evenly over the accounts.
+_ROUND_ROBIN = (_c.last_used_at.asc().nulls_first(), *_IN_SORT_ORDER)
+
+
+def _available(now: datetime) -> ColumnElement[bool]:
+    """Not exhausted, or exhausted only until a moment that has passed."""
+    return or_(
+        _c.is_exhausted == false(),
+        and_(_c.exhausted_until.is_not(None), _c.exhausted_until <= now),
+    )
+
+
+def _expired(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        _c.is_exhausted == true(), _c.exhausted_until.is_not(None), _c.exhausted_until <= now
+    )
+
+
+class SqlAlchemyAccountRepository(SqlAlchemyRepository):
+    kind = "account"
+
+    def create(self, data: NewAccount) -> Account:
+        now = utcnow()
+        values = {
+            "id": new_id(),
+            "email": data.email,
+            "provider": data.provider,
+            "config_json": data.config_json,
+            "credentials": data.credentials,
+            "sort_order": data.sort_order,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._write() as conn:
+            row = conn.execute(insert(accounts).values(values).returning(*_COLUMNS)).one()
+        return Account(*row)
+
+    def find_by_id(self, id: str) -> Account | None:
+        with self._read() as conn:
+            row = conn.execute(_SELECT.where(_c.id == id)).first()
+        return None if row is None else Account(*row)
+
+    def get(self, id: str) -> Account:
+        found = self.find_by_id(id)
+        if found is None:
+            raise self._not_found(id)
+        return found
+
+    def find_all(self) -> list[Account]:
+        return self._all(_SELECT.order_by(*_IN_SORT_ORDER))
+
+    def find_by_provider(self, provider: str) -> list[Account]:
+        return self._all(_SELECT.where(_c.provider == provider).order_by(*_IN_SORT_ORDER))
+
+    def list_page(
+        self,
+        *,
+        provider: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Account]:
+        query = _SELECT if provider is None else _SELECT.where(_c.provider == provider)
+        with self._read() as conn:
+            return paginate(conn, query, accounts, Account, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: AccountUpdate) -> Account:
+        if not changes:
+            return self.get(id)
+        with self._write() as conn:
+            return self._update(conn, id, {**changes, "updated_at": utcnow()})
+
+    def delete(self, id: str) -> Removal:
+        with self._write() as conn:
+            if conn.execute(select(_c.id).where(_c.id == id)).first() is None:
+                raise self._not_found(id)
+            detached = conn.execute(
+                select(func.count()).select_from(agents).where(agents.c.account_id == id)
+            ).scalar_one()
+            conn.execute(sql_delete(accounts).where(_c.id == id))
+        return {"agentsDetached": int(detached)}
+
+    def find_next_available(self, provider: str, now: datetime | None = None) -> Account | None:
+        now = now or utcnow()
+        query = (
+            select(_c.id)
+            .where(_c.provider == provider, _available(now))
+            .order_by(*_ROUND_ROBIN)
+            .limit(1)
+            .with_for_update()
+        )
+        with self._write() as conn:
+            chosen = conn.execute(query).scalar_one_or_none()
+            if chosen is None:
+                return None
+            # Picking an account whose exhaustion expired also clears the flag,
+            # so the row never claims to be exhausted while it is in use.
+            return self._update(
+                conn,
+                chosen,
+                {
+                    "last_used_at": now,
+                    "is_exhausted": False,
+                    "exhausted_until": None,
+                    "updated_at": utcnow(),
+                },
+            )
+
+    def mark_exhausted(self, id: str, until: datetime) -> Account:
+        with self._write() as conn:
+            return self._update(
+                conn, id, {"is_exhausted": True, "exhausted_until": until, "updated_at": utcnow()}
+            )
+
+    def clear_expired_exhaustion(self, now: datetime | None = None) -> int:
+        now = now or utcnow()
+        with self._write() as conn:
+            result = conn.execute(
+                update(accounts)
+                .where(_expired(now))
+                .values(is_exhausted=False, exhausted_until=None, updated_at=utcnow())
+            )
+        return int(result.rowcount)
+
+    def _update(self, conn: Connection, id: str, values: dict[str, Any]) -> Account:
+        row = conn.execute(
+            update(accounts).where(_c.id == id).values(values).returning(*_COLUMNS)
+        ).first()
+        if row is None:
+            raise self._not_found(id)
+        return Account(*row)
+
+    def _all(self, query: Select[Any]) -> list[Account]:
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [Account(*row) for row in rows]

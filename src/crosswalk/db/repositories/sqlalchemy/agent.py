@@ -1,0 +1,245 @@
+"""Adapter: agents.
+
+Names are unique and human-typed, so a missing name becomes a fresh
+adjective-animal alias chosen inside the insert's write transaction (the check
+and the insert cannot be separated by another writer). References to a task,
+initiative or account are checked in that same transaction so the caller learns
+*which* one is missing, instead of a bare foreign-key failure.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, func, insert, or_, select, update
+from sqlalchemy import delete as sql_delete
+
+from crosswalk.db.models import Agent, AgentUpdate, NewAgent, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
+    columns_for,
+    paginate,
+)
+from crosswalk.db.schema import (
+    ACTIVE_AGENT_STATUSES,
+    AgentStatus,
+    accounts,
+    agent_log_chunks,
+    agents,
+    conversations,
+    initiatives,
+    messages,
+    proposals,
+    tasks,
+)
+from crosswalk.db.types import utcnow
+from crosswalk.errors import ConflictError, NotFoundError
+from crosswalk.ids import new_id
+from crosswalk.services.names import random_alias
+
+_COLUMNS = columns_for(agents, Agent)
+_SELECT = select(*_COLUMNS)
+_c = agents.c
+_NEWEST_UPDATE_FIRST = (_c.updated_at.desc(), _c.id.desc())
+_OLDEST_FIRST = (_c.created_at, _c.id)
+
+# Column -> (referenced table, its kind in error messages).
+_REFERENCES: dict[str, tuple[Table, str]] = {
+    "task_id": (tasks, "task"),
+    "initiative_id": (initiatives, "initiative"),
+    "account_id": (accounts, "account"),
+}
+# Fresh aliases to try before giving up on the bare form and adding a suffix.
+ALIAS_ATTEMPTS = 12
+
+
+class SqlAlchemyAgentRepository(SqlAlchemyRepository):
+    kind = "agent"
+
+    def create(self, data: NewAgent) -> Agent:
+        now = utcnow()
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "task_id": data.task_id,
+            "initiative_id": data.initiative_id,
+            "session_id": data.session_id,
+            "worktree_id": data.worktree_id,
+            "provider": data.provider,
+            "account_id": data.account_id,
+            "status": data.status,
+            "mode": data.mode,
+            "pid": data.pid,
+            "output_file_path": data.output_file_path,
+            "token_hash": data.token_hash,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._write() as conn:
+            _require_references(conn, values)
+            if data.name is None:
+                values["name"] = _free_alias(conn)
+            else:
+                _require_free_name(conn, data.name)
+                values["name"] = data.name
+            row = conn.execute(insert(agents).values(values).returning(*_COLUMNS)).one()
+        return Agent(*row)
+
+    def find_by_id(self, id: str) -> Agent | None:
+        return self._first(_SELECT.where(_c.id == id))
+
+    def get(self, id: str) -> Agent:
+        found = self.find_by_id(id)
+        if found is None:
+            raise self._not_found(id)
+        return found
+
+    def find_all(self) -> list[Agent]:
+        return self._all(_SELECT.order_by(*_OLDEST_FIRST))
+
+    def find_by_name(self, name: str) -> Agent | None:
+        return self._first(_SELECT.where(_c.name == name))
+
+    def find_by_task_id(self, task_id: str) -> list[Agent]:
+        return self._all(_SELECT.where(_c.task_id == task_id).order_by(*_NEWEST_UPDATE_FIRST))
+
+    def find_by_session_id(self, session_id: str) -> Agent | None:
+        # A session id identifies one CLI session; should two agents ever share
+        # one, the most recently active is the one a resume means.
+        return self._first(
+            _SELECT.where(_c.session_id == session_id).order_by(*_NEWEST_UPDATE_FIRST)
+        )
+
+    def find_by_status(self, status: AgentStatus) -> list[Agent]:
+        return self._all(_SELECT.where(_c.status == status).order_by(*_OLDEST_FIRST))
+
+    def find_by_token_hash(self, token_hash: str) -> Agent | None:
+        return self._first(_SELECT.where(_c.token_hash == token_hash))
+
+    def find_active_by_task_id(self, task_id: str) -> list[Agent]:
+        return self._all(
+            _SELECT.where(_c.task_id == task_id, _c.status.in_(ACTIVE_AGENT_STATUSES)).order_by(
+                *_NEWEST_UPDATE_FIRST
+            )
+        )
+
+    def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
+        query = (
+            _SELECT.join(tasks, tasks.c.id == _c.task_id)
+            .where(tasks.c.phase_id == phase_id, _c.status.in_(ACTIVE_AGENT_STATUSES))
+            .order_by(*_NEWEST_UPDATE_FIRST)
+        )
+        return self._all(query)
+
+    def list_page(
+        self,
+        *,
+        status: AgentStatus | None = None,
+        task_id: str | None = None,
+        initiative_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Agent]:
+        query = _SELECT
+        for column, value in (
+            (_c.status, status),
+            (_c.task_id, task_id),
+            (_c.initiative_id, initiative_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        with self._read() as conn:
+            return paginate(conn, query, agents, Agent, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: AgentUpdate) -> Agent:
+        if not changes:
+            return self.get(id)
+        values: dict[str, Any] = {**changes, "updated_at": utcnow()}
+        with self._write() as conn:
+            _require(conn, agents, self.kind, id)
+            _require_references(conn, values)
+            if "name" in values:
+                _require_free_name(conn, values["name"], other_than=id)
+            row = conn.execute(
+                update(agents).where(_c.id == id).values(values).returning(*_COLUMNS)
+            ).one()
+        return Agent(*row)
+
+    def delete(self, id: str) -> Removal:
+        with self._write() as conn:
+            _require(conn, agents, self.kind, id)
+            removal = _removal(conn, id)
+            conn.execute(sql_delete(agents).where(_c.id == id))
+        return removal
+
+    def _first(self, query: Select[Any]) -> Agent | None:
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else Agent(*row)
+
+    def _all(self, query: Select[Any]) -> list[Agent]:
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [Agent(*row) for row in rows]
+
+
+def _require(conn: Connection, table: Table, kind: str, id: str) -> None:
+    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
+        raise NotFoundError(kind, id)
+
+
+def _require_references(conn: Connection, values: Mapping[str, Any]) -> None:
+    """Every task, initiative and account the row points at must exist."""
+    for column, (table, kind) in _REFERENCES.items():
+        target = values.get(column)
+        if target is not None:
+            _require(conn, table, kind, target)
+
+
+def _require_free_name(conn: Connection, name: str, *, other_than: str | None = None) -> None:
+    query = select(_c.id).where(_c.name == name)
+    if other_than is not None:
+        query = query.where(_c.id != other_than)
+    if conn.execute(query).first() is not None:
+        raise ConflictError(f"agent name '{name}' is already taken")
+
+
+def _name_taken(conn: Connection, name: str) -> bool:
+    return conn.execute(select(_c.id).where(_c.name == name)).first() is not None
+
+
+def _free_alias(conn: Connection) -> str:
+    """A fresh alias nobody holds. Runs inside the insert's write transaction, so
+    no other writer can take it between this check and the insert."""
+    for _ in range(ALIAS_ATTEMPTS):
+        alias = random_alias()
+        if not _name_taken(conn, alias):
+            return alias
+    # The alias space is crowded: keep the readable form, make it unique.
+    while True:
+        alias = f"{random_alias()}-{secrets.token_hex(2)}"
+        if not _name_taken(conn, alias):
+            return alias
+
+
+def _count(conn: Connection, table: Table, *conditions: Any) -> int:
+    return int(
+        conn.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
+    )
+
+
+def _removal(conn: Connection, id: str) -> Removal:
+    """What deleting the agent takes along (cascades) or leaves detached/kept."""
+    conv, msg = conversations.c, messages.c
+    return {
+        "conversations": _count(
+            conn, conversations, or_(conv.from_agent_id == id, conv.to_agent_id == id)
+        ),
+        "proposals": _count(conn, proposals, proposals.c.agent_id == id),
+        "messagesDetached": _count(
+            conn, messages, or_(msg.sender_id == id, msg.recipient_id == id)
+        ),
+        "logChunksKept": _count(conn, agent_log_chunks, agent_log_chunks.c.agent_id == id),
+    }

@@ -1,0 +1,72 @@
+"""Adapter: raw agent output (JSONL chunks), kept after the agent is gone.
+
+Chunks arrive in bursts, many within one millisecond, and ids are random, so
+``(created_at, id)`` alone would not keep a log in the order it was written.
+``insert_chunk`` therefore makes ``created_at`` strictly increasing per agent
+(at most the previous chunk's time plus 1 ms), which also survives a clock
+stepping backwards, and readers order by it without any dialect-specific rowid.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, insert, select
+
+from crosswalk.db.models import LogChunk, NewLogChunk
+from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository, columns_for
+from crosswalk.db.schema import agent_log_chunks
+from crosswalk.db.types import utcnow
+from crosswalk.ids import new_id
+
+_COLUMNS = columns_for(agent_log_chunks, LogChunk)
+_SELECT = select(*_COLUMNS)
+_c = agent_log_chunks.c
+_TICK = timedelta(milliseconds=1)
+
+
+class SqlAlchemyLogChunkRepository(SqlAlchemyRepository):
+    kind = "log chunk"
+
+    def insert_chunk(self, data: NewLogChunk) -> LogChunk:
+        # No check that the agent exists: a log may be flushed after its agent
+        # was deleted, and it is kept all the same (there is no foreign key).
+        with self._write() as conn:
+            last = conn.execute(
+                select(func.max(_c.created_at)).where(_c.agent_id == data.agent_id)
+            ).scalar_one()
+            now = utcnow()
+            if last is not None and now <= last:
+                now = last + _TICK
+            values = {
+                "id": new_id(),
+                "agent_id": data.agent_id,
+                "agent_name": data.agent_name,
+                "session_number": data.session_number,
+                "content": data.content,
+                "created_at": now,
+            }
+            row = conn.execute(insert(agent_log_chunks).values(values).returning(*_COLUMNS)).one()
+        return LogChunk(*row)
+
+    def find_by_agent_id(
+        self, agent_id: str, *, session_number: int | None = None
+    ) -> list[LogChunk]:
+        query = _SELECT.where(_c.agent_id == agent_id)
+        if session_number is not None:
+            query = query.where(_c.session_number == session_number)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(_c.created_at, _c.id)).all()
+        return [LogChunk(*row) for row in rows]
+
+    def delete_by_agent_id(self, agent_id: str) -> int:
+        with self._write() as conn:
+            return int(
+                conn.execute(sql_delete(agent_log_chunks).where(_c.agent_id == agent_id)).rowcount
+            )
+
+    def get_session_count(self, agent_id: str) -> int:
+        query = select(func.coalesce(func.max(_c.session_number), 0)).where(_c.agent_id == agent_id)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())

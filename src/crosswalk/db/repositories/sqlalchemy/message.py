@@ -1,0 +1,170 @@
+"""Adapter: messages between agents and the user, threaded by parent message.
+
+A participant is a (type, id) pair: an agent has its id, the user has none
+(there is one user, and no users table to point at). A reply's parent and an
+agent participant must exist; both are checked in the insert's transaction so
+the error names the missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, func, insert, select, true, update
+from sqlalchemy import delete as sql_delete
+
+from crosswalk.db.models import Message, MessageUpdate, NewMessage, Paged
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
+    columns_for,
+    paginate,
+)
+from crosswalk.db.schema import MessageStatus, ParticipantType, agents, messages
+from crosswalk.db.types import utcnow
+from crosswalk.errors import InvalidInputError, NotFoundError
+from crosswalk.ids import new_id
+
+_COLUMNS = columns_for(messages, Message)
+_SELECT = select(*_COLUMNS)
+_c = messages.c
+_OLDEST_FIRST = (_c.created_at, _c.id)
+
+
+class SqlAlchemyMessageRepository(SqlAlchemyRepository):
+    kind = "message"
+
+    def create(self, data: NewMessage) -> Message:
+        _check_participant("sender", data.sender_type, data.sender_id)
+        _check_participant("recipient", data.recipient_type, data.recipient_id)
+        now = utcnow()
+        values = {
+            "id": new_id(),
+            "sender_type": data.sender_type,
+            "sender_id": data.sender_id,
+            "recipient_type": data.recipient_type,
+            "recipient_id": data.recipient_id,
+            "type": data.type,
+            "content": data.content,
+            "requires_response": data.requires_response,
+            "status": data.status,
+            "parent_message_id": data.parent_message_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._write() as conn:
+            for agent_id in (data.sender_id, data.recipient_id):
+                if agent_id is not None:
+                    _require(conn, agents, "agent", agent_id)
+            if data.parent_message_id is not None:
+                _require(conn, messages, "message", data.parent_message_id)
+            row = conn.execute(insert(messages).values(values).returning(*_COLUMNS)).one()
+        return Message(*row)
+
+    def find_by_id(self, id: str) -> Message | None:
+        with self._read() as conn:
+            row = conn.execute(_SELECT.where(_c.id == id)).first()
+        return None if row is None else Message(*row)
+
+    def get(self, id: str) -> Message:
+        found = self.find_by_id(id)
+        if found is None:
+            raise self._not_found(id)
+        return found
+
+    def find_all(self) -> list[Message]:
+        return self._all(_SELECT.order_by(*_OLDEST_FIRST))
+
+    def find_pending_for_user(self) -> list[Message]:
+        return self._all(
+            _SELECT.where(
+                _c.recipient_type == ParticipantType.USER, _c.status == MessageStatus.PENDING
+            ).order_by(*_OLDEST_FIRST)
+        )
+
+    def find_requiring_response(self) -> list[Message]:
+        return self._all(
+            _SELECT.where(
+                _c.requires_response == true(), _c.status != MessageStatus.RESPONDED
+            ).order_by(*_OLDEST_FIRST)
+        )
+
+    def find_replies(self, parent_message_id: str) -> list[Message]:
+        return self._all(
+            _SELECT.where(_c.parent_message_id == parent_message_id).order_by(*_OLDEST_FIRST)
+        )
+
+    def list_page(
+        self,
+        *,
+        sender_type: ParticipantType | None = None,
+        sender_id: str | None = None,
+        recipient_type: ParticipantType | None = None,
+        recipient_id: str | None = None,
+        status: MessageStatus | None = None,
+        parent_message_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Message]:
+        query = _SELECT
+        for column, value in (
+            (_c.sender_type, sender_type),
+            (_c.sender_id, sender_id),
+            (_c.recipient_type, recipient_type),
+            (_c.recipient_id, recipient_id),
+            (_c.status, status),
+            (_c.parent_message_id, parent_message_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        with self._read() as conn:
+            return paginate(conn, query, messages, Message, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: MessageUpdate) -> Message:
+        if not changes:
+            return self.get(id)
+        with self._write() as conn:
+            row = conn.execute(
+                update(messages)
+                .where(_c.id == id)
+                .values({**changes, "updated_at": utcnow()})
+                .returning(*_COLUMNS)
+            ).first()
+        if row is None:
+            raise self._not_found(id)
+        return Message(*row)
+
+    def delete(self, id: str) -> Removal:
+        with self._write() as conn:
+            _require(conn, messages, self.kind, id)
+            replies = _count_replies(conn, id)
+            conn.execute(sql_delete(messages).where(_c.id == id))
+        return {"replies": replies}
+
+    def _all(self, query: Select[Any]) -> list[Message]:
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [Message(*row) for row in rows]
+
+
+def _check_participant(role: str, participant: ParticipantType, id: str | None) -> None:
+    """An agent participant needs its id; the user has none to give."""
+    if participant == ParticipantType.AGENT and id is None:
+        raise InvalidInputError(f"an agent {role} needs {role}_id", field=f"{role}_id")
+    if participant == ParticipantType.USER and id is not None:
+        raise InvalidInputError(
+            f"a user {role} has no {role}_id (it refers to agents)", field=f"{role}_id"
+        )
+
+
+def _require(conn: Connection, table: Table, kind: str, id: str) -> None:
+    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
+        raise NotFoundError(kind, id)
+
+
+def _count_replies(conn: Connection, id: str) -> int:
+    """Replies at any depth: ON DELETE CASCADE on the parent takes them all."""
+    thread = select(_c.id).where(_c.parent_message_id == id).cte("thread", recursive=True)
+    reply = messages.alias("reply")
+    thread = thread.union(select(reply.c.id).join(thread, reply.c.parent_message_id == thread.c.id))
+    return int(conn.execute(select(func.count()).select_from(thread)).scalar_one())

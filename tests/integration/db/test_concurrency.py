@@ -1,0 +1,129 @@
+"""Many threads writing through the repositories into one SQLite file at once.
+
+Writers begin ``IMMEDIATE`` and wait on the busy timeout, so none of them may
+fail with "database is locked", and no write may be lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import ColumnElement, Engine, Table, func, select
+
+from crosswalk.db.models import Conversation, NewAgent, NewConversation, NewLogChunk
+from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
+from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
+from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
+from crosswalk.db.schema import (
+    AgentStatus,
+    ConversationStatus,
+    agent_log_chunks,
+    agents,
+    conversations,
+)
+from crosswalk.errors import ConflictError
+
+THREADS = 8
+AGENTS_PER_THREAD = 4
+ROUNDS = 60  # each round: ask, read pending, answer, log, update = 4 writes + 1 read
+
+
+def run_in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Start ``count`` threads together; return every exception they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def body(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except BaseException as exc:  # collected and asserted on by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    return errors
+
+
+def count_rows(engine: Engine, table: Table, *where: ColumnElement[bool]) -> int:
+    with engine.connect() as conn:
+        query = select(func.count()).select_from(table).where(*where)
+        return int(conn.execute(query).scalar_one())
+
+
+def test_eight_threads_writing_at_once_lose_nothing_and_never_see_a_lock(
+    engine: Engine,
+) -> None:
+    agent_repo = SqlAlchemyAgentRepository(engine)
+    conversation_repo = SqlAlchemyConversationRepository(engine)
+    log_repo = SqlAlchemyLogChunkRepository(engine)
+    writes = [0] * THREADS
+
+    def work(index: int) -> None:
+        crew = [agent_repo.create(NewAgent(f"/wt/{index}/{n}")) for n in range(AGENTS_PER_THREAD)]
+        writes[index] += len(crew)
+        for round in range(ROUNDS):
+            asker = crew[round % AGENTS_PER_THREAD]
+            answerer = crew[(round + 1) % AGENTS_PER_THREAD]
+            asked = conversation_repo.create(
+                NewConversation(asker.id, answerer.id, f"{index}:{round}")
+            )
+            assert asked.id in {c.id for c in conversation_repo.find_pending_for_agent(answerer.id)}
+            conversation_repo.answer(asked.id, f"answer {index}:{round}")
+            log_repo.insert_chunk(NewLogChunk(asker.id, asker.name, f"{index}:{round}"))
+            agent_repo.update(asker.id, {"status": AgentStatus.RUNNING, "pid": round})
+            writes[index] += 4
+
+    errors = run_in_threads(THREADS, work)
+
+    assert errors == []
+    assert all(done >= 200 for done in writes), writes
+    assert count_rows(engine, agents) == THREADS * AGENTS_PER_THREAD
+    assert count_rows(engine, conversations) == THREADS * ROUNDS
+    assert (
+        count_rows(engine, conversations, conversations.c.status == ConversationStatus.ANSWERED)
+        == THREADS * ROUNDS
+    )
+    assert count_rows(engine, agent_log_chunks) == THREADS * ROUNDS
+    names = [agent.name for agent in agent_repo.find_all()]
+    assert len(set(names)) == len(names)
+    # Every thread's last update is there for each of its agents.
+    assert {agent.pid for agent in agent_repo.find_all()} == set(
+        range(ROUNDS - AGENTS_PER_THREAD, ROUNDS)
+    )
+
+
+def race_to_answer(
+    repo: SqlAlchemyConversationRepository, id: str
+) -> tuple[list[Conversation], list[BaseException]]:
+    """Two threads answer ``id`` at the same instant: what each got back."""
+    won: list[Conversation] = []
+
+    def answer(index: int) -> None:
+        won.append(repo.answer(id, f"answer from {index}"))
+
+    return won, run_in_threads(2, answer)
+
+
+def test_racing_answers_exactly_one_wins(engine: Engine) -> None:
+    agent_repo = SqlAlchemyAgentRepository(engine)
+    repo = SqlAlchemyConversationRepository(engine)
+    asker = agent_repo.create(NewAgent("/a"))
+    answerer = agent_repo.create(NewAgent("/b"))
+
+    for attempt in range(20):
+        conversation = repo.create(NewConversation(asker.id, answerer.id, f"race {attempt}"))
+
+        won, errors = race_to_answer(repo, conversation.id)
+
+        assert len(won) == 1, (won, errors)
+        assert len(errors) == 1 and isinstance(errors[0], ConflictError), errors
+        assert f"conversation '{conversation.id}' is already answered" == str(errors[0])
+        stored = repo.get(conversation.id)
+        assert stored == won[0]
+        assert stored.status is ConversationStatus.ANSWERED
