@@ -1,0 +1,211 @@
+"""Adapter: phases and the dependencies between phases of one initiative."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Select, delete, insert, or_, select, update
+
+from crosswalk.db.models import NewPhase, Paged, Phase, PhaseDependency, PhaseUpdate
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.repositories.sqlalchemy._base import columns_for, field_names, paginate
+from crosswalk.db.repositories.sqlalchemy.task import (
+    HierarchyRepository,
+    checked_changes,
+    count_where,
+    removed_tasks,
+    require_row,
+    task_cascade_counts,
+)
+from crosswalk.db.schema import PhaseStatus, conversations, initiatives, phase_dependencies, phases
+from crosswalk.db.schema import tasks as tasks_table
+from crosswalk.db.types import utcnow
+from crosswalk.errors import DependencyCycleError, InvalidInputError, NotFoundError
+from crosswalk.ids import new_id
+from crosswalk.services.dependency_graph import format_path, would_create_cycle
+
+_COLUMNS = columns_for(phases, Phase)
+_SELECT = select(*_COLUMNS)
+_DEPENDENCY_COLUMNS = columns_for(phase_dependencies, PhaseDependency)
+_p = phases.c
+_d = phase_dependencies.c
+_CREATION_ORDER = (_p.created_at, _p.id)
+
+
+class SqlAlchemyPhaseRepository(HierarchyRepository):
+    """Phases. Finders return an empty list for unknown ids; ``get``, ``update``,
+    ``delete`` and the dependency writes raise ``NotFoundError``."""
+
+    kind = "phase"
+
+    def create(self, data: NewPhase) -> Phase:
+        now = utcnow()
+        values = {name: getattr(data, name) for name in field_names(NewPhase)}
+        with self._write() as conn:
+            require_row(conn, initiatives, "initiative", data.initiative_id)
+            row = conn.execute(
+                insert(phases)
+                .values(**values, id=new_id(), created_at=now, updated_at=now)
+                .returning(*_COLUMNS)
+            ).one()
+        return Phase(*row)
+
+    def find_by_id(self, id: str) -> Phase | None:
+        with self._read() as conn:
+            row = conn.execute(_SELECT.where(_p.id == id)).first()
+        return None if row is None else Phase(*row)
+
+    def get(self, id: str) -> Phase:
+        found = self.find_by_id(id)
+        if found is None:
+            raise self._not_found(id)
+        return found
+
+    def find_all(self) -> list[Phase]:
+        return self._find(_SELECT.order_by(*_CREATION_ORDER))
+
+    def find_by_initiative_id(self, initiative_id: str) -> list[Phase]:
+        """The initiative's phases in the order they were created."""
+        return self._find(
+            _SELECT.where(_p.initiative_id == initiative_id).order_by(*_CREATION_ORDER)
+        )
+
+    def list_page(
+        self,
+        *,
+        initiative_id: str | None = None,
+        status: PhaseStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Phase]:
+        query = _SELECT
+        if initiative_id is not None:
+            query = query.where(_p.initiative_id == initiative_id)
+        if status is not None:
+            query = query.where(_p.status == status)
+        with self._read() as conn:
+            return paginate(conn, query, phases, Phase, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: PhaseUpdate) -> Phase:
+        values = checked_changes(self.kind, changes, PhaseUpdate)
+        if not values:
+            return self.get(id)
+        with self._write() as conn:
+            row = conn.execute(
+                update(phases)
+                .where(_p.id == id)
+                .values(**values, updated_at=utcnow())
+                .returning(*_COLUMNS)
+            ).first()
+        if row is None:
+            raise self._not_found(id)
+        return Phase(*row)
+
+    def delete(self, id: str) -> Removal:
+        """Delete the phase. The result counts ``tasks`` (its tasks and their
+        subtasks), ``phaseDependencies`` (edges from or to it), ``taskDependencies``,
+        ``agentsDetached`` and ``conversationsDetached`` (references nulled)."""
+        with self._write() as conn:
+            self._require(conn, id)
+            removal = task_cascade_counts(
+                conn,
+                removed_tasks(tasks_table.c.phase_id == id),
+                conversations_also=conversations.c.phase_id == id,
+            )
+            removal["phaseDependencies"] = count_where(
+                conn, phase_dependencies, or_(_d.phase_id == id, _d.depends_on_phase_id == id)
+            )
+            conn.execute(delete(phases).where(_p.id == id))
+        return removal
+
+    # --- dependencies -------------------------------------------------------
+
+    def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
+        """Make ``phase_id`` wait for ``depends_on_phase_id``.
+
+        Both phases must exist and belong to the same initiative. A
+        self-dependency or one that closes a cycle is ``DependencyCycleError``
+        showing the cycle by ids. Creating an existing dependency again returns
+        the stored row unchanged, so a retried request is harmless.
+        """
+        with self._write() as conn:
+            phase = self._require(conn, phase_id)
+            prerequisite = self._require(conn, depends_on_phase_id)
+            if phase_id == depends_on_phase_id:
+                raise DependencyCycleError(f"phase '{phase_id}' cannot depend on itself")
+            if phase.initiative_id != prerequisite.initiative_id:
+                raise InvalidInputError(
+                    f"phase '{phase_id}' (initiative '{phase.initiative_id}') cannot depend on "
+                    f"phase '{depends_on_phase_id}' of another initiative "
+                    f"('{prerequisite.initiative_id}')",
+                    field="depends_on_phase_id",
+                )
+            existing = conn.execute(
+                select(*_DEPENDENCY_COLUMNS).where(
+                    _d.phase_id == phase_id, _d.depends_on_phase_id == depends_on_phase_id
+                )
+            ).first()
+            if existing is not None:
+                return PhaseDependency(*existing)
+            self._refuse_cycle(conn, phase_id, depends_on_phase_id)
+            row = conn.execute(
+                insert(phase_dependencies)
+                .values(
+                    id=new_id(),
+                    phase_id=phase_id,
+                    depends_on_phase_id=depends_on_phase_id,
+                    created_at=utcnow(),
+                )
+                .returning(*_DEPENDENCY_COLUMNS)
+            ).one()
+        return PhaseDependency(*row)
+
+    def _refuse_cycle(self, conn: Connection, phase_id: str, depends_on_phase_id: str) -> None:
+        def prerequisites(node: str) -> list[str]:
+            query = select(_d.depends_on_phase_id).where(_d.phase_id == node)
+            return list(conn.execute(query).scalars())
+
+        cycle = would_create_cycle(phase_id, depends_on_phase_id, prerequisites)
+        if cycle is not None:
+            raise DependencyCycleError(
+                f"phase '{phase_id}' cannot depend on phase '{depends_on_phase_id}': "
+                f"that would close the cycle {format_path(cycle)}"
+            )
+
+    def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:
+        with self._write() as conn:
+            removed = conn.execute(
+                delete(phase_dependencies)
+                .where(_d.phase_id == phase_id, _d.depends_on_phase_id == depends_on_phase_id)
+                .returning(_d.id)
+            ).first()
+            if removed is None:
+                self._require(conn, phase_id)
+                self._require(conn, depends_on_phase_id)
+                raise NotFoundError(
+                    "phase dependency",
+                    f"{phase_id} -> {depends_on_phase_id}",
+                    f"phase '{phase_id}' does not depend on phase '{depends_on_phase_id}'",
+                )
+
+    def get_dependencies(self, phase_id: str) -> list[Phase]:
+        joined = _SELECT.join(phase_dependencies, _d.depends_on_phase_id == _p.id)
+        return self._find(joined.where(_d.phase_id == phase_id).order_by(*_CREATION_ORDER))
+
+    def get_dependents(self, phase_id: str) -> list[Phase]:
+        joined = _SELECT.join(phase_dependencies, _d.phase_id == _p.id)
+        return self._find(
+            joined.where(_d.depends_on_phase_id == phase_id).order_by(*_CREATION_ORDER)
+        )
+
+    # --- helpers ----------------------------------------------------------------
+
+    def _find(self, query: Select[Any]) -> list[Phase]:
+        with self._read() as conn:
+            return [Phase(*row) for row in conn.execute(query)]
+
+    def _require(self, conn: Connection, id: str) -> Phase:
+        row = conn.execute(_SELECT.where(_p.id == id)).first()
+        if row is None:
+            raise self._not_found(id)
+        return Phase(*row)

@@ -1,0 +1,507 @@
+"""Adapter: tasks, their dependencies, their approval and which are ready to run.
+
+Besides the task adapter, this module holds what the other hierarchy adapters
+share (initiative, phase, page, project): a base class that also refuses values
+the driver cannot bind, an existence check for referenced rows, the check on
+update keys, and the counting of what a delete takes along with its tasks.
+They would belong in ``_base.py``; they live here until they move there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from crosswalk.db.models import NewTask, Paged, Task, TaskDependency, TaskUpdate
+from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
+    columns_for,
+    field_names,
+    paginate,
+)
+from crosswalk.db.schema import (
+    TaskPriority,
+    TaskStatus,
+    agents,
+    conversations,
+    initiatives,
+    phases,
+    task_dependencies,
+    tasks,
+)
+from crosswalk.db.types import utcnow
+from crosswalk.errors import (
+    DependencyCycleError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from crosswalk.ids import new_id
+from crosswalk.services.dependency_graph import format_path, would_create_cycle
+
+_t = tasks.c
+_d = task_dependencies.c
+
+# --- shared by the hierarchy adapters -------------------------------------------
+
+
+@contextmanager
+def refuse_unbindable(kind: str) -> Iterator[None]:
+    """Turn a value SQLAlchemy refuses to bind into ``InvalidInputError``.
+
+    An unknown enum string, a non-boolean flag or JSON that does not serialize
+    fails in the bind processors, before the database sees the statement; that
+    is a ``StatementError`` which ``translate_errors`` lets through.
+    """
+    try:
+        yield
+    except StatementError as exc:
+        if isinstance(exc, DBAPIError) or not isinstance(
+            exc.orig, LookupError | ValueError | TypeError
+        ):
+            raise
+        raise InvalidInputError(f"{kind}: {exc.orig}") from None
+
+
+class HierarchyRepository(SqlAlchemyRepository):
+    """``SqlAlchemyRepository`` whose transactions also refuse unbindable values."""
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with refuse_unbindable(self.kind), super()._write() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with refuse_unbindable(self.kind), super()._read() as conn:
+            yield conn
+
+
+def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:
+    """Raise ``NotFoundError(kind, id)`` unless ``table`` has a row with this id.
+
+    Called before an insert that references the row, so the caller learns which
+    reference is wrong instead of reading a bare foreign key failure.
+    """
+    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
+        raise NotFoundError(kind, id)
+
+
+def checked_changes(kind: str, changes: Mapping[str, Any], allowed: type[Any]) -> dict[str, Any]:
+    """``changes`` as a plain dict, refusing keys the ``*Update`` TypedDict lacks
+    (SQLAlchemy would fail on them with a compile error, not an input error)."""
+    unknown = sorted(set(changes) - set(allowed.__annotations__))
+    if unknown:
+        raise InvalidInputError(f"{kind} has no field '{unknown[0]}'", field=unknown[0])
+    return dict(changes)
+
+
+def removed_tasks(seed: ColumnElement[bool]) -> CTE:
+    """Ids of the tasks matching ``seed`` and, recursively, their subtasks: what a
+    delete removes through ``ON DELETE CASCADE`` on ``parent_task_id``."""
+    removed = select(_t.id).where(seed).cte("removed_tasks", recursive=True)
+    subtask = tasks.alias("subtask")
+    return removed.union(select(subtask.c.id).where(subtask.c.parent_task_id == removed.c.id))
+
+
+def count_where(conn: Connection, table: Table, condition: ColumnElement[bool]) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
+
+
+def task_cascade_counts(
+    conn: Connection,
+    removed: CTE,
+    *,
+    agents_also: ColumnElement[bool] | None = None,
+    conversations_also: ColumnElement[bool] | None = None,
+) -> Removal:
+    """What deleting the ``removed`` tasks takes along: the tasks themselves, their
+    dependency rows, and the agents and conversations whose reference is nulled.
+
+    ``*_also`` add the references the deleted parent entity itself holds (an
+    agent on the initiative, a conversation about the phase), counted once per row.
+    """
+    ids = select(removed.c.id)
+    agent_refs = agents.c.task_id.in_(ids)
+    conversation_refs = conversations.c.task_id.in_(ids)
+    return {
+        "tasks": int(conn.execute(select(func.count()).select_from(removed)).scalar_one()),
+        "taskDependencies": count_where(
+            conn,
+            task_dependencies,
+            or_(_d.task_id.in_(ids), _d.depends_on_task_id.in_(ids)),
+        ),
+        "agentsDetached": count_where(
+            conn, agents, agent_refs if agents_also is None else or_(agent_refs, agents_also)
+        ),
+        "conversationsDetached": count_where(
+            conn,
+            conversations,
+            conversation_refs
+            if conversations_also is None
+            else or_(conversation_refs, conversations_also),
+        ),
+    }
+
+
+# --- the task adapter -------------------------------------------------------------
+
+_COLUMNS = columns_for(tasks, Task)
+_SELECT = select(*_COLUMNS)
+_DEPENDENCY_COLUMNS = columns_for(task_dependencies, TaskDependency)
+
+_PRIORITY_RANK = case(
+    {TaskPriority.HIGH: 0, TaskPriority.MEDIUM: 1, TaskPriority.LOW: 2},
+    value=_t.priority,
+    else_=3,
+)
+# Siblings (a phase's tasks, a task's subtasks) read in their planned order.
+_PLANNED_ORDER = (_t.order, _t.created_at, _t.id)
+_CREATION_ORDER = (_t.created_at, _t.id)
+
+
+def _describe(initiative_id: str | None) -> str:
+    return "no initiative" if initiative_id is None else f"initiative '{initiative_id}'"
+
+
+class SqlAlchemyTaskRepository(HierarchyRepository):
+    """Tasks.
+
+    Consistency rule: a task, its phase and its parent task belong to the same
+    initiative. ``create`` fills a missing initiative from the phase, else from
+    the parent; updates that would break the rule are ``InvalidInputError``.
+    Finders return an empty list for unknown ids; ``get``, ``update``,
+    ``delete`` and the dependency writes raise ``NotFoundError``.
+    """
+
+    kind = "task"
+
+    def create(self, data: NewTask) -> Task:
+        now = utcnow()
+        values = {name: getattr(data, name) for name in field_names(NewTask)}
+        with self._write() as conn:
+            values["initiative_id"] = self._resolve_initiative(conn, data)
+            row = conn.execute(
+                insert(tasks)
+                .values(**values, id=new_id(), created_at=now, updated_at=now)
+                .returning(*_COLUMNS)
+            ).one()
+        return Task(*row)
+
+    def _resolve_initiative(self, conn: Connection, data: NewTask) -> str | None:
+        initiative_id = data.initiative_id
+        if initiative_id is not None:
+            require_row(conn, initiatives, "initiative", initiative_id)
+        if data.phase_id is not None:
+            phase_initiative = self._phase_initiative(conn, data.phase_id)
+            if initiative_id is None:
+                initiative_id = phase_initiative
+            elif phase_initiative != initiative_id:
+                raise InvalidInputError(
+                    f"phase '{data.phase_id}' belongs to {_describe(phase_initiative)}, "
+                    f"not {_describe(initiative_id)}",
+                    field="phase_id",
+                )
+        if data.parent_task_id is not None:
+            parent = self._require(conn, data.parent_task_id)
+            if initiative_id is None and data.phase_id is None:
+                initiative_id = parent.initiative_id
+            self._check_same_initiative(parent, initiative_id)
+        return initiative_id
+
+    def find_by_id(self, id: str) -> Task | None:
+        with self._read() as conn:
+            row = conn.execute(_SELECT.where(_t.id == id)).first()
+        return None if row is None else Task(*row)
+
+    def get(self, id: str) -> Task:
+        found = self.find_by_id(id)
+        if found is None:
+            raise self._not_found(id)
+        return found
+
+    def find_all(self) -> list[Task]:
+        return self._find(_SELECT.order_by(*_CREATION_ORDER))
+
+    def find_by_parent_task_id(self, parent_task_id: str) -> list[Task]:
+        return self._find(
+            _SELECT.where(_t.parent_task_id == parent_task_id).order_by(*_PLANNED_ORDER)
+        )
+
+    def find_by_phase_id(self, phase_id: str) -> list[Task]:
+        return self._find(_SELECT.where(_t.phase_id == phase_id).order_by(*_PLANNED_ORDER))
+
+    def find_by_initiative_id(self, initiative_id: str) -> list[Task]:
+        return self._find(
+            _SELECT.where(_t.initiative_id == initiative_id).order_by(*_PLANNED_ORDER)
+        )
+
+    def find_pending_approval(self, initiative_id: str | None = None) -> list[Task]:
+        """Tasks waiting for a human's approval, oldest first."""
+        query = _SELECT.where(_t.status == TaskStatus.PENDING_APPROVAL)
+        if initiative_id is not None:
+            query = query.where(_t.initiative_id == initiative_id)
+        return self._find(query.order_by(*_CREATION_ORDER))
+
+    def list_page(
+        self,
+        *,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+        parent_task_id: str | None = None,
+        status: TaskStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Task]:
+        query = _SELECT
+        for column, value in (
+            (_t.initiative_id, initiative_id),
+            (_t.phase_id, phase_id),
+            (_t.parent_task_id, parent_task_id),
+            (_t.status, status),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        with self._read() as conn:
+            return paginate(conn, query, tasks, Task, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: TaskUpdate) -> Task:
+        """Apply ``changes``; a new phase or parent must keep the task in its
+        initiative, and a new parent must not make the task its own ancestor."""
+        values = checked_changes(self.kind, changes, TaskUpdate)
+        if not values:
+            return self.get(id)
+        with self._write() as conn:
+            current = self._require(conn, id)
+            if values.get("phase_id") is not None:
+                self._check_phase_move(conn, current, values["phase_id"])
+            if values.get("parent_task_id") is not None:
+                self._check_parent_move(conn, current, values["parent_task_id"])
+            row = conn.execute(
+                update(tasks)
+                .where(_t.id == id)
+                .values(**values, updated_at=utcnow())
+                .returning(*_COLUMNS)
+            ).one()
+        return Task(*row)
+
+    def _check_phase_move(self, conn: Connection, task: Task, phase_id: str) -> None:
+        phase_initiative = self._phase_initiative(conn, phase_id)
+        if phase_initiative != task.initiative_id:
+            raise InvalidInputError(
+                f"task '{task.id}' belongs to {_describe(task.initiative_id)}; "
+                f"phase '{phase_id}' belongs to {_describe(phase_initiative)}",
+                field="phase_id",
+            )
+
+    def _check_parent_move(self, conn: Connection, task: Task, parent_id: str) -> None:
+        parent = self._require(conn, parent_id)
+        self._check_same_initiative(parent, task.initiative_id)
+        cycle = would_create_cycle(task.id, parent_id, lambda node: self._parent_of(conn, node))
+        if cycle is not None:
+            raise InvalidInputError(
+                f"task '{task.id}' cannot become a subtask of '{parent_id}': it would be "
+                f"its own ancestor ({format_path(cycle)})",
+                field="parent_task_id",
+            )
+
+    def _check_same_initiative(self, parent: Task, initiative_id: str | None) -> None:
+        if parent.initiative_id != initiative_id:
+            raise InvalidInputError(
+                f"parent task '{parent.id}' belongs to {_describe(parent.initiative_id)}, "
+                f"not {_describe(initiative_id)}",
+                field="parent_task_id",
+            )
+
+    def delete(self, id: str) -> Removal:
+        """Delete the task. The result counts ``tasks`` (its subtasks, recursively),
+        ``taskDependencies`` (edges touching any removed task), ``agentsDetached``
+        and ``conversationsDetached`` (rows whose ``task_id`` was nulled)."""
+        with self._write() as conn:
+            self._require(conn, id)
+            removal = task_cascade_counts(conn, removed_tasks(_t.id == id))
+            conn.execute(delete(tasks).where(_t.id == id))
+        removal["tasks"] -= 1  # the task itself is not something that "went along"
+        return removal
+
+    # --- dependencies -------------------------------------------------------
+
+    def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
+        """Make ``task_id`` wait for ``depends_on_task_id``.
+
+        Both tasks must exist and share an initiative. A self-dependency or one
+        that closes a cycle is ``DependencyCycleError`` showing the cycle by ids.
+        Creating an existing dependency again returns the stored row unchanged,
+        so a retried request is harmless.
+        """
+        with self._write() as conn:
+            task = self._require(conn, task_id)
+            prerequisite = self._require(conn, depends_on_task_id)
+            if task_id == depends_on_task_id:
+                raise DependencyCycleError(f"task '{task_id}' cannot depend on itself")
+            if task.initiative_id != prerequisite.initiative_id:
+                raise InvalidInputError(
+                    f"task '{task_id}' ({_describe(task.initiative_id)}) cannot depend on task "
+                    f"'{depends_on_task_id}' ({_describe(prerequisite.initiative_id)})",
+                    field="depends_on_task_id",
+                )
+            existing = conn.execute(
+                select(*_DEPENDENCY_COLUMNS).where(
+                    _d.task_id == task_id, _d.depends_on_task_id == depends_on_task_id
+                )
+            ).first()
+            if existing is not None:
+                return TaskDependency(*existing)
+            self._refuse_cycle(conn, task_id, depends_on_task_id)
+            row = conn.execute(
+                insert(task_dependencies)
+                .values(
+                    id=new_id(),
+                    task_id=task_id,
+                    depends_on_task_id=depends_on_task_id,
+                    created_at=utcnow(),
+                )
+                .returning(*_DEPENDENCY_COLUMNS)
+            ).one()
+        return TaskDependency(*row)
+
+    def _refuse_cycle(self, conn: Connection, task_id: str, depends_on_task_id: str) -> None:
+        def prerequisites(node: str) -> list[str]:
+            query = select(_d.depends_on_task_id).where(_d.task_id == node)
+            return list(conn.execute(query).scalars())
+
+        cycle = would_create_cycle(task_id, depends_on_task_id, prerequisites)
+        if cycle is not None:
+            raise DependencyCycleError(
+                f"task '{task_id}' cannot depend on task '{depends_on_task_id}': "
+                f"that would close the cycle {format_path(cycle)}"
+            )
+
+    def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None:
+        with self._write() as conn:
+            removed = conn.execute(
+                delete(task_dependencies)
+                .where(_d.task_id == task_id, _d.depends_on_task_id == depends_on_task_id)
+                .returning(_d.id)
+            ).first()
+            if removed is None:
+                self._require(conn, task_id)
+                self._require(conn, depends_on_task_id)
+                raise NotFoundError(
+                    "task dependency",
+                    f"{task_id} -> {depends_on_task_id}",
+                    f"task '{task_id}' does not depend on task '{depends_on_task_id}'",
+                )
+
+    def get_dependencies(self, task_id: str) -> list[Task]:
+        """The tasks ``task_id`` waits for."""
+        joined = _SELECT.join(task_dependencies, _d.depends_on_task_id == _t.id)
+        return self._find(joined.where(_d.task_id == task_id).order_by(*_CREATION_ORDER))
+
+    def get_dependents(self, task_id: str) -> list[Task]:
+        """The tasks waiting for ``task_id``."""
+        joined = _SELECT.join(task_dependencies, _d.task_id == _t.id)
+        return self._find(joined.where(_d.depends_on_task_id == task_id).order_by(*_CREATION_ORDER))
+
+    # --- approval and scheduling ------------------------------------------------
+
+    def requires_approval(self, task_id: str) -> bool:
+        effective = func.coalesce(
+            _t.requires_approval, initiatives.c.merge_requires_approval, false()
+        )
+        query = (
+            select(effective)
+            .select_from(tasks.outerjoin(initiatives, initiatives.c.id == _t.initiative_id))
+            .where(_t.id == task_id)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise self._not_found(task_id)
+        return bool(row[0])
+
+    def approve(self, task_id: str) -> Task:
+        """``pending_approval`` -> ``pending`` in one conditional UPDATE, so two
+        approvers cannot both succeed; any other status is refused, naming it."""
+        with self._write() as conn:
+            row = conn.execute(
+                update(tasks)
+                .where(_t.id == task_id, _t.status == TaskStatus.PENDING_APPROVAL)
+                .values(status=TaskStatus.PENDING, updated_at=utcnow())
+                .returning(*_COLUMNS)
+            ).first()
+            if row is not None:
+                return Task(*row)
+            current = self._require(conn, task_id)
+        raise PreconditionFailedError(
+            f"task '{task_id}' is {current.status.value}, not pending_approval"
+        )
+
+    def find_ready(
+        self, *, initiative_id: str | None = None, phase_id: str | None = None
+    ) -> list[Task]:
+        """Tasks that can start now: status ``pending`` and no dependency that is
+        not ``completed``; highest priority first, then ``order``, then creation.
+
+        Approval needs no separate test: a task that must be approved is created
+        ``pending_approval`` and only ``approve`` moves it to ``pending``, so being
+        ``pending`` means any required approval was given.
+        """
+        prerequisite = tasks.alias("prerequisite")
+        unfinished_prerequisite = (
+            select(_d.id)
+            .join(prerequisite, prerequisite.c.id == _d.depends_on_task_id)
+            .where(_d.task_id == _t.id, prerequisite.c.status != TaskStatus.COMPLETED)
+            .exists()
+        )
+        query = _SELECT.where(_t.status == TaskStatus.PENDING, ~unfinished_prerequisite)
+        if initiative_id is not None:
+            query = query.where(_t.initiative_id == initiative_id)
+        if phase_id is not None:
+            query = query.where(_t.phase_id == phase_id)
+        return self._find(query.order_by(_PRIORITY_RANK, *_PLANNED_ORDER))
+
+    # --- helpers ----------------------------------------------------------------
+
+    def _find(self, query: Select[Any]) -> list[Task]:
+        with self._read() as conn:
+            return [Task(*row) for row in conn.execute(query)]
+
+    def _require(self, conn: Connection, id: str) -> Task:
+        row = conn.execute(_SELECT.where(_t.id == id)).first()
+        if row is None:
+            raise self._not_found(id)
+        return Task(*row)
+
+    def _phase_initiative(self, conn: Connection, phase_id: str) -> str:
+        found = conn.execute(
+            select(phases.c.initiative_id).where(phases.c.id == phase_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFoundError("phase", phase_id)
+        return str(found)
+
+    def _parent_of(self, conn: Connection, task_id: str) -> list[str]:
+        parent = conn.execute(
+            select(_t.parent_task_id).where(_t.id == task_id)
+        ).scalar_one_or_none()
+        return [] if parent is None else [parent]

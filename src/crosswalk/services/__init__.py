@@ -1,0 +1,1 @@
+"""Domain services: pure functions over the domain, with no database or web imports."""
