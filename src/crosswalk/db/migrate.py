@@ -36,11 +36,17 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Upgrade the database to head; a no-op when it is already there."""
-    if current_revision(engine) == head_revision():
-        return
+def ensure_schema(engine: Engine) -> str | None:
+    """Upgrade the database to head; a no-op when it is already there.
+
+    Returns the revision the database was at before, when it had to upgrade
+    ("base" for an empty database), else None.
+    """
+    before = current_revision(engine)
+    if before == head_revision():
+        return None
     upgrade(engine, "head")
+    return before or "base"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

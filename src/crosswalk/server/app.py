@@ -15,7 +15,7 @@ from starlette.routing import Mount
 
 from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.engine import create_database_engine
-from crosswalk.db.migrate import ensure_schema
+from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import agent, conversation, initiative, phase, system, task
@@ -74,9 +74,13 @@ class CrosswalkApp:
         await self.endpoint.close(timeout_s=2.0)
 
 
-def create_app(database_url: str | None = None, *, admin_token_file: Path | None = None) -> CrosswalkApp:
+def create_app(
+    database_url: str | None = None, *, admin_token_file: Path | None = None
+) -> CrosswalkApp:
     engine = create_database_engine(database_url or default_database_url())
-    ensure_schema(engine)
+    migrated_from = ensure_schema(engine)
+    if migrated_from is not None:
+        logger.warning("database migrated from %s to %s", migrated_from, head_revision())
     admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
     services = build_services(engine, admin_token)
     public_context = Context(principal=ADMIN, services=services)

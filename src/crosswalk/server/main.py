@@ -49,8 +49,10 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+def serve(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None
+) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     url = database_url or default_database_url()
     try:
         app = create_app(url)

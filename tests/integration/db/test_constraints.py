@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Boolean, Column, Engine, Enum, Integer, Table, delete, func, select, text
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError
 
 from crosswalk.db import Repositories
 from crosswalk.db.models import (
@@ -318,13 +318,6 @@ def test_deleting_a_project_removes_its_links_only(repos: Repositories, engine: 
     assert count(engine, agents) == 0
 
 
-@pytest.mark.xfail(
-    reason="_base.translate_errors lets SQLAlchemy's StatementError (a bind-time "
-    "LookupError/TypeError) through; the hierarchy adapters work around it locally, "
-    "the agent adapter does not yet",
-    raises=StatementError,
-    strict=True,
-)
 def test_the_agent_repository_reports_a_bad_enum_value_as_invalid_input(
     repos: Repositories,
 ) -> None:

@@ -18,7 +18,9 @@ router: Router[Context] = Router()
 
 
 class CreateInput(ApiInput):
-    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.-]*$")] | None = None
+    name: (
+        Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.-]*$")] | None
+    ) = None
     task_id: Id | None = None
     initiative_id: Id | None = None
     worktree_id: Name = "."

@@ -16,8 +16,19 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, Table, and_, or_
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    Table,
+    and_,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from crosswalk.db.engine import READONLY
 from crosswalk.db.models import Paged
@@ -66,7 +77,15 @@ def translate_errors(kind: str) -> Iterator[None]:
         raise
     except IntegrityError as exc:
         raise integrity_error(kind, exc) from None
-    except DBAPIError as exc:
+    except StatementError as exc:
+        # A value the bind processors refuse (unknown enum string, non-boolean
+        # flag, JSON that does not serialize) fails before the database sees it.
+        if not isinstance(exc, DBAPIError) and isinstance(
+            exc.orig, LookupError | ValueError | TypeError
+        ):
+            raise InvalidInputError(f"{kind}: {exc.orig}") from None
+        if not isinstance(exc, DBAPIError):
+            raise
         message = str(exc.orig) if exc.orig is not None else str(exc)
         raise CrosswalkError(f"database error while writing {kind}: {message}") from exc
 
@@ -108,6 +127,29 @@ def row_to(model: type[T], row: Row[Any] | Mapping[str, Any]) -> T:
     """Build the dataclass ``model`` from a row whose keys are its field names."""
     mapping = row._mapping if isinstance(row, Row) else row
     return model(**{name: mapping[name] for name in field_names(model)})
+
+
+def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:
+    """Raise ``NotFoundError(kind, id)`` unless ``table`` has a row with this id.
+
+    Called before a write that references the row, so the caller learns which
+    reference is wrong instead of reading a bare foreign key failure.
+    """
+    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
+        raise NotFoundError(kind, id)
+
+
+def checked_changes(kind: str, changes: Mapping[str, Any], allowed: type[Any]) -> dict[str, Any]:
+    """``changes`` as a plain dict, refusing keys the ``*Update`` TypedDict lacks
+    (SQLAlchemy would fail on them with a compile error, not an input error)."""
+    unknown = sorted(set(changes) - set(allowed.__annotations__))
+    if unknown:
+        raise InvalidInputError(f"{kind} has no field '{unknown[0]}'", field=unknown[0])
+    return dict(changes)
+
+
+def count_where(conn: Connection, table: Table, condition: ColumnElement[bool]) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
 
 
 def clamp_limit(limit: int) -> int:

@@ -22,6 +22,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     columns_for,
     paginate,
+    require_row,
 )
 from crosswalk.db.schema import (
     ACTIVE_AGENT_STATUSES,
@@ -36,7 +37,7 @@ from crosswalk.db.schema import (
     tasks,
 )
 from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, NotFoundError
+from crosswalk.errors import ConflictError
 from crosswalk.ids import new_id
 from crosswalk.services.names import random_alias
 
@@ -158,7 +159,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
             return self.get(id)
         values: dict[str, Any] = {**changes, "updated_at": utcnow()}
         with self._write() as conn:
-            _require(conn, agents, self.kind, id)
+            require_row(conn, agents, self.kind, id)
             _require_references(conn, values)
             if "name" in values:
                 _require_free_name(conn, values["name"], other_than=id)
@@ -169,7 +170,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
 
     def delete(self, id: str) -> Removal:
         with self._write() as conn:
-            _require(conn, agents, self.kind, id)
+            require_row(conn, agents, self.kind, id)
             removal = _removal(conn, id)
             conn.execute(sql_delete(agents).where(_c.id == id))
         return removal
@@ -185,17 +186,12 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return [Agent(*row) for row in rows]
 
 
-def _require(conn: Connection, table: Table, kind: str, id: str) -> None:
-    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
-        raise NotFoundError(kind, id)
-
-
 def _require_references(conn: Connection, values: Mapping[str, Any]) -> None:
     """Every task, initiative and account the row points at must exist."""
     for column, (table, kind) in _REFERENCES.items():
         target = values.get(column)
         if target is not None:
-            _require(conn, table, kind, target)
+            require_row(conn, table, kind, target)
 
 
 def _require_free_name(conn: Connection, name: str, *, other_than: str | None = None) -> None:

@@ -1,9 +1,9 @@
 """Adapter: conversations. This is the ask/answer hot path, so every statement
 is a single indexed query, and rows are built positionally.
 
-``create`` looks up the agents, initiative, phase and task it points at (primary
-key lookups in the insert's own transaction) so that a missing one is reported
-by kind and id, not as an anonymous foreign-key failure.
+When ``create`` hits a foreign-key failure it looks up the agents, initiative,
+phase and task it points at, so that a missing one is reported by kind and id;
+the successful path pays for none of those lookups.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from crosswalk.db.schema import (
     tasks,
 )
 from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, NotFoundError
+from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(conversations, Conversation)
@@ -61,13 +61,19 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "created_at": now,
             "updated_at": now,
         }
-        with self._write() as conn:
-            if data.id is not None:
-                existing = conn.execute(_SELECT.where(_c.id == data.id)).first()
-                if existing is not None:
-                    return self._replayed(Conversation(*existing), data)
-            _require_references(conn, values)
-            row = conn.execute(insert(conversations).values(values).returning(*_COLUMNS)).one()
+        try:
+            with self._write() as conn:
+                if data.id is not None:
+                    existing = conn.execute(_SELECT.where(_c.id == data.id)).first()
+                    if existing is not None:
+                        return self._replayed(Conversation(*existing), data)
+                row = conn.execute(insert(conversations).values(values).returning(*_COLUMNS)).one()
+        except InvalidInputError:
+            # The hot path leaves references to the foreign keys; only when one
+            # fails do we look up which, to name it.
+            with self._read() as conn:
+                _require_references(conn, values)
+            raise
         return Conversation(*row)
 
     def _replayed(self, existing: Conversation, data: NewConversation) -> Conversation:

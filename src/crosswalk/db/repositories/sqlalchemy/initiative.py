@@ -8,14 +8,14 @@ from sqlalchemy import Connection, Select, delete, insert, or_, select, update
 
 from crosswalk.db.models import Initiative, InitiativeUpdate, NewInitiative, Paged
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.repositories.sqlalchemy._base import columns_for, paginate
-from crosswalk.db.repositories.sqlalchemy.task import (
-    HierarchyRepository,
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
     checked_changes,
+    columns_for,
     count_where,
-    removed_tasks,
-    task_cascade_counts,
+    paginate,
 )
+from crosswalk.db.repositories.sqlalchemy.task import removed_tasks, task_cascade_counts
 from crosswalk.db.schema import (
     InitiativeStatus,
     agents,
@@ -43,7 +43,7 @@ _i = initiatives.c
 _CREATION_ORDER = (_i.created_at, _i.id)
 
 
-class SqlAlchemyInitiativeRepository(HierarchyRepository):
+class SqlAlchemyInitiativeRepository(SqlAlchemyRepository):
     kind = "initiative"
 
     def create(self, data: NewInitiative) -> Initiative:

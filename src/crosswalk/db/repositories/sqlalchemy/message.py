@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, insert, select, true, update
+from sqlalchemy import Connection, Select, func, insert, select, true, update
 from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.models import Message, MessageUpdate, NewMessage, Paged
@@ -19,10 +19,11 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     columns_for,
     paginate,
+    require_row,
 )
 from crosswalk.db.schema import MessageStatus, ParticipantType, agents, messages
 from crosswalk.db.types import utcnow
-from crosswalk.errors import InvalidInputError, NotFoundError
+from crosswalk.errors import InvalidInputError
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(messages, Message)
@@ -55,9 +56,9 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
         with self._write() as conn:
             for agent_id in (data.sender_id, data.recipient_id):
                 if agent_id is not None:
-                    _require(conn, agents, "agent", agent_id)
+                    require_row(conn, agents, "agent", agent_id)
             if data.parent_message_id is not None:
-                _require(conn, messages, "message", data.parent_message_id)
+                require_row(conn, messages, "message", data.parent_message_id)
             row = conn.execute(insert(messages).values(values).returning(*_COLUMNS)).one()
         return Message(*row)
 
@@ -136,7 +137,7 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
 
     def delete(self, id: str) -> Removal:
         with self._write() as conn:
-            _require(conn, messages, self.kind, id)
+            require_row(conn, messages, self.kind, id)
             replies = _count_replies(conn, id)
             conn.execute(sql_delete(messages).where(_c.id == id))
         return {"replies": replies}
@@ -155,11 +156,6 @@ def _check_participant(role: str, participant: ParticipantType, id: str | None) 
         raise InvalidInputError(
             f"a user {role} has no {role}_id (it refers to agents)", field=f"{role}_id"
         )
-
-
-def _require(conn: Connection, table: Table, kind: str, id: str) -> None:
-    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
-        raise NotFoundError(kind, id)
 
 
 def _count_replies(conn: Connection, id: str) -> int:

@@ -13,8 +13,13 @@ from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
 from crosswalk.db.models import NewPage, Page, Paged, PageUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.repositories.sqlalchemy._base import columns_for, field_names, paginate
-from crosswalk.db.repositories.sqlalchemy.task import HierarchyRepository, checked_changes
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
+    checked_changes,
+    columns_for,
+    field_names,
+    paginate,
+)
 from crosswalk.db.schema import initiatives, pages
 from crosswalk.db.types import utcnow
 from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
@@ -28,7 +33,7 @@ _CREATION_ORDER = (_p.created_at, _p.id)
 _SIBLING_ORDER = (_p.sort_order, _p.created_at, _p.id)
 
 
-class SqlAlchemyPageRepository(HierarchyRepository):
+class SqlAlchemyPageRepository(SqlAlchemyRepository):
     """Pages. A child page lives in its parent's initiative; finders return an
     empty list for unknown ids; ``get``, ``update``, ``delete`` raise ``NotFoundError``."""
 

@@ -8,15 +8,16 @@ from sqlalchemy import Connection, Select, delete, insert, or_, select, update
 
 from crosswalk.db.models import NewPhase, Paged, Phase, PhaseDependency, PhaseUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.repositories.sqlalchemy._base import columns_for, field_names, paginate
-from crosswalk.db.repositories.sqlalchemy.task import (
-    HierarchyRepository,
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
     checked_changes,
+    columns_for,
     count_where,
-    removed_tasks,
+    field_names,
+    paginate,
     require_row,
-    task_cascade_counts,
 )
+from crosswalk.db.repositories.sqlalchemy.task import removed_tasks, task_cascade_counts
 from crosswalk.db.schema import PhaseStatus, conversations, initiatives, phase_dependencies, phases
 from crosswalk.db.schema import tasks as tasks_table
 from crosswalk.db.types import utcnow
@@ -32,7 +33,7 @@ _d = phase_dependencies.c
 _CREATION_ORDER = (_p.created_at, _p.id)
 
 
-class SqlAlchemyPhaseRepository(HierarchyRepository):
+class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
     """Phases. Finders return an empty list for unknown ids; ``get``, ``update``,
     ``delete`` and the dependency writes raise ``NotFoundError``."""
 

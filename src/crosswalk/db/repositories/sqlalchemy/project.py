@@ -9,11 +9,12 @@ from sqlalchemy import Connection, Select, delete, insert, select, update
 
 from crosswalk.db.models import InitiativeProjectsChange, NewProject, Paged, Project, ProjectUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.repositories.sqlalchemy._base import columns_for, paginate
-from crosswalk.db.repositories.sqlalchemy.task import (
-    HierarchyRepository,
+from crosswalk.db.repositories.sqlalchemy._base import (
+    SqlAlchemyRepository,
     checked_changes,
+    columns_for,
     count_where,
+    paginate,
     require_row,
 )
 from crosswalk.db.schema import initiative_projects, initiatives, projects
@@ -28,7 +29,7 @@ _l = initiative_projects.c
 _UNIQUE_FIELDS = ("name", "url")
 
 
-class SqlAlchemyProjectRepository(HierarchyRepository):
+class SqlAlchemyProjectRepository(SqlAlchemyRepository):
     """Projects. ``name`` and ``url`` are each unique; a taken one is
     ``ConflictError`` naming the field and its owner."""
 

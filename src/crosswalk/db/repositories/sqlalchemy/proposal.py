@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.models import NewProposal, Paged, Proposal, ProposalUpdate
@@ -17,10 +17,10 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     columns_for,
     paginate,
+    require_row,
 )
 from crosswalk.db.schema import ProposalStatus, agents, initiatives, proposals
 from crosswalk.db.types import utcnow
-from crosswalk.errors import NotFoundError
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(proposals, Proposal)
@@ -50,8 +50,8 @@ class SqlAlchemyProposalRepository(SqlAlchemyRepository):
             "updated_at": now,
         }
         with self._write() as conn:
-            _require(conn, agents, "agent", data.agent_id)
-            _require(conn, initiatives, "initiative", data.initiative_id)
+            require_row(conn, agents, "agent", data.agent_id)
+            require_row(conn, initiatives, "initiative", data.initiative_id)
             row = conn.execute(insert(proposals).values(values).returning(*_COLUMNS)).one()
         return Proposal(*row)
 
@@ -153,8 +153,3 @@ class SqlAlchemyProposalRepository(SqlAlchemyRepository):
         with self._read() as conn:
             rows = conn.execute(query).all()
         return [Proposal(*row) for row in rows]
-
-
-def _require(conn: Connection, table: Table, kind: str, id: str) -> None:
-    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
-        raise NotFoundError(kind, id)

@@ -1,16 +1,11 @@
 """Adapter: tasks, their dependencies, their approval and which are ready to run.
 
-Besides the task adapter, this module holds what the other hierarchy adapters
-share (initiative, phase, page, project): a base class that also refuses values
-the driver cannot bind, an existence check for referenced rows, the check on
-update keys, and the counting of what a delete takes along with its tasks.
-They would belong in ``_base.py``; they live here until they move there.
+Besides the task adapter, this module holds the counting of what a delete takes
+along with its tasks, which the initiative and phase adapters share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -18,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    Table,
     case,
     delete,
     false,
@@ -28,15 +22,17 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, StatementError
 
 from crosswalk.db.models import NewTask, Paged, Task, TaskDependency, TaskUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
+    checked_changes,
     columns_for,
+    count_where,
     field_names,
     paginate,
+    require_row,
 )
 from crosswalk.db.schema import (
     TaskPriority,
@@ -64,67 +60,12 @@ _d = task_dependencies.c
 # --- shared by the hierarchy adapters -------------------------------------------
 
 
-@contextmanager
-def refuse_unbindable(kind: str) -> Iterator[None]:
-    """Turn a value SQLAlchemy refuses to bind into ``InvalidInputError``.
-
-    An unknown enum string, a non-boolean flag or JSON that does not serialize
-    fails in the bind processors, before the database sees the statement; that
-    is a ``StatementError`` which ``translate_errors`` lets through.
-    """
-    try:
-        yield
-    except StatementError as exc:
-        if isinstance(exc, DBAPIError) or not isinstance(
-            exc.orig, LookupError | ValueError | TypeError
-        ):
-            raise
-        raise InvalidInputError(f"{kind}: {exc.orig}") from None
-
-
-class HierarchyRepository(SqlAlchemyRepository):
-    """``SqlAlchemyRepository`` whose transactions also refuse unbindable values."""
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with refuse_unbindable(self.kind), super()._write() as conn:
-            yield conn
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with refuse_unbindable(self.kind), super()._read() as conn:
-            yield conn
-
-
-def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:
-    """Raise ``NotFoundError(kind, id)`` unless ``table`` has a row with this id.
-
-    Called before an insert that references the row, so the caller learns which
-    reference is wrong instead of reading a bare foreign key failure.
-    """
-    if conn.execute(select(table.c.id).where(table.c.id == id)).first() is None:
-        raise NotFoundError(kind, id)
-
-
-def checked_changes(kind: str, changes: Mapping[str, Any], allowed: type[Any]) -> dict[str, Any]:
-    """``changes`` as a plain dict, refusing keys the ``*Update`` TypedDict lacks
-    (SQLAlchemy would fail on them with a compile error, not an input error)."""
-    unknown = sorted(set(changes) - set(allowed.__annotations__))
-    if unknown:
-        raise InvalidInputError(f"{kind} has no field '{unknown[0]}'", field=unknown[0])
-    return dict(changes)
-
-
 def removed_tasks(seed: ColumnElement[bool]) -> CTE:
     """Ids of the tasks matching ``seed`` and, recursively, their subtasks: what a
     delete removes through ``ON DELETE CASCADE`` on ``parent_task_id``."""
     removed = select(_t.id).where(seed).cte("removed_tasks", recursive=True)
     subtask = tasks.alias("subtask")
     return removed.union(select(subtask.c.id).where(subtask.c.parent_task_id == removed.c.id))
-
-
-def count_where(conn: Connection, table: Table, condition: ColumnElement[bool]) -> int:
-    return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
 
 
 def task_cascade_counts(
@@ -183,7 +124,7 @@ def _describe(initiative_id: str | None) -> str:
     return "no initiative" if initiative_id is None else f"initiative '{initiative_id}'"
 
 
-class SqlAlchemyTaskRepository(HierarchyRepository):
+class SqlAlchemyTaskRepository(SqlAlchemyRepository):
     """Tasks.
 
     Consistency rule: a task, its phase and its parent task belong to the same

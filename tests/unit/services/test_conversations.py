@@ -1,0 +1,117 @@
+"""The conversation service over in-memory repositories: ask, answer, and push waits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from crosswalk.db.schema import ConversationStatus
+from crosswalk.errors import ConflictError, ForbiddenError, NotFoundError
+from crosswalk.services.conversations import ConversationService
+from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.targets import Target
+from tests.unit.services.fakes import (
+    FakeAgentsWithTasks,
+    FakeConversations,
+    FakePhases,
+    FakeTasks,
+    make_agent,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def service() -> ConversationService:
+    tasks = FakeTasks()
+    return ConversationService(
+        conversations=FakeConversations(),  # type: ignore[arg-type]
+        agents=FakeAgentsWithTasks(tasks, make_agent("alice"), make_agent("bob")),  # type: ignore[arg-type]
+        tasks=tasks,  # type: ignore[arg-type]
+        phases=FakePhases(),  # type: ignore[arg-type]
+        notifier=InProcessNotifier(),
+    )
+
+
+async def test_listen_returns_at_once_when_a_question_is_pending(
+    service: ConversationService,
+) -> None:
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    assert [c.id for c in await service.listen("bob", timeout_s=5)] == [asked.id]
+
+
+async def test_listen_wakes_on_ask_and_times_out_empty(service: ConversationService) -> None:
+    assert await service.listen("bob", timeout_s=0.02) == []
+    listening = asyncio.create_task(service.listen("bob", timeout_s=30))
+    await asyncio.sleep(0.01)
+    assert not listening.done()
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    found = await asyncio.wait_for(listening, 1.0)
+    assert [c.id for c in found] == [asked.id]
+
+
+async def test_wait_for_answer_wakes_on_answer(service: ConversationService) -> None:
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    service.answer(asked.id, "8443", acting_agent_id="bob")
+    answered = await asyncio.wait_for(waiting, 1.0)
+    assert (answered.status, answered.answer) == (ConversationStatus.ANSWERED, "8443")
+
+
+async def test_wait_for_answer_times_out_with_the_pending_conversation(
+    service: ConversationService,
+) -> None:
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    still = await service.wait_for_answer(asked.id, timeout_s=0.02)
+    assert still.status is ConversationStatus.PENDING
+
+
+async def test_closing_the_notifier_releases_waiters(service: ConversationService) -> None:
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=600))
+    listening = asyncio.create_task(service.listen("alice", timeout_s=600))
+    await asyncio.sleep(0.01)
+    service.notifier.close()
+    assert (await asyncio.wait_for(waiting, 1.0)).status is ConversationStatus.PENDING
+    assert await asyncio.wait_for(listening, 1.0) == []
+
+
+def test_only_the_addressed_agent_answers_and_only_once(service: ConversationService) -> None:
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    with pytest.raises(ForbiddenError, match="addressed to agent 'bob'"):
+        service.answer(asked.id, "guess", acting_agent_id="alice")
+    service.answer(asked.id, "8443", acting_agent_id="bob")
+    with pytest.raises(ConflictError, match="already answered"):
+        service.answer(asked.id, "9000", acting_agent_id=None)
+    assert service.get(asked.id).answer == "8443"
+
+
+def test_retried_ask_with_the_same_id_is_idempotent(service: ConversationService) -> None:
+    first = service.ask("alice", "port?", Target(agent="bob"), id="fixed-id")
+    again = service.ask("alice", "port?", Target(agent="bob"), id="fixed-id")
+    assert again == first
+    assert len(service.pending("bob")) == 1
+
+
+def test_unknown_asker_is_not_found(service: ConversationService) -> None:
+    with pytest.raises(NotFoundError, match="agent 'carol' not found"):
+        service.ask("carol", "port?", Target(agent="bob"))
+
+
+async def test_question_stream_yields_pending_then_new_and_resumes(
+    service: ConversationService,
+) -> None:
+    first = service.ask("alice", "one?", Target(agent="bob"))
+    stream = service.question_stream("bob")
+    assert (await anext(stream)).id == first.id
+    second_task = asyncio.create_task(anext(stream))
+    await asyncio.sleep(0.01)
+    second = service.ask("alice", "two?", Target(agent="bob"))
+    assert (await asyncio.wait_for(second_task, 1.0)).id == second.id
+    await stream.aclose()
+    resumed = service.question_stream("bob", last_event_id=first.id)
+    assert (await anext(resumed)).id == second.id
+    await resumed.aclose()
