@@ -1,0 +1,160 @@
+"""What a command handler works with: resolved settings, streams, clock and a lazy client.
+
+``Runtime`` is what the process provides (environment, streams, clock, how to build a
+client); tests replace any part of it. ``Context`` is built per run from the parsed
+arguments and the runtime, and creates the client only when a handler first asks for it,
+so ``cw --version`` and usage errors never import the HTTP machinery.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+
+from crosswalk import config
+from crosswalk.cli.errors import UsageError
+from crosswalk.cli.output import to_json
+from crosswalk.cli.waiting import Backoff, Deadline
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any, TextIO
+
+    from crosswalk.cli.rpc import RpcClient
+
+ClientFactory = Callable[[str, "str | None"], "RpcClient"]
+
+
+def connect(url: str, token: str | None) -> RpcClient:
+    """The real client; imported here because ``http.client`` is cw's costliest import."""
+    from crosswalk.cli.client import TrpcClient
+
+    return TrpcClient(url, token)
+
+
+class Runtime:
+    """The process's environment, streams and clock, each replaceable in tests."""
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        client_factory: ClientFactory = connect,
+    ) -> None:
+        self.env = os.environ if env is None else env
+        self.stdin = sys.stdin if stdin is None else stdin
+        self.stdout = sys.stdout if stdout is None else stdout
+        self.stderr = sys.stderr if stderr is None else stderr
+        self.clock = clock
+        self.sleep = sleep
+        self.client_factory = client_factory
+
+
+class Context:
+    """Settings resolved flag > environment > default, plus helpers every handler needs."""
+
+    def __init__(self, args: argparse.Namespace, runtime: Runtime) -> None:
+        env = runtime.env
+        self.runtime = runtime
+        self.json: bool = bool(getattr(args, "json", False))
+        self.url: str = getattr(args, "url", None) or env.get("CW_URL") or config.DEFAULT_URL
+        self.agent_id: str | None = (
+            getattr(args, "agent_id", None) or env.get("CW_AGENT_ID") or None
+        )
+        self._token_flag: str | None = getattr(args, "token", None)
+        self.stdin = runtime.stdin
+        self.stdout = runtime.stdout
+        self.stderr = runtime.stderr
+        self._client: RpcClient | None = None
+
+    # -- settings ---------------------------------------------------------------------
+
+    def token(self) -> str | None:
+        """``--token``, else ``$CW_TOKEN``, else the admin token file if this user can read it."""
+        if self._token_flag:
+            return self._token_flag
+        from_env = self.runtime.env.get("CW_TOKEN")
+        if from_env:
+            return from_env
+        try:
+            return config.admin_token_path().read_text(encoding="utf-8").strip() or None
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    @property
+    def client(self) -> RpcClient:
+        """The server client, created on first use and closed by ``close``."""
+        if self._client is None:
+            try:
+                self._client = self.runtime.client_factory(self.url, self.token())
+            except ValueError as exc:
+                raise UsageError(f"{exc} (set --url or CW_URL)") from None
+        return self._client
+
+    def require_agent_id(self) -> str:
+        """Who "me" is; a usage error naming both ways to say it when unknown."""
+        if not self.agent_id:
+            raise UsageError(
+                "no agent identity: this command acts as an agent; pass --as AGENT_ID "
+                "or set CW_AGENT_ID"
+            )
+        return self.agent_id
+
+    def read_text(self, value: str, what: str) -> str:
+        """A text argument, or stdin when it is ``-``; empty text is a usage error.
+
+        Blank lines around the text and trailing spaces go; the first line's indentation
+        stays, so an answer that starts with a code block keeps its shape.
+        """
+        text = self.stdin.read() if value == "-" else value
+        lines = text.rstrip().splitlines()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if not lines:
+            source = "stdin" if value == "-" else "the argument"
+            raise UsageError(f"the {what} is empty (read from {source})")
+        return "\n".join(lines)
+
+    # -- time ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.runtime.clock()
+
+    def deadline(self, seconds: float | None) -> Deadline:
+        return Deadline(self.runtime.clock, seconds)
+
+    def backoff(self) -> Backoff:
+        return Backoff(self.runtime.sleep)
+
+    # -- output -------------------------------------------------------------------------
+
+    def out(self, text: str) -> None:
+        """One line (or block) of normal output."""
+        self.stdout.write(text + "\n")
+
+    def err(self, text: str) -> None:
+        """A message for the person or agent running ``cw``, on stderr."""
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+    def emit(self, value: Any, render: Callable[[Any], str]) -> None:
+        """The command's result: one JSON document with ``--json``, else ``render(value)``."""
+        self.out(to_json(value) if self.json else render(value))
+
+    def emit_streamed(self, value: Any, render: Callable[[Any], str]) -> None:
+        """One item of a stream (``--follow``): a JSON line, or rendered text; flushed now."""
+        self.out(to_json(value, compact=True) if self.json else render(value))
+        self.stdout.flush()
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -1,0 +1,487 @@
+"""Conversation commands: ``ask``, ``wait``, ``listen``, ``answer``, ``conversation get|list``.
+
+These are what agents run from a shell to talk to each other, so they favour being
+resumable over being clever: ``ask`` sends a client-made conversation id (retrying a
+lost request cannot create a second question), every wait survives a server restart,
+and every timeout or interrupt says how to pick up where it left off.
+"""
+
+from __future__ import annotations
+
+import os
+
+from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
+from crosswalk.cli.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    RemoteError,
+    RequestTimeoutError,
+    TimedOutError,
+    UnreachableError,
+)
+from crosswalk.cli.output import Column, detail, indent, table
+from crosswalk.cli.waiting import Deadline, long_poll
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from crosswalk.cli.commands import Subparsers
+    from crosswalk.cli.context import Context
+
+DEFAULT_TIMEOUT_S = 600.0
+#: How long ``ask --no-wait`` keeps retrying a question whose response was lost.
+ASK_RETRY_S = 30.0
+#: Subscription errors after which the official tRPC client reconnects (code -32603).
+_RECONNECT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
+
+# The alphabet of crosswalk.ids (nanoid's); copied because the client path may not
+# import server-side modules.
+_ID_ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"
+
+
+def new_conversation_id() -> str:
+    """A fresh 21-character nanoid-style id for an idempotent ask.
+
+    The first character is never ``-`` or ``_``, so the id can be typed as a plain
+    argument (``cw wait ID``) without argparse mistaking it for an option.
+    """
+    while True:
+        cid = "".join(_ID_ALPHABET[b & 63] for b in os.urandom(21))
+        if cid[0] not in "-_":
+            return cid
+
+
+def id_arg(cid: str) -> str:
+    """An id as it must be typed on a ``cw`` command line (``-- -x`` if it starts with -)."""
+    return f"-- {cid}" if cid.startswith("-") else cid
+
+
+# -- rendering --------------------------------------------------------------------------
+
+_FIELDS = (
+    ("id", "id"),
+    ("status", "status"),
+    ("fromAgentId", "from"),
+    ("toAgentId", "to"),
+    ("initiativeId", "initiative"),
+    ("phaseId", "phase"),
+    ("taskId", "task"),
+    ("createdAt", "created"),
+    ("updatedAt", "updated"),
+)
+_COLUMNS = (
+    Column("id", "ID"),
+    Column("status", "STATUS"),
+    Column("fromAgentId", "FROM"),
+    Column("toAgentId", "TO"),
+    Column("createdAt", "CREATED"),
+    Column("question", "QUESTION", max_width=60),
+)
+
+
+def render_conversation(conversation: Any) -> str:
+    """The detail view of ``cw conversation get``."""
+    return detail(conversation, _FIELDS, blocks=(("question", "question"), ("answer", "answer")))
+
+
+def render_question(conversation: Any) -> str:
+    """A question as an agent listening for work needs it: who asks, what, how to reply."""
+    cid = conversation.get("id")
+    where = f" (task {conversation['taskId']})" if conversation.get("taskId") else ""
+    return (
+        f"question {cid} from agent {conversation.get('fromAgentId')}{where}:\n"
+        f"{indent(str(conversation.get('question', '')))}\n"
+        f"answer with: cw answer {id_arg(str(cid))} ANSWER"
+    )
+
+
+def render_questions(conversations: Any) -> str:
+    return "\n\n".join(render_question(c) for c in conversations)
+
+
+# -- registration -----------------------------------------------------------------------
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the conversation commands to ``cw``."""
+    ask = add_command(
+        subparsers,
+        "ask",
+        help="ask another agent a question and wait for the answer",
+        description=(
+            "Send a question to an agent (by id or name), to whichever agent works on a\n"
+            "task, or to the one agent working in a phase; then wait for the answer and\n"
+            "print it. You are the asker: set CW_AGENT_ID or pass --as. If the wait times\n"
+            "out (exit 3) or is interrupted, the question stays pending and\n"
+            "'cw wait CONVERSATION_ID' resumes waiting."
+        ),
+        examples=[
+            'cw ask --agent reviewer "Is the schema migration merged?"',
+            "cw ask --task T42 --timeout 120 - < question.md",
+            'cw ask --phase P7 --no-wait "Who owns the API client?"',
+            'cw ask --agent bold-otter --json "Ready for review?"',
+        ],
+        handler=cmd_ask,
+    )
+    target = ask.add_mutually_exclusive_group(required=True)
+    target.add_argument("--agent", metavar="ID_OR_NAME", help="the agent to ask, by id or name")
+    target.add_argument("--task", metavar="TASK_ID", help="ask the agent working on this task")
+    target.add_argument(
+        "--phase", metavar="PHASE_ID", help="ask the one active agent working in this phase"
+    )
+    _add_timeout(ask, f"seconds to wait for the answer (default {DEFAULT_TIMEOUT_S:g})")
+    ask.add_argument(
+        "--no-wait", action="store_true", help="print the conversation id and return at once"
+    )
+    ask.add_argument("question", metavar="QUESTION|-", help="the question; - reads it from stdin")
+
+    wait = add_command(
+        subparsers,
+        "wait",
+        help="wait for the answer to a question asked earlier",
+        description=(
+            "Resume waiting for the answer to a conversation, e.g. after 'cw ask' timed out\n"
+            "or was interrupted, or after 'cw ask --no-wait'. Prints the answer."
+        ),
+        examples=[
+            "cw wait 3cZyJ1k0Yp2vQ8dLmN4aB",
+            "cw wait 3cZyJ1k0Yp2vQ8dLmN4aB --timeout 60 --json",
+        ],
+        handler=cmd_wait,
+    )
+    wait.add_argument("conversation_id", metavar="CONVERSATION_ID", help="the conversation's id")
+    _add_timeout(wait, f"seconds to wait for the answer (default {DEFAULT_TIMEOUT_S:g})")
+
+    listen = add_command(
+        subparsers,
+        "listen",
+        help="wait for questions addressed to me and print them",
+        description=(
+            "Wait until at least one question addressed to you (CW_AGENT_ID or --as) is\n"
+            "pending, print each with its conversation id and asker, and exit. With\n"
+            "--follow, keep streaming questions as they arrive (reconnecting after a\n"
+            "server restart) until --timeout or Ctrl-C. Exit 3 if no question came."
+        ),
+        examples=[
+            "cw listen",
+            "cw listen --timeout 60 --json",
+            "cw listen --follow --json",
+        ],
+        handler=cmd_listen,
+    )
+    _add_timeout(
+        listen,
+        f"seconds to wait (default {DEFAULT_TIMEOUT_S:g}; with --follow: until interrupted)",
+        default=None,
+    )
+    listen.add_argument(
+        "--follow", action="store_true", help="keep printing questions as they arrive"
+    )
+
+    answer = add_command(
+        subparsers,
+        "answer",
+        help="answer a question addressed to me",
+        description=(
+            "Record the answer to a pending conversation; the waiting asker receives it at\n"
+            "once. A conversation is answered only once (a second answer is refused)."
+        ),
+        examples=[
+            'cw answer 3cZyJ1k0Yp2vQ8dLmN4aB "Yes, merged in a1b2c3."',
+            "cw answer 3cZyJ1k0Yp2vQ8dLmN4aB - < answer.md",
+        ],
+        handler=cmd_answer,
+    )
+    answer.add_argument("conversation_id", metavar="CONVERSATION_ID", help="the conversation's id")
+    answer.add_argument("answer", metavar="ANSWER|-", help="the answer; - reads it from stdin")
+
+    group = add_group(
+        subparsers,
+        "conversation",
+        help="inspect conversations",
+        description="Show one conversation, or list conversations by agent, status or work item.",
+        examples=[
+            "cw conversation get 3cZyJ1k0Yp2vQ8dLmN4aB",
+            "cw conversation list --agent reviewer --status pending",
+        ],
+    )
+    get = add_command(
+        group,
+        "get",
+        help="show one conversation",
+        description="Show a conversation: who asked whom, about which work, and the answer.",
+        examples=[
+            "cw conversation get 3cZyJ1k0Yp2vQ8dLmN4aB",
+            "cw conversation get 3cZyJ1k0Yp2vQ8dLmN4aB --json",
+        ],
+        handler=cmd_conversation_get,
+    )
+    get.add_argument("conversation_id", metavar="CONVERSATION_ID", help="the conversation's id")
+
+    lst = add_command(
+        group,
+        "list",
+        help="list conversations, newest pages first",
+        description=(
+            "List conversations matching all the given filters, one page at a time.\n"
+            "The JSON form is {items, nextCursor}; pass nextCursor to --cursor for more."
+        ),
+        examples=[
+            "cw conversation list --status pending",
+            "cw conversation list --agent bold-otter --limit 20",
+            "cw conversation list --task T42 --json",
+        ],
+        handler=cmd_conversation_list,
+    )
+    lst.add_argument("--agent", metavar="AGENT_ID", help="asked by or addressed to this agent")
+    lst.add_argument("--status", choices=("pending", "answered"), help="only this status")
+    lst.add_argument("--initiative", metavar="ID", help="only conversations in this initiative")
+    lst.add_argument("--phase", metavar="ID", help="only conversations in this phase")
+    lst.add_argument("--task", metavar="ID", help="only conversations about this task")
+    lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
+    lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")
+
+
+def _add_timeout(
+    parser: argparse.ArgumentParser, help: str, default: float | None = DEFAULT_TIMEOUT_S
+) -> None:
+    parser.add_argument("--timeout", type=seconds, default=default, metavar="S", help=help)
+
+
+# -- handlers ---------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
+    """Ask, then wait on the same deadline; every exit path names the conversation."""
+    me = ctx.require_agent_id()
+    question = ctx.read_text(args.question, "question")
+    payload: dict[str, Any] = {"id": new_conversation_id(), "fromAgentId": me, "question": question}
+    if args.agent is not None:
+        payload["toAgentId"] = args.agent
+    elif args.task is not None:
+        payload["taskId"] = args.task
+    else:
+        payload["phaseId"] = args.phase
+    deadline = ctx.deadline(args.timeout)
+    cid = payload["id"]
+    try:
+        conversation = _ask(
+            ctx, payload, deadline if not args.no_wait else ctx.deadline(ASK_RETRY_S)
+        )
+    except KeyboardInterrupt:
+        ctx.err(
+            "interrupted before the server confirmed the question; if it arrived it is "
+            f"conversation {cid}: check with: cw conversation get {id_arg(cid)}"
+        )
+        return EXIT_INTERRUPTED
+    except RemoteError as exc:
+        if exc.code == "CONFLICT" and args.phase is not None:
+            exc.hint = "several agents work in that phase: ask one with --agent or --task"
+        raise
+    cid = conversation.get("id", cid) if isinstance(conversation, dict) else cid
+    if args.no_wait:
+        ctx.emit(conversation, lambda _: str(cid))
+        return EXIT_OK
+    return _wait_and_print(ctx, cid, deadline, reached_server=True)
+
+
+def cmd_wait(args: argparse.Namespace, ctx: Context) -> int:
+    """Resume a wait that timed out, was interrupted, or was never started (--no-wait)."""
+    return _wait_and_print(ctx, args.conversation_id, ctx.deadline(args.timeout))
+
+
+def cmd_listen(args: argparse.Namespace, ctx: Context) -> int:
+    """Wait for work addressed to me: one batch (long poll) or a stream (--follow)."""
+    me = ctx.require_agent_id()
+    if args.follow:
+        return _follow_questions(ctx, me, args.timeout)
+    timeout = DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout
+    questions = long_poll(
+        ctx,
+        "conversation.listen",
+        {"agentId": me},
+        ctx.deadline(timeout),
+        done=bool,
+        timeout_message=(
+            f"no question for agent {me} arrived within {timeout:g} s; listen again with: cw listen"
+        ),
+    )
+    ctx.emit(questions, render_questions)
+    return EXIT_OK
+
+
+def cmd_answer(args: argparse.Namespace, ctx: Context) -> int:
+    """Answer; ``agentId`` is sent when known so the server can check it is addressed to me."""
+    text = ctx.read_text(args.answer, "answer")
+    payload: dict[str, Any] = {"id": args.conversation_id, "answer": text}
+    if ctx.agent_id:
+        payload["agentId"] = ctx.agent_id
+    conversation = ctx.client.mutation("conversation.answer", payload)
+    ctx.emit(
+        conversation,
+        lambda c: f"answered conversation {c.get('id')} (asked by agent {c.get('fromAgentId')})",
+    )
+    return EXIT_OK
+
+
+def cmd_conversation_get(args: argparse.Namespace, ctx: Context) -> int:
+    """Show one conversation in full."""
+    conversation = ctx.client.query("conversation.get", {"id": args.conversation_id})
+    ctx.emit(conversation, render_conversation)
+    return EXIT_OK
+
+
+def cmd_conversation_list(args: argparse.Namespace, ctx: Context) -> int:
+    """One page of conversations; only the filters given are sent."""
+    filters = {
+        "agentId": args.agent,
+        "status": args.status,
+        "initiativeId": args.initiative,
+        "phaseId": args.phase,
+        "taskId": args.task,
+        "limit": args.limit,
+        "cursor": args.cursor,
+    }
+    page = ctx.client.query(
+        "conversation.list", {k: v for k, v in filters.items() if v is not None}
+    )
+    ctx.emit(page, lambda p: _render_page(p, args))
+    return EXIT_OK
+
+
+# -- the pieces -------------------------------------------------------------------------
+
+
+def _ask(ctx: Context, payload: dict[str, Any], deadline: Deadline) -> Any:
+    """``conversation.ask``, retried with the same id while its response is lost.
+
+    A first attempt that finds nothing listening fails at once (exit 4): there is no
+    server, so there is nothing to wait for.
+    """
+    backoff = ctx.backoff()
+    reached_server = False
+    while True:
+        try:
+            return ctx.client.mutation("conversation.ask", payload)
+        except (UnreachableError, RequestTimeoutError) as exc:
+            if isinstance(exc, UnreachableError) and not (reached_server or exc.request_sent):
+                raise
+            reached_server = True
+            if deadline.expired:
+                cid = payload["id"]
+                exc.hint = (
+                    f"the question may have reached the server as conversation {cid}; "
+                    f"check with: cw conversation get {id_arg(cid)}"
+                )
+                raise
+            backoff.pause(deadline)
+
+
+def _wait_and_print(
+    ctx: Context, cid: str, deadline: Deadline, *, reached_server: bool = False
+) -> int:
+    try:
+        conversation = long_poll(
+            ctx,
+            "conversation.waitForAnswer",
+            {"id": cid},
+            deadline,
+            done=lambda c: isinstance(c, dict) and c.get("status") == "answered",
+            timeout_message=(
+                f"timed out waiting for an answer to conversation {cid}; "
+                f"resume with: cw wait {id_arg(cid)}"
+            ),
+            reached_server=reached_server,
+        )
+    except KeyboardInterrupt:
+        ctx.err(
+            f"interrupted; the question stays pending as conversation {cid}. "
+            f"Resume waiting with: cw wait {id_arg(cid)}"
+        )
+        return EXIT_INTERRUPTED
+    ctx.emit(conversation, lambda c: str(c.get("answer", "")))
+    return EXIT_OK
+
+
+def _follow_questions(ctx: Context, me: str, timeout: float | None) -> int:
+    """Stream ``conversation.onQuestion``, resuming after the last seen event id.
+
+    Questions already printed are skipped even if a reconnected stream repeats them.
+    Ends with 0 when the server ends the stream or the deadline passes after at least
+    one question; with ``TimedOutError`` when the deadline passes and none came.
+    """
+    deadline = ctx.deadline(timeout)
+    backoff = ctx.backoff()
+    last_event_id: str | None = None
+    seen: set[str] = set()
+    shown = 0
+    first_attempt = True
+    reconnecting = False
+    while True:
+        try:
+            stream = ctx.client.subscribe(
+                "conversation.onQuestion",
+                {"agentId": me},
+                last_event_id=last_event_id,
+                deadline=deadline.at,
+            )
+            for event_id, conversation in stream:
+                if reconnecting:
+                    ctx.err("reconnected")
+                    reconnecting = False
+                backoff.reset()
+                last_event_id = event_id or last_event_id
+                cid = conversation.get("id") if isinstance(conversation, dict) else None
+                if isinstance(cid, str):
+                    if cid in seen:
+                        continue
+                    seen.add(cid)
+                ctx.emit_streamed(conversation, lambda c: render_question(c) + "\n")
+                shown += 1
+            return EXIT_OK
+        except RequestTimeoutError:
+            break
+        except UnreachableError as exc:
+            if first_attempt and not exc.request_sent:
+                raise
+            reason = exc.message
+        except RemoteError as exc:
+            if exc.code not in _RECONNECT_CODES:
+                raise
+            reason = exc.message
+        first_attempt = False
+        if deadline.expired:
+            break
+        if not reconnecting:
+            ctx.err(f"lost the question stream ({reason}); reconnecting")
+            reconnecting = True
+        backoff.pause(deadline)
+    if shown:
+        return EXIT_OK
+    raise TimedOutError(
+        f"no question for agent {me} arrived within {timeout or 0:g} s; listen again with: "
+        "cw listen --follow"
+    )
+
+
+def _render_page(page: Any, args: argparse.Namespace) -> str:
+    items = page.get("items", []) if isinstance(page, dict) else []
+    text = table(items, _COLUMNS) if items else "no conversations match"
+    cursor = page.get("nextCursor") if isinstance(page, dict) else None
+    if cursor:
+        text += f"\nmore: {_next_page_command(args, str(cursor))}"
+    return text
+
+
+def _next_page_command(args: argparse.Namespace, cursor: str) -> str:
+    import shlex
+
+    words = ["cw", "conversation", "list"]
+    for flag in ("agent", "status", "initiative", "phase", "task", "limit"):
+        value = getattr(args, flag)
+        if value is not None:
+            words.append(f"--{flag}={value}")
+    words.append(f"--cursor={cursor}")  # `=` keeps a value starting with - a value
+    return shlex.join(words)

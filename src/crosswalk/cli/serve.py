@@ -1,0 +1,71 @@
+"""``cw serve``: run the crosswalk server in the foreground.
+
+The server (SQLAlchemy, Starlette, uvicorn, ...) is imported inside the handler only:
+every other ``cw`` command must start without it.
+"""
+
+from __future__ import annotations
+
+from crosswalk import config
+from crosswalk.cli.commands import add_command, port_number
+from crosswalk.cli.errors import CliError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
+if TYPE_CHECKING:
+    import argparse
+
+    from crosswalk.cli.commands import Subparsers
+    from crosswalk.cli.context import Context
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``cw serve``."""
+    serve = add_command(
+        subparsers,
+        "serve",
+        help="run the crosswalk server",
+        description=(
+            "Run the coordination server in the foreground until Ctrl-C. It stores data in\n"
+            "SQLite in the data directory ($CW_HOME, else ~/.crosswalk) unless --db or\n"
+            "CW_DATABASE_URL names another database, and writes the admin token there on\n"
+            "first start. It binds to 127.0.0.1 unless told otherwise."
+        ),
+        examples=[
+            "cw serve",
+            "cw serve --port 9000",
+            "cw serve --db postgresql+psycopg://localhost/crosswalk",
+        ],
+        handler=cmd_serve,
+        client_options=False,
+    )
+    serve.add_argument(
+        "--host",
+        default=config.DEFAULT_HOST,
+        metavar="H",
+        help=f"address to bind (default {config.DEFAULT_HOST})",
+    )
+    serve.add_argument(
+        "--port",
+        type=port_number,
+        default=config.DEFAULT_PORT,
+        metavar="P",
+        help=f"port to listen on (default {config.DEFAULT_PORT})",
+    )
+    serve.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="SQLAlchemy database URL (default: $CW_DATABASE_URL, else SQLite in the data dir)",
+    )
+
+
+def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        from crosswalk.server.main import serve  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        raise CliError(
+            f"the crosswalk server cannot be loaded in this installation ({exc}); "
+            "reinstall crosswalk with its dependencies"
+        ) from None
+    result: int = serve(args.host, args.port, args.db)
+    return result

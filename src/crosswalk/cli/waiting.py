@@ -1,0 +1,133 @@
+"""Deadlines and retry delays for commands that wait (``ask``, ``wait``, ``listen``).
+
+A waiting command must survive a server restart without losing its place: it retries
+with a short, growing delay and keeps its overall deadline. The clock and the sleep are
+injected so tests can run the loops without real time passing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from crosswalk.cli.errors import (
+    ClientError,
+    RemoteError,
+    RequestTimeoutError,
+    TimedOutError,
+    UnreachableError,
+)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from crosswalk.cli.context import Context
+
+#: Longest single long poll. Shorter than common proxy idle limits (30-60 s), and a
+#: restarted server is noticed within one poll.
+LONG_POLL_S = 25.0
+#: Extra read time beyond a long poll's own timeout before the client gives up on it.
+READ_MARGIN_S = 10.0
+#: Server errors that mean "try again shortly" (a server shutting down or restarting).
+RETRYABLE_CODES = frozenset({"SERVICE_UNAVAILABLE"})
+
+
+class Deadline:
+    """A point on the monotonic clock, or never (``seconds=None``)."""
+
+    def __init__(self, clock: Callable[[], float], seconds: float | None) -> None:
+        self._clock = clock
+        self.at = None if seconds is None else clock() + seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left (never negative), or ``None`` for no deadline."""
+        return None if self.at is None else max(self.at - self._clock(), 0.0)
+
+    @property
+    def expired(self) -> bool:
+        return self.at is not None and self._clock() >= self.at
+
+
+class Backoff:
+    """Retry delays that start short (a restart takes well under a second) and cap low."""
+
+    def __init__(
+        self, sleep: Callable[[float], None], first_s: float = 0.05, cap_s: float = 1.0
+    ) -> None:
+        self._sleep = sleep
+        self._first_s = first_s
+        self._cap_s = cap_s
+        self._next_s = first_s
+
+    def reset(self) -> None:
+        """Start over at the shortest delay: the server answered."""
+        self._next_s = self._first_s
+
+    def pause(self, deadline: Deadline) -> None:
+        """Sleep the next delay, never past the deadline."""
+        delay = self._next_s
+        remaining = deadline.remaining()
+        if remaining is not None:
+            delay = min(delay, remaining)
+        self._next_s = min(self._next_s * 2, self._cap_s)
+        if delay > 0:
+            self._sleep(delay)
+
+
+def long_poll(
+    ctx: Context,
+    path: str,
+    input: dict[str, Any],
+    deadline: Deadline,
+    *,
+    done: Callable[[Any], bool],
+    timeout_message: str,
+    reached_server: bool = False,
+) -> Any:
+    """Call the long-poll query ``path`` until ``done(result)`` or the deadline.
+
+    Each round asks the server to hold the request for up to ``LONG_POLL_S``
+    (``input["timeoutMs"]`` is filled in). Connection failures are retried with a short
+    backoff until the deadline, so a server restart loses nothing; only a first attempt
+    that found nothing listening (``reached_server`` false, request never sent) fails at
+    once, as exit 4. At the deadline: ``TimedOutError(timeout_message)``.
+    """
+    backoff = ctx.backoff()
+    last_failure: ClientError | None = None
+    while True:
+        remaining = deadline.remaining()
+        poll_s = LONG_POLL_S if remaining is None else min(remaining, LONG_POLL_S)
+        started = ctx.now()
+        try:
+            result = ctx.client.query(
+                path,
+                {**input, "timeoutMs": round(poll_s * 1000)},
+                timeout_s=poll_s + READ_MARGIN_S,
+            )
+        except (UnreachableError, RequestTimeoutError, RemoteError) as exc:
+            if isinstance(exc, RemoteError) and exc.code not in RETRYABLE_CODES:
+                raise
+            if isinstance(exc, UnreachableError) and not (reached_server or exc.request_sent):
+                raise
+            reached_server = True
+            last_failure = exc
+            if deadline.expired:
+                break
+            backoff.pause(deadline)
+            continue
+        reached_server = True
+        last_failure = None
+        if done(result):
+            return result
+        if deadline.expired:
+            break
+        if ctx.now() - started < poll_s / 2:
+            # The server answered "not yet" long before the poll's timeout (an older
+            # server, or one shutting down): slow down instead of spinning.
+            backoff.pause(deadline)
+        else:
+            backoff.reset()
+    error = TimedOutError(timeout_message)
+    if last_failure is not None:
+        error.hint = f"the server was unreachable at the end: {last_failure.message}"
+    raise error

@@ -1,0 +1,127 @@
+"""The ``cw`` client path must not load server code (like click's ``test_imports.py``).
+
+``cw`` runs many times per agent session; importing SQLAlchemy, Starlette or Pydantic
+would cost more than the whole command. Each check runs ``cw`` in a fresh interpreter
+and looks at ``sys.modules`` afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FORBIDDEN = (
+    "sqlalchemy",
+    "starlette",
+    "pydantic",
+    "httpx",
+    "uvicorn",
+    "anyio",
+    "alembic",
+    "crosswalk.server",
+    "crosswalk.db",
+    "crosswalk.services",
+)
+
+WRAPPER = """
+import contextlib, io, json, sys
+from crosswalk.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run_cw(*argv: str, tmp_path: Path) -> tuple[int, list[str]]:
+    env = {**os.environ, "CW_HOME": str(tmp_path), "CW_AGENT_ID": "me"}
+    env.pop("CW_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    return report["code"], report["modules"]
+
+
+def _forbidden(modules: list[str]) -> list[str]:
+    return [m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--version"],
+        ["--help"],
+        ["ask", "--help"],
+    ],
+)
+def test_no_server_imports_without_a_request(argv: list[str], tmp_path: Path) -> None:
+    code, modules = _run_cw(*argv, tmp_path=tmp_path)
+    assert code == 0
+    assert _forbidden(modules) == []
+    assert "http.client" not in modules  # the HTTP client loads only when a command needs it
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["conversation", "get", "x"],
+        ["ask", "--agent", "someone", "a question"],
+        ["listen", "--follow", "--timeout", "1"],
+    ],
+)
+def test_no_server_imports_on_a_request(argv: list[str], tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_dead_port()}/trpc"
+    code, modules = _run_cw("--url", url, *argv, tmp_path=tmp_path)
+    assert code == 4  # it did try to reach the server
+    assert "http.client" in modules
+    assert _forbidden(modules) == []
+
+
+def _installed_cw() -> str:
+    beside = Path(sys.executable).with_name("cw")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("cw")
+    if found is None:
+        pytest.fail("the cw console script is not installed (pip install -e .)")
+    return found
+
+
+def test_installed_console_script_runs() -> None:
+    from crosswalk import __version__
+
+    done = subprocess.run(
+        [_installed_cw(), "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"cw {__version__}\n", "")
+
+
+def test_python_dash_m_crosswalk_runs() -> None:
+    from crosswalk import __version__
+
+    done = subprocess.run(
+        [sys.executable, "-m", "crosswalk", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, f"cw {__version__}\n")
