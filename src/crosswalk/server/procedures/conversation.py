@@ -72,6 +72,11 @@ class ListInput(ApiInput):
 
 class OnQuestionInput(ApiInput):
     agent_id: Id
+    last_event_id: Id | None = None  # merged in by the wire layer on reconnect
+
+
+class OnAnswerInput(ApiInput):
+    id: Id
     last_event_id: Id | None = None
 
 
@@ -156,8 +161,8 @@ async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Track
         yield Tracked(conversation.id, to_api(conversation))
 
 
-@router.subscription("conversation.onAnswer", input=IdInput)
-async def on_answer(ctx: Context, inp: IdInput) -> AsyncIterator[dict[str, Any]]:
+@router.subscription("conversation.onAnswer", input=OnAnswerInput)
+async def on_answer(ctx: Context, inp: OnAnswerInput) -> AsyncIterator[dict[str, Any]]:
     _participant(ctx, ctx.services.conversations.get(inp.id))
     async for conversation in ctx.services.conversations.answer_stream(inp.id):
         if conversation.status is ConversationStatus.ANSWERED:
