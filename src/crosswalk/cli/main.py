@@ -41,6 +41,16 @@ if TYPE_CHECKING:
 COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.conversation": ("ask", "wait", "listen", "answer", "conversation"),
     "crosswalk.cli.serve": ("serve",),
+    "crosswalk.cli.initiative": ("initiative",),
+    "crosswalk.cli.phase": ("phase",),
+    "crosswalk.cli.task": ("task",),
+    "crosswalk.cli.project": ("project",),
+    "crosswalk.cli.page": ("page",),
+    "crosswalk.cli.agent": ("agent",),
+    "crosswalk.cli.account": ("account",),
+    "crosswalk.cli.proposal": ("proposal",),
+    "crosswalk.cli.message": ("message", "inbox", "reply"),
+    "crosswalk.cli.logs": ("logs",),
 }
 
 DESCRIPTION = """\

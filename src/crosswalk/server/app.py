@@ -18,7 +18,20 @@ from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 from crosswalk.server.context import Context, Services
-from crosswalk.server.procedures import agent, conversation, initiative, phase, system, task
+from crosswalk.server.procedures import (
+    account,
+    agent,
+    conversation,
+    initiative,
+    log,
+    message,
+    page,
+    phase,
+    project,
+    proposal,
+    system,
+    task,
+)
 from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.conversations import ConversationService
@@ -37,6 +50,12 @@ def build_router() -> Router[Context]:
         phase.router,
         task.router,
         agent.router,
+        account.router,
+        project.router,
+        page.router,
+        proposal.router,
+        message.router,
+        log.router,
     )
 
 
