@@ -33,7 +33,7 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
     try:
         yield process
     finally:
-        process.stop()
+        process.close()
 
 
 @pytest.mark.slow

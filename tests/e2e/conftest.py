@@ -15,4 +15,4 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
     try:
         yield process
     finally:
-        process.stop()
+        process.close()

@@ -36,6 +36,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    spawned: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -153,13 +154,26 @@ class ServerProcess:
         extra: dict[str, str] = {}
         if agent is not None:
             extra.update(CW_AGENT_ID=agent["id"], CW_TOKEN=agent["token"])
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [CW, *args],
             env=self.env(**extra),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.spawned.append(process)
+        return process
+
+    def close(self) -> None:
+        """End of test: stop the server and any `cw` still running, all by pid."""
+        try:
+            self.stop()
+        finally:
+            for process in self.spawned:
+                if process.poll() is None:
+                    process.kill()
+                process.communicate(timeout=10)
+            self.spawned.clear()
 
 
 class CallError(Exception):

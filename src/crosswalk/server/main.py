@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -15,6 +19,7 @@ from crosswalk.errors import CrosswalkError
 from crosswalk.server.app import CrosswalkApp, create_app
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class _Server(uvicorn.Server):
@@ -36,6 +41,20 @@ class _Server(uvicorn.Server):
         if self.started:
             for line in self._crosswalk_banner:
                 _say(line)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Like uvicorn's, minus re-raising the signal after the graceful shutdown:
+        a clean stop on SIGINT or SIGTERM exits 0."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _EXIT_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         if self._draining is None:
@@ -84,7 +103,10 @@ def serve(
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
     ]
     server.run()
-    return 0 if server.started else 1
+    if not server.started:
+        return 1
+    _say("crosswalk stopped")
+    return 0
 
 
 def _version() -> str:
