@@ -1,14 +1,24 @@
-"""Identifiers: nanoid-compatible (21 characters of the URL-safe alphabet)."""
+"""Identifiers: nanoid-compatible (21 characters of the URL-safe alphabet).
+
+Standard library only: the `cw` client makes ids too (idempotent asks).
+"""
 
 from __future__ import annotations
 
 import secrets
 
-_ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"
+ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"
 ID_LENGTH = 21
 
 
 def new_id() -> str:
-    """A fresh random id, 126 bits of entropy, like ``nanoid()``."""
-    # 64 symbols: each random byte's low 6 bits pick one uniformly.
-    return "".join(_ALPHABET[b & 63] for b in secrets.token_bytes(ID_LENGTH))
+    """A fresh random id, like ``nanoid()``, that never starts with ``-`` or ``_``.
+
+    A leading ``-`` would make ``cw answer ID`` read the id as an option; skipping
+    those first characters costs under 2 of ~126 bits of entropy.
+    """
+    while True:
+        # 64 symbols: each random byte's low 6 bits pick one uniformly.
+        candidate = "".join(ALPHABET[b & 63] for b in secrets.token_bytes(ID_LENGTH))
+        if candidate[0] not in "-_":
+            return candidate
