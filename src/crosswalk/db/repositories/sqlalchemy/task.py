@@ -136,11 +136,21 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
 
     kind = "task"
 
-    def create(self, data: NewTask) -> Task:
+    def create(self, data: NewTask, *, hold_for_approval: bool = False) -> Task:
+        """Insert. With ``hold_for_approval`` a ``pending`` task that needs approval
+        (its flag, else its initiative's ``merge_requires_approval``) is stored as
+        ``pending_approval``; the flag is read in the inserting transaction, so the
+        task is held exactly when its approval was required at creation."""
         now = utcnow()
         values = {name: getattr(data, name) for name in field_names(NewTask)}
         with self._write() as conn:
-            values["initiative_id"] = self._resolve_initiative(conn, data)
+            initiative_id = values["initiative_id"] = self._resolve_initiative(conn, data)
+            if (
+                hold_for_approval
+                and data.status == TaskStatus.PENDING
+                and self._needs_approval(conn, data.requires_approval, initiative_id)
+            ):
+                values["status"] = TaskStatus.PENDING_APPROVAL
             row = conn.execute(
                 insert(tasks)
                 .values(**values, id=new_id(), created_at=now, updated_at=now)
@@ -168,6 +178,18 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
                 initiative_id = parent.initiative_id
             self._check_same_initiative(parent, initiative_id)
         return initiative_id
+
+    def _needs_approval(
+        self, conn: Connection, flag: bool | None, initiative_id: str | None
+    ) -> bool:
+        if flag is not None:
+            return flag
+        if initiative_id is None:
+            return False
+        inherited = conn.execute(
+            select(initiatives.c.merge_requires_approval).where(initiatives.c.id == initiative_id)
+        ).scalar_one_or_none()
+        return bool(inherited)
 
     def find_by_id(self, id: str) -> Task | None:
         with self._read() as conn:
