@@ -22,13 +22,17 @@ class MessageRepository(Protocol):
         """Messages to the user still pending, oldest first."""
         ...
 
-    def find_requiring_response(self) -> list[Message]:
+    def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
         """Messages that require a response and have none yet (not ``responded``),
-        oldest first."""
+        oldest first; only those the agent ``sender_id`` sent, if given."""
         ...
 
     def find_replies(self, parent_message_id: str) -> list[Message]:
         """Direct replies, oldest first."""
+        ...
+
+    def find_thread(self, id: str) -> list[Message]:
+        """Every reply below the message, at any depth, oldest first (not the message)."""
         ...
 
     def list_page(
@@ -45,6 +49,13 @@ class MessageRepository(Protocol):
     ) -> Paged[Message]: ...
 
     def update(self, id: str, changes: MessageUpdate) -> Message: ...
+
+    def reply(self, data: NewMessage) -> tuple[Message, Message]:
+        """Insert ``data`` as the reply to its ``parent_message_id`` and mark the parent
+        ``responded``, in one transaction; returns ``(parent, reply)``. A parent already
+        responded is a ``ConflictError`` and nothing is written, so of two racing
+        replies exactly one wins."""
+        ...
 
     def delete(self, id: str) -> Removal:
         """Delete; its replies go with it."""

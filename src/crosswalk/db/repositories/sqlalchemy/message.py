@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select, true, update
+from sqlalchemy import CTE, Connection, Select, func, insert, select, true, update
 from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.models import Message, MessageUpdate, NewMessage, Paged
@@ -23,7 +23,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
 )
 from crosswalk.db.schema import MessageStatus, ParticipantType, agents, messages
 from crosswalk.db.types import utcnow
-from crosswalk.errors import InvalidInputError
+from crosswalk.errors import ConflictError, InvalidInputError
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(messages, Message)
@@ -36,6 +36,11 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
     kind = "message"
 
     def create(self, data: NewMessage) -> Message:
+        with self._write() as conn:
+            return self._insert(conn, data)
+
+    def _insert(self, conn: Connection, data: NewMessage) -> Message:
+        """Check the participants and the parent, then insert, in the caller's transaction."""
         _check_participant("sender", data.sender_type, data.sender_id)
         _check_participant("recipient", data.recipient_type, data.recipient_id)
         now = utcnow()
@@ -53,13 +58,12 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
             "created_at": now,
             "updated_at": now,
         }
-        with self._write() as conn:
-            for agent_id in (data.sender_id, data.recipient_id):
-                if agent_id is not None:
-                    require_row(conn, agents, "agent", agent_id)
-            if data.parent_message_id is not None:
-                require_row(conn, messages, "message", data.parent_message_id)
-            row = conn.execute(insert(messages).values(values).returning(*_COLUMNS)).one()
+        for agent_id in (data.sender_id, data.recipient_id):
+            if agent_id is not None:
+                require_row(conn, agents, "agent", agent_id)
+        if data.parent_message_id is not None:
+            require_row(conn, messages, "message", data.parent_message_id)
+        row = conn.execute(insert(messages).values(values).returning(*_COLUMNS)).one()
         return Message(*row)
 
     def find_by_id(self, id: str) -> Message | None:
@@ -83,17 +87,20 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
             ).order_by(*_OLDEST_FIRST)
         )
 
-    def find_requiring_response(self) -> list[Message]:
-        return self._all(
-            _SELECT.where(
-                _c.requires_response == true(), _c.status != MessageStatus.RESPONDED
-            ).order_by(*_OLDEST_FIRST)
-        )
+    def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
+        query = _SELECT.where(_c.requires_response == true(), _c.status != MessageStatus.RESPONDED)
+        if sender_id is not None:
+            query = query.where(_c.sender_id == sender_id)
+        return self._all(query.order_by(*_OLDEST_FIRST))
 
     def find_replies(self, parent_message_id: str) -> list[Message]:
         return self._all(
             _SELECT.where(_c.parent_message_id == parent_message_id).order_by(*_OLDEST_FIRST)
         )
+
+    def find_thread(self, id: str) -> list[Message]:
+        thread = _thread_ids(id)
+        return self._all(_SELECT.where(_c.id.in_(select(thread.c.id))).order_by(*_OLDEST_FIRST))
 
     def list_page(
         self,
@@ -135,6 +142,25 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
             raise self._not_found(id)
         return Message(*row)
 
+    def reply(self, data: NewMessage) -> tuple[Message, Message]:
+        parent_id = data.parent_message_id
+        if parent_id is None:
+            raise InvalidInputError("a reply needs parent_message_id", field="parent_message_id")
+        with self._write() as conn:
+            # Conditional, inside the write transaction: the loser of two racing
+            # replies finds the parent already responded and writes nothing.
+            parent = conn.execute(
+                update(messages)
+                .where(_c.id == parent_id, _c.status != MessageStatus.RESPONDED)
+                .values(status=MessageStatus.RESPONDED, updated_at=utcnow())
+                .returning(*_COLUMNS)
+            ).first()
+            if parent is None:
+                require_row(conn, messages, self.kind, parent_id)
+                raise ConflictError(f"message '{parent_id}' is already responded to")
+            row = self._insert(conn, data)
+        return Message(*parent), row
+
     def delete(self, id: str) -> Removal:
         with self._write() as conn:
             require_row(conn, messages, self.kind, id)
@@ -158,9 +184,14 @@ def _check_participant(role: str, participant: ParticipantType, id: str | None) 
         )
 
 
-def _count_replies(conn: Connection, id: str) -> int:
-    """Replies at any depth: ON DELETE CASCADE on the parent takes them all."""
+def _thread_ids(id: str) -> CTE:
+    """The ids of every reply below message ``id``, at any depth (a recursive CTE)."""
     thread = select(_c.id).where(_c.parent_message_id == id).cte("thread", recursive=True)
     reply = messages.alias("reply")
-    thread = thread.union(select(reply.c.id).join(thread, reply.c.parent_message_id == thread.c.id))
+    return thread.union(select(reply.c.id).join(thread, reply.c.parent_message_id == thread.c.id))
+
+
+def _count_replies(conn: Connection, id: str) -> int:
+    """Replies at any depth: ON DELETE CASCADE on the parent takes them all."""
+    thread = _thread_ids(id)
     return int(conn.execute(select(func.count()).select_from(thread)).scalar_one())
