@@ -9,13 +9,25 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crosswalk.db.models import Paged
+from crosswalk.db.models import Agent, Paged
 from crosswalk.db.repositories import Removal
+from crosswalk.errors import NotFoundError
+from crosswalk.server.context import Context
 from crosswalk.server.procedures._inputs import ApiInput, Id
 from crosswalk.server.serialize import to_api, to_api_list
+
+
+class OptionalInput(ApiInput):
+    """An input whose fields are all optional (list filters): sending none at all,
+    as ``client.task.list.query()`` does, means ``{}``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_is_empty(cls, data: Any) -> Any:
+        return {} if data is None else data
 
 
 class IdInput(ApiInput):
@@ -63,3 +75,21 @@ def deleted_output(row: Any, removed: Removal) -> dict[str, Any]:
     of what went with it (cascaded rows by table, ``*Detached`` for nulled references).
     """
     return {"id": row.id, "deleted": to_api(row), "removed": dict(removed)}
+
+
+def resolve_agent(ctx: Context, id_or_name: str) -> Agent:
+    """The agent with this id, else the one with this name (``cw`` users type names);
+    NOT_FOUND naming what was given."""
+    agents = ctx.repos.agents
+    agent = agents.find_by_id(id_or_name) or agents.find_by_name(id_or_name)
+    if agent is None:
+        raise NotFoundError("agent", id_or_name)
+    return agent
+
+
+def agent_id_of(ctx: Context, id_or_name: str) -> str:
+    """The id of the agent with this id or name, else ``id_or_name`` unchanged: for
+    filters and for logs, which outlive their agent, an unknown agent is no error."""
+    agents = ctx.repos.agents
+    agent = agents.find_by_id(id_or_name) or agents.find_by_name(id_or_name)
+    return id_or_name if agent is None else agent.id
