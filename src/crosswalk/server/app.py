@@ -35,6 +35,7 @@ from crosswalk.server.procedures import (
 from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import InProcessNotifier
 
 logger = logging.getLogger("crosswalk.server")
@@ -74,6 +75,9 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         notifier=notifier,
         conversations=conversations,
         authenticator=Authenticator(admin_token, repos.agents),
+        human_questions=HumanQuestionService(
+            messages=repos.messages, agents=repos.agents, notifier=notifier
+        ),
     )
 
 

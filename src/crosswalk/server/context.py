@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from crosswalk.db.repositories.sqlalchemy import Repositories
 from crosswalk.services.auth import Authenticator, Principal
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import Notifier
 
 
@@ -18,6 +19,7 @@ class Services:
     notifier: Notifier
     conversations: ConversationService
     authenticator: Authenticator
+    human_questions: HumanQuestionService
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,26 +1,47 @@
-"""``agent.*``: registering an agent hands out its token, once."""
+"""``agent.*``: registering an agent hands out its token, once.
+
+Every procedure that takes an agent's ``id`` also accepts its name (agents are
+addressed by name in ``cw``, as in ``conversation.ask``). An agent token may read
+agents and change its own runtime state (status, session, pid, exit code, output
+file, result); everything else is the administrator's.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, cast
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from crosswalk.db.models import NewAgent
+from crosswalk.db.models import Agent, AgentUpdate, NewAgent
 from crosswalk.db.schema import AgentMode, AgentStatus
+from crosswalk.errors import ForbiddenError
 from crosswalk.server.context import Context
-from crosswalk.server.procedures._inputs import ApiInput, Id, Name
-from crosswalk.server.serialize import to_api
+from crosswalk.server.procedures._common import (
+    OptionalInput,
+    UpdateInput,
+    deleted_output,
+    page_output,
+    resolve_agent,
+)
+from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name
+from crosswalk.server.serialize import camel, to_api, to_api_list
 from crosswalk.server.trpc import Router
 from crosswalk.services.auth import hash_token, new_token
 
 router: Router[Context] = Router()
 
+AgentName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.-]*$")]
+Pid = Annotated[int, Field(ge=0, le=2**31 - 1)]
+ExitCode = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+#: What an agent may change about itself: the state of its own run.
+SELF_SERVICE_FIELDS = frozenset(
+    {"status", "session_id", "pid", "exit_code", "output_file_path", "result"}
+)
+
 
 class CreateInput(ApiInput):
-    name: (
-        Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.-]*$")] | None
-    ) = None
+    name: AgentName | None = None
     task_id: Id | None = None
     initiative_id: Id | None = None
     worktree_id: Name = "."
@@ -28,6 +49,69 @@ class CreateInput(ApiInput):
     mode: AgentMode = AgentMode.EXECUTE
     status: AgentStatus = AgentStatus.IDLE
     session_id: Name | None = None
+    account_id: Id | None = None
+
+
+class AgentRef(ApiInput):
+    """``{id}``: an agent's id or name."""
+
+    id: Name
+
+
+class ListInput(OptionalInput):
+    status: AgentStatus | None = None
+    task_id: Id | None = None
+    initiative_id: Id | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class UpdateAgentInput(UpdateInput):
+    """``id`` is the agent's id or name; fields left out are kept."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "task_id",
+            "initiative_id",
+            "session_id",
+            "account_id",
+            "pid",
+            "exit_code",
+            "output_file_path",
+            "result",
+            "pending_questions",
+            "user_dismissed_at",
+        }
+    )
+
+    id: Name
+    name: AgentName | None = None
+    status: AgentStatus | None = None
+    mode: AgentMode | None = None
+    task_id: Id | None = None
+    initiative_id: Id | None = None
+    session_id: Name | None = None
+    worktree_id: Name | None = None
+    provider: Name | None = None
+    account_id: Id | None = None
+    pid: Pid | None = None
+    exit_code: ExitCode | None = None
+    output_file_path: Name | None = None
+    result: Any = None
+    pending_questions: Any = None
+    user_dismissed_at: AwareDatetime | None = None
+
+
+class TaskInput(ApiInput):
+    task_id: Id
+
+
+class SessionInput(ApiInput):
+    session_id: Name
+
+
+def _with_token(agent: Agent, token: str) -> dict[str, Any]:
+    return {**to_api(agent), "token": token}
 
 
 @router.mutation("agent.create", input=CreateInput)
@@ -47,7 +131,76 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
             mode=inp.mode,
             status=inp.status,
             session_id=inp.session_id,
+            account_id=inp.account_id,
             token_hash=hash_token(token),
         )
     )
-    return {**to_api(agent), "token": token}
+    return _with_token(agent, token)
+
+
+@router.query("agent.get", input=AgentRef)
+async def get(ctx: Context, inp: AgentRef) -> dict[str, Any]:
+    return to_api(resolve_agent(ctx, inp.id))
+
+
+@router.query("agent.list", input=ListInput)
+async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
+    page = ctx.repos.agents.list_page(
+        status=inp.status,
+        task_id=inp.task_id,
+        initiative_id=inp.initiative_id,
+        limit=inp.limit,
+        cursor=inp.cursor,
+    )
+    return page_output(page)
+
+
+@router.query("agent.byTask", input=TaskInput)
+async def by_task(ctx: Context, inp: TaskInput) -> list[dict[str, Any]]:
+    """The agents on the task, most recently updated first."""
+    return to_api_list(ctx.repos.agents.find_by_task_id(inp.task_id))
+
+
+@router.query("agent.bySession", input=SessionInput)
+async def by_session(ctx: Context, inp: SessionInput) -> dict[str, Any] | None:
+    """The agent of a CLI session (to resume it), or ``null`` when none has it."""
+    agent = ctx.repos.agents.find_by_session_id(inp.session_id)
+    return None if agent is None else to_api(agent)
+
+
+@router.mutation("agent.update", input=UpdateAgentInput)
+async def update(ctx: Context, inp: UpdateAgentInput) -> dict[str, Any]:
+    """Changes exactly the fields sent. An agent token may update only itself, and only
+    its run state (``SELF_SERVICE_FIELDS``); FORBIDDEN names the first other field."""
+    agent = resolve_agent(ctx, inp.id)
+    changes = inp.changes()
+    if not ctx.principal.is_admin:
+        ctx.principal.require_agent(agent.id)
+        admin_only = sorted(changes.keys() - SELF_SERVICE_FIELDS)
+        if admin_only:
+            allowed = ", ".join(sorted(map(camel, SELF_SERVICE_FIELDS)))
+            raise ForbiddenError(
+                f"an agent may not change its own {camel(admin_only[0])}; only the "
+                f"administrator may (an agent may change: {allowed})"
+            )
+    return to_api(ctx.repos.agents.update(agent.id, cast(AgentUpdate, changes)))
+
+
+@router.mutation("agent.delete", input=AgentRef)
+async def delete(ctx: Context, inp: AgentRef) -> dict[str, Any]:
+    """Deletes the agent with its conversations and proposals; its messages are
+    detached and its log chunks kept. ``removed`` counts each."""
+    ctx.principal.require_admin("delete agents")
+    agent = resolve_agent(ctx, inp.id)
+    return deleted_output(agent, ctx.repos.agents.delete(agent.id))
+
+
+@router.mutation("agent.rotateToken", input=AgentRef)
+async def rotate_token(ctx: Context, inp: AgentRef) -> dict[str, Any]:
+    """A new token for the agent (returned once); the old one stops working at once.
+    An agent may rotate its own token, e.g. after it leaked."""
+    agent = resolve_agent(ctx, inp.id)
+    ctx.principal.require_agent(agent.id)
+    token = new_token()
+    agent = ctx.repos.agents.update(agent.id, {"token_hash": hash_token(token)})
+    return _with_token(agent, token)

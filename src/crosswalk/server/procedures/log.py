@@ -1,8 +1,83 @@
-"""``log.*``."""
+"""``log.*``: agents' raw output (JSONL chunks), kept after the agent is gone.
+
+An agent appends to its own log; reading a log is for that agent and the
+administrator (output may hold anything the agent saw); deleting is the
+administrator's. ``agentId`` may be an agent's id or name; a log whose agent was
+deleted is still reachable by the id it was written under.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from crosswalk.db.models import NewLogChunk
 from crosswalk.server.context import Context
+from crosswalk.server.procedures._common import agent_id_of, resolve_agent
+from crosswalk.server.procedures._inputs import ApiInput, Name
+from crosswalk.server.serialize import to_api, to_api_list
 from crosswalk.server.trpc import Router
 
 router: Router[Context] = Router()
+
+SessionNumber = Annotated[int, Field(ge=1, le=1_000_000)]
+# One chunk may be a large burst of JSONL; the request body limit (1 MiB) bounds it too.
+Chunk = Annotated[str, Field(min_length=1, max_length=1_000_000)]
+
+
+class AppendInput(ApiInput):
+    agent_id: Name
+    content: Chunk
+    session_number: SessionNumber | None = None
+
+
+class ForAgentInput(ApiInput):
+    agent_id: Name
+    session_number: SessionNumber | None = None
+
+
+class AgentInput(ApiInput):
+    agent_id: Name
+
+
+@router.mutation("log.append", input=AppendInput)
+async def append(ctx: Context, inp: AppendInput) -> dict[str, Any]:
+    """Appends a chunk under the agent's current name. Without ``sessionNumber`` the
+    chunk joins the agent's latest session (1 for its first chunk)."""
+    agent = resolve_agent(ctx, inp.agent_id)
+    ctx.principal.require_agent(agent.id)
+    logs = ctx.repos.log_chunks
+    session = inp.session_number or max(logs.get_session_count(agent.id), 1)
+    chunk = logs.insert_chunk(
+        NewLogChunk(
+            agent_id=agent.id, agent_name=agent.name, content=inp.content, session_number=session
+        )
+    )
+    return to_api(chunk)
+
+
+@router.query("log.forAgent", input=ForAgentInput)
+async def for_agent(ctx: Context, inp: ForAgentInput) -> list[dict[str, Any]]:
+    """The agent's chunks in the order written (one session's, if given)."""
+    agent_id = agent_id_of(ctx, inp.agent_id)
+    ctx.principal.require_agent(agent_id)
+    chunks = ctx.repos.log_chunks.find_by_agent_id(agent_id, session_number=inp.session_number)
+    return to_api_list(chunks)
+
+
+@router.query("log.sessionCount", input=AgentInput)
+async def session_count(ctx: Context, inp: AgentInput) -> dict[str, Any]:
+    """``{agentId, sessionCount}``: the agent's highest session number, 0 with no log."""
+    agent_id = agent_id_of(ctx, inp.agent_id)
+    ctx.principal.require_agent(agent_id)
+    return {"agentId": agent_id, "sessionCount": ctx.repos.log_chunks.get_session_count(agent_id)}
+
+
+@router.mutation("log.deleteForAgent", input=AgentInput)
+async def delete_for_agent(ctx: Context, inp: AgentInput) -> dict[str, Any]:
+    """Deletes the agent's whole log: ``{agentId, removed: {agentLogChunks: n}}``."""
+    ctx.principal.require_admin("delete agent logs")
+    agent_id = agent_id_of(ctx, inp.agent_id)
+    deleted = ctx.repos.log_chunks.delete_by_agent_id(agent_id)
+    return {"agentId": agent_id, "removed": {"agentLogChunks": deleted}}
