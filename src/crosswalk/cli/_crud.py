@@ -1,0 +1,135 @@
+"""Pieces the management command groups share, so every ``cw <entity>`` reads alike.
+
+A list prints an aligned table and, when there is more, the exact command for the next
+page; a delete says what went along with the row; a field given as an empty string is
+cleared (sent as ``null``); JSON and text arguments can come from a file or stdin.
+Standard library only, like the rest of the client path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from crosswalk.cli.errors import UsageError
+from crosswalk.cli.output import table
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+    from crosswalk.cli.context import Context
+    from crosswalk.cli.output import Column
+
+_CAMEL_WORD = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def given(**fields: Any) -> dict[str, Any]:
+    """The fields that were given (not ``None``), for a payload of optional filters."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def clearable(payload: dict[str, Any], key: str, value: str | None) -> None:
+    """Put ``value`` in ``payload`` if given; an empty string clears the field (``null``)."""
+    if value is not None:
+        payload[key] = value or None
+
+
+def render_page(
+    page: Any,
+    columns: Sequence[Column | str],
+    *,
+    empty: str,
+    next_page: Callable[[str], str] | None = None,
+) -> str:
+    """A list page as a table, ``empty`` when there is nothing, and the next-page command."""
+    items = page.get("items", []) if isinstance(page, dict) else []
+    text = table(items, columns) if items else empty
+    cursor = page.get("nextCursor") if isinstance(page, dict) else None
+    if cursor and next_page is not None:
+        text += f"\nmore: {next_page(str(cursor))}"
+    return text
+
+
+def next_page_command(
+    words: Sequence[str], args: argparse.Namespace, flags: Sequence[str], cursor: str
+) -> str:
+    """``cw ... --flag=value ... --cursor=CURSOR`` repeating the filters given."""
+    import shlex
+
+    line = list(words)
+    for flag in flags:
+        value = getattr(args, flag.replace("-", "_"), None)
+        if value is not None and value is not False:
+            line.append(f"--{flag}" if value is True else f"--{flag}={value}")
+    line.append(f"--cursor={cursor}")  # `=` keeps a value starting with - a value
+    return shlex.join(line)
+
+
+def describe_removed(removed: Mapping[str, Any]) -> str:
+    """``removed`` counts in words, e.g. ``2 conversations, 3 messages detached``;
+    empty when nothing went along."""
+    parts = []
+    for key, count in removed.items():
+        if count:
+            parts.append(f"{count} {_CAMEL_WORD.sub(' ', key).lower()}")
+    return ", ".join(parts)
+
+
+def deleted_line(kind: str, result: Any) -> str:
+    """The one-line confirmation of a delete: what went, and what went with it."""
+    if not isinstance(result, dict):
+        return f"deleted {kind}"
+    row = result.get("deleted") or {}
+    label = row.get("name") or row.get("title") or row.get("email")
+    what = f"{kind} {result.get('id')}" + (f" ({label})" if label else "")
+    along = describe_removed(result.get("removed") or {})
+    return f"deleted {what}" + (f"; with it: {along}" if along else "")
+
+
+def parse_json(text: str, what: str) -> Any:
+    """A JSON argument; a usage error naming ``what`` when it does not parse."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{what} is not valid JSON: {exc}") from None
+
+
+def read_source(ctx: Context, path: str, what: str) -> str:
+    """The text of file ``path``, or stdin for ``-``; a usage error if unreadable."""
+    if path == "-":
+        return str(ctx.stdin.read())
+    try:
+        with open(path, encoding="utf-8") as handle:  # noqa: PTH123 (pathlib costs startup time)
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read the {what} from {path}: {reason}") from None
+
+
+def one_stdin(args: argparse.Namespace, *names: str) -> None:
+    """At most one argument may read stdin (``-``)."""
+    from_stdin = [name for name in names if getattr(args, name, None) == "-"]
+    if len(from_stdin) > 1:
+        options = " and ".join("--" + name.replace("_", "-") for name in from_stdin)
+        raise UsageError(f"only one input can come from stdin, but {options} both say -")
+
+
+def age(timestamp: Any, now: float | None = None) -> str:
+    """How long ago an API timestamp was, briefly: ``42s``, ``5m``, ``3h``, ``2d``."""
+    import time
+    from datetime import datetime
+
+    if not isinstance(timestamp, str):
+        return "-"
+    try:
+        then = datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return "-"
+    seconds = max(int((time.time() if now is None else now) - then), 0)
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
