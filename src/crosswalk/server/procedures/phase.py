@@ -1,13 +1,21 @@
-"""``phase.*``."""
+"""``phase.*``: phases of an initiative and the order they wait for each other in."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, cast
 
-from crosswalk.db.models import NewPhase
+from crosswalk.db.models import NewPhase, PhaseUpdate
+from crosswalk.db.schema import PhaseStatus
 from crosswalk.server.context import Context
-from crosswalk.server.procedures._inputs import ApiInput, Id, Name
-from crosswalk.server.serialize import to_api
+from crosswalk.server.procedures._common import (
+    IdInput,
+    OptionalInput,
+    UpdateInput,
+    deleted_output,
+    page_output,
+)
+from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name
+from crosswalk.server.serialize import to_api, to_api_list
 from crosswalk.server.trpc import Router
 
 router: Router[Context] = Router()
@@ -19,6 +27,26 @@ class CreateInput(ApiInput):
     content: Any = None
 
 
+class ListInput(OptionalInput):
+    initiative_id: Id | None = None
+    status: PhaseStatus | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class UpdatePhaseInput(UpdateInput):
+    nullable: ClassVar[frozenset[str]] = frozenset({"content"})
+
+    name: Name | None = None
+    content: Any = None
+    status: PhaseStatus | None = None
+
+
+class DependencyInput(ApiInput):
+    phase_id: Id
+    depends_on_phase_id: Id
+
+
 @router.mutation("phase.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("create phases")
@@ -26,3 +54,59 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
         NewPhase(initiative_id=inp.initiative_id, name=inp.name, content=inp.content)
     )
     return to_api(phase)
+
+
+@router.query("phase.get", input=IdInput)
+async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    return to_api(ctx.repos.phases.get(inp.id))
+
+
+@router.query("phase.list", input=ListInput)
+async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
+    page = ctx.repos.phases.list_page(
+        initiative_id=inp.initiative_id, status=inp.status, limit=inp.limit, cursor=inp.cursor
+    )
+    return page_output(page)
+
+
+@router.mutation("phase.update", input=UpdatePhaseInput)
+async def update(ctx: Context, inp: UpdatePhaseInput) -> dict[str, Any]:
+    ctx.principal.require_admin("change phases")
+    return to_api(ctx.repos.phases.update(inp.id, cast(PhaseUpdate, inp.changes())))
+
+
+@router.mutation("phase.delete", input=IdInput)
+async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    """Deletes the phase with its tasks; ``removed`` counts them, the dependencies
+    that went with them, and the agents and conversations detached."""
+    ctx.principal.require_admin("delete phases")
+    phase = ctx.repos.phases.get(inp.id)
+    return deleted_output(phase, ctx.repos.phases.delete(inp.id))
+
+
+@router.mutation("phase.addDependency", input=DependencyInput)
+async def add_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
+    """``phaseId`` waits for ``dependsOnPhaseId``; a cycle is BAD_REQUEST showing it."""
+    ctx.principal.require_admin("change phase dependencies")
+    return to_api(ctx.repos.phases.create_dependency(inp.phase_id, inp.depends_on_phase_id))
+
+
+@router.mutation("phase.removeDependency", input=DependencyInput)
+async def remove_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
+    ctx.principal.require_admin("change phase dependencies")
+    ctx.repos.phases.remove_dependency(inp.phase_id, inp.depends_on_phase_id)
+    return {"phaseId": inp.phase_id, "dependsOnPhaseId": inp.depends_on_phase_id}
+
+
+@router.query("phase.dependencies", input=IdInput)
+async def dependencies(ctx: Context, inp: IdInput) -> list[dict[str, Any]]:
+    """The phases this one waits for (NOT_FOUND for an unknown phase, not ``[]``)."""
+    ctx.repos.phases.get(inp.id)
+    return to_api_list(ctx.repos.phases.get_dependencies(inp.id))
+
+
+@router.query("phase.dependents", input=IdInput)
+async def dependents(ctx: Context, inp: IdInput) -> list[dict[str, Any]]:
+    """The phases waiting for this one."""
+    ctx.repos.phases.get(inp.id)
+    return to_api_list(ctx.repos.phases.get_dependents(inp.id))

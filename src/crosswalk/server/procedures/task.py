@@ -1,19 +1,36 @@
-"""``task.*``."""
+"""``task.*``: tasks, their dependencies and subtasks, approval, and what is ready.
+
+Approval gates the start of work: a task created without an explicit ``status`` whose
+effective approval (its ``requiresApproval``, else its initiative's
+``mergeRequiresApproval``) is required starts ``pending_approval``; ``task.approve``
+moves it to ``pending``, and only ``pending`` tasks with every dependency completed
+are ``task.ready``. Single-task outputs carry ``requiresApprovalEffective``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import Field
 
-from crosswalk.db.models import NewTask
-from crosswalk.db.schema import TaskCategory, TaskPriority, TaskType
+from crosswalk.db.models import NewTask, Task, TaskUpdate
+from crosswalk.db.schema import TaskCategory, TaskPriority, TaskStatus, TaskType
 from crosswalk.server.context import Context
-from crosswalk.server.procedures._inputs import ApiInput, Id, Name
-from crosswalk.server.serialize import to_api
+from crosswalk.server.procedures._common import (
+    IdInput,
+    OptionalInput,
+    UpdateInput,
+    deleted_output,
+    page_output,
+)
+from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name
+from crosswalk.server.serialize import to_api, to_api_list
 from crosswalk.server.trpc import Router
 
 router: Router[Context] = Router()
+
+Description = Annotated[str, Field(max_length=100_000)]
+Order = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
 
 
 class CreateInput(ApiInput):
@@ -21,11 +38,67 @@ class CreateInput(ApiInput):
     phase_id: Id | None = None
     initiative_id: Id | None = None
     parent_task_id: Id | None = None
-    description: Annotated[str, Field(max_length=100_000)] | None = None
+    description: Description | None = None
     type: TaskType = TaskType.AUTO
     category: TaskCategory = TaskCategory.EXECUTE
     priority: TaskPriority = TaskPriority.MEDIUM
     requires_approval: bool | None = None
+    order: Order = 0
+    # Left out: pending, or pending_approval when approval is required.
+    status: TaskStatus | None = None
+
+
+class ListInput(OptionalInput):
+    initiative_id: Id | None = None
+    phase_id: Id | None = None
+    parent_task_id: Id | None = None
+    status: TaskStatus | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class UpdateTaskInput(UpdateInput):
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"description", "requires_approval", "parent_task_id", "phase_id"}
+    )
+
+    name: Name | None = None
+    description: Description | None = None
+    type: TaskType | None = None
+    category: TaskCategory | None = None
+    priority: TaskPriority | None = None
+    status: TaskStatus | None = None
+    order: Order | None = None
+    requires_approval: bool | None = None  # null: inherit the initiative's
+    parent_task_id: Id | None = None  # null: no longer a subtask
+    phase_id: Id | None = None  # null: in no phase
+
+
+class DependencyInput(ApiInput):
+    task_id: Id
+    depends_on_task_id: Id
+
+
+class InitiativeFilter(OptionalInput):
+    initiative_id: Id | None = None
+
+
+class ReadyInput(OptionalInput):
+    initiative_id: Id | None = None
+    phase_id: Id | None = None
+
+
+def _require_scope(ctx: Context, initiative_id: str | None, phase_id: str | None = None) -> None:
+    """A filter naming an unknown initiative or phase is NOT_FOUND, not an empty
+    answer: "nothing is ready" must not hide a mistyped id."""
+    if initiative_id is not None:
+        ctx.repos.initiatives.get(initiative_id)
+    if phase_id is not None:
+        ctx.repos.phases.get(phase_id)
+
+
+def _with_approval(ctx: Context, task: Task) -> dict[str, Any]:
+    return {**to_api(task), "requiresApprovalEffective": ctx.repos.tasks.requires_approval(task.id)}
 
 
 @router.mutation("task.create", input=CreateInput)
@@ -42,6 +115,102 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
             category=inp.category,
             priority=inp.priority,
             requires_approval=inp.requires_approval,
-        )
+            order=inp.order,
+            status=inp.status or TaskStatus.PENDING,
+        ),
+        hold_for_approval=inp.status is None,
     )
-    return to_api(task)
+    return _with_approval(ctx, task)
+
+
+@router.query("task.get", input=IdInput)
+async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    return _with_approval(ctx, ctx.repos.tasks.get(inp.id))
+
+
+@router.query("task.list", input=ListInput)
+async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
+    page = ctx.repos.tasks.list_page(
+        initiative_id=inp.initiative_id,
+        phase_id=inp.phase_id,
+        parent_task_id=inp.parent_task_id,
+        status=inp.status,
+        limit=inp.limit,
+        cursor=inp.cursor,
+    )
+    return page_output(page)
+
+
+@router.mutation("task.update", input=UpdateTaskInput)
+async def update(ctx: Context, inp: UpdateTaskInput) -> dict[str, Any]:
+    """Changes exactly the fields sent; the status moves freely (``approve`` is the
+    checked way out of ``pending_approval``)."""
+    ctx.principal.require_admin("change tasks")
+    task = ctx.repos.tasks.update(inp.id, cast(TaskUpdate, inp.changes()))
+    return _with_approval(ctx, task)
+
+
+@router.mutation("task.delete", input=IdInput)
+async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    """Deletes the task with its subtasks; ``removed`` counts them, the dependencies
+    that went with them, and the agents and conversations detached."""
+    ctx.principal.require_admin("delete tasks")
+    task = ctx.repos.tasks.get(inp.id)
+    return deleted_output(task, ctx.repos.tasks.delete(inp.id))
+
+
+@router.mutation("task.addDependency", input=DependencyInput)
+async def add_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
+    """``taskId`` waits for ``dependsOnTaskId``; a cycle is BAD_REQUEST showing it."""
+    ctx.principal.require_admin("change task dependencies")
+    return to_api(ctx.repos.tasks.create_dependency(inp.task_id, inp.depends_on_task_id))
+
+
+@router.mutation("task.removeDependency", input=DependencyInput)
+async def remove_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
+    ctx.principal.require_admin("change task dependencies")
+    ctx.repos.tasks.remove_dependency(inp.task_id, inp.depends_on_task_id)
+    return {"taskId": inp.task_id, "dependsOnTaskId": inp.depends_on_task_id}
+
+
+@router.query("task.dependencies", input=IdInput)
+async def dependencies(ctx: Context, inp: IdInput) -> list[dict[str, Any]]:
+    """The tasks this one waits for (NOT_FOUND for an unknown task, not ``[]``)."""
+    ctx.repos.tasks.get(inp.id)
+    return to_api_list(ctx.repos.tasks.get_dependencies(inp.id))
+
+
+@router.query("task.dependents", input=IdInput)
+async def dependents(ctx: Context, inp: IdInput) -> list[dict[str, Any]]:
+    """The tasks waiting for this one."""
+    ctx.repos.tasks.get(inp.id)
+    return to_api_list(ctx.repos.tasks.get_dependents(inp.id))
+
+
+@router.query("task.subtasks", input=IdInput)
+async def subtasks(ctx: Context, inp: IdInput) -> list[dict[str, Any]]:
+    """The task's direct subtasks in their planned order."""
+    ctx.repos.tasks.get(inp.id)
+    return to_api_list(ctx.repos.tasks.find_by_parent_task_id(inp.id))
+
+
+@router.query("task.pendingApproval", input=InitiativeFilter)
+async def pending_approval(ctx: Context, inp: InitiativeFilter) -> list[dict[str, Any]]:
+    """Tasks waiting for a person's approval, oldest first."""
+    _require_scope(ctx, inp.initiative_id)
+    return to_api_list(ctx.repos.tasks.find_pending_approval(inp.initiative_id))
+
+
+@router.mutation("task.approve", input=IdInput)
+async def approve(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    """``pending_approval`` -> ``pending``; any other status is PRECONDITION_FAILED."""
+    ctx.principal.require_admin("approve tasks")
+    return _with_approval(ctx, ctx.repos.tasks.approve(inp.id))
+
+
+@router.query("task.ready", input=ReadyInput)
+async def ready(ctx: Context, inp: ReadyInput) -> list[dict[str, Any]]:
+    """Tasks that can start now, highest priority first, then planned order."""
+    _require_scope(ctx, inp.initiative_id, inp.phase_id)
+    found = ctx.repos.tasks.find_ready(initiative_id=inp.initiative_id, phase_id=inp.phase_id)
+    return to_api_list(found)
