@@ -54,14 +54,21 @@ def render_page(
 
 
 def next_page_command(
-    words: Sequence[str], args: argparse.Namespace, flags: Sequence[str], cursor: str
+    words: Sequence[str],
+    args: argparse.Namespace,
+    flags: Sequence[str | tuple[str, str]],
+    cursor: str,
 ) -> str:
-    """``cw ... --flag=value ... --cursor=CURSOR`` repeating the filters given."""
+    """``cw ... --flag=value ... --cursor=CURSOR`` repeating the filters given.
+
+    A flag is its name (the attribute is the name with ``_`` for ``-``) or a
+    ``(flag, attribute)`` pair when its ``dest`` differs."""
     import shlex
 
     line = list(words)
-    for flag in flags:
-        value = getattr(args, flag.replace("-", "_"), None)
+    for entry in flags:
+        flag, attribute = entry if isinstance(entry, tuple) else (entry, entry.replace("-", "_"))
+        value = getattr(args, attribute, None)
         if value is not None and value is not False:
             line.append(f"--{flag}" if value is True else f"--{flag}={value}")
     line.append(f"--cursor={cursor}")  # `=` keeps a value starting with - a value
@@ -101,9 +108,10 @@ def read_source(ctx: Context, path: str, what: str) -> str:
     """The text of file ``path``, or stdin for ``-``; a usage error if unreadable."""
     if path == "-":
         return str(ctx.stdin.read())
+    from pathlib import Path  # already loaded by crosswalk.config
+
     try:
-        with open(path, encoding="utf-8") as handle:  # noqa: PTH123 (pathlib costs startup time)
-            return handle.read()
+        return Path(path).expanduser().read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"cannot read the {what} from {path}: {reason}") from None

@@ -115,13 +115,17 @@ def register(subparsers: Subparsers) -> None:
             "task, or to the one agent working in a phase; then wait for the answer and\n"
             "print it. You are the asker: set CW_AGENT_ID or pass --as. If the wait times\n"
             "out (exit 3) or is interrupted, the question stays pending and\n"
-            "'cw wait CONVERSATION_ID' resumes waiting."
+            "'cw wait CONVERSATION_ID' resumes waiting.\n"
+            "With --user the question goes to the person running crosswalk (see 'cw\n"
+            "inbox'); while it waits you are 'waiting_for_input', and a timed-out wait\n"
+            "resumes with 'cw message wait MESSAGE_ID'."
         ),
         examples=[
             'cw ask --agent reviewer "Is the schema migration merged?"',
             "cw ask --task T42 --timeout 120 - < question.md",
             'cw ask --phase P7 --no-wait "Who owns the API client?"',
             'cw ask --agent bold-otter --json "Ready for review?"',
+            'cw ask --user "Postgres or SQLite for the cache?"',
         ],
         handler=cmd_ask,
     )
@@ -130,6 +134,11 @@ def register(subparsers: Subparsers) -> None:
     target.add_argument("--task", metavar="TASK_ID", help="ask the agent working on this task")
     target.add_argument(
         "--phase", metavar="PHASE_ID", help="ask the one active agent working in this phase"
+    )
+    target.add_argument(
+        "--user",
+        action="store_true",
+        help="ask the person (answered with 'cw reply'; resume with 'cw message wait')",
     )
     _add_timeout(ask, f"seconds to wait for the answer (default {DEFAULT_TIMEOUT_S:g})")
     ask.add_argument(
@@ -257,6 +266,10 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     """Ask, then wait on the same deadline; every exit path names the conversation."""
     me = ctx.require_agent_id()
     question = ctx.read_text(args.question, "question")
+    if args.user:
+        from crosswalk.cli.message import ask_user
+
+        return ask_user(ctx, question, args.timeout, no_wait=args.no_wait)
     payload: dict[str, Any] = {"id": new_conversation_id(), "fromAgentId": me, "question": question}
     if args.agent is not None:
         payload["toAgentId"] = args.agent

@@ -143,6 +143,12 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
         sender_type, sender_id = AGENT, ctx.principal.agent_id
     sender = _participant(ctx, "sender", sender_type, sender_id)
     recipient = _participant(ctx, "recipient", inp.recipient_type, inp.recipient_id)
+    if sender[0] is USER and recipient[0] is USER:
+        raise InvalidInputError(
+            "recipientType: the user cannot send a message to the user; address an agent "
+            "(recipientId), or send as an agent (senderId)",
+            field="recipientType",
+        )
     if not ctx.principal.is_admin and sender != (AGENT, ctx.principal.agent_id):
         raise ForbiddenError(
             f"this token belongs to agent '{ctx.principal.agent_id}' and sends only as it"
