@@ -1,0 +1,89 @@
+"""The benchmark machinery works: ``python -m bench --quick`` runs every benchmark against
+a real server and writes a report of the expected shape.
+
+Only shape and correctness are asserted, never speed: whether a target is met
+depends on the machine, and is the report's business.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench.__main__ import BENCHMARKS
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def quick_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    return done, out
+
+
+def test_quick_run_exits_cleanly_and_prints_the_targets(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    done, _ = quick_run
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "## Targets" in done.stdout
+    for name in ("Conversations", "Wake-up latency", "CLI wall time", "Database floor", "Scale"):
+        assert name in done.stdout
+
+
+def test_the_json_report_has_every_benchmark_target_and_machine_fact(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = quick_run
+    report: dict[str, Any] = json.loads((out / "latest.json").read_text())
+
+    assert set(report) == {"meta", "targets", "benchmarks"}
+    assert {"date", "commit", "mode", "command", "machine"} <= set(report["meta"])
+    assert report["meta"]["mode"] == "quick"
+    assert {"cpu", "cores", "python", "sqlite"} <= set(report["meta"]["machine"])
+    assert set(report["benchmarks"]) == set(BENCHMARKS)
+    for name, section in report["benchmarks"].items():
+        assert section["errors"] == [], (name, section["errors"])
+        assert section["rows"], name
+    for target in report["targets"]:
+        assert {"name", "measured", "threshold", "unit", "passed", "headroom", "target"} <= set(
+            target
+        )
+        assert isinstance(target["passed"], bool)
+        assert target["measured"] is not None and math.isfinite(target["measured"])
+
+
+def test_the_measurements_are_real(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = quick_run
+    benchmarks = json.loads((out / "latest.json").read_text())["benchmarks"]
+
+    conversations = {row["pairs"]: row for row in benchmarks["conversations"]["rows"]}
+    assert set(conversations) == {1, 20, 100}
+    assert all(row["errors"] == 0 and row["rate"] > 0 for row in conversations.values())
+    assert all(row["samples"] > 0 for row in benchmarks["wakeup"]["rows"])
+    assert [row["runs"] for row in benchmarks["cli"]["rows"]] == [5, 5, 5]
+    assert all(row["uses_index"] for row in benchmarks["scale"]["rows"])
+    assert (
+        "USING INDEX ix_conversations_to_agent_id_status" in benchmarks["scale"]["rows"][0]["plan"]
+    )
+    markdown = (out / "latest.md").read_text()
+    assert "## Targets" in markdown
+    assert "| target | measured | result | headroom |" in markdown
