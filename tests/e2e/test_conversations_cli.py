@@ -258,11 +258,34 @@ def test_malformed_and_oversized_requests_get_wire_errors(server: ServerProcess)
     status, body = post(b'{"fromAgentId": "a", "question": "q", "toAgentId": "b", "bogus": 1}')
     assert status == 400
     assert "bogus" in body["error"]["message"]
-    status, body = post(b'{"question": "' + b"x" * (1 << 20) + b'"}')
+    status, body = post_raw(server, b'{"question": "' + b"x" * (1 << 20) + b'"}')
     assert (status, body["error"]["data"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
     status, body = post(b"{}", content_type="text/plain")
     assert status == 415
     assert "stack" not in json.dumps(body)
+
+
+def post_raw(server: ServerProcess, body: bytes) -> tuple[int, Any]:
+    """POST over a bare socket: the server may answer 413 and close before the whole
+    body is sent, which urllib reports as a broken pipe instead of the response."""
+    import socket
+
+    head = (
+        f"POST /trpc/conversation.ask HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+        f"authorization: Bearer {server.admin_token}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        try:
+            sock.sendall(head + body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server refused early; its response is already buffered
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    status_line, _, rest = response.partition(b"\r\n")
+    return int(status_line.split()[1]), json.loads(rest.partition(b"\r\n\r\n")[2])
 
 
 def test_unreachable_server_exits_4(server: ServerProcess) -> None:

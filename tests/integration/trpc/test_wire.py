@@ -23,6 +23,7 @@ from tests.integration.trpc.trpc_demo import (
 )
 
 from crosswalk.server.trpc import TrpcEndpoint, error_code_for
+from crosswalk.server.trpc.request import DRAIN_LIMIT_BYTES
 
 JSON_HEADERS = {"content-type": "application/json", "vary": "trpc-accept, accept"}
 
@@ -544,23 +545,35 @@ def test_body_over_limit_is_payload_too_large(client: Client) -> None:
     )
 
 
-def test_declared_content_length_over_limit_is_refused_before_reading(
+def test_declared_content_length_over_the_drain_limit_is_refused_before_reading(
     endpoint: TrpcEndpoint[Ctx],
 ) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"5000")]
+    too_big = str(DRAIN_LIMIT_BYTES + 1).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", too_big)]
     call = AsgiCall(endpoint, b"/demo.add", method="POST", headers=headers, chunks=[b"{}"])
     asyncio.run(call.run())
     assert call.status == 413
     assert call.receives == 0
 
 
-def test_chunked_body_stops_being_read_once_over_limit(endpoint: TrpcEndpoint[Ctx]) -> None:
+def test_oversized_body_is_drained_then_refused(endpoint: TrpcEndpoint[Ctx]) -> None:
+    """Reading the rest before answering 413 keeps the kernel from resetting the
+    connection, which could destroy the response before the client reads it."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"3000")]
+    chunks = [b"x" * 600] * 5
+    call = AsgiCall(endpoint, b"/demo.add", method="POST", headers=headers, chunks=chunks)
+    asyncio.run(call.run())
+    assert call.status == 413
+    assert call.receives == 5
+
+
+def test_chunked_body_over_limit_is_drained_then_refused(endpoint: TrpcEndpoint[Ctx]) -> None:
     headers = [(b"content-type", b"application/json")]
     chunks = [b"x" * 600] * 5
     call = AsgiCall(endpoint, b"/demo.add", method="POST", headers=headers, chunks=chunks)
     asyncio.run(call.run())
     assert call.status == 413
-    assert call.receives == 2
+    assert call.receives == 5
 
 
 def test_client_leaving_during_the_body_gets_no_answer(endpoint: TrpcEndpoint[Ctx]) -> None:

@@ -166,13 +166,22 @@ def usable_event_id(event_id: str | None) -> str | None:
     return None
 
 
-async def read_body(receive: Receive, limit: int, content_length: bytes | None) -> bytes:
-    """The whole body, refusing with PAYLOAD_TOO_LARGE as soon as it passes ``limit``.
+# How much of an oversized body is read and thrown away before the 413 goes out.
+# Closing a connection with unread data makes the kernel send a reset, which can
+# destroy the 413 response before the client reads it; draining avoids that, up to
+# a bound past which a client deserves the reset.
+DRAIN_LIMIT_BYTES = 16 << 20
 
-    A declared ``content-length`` over the limit is refused before reading anything.
+
+async def read_body(receive: Receive, limit: int, content_length: bytes | None) -> bytes:
+    """The whole body, refusing with PAYLOAD_TOO_LARGE once it passes ``limit``.
+
+    The rest of an oversized body is drained (see ``DRAIN_LIMIT_BYTES``) so that the
+    client reliably receives the refusal.
     """
     too_large = TrpcError("PAYLOAD_TOO_LARGE", f"Request body is larger than {limit} bytes")
-    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+    declared = int(content_length) if content_length and content_length.isdigit() else None
+    if declared is not None and declared > DRAIN_LIMIT_BYTES:
         raise too_large
     chunks: list[bytes] = []
     size = 0
@@ -182,12 +191,26 @@ async def read_body(receive: Receive, limit: int, content_length: bytes | None) 
             raise ClientDisconnectedError
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
-        if size > limit:
+        more = message.get("more_body", False)
+        if size > limit or (declared is not None and declared > limit):
+            if more:
+                await _drain(receive, DRAIN_LIMIT_BYTES - size)
             raise too_large
         chunks.append(chunk)
-        if not message.get("more_body", False):
+        if not more:
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and discard the rest of the body, up to ``budget`` bytes."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class Inputs:
