@@ -81,8 +81,21 @@ def describe_removed(removed: Mapping[str, Any]) -> str:
     parts = []
     for key, count in removed.items():
         if count:
-            parts.append(f"{count} {_CAMEL_WORD.sub(' ', key).lower()}")
+            words = _CAMEL_WORD.sub(" ", key).lower().split()
+            if count == 1:
+                noun = max(i for i, word in enumerate(words) if word not in _PARTICIPLES)
+                words[noun] = _singular(words[noun])
+            parts.append(f"{count} {' '.join(words)}")
     return ", ".join(parts)
+
+
+_PARTICIPLES = frozenset({"detached", "kept"})
+
+
+def _singular(noun: str) -> str:
+    if noun.endswith("ies"):
+        return noun[:-3] + "y"
+    return noun[:-1] if noun.endswith("s") else noun
 
 
 def deleted_line(kind: str, result: Any) -> str:
