@@ -84,7 +84,19 @@ def test_no_server_imports_without_a_request(argv: list[str], tmp_path: Path) ->
     [
         ["conversation", "get", "x"],
         ["ask", "--agent", "someone", "a question"],
+        ["ask", "--user", "a question for the person"],
         ["listen", "--follow", "--timeout", "1"],
+        ["initiative", "list"],
+        ["phase", "list"],
+        ["task", "ready"],
+        ["project", "list"],
+        ["page", "list"],
+        ["agent", "list"],
+        ["account", "list"],
+        ["proposal", "list"],
+        ["message", "list"],
+        ["inbox"],
+        ["logs", "show", "someone"],
     ],
 )
 def test_no_server_imports_on_a_request(argv: list[str], tmp_path: Path) -> None:
