@@ -2,10 +2,11 @@
 
 Both sides get a database migrated by ``ensure_schema``, the engine's PRAGMAs
 (foreign keys, WAL, ``synchronous=NORMAL``, busy timeout) and one transaction per
-operation as the repository runs it (``BEGIN IMMEDIATE`` for writes, ``BEGIN`` for
-reads, then ``COMMIT``). The raw side sends the very statements the repository
-sends (captured from SQLAlchemy) and keeps the rows as tuples: what is left
-between the two is the cost of the repository layer.
+operation as the repository runs it: ``BEGIN IMMEDIATE`` ... ``COMMIT`` for writes,
+and for reads the lone ``SELECT`` (SQLite's own per-statement transaction). The raw
+side sends the very statements the repository sends (as SQLite traces them) and
+keeps the rows as tuples: what is left between the two is the cost of the
+repository layer (pool checkout, parameter and row conversion, dataclasses).
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ _ROW = (
 )
 _CONVERSATION = ", ".join(f"conversations.{column}" for column in _ROW.split(", "))
 INSERT = (
-    "INSERT INTO conversations (id, from_agent_id, to_agent_id, initiative_id, phase_id,"
-    " task_id, question, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO conversations ({_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     f" RETURNING {_ROW}"
 )
 PENDING = (
@@ -120,17 +120,12 @@ class RawSide:
         return rows
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        db = self.db
-        db.execute("BEGIN")
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.execute("COMMIT")
+        return self.db.execute(sql, params).fetchall()
 
     def insert(self) -> str:
         now = int(time.time() * 1000)
         f = self.fixture
-        params = (new_id(), f.asker, f.sink, None, None, None, "floor?", "pending", now, now)
+        params = (new_id(), f.asker, f.sink, None, None, None, "floor?", None, "pending", now, now)
         return str(self._write(INSERT, params)[0][0])
 
     def pending(self) -> int:

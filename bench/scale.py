@@ -36,19 +36,21 @@ def probe_pending(dataset: Dataset, lookups: int) -> tuple[dict[str, float], str
     engine = create_database_engine(f"sqlite:///{dataset.path}")
     try:
         repo = SqlAlchemyConversationRepository(engine)
-        sent: list[tuple[str, Any]] = []
+        sent: list[str] = []
 
-        def capture(*args: Any) -> None:
-            sent.append((args[2], args[3]))  # (statement, parameters)
+        def trace(dbapi_connection: Any, *_: Any) -> None:
+            # Traced by the driver, which sees prepared statements too (values inlined).
+            dbapi_connection.set_trace_callback(sent.append)
 
-        event.listen(engine, "before_cursor_execute", capture)
+        event.listen(engine, "checkout", trace)
         found = repo.find_pending_for_agent(dataset.probe.id)
-        event.remove(engine, "before_cursor_execute", capture)
+        event.remove(engine, "checkout", trace)
+        engine.dispose()  # pooled connections forget the trace
         if len(found) != 5:
             raise RuntimeError(f"expected 5 pending questions for the probe, got {len(found)}")
-        statement, parameters = next(s for s in sent if "FROM conversations" in s[0])
+        statement = next(sql for sql in sent if "FROM conversations" in sql)
         with engine.connect() as conn:
-            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
         for _ in range(min(lookups, 100)):
             repo.find_pending_for_agent(dataset.probe.id)
         timings: list[int] = []

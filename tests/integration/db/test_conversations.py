@@ -178,17 +178,18 @@ def test_find_pending_for_agent_after_id_breaks_timestamp_ties_by_id(
 
 @pytest.fixture
 def captured_sql(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Every statement the engine sends to SQLite while the test runs."""
+    """Every statement SQLite runs while the test runs, parameters inlined. Traced by
+    the driver, so it sees the prepared hot-path statements that bypass SQLAlchemy's
+    execution events as well as everything else."""
     statements: list[tuple[str, Any]] = []
 
-    def capture(
-        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-    ) -> None:
-        statements.append((statement, parameters))
+    def trace(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.set_trace_callback(lambda sql: statements.append((sql, ())))
 
-    event.listen(engine, "before_cursor_execute", capture)
+    event.listen(engine, "checkout", trace)
     yield statements
-    event.remove(engine, "before_cursor_execute", capture)
+    event.remove(engine, "checkout", trace)
+    engine.dispose()  # pooled connections forget the trace
 
 
 @pytest.mark.parametrize("with_after_id", [False, True])

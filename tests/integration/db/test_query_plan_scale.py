@@ -83,27 +83,30 @@ def loaded(
 
 
 def _plan_of_pending_lookup(engine: Engine, probe: str, after_id: str | None) -> list[str]:
-    sent: list[tuple[str, Any]] = []
+    sent: list[str] = []
 
-    def capture(*args: Any) -> None:
-        sent.append((args[2], args[3]))  # (statement, parameters)
+    def trace(dbapi_connection: Any, *_: Any) -> None:
+        # Traced by the driver: the repository's prepared statements bypass
+        # SQLAlchemy's execution events. SQLite reports them with values inlined.
+        dbapi_connection.set_trace_callback(sent.append)
 
     repo = SqlAlchemyConversationRepository(engine)
-    event.listen(engine, "before_cursor_execute", capture)
+    event.listen(engine, "checkout", trace)
     try:
         found = repo.find_pending_for_agent(probe, after_id=after_id)
     finally:
-        event.remove(engine, "before_cursor_execute", capture)
+        event.remove(engine, "checkout", trace)
+        engine.dispose()  # pooled connections forget the trace
     expected = PENDING_FOR_PROBE - (1 if after_id else 0)
     assert len(found) == expected
     assert all(c.to_agent_id == probe and c.status == "pending" for c in found)
-    statement, parameters = next(
-        (sql, params)
-        for sql, params in sent
+    statement = next(
+        sql
+        for sql in sent
         if "FROM conversations" in sql and "to_agent_id" in sql and "status" in sql
     )
     with engine.connect() as conn:
-        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
     return [str(row[-1]) for row in plan]
 
 

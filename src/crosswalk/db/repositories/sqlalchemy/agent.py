@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.models import Agent, AgentUpdate, NewAgent, Paged
@@ -44,6 +44,10 @@ from crosswalk.services.names import random_alias
 _COLUMNS = columns_for(agents, Agent)
 _SELECT = select(*_COLUMNS)
 _c = agents.c
+# Prepared lookups on the request path (authentication, asking by id or name).
+_BY_ID = _SELECT.where(_c.id == bindparam("id"))
+_BY_NAME = _SELECT.where(_c.name == bindparam("name"))
+_BY_TOKEN_HASH = _SELECT.where(_c.token_hash == bindparam("token_hash"))
 _NEWEST_UPDATE_FIRST = (_c.updated_at.desc(), _c.id.desc())
 _OLDEST_FIRST = (_c.created_at, _c.id)
 
@@ -89,7 +93,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return Agent(*row)
 
     def find_by_id(self, id: str) -> Agent | None:
-        return self._first(_SELECT.where(_c.id == id))
+        return self._prepared_first(_BY_ID, {"id": id})
 
     def get(self, id: str) -> Agent:
         found = self.find_by_id(id)
@@ -101,7 +105,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return self._all(_SELECT.order_by(*_OLDEST_FIRST))
 
     def find_by_name(self, name: str) -> Agent | None:
-        return self._first(_SELECT.where(_c.name == name))
+        return self._prepared_first(_BY_NAME, {"name": name})
 
     def find_by_task_id(self, task_id: str) -> list[Agent]:
         return self._all(_SELECT.where(_c.task_id == task_id).order_by(*_NEWEST_UPDATE_FIRST))
@@ -117,7 +121,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return self._all(_SELECT.where(_c.status == status).order_by(*_OLDEST_FIRST))
 
     def find_by_token_hash(self, token_hash: str) -> Agent | None:
-        return self._first(_SELECT.where(_c.token_hash == token_hash))
+        return self._prepared_first(_BY_TOKEN_HASH, {"token_hash": token_hash})
 
     def find_active_by_task_id(self, task_id: str) -> list[Agent]:
         return self._all(
@@ -174,6 +178,11 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
             removal = _removal(conn, id)
             conn.execute(sql_delete(agents).where(_c.id == id))
         return removal
+
+    def _prepared_first(self, statement: Select[Any], values: dict[str, Any]) -> Agent | None:
+        with self._direct() as db:
+            row = db.first(statement, values)
+        return None if row is None else Agent(*row)
 
     def _first(self, query: Select[Any]) -> Agent | None:
         with self._read() as conn:

@@ -1,5 +1,6 @@
 """Adapter: conversations. This is the ask/answer hot path, so every statement
-is a single indexed query, and rows are built positionally.
+is a single indexed query, prepared once and run on the driver connection
+(``_base.Prepared``), and rows are built positionally.
 
 When ``create`` hits a foreign-key failure it looks up the agents, initiative,
 phase and task it points at, so that a missing one is reported by kind and id;
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Table, and_, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
 
 from crosswalk.db.models import Conversation, NewConversation, Paged
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE
@@ -34,6 +35,22 @@ from crosswalk.ids import new_id
 _COLUMNS = columns_for(conversations, Conversation)
 _SELECT = select(*_COLUMNS)
 _c = conversations.c
+_BY_ID = _SELECT.where(_c.id == bindparam("id"))
+_EXISTS = select(_c.id).where(_c.id == bindparam("id"))
+_PENDING_FOR_AGENT = _SELECT.where(
+    _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+).order_by(_c.created_at, _c.id)
+_INSERT = insert(conversations).returning(*_COLUMNS)  # one parameter per column
+_ANSWER = (
+    update(conversations)
+    .where(_c.id == bindparam("answered_id"), _c.status == ConversationStatus.PENDING)
+    .values(
+        answer=bindparam("answer_text"),
+        status=ConversationStatus.ANSWERED,
+        updated_at=bindparam("answered_at"),
+    )
+    .returning(*_COLUMNS)
+)
 # Column -> (referenced table, its kind in error messages).
 _REFERENCES: dict[str, tuple[Table, str]] = {
     "from_agent_id": (agents, "agent"),
@@ -57,23 +74,25 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "phase_id": data.phase_id,
             "task_id": data.task_id,
             "question": data.question,
+            "answer": None,
             "status": ConversationStatus.PENDING,
             "created_at": now,
             "updated_at": now,
         }
         try:
-            with self._write() as conn:
+            with self._direct(write=True) as db:
                 if data.id is not None:
-                    existing = conn.execute(_SELECT.where(_c.id == data.id)).first()
+                    existing = db.first(_BY_ID, {"id": data.id})
                     if existing is not None:
                         return self._replayed(Conversation(*existing), data)
-                row = conn.execute(insert(conversations).values(values).returning(*_COLUMNS)).one()
+                row = db.first(_INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
             # fails do we look up which, to name it.
             with self._read() as conn:
                 _require_references(conn, values)
             raise
+        assert row is not None, "INSERT ... RETURNING returned no row"
         return Conversation(*row)
 
     def _replayed(self, existing: Conversation, data: NewConversation) -> Conversation:
@@ -84,8 +103,8 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return existing
 
     def find_by_id(self, id: str) -> Conversation | None:
-        with self._read() as conn:
-            row = conn.execute(_SELECT.where(_c.id == id)).first()
+        with self._direct() as db:
+            row = db.first(_BY_ID, {"id": id})
         return None if row is None else Conversation(*row)
 
     def get(self, id: str) -> Conversation:
@@ -97,32 +116,33 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
     def find_pending_for_agent(
         self, agent_id: str, *, after_id: str | None = None
     ) -> list[Conversation]:
+        if after_id is None:
+            with self._direct() as db:
+                return [
+                    Conversation(*row) for row in db.all(_PENDING_FOR_AGENT, {"agent_id": agent_id})
+                ]
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
         with self._read() as conn:
-            if after_id is not None:
-                after = conn.execute(
-                    select(_c.created_at).where(_c.id == after_id)
-                ).scalar_one_or_none()
-                if after is not None:
-                    query = query.where(
-                        or_(_c.created_at > after, and_(_c.created_at == after, _c.id > after_id))
-                    )
+            after = conn.execute(
+                select(_c.created_at).where(_c.id == after_id)
+            ).scalar_one_or_none()
+            if after is not None:
+                query = query.where(
+                    or_(_c.created_at > after, and_(_c.created_at == after, _c.id > after_id))
+                )
             rows = conn.execute(query).all()
         return [Conversation(*row) for row in rows]
 
     def answer(self, id: str, answer: str) -> Conversation:
-        with self._write() as conn:
-            row = conn.execute(
-                update(conversations)
-                .where(_c.id == id, _c.status == ConversationStatus.PENDING)
-                .values(answer=answer, status=ConversationStatus.ANSWERED, updated_at=utcnow())
-                .returning(*_COLUMNS)
-            ).first()
+        with self._direct(write=True) as db:
+            row = db.first(
+                _ANSWER, {"answered_id": id, "answer_text": answer, "answered_at": utcnow()}
+            )
             if row is not None:
                 return Conversation(*row)
-            exists = conn.execute(select(_c.id).where(_c.id == id)).first()
+            exists = db.first(_EXISTS, {"id": id})
         if exists is None:
             raise self._not_found(id)
         raise ConflictError(f"conversation '{id}' is already answered")
