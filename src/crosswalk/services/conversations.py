@@ -7,7 +7,7 @@ waiter is followed by a ``publish`` on the notifier, so waiting is push.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from crosswalk.db.models import Agent, Conversation, NewConversation
@@ -102,12 +102,24 @@ class ConversationService:
                     return pending
                 await subscription.wait(remaining)
 
-    async def wait_for_answer(self, id: str, timeout_s: float) -> Conversation:
-        """The conversation once answered, or as it stands when ``timeout_s`` passes."""
+    async def wait_for_answer(
+        self,
+        id: str,
+        timeout_s: float,
+        *,
+        check: Callable[[Conversation], None] | None = None,
+    ) -> Conversation:
+        """The conversation once answered, or as it stands when ``timeout_s`` passes.
+
+        ``check`` sees the conversation as first read, before any waiting, and may
+        refuse by raising (the caller's access check, without a read of its own).
+        """
         deadline = time.monotonic() + timeout_s
         async with self.notifier.subscribe(answer_key(id)) as subscription:
+            conversation = self.conversations.get(id)
+            if check is not None:
+                check(conversation)
             while True:
-                conversation = self.conversations.get(id)
                 remaining = deadline - time.monotonic()
                 if (
                     conversation.status is ConversationStatus.ANSWERED
@@ -116,6 +128,7 @@ class ConversationService:
                 ):
                     return conversation
                 await subscription.wait(remaining)
+                conversation = self.conversations.get(id)
 
     async def question_stream(
         self, agent_id: str, last_event_id: str | None = None

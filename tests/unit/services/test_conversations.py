@@ -115,3 +115,20 @@ async def test_question_stream_yields_pending_then_new_and_resumes(
     resumed = service.question_stream("bob", last_event_id=first.id)
     assert (await anext(resumed)).id == second.id
     await resumed.aclose()
+
+
+async def test_wait_for_answer_check_refuses_before_any_waiting(
+    service: ConversationService,
+) -> None:
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    seen: list[str] = []
+
+    def refuse(conversation: object) -> None:
+        seen.append(getattr(conversation, "id", ""))
+        raise ForbiddenError("not yours")
+
+    with pytest.raises(ForbiddenError):
+        await asyncio.wait_for(service.wait_for_answer(asked.id, 600, check=refuse), 1.0)
+    assert seen == [asked.id]
+    assert isinstance(service.notifier, InProcessNotifier)
+    assert service.notifier.waiting(f"answer:{asked.id}") == 0

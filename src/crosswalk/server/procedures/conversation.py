@@ -130,8 +130,9 @@ async def answer(ctx: Context, inp: AnswerInput) -> dict[str, Any]:
 
 @router.query("conversation.waitForAnswer", input=WaitInput)
 async def wait_for_answer(ctx: Context, inp: WaitInput) -> dict[str, Any]:
-    _participant(ctx, ctx.services.conversations.get(inp.id))
-    found = await ctx.services.conversations.wait_for_answer(inp.id, inp.timeout_ms / 1000)
+    found = await ctx.services.conversations.wait_for_answer(
+        inp.id, inp.timeout_ms / 1000, check=lambda conversation: _participant(ctx, conversation)
+    )
     return to_api(found)
 
 
