@@ -82,10 +82,16 @@ async def drive_pairs(
         except Exception as exc:
             result.error(exc)
 
+    # An answerer leaves on its asker's last question, or at the latest here (when its
+    # asker failed and never sent one).
+    give_up_ns = window.end_ns + int((WAIT_TIMEOUT_MS + LISTEN_TIMEOUT_MS) * 1e6)
+
     async def answer_loop(pair: Pair, connection: Connection) -> None:
         listen = {"agentId": pair.answerer.id, "timeoutMs": LISTEN_TIMEOUT_MS}
         try:
             for _ in range(MAX_CYCLES_PER_PAIR):
+                if time.perf_counter_ns() > give_up_ns:
+                    raise TimeoutError("the asker never sent its last question")
                 for question in await connection.query("conversation.listen", listen):
                     await connection.mutation(
                         "conversation.answer",
