@@ -6,6 +6,7 @@ Every test runs the server as a subprocess (`cw serve`) and each agent as its ow
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -276,10 +277,9 @@ def post_raw(server: ServerProcess, body: bytes) -> tuple[int, Any]:
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        try:
+        # The server may refuse early; its response is then already buffered.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(head + body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server refused early; its response is already buffered
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)

@@ -234,7 +234,7 @@ def test_messages_round_trip(server: ServerProcess) -> None:
     updated = ok(server.cw("message", "update", message_id, "--status", "responded"))
     assert updated.stdout.strip() == f"updated message {message_id}: responded"
     deleted = ok(server.cw("message", "delete", message_id))
-    assert deleted.stdout.strip() == f"deleted message {message_id}; with it: 1 replies"
+    assert deleted.stdout.strip() == f"deleted message {message_id}; with it: 1 reply"
     assert as_json(server.cw("message", "list", "--json"))["items"] == []
 
 
