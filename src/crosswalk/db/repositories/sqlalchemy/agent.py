@@ -180,9 +180,8 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return removal
 
     def _prepared_first(self, statement: Select[Any], values: dict[str, Any]) -> Agent | None:
-        with self._direct() as db:
-            row = db.first(statement, values)
-        return None if row is None else Agent(*row)
+        rows = self._select_rows(statement, values)
+        return Agent(*rows[0]) if rows else None
 
     def _first(self, query: Select[Any]) -> Agent | None:
         with self._read() as conn:

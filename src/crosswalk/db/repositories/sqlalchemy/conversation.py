@@ -103,9 +103,8 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return existing
 
     def find_by_id(self, id: str) -> Conversation | None:
-        with self._direct() as db:
-            row = db.first(_BY_ID, {"id": id})
-        return None if row is None else Conversation(*row)
+        rows = self._select_rows(_BY_ID, {"id": id})
+        return Conversation(*rows[0]) if rows else None
 
     def get(self, id: str) -> Conversation:
         found = self.find_by_id(id)
@@ -117,10 +116,8 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         self, agent_id: str, *, after_id: str | None = None
     ) -> list[Conversation]:
         if after_id is None:
-            with self._direct() as db:
-                return [
-                    Conversation(*row) for row in db.all(_PENDING_FOR_AGENT, {"agent_id": agent_id})
-                ]
+            pending = self._select_rows(_PENDING_FOR_AGENT, {"agent_id": agent_id})
+            return [Conversation(*row) for row in pending]
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
