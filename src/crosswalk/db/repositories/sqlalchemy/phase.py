@@ -17,17 +17,20 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
     require_row,
 )
-from crosswalk.db.repositories.sqlalchemy.task import removed_tasks, task_cascade_counts
+from crosswalk.db.repositories.sqlalchemy.task import (
+    DependencyEdges,
+    removed_tasks,
+    task_cascade_counts,
+)
 from crosswalk.db.schema import PhaseStatus, conversations, initiatives, phase_dependencies, phases
 from crosswalk.db.schema import tasks as tasks_table
 from crosswalk.db.types import utcnow
-from crosswalk.errors import DependencyCycleError, InvalidInputError, NotFoundError
+from crosswalk.errors import InvalidInputError
 from crosswalk.ids import new_id
-from crosswalk.services.dependency_graph import format_path, would_create_cycle
 
 _COLUMNS = columns_for(phases, Phase)
 _SELECT = select(*_COLUMNS)
-_DEPENDENCY_COLUMNS = columns_for(phase_dependencies, PhaseDependency)
+_DEPENDENCIES = DependencyEdges("phase", phases, phase_dependencies, PhaseDependency)
 _p = phases.c
 _d = phase_dependencies.c
 _CREATION_ORDER = (_p.created_at, _p.id)
@@ -122,18 +125,11 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
     # --- dependencies -------------------------------------------------------
 
     def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
-        """Make ``phase_id`` wait for ``depends_on_phase_id``.
-
-        Both phases must exist and belong to the same initiative. A
-        self-dependency or one that closes a cycle is ``DependencyCycleError``
-        showing the cycle by ids. Creating an existing dependency again returns
-        the stored row unchanged, so a retried request is harmless.
-        """
+        """Make ``phase_id`` wait for ``depends_on_phase_id``: both phases must exist
+        and belong to the same initiative; see ``DependencyEdges.add`` for the rest."""
         with self._write() as conn:
             phase = self._require(conn, phase_id)
             prerequisite = self._require(conn, depends_on_phase_id)
-            if phase_id == depends_on_phase_id:
-                raise DependencyCycleError(f"phase '{phase_id}' cannot depend on itself")
             if phase.initiative_id != prerequisite.initiative_id:
                 raise InvalidInputError(
                     f"phase '{phase_id}' (initiative '{phase.initiative_id}') cannot depend on "
@@ -141,63 +137,19 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
                     f"('{prerequisite.initiative_id}')",
                     field="depends_on_phase_id",
                 )
-            existing = conn.execute(
-                select(*_DEPENDENCY_COLUMNS).where(
-                    _d.phase_id == phase_id, _d.depends_on_phase_id == depends_on_phase_id
-                )
-            ).first()
-            if existing is not None:
-                return PhaseDependency(*existing)
-            self._refuse_cycle(conn, phase_id, depends_on_phase_id)
-            row = conn.execute(
-                insert(phase_dependencies)
-                .values(
-                    id=new_id(),
-                    phase_id=phase_id,
-                    depends_on_phase_id=depends_on_phase_id,
-                    created_at=utcnow(),
-                )
-                .returning(*_DEPENDENCY_COLUMNS)
-            ).one()
-        return PhaseDependency(*row)
-
-    def _refuse_cycle(self, conn: Connection, phase_id: str, depends_on_phase_id: str) -> None:
-        def prerequisites(node: str) -> list[str]:
-            query = select(_d.depends_on_phase_id).where(_d.phase_id == node)
-            return list(conn.execute(query).scalars())
-
-        cycle = would_create_cycle(phase_id, depends_on_phase_id, prerequisites)
-        if cycle is not None:
-            raise DependencyCycleError(
-                f"phase '{phase_id}' cannot depend on phase '{depends_on_phase_id}': "
-                f"that would close the cycle {format_path(cycle)}"
-            )
+            return _DEPENDENCIES.add(conn, phase_id, depends_on_phase_id)
 
     def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:
         with self._write() as conn:
-            removed = conn.execute(
-                delete(phase_dependencies)
-                .where(_d.phase_id == phase_id, _d.depends_on_phase_id == depends_on_phase_id)
-                .returning(_d.id)
-            ).first()
-            if removed is None:
-                self._require(conn, phase_id)
-                self._require(conn, depends_on_phase_id)
-                raise NotFoundError(
-                    "phase dependency",
-                    f"{phase_id} -> {depends_on_phase_id}",
-                    f"phase '{phase_id}' does not depend on phase '{depends_on_phase_id}'",
-                )
+            _DEPENDENCIES.remove(conn, phase_id, depends_on_phase_id)
 
     def get_dependencies(self, phase_id: str) -> list[Phase]:
-        joined = _SELECT.join(phase_dependencies, _d.depends_on_phase_id == _p.id)
-        return self._find(joined.where(_d.phase_id == phase_id).order_by(*_CREATION_ORDER))
+        query = _DEPENDENCIES.prerequisites_of(_SELECT, phase_id)
+        return self._find(query.order_by(*_CREATION_ORDER))
 
     def get_dependents(self, phase_id: str) -> list[Phase]:
-        joined = _SELECT.join(phase_dependencies, _d.phase_id == _p.id)
-        return self._find(
-            joined.where(_d.depends_on_phase_id == phase_id).order_by(*_CREATION_ORDER)
-        )
+        query = _DEPENDENCIES.dependents_of(_SELECT, phase_id)
+        return self._find(query.order_by(*_CREATION_ORDER))
 
     # --- helpers ----------------------------------------------------------------
 

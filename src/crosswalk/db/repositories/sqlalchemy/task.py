@@ -1,18 +1,20 @@
 """Adapter: tasks, their dependencies, their approval and which are ready to run.
 
-Besides the task adapter, this module holds the counting of what a delete takes
-along with its tasks, which the initiative and phase adapters share.
+Besides the task adapter, this module holds what the hierarchy adapters share:
+the counting of what a delete takes along with its tasks (initiative and phase
+adapters) and the dependency edges between tasks or between phases.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     CTE,
     ColumnElement,
     Connection,
     Select,
+    Table,
     case,
     delete,
     false,
@@ -104,11 +106,96 @@ def task_cascade_counts(
     }
 
 
+E = TypeVar("E")
+
+
+class DependencyEdges(Generic[E]):
+    """The table of edges "``{kind}_id`` waits for ``depends_on_{kind}_id``" between
+    rows of ``nodes``: adding one without duplicates or cycles, removing one, and
+    the joins that read either direction. The callers check what else must hold
+    (both ends exist and share an initiative) before adding."""
+
+    def __init__(self, kind: str, nodes: Table, edges: Table, model: type[E]) -> None:
+        self.kind = kind
+        self._nodes = nodes
+        self._edges = edges
+        self._model = model
+        self._columns = columns_for(edges, model)
+        self._dependent = edges.c[f"{kind}_id"]
+        self._prerequisite = edges.c[f"depends_on_{kind}_id"]
+
+    def add(self, conn: Connection, dependent: str, prerequisite: str) -> E:
+        """Store the edge. A self-edge or one that closes a cycle is
+        ``DependencyCycleError`` showing the cycle by ids; an existing edge is
+        returned unchanged, so a retried request is harmless."""
+        kind = self.kind
+        if dependent == prerequisite:
+            raise DependencyCycleError(f"{kind} '{dependent}' cannot depend on itself")
+        existing = conn.execute(
+            select(*self._columns).where(self._edge(dependent, prerequisite))
+        ).first()
+        if existing is not None:
+            return self._model(*existing)
+
+        def prerequisites(node: str) -> list[str]:
+            query = select(self._prerequisite).where(self._dependent == node)
+            return list(conn.execute(query).scalars())
+
+        cycle = would_create_cycle(dependent, prerequisite, prerequisites)
+        if cycle is not None:
+            raise DependencyCycleError(
+                f"{kind} '{dependent}' cannot depend on {kind} '{prerequisite}': "
+                f"that would close the cycle {format_path(cycle)}"
+            )
+        row = conn.execute(
+            insert(self._edges)
+            .values(
+                {
+                    self._edges.c.id: new_id(),
+                    self._dependent: dependent,
+                    self._prerequisite: prerequisite,
+                    self._edges.c.created_at: utcnow(),
+                }
+            )
+            .returning(*self._columns)
+        ).one()
+        return self._model(*row)
+
+    def remove(self, conn: Connection, dependent: str, prerequisite: str) -> None:
+        """Delete the edge; ``NotFoundError`` for an unknown end or a missing edge."""
+        removed = conn.execute(
+            delete(self._edges)
+            .where(self._edge(dependent, prerequisite))
+            .returning(self._edges.c.id)
+        ).first()
+        if removed is None:
+            require_row(conn, self._nodes, self.kind, dependent)
+            require_row(conn, self._nodes, self.kind, prerequisite)
+            raise NotFoundError(
+                f"{self.kind} dependency",
+                f"{dependent} -> {prerequisite}",
+                f"{self.kind} '{dependent}' does not depend on {self.kind} '{prerequisite}'",
+            )
+
+    def prerequisites_of(self, nodes_query: Select[Any], node_id: str) -> Select[Any]:
+        """``nodes_query`` narrowed to the nodes ``node_id`` waits for."""
+        joined = nodes_query.join(self._edges, self._prerequisite == self._nodes.c.id)
+        return joined.where(self._dependent == node_id)
+
+    def dependents_of(self, nodes_query: Select[Any], node_id: str) -> Select[Any]:
+        """``nodes_query`` narrowed to the nodes waiting for ``node_id``."""
+        joined = nodes_query.join(self._edges, self._dependent == self._nodes.c.id)
+        return joined.where(self._prerequisite == node_id)
+
+    def _edge(self, dependent: str, prerequisite: str) -> ColumnElement[bool]:
+        return (self._dependent == dependent) & (self._prerequisite == prerequisite)
+
+
 # --- the task adapter -------------------------------------------------------------
 
 _COLUMNS = columns_for(tasks, Task)
 _SELECT = select(*_COLUMNS)
-_DEPENDENCY_COLUMNS = columns_for(task_dependencies, TaskDependency)
+_DEPENDENCIES = DependencyEdges("task", tasks, task_dependencies, TaskDependency)
 
 _PRIORITY_RANK = case(
     {TaskPriority.HIGH: 0, TaskPriority.MEDIUM: 1, TaskPriority.LOW: 2},
@@ -309,81 +396,32 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
     # --- dependencies -------------------------------------------------------
 
     def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
-        """Make ``task_id`` wait for ``depends_on_task_id``.
-
-        Both tasks must exist and share an initiative. A self-dependency or one
-        that closes a cycle is ``DependencyCycleError`` showing the cycle by ids.
-        Creating an existing dependency again returns the stored row unchanged,
-        so a retried request is harmless.
-        """
+        """Make ``task_id`` wait for ``depends_on_task_id``: both tasks must exist
+        and share an initiative; see ``DependencyEdges.add`` for the rest."""
         with self._write() as conn:
             task = self._require(conn, task_id)
             prerequisite = self._require(conn, depends_on_task_id)
-            if task_id == depends_on_task_id:
-                raise DependencyCycleError(f"task '{task_id}' cannot depend on itself")
             if task.initiative_id != prerequisite.initiative_id:
                 raise InvalidInputError(
                     f"task '{task_id}' ({_describe(task.initiative_id)}) cannot depend on task "
                     f"'{depends_on_task_id}' ({_describe(prerequisite.initiative_id)})",
                     field="depends_on_task_id",
                 )
-            existing = conn.execute(
-                select(*_DEPENDENCY_COLUMNS).where(
-                    _d.task_id == task_id, _d.depends_on_task_id == depends_on_task_id
-                )
-            ).first()
-            if existing is not None:
-                return TaskDependency(*existing)
-            self._refuse_cycle(conn, task_id, depends_on_task_id)
-            row = conn.execute(
-                insert(task_dependencies)
-                .values(
-                    id=new_id(),
-                    task_id=task_id,
-                    depends_on_task_id=depends_on_task_id,
-                    created_at=utcnow(),
-                )
-                .returning(*_DEPENDENCY_COLUMNS)
-            ).one()
-        return TaskDependency(*row)
-
-    def _refuse_cycle(self, conn: Connection, task_id: str, depends_on_task_id: str) -> None:
-        def prerequisites(node: str) -> list[str]:
-            query = select(_d.depends_on_task_id).where(_d.task_id == node)
-            return list(conn.execute(query).scalars())
-
-        cycle = would_create_cycle(task_id, depends_on_task_id, prerequisites)
-        if cycle is not None:
-            raise DependencyCycleError(
-                f"task '{task_id}' cannot depend on task '{depends_on_task_id}': "
-                f"that would close the cycle {format_path(cycle)}"
-            )
+            return _DEPENDENCIES.add(conn, task_id, depends_on_task_id)
 
     def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None:
         with self._write() as conn:
-            removed = conn.execute(
-                delete(task_dependencies)
-                .where(_d.task_id == task_id, _d.depends_on_task_id == depends_on_task_id)
-                .returning(_d.id)
-            ).first()
-            if removed is None:
-                self._require(conn, task_id)
-                self._require(conn, depends_on_task_id)
-                raise NotFoundError(
-                    "task dependency",
-                    f"{task_id} -> {depends_on_task_id}",
-                    f"task '{task_id}' does not depend on task '{depends_on_task_id}'",
-                )
+            _DEPENDENCIES.remove(conn, task_id, depends_on_task_id)
 
     def get_dependencies(self, task_id: str) -> list[Task]:
         """The tasks ``task_id`` waits for."""
-        joined = _SELECT.join(task_dependencies, _d.depends_on_task_id == _t.id)
-        return self._find(joined.where(_d.task_id == task_id).order_by(*_CREATION_ORDER))
+        query = _DEPENDENCIES.prerequisites_of(_SELECT, task_id)
+        return self._find(query.order_by(*_CREATION_ORDER))
 
     def get_dependents(self, task_id: str) -> list[Task]:
         """The tasks waiting for ``task_id``."""
-        joined = _SELECT.join(task_dependencies, _d.task_id == _t.id)
-        return self._find(joined.where(_d.depends_on_task_id == task_id).order_by(*_CREATION_ORDER))
+        query = _DEPENDENCIES.dependents_of(_SELECT, task_id)
+        return self._find(query.order_by(*_CREATION_ORDER))
 
     # --- approval and scheduling ------------------------------------------------
 
