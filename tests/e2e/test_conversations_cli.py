@@ -63,6 +63,7 @@ def test_ask_listen_answer_by_each_kind_of_target(server: ServerProcess, target:
     [question] = json.loads(listened.stdout)
     assert question["question"] == "which port does auth use?"
     assert (question["fromAgentId"], question["toAgentId"]) == (alice["id"], bob["id"])
+    assert (question["fromAgentName"], question["toAgentName"]) == ("alice", "bob")
     assert question["taskId"] == ids["bob_task"]
     assert question["phaseId"] == ids["phase"]
     assert question["initiativeId"] == ids["initiative"]
@@ -82,7 +83,7 @@ def test_listen_prints_who_asks_and_how_to_answer(server: ServerProcess) -> None
     listened = server.cw("listen", "--timeout", "5", agent=bob)
     assert listened.returncode == 0
     assert conversation["id"] in listened.stdout
-    assert alice["id"] in listened.stdout
+    assert f"from agent alice ({alice['id']})" in listened.stdout
     assert "ready?" in listened.stdout
     assert "cw answer" in listened.stdout
 

@@ -63,8 +63,8 @@ def id_arg(cid: str) -> str:
 _FIELDS = (
     ("id", "id"),
     ("status", "status"),
-    ("fromAgentId", "from"),
-    ("toAgentId", "to"),
+    ("from", "from"),
+    ("to", "to"),
     ("initiativeId", "initiative"),
     ("phaseId", "phase"),
     ("taskId", "task"),
@@ -74,24 +74,42 @@ _FIELDS = (
 _COLUMNS = (
     Column("id", "ID"),
     Column("status", "STATUS"),
-    Column("fromAgentId", "FROM"),
-    Column("toAgentId", "TO"),
+    Column("from", "FROM"),
+    Column("to", "TO"),
     Column("createdAt", "CREATED"),
     Column("question", "QUESTION", max_width=60),
 )
 
 
+def with_parties(conversation: Any, *, ids: bool = True) -> Any:
+    """The conversation plus ``from``/``to``: the agents' names (and ids), for people."""
+
+    def who(side: str) -> str:
+        agent_id = str(conversation.get(f"{side}AgentId"))
+        name = conversation.get(f"{side}AgentName")
+        if not name:
+            return agent_id
+        return f"{name} ({agent_id})" if ids else str(name)
+
+    return {**conversation, "from": who("from"), "to": who("to")}
+
+
 def render_conversation(conversation: Any) -> str:
     """The detail view of ``cw conversation get``."""
-    return detail(conversation, _FIELDS, blocks=(("question", "question"), ("answer", "answer")))
+    return detail(
+        with_parties(conversation),
+        _FIELDS,
+        blocks=(("question", "question"), ("answer", "answer")),
+    )
 
 
 def render_question(conversation: Any) -> str:
     """A question as an agent listening for work needs it: who asks, what, how to reply."""
     cid = conversation.get("id")
     where = f" (task {conversation['taskId']})" if conversation.get("taskId") else ""
+    asker = with_parties(conversation)["from"]
     return (
-        f"question {cid} from agent {conversation.get('fromAgentId')}{where}:\n"
+        f"question {cid} from agent {asker}{where}:\n"
         f"{indent(str(conversation.get('question', '')))}\n"
         f"answer with: cw answer {id_arg(str(cid))} ANSWER"
     )
@@ -481,7 +499,8 @@ def _follow_questions(ctx: Context, me: str, timeout: float | None) -> int:
 
 def _render_page(page: Any, args: argparse.Namespace) -> str:
     items = page.get("items", []) if isinstance(page, dict) else []
-    text = table(items, _COLUMNS) if items else "no conversations match"
+    rows = [with_parties(item, ids=False) for item in items]
+    text = table(rows, _COLUMNS) if rows else "no conversations match"
     cursor = page.get("nextCursor") if isinstance(page, dict) else None
     if cursor:
         text += f"\nmore: {_next_page_command(args, str(cursor))}"

@@ -11,7 +11,7 @@ from crosswalk.db.models import Conversation
 from crosswalk.db.schema import ConversationStatus
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Text, TimeoutMs
-from crosswalk.server.serialize import to_api, to_api_list
+from crosswalk.server.serialize import to_api
 from crosswalk.server.trpc import Router, Tracked
 from crosswalk.services.targets import Target
 
@@ -80,6 +80,27 @@ class OnAnswerInput(ApiInput):
     last_event_id: Id | None = None
 
 
+def _named(ctx: Context, conversations: list[Conversation]) -> list[dict[str, Any]]:
+    """Conversations as API objects plus ``fromAgentName`` and ``toAgentName``, so
+    whoever reads a question sees who asks (names are looked up once per request)."""
+    names: dict[str, str | None] = {}
+
+    def name(agent_id: str) -> str | None:
+        if agent_id not in names:
+            agent = ctx.repos.agents.find_by_id(agent_id)
+            names[agent_id] = agent.name if agent is not None else None
+        return names[agent_id]
+
+    return [
+        {
+            **to_api(conversation),
+            "fromAgentName": name(conversation.from_agent_id),
+            "toAgentName": name(conversation.to_agent_id),
+        }
+        for conversation in conversations
+    ]
+
+
 def _participant(ctx: Context, conversation: Conversation) -> None:
     ctx.principal.require_any(
         (conversation.from_agent_id, conversation.to_agent_id),
@@ -101,20 +122,20 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
 async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
     conversation = ctx.services.conversations.get(inp.id)
     _participant(ctx, conversation)
-    return to_api(conversation)
+    return _named(ctx, [conversation])[0]
 
 
 @router.query("conversation.pending", input=AgentInput)
 async def pending(ctx: Context, inp: AgentInput) -> list[dict[str, Any]]:
     ctx.principal.require_agent(inp.agent_id)
-    return to_api_list(ctx.services.conversations.pending(inp.agent_id))
+    return _named(ctx, ctx.services.conversations.pending(inp.agent_id))
 
 
 @router.query("conversation.listen", input=ListenInput)
 async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
     ctx.principal.require_agent(inp.agent_id)
     found = await ctx.services.conversations.listen(inp.agent_id, inp.timeout_ms / 1000)
-    return to_api_list(found)
+    return _named(ctx, found)
 
 
 @router.mutation("conversation.answer", input=AnswerInput)
@@ -151,7 +172,7 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
         limit=inp.limit,
         cursor=inp.cursor,
     )
-    return {"items": to_api_list(page.items), "nextCursor": page.next_cursor}
+    return {"items": _named(ctx, page.items), "nextCursor": page.next_cursor}
 
 
 @router.subscription("conversation.onQuestion", input=OnQuestionInput)
@@ -159,7 +180,7 @@ async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Track
     ctx.principal.require_agent(inp.agent_id)
     stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
     async for conversation in stream:
-        yield Tracked(conversation.id, to_api(conversation))
+        yield Tracked(conversation.id, _named(ctx, [conversation])[0])
 
 
 @router.subscription("conversation.onAnswer", input=OnAnswerInput)
