@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import Engine
 
-from crosswalk.db.repositories.sqlalchemy._base import thread_connection
+from crosswalk.db.repositories.sqlalchemy._prepared import thread_connection
 
 
 def test_each_thread_keeps_its_own_connection(engine: Engine) -> None:

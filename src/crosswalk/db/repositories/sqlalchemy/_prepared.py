@@ -1,0 +1,195 @@
+"""The hot path's shorter road to the driver: statements prepared once, run directly.
+
+The ask/answer path's few statements are written with SQLAlchemy Core but compiled
+once per dialect (:class:`Prepared`) and run on a driver connection, converting
+parameters and rows with the same type processors SQLAlchemy would use. Per call
+that skips the statement cache key, execution context and result object, which
+cost several times the SQLite work itself (``make bench``, database floor). On
+SQLite each thread also keeps its own connection (:func:`thread_connection`).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Dialect, Engine, Enum, Select, event
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.types import TypeEngine
+
+from crosswalk.db.types import EpochMillis, from_millis
+from crosswalk.errors import InvalidInputError
+
+
+class _ThreadConnections:
+    """One SQLite driver connection per thread, held for the thread's life.
+
+    Checking a connection out of SQLAlchemy's pool and back costs about 5 µs, as
+    much as the hot path's whole SQLite statement; SQLite connections are cheap
+    and local, so each thread keeps its own (as datasette does). They come from
+    the pool once, detached, so they carry the engine's connect-time PRAGMAs, and
+    they are closed when the engine is disposed.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[Any] = []
+        event.listen(engine, "engine_disposed", self._close_all)
+
+    def get(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            proxied = self._engine.raw_connection()
+            proxied.detach()
+            connection = proxied.dbapi_connection
+            self._local.connection = connection
+            with self._lock:
+                self._open.append(connection)
+        return connection
+
+    def _close_all(self, _connection: Any = None) -> None:
+        with self._lock:
+            open_, self._open = self._open, []
+            self._local = threading.local()
+        for connection in open_:
+            connection.close()
+
+
+_THREAD_CONNECTIONS: weakref.WeakKeyDictionary[Engine, _ThreadConnections] = (
+    weakref.WeakKeyDictionary()
+)
+_THREAD_CONNECTIONS_LOCK = threading.Lock()
+
+
+def thread_connection(engine: Engine) -> Any:
+    """The calling thread's own driver connection to ``engine`` (SQLite only)."""
+    connections = _THREAD_CONNECTIONS.get(engine)
+    if connections is None:
+        with _THREAD_CONNECTIONS_LOCK:
+            connections = _THREAD_CONNECTIONS.get(engine)
+            if connections is None:
+                connections = _THREAD_CONNECTIONS[engine] = _ThreadConnections(engine)
+    return connections.get()
+
+
+_Processor = Callable[[Any], Any]
+
+
+class Prepared:
+    """A Core statement compiled once for one dialect, run with the driver directly.
+
+    Parameters are the statement's ``bindparam`` keys (an ``insert(table)`` without
+    values takes one per column, keyed by column name); values given inline in the
+    statement are bound once, here. Rows come back as tuples with each column's
+    result processor applied (enums, timestamps, JSON), as SQLAlchemy would.
+    """
+
+    __slots__ = ("_named", "_params", "_readers", "sql")
+
+    def __init__(self, statement: Select[Any] | UpdateBase, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        names = compiled.positiontup if compiled.positional else list(by_name)
+        params: list[tuple[str, str | None, Any, _Processor | None]] = []
+        for name in names or ():
+            bind = by_name[name]
+            if bind.expanding:
+                raise ValueError(f"{name}: expanding parameters (IN lists) are not supported")
+            processor = bind.type.bind_processor(dialect)
+            if bind.required:
+                params.append((name, bind.key, None, processor))
+            else:  # a value written in the statement: bind it once
+                value = processor(bind.value) if processor is not None else bind.value
+                params.append((name, None, value, None))
+        self._params = tuple(params)
+        self._named = not compiled.positional
+        readers = []
+        for index, column in enumerate(statement.exported_columns):
+            reader = _result_reader(column.type, dialect)
+            if reader is not None:
+                readers.append((index, reader))
+        self._readers = tuple(readers)
+
+    def bind_or_refuse(
+        self, values: Mapping[str, Any], kind: str
+    ) -> Sequence[Any] | dict[str, Any]:
+        """``bind``, with a value the column type refuses reported as the caller's error
+        (as ``translate_errors`` does)."""
+        try:
+            return self.bind(values)
+        except (LookupError, ValueError, TypeError) as exc:
+            raise InvalidInputError(f"{kind}: {exc}") from None
+
+    def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """The driver's parameters for ``values`` (keyed by bindparam key)."""
+        bound: list[Any] = []
+        for _name, key, value, processor in self._params:
+            if key is not None:
+                value = values[key]
+                if processor is not None and value is not None:
+                    value = processor(value)
+            bound.append(value)
+        if self._named:
+            return {param[0]: value for param, value in zip(self._params, bound, strict=True)}
+        return bound
+
+    def convert(self, row: Sequence[Any]) -> list[Any]:
+        values = list(row)
+        for index, reader in self._readers:
+            value = values[index]
+            if value is not None:
+                values[index] = reader(value)
+        return values
+
+
+def _result_reader(type_: TypeEngine[Any], dialect: Dialect) -> _Processor | None:
+    """What turns a driver value into the column's Python value (None values aside).
+
+    The types on the hot path get the one function that matters instead of
+    SQLAlchemy's layered processor (same result, a third of the calls); any other
+    type gets SQLAlchemy's own.
+    """
+    if isinstance(type_, EpochMillis):
+        return from_millis
+    if isinstance(type_, Enum) and type_.enum_class is not None:
+        return {member.value: member for member in type_.enum_class}.__getitem__
+    return type_.result_processor(dialect, None)
+
+
+class DirectCursor:
+    """Runs :class:`Prepared` statements inside ``SqlAlchemyRepository._direct``."""
+
+    __slots__ = ("_cursor", "_kind", "_prepare")
+
+    def __init__(
+        self, cursor: Any, prepare: Callable[[Select[Any] | UpdateBase], Prepared], kind: str
+    ) -> None:
+        self._cursor = cursor
+        self._prepare = prepare
+        self._kind = kind
+
+    def _execute(self, statement: Select[Any] | UpdateBase, values: Mapping[str, Any]) -> Prepared:
+        prepared = self._prepare(statement)
+        params = prepared.bind_or_refuse(values, self._kind)
+        self._cursor.execute(prepared.sql, params)
+        return prepared
+
+    def first(
+        self, statement: Select[Any] | UpdateBase, values: Mapping[str, Any]
+    ) -> list[Any] | None:
+        """The first row, or None. The statement runs to completion (for ``RETURNING``
+        and for SQLite's snapshot to end), so use it where at most one row matches."""
+        prepared = self._execute(statement, values)
+        rows = self._cursor.fetchall()
+        return prepared.convert(rows[0]) if rows else None
+
+    def all(
+        self, statement: Select[Any] | UpdateBase, values: Mapping[str, Any]
+    ) -> list[list[Any]]:
+        prepared = self._execute(statement, values)
+        return [prepared.convert(row) for row in self._cursor.fetchall()]
