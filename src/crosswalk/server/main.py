@@ -64,6 +64,16 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def exposure_warning(host: str) -> str | None:
+    """What to tell the operator when the server listens beyond loopback."""
+    if host in LOOPBACK:
+        return None
+    return (
+        f"warning: listening on {host}, beyond this machine; every client needs a token, "
+        "and traffic is not encrypted (put a TLS proxy in front)"
+    )
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -78,11 +88,9 @@ def serve(
     except CrosswalkError as exc:
         _say(f"error: {exc.message}")
         return 1
-    if host not in LOOPBACK:
-        _say(
-            f"warning: listening on {host}, beyond this machine; every client needs a token, "
-            "and traffic is not encrypted (put a TLS proxy in front)"
-        )
+    warning = exposure_warning(host)
+    if warning is not None:
+        _say(warning)
     endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
     config = uvicorn.Config(
         app.asgi,
