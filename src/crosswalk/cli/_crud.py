@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from crosswalk.cli.errors import UsageError
+from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.output import table
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
@@ -51,6 +51,33 @@ def render_page(
     if cursor and next_page is not None:
         text += f"\nmore: {next_page(str(cursor))}"
     return text
+
+
+def send_list(
+    ctx: Context,
+    args: argparse.Namespace,
+    kind: str,
+    filters: Mapping[str, Any],
+    flags: Sequence[str | tuple[str, str]],
+    columns: Sequence[Column | str],
+    *,
+    empty: str,
+) -> int:
+    """``{kind}.list`` with the ``filters`` given plus ``--limit`` and ``--cursor``;
+    prints the page as a table and, when there is more, the ``cw {kind} list`` command
+    for the next page, repeating the filter ``flags`` (see ``next_page_command``)."""
+    page = ctx.client.query(f"{kind}.list", given(**filters, limit=args.limit, cursor=args.cursor))
+    words, repeated = ("cw", kind, "list"), (*flags, "limit")
+    ctx.emit(
+        page,
+        lambda p: render_page(
+            p,
+            columns,
+            empty=empty,
+            next_page=lambda cursor: next_page_command(words, args, repeated, cursor),
+        ),
+    )
+    return EXIT_OK
 
 
 def next_page_command(
@@ -96,6 +123,13 @@ def _singular(noun: str) -> str:
     if noun.endswith("ies"):
         return noun[:-3] + "y"
     return noun[:-1] if noun.endswith("s") else noun
+
+
+def send_delete(ctx: Context, kind: str, id: str) -> int:
+    """``{kind}.delete``; prints the result (``--json``) or its ``deleted_line``."""
+    result = ctx.client.mutation(f"{kind}.delete", {"id": id})
+    ctx.emit(result, lambda r: deleted_line(kind, r))
+    return EXIT_OK
 
 
 def deleted_line(kind: str, result: Any) -> str:

@@ -7,14 +7,7 @@ Credentials and config files go in with ``--credentials-file`` / ``--config-file
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import (
-    deleted_line,
-    given,
-    next_page_command,
-    one_stdin,
-    read_source,
-    render_page,
-)
+from crosswalk.cli._crud import given, one_stdin, read_source, send_delete, send_list
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK, CliError, UsageError
 from crosswalk.cli.output import Column, detail
@@ -275,19 +268,9 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    payload = given(provider=args.provider, limit=args.limit, cursor=args.cursor)
-    page = ctx.client.query("account.list", payload)
-    flags = ("provider", "limit")
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no accounts",
-            next_page=lambda c: next_page_command(["cw", "account", "list"], args, flags, c),
-        ),
-    )
-    return EXIT_OK
+    filters = {"provider": args.provider}
+    flags = ("provider",)
+    return send_list(ctx, args, "account", filters, flags, _COLUMNS, empty="no accounts")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -318,9 +301,7 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("account.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("account", r))
-    return EXIT_OK
+    return send_delete(ctx, "account", args.id)
 
 
 def cmd_next(args: argparse.Namespace, ctx: Context) -> int:

@@ -9,15 +9,7 @@ it makes sense, default to the agent you are (``CW_AGENT_ID``).
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import (
-    clearable,
-    deleted_line,
-    given,
-    next_page_command,
-    parse_json,
-    read_source,
-    render_page,
-)
+from crosswalk.cli._crud import clearable, given, parse_json, read_source, send_delete, send_list
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.output import Column, detail, indent, to_json
@@ -308,25 +300,9 @@ def cmd_register(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    payload = given(
-        status=args.status,
-        taskId=args.task,
-        initiativeId=args.initiative,
-        limit=args.limit,
-        cursor=args.cursor,
-    )
-    page = ctx.client.query("agent.list", payload)
-    flags = ("status", "task", "initiative", "limit")
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no agents match",
-            next_page=lambda c: next_page_command(["cw", "agent", "list"], args, flags, c),
-        ),
-    )
-    return EXIT_OK
+    filters = {"status": args.status, "taskId": args.task, "initiativeId": args.initiative}
+    flags = ("status", "task", "initiative")
+    return send_list(ctx, args, "agent", filters, flags, _COLUMNS, empty="no agents match")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -375,9 +351,7 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("agent.delete", {"id": args.agent})
-    ctx.emit(result, lambda r: deleted_line("agent", r))
-    return EXIT_OK
+    return send_delete(ctx, "agent", args.agent)
 
 
 def cmd_rotate_token(args: argparse.Namespace, ctx: Context) -> int:

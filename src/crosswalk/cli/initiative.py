@@ -6,7 +6,7 @@ plan, so ``delete`` says exactly what went with it.
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import clearable, deleted_line, given, next_page_command, render_page
+from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import label, send_update
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK
@@ -175,21 +175,11 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    page = ctx.client.query(
-        "initiative.list", given(status=args.status, limit=args.limit, cursor=args.cursor)
+    filters = {"status": args.status}
+    flags = ("status",)
+    return send_list(
+        ctx, args, "initiative", filters, flags, _COLUMNS, empty="no initiatives match"
     )
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no initiatives match",
-            next_page=lambda c: next_page_command(
-                ["cw", "initiative", "list"], args, ("status", "limit"), c
-            ),
-        ),
-    )
-    return EXIT_OK
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -209,6 +199,4 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("initiative.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("initiative", r))
-    return EXIT_OK
+    return send_delete(ctx, "initiative", args.id)

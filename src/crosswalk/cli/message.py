@@ -9,13 +9,7 @@ behaviour); the person sees what waits for them with ``cw inbox`` and answers wi
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import (
-    age,
-    deleted_line,
-    given,
-    next_page_command,
-    render_page,
-)
+from crosswalk.cli._crud import age, given, send_delete, send_list
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
 from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from crosswalk.cli.output import Column, detail, indent, table
@@ -419,36 +413,16 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    payload = given(
-        senderId=args.sender,
-        senderType="user" if args.from_user else ("agent" if args.sender else None),
-        recipientId=args.recipient,
-        recipientType="user" if args.to_user else ("agent" if args.recipient else None),
-        status=args.status,
-        parentMessageId=args.reply_to,
-        limit=args.limit,
-        cursor=args.cursor,
-    )
-    page = ctx.client.query("message.list", payload)
-    flags = (
-        ("from", "sender"),
-        "from-user",
-        ("to", "recipient"),
-        "to-user",
-        "status",
-        "reply-to",
-        "limit",
-    )
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no messages match",
-            next_page=lambda c: next_page_command(["cw", "message", "list"], args, flags, c),
-        ),
-    )
-    return EXIT_OK
+    filters = {
+        "senderId": args.sender,
+        "senderType": "user" if args.from_user else ("agent" if args.sender else None),
+        "recipientId": args.recipient,
+        "recipientType": "user" if args.to_user else ("agent" if args.recipient else None),
+        "status": args.status,
+        "parentMessageId": args.reply_to,
+    }
+    flags = (("from", "sender"), "from-user", ("to", "recipient"), "to-user", "status", "reply-to")
+    return send_list(ctx, args, "message", filters, flags, _COLUMNS, empty="no messages match")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -486,6 +460,4 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("message.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("message", r))
-    return EXIT_OK
+    return send_delete(ctx, "message", args.id)

@@ -8,7 +8,7 @@ made on first use (titled after the initiative).
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import clearable, deleted_line, given, next_page_command, render_page
+from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import (
     KEEP,
     add_content_options,
@@ -224,22 +224,9 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    filters = given(
-        initiativeId=args.initiative, parentPageId=args.parent, limit=args.limit, cursor=args.cursor
-    )
-    page = ctx.client.query("page.list", filters)
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no pages match",
-            next_page=lambda c: next_page_command(
-                ["cw", "page", "list"], args, ("initiative", "parent", "limit"), c
-            ),
-        ),
-    )
-    return EXIT_OK
+    filters = {"initiativeId": args.initiative, "parentPageId": args.parent}
+    flags = ("initiative", "parent")
+    return send_list(ctx, args, "page", filters, flags, _COLUMNS, empty="no pages match")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -260,9 +247,7 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("page.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("page", r))
-    return EXIT_OK
+    return send_delete(ctx, "page", args.id)
 
 
 def cmd_tree(args: argparse.Namespace, ctx: Context) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import deleted_line, given, next_page_command, render_page
+from crosswalk.cli._crud import given, send_delete, send_list
 from crosswalk.cli._planning import (
     KEEP,
     add_content_options,
@@ -162,22 +162,9 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    filters = given(
-        initiativeId=args.initiative, status=args.status, limit=args.limit, cursor=args.cursor
-    )
-    page = ctx.client.query("phase.list", filters)
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no phases match",
-            next_page=lambda c: next_page_command(
-                ["cw", "phase", "list"], args, ("initiative", "status", "limit"), c
-            ),
-        ),
-    )
-    return EXIT_OK
+    filters = {"initiativeId": args.initiative, "status": args.status}
+    flags = ("initiative", "status")
+    return send_list(ctx, args, "phase", filters, flags, _COLUMNS, empty="no phases match")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -194,6 +181,4 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("phase.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("phase", r))
-    return EXIT_OK
+    return send_delete(ctx, "phase", args.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import deleted_line, given, next_page_command, render_page
+from crosswalk.cli._crud import given, send_delete, send_list
 from crosswalk.cli._planning import label, send_update
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK
@@ -181,17 +181,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         empty = f"initiative {args.initiative} uses no projects"
         ctx.emit(projects, lambda rows: table(rows, _COLUMNS) if rows else empty)
         return EXIT_OK
-    page = ctx.client.query("project.list", given(limit=args.limit, cursor=args.cursor))
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no projects yet",
-            next_page=lambda c: next_page_command(["cw", "project", "list"], args, ("limit",), c),
-        ),
-    )
-    return EXIT_OK
+    return send_list(ctx, args, "project", {}, (), _COLUMNS, empty="no projects yet")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -205,9 +195,7 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("project.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("project", r))
-    return EXIT_OK
+    return send_delete(ctx, "project", args.id)
 
 
 def cmd_link(args: argparse.Namespace, ctx: Context) -> int:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import (
     clearable,
-    deleted_line,
     given,
-    next_page_command,
     one_stdin,
     parse_json,
     read_source,
-    render_page,
+    send_delete,
+    send_list,
 )
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK, UsageError
@@ -224,25 +223,9 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    payload = given(
-        agentId=args.agent,
-        initiativeId=args.initiative,
-        status=args.status,
-        limit=args.limit,
-        cursor=args.cursor,
-    )
-    page = ctx.client.query("proposal.list", payload)
-    flags = ("agent", "initiative", "status", "limit")
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no proposals match",
-            next_page=lambda c: next_page_command(["cw", "proposal", "list"], args, flags, c),
-        ),
-    )
-    return EXIT_OK
+    filters = {"agentId": args.agent, "initiativeId": args.initiative, "status": args.status}
+    flags = ("agent", "initiative", "status")
+    return send_list(ctx, args, "proposal", filters, flags, _COLUMNS, empty="no proposals match")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -264,9 +247,7 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("proposal.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("proposal", r))
-    return EXIT_OK
+    return send_delete(ctx, "proposal", args.id)
 
 
 def cmd_accept(args: argparse.Namespace, ctx: Context) -> int:

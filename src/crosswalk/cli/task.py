@@ -8,7 +8,7 @@ and shows up there only after ``cw task approve``.
 
 from __future__ import annotations
 
-from crosswalk.cli._crud import clearable, deleted_line, given, next_page_command, render_page
+from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import add_dependency_commands, label, send_update
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK
@@ -361,26 +361,14 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    filters = given(
-        initiativeId=args.initiative,
-        phaseId=args.phase,
-        parentTaskId=args.parent,
-        status=args.status,
-        limit=args.limit,
-        cursor=args.cursor,
-    )
-    page = ctx.client.query("task.list", filters)
-    flags = ("initiative", "phase", "parent", "status", "limit")
-    ctx.emit(
-        page,
-        lambda p: render_page(
-            p,
-            _COLUMNS,
-            empty="no tasks match",
-            next_page=lambda c: next_page_command(["cw", "task", "list"], args, flags, c),
-        ),
-    )
-    return EXIT_OK
+    filters = {
+        "initiativeId": args.initiative,
+        "phaseId": args.phase,
+        "parentTaskId": args.parent,
+        "status": args.status,
+    }
+    flags = ("initiative", "phase", "parent", "status")
+    return send_list(ctx, args, "task", filters, flags, _COLUMNS, empty="no tasks match")
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -408,9 +396,7 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
-    result = ctx.client.mutation("task.delete", {"id": args.id})
-    ctx.emit(result, lambda r: deleted_line("task", r))
-    return EXIT_OK
+    return send_delete(ctx, "task", args.id)
 
 
 def cmd_ready(args: argparse.Namespace, ctx: Context) -> int:
