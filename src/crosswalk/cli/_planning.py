@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from crosswalk.cli.commands import Subparsers
     from crosswalk.cli.context import Context
 
-#: "Leave the content as it is": distinct from ``None``, which clears it.
-KEEP = object()
-
 
 def label(row: Any) -> str:
     """``'name' (id)``, or just the id when the row has no name or title."""
@@ -164,21 +161,23 @@ def add_content_options(parser: argparse.ArgumentParser, what: str, *, update: b
     )
 
 
-def content_value(ctx: Context, args: argparse.Namespace) -> Any:
-    """The content to send: a Tiptap document, ``None`` to clear, or ``KEEP``."""
+def put_content(ctx: Context, args: argparse.Namespace, payload: dict[str, Any]) -> None:
+    """``payload["content"]`` from ``--content`` or ``--content-file`` when one is given:
+    a Tiptap document (a file's Tiptap JSON as it is), or ``None`` (clear) for no text."""
     if args.content is not None:
-        text = args.content
+        text, from_file = args.content, False
     elif args.content_file is not None:
-        text = read_source(ctx, args.content_file, "content")
-        stripped = text.strip()
-        if stripped.startswith("{"):
-            try:
-                return json.loads(stripped)
-            except ValueError as exc:
-                raise UsageError(f"the content file looks like JSON but is not: {exc}") from None
+        text, from_file = read_source(ctx, args.content_file, "content"), True
     else:
-        return KEEP
-    return document_from_text(text) if text.strip() else None
+        return
+    stripped = text.strip()
+    if from_file and stripped.startswith("{"):
+        try:
+            payload["content"] = json.loads(stripped)
+        except ValueError as exc:
+            raise UsageError(f"the content file looks like JSON but is not: {exc}") from None
+    else:
+        payload["content"] = document_from_text(text) if stripped else None
 
 
 def document_from_text(text: str) -> dict[str, Any]:

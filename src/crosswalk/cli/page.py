@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import (
-    KEEP,
     add_content_options,
-    content_value,
     label,
+    put_content,
     send_update,
     text_from_document,
 )
@@ -215,9 +214,7 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
         parentPageId=parent,
         sortOrder=args.sort_order,
     )
-    content = content_value(ctx, args)
-    if content is not KEEP:
-        payload["content"] = content
+    put_content(ctx, args, payload)
     page = ctx.client.mutation("page.create", payload)
     ctx.emit(page, lambda p: f"created page {label(p)} under page {p.get('parentPageId')}")
     return EXIT_OK
@@ -240,9 +237,7 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
         **given(title=args.title, sortOrder=args.sort_order),
     }
     clearable(payload, "parentPageId", args.parent)
-    content = content_value(ctx, args)
-    if content is not KEEP:
-        payload["content"] = content
+    put_content(ctx, args, payload)
     return send_update(ctx, "page", payload)
 
 

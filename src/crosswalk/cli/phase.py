@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import given, send_delete, send_list
 from crosswalk.cli._planning import (
-    KEEP,
     add_content_options,
     add_dependency_commands,
-    content_value,
     label,
+    put_content,
     send_update,
     text_from_document,
 )
@@ -153,9 +152,7 @@ def register(subparsers: Subparsers) -> None:
 
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     payload: dict[str, Any] = {"initiativeId": args.initiative, "name": args.name}
-    content = content_value(ctx, args)
-    if content is not KEEP:
-        payload["content"] = content
+    put_content(ctx, args, payload)
     phase = ctx.client.mutation("phase.create", payload)
     ctx.emit(phase, lambda p: f"created phase {label(p)} in initiative {p.get('initiativeId')}")
     return EXIT_OK
@@ -174,9 +171,7 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
     payload: dict[str, Any] = {"id": args.id, **given(name=args.name, status=args.status)}
-    content = content_value(ctx, args)
-    if content is not KEEP:
-        payload["content"] = content
+    put_content(ctx, args, payload)
     return send_update(ctx, "phase", payload)
 
 
