@@ -5,7 +5,7 @@ Adapters run each method in its own short transaction: writes begin
 Driver errors never escape: ``translate_errors`` turns them into the project's
 error tree with a message naming the entity.
 
-The ask/answer hot path takes a shorter road (``_direct``, ``_select_rows``):
+The ask/answer hot path takes a shorter road (``_direct``, ``_select``):
 statements prepared once and run on the driver connection (see ``_prepared``).
 A single-statement read on SQLite runs without ``BEGIN``: SQLite gives every
 statement its own consistent snapshot.
@@ -101,20 +101,22 @@ class SqlAlchemyRepository:
             if not dedicated:
                 connection.close()
 
-    def _select_rows(self, statement: Select[Any], values: Mapping[str, Any]) -> list[list[Any]]:
-        """A single prepared SELECT: its rows, converted. On SQLite it runs straight on
-        the thread's connection, in the statement's own snapshot, with no transaction
-        or cursor bookkeeping (the hot path's most frequent call)."""
+    def _select(self, model: type[T], statement: Select[Any], values: Mapping[str, Any]) -> list[T]:
+        """A single prepared SELECT whose columns are ``model``'s fields: its rows as
+        ``model``s. On SQLite it runs straight on the thread's connection, in the
+        statement's own snapshot, with no transaction or cursor bookkeeping (the hot
+        path's most frequent call)."""
         if not self._sqlite:
             with self._direct() as db:
-                return db.all(statement, values)
+                return [model(*row) for row in db.all(statement, values)]
         prepared = self._prepare(statement)
         params = prepared.bind_or_refuse(values, self.kind)
         try:
             rows = thread_connection(self._engine).execute(prepared.sql, params).fetchall()
         except self._engine.dialect.loaded_dbapi.Error as exc:
             raise CrosswalkError(f"database error while reading {self.kind}: {exc}") from exc
-        return [prepared.convert(row) for row in rows]
+        convert = prepared.convert
+        return [model(*convert(row)) for row in rows]
 
     def _prepare(self, statement: Select[Any] | UpdateBase) -> Prepared:
         prepared = self._prepared.get(id(statement))

@@ -180,8 +180,8 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return removal
 
     def _prepared_first(self, statement: Select[Any], values: dict[str, Any]) -> Agent | None:
-        rows = self._select_rows(statement, values)
-        return Agent(*rows[0]) if rows else None
+        found = self._select(Agent, statement, values)
+        return found[0] if found else None
 
     def _first(self, query: Select[Any]) -> Agent | None:
         with self._read() as conn:

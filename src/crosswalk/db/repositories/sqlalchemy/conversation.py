@@ -103,8 +103,8 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return existing
 
     def find_by_id(self, id: str) -> Conversation | None:
-        rows = self._select_rows(_BY_ID, {"id": id})
-        return Conversation(*rows[0]) if rows else None
+        found = self._select(Conversation, _BY_ID, {"id": id})
+        return found[0] if found else None
 
     def get(self, id: str) -> Conversation:
         found = self.find_by_id(id)
@@ -116,8 +116,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         self, agent_id: str, *, after_id: str | None = None
     ) -> list[Conversation]:
         if after_id is None:
-            pending = self._select_rows(_PENDING_FOR_AGENT, {"agent_id": agent_id})
-            return [Conversation(*row) for row in pending]
+            return self._select(Conversation, _PENDING_FOR_AGENT, {"agent_id": agent_id})
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
