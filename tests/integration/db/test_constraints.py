@@ -18,8 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from crosswalk.db import Repositories
 from crosswalk.db.models import (
+    NewAccount,
     NewAgent,
     NewInitiative,
+    NewMessage,
     NewPage,
     NewPhase,
     NewProject,
@@ -27,6 +29,7 @@ from crosswalk.db.models import (
     NewTask,
 )
 from crosswalk.db.schema import (
+    ParticipantType,
     ProposalTargetType,
     agents,
     initiative_projects,
@@ -325,3 +328,33 @@ def test_the_agent_repository_reports_a_bad_enum_value_as_invalid_input(
 
     with pytest.raises(InvalidInputError, match="bogus"):
         repos.agents.create(NewAgent("/wt", status=bad))
+
+
+def test_an_unknown_field_in_any_update_is_invalid_input(repos: Repositories) -> None:
+    """Every adapter's ``update`` refuses a key its ``*Update`` type lacks, naming it,
+    instead of letting SQLAlchemy fail on it."""
+    initiative = repos.initiatives.create(NewInitiative("i"))
+    agent = repos.agents.create(NewAgent(worktree_id="."))
+    rows = {
+        repos.initiatives: initiative.id,
+        repos.accounts: repos.accounts.create(NewAccount(email="a@example.com")).id,
+        repos.messages: repos.messages.create(
+            NewMessage(
+                sender_type=ParticipantType.AGENT,
+                sender_id=agent.id,
+                recipient_type=ParticipantType.USER,
+                content="hello",
+            )
+        ).id,
+        repos.proposals: repos.proposals.create(
+            NewProposal(
+                agent_id=agent.id,
+                initiative_id=initiative.id,
+                target_type=ProposalTargetType.PAGE,
+                title="t",
+            )
+        ).id,
+    }
+    for repository, id in rows.items():
+        with pytest.raises(InvalidInputError, match="no field 'bogus'"):
+            repository.update(id, {"bogus": 1})  # type: ignore[attr-defined]

@@ -40,6 +40,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
     for module in (
+        adapters._base,
         adapters.initiative,
         adapters.page,
         adapters.phase,

@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.sql.dml import UpdateBase
@@ -40,7 +41,7 @@ from crosswalk.db.engine import READONLY, is_sqlite
 from crosswalk.db.models import Paged
 from crosswalk.db.repositories._common import MAX_PAGE_SIZE
 from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor, Prepared, thread_connection
-from crosswalk.db.types import from_millis, to_millis
+from crosswalk.db.types import from_millis, to_millis, utcnow
 from crosswalk.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
 
 T = TypeVar("T")
@@ -125,6 +126,26 @@ class SqlAlchemyRepository:
             # Keyed by identity: hot-path statements are module constants, alive for good.
             self._prepared[id(statement)] = prepared
         return prepared
+
+    def _update_row(
+        self,
+        conn: Connection,
+        table: Table,
+        model: type[T],
+        id: str,
+        values: Mapping[str, Any],
+    ) -> T:
+        """UPDATE row ``id`` with ``values`` and a fresh ``updated_at``; return the row
+        as written (``NotFoundError`` when there is none)."""
+        row = conn.execute(
+            update(table)
+            .where(table.c.id == id)
+            .values({**values, "updated_at": utcnow()})
+            .returning(*columns_for(table, model))
+        ).first()
+        if row is None:
+            raise self._not_found(id)
+        return model(*row)
 
     def _not_found(self, id: str) -> NotFoundError:
         return NotFoundError(self.kind, id)

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Select,
     and_,
     false,
@@ -29,6 +28,7 @@ from crosswalk.db.models import Account, AccountUpdate, NewAccount, Paged
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
+    checked_changes,
     columns_for,
     paginate,
 )
@@ -107,10 +107,11 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
             return paginate(conn, query, accounts, Account, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: AccountUpdate) -> Account:
-        if not changes:
+        values = checked_changes(self.kind, changes, AccountUpdate)
+        if not values:
             return self.get(id)
         with self._write() as conn:
-            return self._update(conn, id, {**changes, "updated_at": utcnow()})
+            return self._update_row(conn, accounts, Account, id, values)
 
     def delete(self, id: str) -> Removal:
         with self._write() as conn:
@@ -137,21 +138,18 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
                 return None
             # Picking an account whose exhaustion expired also clears the flag,
             # so the row never claims to be exhausted while it is in use.
-            return self._update(
+            return self._update_row(
                 conn,
+                accounts,
+                Account,
                 chosen,
-                {
-                    "last_used_at": now,
-                    "is_exhausted": False,
-                    "exhausted_until": None,
-                    "updated_at": utcnow(),
-                },
+                {"last_used_at": now, "is_exhausted": False, "exhausted_until": None},
             )
 
     def mark_exhausted(self, id: str, until: datetime) -> Account:
         with self._write() as conn:
-            return self._update(
-                conn, id, {"is_exhausted": True, "exhausted_until": until, "updated_at": utcnow()}
+            return self._update_row(
+                conn, accounts, Account, id, {"is_exhausted": True, "exhausted_until": until}
             )
 
     def clear_expired_exhaustion(self, now: datetime | None = None) -> int:
@@ -163,14 +161,6 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
                 .values(is_exhausted=False, exhausted_until=None, updated_at=utcnow())
             )
         return int(result.rowcount)
-
-    def _update(self, conn: Connection, id: str, values: dict[str, Any]) -> Account:
-        row = conn.execute(
-            update(accounts).where(_c.id == id).values(values).returning(*_COLUMNS)
-        ).first()
-        if row is None:
-            raise self._not_found(id)
-        return Account(*row)
 
     def _all(self, query: Select[Any]) -> list[Account]:
         with self._read() as conn:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, or_, select
 from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.models import Agent, AgentUpdate, NewAgent, Paged
@@ -167,10 +167,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
             _require_references(conn, values)
             if "name" in values:
                 _require_free_name(conn, values["name"], other_than=id)
-            row = conn.execute(
-                update(agents).where(_c.id == id).values(values).returning(*_COLUMNS)
-            ).one()
-        return Agent(*row)
+            return self._update_row(conn, agents, Agent, id, values)
 
     def delete(self, id: str) -> Removal:
         with self._write() as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, delete, insert, or_, select
 
 from crosswalk.db.models import Initiative, InitiativeUpdate, NewInitiative, Paged
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
@@ -132,15 +132,7 @@ class SqlAlchemyInitiativeRepository(SqlAlchemyRepository):
         with self._write() as conn:
             if values.get("branch") is not None:
                 self._check_branch(conn, values["branch"], owner=id)
-            row = conn.execute(
-                update(initiatives)
-                .where(_i.id == id)
-                .values(**values, updated_at=utcnow())
-                .returning(*_COLUMNS)
-            ).first()
-        if row is None:
-            raise self._not_found(id)
-        return Initiative(*row)
+            return self._update_row(conn, initiatives, Initiative, id, values)
 
     def delete(self, id: str) -> Removal:
         """Delete the initiative; the database's ON DELETE does the rest.

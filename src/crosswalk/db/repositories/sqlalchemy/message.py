@@ -17,6 +17,7 @@ from crosswalk.db.models import Message, MessageUpdate, NewMessage, Paged
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
+    checked_changes,
     columns_for,
     paginate,
     require_row,
@@ -129,18 +130,11 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
             return paginate(conn, query, messages, Message, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: MessageUpdate) -> Message:
-        if not changes:
+        values = checked_changes(self.kind, changes, MessageUpdate)
+        if not values:
             return self.get(id)
         with self._write() as conn:
-            row = conn.execute(
-                update(messages)
-                .where(_c.id == id)
-                .values({**changes, "updated_at": utcnow()})
-                .returning(*_COLUMNS)
-            ).first()
-        if row is None:
-            raise self._not_found(id)
-        return Message(*row)
+            return self._update_row(conn, messages, Message, id, values)
 
     def reply(self, data: NewMessage) -> tuple[Message, Message]:
         parent_id = data.parent_message_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, select
 
 from crosswalk.db.models import NewPage, Page, Paged, PageUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
@@ -148,13 +148,7 @@ class SqlAlchemyPageRepository(SqlAlchemyRepository):
             page = self._require(conn, id)
             if "parent_page_id" in values:
                 self._check_move(conn, page, values["parent_page_id"])
-            row = conn.execute(
-                update(pages)
-                .where(_p.id == id)
-                .values(**values, updated_at=utcnow())
-                .returning(*_COLUMNS)
-            ).one()
-        return Page(*row)
+            return self._update_row(conn, pages, Page, id, values)
 
     def _check_move(self, conn: Connection, page: Page, parent_id: str | None) -> None:
         if parent_id is None:

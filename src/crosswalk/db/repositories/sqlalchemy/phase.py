@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, delete, insert, or_, select
 
 from crosswalk.db.models import NewPhase, Paged, Phase, PhaseDependency, PhaseUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
@@ -95,15 +95,7 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
         if not values:
             return self.get(id)
         with self._write() as conn:
-            row = conn.execute(
-                update(phases)
-                .where(_p.id == id)
-                .values(**values, updated_at=utcnow())
-                .returning(*_COLUMNS)
-            ).first()
-        if row is None:
-            raise self._not_found(id)
-        return Phase(*row)
+            return self._update_row(conn, phases, Phase, id, values)
 
     def delete(self, id: str) -> Removal:
         """Delete the phase. The result counts ``tasks`` (its tasks and their

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, select, update
+from sqlalchemy import Connection, Select, delete, insert, select
 
 from crosswalk.db.models import InitiativeProjectsChange, NewProject, Paged, Project, ProjectUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
@@ -87,15 +87,7 @@ class SqlAlchemyProjectRepository(SqlAlchemyRepository):
             return self.get(id)
         with self._write() as conn:
             self._refuse_taken(conn, values, owner=id)
-            row = conn.execute(
-                update(projects)
-                .where(_p.id == id)
-                .values(**values, updated_at=utcnow())
-                .returning(*_COLUMNS)
-            ).first()
-        if row is None:
-            raise self._not_found(id)
-        return Project(*row)
+            return self._update_row(conn, projects, Project, id, values)
 
     def delete(self, id: str) -> Removal:
         """Delete the project; ``initiativeProjects`` counts the links removed with it

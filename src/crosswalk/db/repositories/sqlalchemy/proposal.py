@@ -15,6 +15,7 @@ from crosswalk.db.models import NewProposal, Paged, Proposal, ProposalUpdate
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
+    checked_changes,
     columns_for,
     paginate,
     require_row,
@@ -110,18 +111,11 @@ class SqlAlchemyProposalRepository(SqlAlchemyRepository):
             return paginate(conn, query, proposals, Proposal, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: ProposalUpdate) -> Proposal:
-        if not changes:
+        values = checked_changes(self.kind, changes, ProposalUpdate)
+        if not values:
             return self.get(id)
         with self._write() as conn:
-            row = conn.execute(
-                update(proposals)
-                .where(_c.id == id)
-                .values({**changes, "updated_at": utcnow()})
-                .returning(*_COLUMNS)
-            ).first()
-        if row is None:
-            raise self._not_found(id)
-        return Proposal(*row)
+            return self._update_row(conn, proposals, Proposal, id, values)
 
     def update_many_by_agent_id(
         self,

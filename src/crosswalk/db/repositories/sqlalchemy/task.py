@@ -346,13 +346,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
                 self._check_phase_move(conn, current, values["phase_id"])
             if values.get("parent_task_id") is not None:
                 self._check_parent_move(conn, current, values["parent_task_id"])
-            row = conn.execute(
-                update(tasks)
-                .where(_t.id == id)
-                .values(**values, updated_at=utcnow())
-                .returning(*_COLUMNS)
-            ).one()
-        return Task(*row)
+            return self._update_row(conn, tasks, Task, id, values)
 
     def _check_phase_move(self, conn: Connection, task: Task, phase_id: str) -> None:
         phase_initiative = self._phase_initiative(conn, phase_id)
