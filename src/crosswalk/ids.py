@@ -1,11 +1,12 @@
 """Identifiers: nanoid-compatible (21 characters of the URL-safe alphabet).
 
-Standard library only: the `cw` client makes ids too (idempotent asks).
+Standard library only, and light (``os.urandom`` is what ``secrets`` uses): the `cw`
+client imports this to make ids for idempotent asks.
 """
 
 from __future__ import annotations
 
-import secrets
+import os
 
 ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"
 ID_LENGTH = 21
@@ -19,6 +20,6 @@ def new_id() -> str:
     """
     while True:
         # 64 symbols: each random byte's low 6 bits pick one uniformly.
-        candidate = "".join(ALPHABET[b & 63] for b in secrets.token_bytes(ID_LENGTH))
+        candidate = "".join(ALPHABET[b & 63] for b in os.urandom(ID_LENGTH))
         if candidate[0] not in "-_":
             return candidate

@@ -8,8 +8,6 @@ and every timeout or interrupt says how to pick up where it left off.
 
 from __future__ import annotations
 
-import os
-
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
 from crosswalk.cli.errors import (
     EXIT_INTERRUPTED,
@@ -20,7 +18,8 @@ from crosswalk.cli.errors import (
     UnreachableError,
 )
 from crosswalk.cli.output import Column, detail, indent, table
-from crosswalk.cli.waiting import Deadline, long_poll
+from crosswalk.cli.waiting import Deadline, long_poll, send_idempotent
+from crosswalk.ids import new_id
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -36,21 +35,10 @@ ASK_RETRY_S = 30.0
 #: Subscription errors after which the official tRPC client reconnects (code -32603).
 _RECONNECT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
 
-# The alphabet of crosswalk.ids (nanoid's); copied because the client path may not
-# import server-side modules.
-_ID_ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"
-
 
 def new_conversation_id() -> str:
-    """A fresh 21-character nanoid-style id for an idempotent ask.
-
-    The first character is never ``-`` or ``_``, so the id can be typed as a plain
-    argument (``cw wait ID``) without argparse mistaking it for an option.
-    """
-    while True:
-        cid = "".join(_ID_ALPHABET[b & 63] for b in os.urandom(21))
-        if cid[0] not in "-_":
-            return cid
+    """A fresh id for an idempotent ask, made as the server makes its ids."""
+    return new_id()
 
 
 def id_arg(cid: str) -> str:
@@ -298,8 +286,15 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     deadline = ctx.deadline(args.timeout)
     cid = payload["id"]
     try:
-        conversation = _ask(
-            ctx, payload, deadline if not args.no_wait else ctx.deadline(ASK_RETRY_S)
+        conversation = send_idempotent(
+            ctx,
+            "conversation.ask",
+            payload,
+            deadline if not args.no_wait else ctx.deadline(ASK_RETRY_S),
+            check_hint=(
+                f"the question may have reached the server as conversation {cid}; "
+                f"check with: cw conversation get {id_arg(cid)}"
+            ),
         )
     except KeyboardInterrupt:
         ctx.err(
@@ -383,31 +378,6 @@ def cmd_conversation_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 # -- the pieces -------------------------------------------------------------------------
-
-
-def _ask(ctx: Context, payload: dict[str, Any], deadline: Deadline) -> Any:
-    """``conversation.ask``, retried with the same id while its response is lost.
-
-    A first attempt that finds nothing listening fails at once (exit 4): there is no
-    server, so there is nothing to wait for.
-    """
-    backoff = ctx.backoff()
-    reached_server = False
-    while True:
-        try:
-            return ctx.client.mutation("conversation.ask", payload)
-        except (UnreachableError, RequestTimeoutError) as exc:
-            if isinstance(exc, UnreachableError) and not (reached_server or exc.request_sent):
-                raise
-            reached_server = True
-            if deadline.expired:
-                cid = payload["id"]
-                exc.hint = (
-                    f"the question may have reached the server as conversation {cid}; "
-                    f"check with: cw conversation get {id_arg(cid)}"
-                )
-                raise
-            backoff.pause(deadline)
 
 
 def _wait_and_print(

@@ -13,7 +13,7 @@ from crosswalk.cli._crud import age, given, send_delete, send_list
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
 from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from crosswalk.cli.output import Column, detail, indent, table
-from crosswalk.cli.waiting import Deadline, long_poll
+from crosswalk.cli.waiting import Deadline, long_poll, send_idempotent
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -318,24 +318,31 @@ def register(subparsers: Subparsers) -> None:
 def ask_user(ctx: Context, question: str, timeout_s: float | None, *, no_wait: bool) -> int:
     """Record the question (as the agent you are), then wait for the person's reply.
 
-    The question is sent once and not retried: unlike a conversation it has no
-    client-chosen id, so a retry could ask twice. If the answer to the send is lost,
-    the error says how to look for the question.
+    Like ``cw ask``, the question carries an id made here, so a send whose response
+    is lost is retried without asking twice.
     """
+    from crosswalk.cli.conversation import ASK_RETRY_S, id_arg, new_conversation_id
+
     me = ctx.require_agent_id()
+    mid = new_conversation_id()
+    check = f"if it arrived it is message {mid}: check with: cw message show {id_arg(mid)}"
+    deadline = ctx.deadline(ASK_RETRY_S if no_wait else timeout_s)
     try:
-        message = ctx.client.mutation("message.askUser", {"agentId": me, "content": question})
-    except KeyboardInterrupt:
-        ctx.err(
-            "interrupted before the server confirmed the question; if it arrived it is "
-            f"listed by: cw message list --from {me} --to-user"
+        message = send_idempotent(
+            ctx,
+            "message.askUser",
+            {"id": mid, "agentId": me, "content": question},
+            deadline,
+            check_hint=f"the question may have reached the server; {check}",
         )
+    except KeyboardInterrupt:
+        ctx.err(f"interrupted before the server confirmed the question; {check}")
         return EXIT_INTERRUPTED
-    mid = str(message.get("id")) if isinstance(message, dict) else ""
+    mid = str(message.get("id", mid)) if isinstance(message, dict) else mid
     if no_wait:
         ctx.emit(message, lambda _: mid)
         return EXIT_OK
-    return wait_for_reply(ctx, mid, ctx.deadline(timeout_s), reached_server=True)
+    return wait_for_reply(ctx, mid, deadline, reached_server=True)
 
 
 def wait_for_reply(

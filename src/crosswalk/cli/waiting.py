@@ -131,3 +131,27 @@ def long_poll(
     if last_failure is not None:
         error.hint = f"the server was unreachable at the end: {last_failure.message}"
     raise error
+
+
+def send_idempotent(
+    ctx: Context, path: str, payload: dict[str, Any], deadline: Deadline, *, check_hint: str
+) -> Any:
+    """The mutation ``path``, whose ``payload`` carries a client-made id, retried with
+    that same id while its response is lost (the server returns what it stored).
+
+    A first attempt that finds nothing listening fails at once (exit 4): there is no
+    server, so there is nothing to retry. Giving up says how to check (``check_hint``).
+    """
+    backoff = ctx.backoff()
+    reached_server = False
+    while True:
+        try:
+            return ctx.client.mutation(path, payload)
+        except (UnreachableError, RequestTimeoutError) as exc:
+            if isinstance(exc, UnreachableError) and not (reached_server or exc.request_sent):
+                raise
+            reached_server = True
+            if deadline.expired:
+                exc.hint = check_hint
+                raise
+            backoff.pause(deadline)

@@ -393,6 +393,7 @@ class NewMessage:
     requires_response: bool = False
     status: MessageStatus = MessageStatus.PENDING
     parent_message_id: str | None = None
+    id: str | None = None  # a client-chosen id makes a retried send idempotent
 
 
 class MessageUpdate(TypedDict, total=False):

@@ -64,11 +64,14 @@ class HumanQuestionService:
     agents: AgentRepository
     notifier: Notifier
 
-    def ask(self, agent_id: str, text: str) -> Message:
-        """Record the agent's question to the user; the agent is now waiting for input."""
+    def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
+        """Record the agent's question to the user; the agent is now waiting for input.
+
+        A retried ask with the same client-chosen ``id`` returns the stored question."""
         agent = self.agents.get(agent_id)
         question = self.messages.create(
             NewMessage(
+                id=id,
                 sender_type=AGENT,
                 sender_id=agent.id,
                 recipient_type=USER,

@@ -12,7 +12,7 @@ from crosswalk.db.models import Agent, Message, NewAgent, NewMessage
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
 from crosswalk.db.schema import MessageStatus, MessageType, ParticipantType
-from crosswalk.errors import InvalidInputError, NotFoundError
+from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
 
 AGENT, USER = ParticipantType.AGENT, ParticipantType.USER
 PENDING, READ, RESPONDED = MessageStatus
@@ -193,3 +193,14 @@ def test_list_page_filters_and_pages(
     assert repo.list_page(recipient_id=other.id, status=PENDING).items == [root]
     assert repo.list_page(parent_message_id=root.id).items == [reply]
     assert len(repo.list_page(sender_type=USER).items) == 1
+
+
+def test_a_client_chosen_id_makes_a_retried_send_idempotent(
+    repo: SqlAlchemyMessageRepository, agent: Agent
+) -> None:
+    first = to_user(repo, agent, "may I?", id="client-made-id-000001")
+    again = to_user(repo, agent, "may I?", id="client-made-id-000001")
+    assert again == first
+    assert [m.id for m in repo.find_pending_for_user()] == [first.id]
+    with pytest.raises(ConflictError, match="already exists with other content"):
+        to_user(repo, agent, "something else", id="client-made-id-000001")

@@ -283,3 +283,14 @@ def test_deleting_a_pending_question_frees_its_agent(api: Api) -> None:
     ).code == ("FORBIDDEN")
     null_status = api.fails("mutation", "message.update", {"id": second["id"], "status": None})
     assert (null_status.code, "status" in null_status.message) == ("BAD_REQUEST", True)
+
+
+def test_a_retried_ask_with_the_same_id_asks_once(api: Api) -> None:
+    _, as_alice = register(api, "alice")
+    payload = {"id": "retry-me-0000000000001", "agentId": "alice", "content": "Ship it?"}
+    first = as_alice.mutation("message.askUser", payload)
+    again = as_alice.mutation("message.askUser", payload)
+    assert again == first
+    assert [m["id"] for m in api.query("message.inbox")] == [first["id"]]
+    pending = api.query("agent.get", {"id": "alice"})["pendingQuestions"]
+    assert [q["messageId"] for q in pending] == [first["id"]]

@@ -401,3 +401,19 @@ def test_conversation_list_empty_and_json() -> None:
     cw.client.on("conversation.list", {"items": [], "nextCursor": None})
     assert cw("conversation", "list").out == "no conversations match\n"
     assert json.loads(cw("conversation", "list", "--json").out) == {"items": [], "nextCursor": None}
+
+
+def test_ask_user_retries_a_lost_response_with_the_same_id() -> None:
+    question = {"id": "m1", "status": "pending", "content": "q"}
+    cw = Cw()
+    cw.client.on(
+        "message.askUser",
+        UnreachableError("connection reset", request_sent=True),
+        question,
+    )
+    result = cw("ask", "--user", "--no-wait", "q")
+    assert result.code == 0
+    sends = [sent for _, path, sent in cw.client.calls if path == "message.askUser"]
+    assert len(sends) == 2
+    assert sends[0] == sends[1]
+    assert sends[0]["id"] and sends[0]["content"] == "q"

@@ -10,7 +10,11 @@ from crosswalk.db.schema import MessageStatus, ParticipantType
 
 
 class MessageRepository(Protocol):
-    def create(self, data: NewMessage) -> Message: ...
+    def create(self, data: NewMessage) -> Message:
+        """Insert. With a caller-chosen ``id`` that already exists for the same sender
+        and content, return the stored message (idempotent retry); otherwise a taken
+        id is ``ConflictError``."""
+        ...
 
     def find_by_id(self, id: str) -> Message | None: ...
 

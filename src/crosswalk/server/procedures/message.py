@@ -77,6 +77,7 @@ class UpdateMessageInput(UpdateInput):
 class AskUserInput(ApiInput):
     agent_id: Name
     content: Text
+    id: Id | None = None  # client-chosen, makes a retried ask idempotent
 
 
 class WaitInput(ApiInput):
@@ -287,7 +288,7 @@ async def ask_user(ctx: Context, inp: AskUserInput) -> dict[str, Any]:
     the agent is ``waiting_for_input`` until it is answered. Returns the message."""
     agent = resolve_agent(ctx, inp.agent_id)
     ctx.principal.require_agent(agent.id)
-    return to_api(ctx.services.human_questions.ask(agent.id, inp.content))
+    return to_api(ctx.services.human_questions.ask(agent.id, inp.content, id=inp.id))
 
 
 @router.query("message.waitForReply", input=WaitInput)

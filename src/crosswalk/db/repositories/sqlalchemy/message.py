@@ -38,6 +38,10 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
 
     def create(self, data: NewMessage) -> Message:
         with self._write() as conn:
+            if data.id is not None:
+                stored = conn.execute(_SELECT.where(_c.id == data.id)).first()
+                if stored is not None:
+                    return _replayed(Message(*stored), data)
             return self._insert(conn, data)
 
     def _insert(self, conn: Connection, data: NewMessage) -> Message:
@@ -46,7 +50,7 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
         _check_participant("recipient", data.recipient_type, data.recipient_id)
         now = utcnow()
         values = {
-            "id": new_id(),
+            "id": data.id or new_id(),
             "sender_type": data.sender_type,
             "sender_id": data.sender_id,
             "recipient_type": data.recipient_type,
@@ -189,3 +193,14 @@ def _count_replies(conn: Connection, id: str) -> int:
     """Replies at any depth: ON DELETE CASCADE on the parent takes them all."""
     thread = _thread_ids(id)
     return int(conn.execute(select(func.count()).select_from(thread)).scalar_one())
+
+
+def _replayed(stored: Message, data: NewMessage) -> Message:
+    """A retried send returns what the first one stored; anything else is a clash."""
+    if (stored.sender_type, stored.sender_id, stored.content) != (
+        data.sender_type,
+        data.sender_id,
+        data.content,
+    ):
+        raise ConflictError(f"message '{stored.id}' already exists with other content")
+    return stored
