@@ -40,7 +40,11 @@ from sqlalchemy.sql.dml import UpdateBase
 from crosswalk.db.engine import READONLY, is_sqlite
 from crosswalk.db.models import Paged
 from crosswalk.db.repositories._common import MAX_PAGE_SIZE
-from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor, Prepared, thread_connection
+from crosswalk.db.repositories.sqlalchemy._prepared import (
+    DirectCursor,
+    Prepared,
+    thread_connections,
+)
 from crosswalk.db.types import from_millis, to_millis, utcnow
 from crosswalk.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
 
@@ -55,6 +59,7 @@ class SqlAlchemyRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sqlite = is_sqlite(engine)
+        self._connections = thread_connections(engine) if self._sqlite else None
         self._prepared: dict[int, Prepared] = {}
 
     @contextmanager
@@ -79,8 +84,12 @@ class SqlAlchemyRepository:
         runs in its own snapshot). Other drivers open their transaction implicitly.
         """
         dbapi = self._engine.dialect.loaded_dbapi
-        dedicated = self._sqlite
-        connection = thread_connection(self._engine) if dedicated else self._engine.raw_connection()
+        dedicated = self._connections is not None
+        connection = (
+            self._connections.get()
+            if self._connections is not None
+            else self._engine.raw_connection()
+        )
         try:
             cursor = connection.cursor()
             try:
@@ -107,13 +116,13 @@ class SqlAlchemyRepository:
         ``model``s. On SQLite it runs straight on the thread's connection, in the
         statement's own snapshot, with no transaction or cursor bookkeeping (the hot
         path's most frequent call)."""
-        if not self._sqlite:
+        if self._connections is None:
             with self._direct() as db:
                 return [model(*row) for row in db.all(statement, values)]
         prepared = self._prepare(statement)
         params = prepared.bind_or_refuse(values, self.kind)
         try:
-            rows = thread_connection(self._engine).execute(prepared.sql, params).fetchall()
+            rows = self._connections.get().execute(prepared.sql, params).fetchall()
         except self._engine.dialect.loaded_dbapi.Error as exc:
             raise CrosswalkError(f"database error while reading {self.kind}: {exc}") from exc
         convert = prepared.convert

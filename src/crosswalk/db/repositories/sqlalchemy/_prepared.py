@@ -23,7 +23,7 @@ from crosswalk.db.types import EpochMillis, from_millis
 from crosswalk.errors import InvalidInputError
 
 
-class _ThreadConnections:
+class ThreadConnections:
     """One SQLite driver connection per thread, held for the thread's life.
 
     Checking a connection out of SQLAlchemy's pool and back costs about 5 µs, as
@@ -59,21 +59,26 @@ class _ThreadConnections:
             connection.close()
 
 
-_THREAD_CONNECTIONS: weakref.WeakKeyDictionary[Engine, _ThreadConnections] = (
+_THREAD_CONNECTIONS: weakref.WeakKeyDictionary[Engine, ThreadConnections] = (
     weakref.WeakKeyDictionary()
 )
 _THREAD_CONNECTIONS_LOCK = threading.Lock()
 
 
-def thread_connection(engine: Engine) -> Any:
-    """The calling thread's own driver connection to ``engine`` (SQLite only)."""
+def thread_connections(engine: Engine) -> ThreadConnections:
+    """The per-thread connections of ``engine`` (SQLite only), one set per engine."""
     connections = _THREAD_CONNECTIONS.get(engine)
     if connections is None:
         with _THREAD_CONNECTIONS_LOCK:
             connections = _THREAD_CONNECTIONS.get(engine)
             if connections is None:
-                connections = _THREAD_CONNECTIONS[engine] = _ThreadConnections(engine)
-    return connections.get()
+                connections = _THREAD_CONNECTIONS[engine] = ThreadConnections(engine)
+    return connections
+
+
+def thread_connection(engine: Engine) -> Any:
+    """The calling thread's own driver connection to ``engine`` (SQLite only)."""
+    return thread_connections(engine).get()
 
 
 _Processor = Callable[[Any], Any]
