@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine
+from tests.integration.db.clock import Clock, install_clock
 
 from crosswalk.db import Repositories, create_repositories
 
@@ -11,3 +12,9 @@ from crosswalk.db import Repositories, create_repositories
 @pytest.fixture
 def repos(engine: Engine) -> Repositories:
     return create_repositories(engine)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Every write of the hierarchy adapters 1 ms after the last (see ``clock.py``)."""
+    return install_clock(monkeypatch)

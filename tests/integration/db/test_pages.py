@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,41 +10,13 @@ from sqlalchemy import Connection, Engine, func, select
 
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.models import Initiative, NewInitiative, NewPage, Page
-from crosswalk.db.repositories import sqlalchemy as adapters
 from crosswalk.db.repositories.sqlalchemy import Repositories
 from crosswalk.db.repositories.sqlalchemy.page import SqlAlchemyPageRepository
 from crosswalk.db.schema import pages
-from crosswalk.db.types import utcnow
 from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
 from crosswalk.ids import ID_LENGTH
 
-
-class Clock:
-    """``utcnow`` for the adapters under test: 1 ms later on every call, so rows
-    get distinct timestamps in creation order and an update always moves
-    ``updated_at``, without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    for module in (
-        adapters._base,
-        adapters.initiative,
-        adapters.page,
-        adapters.phase,
-        adapters.project,
-        adapters.task,
-    ):
-        monkeypatch.setattr(module, "utcnow", clock)
-    return clock
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

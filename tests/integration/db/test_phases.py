@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Table, func, select
+from tests.integration.db.clock import Clock
 
 from crosswalk.db import Repositories
 from crosswalk.db.models import (
@@ -18,39 +18,11 @@ from crosswalk.db.models import (
     NewTask,
     Phase,
 )
-from crosswalk.db.repositories import sqlalchemy as adapters
 from crosswalk.db.schema import PhaseStatus, phase_dependencies, phases, task_dependencies, tasks
-from crosswalk.db.types import utcnow
 from crosswalk.errors import DependencyCycleError, InvalidInputError, NotFoundError
 from crosswalk.ids import ID_LENGTH
 
-
-class Clock:
-    """``utcnow`` for the adapters under test: 1 ms later on every call, so rows
-    get distinct timestamps in creation order and an update always moves
-    ``updated_at``, without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    for module in (
-        adapters._base,
-        adapters.initiative,
-        adapters.page,
-        adapters.phase,
-        adapters.project,
-        adapters.task,
-    ):
-        monkeypatch.setattr(module, "utcnow", clock)
-    return clock
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

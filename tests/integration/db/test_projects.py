@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,39 +16,11 @@ from crosswalk.db.models import (
     NewProject,
     Project,
 )
-from crosswalk.db.repositories import sqlalchemy as adapters
 from crosswalk.db.schema import initiative_projects
-from crosswalk.db.types import utcnow
 from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
 from crosswalk.ids import ID_LENGTH
 
-
-class Clock:
-    """``utcnow`` for the adapters under test: 1 ms later on every call, so rows
-    get distinct timestamps in creation order and an update always moves
-    ``updated_at``, without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    for module in (
-        adapters._base,
-        adapters.initiative,
-        adapters.page,
-        adapters.phase,
-        adapters.project,
-        adapters.task,
-    ):
-        monkeypatch.setattr(module, "utcnow", clock)
-    return clock
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

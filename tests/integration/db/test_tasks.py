@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from crosswalk.db.models import (
     Phase,
     Task,
 )
-from crosswalk.db.repositories import sqlalchemy as adapters
 from crosswalk.db.schema import (
     TaskCategory,
     TaskPriority,
@@ -29,7 +27,6 @@ from crosswalk.db.schema import (
     task_dependencies,
     tasks,
 )
-from crosswalk.db.types import utcnow
 from crosswalk.errors import (
     DependencyCycleError,
     InvalidInputError,
@@ -43,32 +40,7 @@ PENDING, PENDING_APPROVAL = TaskStatus.PENDING, TaskStatus.PENDING_APPROVAL
 IN_PROGRESS, COMPLETED = TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED
 
 
-class Clock:
-    """``utcnow`` for the adapters under test: 1 ms later on every call, so rows
-    get distinct timestamps in creation order and an update always moves
-    ``updated_at``, without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    for module in (
-        adapters._base,
-        adapters.initiative,
-        adapters.page,
-        adapters.phase,
-        adapters.project,
-        adapters.task,
-    ):
-        monkeypatch.setattr(module, "utcnow", clock)
-    return clock
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
