@@ -36,6 +36,11 @@ def from_millis(value: int) -> datetime:
     return _EPOCH + value * _MILLI
 
 
+def to_iso(value: datetime) -> str:
+    """``2026-11-26T06:55:43.764Z``, as JavaScript's ``Date.toJSON``: the API's form."""
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class EpochMillis(TypeDecorator[datetime]):
     """A UTC ``datetime`` stored as integer milliseconds since the epoch."""
 

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from crosswalk.db.models import Account, Agent
+from crosswalk.db.types import to_iso
 
 # Write-only columns: accepted on create/update, never returned.
 _HIDDEN: dict[type[Any], frozenset[str]] = {
@@ -27,11 +28,6 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def iso(value: datetime) -> str:
-    """``2026-11-26T06:55:43.764Z``, as JavaScript's ``Date.toJSON``."""
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _plan(kind: type[Any]) -> tuple[tuple[str, str], ...]:
     plan = _PLANS.get(kind)
     if plan is None:
@@ -43,7 +39,7 @@ def _plan(kind: type[Any]) -> tuple[tuple[str, str], ...]:
 
 def _value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return iso(value)
+        return to_iso(value)
     if isinstance(value, Enum):
         return value.value
     return value

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from crosswalk.db.models import Agent, AgentUpdate, Message, NewMessage
@@ -29,6 +28,7 @@ from crosswalk.db.schema import (
     MessageType,
     ParticipantType,
 )
+from crosswalk.db.types import to_iso
 from crosswalk.errors import NotFoundError, PreconditionFailedError
 from crosswalk.services.notifier import Notifier
 
@@ -51,11 +51,6 @@ class ReplyState:
     @property
     def responded(self) -> bool:
         return self.question.status is MessageStatus.RESPONDED
-
-
-def _iso(value: datetime) -> str:
-    """The API's timestamp form, for ``askedAt`` inside the JSON column."""
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(slots=True)
@@ -172,7 +167,7 @@ class HumanQuestionService:
             if m.recipient_type is USER
         ]
         pending: list[dict[str, Any]] | None = [
-            {"messageId": m.id, "text": m.content, "askedAt": _iso(m.created_at)}
+            {"messageId": m.id, "text": m.content, "askedAt": to_iso(m.created_at)}
             for m in open_questions
         ] or None
         changes: AgentUpdate = {}
