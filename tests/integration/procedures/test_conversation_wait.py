@@ -47,3 +47,8 @@ def test_waiting_on_an_unknown_conversation_is_not_found(api: Api) -> None:
     _, as_alice = register(api)
     missing = as_alice.fails("query", "conversation.waitForAnswer", {"id": "nope", "timeoutMs": 0})
     assert (missing.code, missing.message) == ("NOT_FOUND", "conversation 'nope' not found")
+
+
+def test_conversation_list_takes_no_input_at_all(api: Api) -> None:
+    """As ``client.conversation.list.query()`` sends it: every filter is optional."""
+    assert api.query("conversation.list") == {"items": [], "nextCursor": None}

@@ -10,6 +10,7 @@ from pydantic import model_validator
 from crosswalk.db.models import Conversation
 from crosswalk.db.schema import ConversationStatus
 from crosswalk.server.context import Context
+from crosswalk.server.procedures._common import IdInput, OptionalInput
 from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Text, TimeoutMs
 from crosswalk.server.serialize import to_api
 from crosswalk.server.trpc import Router, Tracked
@@ -36,10 +37,6 @@ class AskInput(ApiInput):
         return self
 
 
-class IdInput(ApiInput):
-    id: Id
-
-
 class AgentInput(ApiInput):
     agent_id: Id
 
@@ -60,7 +57,7 @@ class WaitInput(ApiInput):
     timeout_ms: TimeoutMs = DEFAULT_TIMEOUT_MS
 
 
-class ListInput(ApiInput):
+class ListInput(OptionalInput):
     agent_id: Id | None = None
     status: ConversationStatus | None = None
     initiative_id: Id | None = None
