@@ -107,6 +107,9 @@ def _participant(ctx: Context, conversation: Conversation) -> None:
 
 @router.mutation("conversation.ask", input=AskInput)
 async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
+    """Asks a question as ``fromAgentId`` of exactly one target: an agent (id or name),
+    whoever works ``taskId``, or the one other agent in ``phaseId``. A retried ask
+    with the same ``id`` returns the stored conversation."""
     ctx.principal.require_agent(inp.from_agent_id)
     target = Target(agent=inp.to_agent_id, task_id=inp.task_id, phase_id=inp.phase_id)
     conversation = ctx.services.conversations.ask(
@@ -117,6 +120,7 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
 
 @router.query("conversation.get", input=IdInput)
 async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    """One conversation, for its two agents (or the admin)."""
     conversation = ctx.services.conversations.get(inp.id)
     _participant(ctx, conversation)
     return _named(ctx, [conversation])[0]
@@ -124,12 +128,15 @@ async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
 
 @router.query("conversation.pending", input=AgentInput)
 async def pending(ctx: Context, inp: AgentInput) -> list[dict[str, Any]]:
+    """The questions waiting for the agent's answer, oldest first."""
     ctx.principal.require_agent(inp.agent_id)
     return _named(ctx, ctx.services.conversations.pending(inp.agent_id))
 
 
 @router.query("conversation.listen", input=ListenInput)
 async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
+    """Long poll: the agent's pending questions at once if any, else as soon as one
+    arrives, else ``[]`` after ``timeoutMs``."""
     ctx.principal.require_agent(inp.agent_id)
     found = await ctx.services.conversations.listen(inp.agent_id, inp.timeout_ms / 1000)
     return _named(ctx, found)
@@ -137,6 +144,7 @@ async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
 
 @router.mutation("conversation.answer", input=AnswerInput)
 async def answer(ctx: Context, inp: AnswerInput) -> dict[str, Any]:
+    """Answers a question addressed to you; a second answer is CONFLICT."""
     acting = inp.agent_id
     if ctx.principal.agent_id is not None:
         if acting is not None:
@@ -148,6 +156,8 @@ async def answer(ctx: Context, inp: AnswerInput) -> dict[str, Any]:
 
 @router.query("conversation.waitForAnswer", input=WaitInput)
 async def wait_for_answer(ctx: Context, inp: WaitInput) -> dict[str, Any]:
+    """Long poll: the conversation as soon as it is answered, or still pending after
+    ``timeoutMs``."""
     found = await ctx.services.conversations.wait_for_answer(
         inp.id, inp.timeout_ms / 1000, check=lambda conversation: _participant(ctx, conversation)
     )
@@ -156,6 +166,7 @@ async def wait_for_answer(ctx: Context, inp: WaitInput) -> dict[str, Any]:
 
 @router.query("conversation.list", input=ListInput)
 async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
+    """Conversations newest first, filtered; an agent sees only its own."""
     agent_id = inp.agent_id
     if ctx.principal.agent_id is not None:
         agent_id = agent_id or ctx.principal.agent_id
@@ -174,6 +185,8 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 
 @router.subscription("conversation.onQuestion", input=OnQuestionInput)
 async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Tracked]:
+    """Subscription: every pending question for the agent, then each new one, tracked
+    by conversation id so a reconnect resumes after the last one seen."""
     ctx.principal.require_agent(inp.agent_id)
     stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
     async for conversation in stream:
@@ -182,6 +195,7 @@ async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Track
 
 @router.subscription("conversation.onAnswer", input=OnAnswerInput)
 async def on_answer(ctx: Context, inp: OnAnswerInput) -> AsyncIterator[dict[str, Any]]:
+    """Subscription: the conversation once it is answered, then the stream ends."""
     _participant(ctx, ctx.services.conversations.get(inp.id))
     async for conversation in ctx.services.conversations.answer_stream(inp.id):
         if conversation.status is ConversationStatus.ANSWERED:

@@ -13,4 +13,5 @@ router: Router[Context] = Router()
 
 @router.query("health", public=True)
 async def health(ctx: Context, inp: None) -> dict[str, Any]:
+    """Liveness and version, without credentials."""
     return {"ok": True, "version": __version__}
