@@ -6,6 +6,7 @@ installed crosswalk can migrate its own database; no raw SQL creates tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -57,8 +58,8 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     _run(engine, lambda config: command.downgrade(config, revision))
 
 
-def _run(engine: Engine, action: object) -> None:
+def _run(engine: Engine, action: Callable[[Config], None]) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        action(config)  # type: ignore[operator]
+        action(config)

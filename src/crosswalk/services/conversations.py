@@ -49,8 +49,17 @@ class ConversationService:
         """
         if id is not None:
             existing = self.conversations.find_by_id(id)
-            if existing is not None and existing.from_agent_id == from_agent_id:
-                return existing
+            if existing is not None:
+                # A retry: skip resolving the target again (it may have changed since)
+                # and let the repository's replay rule decide, as for any create.
+                return self.conversations.create(
+                    NewConversation(
+                        id=id,
+                        from_agent_id=from_agent_id,
+                        to_agent_id=existing.to_agent_id,
+                        question=question,
+                    )
+                )
         asker = self._agent(from_agent_id)
         resolution = resolve_target(
             target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases

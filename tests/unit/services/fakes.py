@@ -122,6 +122,11 @@ class FakeConversations:
         self.rows: dict[str, Conversation] = {}
 
     def create(self, data: NewConversation) -> Conversation:
+        stored = self.rows.get(data.id) if data.id else None
+        if stored is not None:  # the port's replay rule
+            if (stored.from_agent_id, stored.question) != (data.from_agent_id, data.question):
+                raise ConflictError(f"conversation '{stored.id}' already exists")
+            return stored
         now = tick()
         row = Conversation(
             id=data.id or f"c{len(self.rows) + 1}", from_agent_id=data.from_agent_id,

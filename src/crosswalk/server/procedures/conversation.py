@@ -198,5 +198,4 @@ async def on_answer(ctx: Context, inp: OnAnswerInput) -> AsyncIterator[dict[str,
     """Subscription: the conversation once it is answered, then the stream ends."""
     _participant(ctx, ctx.services.conversations.get(inp.id))
     async for conversation in ctx.services.conversations.answer_stream(inp.id):
-        if conversation.status is ConversationStatus.ANSWERED:
-            yield to_api(conversation)
+        yield to_api(conversation)
