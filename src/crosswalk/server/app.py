@@ -17,6 +17,13 @@ from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.runner import (
+    GitWorktrees,
+    OsProcesses,
+    RunnerSettings,
+    Supervisor,
+    default_providers,
+)
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
@@ -60,9 +67,20 @@ def build_router() -> Router[Context]:
     )
 
 
-def build_services(engine: Engine, admin_token: str) -> Services:
+def build_services(
+    engine: Engine, admin_token: str, runner_settings: RunnerSettings | None = None
+) -> Services:
     repos = create_repositories(engine)
     notifier = InProcessNotifier()
+    settings = runner_settings or RunnerSettings.from_env()
+    runner = Supervisor(
+        repos=repos,
+        notifier=notifier,
+        worktrees=GitWorktrees(settings.data_dir),
+        processes=OsProcesses(),
+        providers=default_providers(),
+        settings=settings,
+    )
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
@@ -78,6 +96,7 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         human_questions=HumanQuestionService(
             messages=repos.messages, agents=repos.agents, notifier=notifier
         ),
+        runner=runner,
     )
 
 
@@ -98,14 +117,18 @@ class CrosswalkApp:
 
 
 def create_app(
-    database_url: str | None = None, *, admin_token_file: Path | None = None
+    database_url: str | None = None,
+    *,
+    admin_token_file: Path | None = None,
+    runner_settings: RunnerSettings | None = None,
 ) -> CrosswalkApp:
+    """``runner_settings`` default to the environment's (``RunnerSettings.from_env``)."""
     engine = create_database_engine(database_url or default_database_url())
     migrated_from = ensure_schema(engine)
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
     admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
-    services = build_services(engine, admin_token)
+    services = build_services(engine, admin_token, runner_settings)
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -123,7 +146,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.runner.start()
         yield
+        await services.runner.close()
         services.notifier.close()
         await endpoint.close(timeout_s=2.0)
         engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crosswalk.db.repositories.sqlalchemy import Repositories
+from crosswalk.runner import Supervisor
 from crosswalk.services.auth import Authenticator, Principal
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
@@ -20,6 +21,7 @@ class Services:
     conversations: ConversationService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    runner: Supervisor
 
 
 @dataclass(frozen=True, slots=True)

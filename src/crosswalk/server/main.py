@@ -17,6 +17,7 @@ import uvicorn
 
 from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
 from crosswalk.errors import CrosswalkError
+from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -80,19 +81,28 @@ def _say(message: str) -> None:
 
 
 def serve(
-    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    database_url: str | None = None,
+    *,
+    stop_agents: bool = False,
 ) -> int:
+    """``stop_agents``: stop the running agents on exit (else they run on, and the next
+    start adopts them)."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     url = database_url or default_database_url()
+    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
+    settings = RunnerSettings.from_env(
+        server_url=_reachable(endpoint, host, port), stop_agents_on_exit=stop_agents
+    )
     try:
-        app = create_app(url)
+        app = create_app(url, runner_settings=settings)
     except CrosswalkError as exc:
         _say(f"error: {exc.message}")
         return 1
     warning = exposure_warning(host)
     if warning is not None:
         _say(warning)
-    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
     config = uvicorn.Config(
         app.asgi,
         host=host,
@@ -119,6 +129,13 @@ def serve(
         return 1
     _say("crosswalk stopped")
     return 0
+
+
+def _reachable(endpoint: str, host: str, port: int) -> str:
+    """The URL agents on this machine use: loopback when listening on every address."""
+    if host in ("0.0.0.0", "::", ""):
+        return f"http://127.0.0.1:{port}/trpc"
+    return endpoint
 
 
 def _version() -> str:
