@@ -28,6 +28,7 @@ FORBIDDEN = (
     "crosswalk.server",
     "crosswalk.db",
     "crosswalk.services",
+    "crosswalk.runner",
 )
 
 WRAPPER = """

@@ -39,7 +39,8 @@ def make_agent(
     return Agent(
         id=id, name=f"{id}-name", task_id=task_id, initiative_id=None, session_id=None,
         worktree_id=".", provider="claude", account_id=None, status=status,
-        mode=AgentMode.EXECUTE, pid=None, exit_code=None, output_file_path=None, result=None,
+        mode=AgentMode.EXECUTE, pid=None, process_started_at=None, exit_code=None,
+        output_file_path=None, result=None,
         pending_questions=None, user_dismissed_at=None, token_hash=None,
         created_at=now, updated_at=now,
     )  # fmt: skip
