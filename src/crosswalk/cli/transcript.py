@@ -32,13 +32,17 @@ def render_lines(content: str) -> Iterator[str]:
         except ValueError:
             yield one_line(raw)
             continue
-        if isinstance(event, dict):
-            yield from _claude(event) if "session_id" in event or _is_claude(event) else ()
+        kind = event.get("type") if isinstance(event, dict) else None
+        if kind in _CLAUDE_EVENTS:
+            yield from _claude(event)
+        elif isinstance(kind, str) and kind.split(".")[0] in _CODEX_EVENTS:
             yield from _codex(event)
+        else:
+            yield one_line(raw)
 
 
-def _is_claude(event: dict[str, Any]) -> bool:
-    return event.get("type") in ("system", "assistant", "user", "result", "rate_limit_event")
+_CLAUDE_EVENTS = frozenset({"system", "assistant", "user", "result", "rate_limit_event"})
+_CODEX_EVENTS = frozenset({"thread", "turn", "item", "error"})
 
 
 def _claude(event: dict[str, Any]) -> Iterator[str]:

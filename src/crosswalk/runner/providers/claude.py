@@ -121,7 +121,7 @@ class ClaudeStreamReader:
         }
         self._succeeded = event.get("subtype") == "success" and not is_error
         if isinstance(text, str) and _LIMIT_TEXT.search(text):
-            resets_at = reset_time_in_text(text, self._now) or self._limit_reset
+            resets_at = self._limit_reset or reset_time_in_text(text, self._now)
             self._limit = UsageLimit(text, resets_at)
         if self._limit is not None:
             self._succeeded = False
