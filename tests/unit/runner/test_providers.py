@@ -125,6 +125,26 @@ def test_reset_times_of_day_roll_over_to_tomorrow() -> None:
     assert reset_time_in_text("no time here", NOW) is None
 
 
+def test_reset_times_with_a_date() -> None:
+    assert reset_time_in_text("resets Nov 30, 11:59pm (UTC)", NOW) == datetime(
+        2026, 11, 30, 23, 59, tzinfo=UTC
+    )
+    assert reset_time_in_text("resets Jun 17, 2027, 5:59pm (UTC)", NOW) == datetime(
+        2027, 6, 17, 17, 59, tzinfo=UTC
+    )
+    assert reset_time_in_text("resets Jan 2, 1am", NOW) == datetime(2027, 1, 2, 1, 0, tzinfo=UTC)
+
+
+def test_codex_limit_message_with_a_typographic_apostrophe() -> None:
+    message = "You’ve hit your usage limit. Upgrade or try again at 6:45 PM."
+    outcome = feed(
+        CodexProvider().reader(NOW),
+        {"type": "error", "message": message},
+        {"type": "turn.failed", "error": {"message": message}},
+    )
+    assert outcome.usage_limit is not None
+
+
 def test_codex_command_puts_the_sandbox_before_resume() -> None:
     codex = CodexProvider()
     assert codex.command("codex", "p", None, RunOptions()) == [
