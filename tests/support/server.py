@@ -37,6 +37,8 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     spawned: list[subprocess.Popen[str]] = field(default_factory=list)
+    #: More environment for the server (e.g. fake agent CLIs first on PATH).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -52,11 +54,12 @@ class ServerProcess:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CW_")}
+        env.update(self.extra_env)
         env.update(CW_HOME=str(self.home), CW_URL=self.url, PYTHONUNBUFFERED="1")
         env.update(extra)
         return env
 
-    def start(self) -> ServerProcess:
+    def start(self, extra_args: tuple[str, ...] = ()) -> ServerProcess:
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_path = self.home / f"server-{self.port}-{time.monotonic_ns()}.log"
         log = self.log_path.open("wb")
@@ -70,6 +73,7 @@ class ServerProcess:
                 str(self.port),
                 "--db",
                 self.database_url,
+                *extra_args,
             ],
             env=self.env(),
             stdout=log,

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crosswalk.config import DEFAULT_URL, data_dir
+
+
+#: The server's settings and its clients' identity: never passed on to an agent (it gets
+#: its own ``CW_URL``, ``CW_AGENT_ID`` and ``CW_TOKEN``).
+SERVER_ONLY_ENV = frozenset(
+    {
+        "CW_URL",
+        "CW_TOKEN",
+        "CW_AGENT_ID",
+        "CW_HOME",
+        "CW_DATABASE_URL",
+        "CW_CLAUDE_PATH",
+        "CW_CODEX_PATH",
+        "CW_CLAUDE_PERMISSION_MODE",
+        "CW_CODEX_SANDBOX",
+        "CW_AGENT_STOP_GRACE_S",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +45,8 @@ class RunnerSettings:
     poll_interval_s: float = 0.2
     #: Stop every running agent when the server stops (``cw serve --stop-agents``).
     stop_agents_on_exit: bool = False
-    #: The environment agents start from (the server's own, without ``CW_*``).
+    #: The environment agents start from: the server's own, without crosswalk's
+    #: client and server settings (``SERVER_ONLY_ENV``).
     base_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -56,6 +76,8 @@ class RunnerSettings:
             if env.get(key)
         }
         grace = float(env.get("CW_AGENT_STOP_GRACE_S") or 10.0)
+        base_env = {key: value for key, value in env.items() if key not in SERVER_ONLY_ENV}
+        base_env["PATH"] = with_cw_on_path(base_env.get("PATH", ""))
         return cls(
             data_dir=data_dir(),
             server_url=server_url,
@@ -63,5 +85,16 @@ class RunnerSettings:
             permission_modes=modes,
             stop_grace_s=grace,
             stop_agents_on_exit=stop_agents_on_exit,
-            base_env={key: value for key, value in env.items() if not key.startswith("CW_")},
+            base_env=base_env,
         )
+
+
+def with_cw_on_path(path: str) -> str:
+    """``PATH`` with the directory of this installation's ``cw`` at the end (unless it is
+    there already), so ``cw`` works inside every agent, and the agent's own tools
+    (its ``python3``, ...) still come first."""
+    bin_dir = str(Path(sys.executable).parent)
+    entries = [entry for entry in path.split(os.pathsep) if entry]
+    if bin_dir in entries or not (Path(bin_dir) / "cw").exists():
+        return path
+    return os.pathsep.join([*entries, bin_dir])
