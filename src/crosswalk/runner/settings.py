@@ -10,7 +10,6 @@ from pathlib import Path
 
 from crosswalk.config import DEFAULT_URL, data_dir
 
-
 #: The server's settings and its clients' identity: never passed on to an agent (it gets
 #: its own ``CW_URL``, ``CW_AGENT_ID`` and ``CW_TOKEN``).
 SERVER_ONLY_ENV = frozenset(

@@ -136,7 +136,7 @@ def test_reset_times_with_a_date() -> None:
 
 
 def test_codex_limit_message_with_a_typographic_apostrophe() -> None:
-    message = "You’ve hit your usage limit. Upgrade or try again at 6:45 PM."
+    message = "You\u2019ve hit your usage limit. Upgrade or try again at 6:45 PM."
     outcome = feed(
         CodexProvider().reader(NOW),
         {"type": "error", "message": message},
