@@ -162,6 +162,9 @@ def test_stop_ends_the_process_group_and_clean_removes_the_worktree(
 
     refusal = refused(server, "agent", "clean", spawned["id"])
     assert "is running; stop it first" in refusal
+    # While crosswalk runs the agent, its run state is crosswalk's alone.
+    refusal = refused(server, "agent", "update", spawned["id"], "--status", "idle")
+    assert "alone changes its status while it runs" in refusal
     stopped = js(server, "agent", "stop", spawned["name"])
     assert stopped["status"] == "stopped"
     until(lambda: not pid_alive(spawned["pid"]) and not pid_alive(child), "the group to end")

@@ -271,10 +271,13 @@ class Supervisor:
     # -- server start and stop ---------------------------------------------------------
 
     async def start(self) -> None:
-        """Reconcile: follow again every agent believed to run (adopting a live process,
-        or reading what a dead one left), and re-arm agents waiting for an account."""
+        """Reconcile: follow again every agent this runner started that is believed to
+        run (adopting a live process, or reading what a dead one left), and re-arm agents
+        waiting for an account. Agents registered by hand are left alone."""
         for status in LIVE_STATUSES:
             for agent in self._repos.agents.find_by_status(status):
+                if agent.process_started_at is None:
+                    continue  # registered by hand (`cw agent register`): not ours to follow
                 try:
                     self._adopt(agent)
                 except CrosswalkError as exc:
@@ -473,7 +476,9 @@ class Supervisor:
     def _adopt(self, agent: Agent) -> None:
         """Follow a run this server did not start (it ran before a restart)."""
         if agent.pid is None or agent.output_file_path is None:
-            raise PreconditionFailedError("the server restarted and no process was recorded")
+            raise PreconditionFailedError(
+                "the server restarted and found no process or output file recorded"
+            )
         provider = self._provider(agent.provider)
         output = Path(agent.output_file_path)
         session = DataLayout.session_of(agent.output_file_path) or 1

@@ -549,16 +549,30 @@ def test_a_reused_pid_is_not_mistaken_for_the_agent(h: Harness) -> None:
     run(h, body)
 
 
-def test_an_agent_running_without_a_recorded_process_is_crashed_on_start(h: Harness) -> None:
+def test_an_agent_registered_by_hand_is_left_alone_on_start(h: Harness) -> None:
     async def body() -> None:
         assert h.task is not None
         agent = h.repos.agents.create(
-            NewAgent(worktree_id=".", task_id=h.task.id, status=AgentStatus.RUNNING)
+            NewAgent(worktree_id=".", task_id=h.task.id, status=AgentStatus.RUNNING, pid=4245)
         )
+        await h.sup.start()
+        assert not h.sup.is_running(agent.id)
+        assert h.agent(agent.id).status is AgentStatus.RUNNING
+
+    run(h, body)
+
+
+def test_an_agent_started_here_without_an_output_file_is_crashed_on_start(h: Harness) -> None:
+    async def body() -> None:
+        assert h.task is not None
+        agent = h.repos.agents.create(
+            NewAgent(worktree_id=".", task_id=h.task.id, status=AgentStatus.RUNNING, pid=4246)
+        )
+        h.repos.agents.update(agent.id, {"process_started_at": 5})
         await h.sup.start()
         crashed = h.agent(agent.id)
         assert crashed.status is AgentStatus.CRASHED
-        assert "no process was recorded" in crashed.result["error"]
+        assert "no process or output file recorded" in crashed.result["error"]
 
     run(h, body)
 
