@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema
 
+pytest_plugins = ["tests.agents.fixtures"]
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:

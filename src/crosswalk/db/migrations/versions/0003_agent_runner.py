@@ -1,6 +1,6 @@
 """agent runner: the agent process's start time
 
-Revision ID: 0003_agent_runner
+Revision ID: 0003
 Revises: 0001
 Create Date: 2026-11-29 18:10:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_agent_runner"
+revision: str = "0003"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
