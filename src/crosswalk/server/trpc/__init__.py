@@ -1,8 +1,8 @@
 """A generic tRPC 11 server for Starlette: HTTP queries, mutations, batches and SSE.
 
 Knows nothing about crosswalk's procedures; it imports only the domain's error tree
-(``crosswalk.domain.errors``), which it maps to wire codes. Procedure modules register on a :class:`Router`
-and the composition root mounts a :class:`TrpcEndpoint` at ``/trpc``.
+(``crosswalk.domain.errors``) to map it to wire codes. Procedure modules register on a
+:class:`Router` and the composition root mounts a :class:`TrpcEndpoint` at ``/trpc``.
 """
 
 from crosswalk.server.trpc.endpoint import CreateContext, TrpcEndpoint
