@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from crosswalk.db.models import Account
+from crosswalk.domain.rows import Account
 from crosswalk.runner.providers import Provider
 
 

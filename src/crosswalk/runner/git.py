@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from crosswalk.errors import PreconditionFailedError
+from crosswalk.domain.errors import PreconditionFailedError
 from crosswalk.runner.ports import ProjectSource
 
 GIT_TIMEOUT_S = 600.0

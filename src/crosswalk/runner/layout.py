@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from crosswalk.services.slug import slugify
+from crosswalk.domain.slug import slugify
 
 _SESSION_FILE = re.compile(r"session-(\d+)\.jsonl$")
 

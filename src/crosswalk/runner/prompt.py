@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crosswalk.db.models import Agent, Phase, Task
+from crosswalk.domain.rows import Agent, Phase, Task
 
 RESUME_PROMPT = "Continue where you left off."
 

@@ -22,18 +22,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from crosswalk.db.models import Account, Agent, AgentUpdate, Initiative, NewAgent, NewLogChunk
-from crosswalk.db.models import Project as ProjectRow
 from crosswalk.db.repositories.sqlalchemy import Repositories
-from crosswalk.db.schema import AgentMode, AgentStatus, TaskStatus
-from crosswalk.db.types import to_iso, utcnow
-from crosswalk.errors import (
+from crosswalk.domain.enums import AgentMode, AgentStatus, TaskStatus
+from crosswalk.domain.errors import (
     ConflictError,
     CrosswalkError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
+from crosswalk.domain.rows import Account, Agent, AgentUpdate, Initiative, NewAgent, NewLogChunk
+from crosswalk.domain.rows import Project as ProjectRow
+from crosswalk.domain.slug import slugify
+from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.layout import DataLayout
 from crosswalk.runner.output import read_complete_lines, tail_text
@@ -45,7 +46,6 @@ from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.worktree_setup import prepare_worktree
 from crosswalk.services.auth import hash_token, new_token
 from crosswalk.services.notifier import Notifier
-from crosswalk.services.slug import slugify
 
 logger = logging.getLogger("crosswalk.runner")
 

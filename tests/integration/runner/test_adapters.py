@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crosswalk.errors import PreconditionFailedError
+from crosswalk.domain.errors import PreconditionFailedError
 from crosswalk.runner.git import GitWorktrees, git
 from crosswalk.runner.output import read_complete_lines
 from crosswalk.runner.ports import LaunchSpec, ProcessHandle, ProjectSource

@@ -19,7 +19,14 @@ from sqlalchemy import Engine
 from tests.integration.runner.fakes import FakeProcess, FakeProcesses, FakeWorktrees
 
 from crosswalk.db import Repositories, create_repositories
-from crosswalk.db.models import (
+from crosswalk.domain.enums import AgentStatus, TaskStatus
+from crosswalk.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from crosswalk.domain.rows import (
     Account,
     Agent,
     NewAccount,
@@ -30,13 +37,6 @@ from crosswalk.db.models import (
     NewProject,
     NewTask,
     Task,
-)
-from crosswalk.db.schema import AgentStatus, TaskStatus
-from crosswalk.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    PreconditionFailedError,
 )
 from crosswalk.runner import RunnerSettings, SpawnRequest, Supervisor, default_providers
 from crosswalk.services.auth import hash_token

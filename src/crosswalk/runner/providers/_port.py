@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from crosswalk.db.models import Account
+from crosswalk.domain.rows import Account
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crosswalk.db.models import Account
+from crosswalk.domain.rows import Account
 from crosswalk.runner.providers._limits import epoch_seconds, reset_time_in_text
 from crosswalk.runner.providers._port import RunOptions, RunOutcome, UsageLimit
 

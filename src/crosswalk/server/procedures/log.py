@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from crosswalk.db.models import NewLogChunk
+from crosswalk.domain.rows import NewLogChunk
 from crosswalk.runner import log_key
 from crosswalk.runner.supervisor import LIVE_STATUSES
 from crosswalk.server.context import Context
