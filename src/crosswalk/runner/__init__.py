@@ -7,8 +7,9 @@
 from crosswalk.runner.git import GitWorktrees
 from crosswalk.runner.processes import OsProcesses
 from crosswalk.runner.providers import default_providers
+from crosswalk.runner.recorder import log_key
 from crosswalk.runner.settings import RunnerSettings
-from crosswalk.runner.supervisor import CleanedAgent, SpawnRequest, Supervisor, log_key
+from crosswalk.runner.supervisor import CleanedAgent, SpawnRequest, Supervisor
 
 __all__ = [
     "CleanedAgent",

@@ -28,22 +28,19 @@ from crosswalk.domain.errors import (
     ConflictError,
     CrosswalkError,
     InvalidInputError,
-    NotFoundError,
     PreconditionFailedError,
 )
-from crosswalk.domain.rows import Account, Agent, AgentUpdate, Initiative, NewAgent, NewLogChunk
-from crosswalk.domain.rows import Project as ProjectRow
-from crosswalk.domain.slug import slugify
+from crosswalk.domain.rows import Account, Agent, NewAgent
 from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.layout import DataLayout
 from crosswalk.runner.output import read_complete_lines, tail_text
 from crosswalk.runner.ports import LaunchSpec, Processes, ProcessExit, ProcessHandle, Worktrees
-from crosswalk.runner.ports import ProjectSource as Source
 from crosswalk.runner.prompt import RESUME_PROMPT, build_prompt
 from crosswalk.runner.providers import Provider, RunOptions, StreamReader, UsageLimit
+from crosswalk.runner.recorder import RunRecorder
 from crosswalk.runner.settings import RunnerSettings
-from crosswalk.runner.worktree_setup import prepare_worktree
+from crosswalk.runner.workspaces import Workspaces
 from crosswalk.services.auth import hash_token, new_token
 from crosswalk.services.notifier import Notifier
 
@@ -56,11 +53,6 @@ LIVE_STATUSES = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
 #: An agent's ``result`` while it waits for an account to become available.
 WAITING_FOR_ACCOUNT = "waitingForAccount"
 _KILL_WAIT_S = 10.0
-
-
-def log_key(agent_id: str) -> str:
-    """The notifier key published when an agent's log or run state changes."""
-    return f"log:{agent_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +108,13 @@ class Supervisor:
         which: Which = shutil.which,
     ) -> None:
         self._repos = repos
-        self._notifier = notifier
+        self._record = RunRecorder(repos, notifier, now)
         self._worktrees = worktrees
         self._processes = processes
         self._providers = providers
         self._settings = settings
         self._layout = DataLayout(settings.data_dir)
+        self._workspaces = Workspaces(worktrees, self._layout)
         self._now = now
         self._sleep = sleep
         self._which = which
@@ -160,8 +153,8 @@ class Supervisor:
                 f"resume it with 'cw agent resume {other.name}'"
             )
         if account is None:
-            account = repos.accounts.find_next_available(provider.name, self._now())
-        agent = repos.agents.create(
+            account = self._record.next_account(provider.name)
+        agent = self._record.create_agent(
             NewAgent(
                 worktree_id=".",
                 task_id=task.id,
@@ -172,16 +165,16 @@ class Supervisor:
             )
         )
         try:
-            worktree = await asyncio.to_thread(self._make_worktrees, agent, initiative, projects)
-            agent = self._record(agent.id, {"worktree_id": str(worktree)})
+            worktree = await asyncio.to_thread(self._workspaces.create, agent, initiative, projects)
+            agent = self._record.agent(agent.id, {"worktree_id": str(worktree)})
             phase = repos.phases.get(task.phase_id) if task.phase_id else None
             prompt = build_prompt(agent, task, phase, request.prompt)
             return await self._launch(agent, provider, executable, account, prompt, None)
         except BaseException:
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(self._remove_worktrees, agent.id, True)
+                await asyncio.to_thread(self._workspaces.remove, agent.id, True)
             with contextlib.suppress(Exception):
-                repos.agents.delete(agent.id)
+                self._record.discard_agent(agent.id)
             raise
 
     async def resume(self, agent_id: str, message: str | None = None) -> Agent:
@@ -223,7 +216,7 @@ class Supervisor:
             await self._terminate(handle, exited, poll=True)
         if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED):
             return agent
-        return self._record(agent.id, {"status": AgentStatus.STOPPED})
+        return self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
 
     async def clean(
         self, agent_id: str | None = None, *, delete_branch: bool = False
@@ -251,7 +244,7 @@ class Supervisor:
                 targets += [(path.name, None) for path in root.iterdir() if path.name not in known]
         cleaned = []
         for target_id, name in targets:
-            removed = await asyncio.to_thread(self._remove_worktrees, target_id, delete_branch)
+            removed = await asyncio.to_thread(self._workspaces.remove, target_id, delete_branch)
             if removed or agent_id is not None:
                 cleaned.append(CleanedAgent(target_id, name, removed))
         return cleaned
@@ -262,7 +255,7 @@ class Supervisor:
         if agent.id in self._runs or agent.status in LIVE_STATUSES:
             agent = await self.stop(agent.id)
         self._cancel_timer(agent.id)
-        await asyncio.to_thread(self._remove_worktrees, agent.id, False)
+        await asyncio.to_thread(self._workspaces.remove, agent.id, False)
         return agent
 
     def is_running(self, agent_id: str) -> bool:
@@ -281,7 +274,7 @@ class Supervisor:
                 try:
                     self._adopt(agent)
                 except CrosswalkError as exc:
-                    self._record(
+                    self._record.agent(
                         agent.id,
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
@@ -348,34 +341,7 @@ class Supervisor:
         current = self._repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
         if current is not None and not _exhausted(current, now):
             return current
-        return self._repos.accounts.find_next_available(provider.name, now) or current
-
-    def _make_worktrees(
-        self, agent: Agent, initiative: Initiative, projects: list[ProjectRow]
-    ) -> Path:
-        base = initiative.branch or f"cw/{slugify(initiative.name) or initiative.id}"
-        branch = agent_branch(base, agent.name)
-        paths = []
-        for project in projects:
-            source = Source(project.id, project.name, project.url, project.default_branch)
-            clone = self._worktrees.prepare(source, base)
-            path = self._layout.worktree(agent.id, project.name, project.id)
-            self._worktrees.add(clone, path, branch, base)
-            prepare_worktree(path)
-            paths.append(path)
-        return paths[0] if len(paths) == 1 else self._layout.agent_worktrees(agent.id)
-
-    def _remove_worktrees(self, agent_id: str, delete_branch: bool) -> list[str]:
-        root = self._layout.agent_worktrees(agent_id)
-        if not root.is_dir():
-            return []
-        removed = []
-        for path in sorted(root.iterdir()):
-            if path.is_dir():
-                self._worktrees.remove(path, delete_branch=delete_branch)
-                removed.append(str(path))
-        shutil.rmtree(root, ignore_errors=True)
-        return removed
+        return self._record.next_account(provider.name) or current
 
     async def _relaunch(
         self,
@@ -432,7 +398,7 @@ class Supervisor:
             exit_code_path=DataLayout.exit_file(output),
         )
         # The token works before the process starts, so its first `cw` call succeeds.
-        self._record(
+        self._record.agent(
             agent.id,
             {"token_hash": hash_token(token), "account_id": account.id if account else None},
         )
@@ -442,7 +408,7 @@ class Supervisor:
             raise PreconditionFailedError(
                 f"cannot start {spec.argv[0]} for agent {agent.name}: {exc.strerror or exc}"
             ) from None
-        agent = self._record(
+        agent = self._record.agent(
             agent.id,
             {
                 "status": AgentStatus.RUNNING,
@@ -453,7 +419,7 @@ class Supervisor:
                 "result": None,
             },
         )
-        self._task_status(agent, TaskStatus.IN_PROGRESS)
+        self._record.task(agent, TaskStatus.IN_PROGRESS)
         run = _Run(
             agent_id=agent.id,
             agent_name=agent.name,
@@ -547,24 +513,16 @@ class Supervisor:
                 return
             for line in text.splitlines():
                 run.reader.feed(line)
-            self._repos.log_chunks.insert_chunk(
-                NewLogChunk(
-                    agent_id=run.agent_id,
-                    agent_name=run.agent_name,
-                    content=text,
-                    session_number=run.session,
-                )
-            )
+            self._record.log(run.agent_id, run.agent_name, text, run.session)
             run.offset = offset
             session_id = run.reader.outcome.session_id
             if session_id is not None:
                 self._record_session(run.agent_id, session_id)
-            self._notifier.publish(log_key(run.agent_id))
 
     def _record_session(self, agent_id: str, session_id: str) -> None:
         agent = self._repos.agents.find_by_id(agent_id)
         if agent is not None and agent.session_id != session_id:
-            self._record(agent_id, {"session_id": session_id})
+            self._record.agent(agent_id, {"session_id": session_id})
 
     async def _finish(self, run: _Run, ended: ProcessExit) -> None:
         """Record how the run ended: stopped, usage limit, success (idle) or crashed."""
@@ -574,19 +532,19 @@ class Supervisor:
         outcome = run.reader.outcome
         code = ended.code
         if run.stopping:
-            self._record(agent.id, {"status": AgentStatus.STOPPED, "exit_code": code})
+            self._record.agent(agent.id, {"status": AgentStatus.STOPPED, "exit_code": code})
         elif outcome.usage_limit is not None and outcome.session_id is not None:
-            self._record(agent.id, {"exit_code": code, "result": outcome.result})
+            self._record.agent(agent.id, {"exit_code": code, "result": outcome.result})
             await self._on_usage_limit(run, outcome.usage_limit)
         elif outcome.succeeded and code in (0, None):
-            agent = self._record(
+            agent = self._record.agent(
                 agent.id,
                 {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result},
             )
-            self._task_status(agent, TaskStatus.COMPLETED)
+            self._record.task(agent, TaskStatus.COMPLETED)
         else:
             result = outcome.result or {"error": self._crash_reason(run, code)}
-            self._record(
+            self._record.agent(
                 agent.id, {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
             )
 
@@ -605,20 +563,20 @@ class Supervisor:
         agent = self._repos.agents.get(run.agent_id)
         resets_at = limit.resets_at or now + DEFAULT_LIMIT_WAIT
         if agent.account_id is not None:
-            self._repos.accounts.mark_exhausted(agent.account_id, resets_at)
-        account = self._repos.accounts.find_next_available(agent.provider, now)
+            self._record.exhaust(agent.account_id, resets_at)
+        account = self._record.next_account(agent.provider)
         if account is not None:
             try:
                 executable = self._executable(run.provider)
                 await self._relaunch(agent, run.provider, executable, account, None)
                 return
             except CrosswalkError as exc:
-                self._record(
+                self._record.agent(
                     agent.id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
                 )
                 return
         until = self._earliest_reset(agent.provider, resets_at)
-        self._record(
+        self._record.agent(
             agent.id,
             {
                 "status": AgentStatus.IDLE,
@@ -660,10 +618,9 @@ class Supervisor:
         agent = self._repos.agents.find_by_id(agent_id)
         if agent is None or agent.status is not AgentStatus.IDLE:
             return
-        now = self._now()
-        self._repos.accounts.clear_expired_exhaustion(now)
+        self._record.clear_expired_exhaustion()
         provider = self._provider(agent.provider)
-        account = self._repos.accounts.find_next_available(agent.provider, now)
+        account = self._record.next_account(agent.provider)
         if account is None and self._repos.accounts.find_by_provider(agent.provider):
             self._arm_timer(agent_id, self._earliest_reset(agent.provider, None))
             return
@@ -671,7 +628,7 @@ class Supervisor:
             executable = self._executable(provider)
             await self._relaunch(agent, provider, executable, account, None)
         except CrosswalkError as exc:
-            self._record(
+            self._record.agent(
                 agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
             )
 
@@ -701,30 +658,6 @@ class Supervisor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(exited.wait(), self._settings.poll_interval_s)
         return exited.is_set()
-
-    # -- the one place run state is written --------------------------------------------
-
-    def _record(self, agent_id: str, changes: AgentUpdate) -> Agent:
-        agent = self._repos.agents.update(agent_id, changes)
-        self._notifier.publish(log_key(agent_id))
-        return agent
-
-    def _task_status(self, agent: Agent, status: TaskStatus) -> None:
-        if agent.task_id is None:
-            return
-        try:
-            task = self._repos.tasks.get(agent.task_id)
-        except NotFoundError:
-            return
-        if task.status is TaskStatus.COMPLETED or task.status is status:
-            return
-        self._repos.tasks.update(task.id, {"status": status})
-
-
-def agent_branch(initiative_branch: str, agent_name: str) -> str:
-    """``cw/auth-rewrite--brave-otter``: git cannot hold both ``cw/auth-rewrite`` and
-    ``cw/auth-rewrite/brave-otter`` (a ref cannot also be a directory of refs)."""
-    return f"{initiative_branch}--{agent_name}"
 
 
 def _exhausted(account: Account, now: datetime) -> bool:
