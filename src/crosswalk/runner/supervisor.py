@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import shutil
-import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from crosswalk.domain.errors import (
 from crosswalk.domain.rows import Account, Agent, NewAgent
 from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.runner.accounts import write_account_dir
+from crosswalk.runner.alarms import Alarms
 from crosswalk.runner.layout import DataLayout
 from crosswalk.runner.output import read_complete_lines, tail_text
 from crosswalk.runner.ports import LaunchSpec, Processes, ProcessExit, ProcessHandle, Worktrees
@@ -40,6 +40,7 @@ from crosswalk.runner.prompt import RESUME_PROMPT, build_prompt
 from crosswalk.runner.providers import Provider, RunOptions, StreamReader, UsageLimit
 from crosswalk.runner.recorder import RunRecorder
 from crosswalk.runner.settings import RunnerSettings
+from crosswalk.runner.stopping import terminate
 from crosswalk.runner.workspaces import Workspaces
 from crosswalk.services.auth import hash_token, new_token
 from crosswalk.services.notifier import Notifier
@@ -52,7 +53,6 @@ DEFAULT_LIMIT_WAIT = timedelta(hours=1)
 LIVE_STATUSES = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
 #: An agent's ``result`` while it waits for an account to become available.
 WAITING_FOR_ACCOUNT = "waitingForAccount"
-_KILL_WAIT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,6 @@ class _Run:
     output: Path
     offset: int = 0
     stopping: bool = False
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
@@ -116,10 +115,9 @@ class Supervisor:
         self._layout = DataLayout(settings.data_dir)
         self._workspaces = Workspaces(worktrees, self._layout)
         self._now = now
-        self._sleep = sleep
         self._which = which
         self._runs: dict[str, _Run] = {}
-        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._alarms = Alarms(self._resume_waiting, now, sleep)
 
     # -- what the procedures call ------------------------------------------------------
 
@@ -195,7 +193,7 @@ class Supervisor:
             )
         provider = self._provider(agent.provider)
         executable = self._executable(provider)
-        self._cancel_timer(agent.id)
+        self._alarms.cancel(agent.id)
         account = self._resume_account(agent, provider)
         return await self._relaunch(agent, provider, executable, account, message)
 
@@ -203,17 +201,22 @@ class Supervisor:
         """SIGTERM to the agent's process group, SIGKILL after the grace period; the
         agent ends ``stopped``. An agent without a process is marked stopped."""
         agent = self._repos.agents.get(agent_id)
-        self._cancel_timer(agent.id)
+        self._alarms.cancel(agent.id)
         run = self._runs.get(agent.id)
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
         if run is not None:
             run.stopping = True
-            await self._terminate(run.handle, run.done)
+            await terminate(
+                self._processes, run.handle, run.done.is_set, grace_s=grace, poll_s=poll
+            )
             await run.done.wait()
             return self._repos.agents.get(agent.id)
         if agent.status in LIVE_STATUSES and agent.pid is not None:
+            # Believed running but not followed: only a process with the recorded
+            # start time is signalled.
             handle = self._handle_of(agent)
-            exited = asyncio.Event()
-            await self._terminate(handle, exited, poll=True)
+            ended = lambda: self._processes.poll(handle) is not None  # noqa: E731
+            await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
         if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED):
             return agent
         return self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
@@ -254,7 +257,7 @@ class Supervisor:
         agent = self._repos.agents.get(agent_id)
         if agent.id in self._runs or agent.status in LIVE_STATUSES:
             agent = await self.stop(agent.id)
-        self._cancel_timer(agent.id)
+        self._alarms.cancel(agent.id)
         await asyncio.to_thread(self._workspaces.remove, agent.id, False)
         return agent
 
@@ -280,7 +283,7 @@ class Supervisor:
                     )
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
             if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
-                self._arm_timer(agent.id, self._earliest_reset(agent.provider, None))
+                self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
 
     async def close(self) -> None:
         """Server shutdown: stop the agents if so configured, else leave them running
@@ -289,13 +292,11 @@ class Supervisor:
             await asyncio.gather(
                 *(self.stop(agent_id) for agent_id in list(self._runs)), return_exceptions=True
             )
-        for timer in self._timers.values():
-            timer.cancel()
         runs = [run.task for run in self._runs.values() if run.task is not None]
         for task in runs:
             task.cancel()
-        await asyncio.gather(*runs, *self._timers.values(), return_exceptions=True)
-        self._timers.clear()
+        await asyncio.gather(*runs, return_exceptions=True)
+        await self._alarms.close()
 
     # -- launching ---------------------------------------------------------------------
 
@@ -488,9 +489,7 @@ class Supervisor:
                 await self._drain(run, final=ended is not None)
                 if ended is not None:
                     break
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(run.wake.wait(), self._settings.poll_interval_s)
-                run.wake.clear()
+                await asyncio.sleep(self._settings.poll_interval_s)
             if self._runs.get(run.agent_id) is run:
                 del self._runs[run.agent_id]
             await self._finish(run, ended)
@@ -587,7 +586,7 @@ class Supervisor:
                 },
             },
         )
-        self._arm_timer(agent.id, until)
+        self._alarms.arm(agent.id, until)
 
     def _earliest_reset(self, provider: str, fallback: datetime | None) -> datetime:
         resets = [
@@ -599,22 +598,9 @@ class Supervisor:
             return min(resets)
         return fallback or self._now()
 
-    def _arm_timer(self, agent_id: str, until: datetime) -> None:
-        self._cancel_timer(agent_id)
-        self._timers[agent_id] = asyncio.get_running_loop().create_task(
-            self._resume_when_available(agent_id, until)
-        )
-
-    def _cancel_timer(self, agent_id: str) -> None:
-        timer = self._timers.pop(agent_id, None)
-        if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
-
-    async def _resume_when_available(self, agent_id: str, until: datetime) -> None:
-        delay = (until - self._now()).total_seconds()
-        await self._sleep(max(delay, 0.0))
-        if self._timers.get(agent_id) is asyncio.current_task():
-            del self._timers[agent_id]
+    async def _resume_waiting(self, agent_id: str) -> None:
+        """The alarm of an agent waiting for an account rang: resume it on the next
+        available account, or wait again for the next expiry."""
         agent = self._repos.agents.find_by_id(agent_id)
         if agent is None or agent.status is not AgentStatus.IDLE:
             return
@@ -622,7 +608,7 @@ class Supervisor:
         provider = self._provider(agent.provider)
         account = self._record.next_account(agent.provider)
         if account is None and self._repos.accounts.find_by_provider(agent.provider):
-            self._arm_timer(agent_id, self._earliest_reset(agent.provider, None))
+            self._alarms.arm(agent_id, self._earliest_reset(agent.provider, None))
             return
         try:
             executable = self._executable(provider)
@@ -631,33 +617,6 @@ class Supervisor:
             self._record.agent(
                 agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
             )
-
-    # -- stopping ----------------------------------------------------------------------
-
-    async def _terminate(
-        self, handle: ProcessHandle, exited: asyncio.Event, *, poll: bool = False
-    ) -> None:
-        """SIGTERM the group; SIGKILL it if it has not ended after the grace period."""
-        self._processes.signal_group(handle, signal.SIGTERM)
-        if await self._ended(handle, exited, self._settings.stop_grace_s, poll):
-            return
-        self._processes.signal_group(handle, signal.SIGKILL)
-        await self._ended(handle, exited, _KILL_WAIT_S, poll)
-
-    async def _ended(
-        self, handle: ProcessHandle, exited: asyncio.Event, timeout: float, poll: bool
-    ) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            if exited.is_set() or (poll and self._processes.poll(handle) is not None):
-                return True
-            run = next((r for r in self._runs.values() if r.handle == handle), None)
-            if run is not None:
-                run.wake.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(exited.wait(), self._settings.poll_interval_s)
-        return exited.is_set()
 
 
 def _exhausted(account: Account, now: datetime) -> bool:
