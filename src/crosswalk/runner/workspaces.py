@@ -31,7 +31,7 @@ class Workspaces:
             clone = self._worktrees.prepare(source, base)
             path = self._layout.worktree(agent.id, project.name, project.id)
             self._worktrees.add(clone, path, branch, base)
-            prepare_worktree(path)
+            prepare_worktree(path, agent.provider)
             paths.append(path)
         return paths[0] if len(paths) == 1 else self._layout.agent_worktrees(agent.id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def prepare_worktree(path: Path) -> None:
-    """Nothing to prepare yet: the worktree is used as git made it."""
-    del path
+def prepare_worktree(path: Path, provider: str) -> None:
+    """Nothing to prepare yet: the worktree is used as git made it. (With agent hooks:
+    ``crosswalk.agent_hooks.install_hooks(path, provider)``.)"""
+    del path, provider
