@@ -154,7 +154,7 @@ async def until(check: Callable[[], bool], what: str, timeout: float = 5.0) -> N
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def resumed(h: Harness, agent_id: str, what: str) -> None:
+async def relaunched(h: Harness, agent_id: str, what: str) -> None:
     """Until the second run was launched and recorded."""
     await until(
         lambda: len(h.processes.launched) == 2 and h.agent(agent_id).status is AgentStatus.RUNNING,
@@ -353,7 +353,7 @@ def test_usage_limit_exhausts_the_account_and_resumes_on_the_next(h: Harness) ->
         transcript.write_text('{"turn":1}\n')
         process.write(INIT, LIMIT, LIMIT_RESULT)
         process.end(1)
-        await resumed(h, agent.id, "the resume on the next account")
+        await relaunched(h, agent.id, "the resume on the next account")
         exhausted = h.repos.accounts.get(first.id)
         assert exhausted.is_exhausted
         assert exhausted.exhausted_until == RESETS
@@ -392,7 +392,7 @@ def test_with_no_account_left_the_agent_waits_then_resumes_by_itself(h: Harness)
         h.now = RESETS + timedelta(seconds=1)
         assert h.wake is not None
         h.wake.set()
-        await resumed(h, agent.id, "the resume after the reset")
+        await relaunched(h, agent.id, "the resume after the reset")
         assert h.repos.accounts.get(only.id).is_exhausted is False
         argv = list(h.last().spec.argv)
         assert argv[argv.index("--resume") + 1] == "S1"
@@ -416,7 +416,7 @@ def test_a_waiting_agent_is_rearmed_after_a_restart(h: Harness) -> None:
         h.now = RESETS
         assert h.wake is not None
         h.wake.set()
-        await resumed(h, agent.id, "the resume")
+        await relaunched(h, agent.id, "the resume")
         assert h.agent(agent.id).status is AgentStatus.RUNNING
 
     run(h, body)
