@@ -53,6 +53,7 @@ FLAGS = {
     "-c",
     "--strict-mcp-config",
 }
+DAY_S = 86400
 PERMISSION_MODES = {"default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"}
 ZERO_USAGE = {
     "input_tokens": 0,
@@ -67,6 +68,17 @@ ZERO_USAGE = {
 def timestamp() -> str:
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+def reset_time(resets_at: int) -> str:
+    """As the real CLI words it: `7:59pm (UTC)`, a day ahead `Nov 30, 11:59pm (UTC)`,
+    another year `Jun 17, 2027, 5:59pm (UTC)` (the machine's zone is UTC in tests)."""
+    moment = time.gmtime(resets_at)
+    clock = time.strftime("%-I:%M%p", moment).lower()
+    if resets_at - time.time() <= DAY_S:
+        return f"{clock} (UTC)"
+    year = f", {moment.tm_year}" if moment.tm_year != time.gmtime().tm_year else ""
+    return f"{time.strftime('%b %-d', moment)}{year}, {clock} (UTC)"
 
 
 class UsageError(Exception):
@@ -128,6 +140,7 @@ class FakeClaude:
         self.turns = 0
         self.last_text = ""
         self.started = time.monotonic()
+        self.prompt_id = str(uuid.uuid4())
 
     # --- output -------------------------------------------------------------------------
     def emit(self, line: dict[str, Any]) -> None:
@@ -199,7 +212,7 @@ class FakeClaude:
                 "duration_api_ms": 0,
                 "stop_reason": "end_turn",
                 "session_id": self.session_id,
-                "total_cost_usd": 0,
+                "total_cost_usd": 0.0,
                 "usage": ZERO_USAGE,
                 "modelUsage": {},
                 "permission_denials": [],
@@ -229,28 +242,53 @@ class FakeClaude:
 
     # --- hooks --------------------------------------------------------------------------
     def hook_payload(self, event: str, **extra: Any) -> dict[str, Any]:
-        return {
+        """The event JSON a hook reads, with the keys the real 2.1.332 sends for each event."""
+        payload: dict[str, Any] = {
             "session_id": self.session_id,
             "transcript_path": str(self.transcript),
             "cwd": str(self.cwd),
-            "prompt_id": str(uuid.uuid4()),
-            "permission_mode": self.permission_mode,
-            "hook_event_name": event,
-            **extra,
         }
+        if event != "SessionStart":
+            payload["prompt_id"] = self.prompt_id
+            payload["permission_mode"] = self.permission_mode
+            payload["effort"] = {"level": "medium"}
+        payload["hook_event_name"] = event
+        payload.update(extra)
+        return payload
 
     def fire(self, event: str, tool_name: str | None = None, **extra: Any) -> hooks.HookOutcome:
         payload = self.hook_payload(event, **extra)
         if tool_name is not None:
             payload["tool_name"] = tool_name
         outcome = hooks.run_hooks(self.hooks, event, payload, self.cwd, tool_name)
+        if event == "SessionStart":
+            self.report_hook_runs(f"SessionStart:{extra['source']}", outcome.runs)
         for context in outcome.context:
-            self.see(event, context, tool_name)
+            self.see(event, context)
+            self.show_context(event, context, tool_name)
         return outcome
 
-    def see(self, event: str, text: str, tool_name: str | None = None) -> None:
+    def report_hook_runs(self, name: str, runs: list[hooks.CommandRun]) -> None:
+        """The real CLI reports SessionStart hooks in the stream; other events it does not."""
+        for run in runs:
+            common = {"hook_id": str(uuid.uuid4()), "hook_name": name, "hook_event": "SessionStart"}
+            self.emit({"type": "system", "subtype": "hook_started", **common, **self.ids()})
+            outcome = "success" if run.exit_code == 0 else "error"
+            output = {"output": run.stdout + run.stderr, "stdout": run.stdout}
+            output.update(stderr=run.stderr, exit_code=run.exit_code, outcome=outcome)
+            self.emit(
+                {"type": "system", "subtype": "hook_response", **common, **output, **self.ids()}
+            )
+
+    def ids(self) -> dict[str, str]:
+        return {"uuid": str(uuid.uuid4()), "session_id": self.session_id}
+
+    def see(self, event: str, text: str) -> None:
         self.seen.append(text)
         scripts.record_seen("claude", self.session_id, event, text)
+
+    def show_context(self, event: str, text: str, tool_name: str | None) -> None:
+        """Fake only: the real CLI sends hook context to the model but prints no line for it."""
         label = f"{event}:{tool_name}" if tool_name else event
         self.emit(
             {
@@ -281,6 +319,7 @@ class FakeClaude:
             tool_input=tool_input,
             tool_response=raw,
             tool_use_id=tool_use_id,
+            duration_ms=0,
         )
 
     def write_file(self, path: Path, content: str) -> None:
@@ -315,8 +354,7 @@ class FakeClaude:
                 "session_id": self.session_id,
             }
         )
-        clock = time.strftime("%-I:%M%p", time.gmtime(resets_at)).lower()
-        text = f"You've hit your 5-hour limit · resets {clock} (UTC)"
+        text = f"You've hit your 5-hour limit · resets {reset_time(resets_at)}"
         self.assistant([{"type": "text", "text": text}], error="rate_limit")
         self.result(text, is_error=True, api_error_status=429, terminal_reason="api_error")
         raise SystemExit(1)
@@ -335,12 +373,41 @@ class FakeClaude:
         blocks = 0
         while True:
             outcome = self.fire(
-                "Stop", stop_hook_active=blocks > 0, last_assistant_message=self.last_text
+                "Stop",
+                stop_hook_active=blocks > 0,
+                last_assistant_message=self.last_text,
+                background_tasks=[],
+                session_crons=[],
             )
             if outcome.block_reason is None or blocks >= self.script.max_stop_blocks:
                 return
             blocks += 1
             self.see("Stop", outcome.block_reason)
+            self.emit(
+                {
+                    "type": "user",
+                    "message": {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": f"Stop hook feedback:\n{outcome.block_reason}"}
+                        ],
+                    },
+                    "parent_tool_use_id": None,
+                    **self.ids(),
+                    "timestamp": timestamp(),
+                    "isSynthetic": True,
+                }
+            )
+            self.emit(
+                {
+                    "type": "system",
+                    "subtype": "notification",
+                    "key": "stop-hook-error",
+                    "text": "stop hook problem · ctrl+o to see",
+                    "priority": "immediate",
+                    **self.ids(),
+                }
+            )
             scripts.run_steps(self, self.script.on_stop_block, self.answered)
 
     # --- a whole run --------------------------------------------------------------------
@@ -354,8 +421,8 @@ class FakeClaude:
     def run_to_end(self, script: scripts.Script, run_index: int) -> NoReturn:
         self.script = script
         self.answered: set[str] = set()
-        self.emit(self.init_line())
         self.fire("SessionStart", source="resume" if self.resumed else "startup")
+        self.emit(self.init_line())
         self.fire("UserPromptSubmit", prompt=self.prompt)
         scripts.append_jsonl(self.transcript, {"type": "fake-run", "run": run_index})
         scripts.run_steps(self, script.steps_for_run(run_index), self.answered)
@@ -425,6 +492,8 @@ def fail_resume(session_id: str) -> NoReturn:
         "modelUsage": {},
         "permission_denials": [],
         "errors": [message],
+        "stop_reason": None,
+        "result_index": 0,
         "uuid": str(uuid.uuid4()),
     }
     sys.stdout.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")

@@ -26,10 +26,20 @@ BLOCKING_EXIT_CODE = 2
 
 
 @dataclass
+class CommandRun:
+    """One hook command that ran to its end (a timed-out one is not listed)."""
+
+    command: str
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+@dataclass
 class HookOutcome:
     context: list[str] = field(default_factory=list)
     block_reason: str | None = None
-    commands_run: int = 0
+    runs: list[CommandRun] = field(default_factory=list)
 
 
 def load_hooks(paths: list[Path]) -> dict[str, list[dict[str, Any]]]:
@@ -82,7 +92,6 @@ def run_hooks(
     stdin = json.dumps(payload)
     env = dict(os.environ, CLAUDE_PROJECT_DIR=str(cwd))
     for hook in commands_for(hooks, event, tool_name):
-        outcome.commands_run += 1
         timeout = float(hook.get("timeout", DEFAULT_TIMEOUT_S))
         try:
             completed = subprocess.run(
@@ -97,6 +106,9 @@ def run_hooks(
             )
         except subprocess.TimeoutExpired:
             continue
+        outcome.runs.append(
+            CommandRun(hook["command"], completed.stdout, completed.stderr, completed.returncode)
+        )
         _read_output(event, completed, outcome)
     return outcome
 
