@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from tests.agents import hooks, scripts
 
 VERSION = "0.171.0"
+MODEL = "gpt-5-codex"
 EXEC_VALUE_OPTIONS = {"--sandbox", "-s", "--model", "-m", "--config", "-c", "--cd", "-C"}
 EXEC_VALUE_OPTIONS |= {"--color", "--output-last-message", "-o", "--profile", "-p"}
 EXEC_FLAGS = {"--json", "--skip-git-repo-check", "--full-auto", "--trust"}
@@ -73,8 +74,10 @@ def codex_home() -> Path:
     return Path(configured) if configured else Path.home() / ".codex"
 
 
-def find_rollout(thread_id: str) -> Path | None:
-    found = sorted((codex_home() / "sessions").glob(f"*/*/*/rollout-*-{thread_id}.jsonl"))
+def find_rollout(thread_id: str, home: Path | None = None) -> Path | None:
+    """The thread's rollout file under CODEX_HOME (or ``home``), as the real CLI names it."""
+    base = home if home is not None else codex_home()
+    found = sorted((base / "sessions").glob(f"*/*/*/rollout-*-{thread_id}.jsonl"))
     return found[-1] if found else None
 
 
@@ -82,6 +85,13 @@ def new_rollout(thread_id: str) -> Path:
     now = time.gmtime()
     day = codex_home() / "sessions" / time.strftime("%Y/%m/%d", now)
     return day / f"rollout-{time.strftime('%Y-%m-%dT%H-%M-%S', now)}-{thread_id}.jsonl"
+
+
+def read_config() -> dict[str, Any]:
+    try:
+        return tomllib.loads((codex_home() / "config.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
 
 
 def sandbox_mode(options: dict[str, Any]) -> str:
@@ -101,11 +111,16 @@ class FakeCodex:
         self.cwd = Path.cwd()
         self.sandbox = sandbox_mode(options)
         self.pending_warnings: list[str] = []
+        self.config = read_config()
+        bypass = "--dangerously-bypass-approvals-and-sandbox" in options["flags"]
+        never_asks = bypass or self.config.get("approval_policy") == "never"
+        self.permission_mode = "bypassPermissions" if never_asks else "default"
         self.hooks = self.trusted_hooks(options["flags"])
         self.seen: list[str] = [prompt]
         self.items = 0
         self.last_text = ""
         self.tokens = 0
+        self.turn_id = str(uuid.uuid4())
 
     def emit(self, line: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")
@@ -124,15 +139,13 @@ class FakeCodex:
         path = self.cwd / ".codex" / "hooks.json"
         configured = hooks.load_hooks([path])
         if {"--trust", "--dangerously-bypass-hook-trust"} <= flags:
-            for _ in range(2):
-                message = "hook trust bypassed: running untrusted hooks from " + str(path)
-                self.pending_warnings.append(message)
+            message = (
+                "`--dangerously-bypass-hook-trust` is enabled. "
+                "Enabled hooks may run without review for this invocation."
+            )
+            self.pending_warnings.extend([message, message])
             return configured
-        try:
-            config = tomllib.loads((codex_home() / "config.toml").read_text())
-        except (OSError, tomllib.TOMLDecodeError):
-            return {}
-        states = config.get("hooks", {}).get("state", {})
+        states = self.config.get("hooks", {}).get("state", {})
         trusted: dict[str, list[dict[str, Any]]] = {}
         for event, groups in configured.items():
             snake = HOOK_EVENTS.get(event, event)
@@ -147,14 +160,17 @@ class FakeCodex:
         return trusted
 
     def fire(self, event: str, **extra: Any) -> hooks.HookOutcome:
-        payload = {
-            "session_id": self.thread_id,
-            "transcript_path": str(self.rollout),
-            "cwd": str(self.cwd),
-            "hook_event_name": event,
-            "model": "gpt-5-codex",
+        payload: dict[str, Any] = {"session_id": self.thread_id}
+        if event != "SessionStart":
+            payload["turn_id"] = self.turn_id
+        payload.update(
+            transcript_path=str(self.rollout),
+            cwd=str(self.cwd),
+            hook_event_name=event,
+            model=MODEL,
+            permission_mode=self.permission_mode,
             **extra,
-        }
+        )
         outcome = hooks.run_hooks(self.hooks, event, payload, self.cwd, extra.get("tool_name"))
         for context in outcome.context:
             self.see(event, context)
@@ -229,9 +245,8 @@ class FakeCodex:
     def usage_limit(self, resets_at: int) -> NoReturn:
         clock = time.strftime("%-I:%M %p", time.gmtime(resets_at))
         self.fail(
-            "You've hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), "
-            "visit https://chatgpt.com/codex/settings/usage to purchase more credits or "
-            f"try again at {clock}."
+            "You\u2019ve hit your usage limit. Visit https://chatgpt.com/settings/usage "
+            f"to purchase more credits or try again at {clock}."
         )
 
     def fail(self, message: str) -> NoReturn:
@@ -266,7 +281,10 @@ class FakeCodex:
             if outcome.block_reason is None or blocks >= self.script.max_stop_blocks:
                 return
             blocks += 1
-            self.see("Stop", f"<hook_prompt>{outcome.block_reason}</hook_prompt>")
+            run_id = f"stop:{blocks + 1}:{self.cwd / '.codex' / 'hooks.json'}"
+            self.see(
+                "Stop", f'<hook_prompt hook_run_id="{run_id}">{outcome.block_reason}</hook_prompt>'
+            )
             scripts.run_steps(self, self.script.on_stop_block, self.answered)
 
     def run(self, script: scripts.Script, run_index: int) -> int:
