@@ -136,7 +136,7 @@ class FakeClaude:
         self.hooks = hooks.load_hooks(
             [self.cwd / ".claude" / "settings.json", self.cwd / ".claude" / "settings.local.json"]
         )
-        self.seen: list[str] = [prompt]
+        self.seen: list[str] = []
         self.turns = 0
         self.last_text = ""
         self.started = time.monotonic()

@@ -116,7 +116,7 @@ class FakeCodex:
         never_asks = bypass or self.config.get("approval_policy") == "never"
         self.permission_mode = "bypassPermissions" if never_asks else "default"
         self.hooks = self.trusted_hooks(options["flags"])
-        self.seen: list[str] = [prompt]
+        self.seen: list[str] = []
         self.items = 0
         self.last_text = ""
         self.tokens = 0
