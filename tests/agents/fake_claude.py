@@ -9,7 +9,6 @@ Standard library only: launched by tests/agents/bin/claude with a plain ``python
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -144,8 +143,7 @@ class FakeClaude:
 
     # --- output -------------------------------------------------------------------------
     def emit(self, line: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        scripts.print_line(line)
         scripts.append_jsonl(self.transcript, line)
 
     def assistant(self, content: list[dict[str, Any]], **extra: Any) -> None:
@@ -496,8 +494,7 @@ def fail_resume(session_id: str) -> NoReturn:
         "result_index": 0,
         "uuid": str(uuid.uuid4()),
     }
-    sys.stdout.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    scripts.print_line(line)
     raise SystemExit(1)
 
 

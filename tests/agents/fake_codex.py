@@ -9,7 +9,6 @@ Standard library only: launched by tests/agents/bin/codex with a plain ``python3
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import sys
@@ -123,8 +122,7 @@ class FakeCodex:
         self.turn_id = str(uuid.uuid4())
 
     def emit(self, line: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        scripts.print_line(line)
         scripts.append_jsonl(self.rollout, line)
 
     def item(self, item: dict[str, Any], started: bool = False) -> dict[str, Any]:
@@ -358,7 +356,7 @@ def main(argv: list[str]) -> int:
             {"type": "error", "message": message},
             {"type": "turn.failed", "error": {"message": message}},
         ):
-            sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")
+            scripts.print_line(line)
         return 1
     return FakeCodex(prompt, thread_id, rollout or new_rollout(thread_id), options).run(
         script, run_index

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,6 +96,13 @@ def parse_script(name: str, data: Any) -> Script:
         on_stop_block=data.get("on_stop_block", []),
         max_stop_blocks=int(data.get("max_stop_blocks", DEFAULT_MAX_STOP_BLOCKS)),
     )
+
+
+def print_line(line: dict[str, Any]) -> None:
+    """One JSON line on stdout as the real CLIs print it: compact, UTF-8 whatever the locale."""
+    text = json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n"
+    sys.stdout.buffer.write(text.encode())
+    sys.stdout.buffer.flush()
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:

@@ -20,6 +20,8 @@ from tests.agents.kit import FAKE_CLAUDE, FakeAgents
 from tests.agents.real_clis import Run
 from tests.agents.standin_anthropic import AnthropicStandin, bash, text, texts_in
 
+pytestmark = pytest.mark.slow  # each test starts the real CLI a few times
+
 STREAM = ["--output-format", "stream-json", "--verbose"]
 BYPASS = ["--permission-mode", "bypassPermissions"]
 QUESTION = 'QUESTION-42 is waiting: cw answer c-42 "..."'

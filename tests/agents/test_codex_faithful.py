@@ -19,6 +19,8 @@ from tests.agents.kit import FAKE_CODEX, FakeAgents
 from tests.agents.real_clis import Run
 from tests.agents.standin_openai import OpenAIStandin, bash, text, texts_in
 
+pytestmark = pytest.mark.slow  # each test starts the real CLI a few times
+
 EXEC = ["exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write"]
 TRUST = ["--trust", "--dangerously-bypass-hook-trust"]
 MODEL_WARNING = "Model metadata for"
