@@ -351,12 +351,10 @@ def main(argv: list[str]) -> int:
         "codex", argv, session_id=thread_id, script=script.name, run_index=run_index
     )
     if resume_id and rollout is None:
-        message = f"no rollout found for thread id {resume_id}"
-        for line in (
-            {"type": "error", "message": message},
-            {"type": "turn.failed", "error": {"message": message}},
-        ):
-            scripts.print_line(line)
+        sys.stderr.write(
+            f"Error: thread/resume: thread/resume failed: no rollout found for thread id "
+            f"{resume_id} (code -32600)\n"
+        )
         return 1
     return FakeCodex(prompt, thread_id, rollout or new_rollout(thread_id), options).run(
         script, run_index

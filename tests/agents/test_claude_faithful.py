@@ -8,6 +8,7 @@ the pinned CLI (or the pin moved): fix the fake, not the test.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,14 @@ def test_resume_keeps_the_session_and_needs_the_transcript_in_the_config_dir(
     real_error = one(lost, "result")
     assert real_error["subtype"] == "error_during_execution" and real_error["is_error"] is True
     assert f"No conversation found with session ID: {session}" in json.dumps(real_error)
+
+    carried = transcript_path(worktree, session, Path(elsewhere["CLAUDE_CONFIG_DIR"]))
+    carried.parent.mkdir(parents=True)
+    shutil.copy(transcript_path(worktree, session, Path(env["CLAUDE_CONFIG_DIR"])), carried)
+    anthropic_standin.script(text("third answer"))
+    moved = real(real_claude, worktree, elsewhere, "again", "--resume", session)
+    assert moved.returncode == 0, moved.stderr
+    assert one(moved, "result")["session_id"] == session
 
     key = fake_agents.script("resumable", [{"kind": "text", "text": "first answer"}])
     fake_first = fake(fake_agents, worktree, tmp_path / "fake-home", key)

@@ -7,6 +7,7 @@ same script through the fake, and the two outputs are compared.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def test_a_command_turn_prints_the_same_events_from_real_and_fake(
     assert shape(fake_run.lines[-1]["usage"]) == shape(real_run.lines[-1]["usage"])
 
 
-def test_resume_keeps_the_thread_and_a_usage_limit_fails_the_turn(
+def test_resume_keeps_the_thread_needs_the_rollout_and_a_usage_limit_fails_the_turn(
     real_codex: Path,
     openai_standin: OpenAIStandin,
     fake_agents: FakeAgents,
@@ -128,6 +129,21 @@ def test_resume_keeps_the_thread_and_a_usage_limit_fails_the_turn(
     assert error["type"] == "error" and failed["type"] == "turn.failed"
     assert failed["error"]["message"] == error["message"]
     assert "hit your usage limit" in error["message"]
+
+    other = real_clis.codex_env(openai_standin.url, tmp_path / "other-home")
+    rollout = find_rollout(thread_id, Path(env["CODEX_HOME"]))
+    assert rollout is not None
+    unknown = real_clis.run_cli([real_codex, *EXEC, "resume", thread_id, "x"], worktree, other)
+    assert unknown.returncode == 1 and unknown.lines == []
+    assert f"no rollout found for thread id {thread_id}" in unknown.stderr
+    carried = Path(other["CODEX_HOME"]) / rollout.relative_to(env["CODEX_HOME"])
+    carried.parent.mkdir(parents=True)
+    shutil.copy(rollout, carried)
+    openai_standin.usage_limits.clear()
+    openai_standin.script(text("third"))
+    moved = real_clis.run_cli([real_codex, *EXEC, "resume", thread_id, "x"], worktree, other)
+    assert moved.returncode == 0, moved.stderr
+    assert moved.lines[0]["thread_id"] == thread_id
 
     key = fake_agents.script(
         "resumable",

@@ -78,12 +78,13 @@ def test_exit_step_crashes_mid_turn(fake_agents: FakeAgents, worktree: Path) -> 
     assert run.lines[-1]["type"] == "item.completed"
 
 
-def test_resume_of_an_unknown_thread_fails_the_turn(
+def test_resume_of_an_unknown_thread_fails_before_any_event(
     fake_agents: FakeAgents, worktree: Path
 ) -> None:
     run = codex(fake_agents, worktree, "resume", "0000-missing", "again")
     assert run.returncode == 1
-    assert [line["type"] for line in run.lines] == ["error", "turn.failed"]
+    assert run.lines == []
+    assert "no rollout found for thread id 0000-missing" in run.stderr
 
 
 def test_resume_under_codex_home_finds_the_rollout(
