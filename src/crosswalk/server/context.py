@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crosswalk.db.repositories.sqlalchemy import Repositories
+from crosswalk.db.repositories import Repositories
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.notifier import Notifier
+from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +18,10 @@ class Services:
     """The composition root's product: one per server process."""
 
     repos: Repositories
-    notifier: Notifier
+    changes: ChangeStream
+    unit_of_work: UnitOfWorkFactory
     conversations: ConversationService
+    agents: AgentService
     authenticator: Authenticator
     human_questions: HumanQuestionService
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 
 from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
@@ -22,7 +23,9 @@ from crosswalk.domain.enums import (
     TaskType,
 )
 from crosswalk.domain.errors import ConflictError, NotFoundError
+from crosswalk.domain.events import Event
 from crosswalk.domain.rows import Agent, Conversation, NewConversation, Phase, Task
+from crosswalk.services.change_stream import ChangeStream
 
 _clock = itertools.count()
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -152,6 +155,14 @@ class FakeConversations:
         ]  # fmt: skip
         return sorted(pending, key=lambda c: (c.created_at, c.id))
 
+    def find_pending_involving(self, agent_id: str) -> list[Conversation]:
+        pending = [
+            c for c in self.rows.values()
+            if agent_id in (c.from_agent_id, c.to_agent_id)
+            and c.status is ConversationStatus.PENDING
+        ]  # fmt: skip
+        return sorted(pending, key=lambda c: (c.created_at, c.id))
+
     def answer(self, id: str, answer: str) -> Conversation:
         row = self.get(id)
         if row.status is ConversationStatus.ANSWERED:
@@ -159,3 +170,54 @@ class FakeConversations:
         row = replace(row, answer=answer, status=ConversationStatus.ANSWERED, updated_at=tick())
         self.rows[id] = row
         return row
+
+
+class FakeUnitOfWork:
+    """The unit-of-work port over in-memory repositories: no transaction to roll back
+    (fakes write at once), but events are published only when the block ends without
+    an exception, as the real one does, and nested blocks join the outer one."""
+
+    def __init__(self, owner: FakeUnitsOfWork) -> None:
+        self._owner = owner
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._owner.depth += 1
+        return self
+
+    def record(self, *events: Event) -> None:
+        assert self._owner.depth > 0, "record() outside the with block"
+        self._owner.pending.extend(events)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._owner.depth -= 1
+        if self._owner.depth:
+            return
+        events, self._owner.pending = tuple(self._owner.pending), []
+        if exc_type is None:
+            self._owner.committed.append(events)
+            self._owner.stream.publish_committed(events)
+        else:
+            self._owner.rolled_back.append(events)
+
+
+class FakeUnitsOfWork:
+    """A ``UnitOfWorkFactory`` that remembers what each unit published or dropped."""
+
+    def __init__(self, stream: ChangeStream) -> None:
+        self.stream = stream
+        self.depth = 0
+        self.pending: list[Event] = []
+        self.committed: list[tuple[Event, ...]] = []
+        self.rolled_back: list[tuple[Event, ...]] = []
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    @property
+    def published(self) -> list[Event]:
+        return [event for events in self.committed for event in events]

@@ -12,10 +12,18 @@ import pytest
 
 from crosswalk.domain.enums import AgentStatus, MessageStatus, MessageType, ParticipantType
 from crosswalk.domain.errors import ConflictError, NotFoundError, PreconditionFailedError
+from crosswalk.domain.events import reply_key
 from crosswalk.domain.rows import Agent, AgentUpdate, Message, NewMessage
-from crosswalk.services.human_questions import HumanQuestionService, reply_key
-from crosswalk.services.notifier import InProcessNotifier
-from tests.unit.services.fakes import make_agent, tick
+from crosswalk.services.agents import AgentService
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.human_questions import HumanQuestionService
+from tests.unit.services.fakes import (
+    FakeConversations,
+    FakeTasks,
+    FakeUnitsOfWork,
+    make_agent,
+    tick,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -129,10 +137,20 @@ def messages() -> FakeMessages:
 
 @pytest.fixture
 def service(agents: FakeAgents, messages: FakeMessages) -> HumanQuestionService:
+    stream = ChangeStream()
+    units = FakeUnitsOfWork(stream)
+    agent_service = AgentService(
+        agents=agents,  # type: ignore[arg-type]
+        tasks=FakeTasks(),  # type: ignore[arg-type]
+        messages=messages,  # type: ignore[arg-type]
+        conversations=FakeConversations(),  # type: ignore[arg-type]
+        unit_of_work=units,
+    )
     return HumanQuestionService(
         messages=messages,  # type: ignore[arg-type]
-        agents=agents,  # type: ignore[arg-type]
-        notifier=InProcessNotifier(),
+        agents=agent_service,
+        unit_of_work=units,
+        changes=stream,
     )
 
 
@@ -268,12 +286,12 @@ async def test_waiting_times_out_with_no_reply(service: HumanQuestionService) ->
     assert (state.question.status, state.reply) == (MessageStatus.PENDING, None)
 
 
-async def test_closing_the_notifier_releases_the_waiter(service: HumanQuestionService) -> None:
+async def test_closing_the_change_stream_releases_the_waiter(service: HumanQuestionService) -> None:
     asked = service.ask("alice", "?")
     waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=600))
     await asyncio.sleep(0.01)
 
-    service.notifier.close()
+    service.changes.close()
 
     assert (await asyncio.wait_for(waiting, 1.0)).reply is None
 
@@ -282,8 +300,7 @@ async def test_deleting_a_question_wakes_the_waiter_and_frees_the_agent(
     service: HumanQuestionService, agents: FakeAgents
 ) -> None:
     asked = service.ask("alice", "?")
-    notifier = service.notifier
-    assert isinstance(notifier, InProcessNotifier)
+    notifier = service.changes
     waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=600))
     await asyncio.sleep(0.01)
     assert notifier.waiting(reply_key(asked.id)) == 1
@@ -314,5 +331,6 @@ async def test_sync_leaves_an_agent_without_questions_untouched(
 ) -> None:
     before = agents.get("bob")
 
-    assert service.sync_agent("bob") == before
-    assert service.sync_agent("ghost") is None
+    with service.unit_of_work() as uow:
+        assert service.agents.sync_open_questions(uow, "bob") == before
+        assert service.agents.sync_open_questions(uow, "ghost") is None

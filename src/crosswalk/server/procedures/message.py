@@ -207,11 +207,8 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 @router.mutation("message.update", input=UpdateMessageInput)
 async def update(ctx: Context, inp: UpdateMessageInput) -> dict[str, Any]:
     ctx.principal.require_admin("change messages")
-    message = ctx.repos.messages.update(inp.id, cast(MessageUpdate, inp.changes()))
-    if message.sender_id is not None:
-        # A status or requiresResponse change may open or close an agent's question.
-        ctx.services.human_questions.sync_agent(message.sender_id)
-    return to_api(message)
+    changes = cast(MessageUpdate, inp.changes())
+    return to_api(ctx.services.human_questions.update(inp.id, changes))
 
 
 @router.mutation("message.delete", input=IdInput)

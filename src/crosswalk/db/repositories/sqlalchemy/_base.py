@@ -1,7 +1,9 @@
 """What every SQLAlchemy adapter shares: connections, error translation, rows, paging.
 
-Adapters run each method in its own short transaction: writes begin
-``IMMEDIATE`` on SQLite (see ``crosswalk.db.engine``), reads begin deferred.
+Inside a unit of work (``crosswalk.db.unit_of_work``) every method runs on the unit's
+connection and transaction. Outside one, each method runs in its own short
+transaction: writes begin ``IMMEDIATE`` on SQLite (see ``crosswalk.db.engine``), reads
+begin deferred.
 Driver errors never escape: ``translate_errors`` turns them into the project's
 error tree with a message naming the entity.
 
@@ -43,6 +45,7 @@ from crosswalk.db.repositories.sqlalchemy._prepared import (
     Prepared,
     thread_connections,
 )
+from crosswalk.db.transaction import current_connection
 from crosswalk.db.types import from_millis, to_millis
 from crosswalk.domain.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
 from crosswalk.domain.rows import MAX_PAGE_SIZE, Paged
@@ -64,17 +67,27 @@ class SqlAlchemyRepository:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with translate_errors(self.kind), self._engine.begin() as conn:
-            yield conn
+        joined = current_connection(self._engine)
+        if joined is not None:
+            with translate_errors(self.kind):
+                yield joined
+        else:
+            with translate_errors(self.kind), self._engine.begin() as conn:
+                yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with (
-            translate_errors(self.kind),
-            self._engine.connect().execution_options(**{READONLY: True}) as conn,
-            conn.begin(),
-        ):
-            yield conn
+        joined = current_connection(self._engine)
+        if joined is not None:
+            with translate_errors(self.kind):
+                yield joined
+        else:
+            with (
+                translate_errors(self.kind),
+                self._engine.connect().execution_options(**{READONLY: True}) as conn,
+                conn.begin(),
+            ):
+                yield conn
 
     @contextmanager
     def _direct(self, *, write: bool = False) -> Iterator[DirectCursor]:
@@ -83,6 +96,10 @@ class SqlAlchemyRepository:
         Writes begin ``IMMEDIATE`` on SQLite; reads there must be one statement (each
         runs in its own snapshot). Other drivers open their transaction implicitly.
         """
+        joined = current_connection(self._engine)
+        if joined is not None:
+            yield from self._direct_joined(joined)
+            return
         dbapi = self._engine.dialect.loaded_dbapi
         dedicated = self._connections is not None
         connection = (
@@ -111,12 +128,28 @@ class SqlAlchemyRepository:
             if not dedicated:
                 connection.close()
 
+    def _direct_joined(self, joined: Connection) -> Iterator[DirectCursor]:
+        """``_direct`` inside a unit of work: its connection, its transaction (the unit
+        of work commits or rolls back)."""
+        dbapi = self._engine.dialect.loaded_dbapi
+        driver_connection = joined.connection.dbapi_connection
+        assert driver_connection is not None, "a unit of work's connection is open"
+        cursor = driver_connection.cursor()
+        try:
+            yield DirectCursor(cursor, self._prepare, self.kind)
+        except dbapi.IntegrityError as exc:
+            raise integrity_error_from(self.kind, str(exc)) from None
+        except dbapi.Error as exc:
+            raise CrosswalkError(f"database error while writing {self.kind}: {exc}") from exc
+        finally:
+            cursor.close()
+
     def _select(self, model: type[T], statement: Select[Any], values: Mapping[str, Any]) -> list[T]:
         """A single prepared SELECT whose columns are ``model``'s fields: its rows as
         ``model``s. On SQLite it runs straight on the thread's connection, in the
         statement's own snapshot, with no transaction or cursor bookkeeping (the hot
         path's most frequent call)."""
-        if self._connections is None:
+        if self._connections is None or current_connection(self._engine) is not None:
             with self._direct() as db:
                 return [model(*row) for row in db.all(statement, values)]
         prepared = self._prepare(statement)

@@ -124,6 +124,14 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             rows = conn.execute(query).all()
         return [Conversation(*row) for row in rows]
 
+    def find_pending_involving(self, agent_id: str) -> list[Conversation]:
+        query = _SELECT.where(
+            or_(_c.from_agent_id == agent_id, _c.to_agent_id == agent_id),
+            _c.status == ConversationStatus.PENDING,
+        ).order_by(_c.created_at, _c.id)
+        with self._read() as conn:
+            return [Conversation(*row) for row in conn.execute(query).all()]
+
     def answer(self, id: str, answer: str) -> Conversation:
         with self._direct(write=True) as db:
             row = db.first(
