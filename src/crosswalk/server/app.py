@@ -34,11 +34,15 @@ from crosswalk.server.procedures import (
     task,
 )
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -96,6 +100,22 @@ def build_services(
         unit_of_work=unit_of_work,
         conversations=conversations,
         agents=agents,
+        planning=PlanningService(
+            initiatives=repos.initiatives,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        documents=DocumentService(
+            pages=repos.pages,
+            proposals=repos.proposals,
+            projects=repos.projects,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
             messages=repos.messages, agents=agents, unit_of_work=unit_of_work, changes=changes

@@ -126,6 +126,26 @@ class HumanQuestionService:
                 self.agents.sync_open_questions(uow, question.sender_id)
         return question, reply
 
+    def send(self, data: NewMessage) -> Message:
+        """Store a message; one to the person that needs a response also records
+        ``UserQuestionAsked``, so the person's inbox hears of it."""
+        with self.unit_of_work() as uow:
+            message = self.messages.create(data)
+            uow.record(EntityChanged("message", message.id, Action.CREATED))
+            asks = data.recipient_type is USER and data.requires_response
+            if asks and data.sender_id is not None:
+                uow.record(UserQuestionAsked(message.id, data.sender_id))
+        return message
+
+    def mark_read(self, message: Message) -> Message:
+        """pending -> read; a message already read or responded to stays as it is."""
+        if message.status is not MessageStatus.PENDING:
+            return message
+        with self.unit_of_work() as uow:
+            read = self.messages.update(message.id, {"status": MessageStatus.READ})
+            uow.record(EntityChanged("message", message.id, Action.UPDATED))
+        return read
+
     def update(self, message_id: str, changes: MessageUpdate) -> Message:
         """Change a message; a status or ``requiresResponse`` change may open or close
         its sender's question, so the sender's open questions are synced with it."""

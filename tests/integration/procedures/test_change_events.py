@@ -13,15 +13,18 @@ import httpx
 import pytest
 from tests.integration.procedures.planning_api import Api, running_api
 
-from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.enums import AgentStatus, PhaseStatus, TaskStatus
 from crosswalk.domain.events import (
     Action,
     AgentStatusChanged,
     EntityChanged,
     Event,
+    LogChunkAppended,
+    PhaseStatusChanged,
     QuestionAnswered,
     QuestionAsked,
     QuestionWithdrawn,
+    TaskStatusChanged,
     UserQuestionAsked,
     UserQuestionReplied,
     answer_key,
@@ -192,3 +195,58 @@ def test_deleting_an_agent_ends_its_askers_and_its_listener_at_once(api: Api) ->
         "NOT_FOUND",
         f"agent '{carol['id']}' was deleted",
     )
+
+
+def test_planning_and_document_writes_publish_their_entity_and_status_events(
+    api: Api, published: list[tuple[Event, ...]]
+) -> None:
+    def only(path: str, payload: Any) -> tuple[Any, tuple[Event, ...]]:
+        published.clear()
+        result = api.mutation(path, payload)
+        assert len(published) == 1, published  # one unit of work per procedure
+        return result, published[0]
+
+    initiative, events = only("initiative.create", {"name": "Auth"})
+    assert events == (EntityChanged("initiative", initiative["id"], Action.CREATED),)
+    phase, events = only("phase.create", {"initiativeId": initiative["id"], "name": "Build"})
+    assert events == (EntityChanged("phase", phase["id"], Action.CREATED),)
+    _, events = only("phase.update", {"id": phase["id"], "status": "in_progress"})
+    assert events == (
+        EntityChanged("phase", phase["id"], Action.UPDATED),
+        PhaseStatusChanged(phase["id"], PhaseStatus.IN_PROGRESS),
+    )
+    _, events = only("phase.update", {"id": phase["id"], "name": "Build it"})
+    assert events == (EntityChanged("phase", phase["id"], Action.UPDATED),)
+
+    task, events = only("task.create", {"phaseId": phase["id"], "name": "Tokens"})
+    assert (task["status"], events) == (
+        "pending_approval",
+        (EntityChanged("task", task["id"], Action.CREATED),),
+    )
+    _, events = only("task.approve", {"id": task["id"]})
+    assert events == (
+        EntityChanged("task", task["id"], Action.UPDATED),
+        TaskStatusChanged(task["id"], TaskStatus.PENDING),
+    )
+    other, _ = only("task.create", {"phaseId": phase["id"], "name": "Docs", "status": "pending"})
+    dependency, events = only(
+        "task.addDependency", {"taskId": other["id"], "dependsOnTaskId": task["id"]}
+    )
+    assert events == (EntityChanged("taskDependency", dependency["id"], Action.CREATED),)
+
+    published.clear()
+    cycle = api.fails(
+        "mutation", "task.addDependency", {"taskId": task["id"], "dependsOnTaskId": other["id"]}
+    )
+    assert cycle.code == "BAD_REQUEST"
+    assert published == []  # refused: rolled back, nothing to tell
+
+    agent, as_agent = register(api, "alice")
+    published.clear()
+    chunk = as_agent.mutation("log.append", {"agentId": "alice", "content": "hello"})
+    assert published == [(LogChunkAppended(agent["id"], chunk["id"]),)]
+
+    page, events = only("page.create", {"initiativeId": initiative["id"], "title": "Notes"})
+    assert events == (EntityChanged("page", page["id"], Action.CREATED),)
+    _, events = only("task.delete", {"id": other["id"]})
+    assert events == (EntityChanged("task", other["id"], Action.DELETED),)

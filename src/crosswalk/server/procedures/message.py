@@ -154,7 +154,7 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
         raise ForbiddenError(
             f"this token belongs to agent '{ctx.principal.agent_id}' and sends only as it"
         )
-    message = ctx.repos.messages.create(
+    message = ctx.services.human_questions.send(
         NewMessage(
             sender_type=sender[0],
             sender_id=sender[1],
@@ -258,9 +258,7 @@ async def mark_read(ctx: Context, inp: IdInput) -> dict[str, Any]:
         ctx.principal.require_admin("mark the user's messages read")
     else:
         ctx.principal.require_agent(message.recipient_id)
-    if message.status is MessageStatus.PENDING:
-        message = ctx.repos.messages.update(message.id, {"status": MessageStatus.READ})
-    return to_api(message)
+    return to_api(ctx.services.human_questions.mark_read(message))
 
 
 @router.query("message.inbox")
