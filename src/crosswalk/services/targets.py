@@ -61,7 +61,7 @@ def resolve_target(
     tasks: TaskRepository,
     phases: PhaseRepository,
 ) -> Resolution:
-    """Resolve ``target`` for ``asker`` as api.md specifies (see module docstring)."""
+    """Resolve ``target`` for ``asker`` as ``docs/contract.md`` specifies (see module docstring)."""
     if target.agent is not None:
         return _resolve_agent(target.agent, asker, agents=agents, tasks=tasks)
     if target.task_id is not None:

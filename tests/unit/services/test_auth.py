@@ -1,4 +1,4 @@
-"""Tokens and who may do what (api.md, Authentication)."""
+"""Tokens and who may do what (docs/contract.md, Who may do what)."""
 
 from __future__ import annotations
 

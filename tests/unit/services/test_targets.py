@@ -1,4 +1,4 @@
-"""Target resolution for `conversation.ask`, case by case (api.md)."""
+"""Target resolution for `conversation.ask`, case by case (docs/contract.md)."""
 
 from __future__ import annotations
 
