@@ -19,7 +19,6 @@ from crosswalk.db.repositories import (
     AgentRepository,
     ConversationRepository,
     MessageRepository,
-    TaskRepository,
 )
 from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, AgentStatus, ParticipantType
 from crosswalk.domain.errors import NotFoundError
@@ -32,13 +31,14 @@ from crosswalk.domain.events import (
 from crosswalk.domain.rows import Agent, AgentUpdate, NewAgent, Removal
 from crosswalk.domain.timestamps import to_iso
 from crosswalk.services.auth import hash_token, new_token
+from crosswalk.services.targets import TaskLookup
 from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(slots=True)
 class AgentService:
     agents: AgentRepository
-    tasks: TaskRepository
+    tasks: TaskLookup
     messages: MessageRepository
     conversations: ConversationRepository
     unit_of_work: UnitOfWorkFactory

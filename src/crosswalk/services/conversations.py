@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from crosswalk.db.repositories import (
     AgentRepository,
     ConversationRepository,
-    PhaseRepository,
-    TaskRepository,
 )
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import ForbiddenError, NotFoundError
@@ -33,7 +31,7 @@ from crosswalk.domain.events import (
 )
 from crosswalk.domain.rows import Agent, Conversation, NewConversation
 from crosswalk.services.change_stream import ChangeStream, Subscription
-from crosswalk.services.targets import Target, resolve_target
+from crosswalk.services.targets import PhaseLookup, Target, TaskLookup, resolve_target
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 MAX_TEXT_LENGTH = 100_000
@@ -43,8 +41,8 @@ MAX_TEXT_LENGTH = 100_000
 class ConversationService:
     conversations: ConversationRepository
     agents: AgentRepository
-    tasks: TaskRepository
-    phases: PhaseRepository
+    tasks: TaskLookup
+    phases: PhaseLookup
     unit_of_work: UnitOfWorkFactory
     changes: ChangeStream
 

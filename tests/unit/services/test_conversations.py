@@ -12,7 +12,7 @@ from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.targets import Target
 from tests.unit.services.fakes import (
-    FakeAgentsWithTasks,
+    FakeAgents,
     FakeConversations,
     FakePhases,
     FakeTasks,
@@ -28,10 +28,10 @@ def service() -> ConversationService:
     tasks = FakeTasks()
     stream = ChangeStream()
     return ConversationService(
-        conversations=FakeConversations(),  # type: ignore[arg-type]
-        agents=FakeAgentsWithTasks(tasks, make_agent("alice"), make_agent("bob")),  # type: ignore[arg-type]
-        tasks=tasks,  # type: ignore[arg-type]
-        phases=FakePhases(),  # type: ignore[arg-type]
+        conversations=FakeConversations(),
+        agents=FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks),
+        tasks=tasks,
+        phases=FakePhases(),
         unit_of_work=FakeUnitsOfWork(stream),
         changes=stream,
     )
