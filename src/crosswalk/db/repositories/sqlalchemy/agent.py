@@ -18,6 +18,7 @@ from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
+    checked_changes,
     columns_for,
     paginate,
     require_row,
@@ -160,9 +161,10 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
             return paginate(conn, query, agents, Agent, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: AgentUpdate) -> Agent:
-        if not changes:
+        values = checked_changes(self.kind, changes, AgentUpdate)
+        if not values:
             return self.get(id)
-        values: dict[str, Any] = {**changes, "updated_at": utcnow()}
+        values["updated_at"] = utcnow()
         with self._write() as conn:
             require_row(conn, agents, self.kind, id)
             _require_references(conn, values)
