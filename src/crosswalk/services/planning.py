@@ -2,16 +2,17 @@
 
 Every write runs in a unit of work and records ``EntityChanged``; a task or phase whose
 status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here and only
-here (the one writer of those status fields). The graph rules (no dependency cycles,
-dependencies inside one initiative) and the approval hold are enforced in the same
-transaction as the write, by the repositories' storage checks.
+here (the one writer of those status fields). The approval hold is decided here; the
+graph checks (no dependency cycles, dependencies inside one initiative) run in the
+adapters, in the same transaction as the write.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
+from crosswalk.domain.enums import TaskStatus
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
 from crosswalk.domain.rows import (
     Initiative,
@@ -114,10 +115,19 @@ class PlanningService:
     # --- tasks -----------------------------------------------------------------------
 
     def create_task(self, data: NewTask, *, hold_for_approval: bool) -> Task:
-        """With ``hold_for_approval`` a task whose effective approval is required starts
-        ``pending_approval`` instead of ``data.status``."""
+        """The approval hold: with ``hold_for_approval`` a ``pending`` task whose effective
+        approval (its own flag, else its initiative's) is required starts
+        ``pending_approval`` instead, so it is not ready before ``approve_task``. The
+        flag is read in the inserting transaction, so the task is held exactly when its
+        approval was required at creation."""
         with self.unit_of_work() as uow:
-            task = self.tasks.create(data, hold_for_approval=hold_for_approval)
+            if (
+                hold_for_approval
+                and data.status is TaskStatus.PENDING
+                and self.tasks.requires_approval_for(data)
+            ):
+                data = replace(data, status=TaskStatus.PENDING_APPROVAL)
+            task = self.tasks.create(data)
             uow.record(EntityChanged("task", task.id, Action.CREATED))
         return task
 
