@@ -7,7 +7,7 @@
 from crosswalk.runner.git import GitWorktrees
 from crosswalk.runner.processes import OsProcesses
 from crosswalk.runner.providers import default_providers
-from crosswalk.runner.recorder import log_key
+from crosswalk.runner.recorder import RunnerServices
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.supervisor import CleanedAgent, SpawnRequest, Supervisor
 
@@ -15,9 +15,9 @@ __all__ = [
     "CleanedAgent",
     "GitWorktrees",
     "OsProcesses",
+    "RunnerServices",
     "RunnerSettings",
     "SpawnRequest",
     "Supervisor",
     "default_providers",
-    "log_key",
 ]

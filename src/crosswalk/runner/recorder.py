@@ -1,70 +1,72 @@
-"""Every write the runner makes, in one place: an agent's run state, its task's status,
-its log, and the accounts it uses. Each write publishes what waiters need
-(``log:<agentId>`` wakes ``log.follow``)."""
+"""Every write the runner makes, in one place, each through the service that owns it:
+an agent's run state (``AgentService``, the one writer of its status), its task's
+status (``PlanningService``), its log (``LogService``) and the accounts it uses
+(``AccountService``). Each runs in a unit of work whose events wake the waiters
+(``logs:<agentId>`` and ``agent:<agentId>`` wake ``log.follow``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from crosswalk.db.repositories.sqlalchemy import Repositories
 from crosswalk.domain.enums import TaskStatus
 from crosswalk.domain.errors import NotFoundError
-from crosswalk.domain.rows import Account, Agent, AgentUpdate, NewAgent, NewLogChunk
-from crosswalk.services.notifier import Notifier
+from crosswalk.domain.rows import Account, Agent, AgentUpdate, NewAgent
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
 
 
-def log_key(agent_id: str) -> str:
-    """The notifier key published when an agent's log or run state changes."""
-    return f"log:{agent_id}"
+@dataclass(frozen=True, slots=True)
+class RunnerServices:
+    """The services the runner writes through."""
+
+    agents: AgentService
+    planning: PlanningService
+    accounts: AccountService
+    logs: LogService
 
 
 class RunRecorder:
-    def __init__(
-        self, repos: Repositories, notifier: Notifier, now: Callable[[], datetime]
-    ) -> None:
-        self._repos = repos
-        self._notifier = notifier
+    def __init__(self, services: RunnerServices, now: Callable[[], datetime]) -> None:
+        self._services = services
         self._now = now
 
     def create_agent(self, data: NewAgent) -> Agent:
-        return self._repos.agents.create(data)
+        agent, _token = self._services.agents.register(data)  # each run issues its own
+        return agent
 
     def discard_agent(self, agent_id: str) -> None:
         """Undo ``create_agent`` when the spawn failed before the agent ever ran."""
-        self._repos.agents.delete(agent_id)
+        self._services.agents.delete(agent_id)
 
     def agent(self, agent_id: str, changes: AgentUpdate) -> Agent:
-        agent = self._repos.agents.update(agent_id, changes)
-        self._notifier.publish(log_key(agent_id))
-        return agent
+        return self._services.agents.update(agent_id, changes)
 
     def task(self, agent: Agent, status: TaskStatus) -> None:
         """Move the agent's task to ``status`` (a completed task stays completed)."""
         if agent.task_id is None:
             return
+        planning = self._services.planning
         try:
-            task = self._repos.tasks.get(agent.task_id)
+            task = planning.tasks.get(agent.task_id)
         except NotFoundError:
             return
         if task.status is TaskStatus.COMPLETED or task.status is status:
             return
-        self._repos.tasks.update(task.id, {"status": status})
+        planning.update_task(task.id, {"status": status})
 
-    def log(self, agent_id: str, agent_name: str, content: str, session: int) -> None:
-        self._repos.log_chunks.insert_chunk(
-            NewLogChunk(
-                agent_id=agent_id, agent_name=agent_name, content=content, session_number=session
-            )
-        )
-        self._notifier.publish(log_key(agent_id))
+    def log(self, agent: Agent, content: str, session: int) -> None:
+        self._services.logs.append(agent, content, session)
 
     def next_account(self, provider: str) -> Account | None:
         """Round robin: the provider's available account used least recently, stamped."""
-        return self._repos.accounts.find_next_available(provider, self._now())
+        return self._services.accounts.next_available(provider, self._now())
 
     def exhaust(self, account_id: str, until: datetime) -> None:
-        self._repos.accounts.mark_exhausted(account_id, until)
+        self._services.accounts.mark_exhausted(account_id, until)
 
     def clear_expired_exhaustion(self) -> None:
-        self._repos.accounts.clear_expired_exhaustion(self._now())
+        self._services.accounts.clear_expired(self._now())

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from crosswalk.db.repositories.sqlalchemy import Repositories
+from crosswalk.db.repositories import Repositories
 from crosswalk.domain.enums import AgentMode, AgentStatus, TaskStatus
 from crosswalk.domain.errors import (
     ConflictError,
@@ -38,12 +38,11 @@ from crosswalk.runner.output import read_complete_lines, tail_text
 from crosswalk.runner.ports import LaunchSpec, Processes, ProcessExit, ProcessHandle, Worktrees
 from crosswalk.runner.prompt import RESUME_PROMPT, build_prompt
 from crosswalk.runner.providers import Provider, RunOptions, StreamReader, UsageLimit
-from crosswalk.runner.recorder import RunRecorder
+from crosswalk.runner.recorder import RunnerServices, RunRecorder
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.stopping import terminate
 from crosswalk.runner.workspaces import Workspaces
 from crosswalk.services.auth import hash_token, new_token
-from crosswalk.services.notifier import Notifier
 
 logger = logging.getLogger("crosswalk.runner")
 
@@ -75,8 +74,7 @@ class CleanedAgent:
 class _Run:
     """One run of an agent's process that this server follows."""
 
-    agent_id: str
-    agent_name: str
+    agent: Agent
     provider: Provider
     handle: ProcessHandle
     reader: StreamReader
@@ -97,7 +95,7 @@ class Supervisor:
         self,
         *,
         repos: Repositories,
-        notifier: Notifier,
+        services: RunnerServices,
         worktrees: Worktrees,
         processes: Processes,
         providers: Mapping[str, Provider],
@@ -107,7 +105,7 @@ class Supervisor:
         which: Which = shutil.which,
     ) -> None:
         self._repos = repos
-        self._record = RunRecorder(repos, notifier, now)
+        self._record = RunRecorder(services, now)
         self._worktrees = worktrees
         self._processes = processes
         self._providers = providers
@@ -422,8 +420,7 @@ class Supervisor:
         )
         self._record.task(agent, TaskStatus.IN_PROGRESS)
         run = _Run(
-            agent_id=agent.id,
-            agent_name=agent.name,
+            agent=agent,
             provider=provider,
             handle=handle,
             reader=provider.reader(self._now()),
@@ -456,8 +453,7 @@ class Supervisor:
             for line in chunk.content.splitlines():
                 reader.feed(line)
         run = _Run(
-            agent_id=agent.id,
-            agent_name=agent.name,
+            agent=agent,
             provider=provider,
             handle=self._handle_of(agent),
             reader=reader,
@@ -477,9 +473,9 @@ class Supervisor:
         )
 
     def _follow(self, run: _Run) -> None:
-        self._runs[run.agent_id] = run
+        self._runs[run.agent.id] = run
         run.task = asyncio.get_running_loop().create_task(
-            self._supervise(run), name=f"agent {run.agent_name}"
+            self._supervise(run), name=f"agent {run.agent.name}"
         )
 
     async def _supervise(self, run: _Run) -> None:
@@ -490,16 +486,16 @@ class Supervisor:
                 if ended is not None:
                     break
                 await asyncio.sleep(self._settings.poll_interval_s)
-            if self._runs.get(run.agent_id) is run:
-                del self._runs[run.agent_id]
+            if self._runs.get(run.agent.id) is run:
+                del self._runs[run.agent.id]
             await self._finish(run, ended)
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("following agent %s failed", run.agent_name)
+            logger.exception("following agent %s failed", run.agent.name)
         finally:
-            if self._runs.get(run.agent_id) is run:
-                del self._runs[run.agent_id]
+            if self._runs.get(run.agent.id) is run:
+                del self._runs[run.agent.id]
             run.done.set()
 
     async def _drain(self, run: _Run, *, final: bool) -> None:
@@ -512,11 +508,11 @@ class Supervisor:
                 return
             for line in text.splitlines():
                 run.reader.feed(line)
-            self._record.log(run.agent_id, run.agent_name, text, run.session)
+            self._record.log(run.agent, text, run.session)
             run.offset = offset
             session_id = run.reader.outcome.session_id
             if session_id is not None:
-                self._record_session(run.agent_id, session_id)
+                self._record_session(run.agent.id, session_id)
 
     def _record_session(self, agent_id: str, session_id: str) -> None:
         agent = self._repos.agents.find_by_id(agent_id)
@@ -525,7 +521,7 @@ class Supervisor:
 
     async def _finish(self, run: _Run, ended: ProcessExit) -> None:
         """Record how the run ended: stopped, usage limit, success (idle) or crashed."""
-        agent = self._repos.agents.find_by_id(run.agent_id)
+        agent = self._repos.agents.find_by_id(run.agent.id)
         if agent is None:
             return
         outcome = run.reader.outcome
@@ -559,7 +555,7 @@ class Supervisor:
         """Mark the account exhausted until it resets, and resume the agent at once on
         the next available account; with none, wait (idle) until one is available."""
         now = self._now()
-        agent = self._repos.agents.get(run.agent_id)
+        agent = self._repos.agents.get(run.agent.id)
         resets_at = limit.resets_at or now + DEFAULT_LIMIT_WAIT
         if agent.account_id is not None:
             self._record.exhaust(agent.account_id, resets_at)

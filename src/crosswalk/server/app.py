@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +17,11 @@ from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.runner import (
     GitWorktrees,
     OsProcesses,
+    RunnerServices,
     RunnerSettings,
     Supervisor,
     default_providers,
@@ -40,10 +42,15 @@ from crosswalk.server.procedures import (
     task,
 )
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -68,33 +75,74 @@ def build_router() -> Router[Context]:
 
 
 def build_services(
-    engine: Engine, admin_token: str, runner_settings: RunnerSettings | None = None
+    engine: Engine,
+    admin_token: str,
+    *,
+    publishers: Sequence[EventPublisher] = (),
+    runner_settings: RunnerSettings | None = None,
 ) -> Services:
+    """Every service on ``engine``. Each unit of work hands its events to ``publishers``
+    (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
+    to this process's change stream. ``runner_settings`` default to the environment's."""
     repos = create_repositories(engine)
-    notifier = InProcessNotifier()
-    settings = runner_settings or RunnerSettings.from_env()
-    runner = Supervisor(
-        repos=repos,
-        notifier=notifier,
-        worktrees=GitWorktrees(settings.data_dir),
-        processes=OsProcesses(),
-        providers=default_providers(),
-        settings=settings,
-    )
+    changes = ChangeStream()
+    all_publishers = (*publishers, changes)
+
+    def unit_of_work() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(engine, publishers=all_publishers)
+
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
         tasks=repos.tasks,
         phases=repos.phases,
-        notifier=notifier,
+        unit_of_work=unit_of_work,
+        changes=changes,
+    )
+    agents = AgentService(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        messages=repos.messages,
+        conversations=repos.conversations,
+        unit_of_work=unit_of_work,
+    )
+    planning = PlanningService(
+        initiatives=repos.initiatives,
+        phases=repos.phases,
+        tasks=repos.tasks,
+        unit_of_work=unit_of_work,
+    )
+    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
+    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
+    settings = runner_settings or RunnerSettings.from_env()
+    runner = Supervisor(
+        repos=repos,
+        services=RunnerServices(agents=agents, planning=planning, accounts=accounts, logs=logs),
+        worktrees=GitWorktrees(settings.data_dir),
+        processes=OsProcesses(),
+        providers=default_providers(),
+        settings=settings,
     )
     return Services(
         repos=repos,
-        notifier=notifier,
+        changes=changes,
+        unit_of_work=unit_of_work,
         conversations=conversations,
+        agents=agents,
+        planning=planning,
+        accounts=accounts,
+        documents=DocumentService(
+            pages=repos.pages,
+            proposals=repos.proposals,
+            projects=repos.projects,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        logs=logs,
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=repos.agents, notifier=notifier
+            messages=repos.messages, agents=agents, unit_of_work=unit_of_work, changes=changes
         ),
         runner=runner,
     )
@@ -112,7 +160,7 @@ class CrosswalkApp:
     async def begin_shutdown(self) -> None:
         """Wake every parked long poll and end every SSE stream, so clients
         reconnect to the next server instead of holding this one open."""
-        self.services.notifier.close()
+        self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
 
 
@@ -128,7 +176,7 @@ def create_app(
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
     admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
-    services = build_services(engine, admin_token, runner_settings)
+    services = build_services(engine, admin_token, runner_settings=runner_settings)
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -149,7 +197,7 @@ def create_app(
         await services.runner.start()
         yield
         await services.runner.close()
-        services.notifier.close()
+        services.changes.close()
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from tests.integration.runner.fakes import FakeProcess, FakeProcesses, FakeWorktrees
 
 from crosswalk.db import Repositories, create_repositories
+from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
 from crosswalk.domain.enums import AgentStatus, TaskStatus
 from crosswalk.domain.errors import (
     ConflictError,
@@ -38,9 +39,19 @@ from crosswalk.domain.rows import (
     NewTask,
     Task,
 )
-from crosswalk.runner import RunnerSettings, SpawnRequest, Supervisor, default_providers
+from crosswalk.runner import (
+    RunnerServices,
+    RunnerSettings,
+    SpawnRequest,
+    Supervisor,
+    default_providers,
+)
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import hash_token
-from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
 
 T0 = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
 INIT = {"type": "system", "subtype": "init", "session_id": "S1", "model": "m"}
@@ -57,6 +68,7 @@ LIMIT_RESULT = {"type": "result", "subtype": "success", "is_error": True,
 
 @dataclass
 class Harness:
+    engine: Engine
     repos: Repositories
     worktrees: FakeWorktrees
     processes: FakeProcesses
@@ -77,7 +89,7 @@ class Harness:
 
         self.supervisor = Supervisor(
             repos=self.repos,
-            notifier=InProcessNotifier(),
+            services=self.services(),
             worktrees=self.worktrees,
             processes=self.processes,
             providers=default_providers(),
@@ -94,6 +106,31 @@ class Harness:
             which=lambda name: None if name in self.missing else f"/opt/bin/{Path(name).name}",
         )
         return self.supervisor
+
+    def services(self) -> RunnerServices:
+        """The real services, each write in a unit of work on the test's database."""
+        changes, repos = ChangeStream(), self.repos
+
+        def unit_of_work() -> SqlAlchemyUnitOfWork:
+            return SqlAlchemyUnitOfWork(self.engine, publishers=(changes,))
+
+        return RunnerServices(
+            agents=AgentService(
+                agents=repos.agents,
+                tasks=repos.tasks,
+                messages=repos.messages,
+                conversations=repos.conversations,
+                unit_of_work=unit_of_work,
+            ),
+            planning=PlanningService(
+                initiatives=repos.initiatives,
+                phases=repos.phases,
+                tasks=repos.tasks,
+                unit_of_work=unit_of_work,
+            ),
+            accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+            logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
+        )
 
     @property
     def sup(self) -> Supervisor:
@@ -130,7 +167,9 @@ def plan(repos: Repositories, *, project: bool = True) -> Task:
 
 @pytest.fixture
 def h(engine: Engine, tmp_path: Path) -> Harness:
-    harness = Harness(create_repositories(engine), FakeWorktrees(), FakeProcesses(), tmp_path)
+    harness = Harness(
+        engine, create_repositories(engine), FakeWorktrees(), FakeProcesses(), tmp_path
+    )
     harness.task = plan(harness.repos)
     return harness
 

@@ -13,8 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from crosswalk.domain.rows import NewLogChunk
-from crosswalk.runner import log_key
+from crosswalk.domain.events import entity_key, logs_key
 from crosswalk.runner.supervisor import LIVE_STATUSES
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import agent_id_of, resolve_agent
@@ -56,14 +55,7 @@ async def append(ctx: Context, inp: AppendInput) -> dict[str, Any]:
     chunk joins the agent's latest session (1 for its first chunk)."""
     agent = resolve_agent(ctx, inp.agent_id)
     ctx.principal.require_agent(agent.id)
-    logs = ctx.repos.log_chunks
-    session = inp.session_number or max(logs.get_session_count(agent.id), 1)
-    chunk = logs.insert_chunk(
-        NewLogChunk(
-            agent_id=agent.id, agent_name=agent.name, content=inp.content, session_number=session
-        )
-    )
-    return to_api(chunk)
+    return to_api(ctx.services.logs.append(agent, inp.content, inp.session_number))
 
 
 @router.query("log.forAgent", input=ForAgentInput)
@@ -88,7 +80,7 @@ async def delete_for_agent(ctx: Context, inp: AgentInput) -> dict[str, Any]:
     """Deletes the agent's whole log: ``{agentId, removed: {agentLogChunks: n}}``."""
     ctx.principal.require_admin("delete agent logs")
     agent_id = agent_id_of(ctx, inp.agent_id)
-    deleted = ctx.repos.log_chunks.delete_by_agent_id(agent_id)
+    deleted = ctx.services.logs.delete_for_agent(agent_id)
     return {"agentId": agent_id, "removed": {"agentLogChunks": deleted}}
 
 
@@ -99,13 +91,14 @@ async def follow(ctx: Context, inp: FollowInput) -> AsyncIterator[Tracked]:
     when the agent no longer runs and every chunk it wrote has been sent."""
     agent_id = agent_id_of(ctx, inp.agent_id)
     ctx.principal.require_agent(agent_id)
-    logs, agents, notifier = ctx.repos.log_chunks, ctx.repos.agents, ctx.services.notifier
+    logs, agents, changes = ctx.repos.log_chunks, ctx.repos.agents, ctx.services.changes
     after = None
     if inp.last_event_id is not None:
         last = next((c for c in logs.find_by_agent_id(agent_id) if c.id == inp.last_event_id), None)
         after = None if last is None else last.created_at
-    async with notifier.subscribe(log_key(agent_id)) as subscription:
-        while not notifier.closed:
+    keys = (logs_key(agent_id), entity_key("agent", agent_id))
+    async with changes.subscribe(*keys) as subscription:
+        while not changes.closed:
             # The status first: every chunk of a run is stored before its end is.
             agent = agents.find_by_id(agent_id)
             running = agent is not None and agent.status in LIVE_STATUSES
