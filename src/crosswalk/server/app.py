@@ -21,6 +21,7 @@ from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
     agent,
+    check_in,
     conversation,
     initiative,
     log,
@@ -34,6 +35,7 @@ from crosswalk.server.procedures import (
 )
 from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
+from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import InProcessNotifier
@@ -51,6 +53,7 @@ def build_router() -> Router[Context]:
         phase.router,
         task.router,
         agent.router,
+        check_in.router,
         account.router,
         project.router,
         page.router,
@@ -77,6 +80,12 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
             messages=repos.messages, agents=repos.agents, notifier=notifier
+        ),
+        check_in=CheckInService(
+            agents=repos.agents,
+            tasks=repos.tasks,
+            conversations=repos.conversations,
+            answer_deliveries=repos.answer_deliveries,
         ),
     )
 

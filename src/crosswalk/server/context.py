@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from crosswalk.db.repositories.sqlalchemy import Repositories
 from crosswalk.services.auth import Authenticator, Principal
+from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import Notifier
@@ -20,6 +21,7 @@ class Services:
     conversations: ConversationService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    check_in: CheckInService
 
 
 @dataclass(frozen=True, slots=True)

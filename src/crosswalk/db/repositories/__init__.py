@@ -1,8 +1,9 @@
-"""The repository ports: one ``typing.Protocol`` per repository (11)."""
+"""The repository ports: one ``typing.Protocol`` per repository (12)."""
 
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Removal
 from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
+from crosswalk.db.repositories.answer_delivery import AnswerDeliveryRepository
 from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
 from crosswalk.db.repositories.log_chunk import LogChunkRepository
@@ -18,6 +19,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "AccountRepository",
     "AgentRepository",
+    "AnswerDeliveryRepository",
     "ConversationRepository",
     "InitiativeRepository",
     "LogChunkRepository",

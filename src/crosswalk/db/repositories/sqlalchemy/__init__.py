@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and a container wiring all 11."""
+"""The SQLAlchemy adapters of the repository ports, and a container wiring all 12."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from crosswalk.db.repositories import (
     AccountRepository,
     AgentRepository,
+    AnswerDeliveryRepository,
     ConversationRepository,
     InitiativeRepository,
     LogChunkRepository,
@@ -21,6 +22,9 @@ from crosswalk.db.repositories import (
 )
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
+from crosswalk.db.repositories.sqlalchemy.answer_delivery import (
+    SqlAlchemyAnswerDeliveryRepository,
+)
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.initiative import SqlAlchemyInitiativeRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
@@ -34,7 +38,7 @@ from crosswalk.db.repositories.sqlalchemy.task import SqlAlchemyTaskRepository
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
-    """All 11 repositories, typed by their ports so fakes can stand in."""
+    """All 12 repositories, typed by their ports so fakes can stand in."""
 
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -47,6 +51,7 @@ class Repositories:
     messages: MessageRepository
     log_chunks: LogChunkRepository
     conversations: ConversationRepository
+    answer_deliveries: AnswerDeliveryRepository
 
 
 def create_repositories(engine: Engine) -> Repositories:
@@ -62,6 +67,7 @@ def create_repositories(engine: Engine) -> Repositories:
         messages=SqlAlchemyMessageRepository(engine),
         log_chunks=SqlAlchemyLogChunkRepository(engine),
         conversations=SqlAlchemyConversationRepository(engine),
+        answer_deliveries=SqlAlchemyAnswerDeliveryRepository(engine),
     )
 
 
@@ -69,6 +75,7 @@ __all__ = [
     "Repositories",
     "SqlAlchemyAccountRepository",
     "SqlAlchemyAgentRepository",
+    "SqlAlchemyAnswerDeliveryRepository",
     "SqlAlchemyConversationRepository",
     "SqlAlchemyInitiativeRepository",
     "SqlAlchemyLogChunkRepository",
