@@ -122,9 +122,12 @@ def test_no_wait_answers_are_delivered_once_and_only_to_the_asker(api: Api) -> N
     assert as_me.mutation("agent.checkIn", take)["answers"] == []  # not answered yet
     as_helper.mutation("conversation.answer", {"id": waited["id"], "answer": "waited"})
     as_helper.mutation("conversation.answer", {"id": asked["id"], "answer": "42"})
-    assert as_helper.mutation(
-        "agent.checkIn", {"agentId": helper["id"], "takeAnswers": True}
-    )["answers"] == []
+    assert (
+        as_helper.mutation("agent.checkIn", {"agentId": helper["id"], "takeAnswers": True})[
+            "answers"
+        ]
+        == []
+    )
     assert as_me.mutation("agent.checkIn", {"agentId": me["id"]})["answers"] == []  # not taken
 
     [answer] = as_me.mutation("agent.checkIn", take)["answers"]
