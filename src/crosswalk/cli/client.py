@@ -14,10 +14,8 @@ Errors are the ``ClientError`` family of ``crosswalk.cli.errors``, re-exported h
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
-from urllib.parse import quote, urlsplit
 
 from crosswalk import __version__
 from crosswalk.cli.errors import (
@@ -30,9 +28,12 @@ from crosswalk.cli.errors import (
 from crosswalk.cli.sse import SseParser
 from crosswalk.cli.transport import (
     BadResponseError,
+    HostLookupError,
     HttpConnection,
     HttpResponse,
     ServerClosedError,
+    quote,
+    split_url,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
@@ -121,7 +122,7 @@ def _describe(exc: BaseException) -> str:
     """A short reason a person can act on, without Python class names where avoidable."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
-    if isinstance(exc, socket.gaierror):
+    if isinstance(exc, HostLookupError):
         return f"unknown host ({exc.strerror or exc})"
     if isinstance(exc, TimeoutError):
         return "timed out while connecting"
@@ -152,19 +153,13 @@ class TrpcClient:
         *,
         connect_timeout_s: float = 5.0,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"invalid server URL {url!r}: expected http://HOST:PORT/trpc")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"invalid port in server URL {url!r}") from None
+        scheme, host, port, path = split_url(url)
         self.url = url
         self.timeout_s = timeout_s
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
+        self._https = scheme == "https"
+        self._host = host
         self._port = port or (443 if self._https else 80)
-        self._base = parts.path.rstrip("/")
+        self._base = path.rstrip("/")
         self._connect_timeout_s = min(connect_timeout_s, timeout_s)
         self._headers = {"accept": "application/json", "user-agent": f"cw/{__version__}"}
         if token:

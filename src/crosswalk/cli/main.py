@@ -7,7 +7,6 @@ unexpected exception is reported in one line as a bug in ``cw``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -153,6 +152,8 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
 
 
 def _discard_stdout() -> None:
+    import contextlib
+
     with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 

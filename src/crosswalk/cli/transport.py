@@ -1,28 +1,71 @@
-"""HTTP/1.1 over a plain ``socket``: just what ``cw`` needs to talk to one crosswalk server.
+"""HTTP/1.1 over a plain socket: just what ``cw`` needs to talk to one crosswalk server.
 
 Why not ``http.client``: importing it pulls in the ``email`` parser (and ``ssl``), about
 20 ms of a ``cw`` command's start-up, and ``cw hook`` runs after every tool call of every
-agent. The server side is fixed (uvicorn behind ``/trpc``), so the subset is small:
-one request at a time on a kept-alive connection, bodies framed by ``Content-Length``,
-``Transfer-Encoding: chunked`` or the end of the connection, and line reads on a
-streaming body for server-sent events. ``https://`` works too: the same code runs over a
-socket wrapped by the standard library's ``ssl``, imported only for such URLs.
+agent. For the same reason plain ``http://`` uses the ``_socket`` extension directly
+(``socket.py`` builds enums and imports ``selectors`` on import: 3 ms) and
+``urllib.parse`` is not imported (3 ms): ``split_url`` and ``quote`` below do the little
+this client needs. The server side is fixed (uvicorn behind ``/trpc``), so the subset is
+small: one request at a time on a kept-alive connection, bodies framed by
+``Content-Length``, ``Transfer-Encoding: chunked`` or the end of the connection, and line
+reads on a streaming body for server-sent events. ``https://`` works too: the same code
+runs over a socket wrapped by the standard library's ``ssl``, imported only for such URLs.
 
-Failures are ``OSError`` (refused, reset, timed out: ``TimeoutError``), ``ServerClosedError``
-when the server closed the connection before answering (a kept-alive connection it had
-dropped while idle), and ``BadResponseError`` for bytes that are not HTTP.
+Failures are ``OSError`` (refused, reset, timed out: ``TimeoutError``; an unknown host:
+``HostLookupError``), ``ServerClosedError`` when the server closed the connection before
+answering (a kept-alive connection it had dropped while idle), and ``BadResponseError``
+for bytes that are not HTTP.
 """
 
 from __future__ import annotations
 
-import socket
+import _socket
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
-    from io import BufferedReader
+    from collections.abc import Callable
 
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
+_RECV_SIZE = 65536
+
+HostLookupError = _socket.gaierror
+
+#: Bytes ``quote`` leaves as they are (RFC 3986 unreserved characters).
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def quote(text: str, safe: str = "") -> str:
+    """Percent-encode ``text`` as UTF-8, keeping unreserved characters and ``safe``."""
+    keep = _UNRESERVED | frozenset(safe.encode("ascii"))
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in text.encode("utf-8"))
+
+
+def split_url(url: str) -> tuple[str, str, int | None, str]:
+    """``(scheme, host, port or None, path)`` of an ``http(s)://HOST[:PORT]/PATH`` URL;
+    ``ValueError`` (saying what is wrong) for anything else."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("http", "https"):
+        raise ValueError(f"invalid server URL {url!r}: expected http://HOST:PORT/trpc")
+    netloc, slash, path = rest.partition("/")
+    netloc = netloc.partition("?")[0].partition("#")[0].rpartition("@")[2]
+    path = (slash + path).partition("?")[0].partition("#")[0]
+    if netloc.startswith("["):  # [IPv6]:port
+        host, bracket, port_text = netloc[1:].partition("]")
+        if not bracket or (port_text and not port_text.startswith(":")):
+            raise ValueError(f"invalid server URL {url!r}: expected http://HOST:PORT/trpc")
+        port_text = port_text[1:]
+    else:
+        host, _, port_text = netloc.partition(":")
+    if not host:
+        raise ValueError(f"invalid server URL {url!r}: expected http://HOST:PORT/trpc")
+    port = None
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"invalid port in server URL {url!r}")
+        port = int(port_text)
+    return scheme, host.lower(), port, path
 
 
 class ServerClosedError(ConnectionError):
@@ -45,25 +88,47 @@ class HttpConnection:
         self.port = port
         self._tls = tls
         self._connect_timeout_s = connect_timeout_s
-        self._sock: socket.socket | None = None
-        self._reader: BufferedReader | None = None
+        self._sock: _socket.socket | None = None
+        self._reader: LineReader | None = None
         self._host_header = host if ":" not in host else f"[{host}]"
         if port != (443 if tls else 80):
             self._host_header += f":{port}"
 
     def connect(self) -> None:
+        sock = self._connect_tls() if self._tls else self._connect_plain()
+        self._sock = sock
+        self._reader = LineReader(sock.recv)
+
+    def _connect_plain(self) -> _socket.socket:
+        # An ASCII host goes to getaddrinfo as bytes: a str would load the idna codec.
+        host: str | bytes = self.host.encode("ascii") if self.host.isascii() else self.host
+        failure: OSError | None = None
+        for family, kind, proto, _, address in _socket.getaddrinfo(
+            host, self.port, 0, _socket.SOCK_STREAM
+        ):
+            sock = _socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(self._connect_timeout_s)
+                sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+                sock.connect(address)
+            except OSError as exc:
+                sock.close()
+                failure = exc
+                continue
+            return sock
+        raise failure or OSError(f"no address found for {self.host}")
+
+    def _connect_tls(self) -> _socket.socket:
+        import socket  # only https:// pays for these
+        import ssl
+
         sock = socket.create_connection((self.host, self.port), timeout=self._connect_timeout_s)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self._tls:
-                import ssl  # only https:// pays for it
-
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            return ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
         except BaseException:
             sock.close()
             raise
-        self._sock = sock
-        self._reader = sock.makefile("rb")
 
     def set_timeout(self, timeout_s: float | None) -> None:
         if self._sock is not None:
@@ -84,19 +149,48 @@ class HttpConnection:
         return _read_response(self._reader, method)
 
     def close(self) -> None:
-        reader, sock = self._reader, self._sock
-        self._reader = self._sock = None
-        if reader is not None:
-            reader.close()
+        sock, self._sock, self._reader = self._sock, None, None
         if sock is not None:
             sock.close()
+
+
+class LineReader:
+    """Buffered reads over a ``recv`` function: ``readline(limit)`` and ``read1(size)``."""
+
+    def __init__(self, recv: Callable[[int], bytes]) -> None:
+        self._recv = recv
+        self._buffer = b""
+
+    def _fill(self) -> bool:
+        data = self._recv(_RECV_SIZE)
+        self._buffer += data
+        return bool(data)
+
+    def readline(self, limit: int = _MAX_LINE) -> bytes:
+        """Up to and including the next newline, at most ``limit`` bytes; ``b""`` at EOF."""
+        while True:
+            end = self._buffer.find(b"\n", 0, limit)
+            if end >= 0:
+                return self._take(end + 1)
+            if len(self._buffer) >= limit or not self._fill():
+                return self._take(min(limit, len(self._buffer)))
+
+    def read1(self, size: int) -> bytes:
+        """Up to ``size`` bytes: what is buffered, else one ``recv``; ``b""`` at EOF."""
+        if not self._buffer:
+            self._fill()
+        return self._take(min(size, len(self._buffer)))
+
+    def _take(self, count: int) -> bytes:
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
 
 
 class HttpResponse:
     """A response whose body is read with ``read()`` (all of it) or ``readline(limit)``."""
 
     def __init__(
-        self, reader: BufferedReader, status: int, headers: dict[str, str], method: str
+        self, reader: LineReader, status: int, headers: dict[str, str], method: str
     ) -> None:
         self.status = status
         self.headers = headers
@@ -173,7 +267,7 @@ class HttpResponse:
         return data
 
 
-def _read_response(reader: BufferedReader, method: str) -> HttpResponse:
+def _read_response(reader: LineReader, method: str) -> HttpResponse:
     while True:
         status_line = reader.readline(_MAX_LINE)
         if not status_line:
@@ -191,7 +285,7 @@ def _read_response(reader: BufferedReader, method: str) -> HttpResponse:
         return HttpResponse(reader, status, headers, method)
 
 
-def _read_headers(reader: BufferedReader) -> dict[str, str]:
+def _read_headers(reader: LineReader) -> dict[str, str]:
     headers: dict[str, str] = {}
     for _ in range(_MAX_HEADERS):
         line = reader.readline(_MAX_LINE)
@@ -208,7 +302,7 @@ def _read_headers(reader: BufferedReader) -> dict[str, str]:
     raise BadResponseError(f"more than {_MAX_HEADERS} header lines")
 
 
-def _chunk_size(reader: BufferedReader) -> int:
+def _chunk_size(reader: LineReader) -> int:
     line = reader.readline(_MAX_LINE)
     if not line:
         raise ServerClosedError("the server closed the connection in the middle of a body")
@@ -219,7 +313,7 @@ def _chunk_size(reader: BufferedReader) -> int:
         raise BadResponseError(f"bad chunk size {line[:80]!r}") from None
 
 
-def _skip_trailers(reader: BufferedReader) -> None:
+def _skip_trailers(reader: LineReader) -> None:
     for _ in range(_MAX_HEADERS):
         line = reader.readline(_MAX_LINE)
         if line in (b"\r\n", b"\n", b""):

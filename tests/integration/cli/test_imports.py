@@ -162,3 +162,28 @@ def test_python_dash_m_crosswalk_runs() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, f"cw {__version__}\n")
+
+
+def test_the_hook_loads_only_what_it_needs(tmp_path: Path) -> None:
+    """``cw hook`` runs after every tool call: no argument parser, no pathlib, and none of
+    ``socket.py``, ``urllib.parse`` or the idna codec (``crosswalk.cli.transport``)."""
+    url = f"http://127.0.0.1:{_dead_port()}/trpc"
+    env = {**os.environ, "CW_HOME": str(tmp_path), "CW_AGENT_ID": "me", "CW_TOKEN": "t"}
+    env.update(CW_URL=url, CLAUDE_PROJECT_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, "hook", "claude", "PostToolUse"],
+        input='{"session_id": "s1"}',
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert report["code"] == 0
+    assert "refused" in (tmp_path / ".crosswalk" / "hook.log").read_text()  # it did try
+    modules = report["modules"]
+    assert _forbidden(modules) == []
+    assert _loaded(modules, HEAVY_FOR_HTTP) == []
+    lean = ("argparse", "pathlib", "socket", "urllib", "encodings.idna", "typing")
+    assert _loaded(modules, lean) == []
