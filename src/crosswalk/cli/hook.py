@@ -240,13 +240,23 @@ def render_items(head: str, blocks: list[str], kind: str, limit: int = MAX_CONTE
         left = len(blocks) - shown
         tail = f"\n\n{left} more {kind} not shown here; cw listen --timeout 0 lists them all."
         if len(text) + 2 + len(block) + len(tail) > limit:
+            if not shown and len(text) + len(tail) > limit:
+                return text[: max(limit - len(tail), 0)] + tail
             return text + tail
         text += "\n\n" + block
     return text
 
 
-def delivery_text(agent: Mapping[str, Any], questions: list[Any], answers: list[Any]) -> str:
+def delivery_text(
+    agent: Mapping[str, Any],
+    questions: list[Any],
+    answers: list[Any],
+    limit: int = MAX_CONTEXT_CHARS,
+) -> str:
+    """The questions and answers for the model, in at most ``limit`` characters (half
+    each when there are both)."""
     parts = []
+    share = limit // 2 - 1 if questions and answers else limit
     if questions:
         count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
         parts.append(
@@ -255,7 +265,7 @@ def delivery_text(agent: Mapping[str, Any], questions: list[Any], answers: list[
                 "waiting for an answer.",
                 [render_question(q) for q in questions],
                 "questions",
-                MAX_CONTEXT_CHARS // (2 if answers else 1),
+                share,
             )
         )
     if answers:
@@ -265,7 +275,7 @@ def delivery_text(agent: Mapping[str, Any], questions: list[Any], answers: list[
                 f"crosswalk: {count} arrived for questions you asked with --no-wait.",
                 [render_answer(a) for a in answers],
                 "answers",
-                MAX_CONTEXT_CHARS // (2 if questions else 1),
+                share,
             )
         )
     return "\n\n".join(parts)
@@ -288,10 +298,11 @@ def session_text(found: Mapping[str, Any], questions: list[Any], answers: list[A
         'Questions for you arrive here with their id; cw answer ID "ANSWER" answers one.',
     ]
     text = "\n".join(lines)
-    waiting = delivery_text(agent, questions, answers)
-    if not waiting:
+    if not questions and not answers:
         return text + "\nNo question is waiting for you now."
-    return render_items(text, [waiting], "items")
+    return (
+        text + "\n\n" + delivery_text(agent, questions, answers, MAX_CONTEXT_CHARS - len(text) - 2)
+    )
 
 
 def stop_reason(agent: Mapping[str, Any], questions: list[Any]) -> str:
