@@ -1,5 +1,5 @@
 """``cw hook`` against an in-memory server: what it prints for each event, what each
-shown, the Stop give-up, the 10,000-character bound, and failures it keeps to itself."""
+session was shown, the Stop give-up, the 10,000-character bound, failures kept to itself."""
 
 from __future__ import annotations
 
