@@ -294,3 +294,18 @@ def test_an_identity_file_serves_an_agent_cli_started_without_the_variables(
     assert old == (0, None, "")
     server.cw("hooks", "uninstall", "--worktree", str(worktree))
     assert not identity.exists()
+
+
+def test_install_for_an_agent_keeps_the_token_of_the_agents_own_shell(
+    server: ServerProcess, pair: tuple[dict[str, Any], dict[str, Any]], tmp_path: Path
+) -> None:
+    alice, bob = pair
+    worktree = git_worktree(tmp_path)
+    done = server.cw("hooks", "install", "--worktree", str(worktree), "--agent", "bob", agent=bob)
+    assert done.returncode == 0, done.stderr
+    assert "with the token of this shell" in done.stdout
+    saved = json.loads((worktree / ".crosswalk" / "agent.json").read_text())
+    assert (saved["agentId"], saved["token"], saved["url"]) == (bob["id"], bob["token"], server.url)
+    cid = ask(server, alice, "bob", "still mine?")
+    assert cid in context_of(hook(server, "PostToolUse", worktree, agent=None)[1], "PostToolUse")
+    assert server.cw("answer", cid, "yes", agent=bob).returncode == 0  # token still valid

@@ -280,8 +280,9 @@ def register(subparsers: Subparsers) -> None:
             "duplicating its own, and exclude the files from git. The hook acts as the\n"
             "agent in CW_AGENT_ID/CW_TOKEN/CW_URL of the agent CLI's environment; with\n"
             "--agent it also writes a private identity file (.crosswalk/agent.json,\n"
-            "0600) with a freshly issued token for that agent (the old one stops working),\n"
-            "for an agent CLI started without those variables."
+            "0600) for an agent CLI started without those variables: with the token of\n"
+            "this shell when CW_AGENT_ID names that agent, else (as the administrator)\n"
+            "with a newly issued one, which ends the previous token."
         ),
         examples=[
             "cw hooks install",
@@ -322,12 +323,18 @@ def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
     path = install_hooks(worktree, args.provider)
     ctx.out(f"installed the cw hooks in {path}")
     if args.agent:
-        issued = ctx.client.mutation("agent.rotateToken", {"id": args.agent})
-        identity = write_identity(worktree, str(issued["id"]), str(issued["token"]), ctx.url)
-        ctx.out(
-            f"wrote {identity} for agent {issued.get('name')} ({issued['id']}); "
-            "its previous token no longer works"
-        )
+        agent = ctx.client.query("agent.get", {"id": args.agent})
+        own_token = getattr(args, "token", None) or ctx.runtime.env.get("CW_TOKEN")
+        if own_token and ctx.agent_id in (agent["id"], agent.get("name")):
+            token, note = own_token, "with the token of this shell"
+        else:
+            issued = ctx.client.mutation("agent.rotateToken", {"id": agent["id"]})
+            token, note = (
+                str(issued["token"]),
+                "with a new token (the previous one stopped working)",
+            )
+        identity = write_identity(worktree, str(agent["id"]), token, ctx.url)
+        ctx.out(f"wrote {identity} for agent {agent.get('name')} ({agent['id']}) {note}")
     return EXIT_OK
 
 
