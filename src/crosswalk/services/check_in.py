@@ -21,15 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from crosswalk.db.models import Agent, Conversation, Task
 from crosswalk.db.repositories import (
     AgentRepository,
     AnswerDeliveryRepository,
     ConversationRepository,
     TaskRepository,
 )
-from crosswalk.db.schema import AgentStatus
-from crosswalk.errors import NotFoundError
+from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.errors import NotFoundError
+from crosswalk.domain.rows import Agent, Conversation, Task
 
 #: The statuses a hook may move an agent between.
 HOOK_MANAGED_STATUSES = frozenset({AgentStatus.IDLE, AgentStatus.RUNNING})

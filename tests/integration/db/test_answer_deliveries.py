@@ -6,8 +6,8 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import sqlite
 
 from crosswalk.db import Repositories
-from crosswalk.db.models import NewAgent, NewConversation
 from crosswalk.db.repositories.sqlalchemy.answer_delivery import _UNDELIVERED
+from crosswalk.domain.rows import NewAgent, NewConversation
 
 
 def test_expected_answers_are_found_once_answered_and_only_until_delivered(

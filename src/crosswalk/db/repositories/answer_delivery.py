@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from crosswalk.db.models import Conversation
+from crosswalk.domain.rows import Conversation
 
 
 class AnswerDeliveryRepository(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crosswalk.db.models import Conversation
+from crosswalk.domain.rows import Conversation
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._inputs import ApiInput, Id
 from crosswalk.server.serialize import to_api

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from crosswalk.db.models import Conversation
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository, columns_for
-from crosswalk.db.schema import ConversationStatus, answer_deliveries, conversations
-from crosswalk.db.types import utcnow
+from crosswalk.db.schema import answer_deliveries, conversations
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.rows import Conversation
+from crosswalk.domain.timestamps import utcnow
 
 _d = answer_deliveries.c
 _c = conversations.c
