@@ -28,6 +28,8 @@ import os
 import sys
 import time
 
+from crosswalk.agent_hooks import IDENTITY_FILE, LOG_FILE, PROVIDERS, STATE_DIR, STATE_FILE
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
 
     from crosswalk.cli.rpc import RpcClient
 
-PROVIDERS = ("claude", "codex")
 #: Hook event -> the activity ``agent.checkIn`` is told about.
 EVENTS = {
     "SessionStart": "session_start",
@@ -50,11 +51,6 @@ MAX_CONTEXT_CHARS = 10_000
 #: A question's text is cut here in the context; ``cw conversation get`` shows it all.
 MAX_QUESTION_CHARS = 2_000
 MAX_STOP_BLOCKS = 3
-
-STATE_DIR = ".crosswalk"
-IDENTITY_FILE = "agent.json"
-STATE_FILE = "hook-state.json"
-LOG_FILE = "hook.log"
 
 
 class HookIdentity:
