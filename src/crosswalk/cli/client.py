@@ -2,7 +2,7 @@
 
 Why not httpx (or even ``http.client``): ``cw`` must start in a few tens of
 milliseconds, and the wire is small (one JSON envelope per call, server-sent events for
-subscriptions; see docs/api.md), so a small HTTP/1.1 transport over ``socket``
+subscriptions; see docs/wire.md), so a small HTTP/1.1 transport over ``socket``
 (``crosswalk.cli.transport``) speaks it well enough.
 
 One kept-alive connection serves every query and mutation of a command; if the server

@@ -14,6 +14,10 @@ The agent's status is decided here, in one place, and written only when it chang
   ``crashed`` to whoever stopped it;
 - an agent whose process crosswalk's runner supervises is left alone: the runner is the
   single writer of its status while it runs (``runner_owns_status``).
+
+A change (answers marked delivered, a new status) is one unit of work, and the status
+goes through ``AgentService.apply``, the one way an agent row changes; a check-in that
+changes nothing writes nothing.
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from crosswalk.db.repositories import (
-    AgentRepository,
     AnswerDeliveryRepository,
     ConversationRepository,
     TaskRepository,
 )
 from crosswalk.domain.enums import AgentStatus
-from crosswalk.domain.errors import NotFoundError
 from crosswalk.domain.rows import Agent, Conversation, Task
+from crosswalk.services.agents import AgentService
+from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 #: The statuses a hook may move an agent between.
 HOOK_MANAGED_STATUSES = frozenset({AgentStatus.IDLE, AgentStatus.RUNNING})
@@ -71,10 +75,11 @@ def status_after(activity: Activity | None, *, questions_pending: bool) -> Agent
 
 @dataclass(slots=True)
 class CheckInService:
-    agents: AgentRepository
+    agents: AgentService
     tasks: TaskRepository
     conversations: ConversationRepository
     answer_deliveries: AnswerDeliveryRepository
+    unit_of_work: UnitOfWorkFactory
 
     def check_in(
         self,
@@ -86,25 +91,26 @@ class CheckInService:
     ) -> CheckIn:
         """Report ``activity`` and return the agent's pending questions; with
         ``take_answers``, also its undelivered answers, which count as delivered now."""
-        agent = self.agents.find_by_id(agent_id)
-        if agent is None:
-            raise NotFoundError("agent", agent_id)
+        agent = self.agents.resolve(agent_id)
         questions = self.conversations.find_pending_for_agent(agent.id)
-        answers: list[Conversation] = []
-        if take_answers:
-            answers = self.answer_deliveries.find_undelivered(agent.id)
-            if answers:
-                self.answer_deliveries.mark_delivered(agent.id, [a.id for a in answers])
-        agent = self.report_activity(agent, activity, questions_pending=bool(questions))
+        answers = self.answer_deliveries.find_undelivered(agent.id) if take_answers else []
+        wanted = self.status_to_report(agent, activity, questions_pending=bool(questions))
+        if answers or wanted is not None:
+            with self.unit_of_work() as uow:
+                if answers:
+                    self.answer_deliveries.mark_delivered(agent.id, [a.id for a in answers])
+                if wanted is not None:
+                    agent = self.agents.apply(uow, agent, {"status": wanted})
         task = None
         if with_task and agent.task_id is not None:
             task = self.tasks.find_by_id(agent.task_id)
         return CheckIn(agent=agent, task=task, questions=questions, answers=answers)
 
-    def report_activity(
+    def status_to_report(
         self, agent: Agent, activity: Activity | None, *, questions_pending: bool
-    ) -> Agent:
-        """Move the agent to the status ``activity`` implies, if that is the hooks' call."""
+    ) -> AgentStatus | None:
+        """The status ``activity`` moves the agent to, or ``None`` when it is not the
+        hooks' call or nothing would change."""
         wanted = status_after(activity, questions_pending=questions_pending)
         if (
             wanted is None
@@ -112,9 +118,5 @@ class CheckInService:
             or agent.status not in HOOK_MANAGED_STATUSES
             or runner_owns_status(agent)
         ):
-            return agent
-        return self.agents.update(agent.id, {"status": wanted})
-
-    def expect_answer(self, conversation: Conversation) -> None:
-        """The asker will not wait: deliver the answer through its hooks when it comes."""
-        self.answer_deliveries.expect(conversation.id, conversation.from_agent_id)
+            return None
+        return wanted

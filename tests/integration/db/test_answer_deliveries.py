@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import sqlite
 
 from crosswalk.db import Repositories
-from crosswalk.db.repositories.sqlalchemy.answer_delivery import _UNDELIVERED
+from crosswalk.db.repositories.sqlalchemy.answer_delivery import UNDELIVERED
 from crosswalk.domain.rows import NewAgent, NewConversation
 
 
@@ -36,7 +36,7 @@ def test_expected_answers_are_found_once_answered_and_only_until_delivered(
 
 
 def test_the_lookup_uses_the_agent_index(engine: Engine) -> None:
-    compiled = _UNDELIVERED.params(agent_id="a" * 21).compile(dialect=sqlite.dialect())
+    compiled = UNDELIVERED.statement.params(agent_id="a" * 21).compile(dialect=sqlite.dialect())
     values = compiled.construct_params()
     positional = tuple(values[name] for name in compiled.positiontup or ())
     with engine.connect() as conn:

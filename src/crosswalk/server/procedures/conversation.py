@@ -1,4 +1,4 @@
-"""``conversation.*``: ask, listen, answer, wait (api.md, Conversations)."""
+"""``conversation.*``: ask, listen, answer, wait (``docs/contract.md``, Conversations)."""
 
 from __future__ import annotations
 
@@ -115,10 +115,8 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
     ctx.principal.require_agent(inp.from_agent_id)
     target = Target(agent=inp.to_agent_id, task_id=inp.task_id, phase_id=inp.phase_id)
     conversation = ctx.services.conversations.ask(
-        inp.from_agent_id, inp.question, target, id=inp.id
+        inp.from_agent_id, inp.question, target, id=inp.id, deliver_answer=inp.deliver_answer
     )
-    if inp.deliver_answer:
-        ctx.services.check_in.expect_answer(conversation)
     return to_api(conversation)
 
 

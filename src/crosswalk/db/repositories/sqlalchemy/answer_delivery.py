@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository, columns_for
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import answer_deliveries, conversations
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.rows import Conversation
@@ -20,7 +21,8 @@ from crosswalk.domain.timestamps import utcnow
 
 _d = answer_deliveries.c
 _c = conversations.c
-_UNDELIVERED = (
+# The hot path's statement (``_prepared.HotStatement``).
+UNDELIVERED = HotStatement(
     select(*columns_for(conversations, Conversation))
     .select_from(answer_deliveries.join(conversations, _c.id == _d.conversation_id))
     .where(
@@ -43,7 +45,7 @@ class SqlAlchemyAnswerDeliveryRepository(SqlAlchemyRepository):
             conn.execute(statement)
 
     def find_undelivered(self, agent_id: str) -> list[Conversation]:
-        return self._select(Conversation, _UNDELIVERED, {"agent_id": agent_id})
+        return self._select(Conversation, UNDELIVERED, {"agent_id": agent_id})
 
     def mark_delivered(self, agent_id: str, conversation_ids: Sequence[str]) -> int:
         if not conversation_ids:
