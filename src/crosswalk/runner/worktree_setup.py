@@ -2,15 +2,16 @@
 
 The one place a fresh worktree is set up: the supervisor calls ``prepare_worktree``
 for each worktree it creates, after ``git worktree add`` and before the agent runs.
-Hooks that report an agent's progress to crosswalk (``cw hooks install``) go here.
+It wires the agent CLI's hooks to crosswalk (what ``cw hooks install`` does), so
+questions reach the agent while it works (docs/hooks.md).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from crosswalk.agent_hooks import install_hooks
+
 
 def prepare_worktree(path: Path, provider: str) -> None:
-    """Nothing to prepare yet: the worktree is used as git made it. (With agent hooks:
-    ``crosswalk.agent_hooks.install_hooks(path, provider)``.)"""
-    del path, provider
+    install_hooks(path, provider)

@@ -1,7 +1,7 @@
 """agent runner: the agent process's start time
 
-Revision ID: 0003
-Revises: 0001
+Revision ID: 0003_agent_runner
+Revises: 0002_answer_deliveries
 Create Date: 2026-11-29 18:10:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0001"
+revision: str = "0003_agent_runner"
+down_revision: str | None = "0002_answer_deliveries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
