@@ -70,6 +70,12 @@ def test_spawn_runs_the_agent_in_its_worktree_and_ends_idle_with_its_result(
     start = git("rev-parse", "cw/auth-rewrite", cwd=clone).strip()
     assert start == git("rev-parse", "main", cwd=plan.origin).strip()
     assert (worktree / "hello.txt").read_text() == "hi from the agent\n"
+    # The worktree was prepared with the hooks that bring questions to a busy agent,
+    # kept out of git.
+    hooks = json.loads((worktree / ".claude" / "settings.local.json").read_text())
+    assert "PostToolUse" in hooks["hooks"]
+    status = git("status", "--porcelain", cwd=worktree)
+    assert ".claude" not in status and "hello.txt" in status
     # `cw` inside the agent worked with no set-up, as that agent.
     assert json.loads((worktree / "me.json").read_text())["id"] == agent["id"]
 
