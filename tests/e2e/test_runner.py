@@ -240,6 +240,33 @@ def test_a_usage_limit_exhausts_the_account_and_resumes_on_the_next(
     assert "has logged 2 session(s)" in ok(server, "logs", "sessions", spawned["id"])
 
 
+def test_codex_usage_limit_moves_the_thread_to_the_next_account(
+    server: ServerProcess, plan: Plan, fake_agents: FakeAgents
+) -> None:
+    key = fake_agents.script(
+        "default",
+        [{"kind": "usage_limit", "resets_at": 1_900_000_000}],
+        [{"kind": "result", "text": "codex made it"}],
+    )
+    first = js(server, "account", "create", "c1@example.com", "--provider", "codex")
+    second = js(server, "account", "create", "c2@example.com", "--provider", "codex")
+    task = plan.task(server, "Codex limited", key)
+    spawned = js(server, "agent", "spawn", "--task", task["id"], "--provider", "codex")
+    assert spawned["accountId"] == first["id"]
+
+    agent = until(
+        lambda: (a := js(server, "agent", "show", spawned["id"]))["status"] != "running" and a,
+        "the agent to finish",
+    )
+    assert (agent["status"], agent["accountId"]) == ("idle", second["id"]), agent["result"]
+    assert agent["result"]["result"] == "codex made it"
+    assert js(server, "account", "show", first["id"])["isExhausted"] is True
+    limited, resumed = fake_agents.calls("codex")
+    assert resumed["env"]["CODEX_HOME"] == str(server.home / "accounts" / second["id"])
+    assert resumed["argv"][resumed["argv"].index("resume") + 1] == limited["session_id"]
+    assert resumed["run_index"] == 1  # the rollout was carried to the new CODEX_HOME
+
+
 def test_two_agents_ask_each_other_from_inside_their_runs(
     server: ServerProcess, plan: Plan, fake_agents: FakeAgents
 ) -> None:
