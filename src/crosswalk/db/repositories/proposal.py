@@ -54,9 +54,9 @@ class ProposalRepository(Protocol):
         changes: ProposalUpdate,
         *,
         status: ProposalStatus | None = None,
-    ) -> int:
+    ) -> list[str]:
         """Apply ``changes`` to the agent's proposals (only those in ``status`` if given);
-        returns how many rows changed."""
+        returns the ids of the rows changed (sorted)."""
         ...
 
     def delete(self, id: str) -> Removal: ...
