@@ -12,6 +12,7 @@ from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.rows import Account, AccountUpdate, NewAccount, Removal
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
+
 @dataclass(slots=True)
 class AccountService:
     accounts: AccountRepository

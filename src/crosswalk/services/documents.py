@@ -35,6 +35,7 @@ from crosswalk.domain.rows import (
 )
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
+
 @dataclass(slots=True)
 class DocumentService:
     pages: PageRepository

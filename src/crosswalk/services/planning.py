@@ -170,9 +170,7 @@ class PlanningService:
             task = self.tasks.get(id)
             subtasks = self.tasks.subtask_ids(id)
             removed = self.tasks.delete(id)
-            uow.record(
-                *(EntityChanged("task", gone, Action.DELETED) for gone in [id, *subtasks])
-            )
+            uow.record(*(EntityChanged("task", gone, Action.DELETED) for gone in [id, *subtasks]))
         return task, removed
 
     def add_task_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:

@@ -196,4 +196,3 @@ def _count_replies(conn: Connection, id: str) -> int:
     """Replies at any depth: ON DELETE CASCADE on the parent takes them all."""
     thread = _thread_ids(id)
     return int(conn.execute(select(func.count()).select_from(thread)).scalar_one())
-
