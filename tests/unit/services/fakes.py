@@ -108,20 +108,20 @@ def page(
     return Paged(items=items, next_cursor=items[-1].id if more else None)
 
 
-def _changed(row: T, changes: Any, allowed: type) -> T:
+def changed(row: T, changes: Any, allowed: type) -> T:
     unknown = sorted(set(changes) - set(allowed.__annotations__))
     if unknown:
         raise InvalidInputError(f"no field '{unknown[0]}'", field=unknown[0])
     return replace(row, **changes, updated_at=tick())
 
 
-def _get(rows: dict[str, T], kind: str, id: str) -> T:
+def get_row(rows: dict[str, T], kind: str, id: str) -> T:
     if id not in rows:
         raise NotFoundError(kind, id)
     return rows[id]
 
 
-def _oldest_first(rows: Iterable[T]) -> list[T]:
+def oldest_first(rows: Iterable[T]) -> list[T]:
     return sorted(rows, key=lambda r: (r.created_at, r.id))
 
 
@@ -248,7 +248,7 @@ class FakeAgents:
         name = changes.get("name")
         if name is not None and (other := self.find_by_name(name)) and other.id != id:
             raise ConflictError(f"agent name '{name}' is already taken")
-        row = _changed(self.get(id), changes, AgentUpdate)
+        row = changed(self.get(id), changes, AgentUpdate)
         self.rows[id] = row
         return row
 
@@ -267,9 +267,9 @@ class FakeInitiatives:
         taken = {i.branch for i in self.rows.values()}
         if data.branch is None:
             base = f"cw/{slugify(data.name) or 'initiative'}"
-            branch = next(
-                b for b in (base, *(f"{base}-{n}" for n in itertools.count(2))) if b not in taken
-            )
+            branch, suffix = base, 2
+            while branch in taken:
+                branch, suffix = f"{base}-{suffix}", suffix + 1
         elif data.branch in taken:
             raise ConflictError(f"branch '{data.branch}' is already used by another initiative")
         else:
@@ -287,10 +287,10 @@ class FakeInitiatives:
         return self.rows.get(id)
 
     def get(self, id: str) -> Initiative:
-        return _get(self.rows, "initiative", id)
+        return get_row(self.rows, "initiative", id)
 
     def find_all(self) -> list[Initiative]:
-        return _oldest_first(self.rows.values())
+        return oldest_first(self.rows.values())
 
     def find_by_status(self, status: InitiativeStatus) -> list[Initiative]:
         return [i for i in self.find_all() if i.status is status]
@@ -311,7 +311,7 @@ class FakeInitiatives:
             i.branch == branch and i.id != id for i in self.rows.values()
         ):
             raise ConflictError(f"branch '{branch}' is already used by another initiative")
-        row = _changed(self.get(id), changes, InitiativeUpdate)
+        row = changed(self.get(id), changes, InitiativeUpdate)
         self.rows[id] = row
         return row
 
@@ -343,10 +343,10 @@ class FakePhases:
         return self.rows.get(id)
 
     def get(self, id: str) -> Phase:
-        return _get(self.rows, "phase", id)
+        return get_row(self.rows, "phase", id)
 
     def find_all(self) -> list[Phase]:
-        return _oldest_first(self.rows.values())
+        return oldest_first(self.rows.values())
 
     def find_by_initiative_id(self, initiative_id: str) -> list[Phase]:
         return [p for p in self.find_all() if p.initiative_id == initiative_id]
@@ -367,7 +367,7 @@ class FakePhases:
         return page(rows, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: PhaseUpdate) -> Phase:
-        row = _changed(self.get(id), changes, PhaseUpdate)
+        row = changed(self.get(id), changes, PhaseUpdate)
         self.rows[id] = row
         return row
 
@@ -391,10 +391,10 @@ class FakePhases:
         self.edges.remove(phase_id, depends_on_phase_id)
 
     def get_dependencies(self, phase_id: str) -> list[Phase]:
-        return _oldest_first(self.rows[i] for i in self.edges.prerequisite_ids(phase_id))
+        return oldest_first(self.rows[i] for i in self.edges.prerequisite_ids(phase_id))
 
     def get_dependents(self, phase_id: str) -> list[Phase]:
-        return _oldest_first(self.rows[i] for i in self.edges.dependent_ids(phase_id))
+        return oldest_first(self.rows[i] for i in self.edges.dependent_ids(phase_id))
 
 
 class FakeEdges(Generic[E]):
@@ -496,10 +496,10 @@ class FakeTasks:
         return self.rows.get(id)
 
     def get(self, id: str) -> Task:
-        return _get(self.rows, "task", id)
+        return get_row(self.rows, "task", id)
 
     def find_all(self) -> list[Task]:
-        return _oldest_first(self.rows.values())
+        return oldest_first(self.rows.values())
 
     def _planned(self, keep: Callable[[Task], bool]) -> list[Task]:
         found = [t for t in self.rows.values() if keep(t)]
@@ -541,7 +541,7 @@ class FakeTasks:
         return page(rows, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: TaskUpdate) -> Task:
-        row = _changed(self.get(id), changes, TaskUpdate)
+        row = changed(self.get(id), changes, TaskUpdate)
         self.rows[id] = row
         return row
 
@@ -576,10 +576,10 @@ class FakeTasks:
         self.edges.remove(task_id, depends_on_task_id)
 
     def get_dependencies(self, task_id: str) -> list[Task]:
-        return _oldest_first(self.rows[i] for i in self.edges.prerequisite_ids(task_id))
+        return oldest_first(self.rows[i] for i in self.edges.prerequisite_ids(task_id))
 
     def get_dependents(self, task_id: str) -> list[Task]:
-        return _oldest_first(self.rows[i] for i in self.edges.dependent_ids(task_id))
+        return oldest_first(self.rows[i] for i in self.edges.dependent_ids(task_id))
 
     def requires_approval(self, task_id: str) -> bool:
         task = self.get(task_id)
@@ -725,21 +725,21 @@ class FakeMessages:
             raise NotFoundError("message", id)
         return self.rows[id]
 
-    def _oldest_first(self, keep: Callable[[Message], bool]) -> list[Message]:
+    def oldest_first(self, keep: Callable[[Message], bool]) -> list[Message]:
         return sorted(
             (m for m in self.rows.values() if keep(m)), key=lambda m: (m.created_at, m.id)
         )
 
     def find_all(self) -> list[Message]:
-        return self._oldest_first(lambda m: True)
+        return self.oldest_first(lambda m: True)
 
     def find_pending_for_user(self) -> list[Message]:
-        return self._oldest_first(
+        return self.oldest_first(
             lambda m: m.recipient_type is ParticipantType.USER and m.status is MessageStatus.PENDING
         )
 
     def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
-        return self._oldest_first(
+        return self.oldest_first(
             lambda m: (
                 m.requires_response
                 and m.status is not MessageStatus.RESPONDED
@@ -748,7 +748,7 @@ class FakeMessages:
         )
 
     def find_replies(self, parent_message_id: str) -> list[Message]:
-        return self._oldest_first(lambda m: m.parent_message_id == parent_message_id)
+        return self.oldest_first(lambda m: m.parent_message_id == parent_message_id)
 
     def find_thread(self, id: str) -> list[Message]:
         below = self.find_replies(id)
@@ -780,7 +780,7 @@ class FakeMessages:
         return page(rows, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: MessageUpdate) -> Message:
-        row = _changed(self.get(id), changes, MessageUpdate)
+        row = changed(self.get(id), changes, MessageUpdate)
         self.rows[id] = row
         return row
 
