@@ -275,7 +275,7 @@ class FakeProposals:
         return get_row(self.rows, "proposal", id)
 
     def find_all(self) -> list[Proposal]:
-        return oldest_first(self.rows.values())
+        return sorted(self.rows.values(), key=lambda p: (p.sort_order, p.created_at, p.id))
 
     def find_by_initiative_id(self, initiative_id: str) -> list[Proposal]:
         return [p for p in self.find_all() if p.initiative_id == initiative_id]
@@ -283,11 +283,10 @@ class FakeProposals:
     def find_by_agent_id_and_status(
         self, agent_id: str, status: ProposalStatus | None = None
     ) -> list[Proposal]:
-        found = [
-            p for p in self.rows.values()
+        return [
+            p for p in self.find_all()
             if p.agent_id == agent_id and (status is None or p.status is status)
         ]  # fmt: skip
-        return sorted(found, key=lambda p: (p.sort_order, p.created_at, p.id))
 
     def count_by_agent_id_and_status(
         self, agent_id: str, status: ProposalStatus | None = None
