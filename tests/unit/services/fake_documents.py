@@ -35,9 +35,9 @@ from crosswalk.domain.rows import (
 from tests.unit.services.fakes import (
     FakeInitiatives,
     changed,
+    fake_id,
     get_row,
     oldest_first,
-    fake_id,
     page,
     tick,
 )
