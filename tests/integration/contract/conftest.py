@@ -18,6 +18,7 @@ from tests.unit.services.fake_documents import (
 )
 from tests.unit.services.fakes import (
     FakeAgents,
+    FakeAnswerDeliveries,
     FakeConversations,
     FakeInitiatives,
     FakeMessages,
@@ -28,6 +29,7 @@ from tests.unit.services.fakes import (
 from crosswalk.db.repositories import (
     AccountRepository,
     AgentRepository,
+    AnswerDeliveryRepository,
     ConversationRepository,
     InitiativeRepository,
     LogChunkRepository,
@@ -46,6 +48,7 @@ from crosswalk.db.repositories.sqlalchemy import create_repositories
 class Ports:
     agents: AgentRepository
     conversations: ConversationRepository
+    answer_deliveries: AnswerDeliveryRepository
     messages: MessageRepository
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -61,9 +64,11 @@ def fakes() -> Ports:
     initiatives = FakeInitiatives()
     phases = FakePhases(initiatives=initiatives)
     tasks = FakeTasks(phases=phases, initiatives=initiatives)
+    conversations = FakeConversations()
     return Ports(
         agents=FakeAgents(tasks=tasks),
-        conversations=FakeConversations(),
+        conversations=conversations,
+        answer_deliveries=FakeAnswerDeliveries(conversations),
         messages=FakeMessages(),
         initiatives=initiatives,
         phases=phases,
@@ -87,6 +92,7 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
         adapters._base,
         adapters.account,
         adapters.agent,
+        adapters.answer_delivery,
         adapters.conversation,
         adapters.initiative,
         adapters.log_chunk,
@@ -103,6 +109,7 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
     return Ports(
         agents=repos.agents,
         conversations=repos.conversations,
+        answer_deliveries=repos.answer_deliveries,
         messages=repos.messages,
         initiatives=repos.initiatives,
         phases=repos.phases,

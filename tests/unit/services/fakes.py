@@ -1,6 +1,7 @@
 """In-memory stand-ins for the repository ports, each a dict of rows.
 
-``FakeAgents``, ``FakeConversations``, ``FakeMessages``, ``FakeInitiatives``,
+``FakeAgents``, ``FakeConversations``, ``FakeAnswerDeliveries``, ``FakeMessages``,
+``FakeInitiatives``,
 ``FakePhases`` and ``FakeTasks`` implement their whole port (``fake_documents.py``
 holds the rest); mypy checks that they do (the ``TYPE_CHECKING`` block at the end, and
 this module is in mypy's files), and ``tests/integration/contract/`` runs one suite per
@@ -11,7 +12,7 @@ into other fakes. ``FakeUnitsOfWork`` stands in for the unit of work.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -690,6 +691,37 @@ class FakeConversations:
         return page(rows, limit=limit, cursor=cursor, newest_first=True)
 
 
+class FakeAnswerDeliveries:
+    """The whole ``AnswerDeliveryRepository`` port in memory, reading the answers
+    from ``conversations``."""
+
+    def __init__(self, conversations: FakeConversations) -> None:
+        self.conversations = conversations
+        self.rows: dict[str, tuple[str, bool]] = {}  # conversation id -> (agent id, delivered)
+
+    def expect(self, conversation_id: str, agent_id: str) -> None:
+        self.conversations.get(conversation_id)
+        self.rows.setdefault(conversation_id, (agent_id, False))
+
+    def find_undelivered(self, agent_id: str) -> list[Conversation]:
+        answered = [
+            self.conversations.rows[id]
+            for id, (owner, delivered) in self.rows.items()
+            if owner == agent_id and not delivered
+            and self.conversations.rows[id].status is ConversationStatus.ANSWERED
+        ]  # fmt: skip
+        return sorted(answered, key=lambda c: (c.updated_at, c.id))
+
+    def mark_delivered(self, agent_id: str, conversation_ids: Sequence[str]) -> int:
+        marked = [
+            id for id in dict.fromkeys(conversation_ids)
+            if self.rows.get(id) == (agent_id, False)
+        ]  # fmt: skip
+        for id in marked:
+            self.rows[id] = (agent_id, True)
+        return len(marked)
+
+
 class FakeMessages:
     """The whole ``MessageRepository`` port in memory."""
 
@@ -854,6 +886,7 @@ class FakeUnitsOfWork:
 if TYPE_CHECKING:  # mypy: each fake satisfies its port
     from crosswalk.db.repositories import (
         AgentRepository,
+        AnswerDeliveryRepository,
         ConversationRepository,
         InitiativeRepository,
         MessageRepository,
@@ -865,6 +898,7 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
 
     _agents: AgentRepository = FakeAgents()
     _conversations: ConversationRepository = FakeConversations()
+    _deliveries: AnswerDeliveryRepository = FakeAnswerDeliveries(FakeConversations())
     _messages: MessageRepository = FakeMessages()
     _task_lookup: TaskLookup = FakeTasks()
     _phase_lookup: PhaseLookup = FakePhases()
