@@ -12,8 +12,6 @@ from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.rows import Account, AccountUpdate, NewAccount, Removal
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
-SEVERAL = "*"
-
 
 @dataclass(slots=True)
 class AccountService:
@@ -55,8 +53,10 @@ class AccountService:
         return account
 
     def clear_expired(self, now: datetime | None = None) -> int:
+        """Un-exhaust every account whose exhaustion has expired by ``now`` (the caller's
+        clock, e.g. the runner's; default the database's) with an event for each;
+        returns how many."""
         with self.unit_of_work() as uow:
             cleared = self.accounts.clear_expired_exhaustion(now)
-            if cleared:
-                uow.record(EntityChanged("account", SEVERAL, Action.UPDATED))
-        return cleared
+            uow.record(*(EntityChanged("account", id, Action.UPDATED) for id in cleared))
+        return len(cleared)
