@@ -29,7 +29,8 @@ from crosswalk.db.schema import (
     ParticipantType,
 )
 from crosswalk.db.types import to_iso
-from crosswalk.errors import NotFoundError, PreconditionFailedError
+from crosswalk.errors import ForbiddenError, NotFoundError, PreconditionFailedError
+from crosswalk.services.auth import Principal
 from crosswalk.services.notifier import Notifier
 
 USER = ParticipantType.USER
@@ -51,6 +52,35 @@ class ReplyState:
     @property
     def responded(self) -> bool:
         return self.question.status is MessageStatus.RESPONDED
+
+
+def authorize_threaded(principal: Principal, parent: Message, kind: MessageType) -> None:
+    """Who may write a message under ``parent``: the rule that keeps replies honest.
+
+    The person's answers (``response`` under a message to the user) come only from
+    the administrator; an agent answers (``response``) only messages addressed to
+    it, and adds other messages only to threads it takes part in. Without this an
+    agent could answer another agent's question to the person in the person's place.
+    """
+    me = principal.agent_id
+    if me is None:
+        return
+    if kind is MessageType.RESPONSE:
+        if parent.recipient_type is USER:
+            raise ForbiddenError(
+                f"message '{parent.id}' is addressed to the user; only the person (the "
+                "admin token: cw reply) may respond to it"
+            )
+        if parent.recipient_id != me:
+            raise ForbiddenError(
+                f"message '{parent.id}' is addressed to agent '{parent.recipient_id}'; "
+                f"agent '{me}' may respond only to messages addressed to it"
+            )
+        return
+    principal.require_any(
+        tuple(i for i in (parent.sender_id, parent.recipient_id) if i is not None),
+        f"the thread of message '{parent.id}'",
+    )
 
 
 @dataclass(slots=True)
@@ -118,11 +148,18 @@ class HumanQuestionService:
         return question, reply
 
     def state(self, message_id: str) -> ReplyState:
-        """The question and, once responded, the user's reply to it."""
+        """The question and, once responded, the user's reply to it.
+
+        Only a message from the user counts as the reply to a question to the user:
+        whatever else sits in the thread is never handed to the waiting agent."""
         question = self.messages.get(message_id)
         reply = None
         if question.status is MessageStatus.RESPONDED:
-            replies = self.messages.find_replies(question.id)
+            replies = [
+                m
+                for m in self.messages.find_replies(question.id)
+                if question.recipient_type is not USER or m.sender_type is USER
+            ]
             reply = next((m for m in replies if m.type is MessageType.RESPONSE), None)
             reply = reply or (replies[0] if replies else None)
         return ReplyState(question, reply)

@@ -11,7 +11,7 @@ from crosswalk.db.models import Conversation
 from crosswalk.db.schema import ConversationStatus
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import IdInput, OptionalInput
-from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Text, TimeoutMs
+from crosswalk.server.procedures._inputs import ApiInput, ClientId, Id, Limit, Text, TimeoutMs
 from crosswalk.server.serialize import to_api
 from crosswalk.server.trpc import Router, Tracked
 from crosswalk.services.targets import Target
@@ -27,7 +27,7 @@ class AskInput(ApiInput):
     to_agent_id: Id | None = None
     task_id: Id | None = None
     phase_id: Id | None = None
-    id: Id | None = None  # client-chosen, makes a retried ask idempotent
+    id: ClientId | None = None  # client-chosen, makes a retried ask idempotent
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> AskInput:
