@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from crosswalk import config
 from crosswalk.cli.errors import UsageError
-from crosswalk.cli.output import to_json
+from crosswalk.cli.output import to_json, visible
 from crosswalk.cli.waiting import Backoff, Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
@@ -136,22 +136,32 @@ class Context:
 
     # -- output -------------------------------------------------------------------------
 
+    # Every human line goes through ``visible``: text from the server was written by
+    # agents, and a terminal must never obey escapes hidden in it. JSON is written as
+    # is (``json.dumps`` already escapes the C0 controls), so programs get exact bytes.
+
     def out(self, text: str) -> None:
-        """One line (or block) of normal output."""
-        self.stdout.write(text + "\n")
+        """One line (or block) of normal output, for people."""
+        self.stdout.write(visible(text) + "\n")
 
     def err(self, text: str) -> None:
         """A message for the person or agent running ``cw``, on stderr."""
-        self.stderr.write(text + "\n")
+        self.stderr.write(visible(text) + "\n")
         self.stderr.flush()
 
     def emit(self, value: Any, render: Callable[[Any], str]) -> None:
         """The command's result: one JSON document with ``--json``, else ``render(value)``."""
-        self.out(to_json(value) if self.json else render(value))
+        if self.json:
+            self.stdout.write(to_json(value) + "\n")
+        else:
+            self.out(render(value))
 
     def emit_streamed(self, value: Any, render: Callable[[Any], str]) -> None:
         """One item of a stream (``--follow``): a JSON line, or rendered text; flushed now."""
-        self.out(to_json(value, compact=True) if self.json else render(value))
+        if self.json:
+            self.stdout.write(to_json(value, compact=True) + "\n")
+        else:
+            self.out(render(value))
         self.stdout.flush()
 
     def close(self) -> None:
