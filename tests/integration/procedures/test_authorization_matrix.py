@@ -152,21 +152,21 @@ RULES: dict[str, Rule] = {
     "health": Rule(PUB, lambda w: None),
     # conversations: only their two agents
     "conversation.ask": Rule(
-        O, lambda w: {"fromAgentId": w.alice, "toAgentId": w.carol, "question": "q?"}
+        OWN, lambda w: {"fromAgentId": w.alice, "toAgentId": w.carol, "question": "q?"}
     ),
     "conversation.get": Rule(OWN, lambda w: {"id": w.conversation(w.alice, w.carol)}),
     "conversation.pending": Rule(OWN, lambda w: {"agentId": w.alice}),
     "conversation.listen": Rule(OWN, lambda w: {"agentId": w.alice, "timeoutMs": 0}),
     "conversation.answer": Rule(
-        O, lambda w: {"id": w.conversation(w.carol, w.alice), "answer": "a"}
+        OWN, lambda w: {"id": w.conversation(w.carol, w.alice), "answer": "a"}
     ),
     "conversation.waitForAnswer": Rule(
-        O, lambda w: {"id": w.conversation(w.alice, w.carol), "timeoutMs": 0}
+        OWN, lambda w: {"id": w.conversation(w.alice, w.carol), "timeoutMs": 0}
     ),
     "conversation.list": Rule(OWN, lambda w: {"agentId": w.alice}),
     "conversation.onQuestion": Rule(OWN, _pending_question_for_alice),
     "conversation.onAnswer": Rule(
-        O, lambda w: {"id": w.conversation(w.alice, w.carol, answered=True)}
+        OWN, lambda w: {"id": w.conversation(w.alice, w.carol, answered=True)}
     ),
     # planning: read by every agent, changed by the administrator
     "initiative.create": Rule(ADM, lambda w: {"name": "new"}),
@@ -210,11 +210,11 @@ RULES: dict[str, Rule] = {
     "project.update": Rule(ADM, lambda w: {"id": w.project(), "name": "renamed"}),
     "project.delete": Rule(ADM, lambda w: {"id": w.project()}),
     "project.setForInitiative": Rule(
-        A, lambda w: {"initiativeId": w.initiative(), "projectIds": [w.project()]}
+        ADM, lambda w: {"initiativeId": w.initiative(), "projectIds": [w.project()]}
     ),
     "project.addToInitiative": Rule(ADM, _project_link),
     "project.removeFromInitiative": Rule(
-        A, lambda w: _linked(w, "project.addToInitiative", _project_link(w))
+        ADM, lambda w: _linked(w, "project.addToInitiative", _project_link(w))
     ),
     "project.forInitiative": Rule(ANY, lambda w: {"initiativeId": w.initiative()}),
     "page.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "title": "p"}),
@@ -242,7 +242,7 @@ RULES: dict[str, Rule] = {
     "account.delete": Rule(ADM, lambda w: {"id": w.account()}),
     "account.next": Rule(ADM, lambda w: {}),
     "account.markExhausted": Rule(
-        A, lambda w: {"id": w.account(), "until": "2099-01-01T00:00:00Z"}
+        ADM, lambda w: {"id": w.account(), "until": "2099-01-01T00:00:00Z"}
     ),
     "account.clearExpired": Rule(ADM, lambda w: None),
     # proposals: made and edited by their agent, decided by the administrator
@@ -262,7 +262,7 @@ RULES: dict[str, Rule] = {
     "proposal.accept": Rule(ADM, lambda w: {"id": w.proposal(w.alice)}),
     "proposal.dismiss": Rule(ADM, lambda w: {"id": w.proposal(w.alice)}),
     "proposal.updateManyByAgent": Rule(
-        A, lambda w: {"agentId": w.alice, "changes": {"sortOrder": 1}}
+        ADM, lambda w: {"agentId": w.alice, "changes": {"sortOrder": 1}}
     ),
     "proposal.countByAgent": Rule(ANY, lambda w: {"agentId": w.alice}),
     # messages: their two participants; the user's side is the administrator's
@@ -277,7 +277,9 @@ RULES: dict[str, Rule] = {
     "message.markRead": Rule(OWN, lambda w: {"id": w.message(w.carol, w.alice)}),
     "message.inbox": Rule(ADM, lambda w: None),
     "message.askUser": Rule(OWN, lambda w: {"agentId": w.alice, "content": "may I?"}),
-    "message.waitForReply": Rule(OWN, lambda w: {"id": w.question_to_user(w.alice), "timeoutMs": 0}),
+    "message.waitForReply": Rule(
+        OWN, lambda w: {"id": w.question_to_user(w.alice), "timeoutMs": 0}
+    ),
     "message.reply": Rule(ADM, lambda w: {"id": w.question_to_user(w.alice), "content": "no"}),
     # logs: written and read by their agent, deleted by the administrator
     "log.append": Rule(OWN, lambda w: {"agentId": w.alice, "content": "line\n"}),
