@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.limits import Limits
 from crosswalk.services.notifier import InProcessNotifier
 
 logger = logging.getLogger("crosswalk.server")
@@ -60,7 +62,8 @@ def build_router() -> Router[Context]:
     )
 
 
-def build_services(engine: Engine, admin_token: str) -> Services:
+def build_services(engine: Engine, admin_token: str, limits: Limits | None = None) -> Services:
+    limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
     notifier = InProcessNotifier()
     conversations = ConversationService(
@@ -69,6 +72,7 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         tasks=repos.tasks,
         phases=repos.phases,
         notifier=notifier,
+        limits=limits,
     )
     return Services(
         repos=repos,
@@ -76,7 +80,7 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         conversations=conversations,
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=repos.agents, notifier=notifier
+            messages=repos.messages, agents=repos.agents, notifier=notifier, limits=limits
         ),
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crosswalk.db.models import Agent, Conversation, NewConversation
 from crosswalk.db.repositories import (
@@ -18,7 +18,8 @@ from crosswalk.db.repositories import (
     TaskRepository,
 )
 from crosswalk.db.schema import ConversationStatus
-from crosswalk.errors import ForbiddenError, NotFoundError
+from crosswalk.errors import ForbiddenError, LimitExceededError, NotFoundError
+from crosswalk.services.limits import Limits
 from crosswalk.services.notifier import Notifier, answer_key, question_key
 from crosswalk.services.targets import Target, resolve_target
 
@@ -32,6 +33,7 @@ class ConversationService:
     tasks: TaskRepository
     phases: PhaseRepository
     notifier: Notifier
+    limits: Limits = field(default_factory=Limits)
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.find_by_id(agent_id)
@@ -64,6 +66,7 @@ class ConversationService:
         resolution = resolve_target(
             target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
         )
+        self._within_cap(asker, resolution.agent)
         conversation = self.conversations.create(
             NewConversation(
                 id=id,
@@ -78,11 +81,27 @@ class ConversationService:
         self.notifier.publish(question_key(conversation.to_agent_id))
         return conversation
 
+    def _within_cap(self, asker: Agent, target: Agent) -> None:
+        """One agent may not bury another: at most ``max_pending_questions`` open
+        questions from one asker to one target (checked before the insert, so two
+        asks racing at the cap may both pass: the cap bounds a flood, not a count)."""
+        cap = self.limits.max_pending_questions
+        if self.conversations.count_pending_between(asker.id, target.id) >= cap:
+            raise LimitExceededError(
+                f"agent '{asker.name}' already has {cap} unanswered questions to agent "
+                f"'{target.name}', the cap (setting CW_MAX_PENDING_QUESTIONS); wait for "
+                "answers before asking more"
+            )
+
     def get(self, id: str) -> Conversation:
         return self.conversations.get(id)
 
-    def pending(self, agent_id: str) -> list[Conversation]:
-        return self.conversations.find_pending_for_agent(agent_id)
+    def pending(self, agent_id: str, *, after_id: str | None = None) -> list[Conversation]:
+        """One page (``limits.page_size``) of the agent's pending questions, oldest
+        first; ``after_id`` (the last one of the previous page) gives the next."""
+        return self.conversations.find_pending_for_agent(
+            agent_id, after_id=after_id, limit=self.limits.page_size
+        )
 
     def answer(self, id: str, answer: str, *, acting_agent_id: str | None = None) -> Conversation:
         """pending -> answered; only the addressed agent may answer (``acting_agent_id``
@@ -98,14 +117,16 @@ class ConversationService:
         self.notifier.publish(answer_key(id))
         return answered
 
-    async def listen(self, agent_id: str, timeout_s: float) -> list[Conversation]:
-        """The agent's pending questions: at once if there are any, else as soon as one
-        arrives, else ``[]`` when ``timeout_s`` passes."""
+    async def listen(
+        self, agent_id: str, timeout_s: float, *, after_id: str | None = None
+    ) -> list[Conversation]:
+        """A page of the agent's pending questions (as ``pending``): at once if there
+        are any, else as soon as one arrives, else ``[]`` when ``timeout_s`` passes."""
         self._agent(agent_id)
         deadline = time.monotonic() + timeout_s
         async with self.notifier.subscribe(question_key(agent_id)) as subscription:
             while True:
-                pending = self.conversations.find_pending_for_agent(agent_id)
+                pending = self.pending(agent_id, after_id=after_id)
                 remaining = deadline - time.monotonic()
                 if pending or remaining <= 0 or self.notifier.closed:
                     return pending
@@ -152,16 +173,26 @@ class ConversationService:
             last = self.conversations.find_by_id(last_event_id)
             since = last.created_at if last is not None else None
         sent: set[str] = {last_event_id} if last_event_id else set()
+        page_size = self.limits.page_size
+        # Pages are read after ``anchor``; it moves only past a full page, so a wake
+        # re-reads the last (short) page and finds what arrived since, never the
+        # whole backlog.
+        anchor: str | None = None
         async with self.notifier.subscribe(question_key(agent_id)) as subscription:
             while not self.notifier.closed:
-                pending = self.conversations.find_pending_for_agent(agent_id)
-                for conversation in pending:
+                page = self.conversations.find_pending_for_agent(
+                    agent_id, after_id=anchor, limit=page_size
+                )
+                for conversation in page:
                     if conversation.id in sent or (since and conversation.created_at < since):
                         continue
                     sent.add(conversation.id)
                     yield conversation
+                if len(page) == page_size:
+                    anchor, sent = page[-1].id, set()
+                    continue
                 # Answered questions never come back: forget them.
-                sent.intersection_update(conversation.id for conversation in pending)
+                sent.intersection_update(conversation.id for conversation in page)
                 await subscription.wait(3600.0)
 
     async def answer_stream(self, id: str) -> AsyncIterator[Conversation]:

@@ -16,7 +16,7 @@ has its question open, and is still waiting for input, until the reply comes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crosswalk.db.models import Agent, AgentUpdate, Message, NewMessage
@@ -29,8 +29,14 @@ from crosswalk.db.schema import (
     ParticipantType,
 )
 from crosswalk.db.types import to_iso
-from crosswalk.errors import ForbiddenError, NotFoundError, PreconditionFailedError
+from crosswalk.errors import (
+    ForbiddenError,
+    LimitExceededError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from crosswalk.services.auth import Principal
+from crosswalk.services.limits import Limits
 from crosswalk.services.notifier import Notifier
 
 USER = ParticipantType.USER
@@ -88,12 +94,21 @@ class HumanQuestionService:
     messages: MessageRepository
     agents: AgentRepository
     notifier: Notifier
+    limits: Limits = field(default_factory=Limits)
 
     def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
         """Record the agent's question to the user; the agent is now waiting for input.
 
         A retried ask with the same client-chosen ``id`` returns the stored question."""
         agent = self.agents.get(agent_id)
+        retry = id is not None and self.messages.find_by_id(id) is not None
+        cap = self.limits.max_pending_questions
+        if not retry and len(agent.pending_questions or []) >= cap:
+            raise LimitExceededError(
+                f"agent '{agent.name}' already has {cap} unanswered questions to the user, "
+                "the cap (setting CW_MAX_PENDING_QUESTIONS); wait for replies before "
+                "asking more"
+            )
         question = self.messages.create(
             NewMessage(
                 id=id,

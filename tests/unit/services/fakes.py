@@ -145,12 +145,28 @@ class FakeConversations:
             raise NotFoundError("conversation", id)
         return self.rows[id]
 
-    def find_pending_for_agent(self, agent_id: str) -> list[Conversation]:
-        pending = [
-            c for c in self.rows.values()
-            if c.to_agent_id == agent_id and c.status is ConversationStatus.PENDING
-        ]  # fmt: skip
-        return sorted(pending, key=lambda c: (c.created_at, c.id))
+    def find_pending_for_agent(
+        self, agent_id: str, *, after_id: str | None = None, limit: int | None = None
+    ) -> list[Conversation]:
+        pending = sorted(
+            (
+                c for c in self.rows.values()
+                if c.to_agent_id == agent_id and c.status is ConversationStatus.PENDING
+            ),
+            key=lambda c: (c.created_at, c.id),
+        )  # fmt: skip
+        after = self.rows.get(after_id) if after_id else None
+        if after is not None:
+            pending = [c for c in pending if (c.created_at, c.id) > (after.created_at, after.id)]
+        return pending if limit is None else pending[:limit]
+
+    def count_pending_between(self, from_agent_id: str, to_agent_id: str) -> int:
+        return sum(
+            c.from_agent_id == from_agent_id
+            and c.to_agent_id == to_agent_id
+            and c.status is ConversationStatus.PENDING
+            for c in self.rows.values()
+        )
 
     def answer(self, id: str, answer: str) -> Conversation:
         row = self.get(id)

@@ -41,9 +41,15 @@ class AgentInput(ApiInput):
     agent_id: Id
 
 
+class PendingInput(ApiInput):
+    agent_id: Id
+    after_id: Id | None = None  # the last id of the previous page: the next page
+
+
 class ListenInput(ApiInput):
     agent_id: Id
     timeout_ms: TimeoutMs = DEFAULT_TIMEOUT_MS
+    after_id: Id | None = None
 
 
 class AnswerInput(ApiInput):
@@ -126,19 +132,24 @@ async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return _named(ctx, [conversation])[0]
 
 
-@router.query("conversation.pending", input=AgentInput)
-async def pending(ctx: Context, inp: AgentInput) -> list[dict[str, Any]]:
-    """The questions waiting for the agent's answer, oldest first."""
+@router.query("conversation.pending", input=PendingInput)
+async def pending(ctx: Context, inp: PendingInput) -> list[dict[str, Any]]:
+    """The questions waiting for the agent's answer, oldest first: one page (at most
+    ``CW_PAGE_SIZE``); pass the last id as ``afterId`` for the next."""
     ctx.principal.require_agent(inp.agent_id)
-    return _named(ctx, ctx.services.conversations.pending(inp.agent_id))
+    found = ctx.services.conversations.pending(inp.agent_id, after_id=inp.after_id)
+    return _named(ctx, found)
 
 
 @router.query("conversation.listen", input=ListenInput)
 async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
-    """Long poll: the agent's pending questions at once if any, else as soon as one
-    arrives, else ``[]`` after ``timeoutMs``."""
+    """Long poll: a page of the agent's pending questions (as ``pending``, ``afterId``
+    included) at once if any, else as soon as one arrives, else ``[]`` after
+    ``timeoutMs``."""
     ctx.principal.require_agent(inp.agent_id)
-    found = await ctx.services.conversations.listen(inp.agent_id, inp.timeout_ms / 1000)
+    found = await ctx.services.conversations.listen(
+        inp.agent_id, inp.timeout_ms / 1000, after_id=inp.after_id
+    )
     return _named(ctx, found)
 
 
