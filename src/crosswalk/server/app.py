@@ -10,14 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 
 from crosswalk.config import admin_token_path, default_database_url
+from crosswalk.db.encryption import load_secret_box
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.db.repositories.sqlalchemy.account import rotate_account_secrets
+from crosswalk.fsmodes import private_dir
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
@@ -33,6 +37,7 @@ from crosswalk.server.procedures import (
     system,
     task,
 )
+from crosswalk.server.startup import checked_database, file_errors
 from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.conversations import ConversationService
@@ -104,11 +109,30 @@ class CrosswalkApp:
 def create_app(
     database_url: str | None = None, *, admin_token_file: Path | None = None
 ) -> CrosswalkApp:
-    engine = create_database_engine(database_url or default_database_url())
-    migrated_from = ensure_schema(engine)
+    """The app on ``database_url``; the admin token and the secret key live in the
+    data directory (``admin_token_file``'s, by default ``$CW_HOME``). Anything a
+    user can get wrong raises a ``StartupError`` that names it."""
+    token_file = admin_token_file or admin_token_path()
+    home = token_file.parent
+    with file_errors(home, "data directory"):
+        private_dir(home)
+    with file_errors(token_file, "admin token file"):
+        admin_token = load_or_create_admin_token(token_file)
+    with file_errors(home / "secret-key", "secret key file"):
+        box = load_secret_box(home / "secret-key")
+    url = database_url or default_database_url()
+    with file_errors(Path(make_url(url).database or home), "database file"):
+        engine = create_database_engine(url, secret_box=box)
+    migrated_from = checked_database(engine, lambda: ensure_schema(engine))
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
-    admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
+    if box.key_count > 1:
+        rotated = rotate_account_secrets(engine, box)
+        logger.warning(
+            "re-encrypted the secrets of %d account(s) with the first secret key; the "
+            "other keys can now be removed",
+            rotated,
+        )
     services = build_services(engine, admin_token)
     public_context = Context(principal=ADMIN, services=services)
 

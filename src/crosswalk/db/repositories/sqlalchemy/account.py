@@ -12,18 +12,23 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Select,
+    Text,
     and_,
+    column,
     false,
     func,
     insert,
     or_,
     select,
+    table,
     true,
     update,
 )
 from sqlalchemy import delete as sql_delete
 
+from crosswalk.db.encryption import SecretBox
 from crosswalk.db.models import Account, AccountUpdate, NewAccount, Paged
 from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
@@ -166,3 +171,27 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
         with self._read() as conn:
             rows = conn.execute(query).all()
         return [Account(*row) for row in rows]
+
+
+# The secret columns as stored (ciphertext), bypassing ``SecretText``'s decryption.
+_raw_accounts = table(
+    "accounts", column("id", Text), column("config_json", Text), column("credentials", Text)
+)
+
+
+def rotate_account_secrets(engine: Engine, box: SecretBox) -> int:
+    """Re-encrypt every account secret with ``box``'s first key (plain text too);
+    returns how many accounts changed. One transaction: all or nothing."""
+    changed = 0
+    raw = _raw_accounts.c
+    with engine.begin() as conn:
+        for row in conn.execute(select(raw.id, raw.config_json, raw.credentials)).all():
+            values = {
+                name: box.rotate(value)
+                for name, value in (("config_json", row[1]), ("credentials", row[2]))
+                if value is not None
+            }
+            if values:
+                conn.execute(update(_raw_accounts).where(raw.id == row[0]).values(values))
+                changed += 1
+    return changed
