@@ -58,6 +58,17 @@ class Runtime:
         self.client_factory = client_factory
 
 
+def _checked_token(token: str, source: str) -> str:
+    token = token.strip()
+    if token.isascii() and token.isprintable() and " " not in token:
+        return token
+    raise UsageError(
+        f"the token in {source} has a character no token has (a space, a line break or a "
+        "non-ASCII character): copy it again from 'cw agent register' or the admin-token "
+        "file"
+    )
+
+
 class Context:
     """Settings resolved flag > environment > default, plus helpers every handler needs."""
 
@@ -78,16 +89,21 @@ class Context:
     # -- settings ---------------------------------------------------------------------
 
     def token(self) -> str | None:
-        """``--token``, else ``$CW_TOKEN``, else the admin token file if this user can read it."""
+        """``--token``, else ``$CW_TOKEN``, else the admin token file if this user can read it.
+
+        A token that cannot be one (a space, a newline, a non-ASCII character: a copy
+        and paste gone wrong) is a usage error naming where it came from."""
         if self._token_flag:
-            return self._token_flag
+            return _checked_token(self._token_flag, "--token")
         from_env = self.runtime.env.get("CW_TOKEN")
         if from_env:
-            return from_env
+            return _checked_token(from_env, "CW_TOKEN")
+        path = config.admin_token_path()
         try:
-            return config.admin_token_path().read_text(encoding="utf-8").strip() or None
+            found = path.read_text(encoding="utf-8").strip() or None
         except (OSError, UnicodeDecodeError):
             return None
+        return None if found is None else _checked_token(found, str(path))
 
     @property
     def client(self) -> RpcClient:

@@ -17,7 +17,7 @@ from crosswalk.cli.errors import (
     TimedOutError,
     UnreachableError,
 )
-from crosswalk.cli.output import Column, detail, indent, table
+from crosswalk.cli.output import Column, command_arg, detail, indent, table
 from crosswalk.cli.waiting import Deadline, long_poll, send_idempotent
 from crosswalk.ids import new_id
 
@@ -42,8 +42,8 @@ def new_conversation_id() -> str:
 
 
 def id_arg(cid: str) -> str:
-    """An id as it must be typed on a ``cw`` command line (``-- -x`` if it starts with -)."""
-    return f"-- {cid}" if cid.startswith("-") else cid
+    """An id as it must be typed on a ``cw`` command line (quoted, ``--`` before ``-x``)."""
+    return command_arg(cid)
 
 
 # -- rendering --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from crosswalk.cli._crud import age, given, send_delete, send_list
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
 from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
-from crosswalk.cli.output import Column, detail, indent, table
+from crosswalk.cli.output import Column, command_arg, detail, indent, table
 from crosswalk.cli.waiting import Deadline, long_poll, send_idempotent
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
@@ -41,8 +41,8 @@ _FIELDS = (
 
 
 def id_arg(mid: str) -> str:
-    """An id as it must be typed on a ``cw`` command line (``-- -x`` if it starts with -)."""
-    return f"-- {mid}" if mid.startswith("-") else mid
+    """An id as it must be typed on a ``cw`` command line (quoted, ``--`` before ``-x``)."""
+    return command_arg(mid)
 
 
 def party(message: Any, role: str) -> str:

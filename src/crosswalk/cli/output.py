@@ -53,6 +53,19 @@ def visible(text: str) -> str:
     return text.translate(_VISIBLE)
 
 
+_PLAIN_ARG = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,:/@%+=")
+
+
+def command_arg(value: str) -> str:
+    """``value`` as it must be typed in a suggested ``cw`` command: quoted for the shell
+    when it holds anything but safe characters, after ``--`` when it starts with ``-``
+    (so it is not read as an option)."""
+    quoted = (
+        value if value and set(value) <= _PLAIN_ARG else "'" + value.replace("'", "'\\''") + "'"
+    )
+    return f"-- {quoted}" if value.startswith("-") else quoted
+
+
 def cell(value: Any) -> str:
     """A value as one table cell: one line, ``-`` for nothing."""
     if value is None or value == "":
