@@ -20,7 +20,10 @@ from crosswalk.db.encryption import load_secret_box
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
-from crosswalk.db.repositories.sqlalchemy.account import rotate_account_secrets
+from crosswalk.db.repositories.sqlalchemy.account import (
+    check_secret_key,
+    rotate_account_secrets,
+)
 from crosswalk.fsmodes import private_dir
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
@@ -126,6 +129,7 @@ def create_app(
     migrated_from = checked_database(engine, lambda: ensure_schema(engine))
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
+    check_secret_key(engine, box)
     if box.key_count > 1:
         rotated = rotate_account_secrets(engine, box)
         logger.warning(

@@ -195,3 +195,18 @@ def rotate_account_secrets(engine: Engine, box: SecretBox) -> int:
                 conn.execute(update(_raw_accounts).where(raw.id == row[0]).values(values))
                 changed += 1
     return changed
+
+
+def check_secret_key(engine: Engine, box: SecretBox) -> None:
+    """``SecretKeyMismatchError`` unless ``box`` opens the stored secrets: said at
+    start, not on the first ``account.get`` after it."""
+    raw = _raw_accounts.c
+    query = select(raw.credentials, raw.config_json).where(
+        or_(raw.credentials.like("fernet:%"), raw.config_json.like("fernet:%"))
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query.limit(1)).first()
+    if row is not None:
+        for value in row:
+            if value is not None:
+                box.decrypt(value)
