@@ -24,8 +24,13 @@ from crosswalk.services.conversations import MAX_TEXT_LENGTH
 _CLIENT_ID_RE = re.compile(rf"[A-Za-z0-9_-]{{{ID_LENGTH}}}")
 
 
+def is_client_id(value: str) -> bool:
+    """Whether ``value`` has the shape of an id (what ``ClientId`` accepts)."""
+    return _CLIENT_ID_RE.fullmatch(value) is not None
+
+
 def _client_id(value: str) -> str:
-    if not _CLIENT_ID_RE.fullmatch(value):
+    if not is_client_id(value):
         raise PydanticCustomError(
             "client_id",
             f"a client-chosen id is exactly {ID_LENGTH} characters of A-Z, a-z, 0-9, "

@@ -11,7 +11,15 @@ from crosswalk.db.models import Conversation
 from crosswalk.db.schema import ConversationStatus
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import IdInput, OptionalInput
-from crosswalk.server.procedures._inputs import ApiInput, ClientId, Id, Limit, Text, TimeoutMs
+from crosswalk.server.procedures._inputs import (
+    ApiInput,
+    ClientId,
+    Id,
+    Limit,
+    Text,
+    TimeoutMs,
+    is_client_id,
+)
 from crosswalk.server.serialize import to_api
 from crosswalk.server.trpc import Router, Tracked
 from crosswalk.services.targets import Target
@@ -195,13 +203,18 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 
 
 @router.subscription("conversation.onQuestion", input=OnQuestionInput)
-async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Tracked]:
+async def on_question(
+    ctx: Context, inp: OnQuestionInput
+) -> AsyncIterator[Tracked | dict[str, Any]]:
     """Subscription: every pending question for the agent, then each new one, tracked
     by conversation id so a reconnect resumes after the last one seen."""
     ctx.principal.require_agent(inp.agent_id)
     stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
     async for conversation in stream:
-        yield Tracked(conversation.id, _named(ctx, [conversation])[0])
+        data = _named(ctx, [conversation])[0]
+        # An id stored before ids were checked may not be usable as an SSE event id:
+        # send that one untracked rather than break the agent's stream.
+        yield Tracked(conversation.id, data) if is_client_id(conversation.id) else data
 
 
 @router.subscription("conversation.onAnswer", input=OnAnswerInput)
