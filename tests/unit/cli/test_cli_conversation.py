@@ -431,3 +431,13 @@ def test_ask_user_retries_a_lost_response_with_the_same_id() -> None:
     assert len(sends) == 2
     assert sends[0] == sends[1]
     assert sends[0]["id"] and sends[0]["content"] == "q"
+
+
+def test_a_suggested_command_quotes_an_id_with_a_space() -> None:
+    cw = Cw()
+    odd = conversation("old id", fromAgentId="asker", toAgentId="me", question="q?")
+    cw.client.on("conversation.listen", [odd]).on("conversation.pending", [])
+
+    result = cw("listen")
+
+    assert "answer with: cw answer 'old id' ANSWER" in result.out
