@@ -346,3 +346,12 @@ def test_a_token_with_impossible_characters_is_a_usage_error(
     assert done.returncode == 2, done.stderr
     assert "CW_TOKEN" in done.stderr
     assert "bug" not in done.stderr
+
+
+def test_a_data_directory_that_is_a_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a directory")
+    done = serve(home)
+    assert done.returncode == 12, done.stderr
+    assert str(home) in done.stderr
+    assert "bug" not in done.stderr

@@ -54,13 +54,12 @@ def file_errors(path: Path, what: str) -> Iterator[None]:
             exit_code=EXIT_DATA_DIR,
         ) from None
     except OSError as exc:
-        if exc.errno in (errno.EROFS, errno.EACCES):
-            raise StartupError(
-                f"cannot write {path} (the {what}): {exc.strerror}; make it writable or "
-                "choose another data directory with CW_HOME",
-                exit_code=EXIT_DATA_DIR,
-            ) from None
-        raise
+        raise StartupError(
+            f"cannot use {exc.filename or path} (the {what}): {exc.strerror}; make it a "
+            "writable file in a directory of yours, or choose another data directory with "
+            "CW_HOME",
+            exit_code=EXIT_DATA_DIR,
+        ) from None
 
 
 def checked_database(engine: Engine, run: Callable[[], T]) -> T:
