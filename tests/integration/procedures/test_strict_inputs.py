@@ -84,3 +84,11 @@ def test_over_the_wire_the_field_is_named(
     error = api.fails(kind, path, payload)
     assert error.code == "BAD_REQUEST"
     assert error.message.startswith(f"{field}: must be a JSON ")
+
+
+@pytest.mark.parametrize("field", ["worktreeId", "sessionId", "outputFilePath", "provider"])
+def test_values_that_become_file_names_or_arguments_are_one_line(api: Api, field: str) -> None:
+    agent = api.mutation("agent.create", {"name": "runner"})
+    error = api.fails("mutation", "agent.update", {"id": agent["id"], field: "a\nb"})
+    assert error.code == "BAD_REQUEST"
+    assert error.message.startswith(f"{field}: must not contain control characters")

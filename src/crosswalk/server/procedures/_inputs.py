@@ -39,7 +39,20 @@ def _client_id(value: str) -> str:
     return value
 
 
+def _one_line(value: str) -> str:
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise PydanticCustomError(
+            "control_character",
+            "must not contain control characters (line breaks, NUL, escapes): it is used "
+            "as a file name or a command-line argument",
+        )
+    return value
+
+
 Id = Annotated[str, Field(min_length=1, max_length=64)]
+#: A value that becomes a file path, a session id handed to an agent CLI or a command
+#: argument: one line, no control characters.
+PathText = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_one_line)]
 #: An id the client picks for a new row (idempotent retries): it later travels as an
 #: SSE event id, a header value and a command-line argument, so only the id alphabet.
 ClientId = Annotated[str, AfterValidator(_client_id)]
