@@ -25,7 +25,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
 
-from crosswalk.errors import InvalidSettingError, StartupError
+from crosswalk.domain.errors import InvalidSettingError, StartupError
 
 PREFIX = "fernet:"
 ENV_VAR = "CW_SECRET_KEY"

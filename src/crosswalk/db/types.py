@@ -15,14 +15,7 @@ from sqlalchemy import BigInteger, Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
 from crosswalk.db import encryption
-from crosswalk.errors import StartupError
-
-
-def utcnow() -> datetime:
-    """Now, truncated to the millisecond precision the database keeps."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
+from crosswalk.domain.errors import StartupError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLI = timedelta(milliseconds=1)
@@ -37,11 +30,6 @@ def to_millis(value: datetime) -> int:
 
 def from_millis(value: int) -> datetime:
     return _EPOCH + value * _MILLI
-
-
-def to_iso(value: datetime) -> str:
-    """``2026-11-26T06:55:43.764Z``, as JavaScript's ``Date.toJSON``: the API's form."""
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class EpochMillis(TypeDecorator[datetime]):

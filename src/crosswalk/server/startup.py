@@ -21,7 +21,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
 from crosswalk.db.migrate import alembic_config, current_revision
-from crosswalk.errors import StartupError
+from crosswalk.domain.errors import StartupError
 
 #: ``cw serve`` exit codes (README). 3 means "timed out" for every ``cw`` command and
 #: 4 "cannot reach the server", so start-up failures have codes of their own.

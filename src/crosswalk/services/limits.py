@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crosswalk.errors import InvalidSettingError
+from crosswalk.domain.errors import InvalidSettingError
 
 DEFAULT_MAX_PENDING_QUESTIONS = 100
 DEFAULT_PAGE_SIZE = 50

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, text
 from crosswalk.db import migrate
 from crosswalk.db.encryption import SecretBox, SecretKeyMismatchError, generate_key, load_secret_box
 from crosswalk.db.engine import create_database_engine
-from crosswalk.db.models import NewAccount
 from crosswalk.db.repositories.sqlalchemy import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.account import check_secret_key, rotate_account_secrets
-from crosswalk.errors import InvalidSettingError
+from crosswalk.domain.errors import InvalidSettingError
+from crosswalk.domain.rows import NewAccount
 
 SECRET = "sk-ant-plain-secret"
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from tests.integration.procedures.planning_api import Api, running_api
 
-from crosswalk.errors import ForbiddenError
+from crosswalk.domain.errors import ForbiddenError
 from crosswalk.server.app import CrosswalkApp, build_router
 from crosswalk.server.context import Context
 from crosswalk.services.auth import ADMIN, Principal

@@ -301,8 +301,8 @@ def test_the_waiter_gets_only_the_persons_reply_whatever_else_is_in_the_thread(
 ) -> None:
     """Even a response row written past the procedures (an older server let agents write
     one) is never handed to the agent waiting for the person's reply."""
-    from crosswalk.db.models import NewMessage
-    from crosswalk.db.schema import MessageType, ParticipantType
+    from crosswalk.domain.enums import MessageType, ParticipantType
+    from crosswalk.domain.rows import NewMessage
 
     asker, as_asker = register(api, "asker")
     forger, _ = register(api, "forger")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from crosswalk.db.models import Message
-from crosswalk.db.schema import MessageStatus, MessageType, ParticipantType
-from crosswalk.db.types import utcnow
-from crosswalk.errors import (
+from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType
+from crosswalk.domain.errors import (
     ForbiddenError,
     InvalidSettingError,
     LimitExceededError,
     UnauthorizedError,
 )
+from crosswalk.domain.rows import Message
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.services.auth import ADMIN, Authenticator, Principal
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import authorize_threaded
