@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Mapping
 
 from crosswalk import config
+from crosswalk.cli.deadline import Backoff, Deadline
 from crosswalk.cli.errors import UsageError
 from crosswalk.cli.output import to_json, visible
-from crosswalk.cli.waiting import Backoff, Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ ClientFactory = Callable[[str, "str | None"], "RpcClient"]
 
 
 def connect(url: str, token: str | None) -> RpcClient:
-    """The real client; imported here because ``http.client`` is cw's costliest import."""
+    """The real client, imported only when a command first talks to the server."""
     from crosswalk.cli.client import TrpcClient
 
     return TrpcClient(url, token)

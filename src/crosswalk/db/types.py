@@ -1,8 +1,8 @@
 """Column types shared by the schema: timestamps stored as integer epoch milliseconds.
 
-The seed stores timestamps as integers (Drizzle's ``integer({mode: 'timestamp'})``).
-We keep the integer representation, at millisecond precision so that the API's
-ISO-8601 strings round-trip, and hand timezone-aware UTC datetimes to Python.
+Timestamps are stored as integers (``docs/database.md``, Decisions), at millisecond
+precision so that the API's ISO-8601 strings round-trip, and handed to Python as
+timezone-aware UTC datetimes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
-from crosswalk.db import encryption
+from crosswalk.db.encryption import PREFIX, SecretBox, box_of
 from crosswalk.domain.errors import StartupError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,7 +50,7 @@ class EpochMillis(TypeDecorator[datetime]):
 
 
 class JsonText(TypeDecorator[Any]):
-    """A JSON value stored as text (the seed's JSON-in-text columns), parsed on read."""
+    """A JSON value stored as text (JSON-in-text columns, ``docs/database.md``), parsed on read."""
 
     impl = Text
     cache_ok = True
@@ -79,13 +79,13 @@ class SecretText(TypeDecorator[str]):
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        if not str(value).startswith(encryption.PREFIX):
+        if not str(value).startswith(PREFIX):
             return str(value)
         return _box(dialect).decrypt(str(value))
 
 
-def _box(dialect: Dialect) -> encryption.SecretBox:
-    box = encryption.box_of(dialect)
+def _box(dialect: Dialect) -> SecretBox:
+    box = box_of(dialect)
     if box is None:
         raise StartupError(
             "account secrets are encrypted, and this database engine has no key: "

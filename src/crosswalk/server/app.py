@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +24,13 @@ from crosswalk.db.repositories.sqlalchemy.account import (
     check_secret_key,
     rotate_account_secrets,
 )
+from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.fsmodes import private_dir
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
     agent,
+    check_in,
     conversation,
     initiative,
     log,
@@ -42,11 +44,17 @@ from crosswalk.server.procedures import (
 )
 from crosswalk.server.startup import checked_database, file_errors
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.limits import Limits
-from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -61,6 +69,7 @@ def build_router() -> Router[Context]:
         phase.router,
         task.router,
         agent.router,
+        check_in.router,
         account.router,
         project.router,
         page.router,
@@ -70,25 +79,77 @@ def build_router() -> Router[Context]:
     )
 
 
-def build_services(engine: Engine, admin_token: str, limits: Limits | None = None) -> Services:
+def build_services(
+    engine: Engine,
+    admin_token: str,
+    *,
+    publishers: Sequence[EventPublisher] = (),
+    limits: Limits | None = None,
+) -> Services:
+    """Every service on ``engine``. Each unit of work hands its events to ``publishers``
+    (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
+    to this process's change stream."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
-    notifier = InProcessNotifier()
+    changes = ChangeStream()
+    all_publishers = (*publishers, changes)
+
+    def unit_of_work() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(engine, publishers=all_publishers)
+
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
         tasks=repos.tasks,
         phases=repos.phases,
-        notifier=notifier,
+        unit_of_work=unit_of_work,
+        changes=changes,
+        answer_deliveries=repos.answer_deliveries,
         limits=limits,
+    )
+    agents = AgentService(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        messages=repos.messages,
+        conversations=repos.conversations,
+        unit_of_work=unit_of_work,
     )
     return Services(
         repos=repos,
-        notifier=notifier,
+        changes=changes,
+        unit_of_work=unit_of_work,
         conversations=conversations,
+        agents=agents,
+        planning=PlanningService(
+            initiatives=repos.initiatives,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        documents=DocumentService(
+            pages=repos.pages,
+            proposals=repos.proposals,
+            projects=repos.projects,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=repos.agents, notifier=notifier, limits=limits
+            messages=repos.messages,
+            agents=agents,
+            unit_of_work=unit_of_work,
+            changes=changes,
+            limits=limits,
+        ),
+        check_in=CheckInService(
+            agents=agents,
+            tasks=repos.tasks,
+            conversations=repos.conversations,
+            answer_deliveries=repos.answer_deliveries,
+            unit_of_work=unit_of_work,
         ),
     )
 
@@ -105,7 +166,7 @@ class CrosswalkApp:
     async def begin_shutdown(self) -> None:
         """Wake every parked long poll and end every SSE stream, so clients
         reconnect to the next server instead of holding this one open."""
-        self.services.notifier.close()
+        self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
 
 
@@ -156,7 +217,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
-        services.notifier.close()
+        services.changes.close()
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 

@@ -234,6 +234,7 @@ RULES: dict[str, Rule] = {
     "agent.update": Rule(OWN, lambda w: {"id": w.alice, "status": "running"}),
     "agent.delete": Rule(ADM, lambda w: {"id": w.agent()}),
     "agent.rotateToken": Rule(OWN, lambda w: {"id": w.alice}),
+    "agent.checkIn": Rule(OWN, lambda w: {"agentId": w.alice}),
     # accounts hold provider credentials: the administrator's alone
     "account.create": Rule(ADM, lambda w: {"email": f"{w._name('n')}@example.com"}),
     "account.get": Rule(ADM, lambda w: {"id": w.account()}),

@@ -15,17 +15,17 @@ from crosswalk.domain.errors import (
 from crosswalk.domain.rows import Message
 from crosswalk.domain.timestamps import utcnow
 from crosswalk.services.auth import ADMIN, Authenticator, Principal
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import authorize_threaded
 from crosswalk.services.limits import Limits
-from crosswalk.services.notifier import InProcessNotifier
 from crosswalk.services.targets import Target
 from tests.unit.services.fakes import (
     FakeAgents,
-    FakeAgentsWithTasks,
     FakeConversations,
     FakePhases,
     FakeTasks,
+    FakeUnitsOfWork,
     make_agent,
 )
 
@@ -72,19 +72,21 @@ def test_an_agent_responds_only_to_what_was_sent_to_it() -> None:
 
 @pytest.mark.parametrize("token", ["\xff\xfe", "café", "a\nb", "a\x00b"])
 def test_a_token_that_cannot_be_one_is_unauthorized(token: str) -> None:
-    authenticator = Authenticator("cw_admin", FakeAgents())  # type: ignore[arg-type]
+    authenticator = Authenticator("cw_admin", FakeAgents())
     with pytest.raises(UnauthorizedError, match="malformed"):
         authenticator.authenticate(f"Bearer {token}")
 
 
 def service(limits: Limits) -> ConversationService:
     tasks = FakeTasks()
+    stream = ChangeStream()
     return ConversationService(
-        conversations=FakeConversations(),  # type: ignore[arg-type]
-        agents=FakeAgentsWithTasks(tasks, make_agent("alice"), make_agent("bob")),  # type: ignore[arg-type]
-        tasks=tasks,  # type: ignore[arg-type]
-        phases=FakePhases(),  # type: ignore[arg-type]
-        notifier=InProcessNotifier(),
+        conversations=FakeConversations(),
+        agents=FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks),
+        tasks=tasks,
+        phases=FakePhases(),
+        unit_of_work=FakeUnitsOfWork(stream),
+        changes=stream,
         limits=limits,
     )
 

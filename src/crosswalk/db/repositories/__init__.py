@@ -1,7 +1,10 @@
-"""The repository ports: one ``typing.Protocol`` per repository (11)."""
+"""The repository ports: one ``typing.Protocol`` per repository (12), and their container."""
+
+from dataclasses import dataclass
 
 from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
+from crosswalk.db.repositories.answer_delivery import AnswerDeliveryRepository
 from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
 from crosswalk.db.repositories.log_chunk import LogChunkRepository
@@ -11,13 +14,30 @@ from crosswalk.db.repositories.phase import PhaseRepository
 from crosswalk.db.repositories.project import ProjectRepository
 from crosswalk.db.repositories.proposal import ProposalRepository
 from crosswalk.db.repositories.task import TaskRepository
-from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Removal
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    """All 12 repositories, typed by their ports so fakes can stand in."""
+
+    initiatives: InitiativeRepository
+    phases: PhaseRepository
+    tasks: TaskRepository
+    agents: AgentRepository
+    accounts: AccountRepository
+    proposals: ProposalRepository
+    pages: PageRepository
+    projects: ProjectRepository
+    messages: MessageRepository
+    log_chunks: LogChunkRepository
+    conversations: ConversationRepository
+    answer_deliveries: AnswerDeliveryRepository
+
 
 __all__ = [
-    "DEFAULT_PAGE_SIZE",
-    "MAX_PAGE_SIZE",
     "AccountRepository",
     "AgentRepository",
+    "AnswerDeliveryRepository",
     "ConversationRepository",
     "InitiativeRepository",
     "LogChunkRepository",
@@ -26,6 +46,6 @@ __all__ = [
     "PhaseRepository",
     "ProjectRepository",
     "ProposalRepository",
-    "Removal",
+    "Repositories",
     "TaskRepository",
 ]

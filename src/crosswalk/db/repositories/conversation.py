@@ -31,6 +31,10 @@ class ConversationRepository(Protocol):
         """How many questions from one agent to another are still pending."""
         ...
 
+    def find_pending_involving(self, agent_id: str) -> list[Conversation]:
+        """Pending conversations the agent asked or is asked, oldest first."""
+        ...
+
     def answer(self, id: str, answer: str) -> Conversation:
         """pending -> answered in one conditional statement. Unknown id:
         ``NotFoundError``; already answered: ``ConflictError``, nothing changed."""

@@ -27,7 +27,15 @@ from crosswalk.server.procedures._common import (
     page_output,
     resolve_agent,
 )
-from crosswalk.server.procedures._inputs import ApiInput, ClientId, Id, Limit, Name, Text, TimeoutMs
+from crosswalk.server.procedures._inputs import (
+    ApiInput,
+    ClientId,
+    Id,
+    Limit,
+    Name,
+    Text,
+    TimeoutMs,
+)
 from crosswalk.server.serialize import to_api, to_api_list
 from crosswalk.server.trpc import Router
 from crosswalk.services.human_questions import ReplyState, authorize_threaded
@@ -157,7 +165,7 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     if inp.parent_message_id is not None:
         parent = ctx.repos.messages.get(inp.parent_message_id)
         authorize_threaded(ctx.principal, parent, inp.type)
-    message = ctx.repos.messages.create(
+    message = ctx.services.human_questions.send(
         NewMessage(
             sender_type=sender[0],
             sender_id=sender[1],
@@ -210,11 +218,8 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 @router.mutation("message.update", input=UpdateMessageInput)
 async def update(ctx: Context, inp: UpdateMessageInput) -> dict[str, Any]:
     ctx.principal.require_admin("change messages")
-    message = ctx.repos.messages.update(inp.id, cast(MessageUpdate, inp.changes()))
-    if message.sender_id is not None:
-        # A status or requiresResponse change may open or close an agent's question.
-        ctx.services.human_questions.sync_agent(message.sender_id)
-    return to_api(message)
+    changes = cast(MessageUpdate, inp.changes())
+    return to_api(ctx.services.human_questions.update(inp.id, changes))
 
 
 @router.mutation("message.delete", input=IdInput)
@@ -264,9 +269,7 @@ async def mark_read(ctx: Context, inp: IdInput) -> dict[str, Any]:
         ctx.principal.require_admin("mark the user's messages read")
     else:
         ctx.principal.require_agent(message.recipient_id)
-    if message.status is MessageStatus.PENDING:
-        message = ctx.repos.messages.update(message.id, {"status": MessageStatus.READ})
-    return to_api(message)
+    return to_api(ctx.services.human_questions.mark_read(message))
 
 
 @router.query("message.inbox")

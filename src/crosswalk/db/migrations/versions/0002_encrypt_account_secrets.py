@@ -6,8 +6,8 @@ comes with the connection: ``cw serve`` loads it (``CW_SECRET_KEY``, else
 ``<data dir>/secret-key``, created on first start) before it migrates, and the alembic
 CLI's env.py loads it the same way. The column type stays TEXT: only values change.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0002_encrypt_account_secrets
+Revises: 0002_answer_deliveries
 Create Date: 2026-11-29 18:10:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from crosswalk.db import encryption
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0002_encrypt_account_secrets"
+down_revision: str | None = "0002_answer_deliveries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
