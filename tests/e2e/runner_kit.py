@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from tests.agents.kit import FakeAgents
+from tests.agents.scripts import SCRIPTS_ENV
 from tests.support.server import ServerProcess
 
 WAIT_S = 60.0
@@ -108,9 +109,13 @@ def make_plan(server: ServerProcess, tmp_path: Path) -> Plan:
 
 def runner_server(tmp_path: Path, fake_agents: FakeAgents, **env: str) -> Iterator[ServerProcess]:
     """A real server that finds the fake ``claude`` and ``codex`` first on its PATH."""
-    extra = fake_agents.env()
+    extra = {
+        key: value
+        for key, value in fake_agents.env().items()
+        if not key.startswith("CW_") or key == SCRIPTS_ENV
+    }
     extra.update(CW_AGENT_STOP_GRACE_S="3", **env)
-    process = ServerProcess(home=tmp_path / "home", extra_env=extra).start()
+    process = ServerProcess(home=tmp_path / "home", server_env=extra).start()
     try:
         yield process
     finally:

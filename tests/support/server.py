@@ -37,8 +37,8 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     spawned: list[subprocess.Popen[str]] = field(default_factory=list)
-    #: More environment for the server (e.g. fake agent CLIs first on PATH).
-    extra_env: dict[str, str] = field(default_factory=dict)
+    #: Extra environment for the server process only (settings such as CW_PAGE_SIZE).
+    server_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -54,7 +54,6 @@ class ServerProcess:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CW_")}
-        env.update(self.extra_env)
         env.update(CW_HOME=str(self.home), CW_URL=self.url, PYTHONUNBUFFERED="1")
         env.update(extra)
         return env
@@ -75,7 +74,7 @@ class ServerProcess:
                 self.database_url,
                 *extra_args,
             ],
-            env=self.env(),
+            env=self.env(**self.server_env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crosswalk.config import DEFAULT_URL, data_dir
+from crosswalk.domain.errors import InvalidSettingError
 
 #: The server's settings and its clients' identity: never passed on to an agent (it gets
 #: its own ``CW_URL``, ``CW_AGENT_ID`` and ``CW_TOKEN``).
@@ -74,7 +75,7 @@ class RunnerSettings:
             )
             if env.get(key)
         }
-        grace = float(env.get("CW_AGENT_STOP_GRACE_S") or 10.0)
+        grace = _seconds(env, "CW_AGENT_STOP_GRACE_S", 10.0)
         base_env = {key: value for key, value in env.items() if key not in SERVER_ONLY_ENV}
         base_env["PATH"] = with_cw_on_path(base_env.get("PATH", ""))
         return cls(
@@ -97,3 +98,18 @@ def with_cw_on_path(path: str) -> str:
     if bin_dir in entries or not (Path(bin_dir) / "cw").exists():
         return path
     return os.pathsep.join([*entries, bin_dir])
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise InvalidSettingError(
+            name, f"{name}={text!r} is not a number of seconds from 0 to 3600; fix or unset it"
+        )
+    return value

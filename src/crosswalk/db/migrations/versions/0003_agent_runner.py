@@ -1,7 +1,7 @@
 """agent runner: the agent process's start time
 
 Revision ID: 0003_agent_runner
-Revises: 0002_answer_deliveries
+Revises: 0002_encrypt_account_secrets
 Create Date: 2026-11-29 18:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_agent_runner"
-down_revision: str | None = "0002_answer_deliveries"
+down_revision: str | None = "0002_encrypt_account_secrets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
