@@ -17,11 +17,13 @@ from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.server.changes import publishing_changes
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
     agent,
     conversation,
+    dashboard,
     initiative,
     log,
     message,
@@ -37,6 +39,8 @@ from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_t
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.sessions import SessionStore
+from crosswalk.web import create_dashboard
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -57,10 +61,13 @@ def build_router() -> Router[Context]:
         proposal.router,
         message.router,
         log.router,
+        dashboard.router,
     )
 
 
-def build_services(engine: Engine, admin_token: str) -> Services:
+def build_services(
+    engine: Engine, admin_token: str, *, sessions_file: Path | None = None
+) -> Services:
     repos = create_repositories(engine)
     notifier = InProcessNotifier()
     conversations = ConversationService(
@@ -78,6 +85,7 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         human_questions=HumanQuestionService(
             messages=repos.messages, agents=repos.agents, notifier=notifier
         ),
+        sessions=SessionStore(admin_token, path=sessions_file),
     )
 
 
@@ -105,7 +113,10 @@ def create_app(
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
     admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
-    services = build_services(engine, admin_token)
+    token_file = admin_token_file or admin_token_path()
+    services = build_services(
+        engine, admin_token, sessions_file=token_file.with_name("dashboard-sessions.json")
+    )
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -119,7 +130,8 @@ def create_app(
         principal = services.authenticator.authenticate(authorization)
         return Context(principal=principal, services=services)
 
-    endpoint = TrpcEndpoint(build_router(), create_context, max_body_bytes=MAX_BODY_BYTES)
+    router = publishing_changes(build_router(), services.notifier)
+    endpoint = TrpcEndpoint(router, create_context, max_body_bytes=MAX_BODY_BYTES)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -128,5 +140,8 @@ def create_app(
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 
-    asgi = Starlette(routes=[Mount("/trpc", app=endpoint)], lifespan=lifespan)
+    asgi = Starlette(
+        routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
+        lifespan=lifespan,
+    )
     return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine)

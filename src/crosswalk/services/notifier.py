@@ -22,6 +22,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 
+#: Published after every committed change of any kind (see ``crosswalk.server.changes``):
+#: the dashboard's live stream parks on it to know when to refresh what it shows.
+CHANGES_KEY = "changes"
+
+
 def question_key(agent_id: str) -> str:
     return f"question:{agent_id}"
 
