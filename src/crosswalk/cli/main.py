@@ -51,6 +51,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.proposal": ("proposal",),
     "crosswalk.cli.message": ("message", "inbox", "reply"),
     "crosswalk.cli.logs": ("logs",),
+    "crosswalk.cli.dashboard": ("dashboard",),
 }
 
 DESCRIPTION = """\

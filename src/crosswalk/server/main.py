@@ -92,7 +92,8 @@ def serve(
     warning = exposure_warning(host)
     if warning is not None:
         _say(warning)
-    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
+    origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    endpoint = f"{origin}/trpc"
     config = uvicorn.Config(
         app.asgi,
         host=host,
@@ -108,6 +109,7 @@ def serve(
     server._crosswalk_banner = [
         f"crosswalk {_version()}, database {_redact(url)}",
         f"listening on {endpoint}",
+        f"dashboard:       {origin}/ (sign in with `cw dashboard` or the admin token)",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
     ]

@@ -189,13 +189,15 @@ class Dashboard:
             return RedirectResponse("/", status_code=303)
         return self._sign_in_page(request, error=None, status=200)
 
-    def _sign_in_page(self, request: Request, *, error: str | None, status: int) -> Response:
+    def _sign_in_page(
+        self, request: Request, *, error: str | None, status: int, next_path: str | None = None
+    ) -> Response:
         response = HTMLResponse("")
         token = auth.new_sign_in_csrf(response)
         page = self._render(
             request,
             "signin.html",
-            {"error": error, "signin_csrf": token, "next": _next_of(request)},
+            {"error": error, "signin_csrf": token, "next": next_path or _next_of(request)},
             session=None,
             status=status,
         )
@@ -208,11 +210,15 @@ class Dashboard:
         if not auth.same_origin(request):
             return _forbidden("cross-site request refused: sign in from the dashboard's own page")
         form = await request.form()
+        next_path = _local_path(str(form.get("next") or "")) or "/"
         if not auth.csrf_matches(
             request.cookies.get(auth.SIGN_IN_CSRF_COOKIE), form.get(auth.CSRF_FIELD)
         ):
             return self._sign_in_page(
-                request, error="The sign-in form expired: try again.", status=403
+                request,
+                error="The sign-in form expired: try again.",
+                status=403,
+                next_path=next_path,
             )
         started = self.sessions.sign_in(str(form.get("token") or ""))
         if started is None:
@@ -221,8 +227,9 @@ class Dashboard:
                 error="That is not the admin token. It is in the server's data directory "
                 "(admin-token), or run `cw dashboard` for a sign-in link.",
                 status=401,
+                next_path=next_path,
             )
-        response = RedirectResponse(_local_path(str(form.get("next") or "")) or "/", 303)
+        response = RedirectResponse(next_path, 303)
         auth.set_session_cookie(response, started.cookie)
         response.delete_cookie(auth.SIGN_IN_CSRF_COOKIE, path="/")
         return response
