@@ -29,7 +29,9 @@ LIVE_TIMEOUT_MS = 5_000
 
 def register(server: ServerProcess, name: str, tmp_path: Path, *flags: str) -> dict[str, Any]:
     """`cw agent register`, its exports parsed into ``{id, token, name}``."""
-    done = server.cw("agent", "register", "--name", name, "--worktree", str(tmp_path / name), *flags)
+    done = server.cw(
+        "agent", "register", "--name", name, "--worktree", str(tmp_path / name), *flags
+    )
     assert done.returncode == 0, done.stderr
     exports = dict(line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines())
     return {"id": exports["CW_AGENT_ID"], "token": exports["CW_TOKEN"], "name": name}
@@ -127,7 +129,13 @@ def test_requests_without_the_session_cookie_are_refused(
     server: ServerProcess, page: Page, tmp_path: Path
 ) -> None:
     register(server, "quiet-otter", tmp_path)
-    for path in ["/overview.json", "/agents.json", "/inbox.json", "/events", "/agents/quiet-otter.json"]:
+    for path in [
+        "/overview.json",
+        "/agents.json",
+        "/inbox.json",
+        "/events",
+        "/agents/quiet-otter.json",
+    ]:
         response = page.request.get(dashboard_url(server, path), max_redirects=0)
         assert response.status == 401, path
         assert "quiet-otter" not in response.text()
@@ -219,7 +227,7 @@ def test_a_conversation_asked_from_cw_appears_without_a_reload(
     assert answered.returncode == 0, answered.stderr
     expect(row.locator(".answer")).to_have_text("Yes, head is 0002.", timeout=LIVE_TIMEOUT_MS)
     expect(row.locator(".status")).to_have_text("answered")
-    out, err = asking.communicate(timeout=30)
+    _out, err = asking.communicate(timeout=30)
     assert asking.returncode == 0, err
     assert_not_reloaded(page)
 
@@ -231,7 +239,9 @@ def test_a_task_changes_state_on_the_initiative_graph(
     server: ServerProcess, page: Page, tmp_path: Path
 ) -> None:
     initiative = created_id(server.cw("initiative", "create", "Auth rewrite", "--json"))
-    phase = created_id(server.cw("phase", "create", "--initiative", initiative, "Backend", "--json"))
+    phase = created_id(
+        server.cw("phase", "create", "--initiative", initiative, "Backend", "--json")
+    )
     first = created_id(server.cw("task", "create", "--phase", phase, "Token service", "--json"))
     second = created_id(server.cw("task", "create", "--phase", phase, "Login API", "--json"))
     assert server.cw("task", "dep", "add", second, first).returncode == 0

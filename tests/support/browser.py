@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, sync_playwright
+
 from tests.support.server import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")

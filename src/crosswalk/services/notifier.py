@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-
 #: Published after every committed change of any kind (see ``crosswalk.server.changes``):
 #: the dashboard's live stream parks on it to know when to refresh what it shows.
 CHANGES_KEY = "changes"

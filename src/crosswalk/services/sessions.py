@@ -88,9 +88,7 @@ class SessionStore:
     def start(self) -> NewSession:
         self._forget_expired()
         cookie = secrets.token_urlsafe(32)
-        session = Session(
-            csrf=secrets.token_urlsafe(32), expires_at=self._clock() + SESSION_TTL_S
-        )
+        session = Session(csrf=secrets.token_urlsafe(32), expires_at=self._clock() + SESSION_TTL_S)
         self._sessions[_digest(cookie)] = session
         self._save()
         return NewSession(cookie=cookie, session=session)

@@ -81,9 +81,7 @@ def _claude_message(message: Any) -> Iterator[LogEntry]:
 
 def _tool_result_text(content: Any) -> str:
     if isinstance(content, list):
-        return "\n".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict)
-        )
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return "" if content is None else str(content)
 
 

@@ -309,7 +309,9 @@ class Dashboard:
             ),
         }
         routes: list[BaseRoute] = [
-            Mount("/static", app=StaticFiles(packages=[("crosswalk.web", "static")]), name="static"),
+            Mount(
+                "/static", app=StaticFiles(packages=[("crosswalk.web", "static")]), name="static"
+            ),
             Route("/signin", self.sign_in_form, methods=["GET"]),
             Route("/signin", self.sign_in, methods=["POST"]),
             Route(SIGN_IN_PATH + "{code}", self.sign_in_link, methods=["GET"]),

@@ -75,7 +75,9 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
     names = _Names(services)
     initiatives = []
     for initiative in repos.initiatives.find_all():
-        counts = Counter(task.status.value for task in repos.tasks.find_by_initiative_id(initiative.id))
+        counts = Counter(
+            task.status.value for task in repos.tasks.find_by_initiative_id(initiative.id)
+        )
         total = sum(counts.values())
         initiatives.append(
             {
@@ -106,14 +108,10 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
 # --- agents --------------------------------------------------------------------------
 
 
-def agent_summary(
-    services: Services, agent: Agent, names: _Names, now: datetime
-) -> dict[str, Any]:
+def agent_summary(services: Services, agent: Agent, names: _Names, now: datetime) -> dict[str, Any]:
     """An agent's row on every page: who, doing what, since when, at what cost."""
     result = agent.result if isinstance(agent.result, dict) else {}
-    account = (
-        services.repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
-    )
+    account = services.repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
     end = now if agent.status in ACTIVE_AGENT_STATUSES else agent.updated_at
     cost = result.get("total_cost_usd")
     turns = result.get("num_turns")
@@ -152,8 +150,7 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
     return {
         "agent": agent_summary(services, found, names, now),
         "log": [
-            {"kind": e.kind, "title": e.title, "text": e.text}
-            for e in entries[-LOG_ENTRIES_SHOWN:]
+            {"kind": e.kind, "title": e.title, "text": e.text} for e in entries[-LOG_ENTRIES_SHOWN:]
         ],
         "logEntriesHidden": max(len(entries) - LOG_ENTRIES_SHOWN, 0),
         "conversations": [conversation_view(c, names) for c in conversations],
