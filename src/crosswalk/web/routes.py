@@ -90,7 +90,7 @@ class Dashboard:
     def _error(
         self, request: Request, session: Session | None, message: str, status: int
     ) -> HTMLResponse:
-        back = _local_path(request.headers.get("referer")) or "/"
+        back = _local_path(_path_of(request.headers.get("referer"))) or "/"
         return self._render(
             request,
             "error.html",
@@ -367,6 +367,16 @@ def _local_path(value: str | None) -> str | None:
         return None
     parts = urlsplit(value)
     path = parts.path
+    if parts.scheme or parts.netloc:
+        return None
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         return None
     return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _path_of(url: str | None) -> str | None:
+    """The path and query of a URL (a ``Referer``), without its origin."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

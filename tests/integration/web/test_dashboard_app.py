@@ -253,6 +253,6 @@ def test_the_stream_ends_with_the_session() -> None:
         chunks.extend([chunk async for chunk in stream])
         return chunks
 
-    first, keepalive, *rest = asyncio.run(scenario())
+    _first, keepalive, *rest = asyncio.run(scenario())
     assert keepalive == b": keepalive\n\n"
     assert len(rest) <= 1
