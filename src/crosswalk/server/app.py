@@ -35,12 +35,12 @@ from crosswalk.server.procedures import (
     task,
 )
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.server.web import create_dashboard
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import InProcessNotifier
 from crosswalk.services.sessions import SessionStore
-from crosswalk.web import create_dashboard
 
 logger = logging.getLogger("crosswalk.server")
 

@@ -1,7 +1,7 @@
 """The one place that tells the dashboard something changed.
 
 Every mutation procedure, when it returns without error, publishes
-``CHANGES_KEY`` on the notifier; the dashboard's live stream (``crosswalk.web.live``)
+``CHANGES_KEY`` on the notifier; the dashboard's live stream (``crosswalk.server.web.live``)
 waits on that key and has the open pages refresh what they show. Mutations are the
 only way state changes (``cw``, agents and the dashboard itself all call them), so
 wrapping them here covers every change without each procedure remembering to

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from crosswalk.server.app import CrosswalkApp, create_app
-from crosswalk.web import live
+from crosswalk.server.web import live
 
 ORIGIN = "http://127.0.0.1"
 SECRET = "sk-ant-very-secret-credential"

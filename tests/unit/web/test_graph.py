@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crosswalk.web import graph
+from crosswalk.server.web import graph
 
 
 def test_a_task_sits_one_column_right_of_the_deepest_task_it_waits_for() -> None:

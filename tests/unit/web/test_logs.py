@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crosswalk.web.logs import MAX_SHOWN, LogEntry, render
+from crosswalk.server.web.logs import MAX_SHOWN, LogEntry, render
 
 
 def lines(*events: Any) -> str:

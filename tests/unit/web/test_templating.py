@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crosswalk.web.templating import ago, create_environment, duration, exact
+from crosswalk.server.web.templating import ago, create_environment, duration, exact
 
 NOW = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 

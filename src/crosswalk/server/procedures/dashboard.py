@@ -10,7 +10,7 @@ from crosswalk.services.sessions import LINK_TTL_S
 
 router: Router[Context] = Router()
 
-#: Where a sign-in code is redeemed (``crosswalk.web.routes`` serves it).
+#: Where a sign-in code is redeemed (``crosswalk.server.web.routes`` serves it).
 SIGN_IN_PATH = "/signin/"
 
 

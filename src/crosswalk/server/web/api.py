@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crosswalk.errors import InvalidInputError, NotFoundError
+from crosswalk.domain.errors import InvalidInputError, NotFoundError
 from crosswalk.server.context import Context, Services
 from crosswalk.server.trpc import Router, format_validation_error
 from crosswalk.services.auth import ADMIN

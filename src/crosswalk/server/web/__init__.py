@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 
 from crosswalk.server.context import Context, Services
 from crosswalk.server.trpc import Router
-from crosswalk.web.api import AdminApi
-from crosswalk.web.routes import Dashboard
+from crosswalk.server.web.api import AdminApi
+from crosswalk.server.web.routes import Dashboard
 
 
 def create_dashboard(services: Services, router: Router[Context]) -> Starlette:

@@ -63,7 +63,7 @@ def status_label(value: str) -> str:
 
 def create_environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("crosswalk.web", "templates"),
+        loader=PackageLoader("crosswalk.server.web", "templates"),
         autoescape=select_autoescape(["html", "svg"], default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

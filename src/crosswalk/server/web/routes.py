@@ -1,6 +1,6 @@
 """The dashboard's routes: pages, their JSON twins, the forms, sign-in and the live stream.
 
-Every page ``/x`` has a twin ``/x.json`` with the same data (``crosswalk.web.views``).
+Every page ``/x`` has a twin ``/x.json`` with the same data (``crosswalk.server.web.views``).
 A request from htmx (``HX-Request``) for a page gets only its live region, which is
 what the page swaps in when the live stream says something changed. Forms post
 classic HTML forms and redirect back (post/redirect/get), so they work from the
@@ -25,13 +25,13 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from crosswalk.errors import CrosswalkError, NotFoundError
+from crosswalk.domain.errors import CrosswalkError, NotFoundError
 from crosswalk.server.context import Services
 from crosswalk.server.procedures.dashboard import SIGN_IN_PATH
+from crosswalk.server.web import auth, live, views
+from crosswalk.server.web.api import AdminApi
+from crosswalk.server.web.templating import create_environment
 from crosswalk.services.sessions import Session
-from crosswalk.web import auth, live, views
-from crosswalk.web.api import AdminApi
-from crosswalk.web.templating import create_environment
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -310,7 +310,9 @@ class Dashboard:
         }
         routes: list[BaseRoute] = [
             Mount(
-                "/static", app=StaticFiles(packages=[("crosswalk.web", "static")]), name="static"
+                "/static",
+                app=StaticFiles(packages=[("crosswalk.server.web", "static")]),
+                name="static",
             ),
             Route("/signin", self.sign_in_form, methods=["GET"]),
             Route("/signin", self.sign_in, methods=["POST"]),

@@ -12,17 +12,17 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from crosswalk.db.models import Agent, Conversation, Task
-from crosswalk.db.schema import (
+from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
     AgentStatus,
     ConversationStatus,
     TaskStatus,
 )
-from crosswalk.errors import NotFoundError
+from crosswalk.domain.errors import NotFoundError
+from crosswalk.domain.rows import Agent, Conversation, Task
 from crosswalk.server.context import Services
 from crosswalk.server.serialize import to_api
-from crosswalk.web import graph, logs
+from crosswalk.server.web import graph, logs
 
 TASK_STATES = [status.value for status in TaskStatus]
 RECENT_CONVERSATIONS = 10
