@@ -25,7 +25,14 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from crosswalk.domain.errors import CrosswalkError, NotFoundError
+from crosswalk.domain.errors import (
+    ConflictError,
+    CrosswalkError,
+    ForbiddenError,
+    NotFoundError,
+    PreconditionFailedError,
+    UnauthorizedError,
+)
 from crosswalk.server.context import Services
 from crosswalk.server.procedures.dashboard import SIGN_IN_PATH
 from crosswalk.server.web import auth, live, views
@@ -42,13 +49,14 @@ RESUME_AGENT = "agent.resume"
 #: is put back to ``pending`` (``task.update``) for whoever dispatches work.
 RETRY_TASK = "task.retry"
 
-_STATUS_OF: dict[str, int] = {
-    "NotFoundError": 404,
-    "ConflictError": 409,
-    "PreconditionFailedError": 412,
-    "ForbiddenError": 403,
-    "UnauthorizedError": 401,
-}
+#: The HTTP status a refused action answers with, by domain error (else 400).
+_STATUS_OF: tuple[tuple[type[CrosswalkError], int], ...] = (
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (PreconditionFailedError, 412),
+    (ForbiddenError, 403),
+    (UnauthorizedError, 401),
+)
 
 
 class Dashboard:
@@ -335,9 +343,7 @@ class Dashboard:
 
 
 def _status(exc: CrosswalkError) -> int:
-    if isinstance(exc, NotFoundError):
-        return 404
-    return _STATUS_OF.get(type(exc).__name__, 400)
+    return next((status for kind, status in _STATUS_OF if isinstance(exc, kind)), 400)
 
 
 def _unauthorized() -> Response:

@@ -42,6 +42,7 @@ class _Names:
         self._services = services
         self._agents: dict[str, Agent | None] = {}
         self._tasks: dict[str, Task | None] = {}
+        self._phases: dict[str, str | None] = {}
 
     def agent(self, agent_id: str | None) -> Agent | None:
         if agent_id is None:
@@ -64,6 +65,14 @@ class _Names:
     def task_name(self, task_id: str | None) -> str | None:
         task = self.task(task_id)
         return task.name if task is not None else None
+
+    def phase_name(self, phase_id: str | None) -> str | None:
+        if phase_id is None:
+            return None
+        if phase_id not in self._phases:
+            phase = self._services.repos.phases.find_by_id(phase_id)
+            self._phases[phase_id] = phase.name if phase is not None else None
+        return self._phases[phase_id]
 
 
 # --- overview ------------------------------------------------------------------------
@@ -163,16 +172,12 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
 def conversation_view(conversation: Conversation, names: _Names) -> dict[str, Any]:
     """A conversation with its agents' and task's names, and what it was about: the
     task and phase recorded when it was asked (by agent, task or phase)."""
-    phase_name = None
-    if conversation.phase_id is not None:
-        phase = names._services.repos.phases.find_by_id(conversation.phase_id)
-        phase_name = phase.name if phase is not None else None
     return {
         **to_api(conversation),
         "fromAgentName": names.agent_name(conversation.from_agent_id),
         "toAgentName": names.agent_name(conversation.to_agent_id),
         "taskName": names.task_name(conversation.task_id),
-        "phaseName": phase_name,
+        "phaseName": names.phase_name(conversation.phase_id),
     }
 
 
