@@ -167,6 +167,7 @@ def test_a_question_appears_in_the_inbox_and_the_reply_wakes_cw_ask(
     card = page.locator(".question-card", has_text="May I drop the legacy sessions table?")
     expect(card).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     expect(card).to_contain_text("brave-otter")
+    expect(page.locator("#inbox-badge")).to_have_text("1")  # the header's count, live too
     assert_not_reloaded(page)
     assert asking.poll() is None  # still waiting for the person
 

@@ -167,6 +167,7 @@ def test_an_htmx_refresh_gets_only_the_live_region(app: CrosswalkApp, tmp_path: 
             region = await client.get("/inbox", headers={"hx-request": "true"})
             assert "<html" in full.text and 'sse-connect="/events"' in full.text
             assert "<html" not in region.text and "<h1>Inbox</h1>" in region.text
+            assert '<span id="inbox-badge" hx-swap-oob="true">' in region.text
             client.cookies.clear()
             expired = await client.get("/inbox", headers={"hx-request": "true"})
             assert expired.status_code == 401

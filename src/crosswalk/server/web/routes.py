@@ -87,10 +87,14 @@ class Dashboard:
             "signed_in": session is not None,
             "inbox_count": len(self.services.human_questions.inbox()) if session else 0,
             "api": self.api,
+            "oob": False,
             **data,
         }
         if request.headers.get("hx-request") == "true" and "live" in page.blocks:
+            # The live region, plus the header's inbox count swapped in out of band.
             body = "".join(page.blocks["live"](page.new_context(context)))
+            badge = self.templates.get_template("inbox_badge.html")
+            body += badge.render({**context, "oob": True})
         else:
             body = page.render(context)
         return HTMLResponse(body, status_code=status, headers={"cache-control": "no-store"})
