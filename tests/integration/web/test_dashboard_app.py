@@ -257,3 +257,59 @@ def test_the_stream_ends_with_the_session() -> None:
     _first, keepalive, *rest = asyncio.run(scenario())
     assert keepalive == b": keepalive\n\n"
     assert len(rest) <= 1
+
+
+def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    """The agent page's buttons appear for the procedures the router offers and call
+    them; a server without an agent runner shows neither."""
+    from starlette.applications import Starlette
+
+    from crosswalk.server.app import build_router
+    from crosswalk.server.context import Context
+    from crosswalk.server.procedures.agent import AgentRef
+    from crosswalk.server.trpc import Router
+    from crosswalk.server.web.api import AdminApi
+    from crosswalk.server.web.routes import Dashboard
+
+    token = admin_token(app, tmp_path)
+    stopped: list[str] = []
+    runner: Router[Context] = Router()
+
+    @runner.mutation("agent.stop", input=AgentRef)
+    async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
+        stopped.append(inp.id)
+        return {"id": inp.id}
+
+    with_runner = Dashboard(app.services, AdminApi(build_router().merge(runner), app.services))
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            agent = await trpc(
+                client, token, "agent.create", {"name": "busy-bee", "status": "running"}
+            )
+            await signed_in(client, token)
+            plain = (await client.get(f"/agents/{agent['id']}")).text
+            assert "/stop" not in plain and "need the server's agent runner" in plain
+            cookies = client.cookies
+        transport = httpx.ASGITransport(app=Starlette(routes=with_runner.routes()))
+        async with httpx.AsyncClient(
+            transport=transport, base_url=ORIGIN, cookies=cookies
+        ) as client:
+            page = (await client.get(f"/agents/{agent['id']}")).text
+            assert f'action="/agents/{agent["id"]}/stop"' in page
+            assert "/resume" not in page  # a running agent is stopped, not resumed
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert csrf is not None
+            done = await client.post(
+                f"/agents/{agent['id']}/stop", data={"csrf": csrf[1]}, headers={"origin": ORIGIN}
+            )
+            assert done.status_code == 303
+            missing = await client.post(
+                f"/agents/{agent['id']}/resume", data={"csrf": csrf[1]}, headers={"origin": ORIGIN}
+            )
+            assert missing.status_code == 404
+        assert stopped == [agent["id"]]
+
+    asyncio.run(scenario())
