@@ -86,7 +86,10 @@ def seed(server: ServerProcess) -> dict[str, str]:
     call(
         "mutation",
         "agent.update",
-        {"id": badger["id"], "result": {"num_turns": 41, "total_cost_usd": 2.87}},
+        {
+            "id": badger["id"],
+            "result": {"num_turns": 41, "total_cost_usd": 2.87, "duration_ms": 1_312_000},
+        },
     )
     call(
         "mutation",

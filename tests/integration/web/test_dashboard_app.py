@@ -313,3 +313,28 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
         assert stopped == [agent["id"]]
 
     asyncio.run(scenario())
+
+
+def test_agents_show_cost_turns_and_duration_from_their_result(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> dict[str, Any]:
+        async with browser(app) as client:
+            agent = await trpc(client, token, "agent.create", {"name": "done-dove"})
+            result = {"num_turns": 12, "total_cost_usd": 1.5, "duration_ms": 95_000}
+            await trpc(
+                client,
+                token,
+                "agent.update",
+                {"id": agent["id"], "status": "stopped", "result": result},
+            )
+            await signed_in(client, token)
+            page = (await client.get("/agents")).text
+            assert "$1.50" in page and "1 min" in page
+            rows: dict[str, Any] = (await client.get("/agents.json")).json()
+            return rows
+
+    [row] = asyncio.run(scenario())["agents"]
+    assert (row["costUsd"], row["turns"], row["runningSeconds"]) == (1.5, 12, 95)

@@ -118,10 +118,15 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
 
 
 def agent_summary(services: Services, agent: Agent, names: _Names, now: datetime) -> dict[str, Any]:
-    """An agent's row on every page: who, doing what, since when, at what cost."""
+    """An agent's row on every page: who, doing what, for how long, at what cost (cost,
+    turns and a finished run's duration come from its result, as Claude Code reports
+    them: ``total_cost_usd``, ``num_turns``, ``duration_ms``)."""
     result = agent.result if isinstance(agent.result, dict) else {}
     account = services.repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
     end = now if agent.status in ACTIVE_AGENT_STATUSES else agent.updated_at
+    running = max(int((end - agent.created_at).total_seconds()), 0)
+    if agent.status not in ACTIVE_AGENT_STATUSES and isinstance(result.get("duration_ms"), int):
+        running = result["duration_ms"] // 1000  # the finished run's own measure
     cost = result.get("total_cost_usd")
     turns = result.get("num_turns")
     return {
@@ -129,7 +134,7 @@ def agent_summary(services: Services, agent: Agent, names: _Names, now: datetime
         "taskName": names.task_name(agent.task_id),
         "accountEmail": account.email if account is not None else None,
         "sessionNumber": services.repos.log_chunks.get_session_count(agent.id),
-        "runningSeconds": max(int((end - agent.created_at).total_seconds()), 0),
+        "runningSeconds": running,
         "costUsd": cost if isinstance(cost, int | float) else None,
         "turns": turns if isinstance(turns, int) else None,
     }
