@@ -1,7 +1,8 @@
 # crosswalk: `make run` starts the server, `make test` runs every check.
 # Both set themselves up: a virtualenv in .venv and, from npm, the official tRPC
 # client for the compatibility tests (tests/compat/node_modules) and the pinned
-# Claude Code and Codex CLIs the agent kit is checked against (tests/agents/node_modules).
+# Claude Code and Codex CLIs the agent kit is checked against (tests/agents/node_modules);
+# as root, Debian's chromium for the dashboard's browser tests (scripts/install-chromium).
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := tests/compat/node_modules/.installed-stamp
 AGENTS_STAMP := tests/agents/node_modules/.installed-stamp
-
 CHROMIUM_STAMP := $(VENV)/.chromium-checked
 
 .PHONY: run test lint typecheck pytest bench setup clean screenshots
