@@ -338,3 +338,40 @@ def test_agents_show_cost_turns_and_duration_from_their_result(
 
     [row] = asyncio.run(scenario())["agents"]
     assert (row["costUsd"], row["turns"], row["runningSeconds"]) == (1.5, 12, 95)
+
+
+def test_approve_and_retry_move_tasks_on(app: CrosswalkApp, tmp_path: Path) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            initiative = await trpc(client, token, "initiative.create", {"name": "Ship"})
+            held = await trpc(
+                client, token, "task.create", {"name": "Held", "initiativeId": initiative["id"]}
+            )
+            stuck = await trpc(
+                client,
+                token,
+                "task.create",
+                {"name": "Stuck", "initiativeId": initiative["id"], "status": "blocked"},
+            )
+            assert held["status"] == "pending_approval"
+            csrf = await signed_in(client, token)
+            page = (await client.get(f"/initiatives/{initiative['id']}")).text
+            assert f'action="/tasks/{held["id"]}/approve"' in page
+            assert f'action="/tasks/{stuck["id"]}/retry"' in page
+            assert f'action="/tasks/{stuck["id"]}/approve"' not in page
+            for action in (f"/tasks/{held['id']}/approve", f"/tasks/{stuck['id']}/retry"):
+                done = await client.post(action, data={"csrf": csrf}, headers={"origin": ORIGIN})
+                assert done.status_code == 303, done.text
+            again = await client.post(
+                f"/tasks/{held['id']}/approve", data={"csrf": csrf}, headers={"origin": ORIGIN}
+            )
+            assert again.status_code == 412  # only a task waiting for approval
+            twin = (await client.get(f"/initiatives/{initiative['id']}.json")).json()
+            assert {t["name"]: t["status"] for t in twin["tasks"]} == {
+                "Held": "pending",
+                "Stuck": "pending",
+            }
+
+    asyncio.run(scenario())

@@ -45,9 +45,10 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 #: Procedures the agent page's buttons call when the server offers them.
 STOP_AGENT = "agent.stop"
 RESUME_AGENT = "agent.resume"
-#: A blocked task is retried through this procedure when the server offers it, else it
-#: is put back to ``pending`` (``task.update``) for whoever dispatches work.
-RETRY_TASK = "task.retry"
+#: A blocked task is retried through this procedure (merging its work again) when the
+#: server offers it, else put back to ``pending`` (``task.update``) for whoever
+#: dispatches work.
+RETRY_TASK = "task.retryMerge"
 
 #: The HTTP status a refused action answers with, by domain error (else 400).
 _STATUS_OF: tuple[tuple[type[CrosswalkError], int], ...] = (
