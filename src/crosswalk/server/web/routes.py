@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import (
@@ -86,7 +87,7 @@ class Dashboard:
             "live_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             "csrf": session.csrf if session is not None else "",
             "signed_in": session is not None,
-            "inbox_count": len(self.services.human_questions.inbox()) if session else 0,
+            "inbox_count": 0,
             "api": self.api,
             "oob": False,
             **data,
@@ -112,6 +113,13 @@ class Dashboard:
             status=status,
         )
 
+    def _read_page(
+        self, build: Callable[[Request], dict[str, Any]], request: Request
+    ) -> dict[str, Any]:
+        """A page's data and the header's inbox count (database reads: run in a worker
+        thread, off the event loop)."""
+        return {**build(request), "inbox_count": len(self.services.human_questions.inbox())}
+
     def page(
         self, template: str, build: Callable[[Request], dict[str, Any]]
     ) -> tuple[Endpoint, Endpoint]:
@@ -122,7 +130,7 @@ class Dashboard:
             if session is None:
                 return _to_sign_in(request)
             try:
-                data = build(request)
+                data = await run_in_threadpool(self._read_page, build, request)
             except CrosswalkError as exc:
                 return self._error(request, session, exc.message, _status(exc))
             return self._render(request, template, data, session=session)
@@ -131,7 +139,8 @@ class Dashboard:
             if auth.current_session(request, self.sessions) is None:
                 return _unauthorized()
             try:
-                return JSONResponse(build(request), headers={"cache-control": "no-store"})
+                data = await run_in_threadpool(build, request)
+                return JSONResponse(data, headers={"cache-control": "no-store"})
             except CrosswalkError as exc:
                 return JSONResponse({"error": exc.message}, status_code=_status(exc))
 
