@@ -29,7 +29,7 @@ def app(tmp_path: Path) -> Iterator[CrosswalkApp]:
     try:
         yield built
     finally:
-        built.services.notifier.close()
+        built.services.changes.close()
         built.engine.dispose()
 
 
@@ -213,50 +213,82 @@ def test_a_reply_posted_in_the_page_is_the_reply_cw_sends(
     asyncio.run(scenario())
 
 
-def test_mutations_publish_a_change_and_the_stream_turns_it_into_one_event(
+def test_committed_changes_reach_the_stream_as_one_event_per_burst(
     app: CrosswalkApp, tmp_path: Path
 ) -> None:
     token = admin_token(app, tmp_path)
-    notifier = app.services.notifier
+    changes = app.services.changes
 
     async def scenario() -> list[bytes]:
         received: list[bytes] = []
-        stream = live.change_events(notifier, lambda: True, keepalive_s=30)
+        stream = live.change_events(changes, lambda: True, keepalive_s=30)
         received.append(await anext(stream))  # connected: catch up at once
         next_event = asyncio.ensure_future(anext(stream))
         async with browser(app) as client:
             await asyncio.sleep(0.01)
             assert not next_event.done()
             await client.get("/trpc/initiative.list", headers={"authorization": f"Bearer {token}"})
+            refused = await client.post(
+                "/trpc/initiative.create",
+                json={"name": ""},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            assert refused.status_code == 400
             await asyncio.sleep(0.1)
-            assert not next_event.done()  # a query changes nothing
+            assert not next_event.done()  # a query or a refused write changes nothing
             await trpc(client, token, "initiative.create", {"name": "One"})
             await trpc(client, token, "initiative.create", {"name": "Two"})
             received.append(await asyncio.wait_for(next_event, 5))
-        notifier.close()
+        changes.close()
         received.extend([chunk async for chunk in stream])
         return received
 
     first, change, *rest = asyncio.run(scenario())
-    assert first.startswith(b"retry: 1000\n\n") and first.endswith(live.CHANGE_EVENT)
-    assert change == live.CHANGE_EVENT
+    assert first == b"retry: 1000\n\n" + live.change_event("connected")
+    assert change == live.change_event("EntityChanged")
     assert rest == []  # the two creates were one event; closing ends the stream
 
 
-def test_the_stream_ends_with_the_session() -> None:
-    from crosswalk.services.notifier import InProcessNotifier
+def test_the_stream_keeps_alive_and_ends_with_the_session() -> None:
+    from crosswalk.services.change_stream import ChangeStream
 
     async def scenario() -> list[bytes]:
         signed_in = [True]
-        stream = live.change_events(InProcessNotifier(), lambda: signed_in[0], keepalive_s=0.01)
+        stream = live.change_events(ChangeStream(), lambda: signed_in[0], keepalive_s=0.01)
         chunks = [await anext(stream), await anext(stream)]
         signed_in[0] = False
         chunks.extend([chunk async for chunk in stream])
         return chunks
 
     _first, keepalive, *rest = asyncio.run(scenario())
-    assert keepalive == b": keepalive\n\n"
-    assert len(rest) <= 1
+    assert keepalive == live.KEEPALIVE
+    assert rest == []
+
+
+def test_a_follower_that_lags_catches_up_and_follows_again() -> None:
+    from crosswalk.domain.events import Action, EntityChanged
+    from crosswalk.services.change_stream import DEFAULT_MAX_BACKLOG, ChangeStream
+
+    async def scenario() -> list[bytes]:
+        changes = ChangeStream()
+        stream = live.change_events(changes, lambda: True, keepalive_s=30)
+        chunks = [await anext(stream)]
+        pending = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0)
+        flood = [
+            EntityChanged("task", str(n), Action.UPDATED) for n in range(DEFAULT_MAX_BACKLOG + 1)
+        ]
+        changes.publish_committed(flood)
+        chunks.append(await asyncio.wait_for(pending, 5))
+        await asyncio.sleep(0)
+        changes.publish_committed([EntityChanged("task", "x", Action.UPDATED)])
+        chunks.append(await asyncio.wait_for(anext(stream), 5))
+        changes.close()
+        return chunks
+
+    _first, after_lag, later = asyncio.run(scenario())
+    assert after_lag == live.change_event("lagged")
+    assert later == live.change_event("EntityChanged")
 
 
 def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(

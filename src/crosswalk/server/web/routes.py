@@ -287,7 +287,7 @@ class Dashboard:
             return _unauthorized()
         cookie = request.cookies.get(auth.SESSION_COOKIE)
         stream = live.change_events(
-            self.services.notifier, lambda: self.sessions.find(cookie) is not None
+            self.services.changes, lambda: self.sessions.find(cookie) is not None
         )
         return StreamingResponse(
             stream,
