@@ -19,7 +19,12 @@ from crosswalk.db.repositories import (
     ConversationRepository,
 )
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ForbiddenError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
 from crosswalk.domain.events import (
     Action,
     EntityChanged,
@@ -68,26 +73,20 @@ class ConversationService:
         """Record a pending question to the resolved agent and wake its listeners.
 
         A retried ask with the same client-chosen ``id`` returns the stored
-        conversation instead of asking twice. With ``deliver_answer`` (the asker will
-        not wait) the answer is also to be handed to the asker's hooks, once.
+        conversation instead of asking twice; the same ``id`` with another asker or
+        question is ``ConflictError``. The check and the insert share one unit of work.
+        With ``deliver_answer`` (the asker will not wait) the answer is also to be handed
+        to the asker's hooks, once.
         """
         if deliver_answer and self.answer_deliveries is None:
             raise InvalidInputError("this server does not deliver answers through hooks")
         with self.unit_of_work() as uow:
             if id is not None:
-                existing = self.conversations.find_by_id(id)
-                if existing is not None:
-                    # A retry: skip resolving the target again (it may have changed
-                    # since) and let the repository's replay rule decide, as for any
-                    # create. The first ask already told everyone.
-                    return self.conversations.create(
-                        NewConversation(
-                            id=id,
-                            from_agent_id=from_agent_id,
-                            to_agent_id=existing.to_agent_id,
-                            question=question,
-                        )
-                    )
+                stored = self.conversations.find_by_id(id)
+                if stored is not None:
+                    # A retry: the first ask already told everyone; the target is not
+                    # resolved again (it may have changed since).
+                    return _replayed(stored, from_agent_id, question)
             asker = self._agent(from_agent_id)
             resolution = resolve_target(
                 target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
@@ -240,3 +239,12 @@ def _raise_if_agent_deleted(subscription: Subscription, agent_id: str) -> None:
             and event.action is Action.DELETED
         ):
             raise NotFoundError("agent", agent_id, f"agent '{agent_id}' was deleted")
+
+
+def _replayed(stored: Conversation, from_agent_id: str, question: str) -> Conversation:
+    """The replay rule of a client-chosen id: the same request gets the stored row."""
+    if (stored.from_agent_id, stored.question) != (from_agent_id, question):
+        raise ConflictError(
+            f"conversation '{stored.id}' already exists with another asker or question"
+        )
+    return stored

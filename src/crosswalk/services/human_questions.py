@@ -25,7 +25,7 @@ from crosswalk.domain.enums import (
     MessageType,
     ParticipantType,
 )
-from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.domain.errors import ConflictError, PreconditionFailedError
 from crosswalk.domain.events import (
     Action,
     EntityChanged,
@@ -66,9 +66,9 @@ class HumanQuestionService:
         """Record the agent's question to the user; the agent is now waiting for input.
 
         A retried ask with the same client-chosen ``id`` returns the stored question."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work():
             agent = self.agents.agents.get(agent_id)
-            question = self.messages.create(
+            return self.send(
                 NewMessage(
                     id=id,
                     sender_type=AGENT,
@@ -79,9 +79,6 @@ class HumanQuestionService:
                     requires_response=True,
                 )
             )
-            uow.record(UserQuestionAsked(question.id, agent.id))
-            self.agents.sync_open_questions(uow, agent.id, asking=True)
-        return question
 
     def inbox(self) -> list[Message]:
         """Every message waiting for the user, oldest first: those still unread, and
@@ -127,14 +124,25 @@ class HumanQuestionService:
         return question, reply
 
     def send(self, data: NewMessage) -> Message:
-        """Store a message; one to the person that needs a response also records
-        ``UserQuestionAsked``, so the person's inbox hears of it."""
+        """Store a message. One from an agent to the person that needs a response is a
+        question, however it was sent: it records ``UserQuestionAsked`` (the person's
+        inbox hears of it) and the agent is waiting for input with it in
+        ``pendingQuestions``.
+
+        The replay rule: a client-chosen ``id`` already stored for the same sender and
+        content returns the stored message and changes nothing (the first send told
+        everyone); with another sender or content it is ``ConflictError``."""
         with self.unit_of_work() as uow:
+            if data.id is not None:
+                stored = self.messages.find_by_id(data.id)
+                if stored is not None:
+                    return _replayed(stored, data)
             message = self.messages.create(data)
             uow.record(EntityChanged("message", message.id, Action.CREATED))
             asks = data.recipient_type is USER and data.requires_response
-            if asks and data.sender_id is not None:
+            if asks and data.sender_type is AGENT and data.sender_id is not None:
                 uow.record(UserQuestionAsked(message.id, data.sender_id))
+                self.agents.sync_open_questions(uow, data.sender_id, asking=True)
         return message
 
     def mark_read(self, message: Message) -> Message:
@@ -192,3 +200,14 @@ class HumanQuestionService:
             for agent_id in sorted({m.sender_id for m in gone if m.sender_id is not None}):
                 self.agents.sync_open_questions(uow, agent_id)
         return message, removed
+
+
+def _replayed(stored: Message, data: NewMessage) -> Message:
+    """A retried send returns what the first one stored; anything else is a clash."""
+    if (stored.sender_type, stored.sender_id, stored.content) != (
+        data.sender_type,
+        data.sender_id,
+        data.content,
+    ):
+        raise ConflictError(f"message '{stored.id}' already exists with other content")
+    return stored

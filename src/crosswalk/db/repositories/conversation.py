@@ -10,9 +10,8 @@ from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversati
 
 class ConversationRepository(Protocol):
     def create(self, data: NewConversation) -> Conversation:
-        """Insert a pending conversation. With a caller-chosen ``id`` that already exists
-        for the same asker and question, return the stored one (idempotent retry);
-        with a different asker or question, ``ConflictError``."""
+        """Insert a pending conversation (with the caller-chosen ``id`` if given; a taken
+        id is ``ConflictError``). Replaying a retried ask is ``ConversationService``'s."""
         ...
 
     def find_by_id(self, id: str) -> Conversation | None: ...

@@ -158,15 +158,16 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
                 conn, accounts, Account, id, {"is_exhausted": True, "exhausted_until": until}
             )
 
-    def clear_expired_exhaustion(self, now: datetime | None = None) -> int:
+    def clear_expired_exhaustion(self, now: datetime | None = None) -> list[str]:
         now = now or utcnow()
         with self._write() as conn:
-            result = conn.execute(
+            cleared = conn.execute(
                 update(accounts)
                 .where(_expired(now))
                 .values(is_exhausted=False, exhausted_until=None, updated_at=utcnow())
-            )
-        return int(result.rowcount)
+                .returning(accounts.c.id)
+            ).scalars()
+            return sorted(cleared)
 
     def _all(self, query: Select[Any]) -> list[Account]:
         with self._read() as conn:

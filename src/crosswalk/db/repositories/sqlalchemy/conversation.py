@@ -78,10 +78,6 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         }
         try:
             with self._direct(write=True) as db:
-                if data.id is not None:
-                    existing = db.first(BY_ID, {"id": data.id})
-                    if existing is not None:
-                        return self._replayed(Conversation(*existing), data)
                 row = db.first(INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
@@ -91,13 +87,6 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             raise
         assert row is not None, "INSERT ... RETURNING returned no row"
         return Conversation(*row)
-
-    def _replayed(self, existing: Conversation, data: NewConversation) -> Conversation:
-        if existing.from_agent_id != data.from_agent_id or existing.question != data.question:
-            raise ConflictError(
-                f"conversation '{existing.id}' already exists with another asker or question"
-            )
-        return existing
 
     def find_by_id(self, id: str) -> Conversation | None:
         found = self._select(Conversation, BY_ID, {"id": id})
