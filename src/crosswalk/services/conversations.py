@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import (
     AgentRepository,
@@ -23,6 +23,7 @@ from crosswalk.domain.errors import (
     ConflictError,
     ForbiddenError,
     InvalidInputError,
+    LimitExceededError,
     NotFoundError,
 )
 from crosswalk.domain.events import (
@@ -37,6 +38,7 @@ from crosswalk.domain.events import (
 )
 from crosswalk.domain.rows import Agent, Conversation, NewConversation
 from crosswalk.services.change_stream import ChangeStream, Subscription
+from crosswalk.services.limits import Limits
 from crosswalk.services.targets import PhaseLookup, Target, TaskLookup, resolve_target
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -54,6 +56,7 @@ class ConversationService:
     #: Where ``ask(..., deliver_answer=True)`` records that the asker's hooks bring the
     #: answer (``crosswalk.services.check_in``); without it such asks are refused.
     answer_deliveries: AnswerDeliveryRepository | None = None
+    limits: Limits = field(default_factory=Limits)
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.find_by_id(agent_id)
@@ -91,6 +94,7 @@ class ConversationService:
             resolution = resolve_target(
                 target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
             )
+            self._within_cap(asker, resolution.agent)
             conversation = self.conversations.create(
                 NewConversation(
                     id=id,
@@ -109,11 +113,27 @@ class ConversationService:
             )
         return conversation
 
+    def _within_cap(self, asker: Agent, target: Agent) -> None:
+        """One agent may not bury another: at most ``max_pending_questions`` open
+        questions from one asker to one target (checked before the insert, so two
+        asks racing at the cap may both pass: the cap bounds a flood, not a count)."""
+        cap = self.limits.max_pending_questions
+        if self.conversations.count_pending_between(asker.id, target.id) >= cap:
+            raise LimitExceededError(
+                f"agent '{asker.name}' already has {cap} unanswered questions to agent "
+                f"'{target.name}', the cap (setting CW_MAX_PENDING_QUESTIONS); wait for "
+                "answers before asking more"
+            )
+
     def get(self, id: str) -> Conversation:
         return self.conversations.get(id)
 
-    def pending(self, agent_id: str) -> list[Conversation]:
-        return self.conversations.find_pending_for_agent(agent_id)
+    def pending(self, agent_id: str, *, after_id: str | None = None) -> list[Conversation]:
+        """One page (``limits.page_size``) of the agent's pending questions, oldest
+        first; ``after_id`` (the last one of the previous page) gives the next."""
+        return self.conversations.find_pending_for_agent(
+            agent_id, after_id=after_id, limit=self.limits.page_size
+        )
 
     def answer(self, id: str, answer: str, *, acting_agent_id: str | None = None) -> Conversation:
         """pending -> answered; only the addressed agent may answer (``acting_agent_id``
@@ -134,9 +154,11 @@ class ConversationService:
         """Wakes on a new question for the agent, and on the agent's deletion."""
         return self.changes.subscribe(question_key(agent_id), entity_key("agent", agent_id))
 
-    async def listen(self, agent_id: str, timeout_s: float) -> list[Conversation]:
-        """The agent's pending questions: at once if there are any, else as soon as one
-        arrives, else ``[]`` when ``timeout_s`` passes."""
+    async def listen(
+        self, agent_id: str, timeout_s: float, *, after_id: str | None = None
+    ) -> list[Conversation]:
+        """A page of the agent's pending questions (as ``pending``): at once if there
+        are any, else as soon as one arrives, else ``[]`` when ``timeout_s`` passes."""
         self._agent(agent_id)
         deadline = time.monotonic() + timeout_s
         async with self.changes.subscribe(
@@ -144,7 +166,7 @@ class ConversationService:
         ) as subscription:
             while True:
                 _raise_if_agent_deleted(subscription, agent_id)
-                pending = self.conversations.find_pending_for_agent(agent_id)
+                pending = self.pending(agent_id, after_id=after_id)
                 remaining = deadline - time.monotonic()
                 if pending or remaining <= 0 or self.changes.closed:
                     return pending
@@ -191,19 +213,29 @@ class ConversationService:
             last = self.conversations.find_by_id(last_event_id)
             since = last.created_at if last is not None else None
         sent: set[str] = {last_event_id} if last_event_id else set()
+        page_size = self.limits.page_size
+        # Pages are read after ``anchor``; it moves only past a full page, so a wake
+        # re-reads the last (short) page and finds what arrived since, never the
+        # whole backlog.
+        anchor: str | None = None
         async with self.changes.subscribe(
             question_key(agent_id), entity_key("agent", agent_id)
         ) as subscription:
             while not self.changes.closed:
                 _raise_if_agent_deleted(subscription, agent_id)
-                pending = self.conversations.find_pending_for_agent(agent_id)
-                for conversation in pending:
+                page = self.conversations.find_pending_for_agent(
+                    agent_id, after_id=anchor, limit=page_size
+                )
+                for conversation in page:
                     if conversation.id in sent or (since and conversation.created_at < since):
                         continue
                     sent.add(conversation.id)
                     yield conversation
+                if len(page) == page_size:
+                    anchor, sent = page[-1].id, set()
+                    continue
                 # Answered questions never come back: forget them.
-                sent.intersection_update(conversation.id for conversation in pending)
+                sent.intersection_update(conversation.id for conversation in page)
                 await subscription.wait(3600.0)
 
     async def answer_stream(self, id: str) -> AsyncIterator[Conversation]:

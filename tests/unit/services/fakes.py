@@ -650,13 +650,20 @@ class FakeConversations:
         return sorted(found, key=lambda c: (c.created_at, c.id))
 
     def find_pending_for_agent(
-        self, agent_id: str, *, after_id: str | None = None
+        self, agent_id: str, *, after_id: str | None = None, limit: int | None = None
     ) -> list[Conversation]:
         pending = self._pending(lambda c: c.to_agent_id == agent_id)
         after = self.rows.get(after_id) if after_id is not None else None
-        if after is None:
-            return pending
-        return [c for c in pending if (c.created_at, c.id) > (after.created_at, after.id)]
+        if after is not None:
+            pending = [c for c in pending if (c.created_at, c.id) > (after.created_at, after.id)]
+        return pending if limit is None else pending[:limit]
+
+    def count_pending_between(self, from_agent_id: str, to_agent_id: str) -> int:
+        return len(
+            self._pending(
+                lambda c: (c.from_agent_id, c.to_agent_id) == (from_agent_id, to_agent_id)
+            )
+        )
 
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:
         return self._pending(lambda c: agent_id in (c.from_agent_id, c.to_agent_id))

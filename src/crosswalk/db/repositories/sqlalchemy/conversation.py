@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
 
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
@@ -99,23 +99,38 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return found
 
     def find_pending_for_agent(
-        self, agent_id: str, *, after_id: str | None = None
+        self, agent_id: str, *, after_id: str | None = None, limit: int | None = None
     ) -> list[Conversation]:
-        if after_id is None:
+        if after_id is None and limit is None:
             return self._select(Conversation, PENDING_FOR_AGENT, {"agent_id": agent_id})
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
         with self._read() as conn:
-            after = conn.execute(
-                select(_c.created_at).where(_c.id == after_id)
-            ).scalar_one_or_none()
+            after = (
+                None
+                if after_id is None
+                else conn.execute(
+                    select(_c.created_at).where(_c.id == after_id)
+                ).scalar_one_or_none()
+            )
             if after is not None:
                 query = query.where(
                     or_(_c.created_at > after, and_(_c.created_at == after, _c.id > after_id))
                 )
+            if limit is not None:
+                query = query.limit(limit)
             rows = conn.execute(query).all()
         return [Conversation(*row) for row in rows]
+
+    def count_pending_between(self, from_agent_id: str, to_agent_id: str) -> int:
+        query = select(func.count()).where(
+            _c.to_agent_id == to_agent_id,
+            _c.status == ConversationStatus.PENDING,
+            _c.from_agent_id == from_agent_id,
+        )
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:
         query = _SELECT.where(
