@@ -287,6 +287,8 @@ RULES: dict[str, Rule] = {
     "log.forAgent": Rule(OWN, lambda w: {"agentId": w.alice}),
     "log.sessionCount": Rule(OWN, lambda w: {"agentId": w.alice}),
     "log.deleteForAgent": Rule(ADM, lambda w: {"agentId": w.alice}),
+    # the dashboard: only the person signs a browser in
+    "dashboard.signInLink": Rule(ADM, lambda w: None),
 }
 
 ROUTER = build_router()
