@@ -40,6 +40,7 @@ from crosswalk.server.procedures import (
     agent,
     check_in,
     conversation,
+    dashboard,
     initiative,
     log,
     message,
@@ -52,6 +53,7 @@ from crosswalk.server.procedures import (
 )
 from crosswalk.server.startup import checked_database, file_errors
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.server.web.dashboard import create_dashboard
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
@@ -63,6 +65,7 @@ from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.sessions import SessionStore
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -84,6 +87,7 @@ def build_router() -> Router[Context]:
         proposal.router,
         message.router,
         log.router,
+        dashboard.router,
     )
 
 
@@ -94,10 +98,12 @@ def build_services(
     publishers: Sequence[EventPublisher] = (),
     limits: Limits | None = None,
     runner_settings: RunnerSettings | None = None,
+    sessions_file: Path | None = None,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
-    to this process's change stream. ``runner_settings`` default to the environment's."""
+    to this process's change stream. ``runner_settings`` default to the environment's;
+    dashboard sessions are kept in ``sessions_file``."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
     changes = ChangeStream()
@@ -165,6 +171,7 @@ def build_services(
             changes=changes,
             limits=limits,
         ),
+        sessions=SessionStore(admin_token, path=sessions_file),
         check_in=CheckInService(
             agents=agents,
             tasks=repos.tasks,
@@ -224,7 +231,12 @@ def create_app(
             "other keys can now be removed",
             rotated,
         )
-    services = build_services(engine, admin_token, runner_settings=runner_settings)
+    services = build_services(
+        engine,
+        admin_token,
+        runner_settings=runner_settings,
+        sessions_file=home / "dashboard-sessions.json",
+    )
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -238,7 +250,8 @@ def create_app(
         principal = services.authenticator.authenticate(authorization)
         return Context(principal=principal, services=services)
 
-    endpoint = TrpcEndpoint(build_router(), create_context, max_body_bytes=MAX_BODY_BYTES)
+    router = build_router()
+    endpoint = TrpcEndpoint(router, create_context, max_body_bytes=MAX_BODY_BYTES)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -249,5 +262,8 @@ def create_app(
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 
-    asgi = Starlette(routes=[Mount("/trpc", app=endpoint)], lifespan=lifespan)
+    asgi = Starlette(
+        routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
+        lifespan=lifespan,
+    )
     return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine)

@@ -20,6 +20,7 @@ from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.sessions import SessionStore
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 
@@ -38,6 +39,7 @@ class Services:
     logs: LogService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    sessions: SessionStore
     check_in: CheckInService
     runner: Supervisor
 

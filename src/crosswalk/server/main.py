@@ -92,7 +92,8 @@ def serve(
     start adopts them)."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     url = database_url or default_database_url()
-    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
+    origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    endpoint = f"{origin}/trpc"
     settings = RunnerSettings.from_env(
         server_url=_reachable(endpoint, host, port), stop_agents_on_exit=stop_agents
     )
@@ -127,6 +128,7 @@ def serve(
     server._crosswalk_banner = [
         f"crosswalk {_version()}, database {_redact(url)}",
         f"listening on {endpoint}",
+        f"dashboard:       {origin}/ (sign in with `cw dashboard` or the admin token)",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
     ]

@@ -302,6 +302,8 @@ RULES: dict[str, Rule] = {
         ),
     ),
     "log.deleteForAgent": Rule(ADM, lambda w: {"agentId": w.alice}),
+    # the dashboard: only the person signs a browser in
+    "dashboard.signInLink": Rule(ADM, lambda w: None),
 }
 
 ROUTER = build_router()
