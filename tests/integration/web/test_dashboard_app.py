@@ -307,14 +307,26 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
 
     token = admin_token(app, tmp_path)
     stopped: list[str] = []
-    runner: Router[Context] = Router()
+    runner_paths = {"agent.stop", "agent.resume"}
+    bare: Router[Context] = Router()
+    for procedure in build_router():
+        if procedure.path not in runner_paths:
+            bare.add(procedure)
+    fake_runner: Router[Context] = Router()
 
-    @runner.mutation("agent.stop", input=AgentRef)
+    @fake_runner.mutation("agent.stop", input=AgentRef)
     async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
         stopped.append(inp.id)
         return {"id": inp.id}
 
-    with_runner = Dashboard(app.services, AdminApi(build_router().merge(runner), app.services))
+    without_runner = Dashboard(app.services, AdminApi(bare, app.services))
+    with_stop = Dashboard(
+        app.services, AdminApi(Router[Context]().merge(bare, fake_runner), app.services)
+    )
+
+    def served(dashboard: Dashboard, cookies: httpx.Cookies) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=Starlette(routes=dashboard.routes()))
+        return httpx.AsyncClient(transport=transport, base_url=ORIGIN, cookies=cookies)
 
     async def scenario() -> None:
         async with browser(app) as client:
@@ -322,13 +334,11 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
                 client, token, "agent.create", {"name": "busy-bee", "status": "running"}
             )
             await signed_in(client, token)
+            cookies = client.cookies
+        async with served(without_runner, cookies) as client:
             plain = (await client.get(f"/agents/{agent['id']}")).text
             assert "/stop" not in plain and "need the server's agent runner" in plain
-            cookies = client.cookies
-        transport = httpx.ASGITransport(app=Starlette(routes=with_runner.routes()))
-        async with httpx.AsyncClient(
-            transport=transport, base_url=ORIGIN, cookies=cookies
-        ) as client:
+        async with served(with_stop, cookies) as client:
             page = (await client.get(f"/agents/{agent['id']}")).text
             assert f'action="/agents/{agent["id"]}/stop"' in page
             assert "/resume" not in page  # a running agent is stopped, not resumed
