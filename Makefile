@@ -1,6 +1,7 @@
 # crosswalk: `make run` starts the server, `make test` runs every check.
-# Both set themselves up: a virtualenv in .venv and, for the compatibility
-# tests, the official tRPC client from npm in tests/compat/node_modules.
+# Both set themselves up: a virtualenv in .venv, for the compatibility tests the
+# official tRPC client from npm in tests/compat/node_modules, and for the
+# PostgreSQL tests the server binaries (scripts/install-postgres).
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,14 +9,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := tests/compat/node_modules/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench setup clean
+.PHONY: run test lint typecheck pytest bench setup postgres clean
 
 run: $(STAMP)
 	$(BIN)/cw serve
 
-test: $(STAMP) $(NODE_STAMP) lint typecheck pytest
+test: $(STAMP) $(NODE_STAMP) postgres lint typecheck pytest
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) postgres
+
+postgres: $(STAMP)
+	scripts/install-postgres $(BIN)/python
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
