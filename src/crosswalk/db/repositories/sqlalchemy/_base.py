@@ -247,6 +247,22 @@ def row_to(model: type[T], row: Row[Any] | Mapping[str, Any]) -> T:
     return model(**{name: mapping[name] for name in field_names(model)})
 
 
+def serialize_on(conn: Connection, *key: str | None) -> None:
+    """Hold, until this transaction ends, a lock that every other transaction passing
+    the same ``key`` waits for, so a read-check-write runs one at a time per key.
+
+    On PostgreSQL (read committed) two transactions may otherwise both check, both
+    see no conflict and both write: two dependency edges closing a cycle, two callers
+    picking the same account. A transaction-scoped advisory lock orders them, and the
+    second's next statement sees what the first committed. SQLite needs nothing:
+    every write transaction there begins ``IMMEDIATE`` and so runs alone.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    name = "\x1f".join(part or "" for part in key)
+    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+
+
 def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:
     """Raise ``NotFoundError(kind, id)`` unless ``table`` has a row with this id.
 

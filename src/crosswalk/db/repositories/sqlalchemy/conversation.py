@@ -92,6 +92,13 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             with self._read() as conn:
                 _require_references(conn, values)
             raise
+        except ConflictError:
+            # Two attempts with the same id raced (PostgreSQL: both found none, one
+            # insert collided): the loser replays what the winner stored.
+            stored = self.find_by_id(data.id) if data.id is not None else None
+            if stored is None:
+                raise
+            return self._replayed(stored, data)
         assert row is not None, "INSERT ... RETURNING returned no row"
         return Conversation(*row)
 

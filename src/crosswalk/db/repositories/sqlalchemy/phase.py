@@ -129,7 +129,7 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
                     f"('{prerequisite.initiative_id}')",
                     field="depends_on_phase_id",
                 )
-            return _DEPENDENCIES.add(conn, phase_id, depends_on_phase_id)
+            return _DEPENDENCIES.add(conn, phase_id, depends_on_phase_id, phase.initiative_id)
 
     def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:
         with self._write() as conn:

@@ -35,6 +35,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     field_names,
     paginate,
     require_row,
+    serialize_on,
 )
 from crosswalk.db.schema import (
     TaskPriority,
@@ -124,13 +125,18 @@ class DependencyEdges(Generic[E]):
         self._dependent = edges.c[f"{kind}_id"]
         self._prerequisite = edges.c[f"depends_on_{kind}_id"]
 
-    def add(self, conn: Connection, dependent: str, prerequisite: str) -> E:
+    def add(self, conn: Connection, dependent: str, prerequisite: str, graph: str | None) -> E:
         """Store the edge. A self-edge or one that closes a cycle is
         ``DependencyCycleError`` showing the cycle by ids; an existing edge is
-        returned unchanged, so a retried request is harmless."""
+        returned unchanged, so a retried request is harmless.
+
+        ``graph`` names the graph the edge joins (the initiative both ends share):
+        additions to one graph run one at a time, so two servers adding A->B and
+        B->A at once cannot both find no cycle."""
         kind = self.kind
         if dependent == prerequisite:
             raise DependencyCycleError(f"{kind} '{dependent}' cannot depend on itself")
+        serialize_on(conn, f"{kind}_dependencies", graph)
         existing = conn.execute(
             select(*self._columns).where(self._edge(dependent, prerequisite))
         ).first()
@@ -360,6 +366,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
     def _check_parent_move(self, conn: Connection, task: Task, parent_id: str) -> None:
         parent = self._require(conn, parent_id)
         self._check_same_initiative(parent, task.initiative_id)
+        serialize_on(conn, "task_parents", task.initiative_id)
         cycle = would_create_cycle(task.id, parent_id, lambda node: self._parent_of(conn, node))
         if cycle is not None:
             raise InvalidInputError(
@@ -401,7 +408,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
                     f"'{depends_on_task_id}' ({_describe(prerequisite.initiative_id)})",
                     field="depends_on_task_id",
                 )
-            return _DEPENDENCIES.add(conn, task_id, depends_on_task_id)
+            return _DEPENDENCIES.add(conn, task_id, depends_on_task_id, task.initiative_id)
 
     def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None:
         with self._write() as conn:
