@@ -18,6 +18,7 @@ import uvicorn
 from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
 from crosswalk.errors import CrosswalkError
 from crosswalk.server.app import CrosswalkApp, create_app
+from crosswalk.server.single_server import SqliteServerLock, sqlite_file
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -84,15 +85,29 @@ def serve(
 ) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     url = database_url or default_database_url()
+    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
+    sqlite_path = sqlite_file(url)
+    lock = SqliteServerLock(sqlite_path) if sqlite_path is not None else None
     try:
+        if lock is not None:
+            lock.acquire(endpoint)
         app = create_app(url)
     except CrosswalkError as exc:
         _say(f"error: {exc.message}")
+        if lock is not None:
+            lock.release()
         return 1
+    try:
+        return _run(app, host, port, url, endpoint)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(app: CrosswalkApp, host: str, port: int, url: str, endpoint: str) -> int:
     warning = exposure_warning(host)
     if warning is not None:
         _say(warning)
-    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
     config = uvicorn.Config(
         app.asgi,
         host=host,
