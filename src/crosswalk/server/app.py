@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 
 from crosswalk.config import admin_token_path, default_database_url
-from crosswalk.db.engine import create_database_engine
+from crosswalk.db.engine import create_database_engine, database_pool_size, is_sqlite
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 from crosswalk.server.context import Context, Services
@@ -37,6 +37,7 @@ from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_t
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -60,15 +61,25 @@ def build_router() -> Router[Context]:
     )
 
 
-def build_services(engine: Engine, admin_token: str) -> Services:
+def build_offload(engine: Engine) -> Offload:
+    """Inline on SQLite (a local file answers in microseconds); on a network database
+    a worker thread per pooled connection, so no query holds up the event loop."""
+    if is_sqlite(engine):
+        return InlineOffload()
+    return ThreadOffload(workers=database_pool_size())
+
+
+def build_services(engine: Engine, admin_token: str, offload: Offload | None = None) -> Services:
     repos = create_repositories(engine)
     notifier = InProcessNotifier()
+    offload = offload or InlineOffload()
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
         tasks=repos.tasks,
         phases=repos.phases,
         notifier=notifier,
+        offload=offload,
     )
     return Services(
         repos=repos,
@@ -76,8 +87,9 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         conversations=conversations,
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=repos.agents, notifier=notifier
+            messages=repos.messages, agents=repos.agents, notifier=notifier, offload=offload
         ),
+        offload=offload,
     )
 
 
@@ -105,7 +117,7 @@ def create_app(
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
     admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
-    services = build_services(engine, admin_token)
+    services = build_services(engine, admin_token, build_offload(engine))
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -116,16 +128,22 @@ def create_app(
             authorization = f"Bearer {token}" if token else None
         if public and authorization is None:
             return public_context
-        principal = services.authenticator.authenticate(authorization)
+        principal = await services.offload(services.authenticator.authenticate, authorization)
         return Context(principal=principal, services=services)
 
-    endpoint = TrpcEndpoint(build_router(), create_context, max_body_bytes=MAX_BODY_BYTES)
+    endpoint = TrpcEndpoint(
+        build_router(),
+        create_context,
+        max_body_bytes=MAX_BODY_BYTES,
+        offload=None if services.offload.inline else services.offload,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         services.notifier.close()
         await endpoint.close(timeout_s=2.0)
+        services.offload.close()
         engine.dispose()
 
     asgi = Starlette(routes=[Mount("/trpc", app=endpoint)], lifespan=lifespan)

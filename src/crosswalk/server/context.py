@@ -9,6 +9,7 @@ from crosswalk.services.auth import Authenticator, Principal
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import Notifier
+from crosswalk.services.offload import Offload
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Services:
     conversations: ConversationService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    offload: Offload  # where blocking database work runs (see services.offload)
 
 
 @dataclass(frozen=True, slots=True)

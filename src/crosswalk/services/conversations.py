@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crosswalk.db.models import Agent, Conversation, NewConversation
 from crosswalk.db.repositories import (
@@ -20,6 +20,7 @@ from crosswalk.db.repositories import (
 from crosswalk.db.schema import ConversationStatus
 from crosswalk.errors import ForbiddenError, NotFoundError
 from crosswalk.services.notifier import Notifier, answer_key, question_key
+from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.targets import Target, resolve_target
 
 MAX_TEXT_LENGTH = 100_000
@@ -32,6 +33,7 @@ class ConversationService:
     tasks: TaskRepository
     phases: PhaseRepository
     notifier: Notifier
+    offload: Offload = field(default_factory=InlineOffload)  # where the waits' reads run
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.find_by_id(agent_id)
@@ -101,11 +103,11 @@ class ConversationService:
     async def listen(self, agent_id: str, timeout_s: float) -> list[Conversation]:
         """The agent's pending questions: at once if there are any, else as soon as one
         arrives, else ``[]`` when ``timeout_s`` passes."""
-        self._agent(agent_id)
+        await self.offload(self._agent, agent_id)
         deadline = time.monotonic() + timeout_s
         async with self.notifier.subscribe(question_key(agent_id)) as subscription:
             while True:
-                pending = self.conversations.find_pending_for_agent(agent_id)
+                pending = await self.offload(self.conversations.find_pending_for_agent, agent_id)
                 remaining = deadline - time.monotonic()
                 if pending or remaining <= 0 or self.notifier.closed:
                     return pending
@@ -125,7 +127,7 @@ class ConversationService:
         """
         deadline = time.monotonic() + timeout_s
         async with self.notifier.subscribe(answer_key(id)) as subscription:
-            conversation = self.conversations.get(id)
+            conversation = await self.offload(self.conversations.get, id)
             if check is not None:
                 check(conversation)
             while True:
@@ -137,7 +139,7 @@ class ConversationService:
                 ):
                     return conversation
                 await subscription.wait(remaining)
-                conversation = self.conversations.get(id)
+                conversation = await self.offload(self.conversations.get, id)
 
     async def question_stream(
         self, agent_id: str, last_event_id: str | None = None
@@ -146,15 +148,15 @@ class ConversationService:
         arrives. Resuming after ``last_event_id`` skips what came before it; a question
         from the same millisecond may repeat (clients dedupe by id), none is lost.
         Ends when the notifier closes."""
-        self._agent(agent_id)
+        await self.offload(self._agent, agent_id)
         since = None
         if last_event_id is not None:
-            last = self.conversations.find_by_id(last_event_id)
+            last = await self.offload(self.conversations.find_by_id, last_event_id)
             since = last.created_at if last is not None else None
         sent: set[str] = {last_event_id} if last_event_id else set()
         async with self.notifier.subscribe(question_key(agent_id)) as subscription:
             while not self.notifier.closed:
-                pending = self.conversations.find_pending_for_agent(agent_id)
+                pending = await self.offload(self.conversations.find_pending_for_agent, agent_id)
                 for conversation in pending:
                     if conversation.id in sent or (since and conversation.created_at < since):
                         continue
@@ -168,7 +170,7 @@ class ConversationService:
         """The conversation once it is answered (then the stream ends)."""
         async with self.notifier.subscribe(answer_key(id)) as subscription:
             while not self.notifier.closed:
-                conversation = self.conversations.get(id)
+                conversation = await self.offload(self.conversations.get, id)
                 if conversation.status is ConversationStatus.ANSWERED:
                     yield conversation
                     return

@@ -16,7 +16,7 @@ has its question open, and is still waiting for input, until the reply comes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crosswalk.db.models import Agent, AgentUpdate, Message, NewMessage
@@ -31,6 +31,7 @@ from crosswalk.db.schema import (
 from crosswalk.db.types import to_iso
 from crosswalk.errors import NotFoundError, PreconditionFailedError
 from crosswalk.services.notifier import Notifier
+from crosswalk.services.offload import InlineOffload, Offload
 
 USER = ParticipantType.USER
 AGENT = ParticipantType.AGENT
@@ -58,6 +59,7 @@ class HumanQuestionService:
     messages: MessageRepository
     agents: AgentRepository
     notifier: Notifier
+    offload: Offload = field(default_factory=InlineOffload)  # where the wait's reads run
 
     def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
         """Record the agent's question to the user; the agent is now waiting for input.
@@ -133,7 +135,7 @@ class HumanQuestionService:
         deadline = time.monotonic() + timeout_s
         async with self.notifier.subscribe(reply_key(message_id)) as subscription:
             while True:
-                state = self.state(message_id)
+                state = await self.offload(self.state, message_id)
                 remaining = deadline - time.monotonic()
                 if state.responded or remaining <= 0 or self.notifier.closed:
                     return state

@@ -72,14 +72,18 @@ class _EventSubscription:
 
 
 class InProcessNotifier:
-    """Subscribers of one event loop, keyed by string."""
+    """Subscribers of one event loop, keyed by string. ``publish`` may be called from
+    any thread (writes may run on worker threads, see ``services.offload``): off the
+    loop's thread it hands the wake-up to the loop."""
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[_EventSubscription]] = {}
         self._closed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @asynccontextmanager
     async def subscribe(self, key: str) -> AsyncIterator[Subscription]:
+        self._loop = asyncio.get_running_loop()
         subscription = _EventSubscription(self._closed)
         subscribers = self._subscribers.setdefault(key, set())
         subscribers.add(subscription)
@@ -91,10 +95,23 @@ class InProcessNotifier:
                 self._subscribers.pop(key, None)
 
     def publish(self, key: str) -> None:
+        loop = self._loop
+        if loop is not None and not _running_on(loop):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._wake, key)
+            return
+        self._wake(key)
+
+    def _wake(self, key: str) -> None:
         for subscription in self._subscribers.get(key, ()):
             subscription.event.set()
 
     def close(self) -> None:
+        loop = self._loop
+        if loop is not None and not _running_on(loop):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self.close)
+            return
         self._closed.set()
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
@@ -107,3 +124,10 @@ class InProcessNotifier:
     def waiting(self, key: str) -> int:
         """How many requests wait on ``key`` (for tests and diagnostics)."""
         return len(self._subscribers.get(key, ()))
+
+
+def _running_on(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

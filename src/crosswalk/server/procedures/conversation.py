@@ -133,13 +133,13 @@ async def pending(ctx: Context, inp: AgentInput) -> list[dict[str, Any]]:
     return _named(ctx, ctx.services.conversations.pending(inp.agent_id))
 
 
-@router.query("conversation.listen", input=ListenInput)
+@router.query("conversation.listen", input=ListenInput, waits=True)
 async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
     """Long poll: the agent's pending questions at once if any, else as soon as one
     arrives, else ``[]`` after ``timeoutMs``."""
     ctx.principal.require_agent(inp.agent_id)
     found = await ctx.services.conversations.listen(inp.agent_id, inp.timeout_ms / 1000)
-    return _named(ctx, found)
+    return await ctx.services.offload(_named, ctx, found)
 
 
 @router.mutation("conversation.answer", input=AnswerInput)
@@ -154,7 +154,7 @@ async def answer(ctx: Context, inp: AnswerInput) -> dict[str, Any]:
     return to_api(answered)
 
 
-@router.query("conversation.waitForAnswer", input=WaitInput)
+@router.query("conversation.waitForAnswer", input=WaitInput, waits=True)
 async def wait_for_answer(ctx: Context, inp: WaitInput) -> dict[str, Any]:
     """Long poll: the conversation as soon as it is answered, or still pending after
     ``timeoutMs``."""
@@ -190,12 +190,13 @@ async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Track
     ctx.principal.require_agent(inp.agent_id)
     stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
     async for conversation in stream:
-        yield Tracked(conversation.id, _named(ctx, [conversation])[0])
+        named = await ctx.services.offload(_named, ctx, [conversation])
+        yield Tracked(conversation.id, named[0])
 
 
 @router.subscription("conversation.onAnswer", input=OnAnswerInput)
 async def on_answer(ctx: Context, inp: OnAnswerInput) -> AsyncIterator[dict[str, Any]]:
     """Subscription: the conversation once it is answered, then the stream ends."""
-    _participant(ctx, ctx.services.conversations.get(inp.id))
+    _participant(ctx, await ctx.services.offload(ctx.services.conversations.get, inp.id))
     async for conversation in ctx.services.conversations.answer_stream(inp.id):
         yield to_api(conversation)
