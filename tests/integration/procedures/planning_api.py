@@ -80,6 +80,7 @@ def running_api(database_url: str, home: Path) -> Iterator[Api]:
         yield Api(app, token_file.read_text().strip())
     finally:
         app.services.notifier.close()
+        app.services.offload.close()
         app.engine.dispose()
 
 
