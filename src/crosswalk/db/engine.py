@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from crosswalk.config import default_database_url
-from crosswalk.errors import InvalidInputError
+from crosswalk.domain.errors import InvalidInputError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 DEFAULT_POOL_SIZE = 10

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from crosswalk.errors import ConflictError
+from crosswalk.domain.errors import ConflictError
 
 
 def sqlite_file(database_url: str) -> Path | None:

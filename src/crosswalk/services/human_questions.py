@@ -19,17 +19,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from crosswalk.db.models import Agent, AgentUpdate, Message, NewMessage
-from crosswalk.db.repositories import AgentRepository, MessageRepository, Removal
-from crosswalk.db.schema import (
+from crosswalk.db.repositories import AgentRepository, MessageRepository
+from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
     AgentStatus,
     MessageStatus,
     MessageType,
     ParticipantType,
 )
-from crosswalk.db.types import to_iso
-from crosswalk.errors import NotFoundError, PreconditionFailedError
+from crosswalk.domain.errors import NotFoundError, PreconditionFailedError
+from crosswalk.domain.rows import Agent, AgentUpdate, Message, NewMessage, Removal
+from crosswalk.domain.timestamps import to_iso
 from crosswalk.services.notifier import Notifier
 from crosswalk.services.offload import InlineOffload, Offload
 

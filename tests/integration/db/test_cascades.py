@@ -14,14 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, delete, insert, select
 
-from crosswalk.db.models import (
-    NewAccount,
-    NewAgent,
-    NewConversation,
-    NewLogChunk,
-    NewMessage,
-    NewProposal,
-)
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
@@ -29,8 +21,6 @@ from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRep
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
 from crosswalk.db.schema import (
-    ParticipantType,
-    ProposalTargetType,
     accounts,
     agent_log_chunks,
     agents,
@@ -41,7 +31,16 @@ from crosswalk.db.schema import (
     proposals,
     tasks,
 )
-from crosswalk.db.types import utcnow
+from crosswalk.domain.enums import ParticipantType, ProposalTargetType
+from crosswalk.domain.rows import (
+    NewAccount,
+    NewAgent,
+    NewConversation,
+    NewLogChunk,
+    NewMessage,
+    NewProposal,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 TABLES = (

@@ -18,20 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from crosswalk.db import Repositories
 from crosswalk.db.driver_errors import Failure, classify
-from crosswalk.db.models import (
-    NewAccount,
-    NewAgent,
-    NewInitiative,
-    NewMessage,
-    NewPage,
-    NewPhase,
-    NewProject,
-    NewProposal,
-    NewTask,
-)
 from crosswalk.db.schema import (
-    ParticipantType,
-    ProposalTargetType,
     agents,
     initiative_projects,
     initiatives,
@@ -44,8 +31,21 @@ from crosswalk.db.schema import (
     task_dependencies,
     tasks,
 )
-from crosswalk.db.types import EpochMillis, to_millis, utcnow
-from crosswalk.errors import InvalidInputError
+from crosswalk.db.types import EpochMillis, to_millis
+from crosswalk.domain.enums import ParticipantType, ProposalTargetType
+from crosswalk.domain.errors import InvalidInputError
+from crosswalk.domain.rows import (
+    NewAccount,
+    NewAgent,
+    NewInitiative,
+    NewMessage,
+    NewPage,
+    NewPhase,
+    NewProject,
+    NewProposal,
+    NewTask,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 # --- raw rows ---------------------------------------------------------------------

@@ -18,7 +18,10 @@ from tests.integration.db.test_concurrency import run_in_threads
 
 from crosswalk.db import Repositories, create_repositories
 from crosswalk.db.engine import create_database_engine
-from crosswalk.db.models import (
+from crosswalk.db.schema import conversations, messages, phase_dependencies, task_dependencies
+from crosswalk.domain.enums import ConversationStatus, ParticipantType, TaskStatus
+from crosswalk.domain.errors import ConflictError, DependencyCycleError, PreconditionFailedError
+from crosswalk.domain.rows import (
     NewAccount,
     NewAgent,
     NewConversation,
@@ -27,16 +30,6 @@ from crosswalk.db.models import (
     NewPhase,
     NewTask,
 )
-from crosswalk.db.schema import (
-    ConversationStatus,
-    ParticipantType,
-    TaskStatus,
-    conversations,
-    messages,
-    phase_dependencies,
-    task_dependencies,
-)
-from crosswalk.errors import ConflictError, DependencyCycleError, PreconditionFailedError
 from crosswalk.ids import new_id
 
 ROUNDS = 15

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from crosswalk.db import Repositories
-from crosswalk.db.models import NewInitiative, NewPhase, NewTask
-from crosswalk.db.schema import TaskStatus
+from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.rows import NewInitiative, NewPhase, NewTask
 
 PENDING, PENDING_APPROVAL = TaskStatus.PENDING, TaskStatus.PENDING_APPROVAL
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from crosswalk.db.models import InitiativeUpdate, NewInitiative
-from crosswalk.db.schema import InitiativeStatus
+from crosswalk.domain.enums import InitiativeStatus
+from crosswalk.domain.rows import InitiativeUpdate, NewInitiative
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

@@ -39,22 +39,22 @@ from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from crosswalk.db.driver_errors import Failure, classify
 from crosswalk.db.engine import READONLY, is_sqlite
-from crosswalk.db.models import Paged
-from crosswalk.db.repositories._common import MAX_PAGE_SIZE
 from crosswalk.db.repositories.sqlalchemy._prepared import (
     DirectCursor,
     Prepared,
     thread_connections,
 )
 from crosswalk.db.schema import metadata
-from crosswalk.db.types import from_millis, to_millis, utcnow
-from crosswalk.errors import (
+from crosswalk.db.types import from_millis, to_millis
+from crosswalk.domain.errors import (
     ConflictError,
     CrosswalkError,
     InvalidInputError,
     NotFoundError,
     RetryableError,
 )
+from crosswalk.domain.rows import MAX_PAGE_SIZE, Paged
+from crosswalk.domain.timestamps import utcnow
 
 T = TypeVar("T")
 

@@ -13,23 +13,16 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
 
-from crosswalk.db.models import Conversation, NewConversation, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     columns_for,
     paginate,
 )
-from crosswalk.db.schema import (
-    ConversationStatus,
-    agents,
-    conversations,
-    initiatives,
-    phases,
-    tasks,
-)
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.db.schema import agents, conversations, initiatives, phases, tasks
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(conversations, Conversation)

@@ -25,8 +25,6 @@ from sqlalchemy import (
     update,
 )
 
-from crosswalk.db.models import NewTask, Paged, Task, TaskDependency, TaskUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -37,25 +35,26 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     require_row,
     serialize_on,
 )
-from crosswalk.db.schema import (
-    TaskPriority,
-    TaskStatus,
-    agents,
-    conversations,
-    initiatives,
-    phases,
-    task_dependencies,
-    tasks,
-)
-from crosswalk.db.types import utcnow
-from crosswalk.errors import (
+from crosswalk.db.schema import agents, conversations, initiatives, phases, task_dependencies, tasks
+from crosswalk.domain.dependency_graph import format_path, would_create_cycle
+from crosswalk.domain.enums import TaskPriority, TaskStatus
+from crosswalk.domain.errors import (
     DependencyCycleError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    NewTask,
+    Paged,
+    Removal,
+    Task,
+    TaskDependency,
+    TaskUpdate,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
-from crosswalk.services.dependency_graph import format_path, would_create_cycle
 
 _t = tasks.c
 _d = task_dependencies.c
