@@ -36,7 +36,7 @@ from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.notifier import InProcessNotifier, Notifier
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
 
 logger = logging.getLogger("crosswalk.server")
@@ -69,9 +69,27 @@ def build_offload(engine: Engine) -> Offload:
     return ThreadOffload(workers=database_pool_size())
 
 
-def build_services(engine: Engine, admin_token: str, offload: Offload | None = None) -> Services:
+def build_notifier(engine: Engine) -> Notifier:
+    """In-process on SQLite (one server per database); on PostgreSQL it also carries
+    wake-ups to and from the other servers (LISTEN/NOTIFY), listening before it returns."""
+    if is_sqlite(engine):
+        return InProcessNotifier()
+    # Imported here: psycopg is installed only with crosswalk's "postgres" extra.
+    from crosswalk.server.pg_notifier import PostgresNotifier
+
+    notifier = PostgresNotifier(engine)
+    notifier.start()
+    return notifier
+
+
+def build_services(
+    engine: Engine,
+    admin_token: str,
+    offload: Offload | None = None,
+    notifier: Notifier | None = None,
+) -> Services:
     repos = create_repositories(engine)
-    notifier = InProcessNotifier()
+    notifier = notifier or InProcessNotifier()
     offload = offload or InlineOffload()
     conversations = ConversationService(
         conversations=repos.conversations,
@@ -117,7 +135,7 @@ def create_app(
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
     admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
-    services = build_services(engine, admin_token, build_offload(engine))
+    services = build_services(engine, admin_token, build_offload(engine), build_notifier(engine))
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:

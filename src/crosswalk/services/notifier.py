@@ -10,8 +10,9 @@ polling. The protocol every caller follows, so no wake-up can be lost:
         await subscription.wait(timeout)        # woken by publish(key)
         return check_the_database()
 
-``Notifier`` is the port; ``InProcessNotifier`` serves one server process. A
-multi-server deployment replaces it (e.g. with PostgreSQL LISTEN/NOTIFY).
+``Notifier`` is the port; ``InProcessNotifier`` serves one server process. Servers
+sharing a PostgreSQL database use ``crosswalk.server.pg_notifier.PostgresNotifier``,
+which also carries each key to the other servers with ``NOTIFY``.
 """
 
 from __future__ import annotations
@@ -105,6 +106,17 @@ class InProcessNotifier:
     def _wake(self, key: str) -> None:
         for subscription in self._subscribers.get(key, ()):
             subscription.event.set()
+
+    def wake_all(self) -> None:
+        """Wake every current waiter once, to re-check the database (after a gap in
+        what this process heard, e.g. a lost connection to the other servers)."""
+        loop = self._loop
+        if loop is not None and not _running_on(loop):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self.wake_all)
+            return
+        for key in list(self._subscribers):
+            self._wake(key)
 
     def close(self) -> None:
         loop = self._loop

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tests.integration.procedures.planning_api import Api, running_api
 
+from crosswalk.server.pg_notifier import PostgresNotifier
 from crosswalk.services.human_questions import reply_key
 from crosswalk.services.notifier import InProcessNotifier
 
@@ -233,7 +234,7 @@ def test_a_waiting_agent_wakes_when_the_user_replies(api: Api) -> None:
     agent, as_agent = register(api, "alice")
     question = as_agent.mutation("message.askUser", {"agentId": "alice", "content": "Go?"})
     notifier = api.app.services.notifier
-    assert isinstance(notifier, InProcessNotifier)
+    assert isinstance(notifier, InProcessNotifier | PostgresNotifier)
 
     async def scenario() -> tuple[httpx.Response, httpx.Response]:
         transport = httpx.ASGITransport(app=api.app.asgi)
