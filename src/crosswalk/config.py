@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
@@ -22,6 +23,15 @@ def default_database_url() -> str:
     if url:
         return url
     return f"sqlite:///{data_dir() / 'crosswalk.db'}"
+
+
+def server_id(port: int) -> str:
+    """This server's name in a deployment: ``$CW_SERVER_ID``, else ``<host name>:<port>``.
+    It stays the same across restarts, so a restarted server finds the agents it runs."""
+    configured = os.environ.get("CW_SERVER_ID")
+    if configured:
+        return configured
+    return f"{socket.gethostname()}:{port}"
 
 
 def admin_token_path() -> Path:

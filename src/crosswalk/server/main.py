@@ -15,7 +15,13 @@ from typing import Any
 
 import uvicorn
 
-from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
+from crosswalk.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    admin_token_path,
+    default_database_url,
+    server_id,
+)
 from crosswalk.domain.errors import CrosswalkError
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.single_server import SqliteServerLock, sqlite_file
@@ -121,7 +127,7 @@ def _run(app: CrosswalkApp, host: str, port: int, url: str, endpoint: str) -> in
     )
     server = _Server(config, app)
     server._crosswalk_banner = [
-        f"crosswalk {_version()}, database {_redact(url)}",
+        f"crosswalk {_version()}, server {server_id(port)}, database {_redact(url)}",
         f"listening on {endpoint}",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
