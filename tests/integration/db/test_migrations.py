@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,3 +178,31 @@ def test_a_fresh_database_file_is_created_with_its_directory(tmp_path: Path) -> 
     finally:
         engine.dispose()
     assert path.exists()
+
+
+def test_servers_starting_together_on_postgresql_migrate_once(postgres: PostgresServer) -> None:
+    """Each server runs ``ensure_schema`` on start; started together on an empty
+    database, one migrates while the others wait, and none fails."""
+    name = f"together_{uuid.uuid4().hex}"
+    url = postgres.create_database(name)
+    engines = [create_database_engine(url) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def start(engine: Engine) -> None:
+        try:
+            ensure_schema(engine)
+        except BaseException as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert all(current_revision(engine) == head_revision() for engine in engines)
+    finally:
+        for engine in engines:
+            engine.dispose()
+        postgres.drop_database(name)
