@@ -124,3 +124,32 @@ def test_askers_on_a_answerers_on_b_and_a_killed_mid_wait(
     finally:
         engine.dispose()
     assert sorted(rows) == [(f"question {i}?", "answered", f"answer {i}") for i in range(PAIRS)]
+
+
+def test_a_question_stream_on_b_sees_every_question_asked_through_a(
+    two_servers: tuple[Server, Server],
+) -> None:
+    """`cw listen --follow` (an SSE subscription) parked on B streams each question as it
+    is committed through A."""
+    a, b = two_servers
+    asker = a.create_agent(name="asker", status="running")
+    answerer = b.create_agent(name="answerer", status="running")
+    following = spawn(b, b.url, answerer, "listen", "--follow", "--json", "--timeout", "60")
+    try:
+        seen = []
+        for i in range(3):
+            asked = a.call(
+                "mutation",
+                "conversation.ask",
+                {"fromAgentId": asker["id"], "toAgentId": answerer["id"], "question": f"q{i}"},
+                token=asker["token"],
+            )
+            assert following.stdout is not None
+            line = following.stdout.readline()  # blocks until B streams it
+            event = json.loads(line)
+            assert (event["id"], event["question"]) == (asked["id"], f"q{i}")
+            seen.append(event["id"])
+        assert len(set(seen)) == 3
+    finally:
+        following.send_signal(signal.SIGINT)
+        following.communicate(timeout=30)
