@@ -52,6 +52,10 @@ def _postgres_shared_url(postgres: PostgresServer) -> str:
     return url
 
 
+# Fake agent CLIs, model-API stand-ins and the real CLIs: see tests/agents/README.md.
+pytest_plugins = ["tests.agents.fixtures"]
+
+
 @pytest.fixture
 def postgres_url(postgres: PostgresServer, _postgres_shared_url: str) -> str:
     """A PostgreSQL database at the Alembic head with every table empty.

@@ -3,24 +3,30 @@ requests parked on every other server of the deployment.
 
 Every server holds one dedicated connection that ``LISTEN``s on :data:`CHANNEL`
 (:class:`Listener`, on its own thread, so it needs no event loop and outlives any).
-A writer sends ``NOTIFY`` with a small payload: the sending server's id and the keys
-to wake (``answer:<id>``, ``question:<agentId>``...), never row contents, so the
-payload stays far below PostgreSQL's 8,000-byte limit. A listener that loses its
+A unit of work sends its change events with ``NOTIFY`` inside its transaction, so
+they are delivered if and only if it commits: one line per event (its type and ids,
+statuses, kinds; never row contents) after a line naming the sending process, split
+so that no payload reaches PostgreSQL's 8,000-byte limit. A listener that loses its
 connection reconnects with a growing delay and then wakes every local waiter once,
 so each re-reads the database: whatever was committed during the gap is found.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import json
 import logging
 import threading
 import time
+import typing
 from collections.abc import Callable, Iterable, Sequence
 
 import psycopg
 from sqlalchemy import Connection, Engine, func, select
 
 from crosswalk.domain.errors import CrosswalkError
+from crosswalk.domain.events import Event
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -44,8 +50,9 @@ def conninfo_for(engine: Engine) -> str:
 
 
 def payloads(origin: str, keys: Iterable[str]) -> list[str]:
-    """``keys`` as NOTIFY payloads from server ``origin``: one line per key after the
-    origin line, split so that no payload exceeds :data:`MAX_PAYLOAD_BYTES`."""
+    """``keys`` (one-line strings) as NOTIFY payloads from process ``origin``: one line
+    per key after the origin line, split so that no payload exceeds
+    :data:`MAX_PAYLOAD_BYTES`."""
     result: list[str] = []
     current = [origin]
     size = len(origin.encode())
@@ -62,13 +69,13 @@ def payloads(origin: str, keys: Iterable[str]) -> list[str]:
 
 
 def parse_payload(payload: str) -> tuple[str, list[str]]:
-    """(origin server id, keys) of a payload made by :func:`payloads`."""
+    """(origin process id, lines) of a payload made by :func:`payloads`."""
     origin, _, rest = payload.partition("\n")
     return origin, [key for key in rest.split("\n") if key]
 
 
 def notify(connection: Connection, origin: str, keys: Sequence[str]) -> None:
-    """Send the keys on ``connection``: inside its transaction, delivered only if and
+    """Send the lines on ``connection``: inside its transaction, delivered only if and
     when that transaction commits."""
     for payload in payloads(origin, keys):
         connection.execute(select(func.pg_notify(CHANNEL, payload)))
@@ -145,3 +152,51 @@ class Listener:
                     logger.warning("lost the LISTEN connection (%s); reconnecting", exc)
                 attempt += 1
                 time.sleep(delay)
+
+
+# --- change events on the wire ------------------------------------------------------
+
+
+def _event_types() -> dict[str, type[Event]]:
+    found: dict[str, type[Event]] = {}
+    pending: list[type[Event]] = [Event]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            found[sub.__name__] = sub
+            pending.append(sub)
+    return found
+
+
+EVENT_TYPES = _event_types()
+
+
+def encode_event(event: Event) -> str:
+    """One JSON line: the event's type name and its fields (enums as their values)."""
+    fields = {field.name: _plain(getattr(event, field.name)) for field in dataclasses.fields(event)}
+    return json.dumps({"type": type(event).__name__, **fields}, separators=(",", ":"))
+
+
+def decode_event(line: str) -> Event | None:
+    """The event :func:`encode_event` wrote, or None for a type this version does not
+    know (a newer server during a rolling upgrade)."""
+    try:
+        data = json.loads(line)
+        cls = EVENT_TYPES.get(data.pop("type"))
+        if cls is None:
+            return None
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for field in dataclasses.fields(cls):
+            value = data[field.name]
+            hint = hints[field.name]
+            if isinstance(hint, type) and issubclass(hint, enum.Enum) and value is not None:
+                value = hint(value)
+            values[field.name] = value
+        return cls(**values)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, enum.Enum) else value

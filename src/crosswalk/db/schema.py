@@ -236,7 +236,7 @@ agents = Table(
     Column("result", JsonText, nullable=True),
     Column("pending_questions", JsonText, nullable=True),
     Column("user_dismissed_at", EpochMillis(), nullable=True),
-    # Not in the seed: the server authenticates agents by a token it keeps only hashed.
+    # The server authenticates agents by a token it keeps only hashed.
     Column("token_hash", String(64), nullable=True, unique=True),
     # Not in the seed: which server runs the agent's process (``CW_SERVER_ID``); None
     # for an agent no server runs. A restarted server reconciles only its own.

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -17,6 +18,7 @@ from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.engine import create_database_engine, database_pool_size, is_sqlite
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
@@ -33,11 +35,19 @@ from crosswalk.server.procedures import (
     task,
 )
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.notifier import InProcessNotifier, Notifier
+from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
+from crosswalk.services.planning import PlanningService
+
+if TYPE_CHECKING:
+    from crosswalk.server.pg_changes import PostgresChangeRelay
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -69,43 +79,70 @@ def build_offload(engine: Engine) -> Offload:
     return ThreadOffload(workers=database_pool_size())
 
 
-def build_notifier(engine: Engine) -> Notifier:
-    """In-process on SQLite (one server per database); on PostgreSQL it also carries
-    wake-ups to and from the other servers (LISTEN/NOTIFY), listening before it returns."""
-    if is_sqlite(engine):
-        return InProcessNotifier()
-    # Imported here: psycopg is installed only with crosswalk's "postgres" extra.
-    from crosswalk.server.pg_notifier import PostgresNotifier
-
-    notifier = PostgresNotifier(engine)
-    notifier.start()
-    return notifier
-
-
 def build_services(
     engine: Engine,
     admin_token: str,
+    *,
+    publishers: Sequence[EventPublisher] = (),
+    changes: ChangeStream | None = None,
     offload: Offload | None = None,
-    notifier: Notifier | None = None,
 ) -> Services:
+    """Every service on ``engine``. Each unit of work hands its events to ``publishers``
+    (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
+    to this process's change stream. ``offload`` runs the long polls' reads."""
     repos = create_repositories(engine)
-    notifier = notifier or InProcessNotifier()
+    changes = changes or ChangeStream()
     offload = offload or InlineOffload()
+    all_publishers = (*publishers, changes)
+
+    def unit_of_work() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(engine, publishers=all_publishers)
+
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
         tasks=repos.tasks,
         phases=repos.phases,
-        notifier=notifier,
+        unit_of_work=unit_of_work,
+        changes=changes,
         offload=offload,
+    )
+    agents = AgentService(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        messages=repos.messages,
+        conversations=repos.conversations,
+        unit_of_work=unit_of_work,
     )
     return Services(
         repos=repos,
-        notifier=notifier,
+        changes=changes,
+        unit_of_work=unit_of_work,
         conversations=conversations,
+        agents=agents,
+        planning=PlanningService(
+            initiatives=repos.initiatives,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        documents=DocumentService(
+            pages=repos.pages,
+            proposals=repos.proposals,
+            projects=repos.projects,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=repos.agents, notifier=notifier, offload=offload
+            messages=repos.messages,
+            agents=agents,
+            unit_of_work=unit_of_work,
+            changes=changes,
+            offload=offload,
         ),
         offload=offload,
     )
@@ -119,12 +156,21 @@ class CrosswalkApp:
     services: Services
     endpoint: TrpcEndpoint[Context]
     engine: Engine
+    relay: PostgresChangeRelay | None = None  # the other servers' events (PostgreSQL)
 
     async def begin_shutdown(self) -> None:
         """Wake every parked long poll and end every SSE stream, so clients
         reconnect to the next server instead of holding this one open."""
-        self.services.notifier.close()
+        self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
+
+    def close(self) -> None:
+        """Release what the app holds (tests that never run its lifespan call this)."""
+        self.services.changes.close()
+        if self.relay is not None:
+            self.relay.close()
+        self.services.offload.close()
+        self.engine.dispose()
 
 
 def create_app(
@@ -135,7 +181,21 @@ def create_app(
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
     admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
-    services = build_services(engine, admin_token, build_offload(engine), build_notifier(engine))
+    changes = ChangeStream()
+    relay = None
+    if not is_sqlite(engine):
+        # Imported here: psycopg is installed only with crosswalk's "postgres" extra.
+        from crosswalk.server.pg_changes import PostgresChangeRelay
+
+        relay = PostgresChangeRelay(engine, changes)
+        relay.start()  # listening before the first request, so no event is missed
+    services = build_services(
+        engine,
+        admin_token,
+        publishers=(relay,) if relay is not None else (),
+        changes=changes,
+        offload=build_offload(engine),
+    )
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -159,10 +219,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
-        services.notifier.close()
+        services.changes.close()
         await endpoint.close(timeout_s=2.0)
+        if relay is not None:
+            relay.close()
         services.offload.close()
         engine.dispose()
 
     asgi = Starlette(routes=[Mount("/trpc", app=endpoint)], lifespan=lifespan)
-    return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine)
+    return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine, relay=relay)

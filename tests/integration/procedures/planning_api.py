@@ -79,9 +79,7 @@ def running_api(database_url: str, home: Path) -> Iterator[Api]:
     try:
         yield Api(app, token_file.read_text().strip())
     finally:
-        app.services.notifier.close()
-        app.services.offload.close()
-        app.engine.dispose()
+        app.close()
 
 
 def agent_api(api: Api, **fields: Any) -> Api:

@@ -31,9 +31,7 @@ def app(postgres_url: str, tmp_path: Path) -> Iterator[CrosswalkApp]:
     try:
         yield app
     finally:
-        app.services.notifier.close()
-        app.services.offload.close()
-        app.engine.dispose()
+        app.close()
 
 
 def data(response: httpx.Response) -> Any:

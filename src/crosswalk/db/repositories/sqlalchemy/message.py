@@ -19,6 +19,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
     require_row,
+    serialize_on,
 )
 from crosswalk.db.schema import agents, messages
 from crosswalk.domain.enums import MessageStatus, ParticipantType
@@ -45,19 +46,15 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
 
     def create(self, data: NewMessage) -> Message:
         """Insert; a retry with the same client-chosen id returns the stored message,
-        also when both attempts race (the loser's insert collides, then replays)."""
-        try:
-            with self._write() as conn:
-                if data.id is not None:
-                    stored = conn.execute(_SELECT.where(_c.id == data.id)).first()
-                    if stored is not None:
-                        return _replayed(Message(*stored), data)
-                return self._insert(conn, data)
-        except ConflictError:
-            stored_message = self.find_by_id(data.id) if data.id is not None else None
-            if stored_message is None:
-                raise
-            return _replayed(stored_message, data)
+        also when the retry races the original on another server (they check and
+        insert one after the other)."""
+        with self._write() as conn:
+            if data.id is not None:
+                serialize_on(conn, "messages", data.id)
+                stored = conn.execute(_SELECT.where(_c.id == data.id)).first()
+                if stored is not None:
+                    return _replayed(Message(*stored), data)
+            return self._insert(conn, data)
 
     def _insert(self, conn: Connection, data: NewMessage) -> Message:
         """Check the participants and the parent, then insert, in the caller's transaction."""
