@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
@@ -31,7 +30,7 @@ def server_id(port: int) -> str:
     configured = os.environ.get("CW_SERVER_ID")
     if configured:
         return configured
-    return f"{socket.gethostname()}:{port}"
+    return f"{os.uname().nodename}:{port}"
 
 
 def admin_token_path() -> Path:
