@@ -22,9 +22,10 @@ from crosswalk.config import (
     default_database_url,
     server_id,
 )
-from crosswalk.domain.errors import CrosswalkError
+from crosswalk.domain.errors import CrosswalkError, StartupError
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.single_server import SqliteServerLock, sqlite_file
+from crosswalk.server.startup import EXIT_STARTUP, bind_socket
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -97,20 +98,32 @@ def serve(
     try:
         if lock is not None:
             lock.acquire(endpoint)
-        app = create_app(url)
+        sock = bind_socket(host, port)
+        try:
+            app = create_app(url)
+        except BaseException:
+            sock.close()
+            raise
+    except StartupError as exc:
+        _say(f"error: {exc.message}")
+        if lock is not None:
+            lock.release()
+        return exc.exit_code
     except CrosswalkError as exc:
         _say(f"error: {exc.message}")
         if lock is not None:
             lock.release()
-        return 1
+        return EXIT_STARTUP
     try:
-        return _run(app, host, port, url, endpoint)
+        return _run(app, sock, host, port, url, endpoint)
     finally:
         if lock is not None:
             lock.release()
 
 
-def _run(app: CrosswalkApp, host: str, port: int, url: str, endpoint: str) -> int:
+def _run(
+    app: CrosswalkApp, sock: socket.socket, host: str, port: int, url: str, endpoint: str
+) -> int:
     warning = exposure_warning(host)
     if warning is not None:
         _say(warning)
@@ -135,9 +148,9 @@ def _run(app: CrosswalkApp, host: str, port: int, url: str, endpoint: str) -> in
     # Everything built so far lives as long as the process: keep the cyclic garbage
     # collector from rescanning it on every full collection (shorter pauses).
     gc.freeze()
-    server.run()
+    server.run(sockets=[sock])
     if not server.started:
-        return 1
+        return EXIT_STARTUP
     _say("crosswalk stopped")
     return 0
 

@@ -1,7 +1,7 @@
 """Two servers doing the same thing at the same instant, on SQLite and PostgreSQL.
 
-Each "server" is its own engine (its own connection pool) on the same database, and
-the two calls start together behind a barrier. SQLite orders them with its single
+Each "server" is its own engine (its own connection pool) and its own services on the
+same database, and the two calls start together behind a barrier. SQLite orders them with its single
 writer; PostgreSQL (read committed) needs the repositories' own serialization. Each
 race is run many times: one lost race is enough to fail.
 """
@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from tests.integration.db.test_concurrency import run_in_threads
 
-from crosswalk.db import Repositories, create_repositories
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.schema import conversations, messages, phase_dependencies, task_dependencies
 from crosswalk.domain.enums import ConversationStatus, ParticipantType, TaskStatus
@@ -31,6 +30,9 @@ from crosswalk.domain.rows import (
     NewTask,
 )
 from crosswalk.ids import new_id
+from crosswalk.server.app import build_services
+from crosswalk.server.context import Services
+from crosswalk.services.targets import Target
 
 ROUNDS = 15
 
@@ -44,8 +46,8 @@ def second_engine(database_url: str, engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def servers(engine: Engine, second_engine: Engine) -> tuple[Repositories, Repositories]:
-    return create_repositories(engine), create_repositories(second_engine)
+def servers(engine: Engine, second_engine: Engine) -> tuple[Services, Services]:
+    return build_services(engine, "token"), build_services(second_engine, "token")
 
 
 def race(calls: tuple[Callable[[], Any], Callable[[], Any]]) -> tuple[list[Any], list[Any]]:
@@ -65,18 +67,18 @@ def count(engine: Engine, table: Any, *where: Any) -> int:
 
 
 def test_opposite_task_dependencies_at_once_never_store_a_cycle(
-    servers: tuple[Repositories, Repositories], engine: Engine
+    servers: tuple[Services, Services], engine: Engine
 ) -> None:
     a, b = servers
-    initiative = a.initiatives.create(NewInitiative("race"))
+    initiative = a.repos.initiatives.create(NewInitiative("race"))
     for _ in range(ROUNDS):
-        first = a.tasks.create(NewTask("first", initiative_id=initiative.id))
-        second = a.tasks.create(NewTask("second", initiative_id=initiative.id))
+        first = a.repos.tasks.create(NewTask("first", initiative_id=initiative.id))
+        second = a.repos.tasks.create(NewTask("second", initiative_id=initiative.id))
 
         added, errors = race(
             (
-                partial(a.tasks.create_dependency, first.id, second.id),
-                partial(b.tasks.create_dependency, second.id, first.id),
+                partial(a.planning.add_task_dependency, first.id, second.id),
+                partial(b.planning.add_task_dependency, second.id, first.id),
             )
         )
 
@@ -87,18 +89,18 @@ def test_opposite_task_dependencies_at_once_never_store_a_cycle(
 
 
 def test_opposite_phase_dependencies_at_once_never_store_a_cycle(
-    servers: tuple[Repositories, Repositories], engine: Engine
+    servers: tuple[Services, Services], engine: Engine
 ) -> None:
     a, b = servers
-    initiative = a.initiatives.create(NewInitiative("race"))
+    initiative = a.repos.initiatives.create(NewInitiative("race"))
     for _ in range(ROUNDS):
-        first = a.phases.create(NewPhase(initiative.id, "first"))
-        second = a.phases.create(NewPhase(initiative.id, "second"))
+        first = a.repos.phases.create(NewPhase(initiative.id, "first"))
+        second = a.repos.phases.create(NewPhase(initiative.id, "second"))
 
         added, errors = race(
             (
-                partial(a.phases.create_dependency, first.id, second.id),
-                partial(b.phases.create_dependency, second.id, first.id),
+                partial(a.planning.add_phase_dependency, first.id, second.id),
+                partial(b.planning.add_phase_dependency, second.id, first.id),
             )
         )
 
@@ -109,13 +111,13 @@ def test_opposite_phase_dependencies_at_once_never_store_a_cycle(
 
 
 def test_two_answers_from_two_servers_never_both_win(
-    servers: tuple[Repositories, Repositories],
+    servers: tuple[Services, Services],
 ) -> None:
     a, b = servers
-    asker = a.agents.create(NewAgent("/a"))
-    answerer = a.agents.create(NewAgent("/b"))
+    asker = a.repos.agents.create(NewAgent("/a"))
+    answerer = a.repos.agents.create(NewAgent("/b"))
     for attempt in range(ROUNDS):
-        asked = a.conversations.create(NewConversation(asker.id, answerer.id, f"q{attempt}"))
+        asked = a.repos.conversations.create(NewConversation(asker.id, answerer.id, f"q{attempt}"))
 
         won, errors = race(
             (
@@ -126,34 +128,35 @@ def test_two_answers_from_two_servers_never_both_win(
 
         assert len(won) == 1 and len(errors) == 1, (won, errors)
         assert isinstance(errors[0], ConflictError)
-        stored = a.conversations.get(asked.id)
+        stored = a.repos.conversations.get(asked.id)
         assert stored.status is ConversationStatus.ANSWERED
         assert stored.answer == won[0].answer
 
 
 def test_a_retried_ask_racing_itself_asks_once(
-    servers: tuple[Repositories, Repositories], engine: Engine
+    servers: tuple[Services, Services], engine: Engine
 ) -> None:
     a, b = servers
-    asker = a.agents.create(NewAgent("/a"))
-    answerer = a.agents.create(NewAgent("/b"))
+    asker = a.repos.agents.create(NewAgent("/a"))
+    answerer = a.repos.agents.create(NewAgent("/b"))
     for attempt in range(ROUNDS):
-        ask = NewConversation(asker.id, answerer.id, f"q{attempt}", id=new_id())
+        id = new_id()
+        ask = (asker.id, f"q{attempt}", Target(agent=answerer.id))
 
         asked, errors = race(
-            (partial(a.conversations.create, ask), partial(b.conversations.create, ask))
+            (partial(a.conversations.ask, *ask, id=id), partial(b.conversations.ask, *ask, id=id))
         )
 
         assert errors == []
         assert asked[0] == asked[1]
-        assert count(engine, conversations, conversations.c.id == ask.id) == 1
+        assert count(engine, conversations, conversations.c.id == id) == 1
 
 
 def test_a_retried_question_to_the_person_racing_itself_is_stored_once(
-    servers: tuple[Repositories, Repositories], engine: Engine
+    servers: tuple[Services, Services], engine: Engine
 ) -> None:
     a, b = servers
-    asker = a.agents.create(NewAgent("/a"))
+    asker = a.repos.agents.create(NewAgent("/a"))
     for attempt in range(ROUNDS):
         question = NewMessage(
             sender_type=ParticipantType.AGENT,
@@ -165,7 +168,10 @@ def test_a_retried_question_to_the_person_racing_itself_is_stored_once(
         )
 
         stored, errors = race(
-            (partial(a.messages.create, question), partial(b.messages.create, question))
+            (
+                partial(a.human_questions.send, question),
+                partial(b.human_questions.send, question),
+            )
         )
 
         assert errors == []
@@ -174,37 +180,37 @@ def test_a_retried_question_to_the_person_racing_itself_is_stored_once(
 
 
 def test_a_task_is_approved_once_when_two_servers_approve_it(
-    servers: tuple[Repositories, Repositories],
+    servers: tuple[Services, Services],
 ) -> None:
     a, b = servers
-    initiative = a.initiatives.create(NewInitiative("race"))
+    initiative = a.repos.initiatives.create(NewInitiative("race"))
     for _ in range(ROUNDS):
-        task = a.tasks.create(
+        task = a.repos.tasks.create(
             NewTask("gate", initiative_id=initiative.id, status=TaskStatus.PENDING_APPROVAL)
         )
 
         approved, errors = race(
-            (partial(a.tasks.approve, task.id), partial(b.tasks.approve, task.id))
+            (partial(a.planning.approve_task, task.id), partial(b.planning.approve_task, task.id))
         )
 
         assert len(approved) == 1, (approved, errors)
         assert len(errors) == 1 and isinstance(errors[0], PreconditionFailedError), errors
-        assert a.tasks.get(task.id).status is TaskStatus.PENDING
+        assert a.repos.tasks.get(task.id).status is TaskStatus.PENDING
 
 
 def test_two_servers_picking_accounts_at_once_get_different_ones(
-    servers: tuple[Repositories, Repositories],
+    servers: tuple[Services, Services],
 ) -> None:
     a, b = servers
     for attempt in range(ROUNDS):
         provider = f"provider-{attempt}"
         for index in range(2):
-            a.accounts.create(NewAccount(f"{attempt}-{index}@example.com", provider=provider))
+            a.repos.accounts.create(NewAccount(f"{attempt}-{index}@example.com", provider=provider))
 
         picked, errors = race(
             (
-                partial(a.accounts.find_next_available, provider),
-                partial(b.accounts.find_next_available, provider),
+                partial(a.accounts.next_available, provider),
+                partial(b.accounts.next_available, provider),
             )
         )
 

@@ -1,7 +1,7 @@
 """agents.server_id: which server runs an agent
 
 Revision ID: 0004
-Revises: 0002_answer_deliveries
+Revises: 0002_encrypt_account_secrets
 Create Date: 2026-11-29 18:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002_answer_deliveries"
+down_revision: str | None = "0002_encrypt_account_secrets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

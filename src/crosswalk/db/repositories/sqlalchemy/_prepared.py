@@ -213,11 +213,3 @@ class DirectCursor:
     def all(self, statement: HotStatement, values: Mapping[str, Any]) -> list[list[Any]]:
         prepared = self._execute(statement, values)
         return [prepared.convert(row) for row in self._cursor.fetchall()]
-
-    def serialize_on(self, key: str) -> None:
-        """``_base.serialize_on`` for this transaction: on PostgreSQL an advisory lock
-        on ``key`` until the transaction ends; nothing on SQLite (writers run alone)."""
-        if self._dialect.name == "postgresql":
-            self._cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))", {"key": key}
-            )

@@ -19,7 +19,6 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
     require_row,
-    serialize_on,
 )
 from crosswalk.db.schema import agents, messages
 from crosswalk.domain.enums import MessageStatus, ParticipantType
@@ -45,15 +44,7 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
     kind = "message"
 
     def create(self, data: NewMessage) -> Message:
-        """Insert; a retry with the same client-chosen id returns the stored message,
-        also when the retry races the original on another server (they check and
-        insert one after the other)."""
         with self._write() as conn:
-            if data.id is not None:
-                serialize_on(conn, "messages", data.id)
-                stored = conn.execute(_SELECT.where(_c.id == data.id)).first()
-                if stored is not None:
-                    return _replayed(Message(*stored), data)
             return self._insert(conn, data)
 
     def _insert(self, conn: Connection, data: NewMessage) -> Message:
@@ -205,14 +196,3 @@ def _count_replies(conn: Connection, id: str) -> int:
     """Replies at any depth: ON DELETE CASCADE on the parent takes them all."""
     thread = _thread_ids(id)
     return int(conn.execute(select(func.count()).select_from(thread)).scalar_one())
-
-
-def _replayed(stored: Message, data: NewMessage) -> Message:
-    """A retried send returns what the first one stored; anything else is a clash."""
-    if (stored.sender_type, stored.sender_id, stored.content) != (
-        data.sender_type,
-        data.sender_id,
-        data.content,
-    ):
-        raise ConflictError(f"message '{stored.id}' already exists with other content")
-    return stored
