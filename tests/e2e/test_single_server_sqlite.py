@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tests.support.server import CW, ServerProcess, free_port
 
+from crosswalk.server.startup import EXIT_STARTUP
+
 
 def serve_again(first: ServerProcess) -> subprocess.CompletedProcess[str]:
     """A second `cw serve` on ``first``'s database, on another port."""
@@ -28,7 +30,7 @@ def test_a_second_server_on_the_same_sqlite_file_refuses_to_start(tmp_path: Path
         assert first.process is not None
         second = serve_again(first)
 
-        assert second.returncode == 1
+        assert second.returncode == EXIT_STARTUP
         error = second.stderr
         assert f"pid {first.process.pid}, {first.url}" in error
         assert "already serves the SQLite database" in error

@@ -45,8 +45,13 @@ class SqliteServerLock:
     def acquire(self, address: str) -> None:
         """Take the lock and record ``address`` and this pid in it; ``ConflictError``
         naming the running server when another holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            # Where no lock file can be made, no database can be opened either:
+            # opening it next reports the directory's problem in the user's terms.
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
