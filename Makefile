@@ -1,7 +1,8 @@
 # crosswalk: `make run` starts the server, `make test` runs every check.
-# Both set themselves up: a virtualenv in .venv and, from npm, the official tRPC
-# client for the compatibility tests (tests/compat/node_modules) and the pinned
-# Claude Code and Codex CLIs the agent kit is checked against (tests/agents/node_modules);
+# Both set themselves up: a virtualenv in .venv; from npm, the official tRPC client
+# for the compatibility tests (tests/compat/node_modules) and the pinned Claude Code
+# and Codex CLIs the agent kit is checked against (tests/agents/node_modules);
+# PostgreSQL server binaries for the PostgreSQL tests (scripts/install-postgres); and,
 # as root, Debian's chromium for the dashboard's browser tests (scripts/install-chromium).
 
 PYTHON ?= python3
@@ -12,14 +13,17 @@ NODE_STAMP := tests/compat/node_modules/.installed-stamp
 AGENTS_STAMP := tests/agents/node_modules/.installed-stamp
 CHROMIUM_STAMP := $(VENV)/.chromium-checked
 
-.PHONY: run test lint typecheck pytest bench setup clean screenshots
+.PHONY: run test lint typecheck pytest bench setup postgres clean screenshots
 
 run: $(STAMP)
 	$(BIN)/cw serve
 
-test: $(STAMP) $(NODE_STAMP) $(AGENTS_STAMP) $(CHROMIUM_STAMP) lint typecheck pytest
+test: $(STAMP) $(NODE_STAMP) $(AGENTS_STAMP) $(CHROMIUM_STAMP) postgres lint typecheck pytest
 
-setup: $(STAMP) $(NODE_STAMP) $(AGENTS_STAMP) $(CHROMIUM_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(AGENTS_STAMP) $(CHROMIUM_STAMP) postgres
+
+postgres: $(STAMP)
+	scripts/install-postgres $(BIN)/python
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -78,17 +78,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         if settings.profile_dir:
             settings.profile_dir.mkdir(parents=True, exist_ok=True)
-        for name in args.names:
-            started = time.perf_counter()
-            try:
-                section = BENCHMARKS[name](settings)
-            except Exception as exc:
-                section = Section(name, name, [])
-                section.errors.append(f"{type(exc).__name__}: {exc}")
-                traceback.print_exc()
-            section.seconds = time.perf_counter() - started
-            sections.append(section)
-            print_section(section)
+        try:
+            for name in args.names:
+                started = time.perf_counter()
+                try:
+                    section = BENCHMARKS[name](settings)
+                except Exception as exc:
+                    section = Section(name, name, [])
+                    section.errors.append(f"{type(exc).__name__}: {exc}")
+                    traceback.print_exc()
+                section.seconds = time.perf_counter() - started
+                sections.append(section)
+                print_section(section)
+        finally:
+            settings.postgres.stop()
     report = Report(sections, mode="quick" if args.quick else "full", command=command)
     markdown, data = report.write(args.out)
     print("\n## Targets\n")

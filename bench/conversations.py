@@ -131,6 +131,7 @@ def run(settings: Settings) -> Section:
         "conversations",
         "Conversations: asker/answerer pairs, full cycle over HTTP",
         [
+            Column("database", "database"),
             Column("pairs", "pairs"),
             Column("rate", "conversations/s", 0),
             Column("p50_ms", "p50 ms", 2),
@@ -144,20 +145,31 @@ def run(settings: Settings) -> Section:
     )
     warmup, duration = settings.pick(1.0, 0.3), settings.pick(5.0, 1.0)
     profile = settings.profile_dir
-    with BenchServer(
-        settings.workdir("conversations"),
-        profile=profile / "server-conversations.txt" if profile else None,
-    ) as server:
+
+    def levels(server: BenchServer, database: str) -> None:
         for level in LEVELS:
             pairs = make_pairs(server, level)  # fresh agents: nothing left over
             window = Window.after(0.2, warmup, duration)
             result = measure(server, pairs, window, settings.processes)
-            section.rows.append({"pairs": level, **rate_row(result, window)})
+            section.rows.append({"database": database, "pairs": level, **rate_row(result, window)})
             if result.errors:
                 section.errors.append(
-                    f"{level} pairs: {result.errors} error(s), first: {result.first_error}"
+                    f"{database}, {level} pairs: {result.errors} error(s), "
+                    f"first: {result.first_error}"
                 )
-    rows = {row["pairs"]: row for row in section.rows}
+
+    with BenchServer(
+        settings.workdir("conversations"),
+        profile=profile / "server-conversations.txt" if profile else None,
+    ) as server:
+        levels(server, "sqlite")
+    url = settings.postgres.database("conversations")
+    if url is None:
+        section.notes.append(f"PostgreSQL rows skipped: {settings.postgres.unavailable}")
+    else:
+        with BenchServer(settings.workdir("conversations-postgresql"), database_url=url) as server:
+            levels(server, "postgresql")
+    rows = {row["pairs"]: row for row in section.rows if row["database"] == "sqlite"}
     section.targets += [
         Target(
             f"conversations/s at {TARGET_RATE_PAIRS} pairs",

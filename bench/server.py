@@ -51,9 +51,17 @@ def cw_env(home: Path, url: str, **extra: str) -> dict[str, str]:
 class BenchServer:
     """``cw serve`` on a free loopback port, its data in ``home``, its database at ``db``."""
 
-    def __init__(self, home: Path, *, db: Path | None = None, profile: Path | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        db: Path | None = None,
+        profile: Path | None = None,
+        database_url: str | None = None,
+    ) -> None:
         self.home = home
         self.db = db or home / "crosswalk.db"
+        self.database_url = database_url or f"sqlite:///{self.db}"
         self.profile = profile
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -92,7 +100,7 @@ class BenchServer:
     def start(self) -> BenchServer:
         self.home.mkdir(parents=True, exist_ok=True)
         serve = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        serve += ["--db", f"sqlite:///{self.db}"]
+        serve += ["--db", self.database_url]
         command = [CW, *serve]
         if self.profile is not None:
             # pyinstrument samples the whole server and writes its report when it exits.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench.postgres import BenchPostgres
 
 
 @dataclass(frozen=True)
@@ -12,6 +14,7 @@ class Settings:
     scratch: Path  # a temporary directory, removed after the run
     processes: int = 1  # load-generator processes for the HTTP benchmarks
     profile_dir: Path | None = None  # profile the server under pyinstrument, reports here
+    postgres: BenchPostgres = field(default_factory=BenchPostgres)  # the PostgreSQL column
 
     def pick(self, full: float, quick: float) -> float:
         return quick if self.quick else full

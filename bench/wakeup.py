@@ -28,6 +28,7 @@ from bench.settings import Settings
 PARK_S = 0.005  # after sending the long poll, before the mutation: it is parked by then
 POLL_TIMEOUT_MS = 5_000
 TARGET_P50_MS = 1.0
+TARGET_CROSS_SERVER_P50_MS = 5.0
 
 
 async def _stamped(awaitable: Awaitable[Any]) -> tuple[Any, int]:
@@ -50,16 +51,19 @@ async def _sample(
 
 
 async def measure(
-    port: int, asker: BenchAgent, answerer: BenchAgent, samples: int
+    park_port: int, mutate_port: int, asker: BenchAgent, answerer: BenchAgent, samples: int
 ) -> dict[str, WorkerResult]:
-    """``samples`` wake-ups of each kind; latencies are (woke-acked, woke-sent) pairs."""
+    """``samples`` wake-ups of each kind; latencies are (woke-acked, woke-sent) pairs. The
+    long polls park on the server at ``park_port``, the mutations go to ``mutate_port``
+    (another server on the same database, for the cross-server wake-up)."""
     results = {
         name: WorkerResult()
         for name in ("answer_acked", "answer_sent", "question_acked", "question_sent")
     }
-    ask_conn = await Connection.open(port, asker.token)
-    wait_conn = await Connection.open(port, asker.token)
-    answer_conn = await Connection.open(port, answerer.token)
+    ask_conn = await Connection.open(mutate_port, asker.token)
+    wait_conn = await Connection.open(park_port, asker.token)
+    answer_conn = await Connection.open(park_port, answerer.token)
+    answer_mut = await Connection.open(mutate_port, answerer.token)
     ask = {"fromAgentId": asker.id, "toAgentId": answerer.id, "question": "wake?"}
     listen = {"agentId": answerer.id, "timeoutMs": POLL_TIMEOUT_MS}
 
@@ -73,7 +77,7 @@ async def measure(
             asked = await ask_conn.mutation("conversation.ask", ask)
             poll = ("conversation.waitForAnswer", {"id": asked["id"], "timeoutMs": POLL_TIMEOUT_MS})
             answer = ("conversation.answer", {"id": asked["id"], "answer": "awake"})
-            woken, _, sent, acked, woke = await _sample(wait_conn, answer_conn, poll, answer)
+            woken, _, sent, acked, woke = await _sample(wait_conn, answer_mut, poll, answer)
             if woken["status"] != "answered":
                 raise RuntimeError(f"waitForAnswer returned {woken!r}")
             record("answer", sent, acked, woke)
@@ -86,9 +90,9 @@ async def measure(
             if [question["id"] for question in woken] != [ack["id"]]:
                 raise RuntimeError(f"listen returned {woken!r}, expected {ack['id']}")
             record("question", sent, acked, woke)
-            await answer_conn.mutation("conversation.answer", {"id": ack["id"], "answer": "ok"})
+            await answer_mut.mutation("conversation.answer", {"id": ack["id"], "answer": "ok"})
     finally:
-        for connection in (ask_conn, wait_conn, answer_conn):
+        for connection in (ask_conn, wait_conn, answer_conn, answer_mut):
             await connection.close()
     return results
 
@@ -98,6 +102,7 @@ def run(settings: Settings) -> Section:
         "wakeup",
         "Wake-up latency: commit -> parked long poll returns",
         [
+            Column("database", "database"),
             Column("case", "case"),
             Column("bound", "measured as"),
             Column("p50_ms", "p50 ms", 3),
@@ -110,32 +115,59 @@ def run(settings: Settings) -> Section:
     samples = settings.count(300, 30)
     with BenchServer(settings.workdir("wakeup")) as server:
         asker, answerer = server.create_agents(2)
-        results: dict[str, WorkerResult] = run_async(measure, server.port, asker, answerer, samples)
-    cases = {
-        "answer": "waitForAnswer woken by answer",
-        "question": "listen woken by ask",
-    }
-    bounds = {
-        "acked": "woke - mutation acked (lower bound)",
-        "sent": "woke - mutation sent (upper bound)",
-    }
-    summaries: dict[str, dict[str, float]] = {}
-    for kind, case in cases.items():
-        for bound, described in bounds.items():
-            summary = summaries[f"{kind}_{bound}"] = summarize_ms(
-                results[f"{kind}_{bound}"].latencies_ns
+        sqlite = run_async(measure, server.port, server.port, asker, answerer, samples)
+    _add_rows(section, "sqlite", sqlite, "")
+    _target(section, sqlite, "", TARGET_P50_MS)
+
+    url = settings.postgres.database("wakeup")
+    if url is None:
+        section.notes.append(f"PostgreSQL rows skipped: {settings.postgres.unavailable}")
+        return _with_notes(section)
+    home = settings.workdir("wakeup-postgresql")
+    with BenchServer(home / "a", database_url=url) as a:
+        # The second server of the deployment shares the first one's admin token.
+        (home / "b").mkdir(parents=True, exist_ok=True)
+        (home / "b" / "admin-token").write_text(a.admin_token + "\n")
+        (home / "b" / "admin-token").chmod(0o600)
+        with BenchServer(home / "b", database_url=url) as b:
+            asker, answerer = a.create_agents(2)
+            same = run_async(measure, a.port, a.port, asker, answerer, samples)
+            cross = run_async(measure, a.port, b.port, asker, answerer, samples)
+    _add_rows(section, "postgresql", same, "")
+    _add_rows(section, "postgresql", cross, " on A, mutation via server B")
+    _target(section, cross, " on A, mutation via B (PostgreSQL)", TARGET_CROSS_SERVER_P50_MS)
+    return _with_notes(section)
+
+
+CASES = {"answer": "waitForAnswer woken by answer", "question": "listen woken by ask"}
+BOUNDS = {
+    "acked": "woke - mutation acked (lower bound)",
+    "sent": "woke - mutation sent (upper bound)",
+}
+
+
+def _add_rows(
+    section: Section, database: str, results: dict[str, WorkerResult], where: str
+) -> None:
+    for kind, case in CASES.items():
+        for bound, described in BOUNDS.items():
+            summary = summarize_ms(results[f"{kind}_{bound}"].latencies_ns)
+            section.rows.append(
+                {"database": database, "case": case + where, "bound": described, **summary}
             )
-            section.rows.append({"case": case, "bound": described, **summary})
-    for kind, case in cases.items():
+
+
+def _target(
+    section: Section, results: dict[str, WorkerResult], where: str, target_ms: float
+) -> None:
+    for kind, case in CASES.items():
+        p50 = summarize_ms(results[f"{kind}_sent"].latencies_ns)["p50_ms"]
         section.targets.append(
-            Target(
-                f"{case}: p50 upper bound",
-                summaries[f"{kind}_sent"]["p50_ms"],
-                TARGET_P50_MS,
-                "ms",
-                higher_is_better=False,
-            )
+            Target(f"{case}{where}: p50 upper bound", p50, target_ms, "ms", higher_is_better=False)
         )
+
+
+def _with_notes(section: Section) -> Section:
     section.notes += [
         "The commit happens between the mutation being sent and its response arriving, so "
         "the true commit-to-wake latency lies between the two rows of each case. The target "

@@ -24,5 +24,14 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'crosswalk.db'}"
 
 
+def server_id(port: int) -> str:
+    """This server's name in a deployment: ``$CW_SERVER_ID``, else ``<host name>:<port>``.
+    It stays the same across restarts, so a restarted server finds the agents it runs."""
+    configured = os.environ.get("CW_SERVER_ID")
+    if configured:
+        return configured
+    return f"{os.uname().nodename}:{port}"
+
+
 def admin_token_path() -> Path:
     return data_dir() / "admin-token"

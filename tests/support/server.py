@@ -34,6 +34,7 @@ def free_port() -> int:
 class ServerProcess:
     home: Path
     port: int = field(default_factory=free_port)
+    database: str | None = None  # a database URL; default: SQLite in ``home``
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     spawned: list[subprocess.Popen[str]] = field(default_factory=list)
@@ -46,7 +47,7 @@ class ServerProcess:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.home / 'crosswalk.db'}"
+        return self.database or f"sqlite:///{self.home / 'crosswalk.db'}"
 
     @property
     def admin_token(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ from sqlalchemy.engine import make_url
 
 from crosswalk.config import default_database_url
 from crosswalk.db.encryption import SecretBox, attach
+from crosswalk.domain.errors import InvalidInputError
 from crosswalk.fsmodes import private_file, sqlite_files, tighten
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+DEFAULT_POOL_SIZE = 10
 # Execution option marking a connection that only reads (see ``_begin`` below).
 READONLY = "crosswalk_readonly"
 
@@ -28,6 +31,23 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def database_pool_size() -> int:
+    """Connections each server keeps to a network database (``CW_DB_POOL_SIZE``,
+    default 10); as many worker threads run its queries (``services.offload``)."""
+    raw = os.environ.get("CW_DB_POOL_SIZE")
+    if raw is None:
+        return DEFAULT_POOL_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise InvalidInputError(
+            f"CW_DB_POOL_SIZE must be a whole number of at least 1, not {raw!r}"
+        )
+    return size
 
 
 def create_database_engine(
@@ -47,6 +67,8 @@ def create_database_engine(
     sa_url = make_url(url or default_database_url())
     if sa_url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", database_pool_size())
+        kwargs.setdefault("max_overflow", 5)  # migrations and the odd burst
         return attach(create_engine(sa_url, **kwargs), secret_box)
 
     database = sa_url.database

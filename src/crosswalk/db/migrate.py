@@ -13,9 +13,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x63_77_6D_69_67_72_61_74  # "cwmigrat": the advisory lock migrations hold
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -61,5 +62,9 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 def _run(engine: Engine, action: Callable[[Config], None]) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several servers starting together: one migrates, the others wait here
+            # and then find the database already at the revision (DDL is transactional).
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         config.attributes["connection"] = connection
         action(config)

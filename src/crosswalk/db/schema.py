@@ -243,6 +243,9 @@ agents = Table(
     Column("user_dismissed_at", EpochMillis(), nullable=True),
     # The server authenticates agents by a token it keeps only hashed.
     Column("token_hash", String(64), nullable=True, unique=True),
+    # Not in the seed: which server runs the agent's process (``CW_SERVER_ID``); None
+    # for an agent no server runs. A restarted server reconciles only its own.
+    Column("server_id", Text, nullable=True, index=True),
     *_timestamps(),
 )
 

@@ -34,7 +34,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
-from crosswalk.db.repositories.sqlalchemy._base import translate_errors
+from crosswalk.db.repositories.sqlalchemy._base import serialize_on, translate_errors
 from crosswalk.db.transaction import ACTIVE, Transaction
 from crosswalk.domain.events import Event
 
@@ -85,6 +85,13 @@ class SqlAlchemyUnitOfWork:
         if self._transaction is None:
             raise RuntimeError("record() outside the unit of work's with block")
         self._transaction.events.extend(events)
+
+    def serialize(self, *key: str | None) -> None:
+        """``serialize_on`` (a PostgreSQL advisory lock; nothing on SQLite) in this
+        unit's transaction."""
+        if self._transaction is None:
+            raise RuntimeError("serialize() outside the unit of work's with block")
+        serialize_on(self._transaction.connection, *key)
 
     def __exit__(
         self,

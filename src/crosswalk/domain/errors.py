@@ -10,6 +10,7 @@ exception.
      │    └── DependencyCycleError  a dependency that would close a cycle
      ├── NotFoundError            no entity with that id (NOT_FOUND)
      ├── ConflictError            the write collides with the current state (CONFLICT)
+     │    └── RetryableError        a concurrent transaction won; the same call may be retried
      ├── PreconditionFailedError  the target is in the wrong state (PRECONDITION_FAILED)
      ├── UnauthorizedError        no valid credentials (UNAUTHORIZED)
      ├── ForbiddenError           valid credentials, not allowed (FORBIDDEN)
@@ -55,6 +56,11 @@ class NotFoundError(CrosswalkError):
 
 class ConflictError(CrosswalkError):
     """The write collides with what is stored (unique value taken, already answered, ...)."""
+
+
+class RetryableError(ConflictError):
+    """The database gave up ordering this transaction after a concurrent one (a
+    serialization failure or deadlock); nothing was written and it may be retried."""
 
 
 class PreconditionFailedError(CrosswalkError):

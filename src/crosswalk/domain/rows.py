@@ -185,6 +185,7 @@ class Agent:
     token_hash: str | None
     created_at: datetime
     updated_at: datetime
+    server_id: str | None = None  # the server running the agent's process, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +202,7 @@ class NewAgent:
     pid: int | None = None
     output_file_path: str | None = None
     token_hash: str | None = None
+    server_id: str | None = None
 
 
 class AgentUpdate(TypedDict, total=False):
@@ -221,6 +223,7 @@ class AgentUpdate(TypedDict, total=False):
     pending_questions: Any
     user_dismissed_at: datetime | None
     token_hash: str | None
+    server_id: str | None
 
 
 # --- accounts ------------------------------------------------------------------

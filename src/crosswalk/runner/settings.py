@@ -35,6 +35,9 @@ class RunnerSettings:
     data_dir: Path
     #: The URL agents reach this server at (``CW_URL`` in their environment).
     server_url: str = DEFAULT_URL
+    #: This server's name in a deployment (``agents.server_id`` of what it runs): on
+    #: start it reconciles only its own agents, never another live server's.
+    server_id: str | None = None
     #: Provider name to the executable to run (default: its name, looked up on PATH).
     executables: Mapping[str, str] = field(default_factory=dict)
     #: Provider name to its permission mode (Claude) or sandbox (Codex).
@@ -54,6 +57,7 @@ class RunnerSettings:
         cls,
         *,
         server_url: str = DEFAULT_URL,
+        server_id: str | None = None,
         stop_agents_on_exit: bool = False,
         env: Mapping[str, str] | None = None,
     ) -> RunnerSettings:
@@ -81,6 +85,7 @@ class RunnerSettings:
         return cls(
             data_dir=data_dir(),
             server_url=server_url,
+            server_id=server_id,
             executables=executables,
             permission_modes=modes,
             stop_grace_s=grace,

@@ -267,11 +267,14 @@ class Supervisor:
     async def start(self) -> None:
         """Reconcile: follow again every agent this runner started that is believed to
         run (adopting a live process, or reading what a dead one left), and re-arm agents
-        waiting for an account. Agents registered by hand are left alone."""
+        waiting for an account. Agents registered by hand, and agents another server of
+        the deployment runs (``server_id``), are left alone."""
         for status in LIVE_STATUSES:
             for agent in self._repos.agents.find_by_status(status):
                 if agent.process_started_at is None:
                     continue  # registered by hand (`cw agent register`): not ours to follow
+                if not self._ours(agent):
+                    continue  # another server's process: only that server can follow it
                 try:
                     self._adopt(agent)
                 except CrosswalkError as exc:
@@ -280,8 +283,16 @@ class Supervisor:
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
+            if not self._ours(agent):
+                continue
             if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
                 self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
+
+    def _ours(self, agent: Agent) -> bool:
+        """Whether this server runs ``agent`` (an agent recorded before servers had ids,
+        or by a runner with none, belongs to whoever reconciles it)."""
+        mine = self._settings.server_id
+        return agent.server_id is None or mine is None or agent.server_id == mine
 
     async def close(self) -> None:
         """Server shutdown: stop the agents if so configured, else leave them running
@@ -413,6 +424,7 @@ class Supervisor:
                 "status": AgentStatus.RUNNING,
                 "pid": handle.pid,
                 "process_started_at": handle.started_at,
+                "server_id": self._settings.server_id,
                 "exit_code": None,
                 "output_file_path": str(output),
                 "result": None,

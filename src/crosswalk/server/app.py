@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -17,7 +18,7 @@ from starlette.routing import Mount
 
 from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.encryption import load_secret_box
-from crosswalk.db.engine import create_database_engine
+from crosswalk.db.engine import create_database_engine, database_pool_size, is_sqlite
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 from crosswalk.db.repositories.sqlalchemy.account import (
@@ -64,8 +65,12 @@ from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
+from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.sessions import SessionStore
+
+if TYPE_CHECKING:
+    from crosswalk.server.pg_changes import PostgresChangeRelay
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -91,22 +96,34 @@ def build_router() -> Router[Context]:
     )
 
 
+def build_offload(engine: Engine) -> Offload:
+    """Inline on SQLite (a local file answers in microseconds); on a network database
+    a worker thread per pooled connection, so no query holds up the event loop."""
+    if is_sqlite(engine):
+        return InlineOffload()
+    return ThreadOffload(workers=database_pool_size())
+
+
 def build_services(
     engine: Engine,
     admin_token: str,
     *,
     publishers: Sequence[EventPublisher] = (),
+    changes: ChangeStream | None = None,
+    offload: Offload | None = None,
     limits: Limits | None = None,
     runner_settings: RunnerSettings | None = None,
     sessions_file: Path | None = None,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
-    to this process's change stream. ``runner_settings`` default to the environment's;
-    dashboard sessions are kept in ``sessions_file``."""
+    to this process's change stream. ``offload`` runs the long polls' reads;
+    ``runner_settings`` default to the environment's; dashboard sessions are kept in
+    ``sessions_file``."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
-    changes = ChangeStream()
+    changes = changes or ChangeStream()
+    offload = offload or InlineOffload()
     all_publishers = (*publishers, changes)
 
     def unit_of_work() -> SqlAlchemyUnitOfWork:
@@ -120,6 +137,7 @@ def build_services(
         unit_of_work=unit_of_work,
         changes=changes,
         answer_deliveries=repos.answer_deliveries,
+        offload=offload,
         limits=limits,
     )
     agents = AgentService(
@@ -169,6 +187,7 @@ def build_services(
             agents=agents,
             unit_of_work=unit_of_work,
             changes=changes,
+            offload=offload,
             limits=limits,
         ),
         sessions=SessionStore(admin_token, path=sessions_file),
@@ -180,6 +199,7 @@ def build_services(
             unit_of_work=unit_of_work,
         ),
         runner=runner,
+        offload=offload,
     )
 
 
@@ -191,12 +211,21 @@ class CrosswalkApp:
     services: Services
     endpoint: TrpcEndpoint[Context]
     engine: Engine
+    relay: PostgresChangeRelay | None = None  # the other servers' events (PostgreSQL)
 
     async def begin_shutdown(self) -> None:
         """Wake every parked long poll and end every SSE stream, so clients
         reconnect to the next server instead of holding this one open."""
         self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
+
+    def close(self) -> None:
+        """Release what the app holds (tests that never run its lifespan call this)."""
+        self.services.changes.close()
+        if self.relay is not None:
+            self.relay.close()
+        self.services.offload.close()
+        self.engine.dispose()
 
 
 def create_app(
@@ -231,9 +260,20 @@ def create_app(
             "other keys can now be removed",
             rotated,
         )
+    changes = ChangeStream()
+    relay = None
+    if not is_sqlite(engine):
+        # Imported here: psycopg is installed only with crosswalk's "postgres" extra.
+        from crosswalk.server.pg_changes import PostgresChangeRelay
+
+        relay = PostgresChangeRelay(engine, changes)
+        relay.start()  # listening before the first request, so no event is missed
     services = build_services(
         engine,
         admin_token,
+        publishers=(relay,) if relay is not None else (),
+        changes=changes,
+        offload=build_offload(engine),
         runner_settings=runner_settings,
         sessions_file=home / "dashboard-sessions.json",
     )
@@ -247,11 +287,16 @@ def create_app(
             authorization = f"Bearer {token}" if token else None
         if public and authorization is None:
             return public_context
-        principal = services.authenticator.authenticate(authorization)
+        principal = await services.offload(services.authenticator.authenticate, authorization)
         return Context(principal=principal, services=services)
 
     router = build_router()
-    endpoint = TrpcEndpoint(router, create_context, max_body_bytes=MAX_BODY_BYTES)
+    endpoint = TrpcEndpoint(
+        router,
+        create_context,
+        max_body_bytes=MAX_BODY_BYTES,
+        offload=None if services.offload.inline else services.offload,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -260,10 +305,13 @@ def create_app(
         await services.runner.close()
         services.changes.close()
         await endpoint.close(timeout_s=2.0)
+        if relay is not None:
+            relay.close()
+        services.offload.close()
         engine.dispose()
 
     asgi = Starlette(
         routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
         lifespan=lifespan,
     )
-    return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine)
+    return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine, relay=relay)

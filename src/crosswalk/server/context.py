@@ -6,7 +6,7 @@ publishes its events); reads that change nothing may use ``repos`` directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import Repositories
 from crosswalk.runner import Supervisor
@@ -19,6 +19,7 @@ from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.logs import LogService
+from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
@@ -42,6 +43,7 @@ class Services:
     sessions: SessionStore
     check_in: CheckInService
     runner: Supervisor
+    offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 
 @dataclass(frozen=True, slots=True)

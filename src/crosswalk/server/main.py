@@ -15,10 +15,17 @@ from typing import Any
 
 import uvicorn
 
-from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
+from crosswalk.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    admin_token_path,
+    default_database_url,
+    server_id,
+)
 from crosswalk.domain.errors import CrosswalkError, StartupError
 from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
+from crosswalk.server.single_server import SqliteServerLock, sqlite_file
 from crosswalk.server.startup import EXIT_STARTUP, bind_socket
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -95,9 +102,15 @@ def serve(
     origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     endpoint = f"{origin}/trpc"
     settings = RunnerSettings.from_env(
-        server_url=_reachable(endpoint, host, port), stop_agents_on_exit=stop_agents
+        server_url=_reachable(endpoint, host, port),
+        server_id=server_id(port),
+        stop_agents_on_exit=stop_agents,
     )
+    sqlite_path = sqlite_file(url)
+    lock = SqliteServerLock(sqlite_path) if sqlite_path is not None else None
     try:
+        if lock is not None:
+            lock.acquire(endpoint)
         sock = bind_socket(host, port)
         try:
             app = create_app(url, runner_settings=settings)
@@ -106,10 +119,24 @@ def serve(
             raise
     except StartupError as exc:
         _say(f"error: {exc.message}")
+        if lock is not None:
+            lock.release()
         return exc.exit_code
     except CrosswalkError as exc:
         _say(f"error: {exc.message}")
+        if lock is not None:
+            lock.release()
         return EXIT_STARTUP
+    try:
+        return _run(app, sock, host, port, url, endpoint)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(
+    app: CrosswalkApp, sock: socket.socket, host: str, port: int, url: str, endpoint: str
+) -> int:
     warning = exposure_warning(host)
     if warning is not None:
         _say(warning)
@@ -125,10 +152,11 @@ def serve(
         timeout_graceful_shutdown=5,
     )
     server = _Server(config, app)
+    dashboard = endpoint.removesuffix("/trpc") + "/"
     server._crosswalk_banner = [
-        f"crosswalk {_version()}, database {_redact(url)}",
+        f"crosswalk {_version()}, server {server_id(port)}, database {_redact(url)}",
         f"listening on {endpoint}",
-        f"dashboard:       {origin}/ (sign in with `cw dashboard` or the admin token)",
+        f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
     ]

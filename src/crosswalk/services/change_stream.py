@@ -178,6 +178,26 @@ class ChangeStream:
             for follower in tuple(self._followers):
                 follower._deliver(event)
 
+    def resync(self) -> None:
+        """After a gap in what this process heard (its connection to the other servers
+        was lost): wake every waiter once, with no event, to re-read the database, and
+        end every follower as ``lagged`` so it re-reads what it needs. Any thread."""
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._resync()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._resync)
+
+    def _resync(self) -> None:
+        for subscribers in self._subscribers.values():
+            for subscription in subscribers:
+                subscription._woken.set()
+        for follower in self._followers:
+            follower.lagged = True
+            follower._ready.set()
+
     def close(self) -> None:
         """Server shutdown: wake every waiter and end every follower, for good."""
         self._closed.set()

@@ -39,6 +39,7 @@ from crosswalk.domain.events import (
 from crosswalk.domain.rows import Agent, Conversation, NewConversation
 from crosswalk.services.change_stream import ChangeStream, Subscription
 from crosswalk.services.limits import Limits
+from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.targets import PhaseLookup, Target, TaskLookup, resolve_target
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -57,6 +58,7 @@ class ConversationService:
     #: answer (``crosswalk.services.check_in``); without it such asks are refused.
     answer_deliveries: AnswerDeliveryRepository | None = None
     limits: Limits = field(default_factory=Limits)
+    offload: Offload = field(default_factory=InlineOffload)  # where the waits' reads run
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.find_by_id(agent_id)
@@ -85,6 +87,9 @@ class ConversationService:
             raise InvalidInputError("this server does not deliver answers through hooks")
         with self.unit_of_work() as uow:
             if id is not None:
+                # A retry racing the original on another server waits for it here,
+                # then finds the stored row and replays it.
+                uow.serialize("conversations", id)
                 stored = self.conversations.find_by_id(id)
                 if stored is not None:
                     # A retry: the first ask already told everyone; the target is not
@@ -159,14 +164,14 @@ class ConversationService:
     ) -> list[Conversation]:
         """A page of the agent's pending questions (as ``pending``): at once if there
         are any, else as soon as one arrives, else ``[]`` when ``timeout_s`` passes."""
-        self._agent(agent_id)
+        await self.offload(self._agent, agent_id)
         deadline = time.monotonic() + timeout_s
         async with self.changes.subscribe(
             question_key(agent_id), entity_key("agent", agent_id)
         ) as subscription:
             while True:
                 _raise_if_agent_deleted(subscription, agent_id)
-                pending = self.pending(agent_id, after_id=after_id)
+                pending = await self.offload(self.pending, agent_id, after_id=after_id)
                 remaining = deadline - time.monotonic()
                 if pending or remaining <= 0 or self.changes.closed:
                     return pending
@@ -186,7 +191,7 @@ class ConversationService:
         """
         deadline = time.monotonic() + timeout_s
         async with self.changes.subscribe(answer_key(id)) as subscription:
-            conversation = self.conversations.get(id)
+            conversation = await self.offload(self.conversations.get, id)
             if check is not None:
                 check(conversation)
             while True:
@@ -198,7 +203,9 @@ class ConversationService:
                 ):
                     return conversation
                 await subscription.wait(remaining)
-                conversation = _still_there(self.conversations.find_by_id(id), id, subscription)
+                conversation = _still_there(
+                    await self.offload(self.conversations.find_by_id, id), id, subscription
+                )
 
     async def question_stream(
         self, agent_id: str, last_event_id: str | None = None
@@ -207,10 +214,10 @@ class ConversationService:
         arrives. Resuming after ``last_event_id`` skips what came before it; a question
         from the same millisecond may repeat (clients dedupe by id), none is lost.
         Ends when the change stream closes."""
-        self._agent(agent_id)
+        await self.offload(self._agent, agent_id)
         since = None
         if last_event_id is not None:
-            last = self.conversations.find_by_id(last_event_id)
+            last = await self.offload(self.conversations.find_by_id, last_event_id)
             since = last.created_at if last is not None else None
         sent: set[str] = {last_event_id} if last_event_id else set()
         page_size = self.limits.page_size
@@ -223,8 +230,11 @@ class ConversationService:
         ) as subscription:
             while not self.changes.closed:
                 _raise_if_agent_deleted(subscription, agent_id)
-                page = self.conversations.find_pending_for_agent(
-                    agent_id, after_id=anchor, limit=page_size
+                page = await self.offload(
+                    self.conversations.find_pending_for_agent,
+                    agent_id,
+                    after_id=anchor,
+                    limit=page_size,
                 )
                 for conversation in page:
                     if conversation.id in sent or (since and conversation.created_at < since):
@@ -242,7 +252,9 @@ class ConversationService:
         """The conversation once it is answered (then the stream ends)."""
         async with self.changes.subscribe(answer_key(id)) as subscription:
             while not self.changes.closed:
-                conversation = _still_there(self.conversations.find_by_id(id), id, subscription)
+                conversation = _still_there(
+                    await self.offload(self.conversations.find_by_id, id), id, subscription
+                )
                 if conversation.status is ConversationStatus.ANSWERED:
                     yield conversation
                     return

@@ -44,6 +44,7 @@ from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Principal
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.limits import Limits
+from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 USER = ParticipantType.USER
@@ -98,6 +99,7 @@ class HumanQuestionService:
     unit_of_work: UnitOfWorkFactory
     changes: ChangeStream
     limits: Limits = field(default_factory=Limits)
+    offload: Offload = field(default_factory=InlineOffload)  # where the wait's reads run
 
     def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
         """Record the agent's question to the user; the agent is now waiting for input.
@@ -171,6 +173,7 @@ class HumanQuestionService:
         everyone); with another sender or content it is ``ConflictError``."""
         with self.unit_of_work() as uow:
             if data.id is not None:
+                uow.serialize("messages", data.id)  # a racing retry replays (see ask)
                 stored = self.messages.find_by_id(data.id)
                 if stored is not None:
                     return _replayed(stored, data)
@@ -237,7 +240,7 @@ class HumanQuestionService:
         deadline = time.monotonic() + timeout_s
         async with self.changes.subscribe(reply_key(message_id)) as subscription:
             while True:
-                state = self.state(message_id)
+                state = await self.offload(self.state, message_id)
                 remaining = deadline - time.monotonic()
                 if state.responded or remaining <= 0 or self.changes.closed:
                     return state

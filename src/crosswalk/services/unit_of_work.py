@@ -36,6 +36,12 @@ class UnitOfWork(Protocol):
         """Publish these events once the transaction commits (never if it rolls back)."""
         ...
 
+    def serialize(self, *key: str | None) -> None:
+        """Until this unit of work ends, make every other one passing the same ``key``
+        wait: for a read-check-write (no cycle, no second insert of a client-chosen id)
+        that two servers might otherwise run at once. The fake does nothing."""
+        ...
+
 
 #: Makes a fresh unit of work; services hold one and call it for each change.
 UnitOfWorkFactory = Callable[[], UnitOfWork]

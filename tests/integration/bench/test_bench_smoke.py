@@ -75,10 +75,19 @@ def test_the_measurements_are_real(
     _, out = quick_run
     benchmarks = json.loads((out / "latest.json").read_text())["benchmarks"]
 
-    conversations = {row["pairs"]: row for row in benchmarks["conversations"]["rows"]}
-    assert set(conversations) == {1, 20, 100}
-    assert all(row["errors"] == 0 and row["rate"] > 0 for row in conversations.values())
-    assert all(row["samples"] > 0 for row in benchmarks["wakeup"]["rows"])
+    rows = benchmarks["conversations"]["rows"]
+    conversations = {(row["database"], row["pairs"]): row for row in rows}
+    assert set(conversations) == {(db, n) for db in ("sqlite", "postgresql") for n in (1, 20, 100)}
+    assert all(row["errors"] == 0 for row in conversations.values())
+    # A quick run's window is short: on a loaded machine PostgreSQL's 100 pairs may not
+    # finish a conversation inside it, so only the smaller levels must count some.
+    assert all(
+        row["rate"] > 0 for (db, n), row in conversations.items() if n < 100 or db == "sqlite"
+    )
+    wakeups = benchmarks["wakeup"]["rows"]
+    assert all(row["samples"] > 0 for row in wakeups)
+    assert {row["database"] for row in wakeups} == {"sqlite", "postgresql"}
+    assert any("via server B" in row["case"] for row in wakeups)
     cli = {row["command"]: row for row in benchmarks["cli"]["rows"]}
     assert [row["runs"] for row in cli.values()] == [5] * 6
     assert cli["python -c pass"]["over_python_ms"] == 0

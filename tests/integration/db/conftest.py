@@ -1,4 +1,5 @@
-"""Fixtures for the database tier: every repository over a real SQLite file."""
+"""Fixtures for the database tier: every repository over a real SQLite file and a real
+PostgreSQL database (each test runs on both)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from sqlalchemy import Engine
 from tests.integration.db.clock import Clock, install_clock
 
 from crosswalk.db import Repositories, create_repositories
+
+
+@pytest.fixture
+def database_url(dual_database_url: str) -> str:
+    return dual_database_url
 
 
 @pytest.fixture

@@ -177,6 +177,19 @@ def test_create_links_existing_task_initiative_and_account(
 # --- finders -------------------------------------------------------------------
 
 
+def test_each_server_finds_the_agents_it_runs(repo: SqlAlchemyAgentRepository) -> None:
+    mine = repo.create(NewAgent(worktree_id="/1", server_id="host-a:7878"))
+    tick()
+    repo.create(NewAgent(worktree_id="/2", server_id="host-b:7878"))
+    repo.create(NewAgent(worktree_id="/3"))  # run by no server (a person's shell)
+    tick()
+    moved = repo.update(repo.create(NewAgent(worktree_id="/4")).id, {"server_id": "host-a:7878"})
+
+    assert [agent.id for agent in repo.find_by_server_id("host-a:7878")] == [mine.id, moved.id]
+    assert repo.find_by_server_id("host-c:7878") == []
+    assert repo.get(mine.id).server_id == "host-a:7878"
+
+
 def test_finders_by_name_session_token_and_status(repo: SqlAlchemyAgentRepository) -> None:
     one = repo.create(NewAgent(worktree_id="/1", name="one", session_id="s1", token_hash="h1"))
     tick()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.dialects import sqlite
 
@@ -35,6 +36,7 @@ def test_expected_answers_are_found_once_answered_and_only_until_delivered(
     assert repos.answer_deliveries.find_undelivered(asker.id) == []
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 def test_the_lookup_uses_the_agent_index(engine: Engine) -> None:
     compiled = UNDELIVERED.statement.params(agent_id="a" * 21).compile(dialect=sqlite.dialect())
     values = compiled.construct_params()

@@ -181,6 +181,7 @@ def captured_sql(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     engine.dispose()  # pooled connections forget the trace
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("with_after_id", [False, True])
 def test_find_pending_for_agent_is_served_by_the_to_agent_status_index(
     repo: SqlAlchemyConversationRepository,

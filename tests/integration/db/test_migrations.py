@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Engine, insert, inspect, select, text
+from tests.conftest import DATABASES
+from tests.support.postgres import PostgresServer
 
 from crosswalk.db import migrate
 from crosswalk.db.engine import READONLY, SQLITE_BUSY_TIMEOUT_MS, create_database_engine
@@ -17,12 +21,21 @@ from crosswalk.db.schema import initiatives, metadata
 from crosswalk.domain.timestamps import utcnow
 
 
-@pytest.fixture
-def empty_engine(tmp_path: Path) -> Iterator[Engine]:
-    """An engine on a SQLite file no migration has touched."""
-    engine = create_database_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+@pytest.fixture(params=DATABASES)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database no migration has touched: a new SQLite file, or a new
+    database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        engine = create_database_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"empty_{uuid.uuid4().hex}"
+    engine = create_database_engine(server.create_database(name))
     yield engine
     engine.dispose()
+    server.drop_database(name)
 
 
 def table_names(engine: Engine) -> set[str]:
@@ -84,6 +97,7 @@ def test_ensure_schema_migrates_an_empty_database(empty_engine: Engine) -> None:
     assert set(metadata.tables) <= table_names(empty_engine)
 
 
+@pytest.mark.sqlite_only
 def test_every_connection_gets_the_pragmas(engine: Engine) -> None:
     """Checked on two connections open at once: the setup is per connection.
     (Read-only, so that neither waits for the other's write lock.)"""
@@ -144,13 +158,16 @@ def test_indexes_the_seed_names(engine: Engine, table: str, columns: tuple[str])
 
 
 def test_one_root_page_per_initiative_is_a_partial_unique_index(engine: Engine) -> None:
+    query = (
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    )
     with engine.connect() as conn:
-        sql = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
-            ("ux_pages_root_per_initiative",),
-        ).scalar_one()
+        sql = conn.execute(text(query), {"name": "ux_pages_root_per_initiative"}).scalar_one()
     assert "UNIQUE INDEX" in sql
-    assert "WHERE parent_page_id IS NULL" in sql
+    # PostgreSQL prints the predicate in parentheses: WHERE (parent_page_id IS NULL)
+    assert "WHERE parent_page_id IS NULL" in sql.replace("(", "").replace(")", "")
 
 
 def test_a_fresh_database_file_is_created_with_its_directory(tmp_path: Path) -> None:
@@ -161,3 +178,31 @@ def test_a_fresh_database_file_is_created_with_its_directory(tmp_path: Path) -> 
     finally:
         engine.dispose()
     assert path.exists()
+
+
+def test_servers_starting_together_on_postgresql_migrate_once(postgres: PostgresServer) -> None:
+    """Each server runs ``ensure_schema`` on start; started together on an empty
+    database, one migrates while the others wait, and none fails."""
+    name = f"together_{uuid.uuid4().hex}"
+    url = postgres.create_database(name)
+    engines = [create_database_engine(url) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def start(engine: Engine) -> None:
+        try:
+            ensure_schema(engine)
+        except BaseException as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert all(current_revision(engine) == head_revision() for engine in engines)
+    finally:
+        for engine in engines:
+            engine.dispose()
+        postgres.drop_database(name)

@@ -26,6 +26,8 @@ AGENTS = 500
 PENDING_FOR_PROBE = 4
 INDEX = "ix_conversations_to_agent_id_status"
 
+pytestmark = pytest.mark.sqlite_only
+
 
 def _load(engine: Engine) -> str:
     """Bulk-insert agents and conversations with raw executemany; returns the probe

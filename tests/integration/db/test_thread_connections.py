@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from crosswalk.db.repositories.sqlalchemy._prepared import thread_connection
 
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_each_thread_keeps_its_own_connection(engine: Engine) -> None:
     mine = thread_connection(engine)

@@ -84,8 +84,7 @@ def running_api(database_url: str, home: Path) -> Iterator[Api]:
     try:
         yield Api(app, token_file.read_text().strip())
     finally:
-        app.services.changes.close()
-        app.engine.dispose()
+        app.close()
 
 
 def agent_api(api: Api, **fields: Any) -> Api:

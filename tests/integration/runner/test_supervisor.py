@@ -80,6 +80,7 @@ class Harness:
     task: Task | None = None
     missing: set[str] = field(default_factory=set)
     executables: dict[str, str] = field(default_factory=dict)
+    server_id: str | None = None
 
     def build(self) -> Supervisor:
         async def sleep(seconds: float) -> None:
@@ -96,6 +97,7 @@ class Harness:
             settings=RunnerSettings(
                 data_dir=self.data,
                 server_url="http://127.0.0.1:9/trpc",
+                server_id=self.server_id,
                 stop_grace_s=0.2,
                 poll_interval_s=0.01,
                 executables=self.executables,
@@ -605,6 +607,31 @@ def test_an_agent_registered_by_hand_is_left_alone_on_start(h: Harness) -> None:
         await h.sup.start()
         assert not h.sup.is_running(agent.id)
         assert h.agent(agent.id).status is AgentStatus.RUNNING
+
+    run(h, body)
+
+
+def test_a_restart_reconciles_only_this_servers_agents(h: Harness) -> None:
+    """Several servers share a database: each records the agents it spawns under its
+    ``server_id`` and, after a restart, follows only those, leaving another server's
+    running agents to it (not adopted, not marked crashed)."""
+    h.server_id = "a:7878"
+
+    async def body() -> None:
+        spawned = await h.spawn()
+        assert h.agent(spawned.id).server_id == "a:7878"
+        await h.sup.stop(spawned.id)
+        mine = running_agent(h, 4247, 555)
+        theirs = running_agent(h, 4248, 556)
+        h.repos.agents.update(mine.id, {"server_id": "a:7878"})
+        h.repos.agents.update(theirs.id, {"server_id": "b:7878"})
+        for agent in (mine, theirs):
+            h.processes.adopt(agent.pid or 0, agent.process_started_at or 0,
+                              Path(agent.output_file_path or ""))  # fmt: skip
+        await h.sup.start()
+        assert h.sup.is_running(mine.id)
+        assert not h.sup.is_running(theirs.id)
+        assert h.agent(theirs.id).status is AgentStatus.RUNNING
 
     run(h, body)
 

@@ -184,7 +184,7 @@ class FakeAgents:
             process_started_at=None,
             exit_code=None, output_file_path=data.output_file_path, result=None,
             pending_questions=None, user_dismissed_at=None, token_hash=data.token_hash,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, server_id=data.server_id,
         )  # fmt: skip
         self.rows[row.id] = row
         return row
@@ -215,6 +215,9 @@ class FakeAgents:
 
     def find_by_status(self, status: AgentStatus) -> list[Agent]:
         return [a for a in self.find_all() if a.status is status]
+
+    def find_by_server_id(self, server_id: str) -> list[Agent]:
+        return [a for a in self.find_all() if a.server_id == server_id]
 
     def find_by_token_hash(self, token_hash: str) -> Agent | None:
         return next((a for a in self.rows.values() if a.token_hash == token_hash), None)
@@ -856,6 +859,9 @@ class FakeUnitOfWork:
     def record(self, *events: Event) -> None:
         assert self._owner.depth > 0, "record() outside the with block"
         self._owner.pending.extend(events)
+
+    def serialize(self, *key: str | None) -> None:
+        assert self._owner.depth > 0, "serialize() outside the with block"
 
     def __exit__(
         self,

@@ -29,6 +29,10 @@ class AgentRepository(Protocol):
 
     def find_by_status(self, status: AgentStatus) -> list[Agent]: ...
 
+    def find_by_server_id(self, server_id: str) -> list[Agent]:
+        """The agents server ``server_id`` runs (what it reconciles after a restart)."""
+        ...
+
     def find_by_token_hash(self, token_hash: str) -> Agent | None: ...
 
     def find_active_by_task_id(self, task_id: str) -> list[Agent]:

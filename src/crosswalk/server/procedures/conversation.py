@@ -151,7 +151,7 @@ async def pending(ctx: Context, inp: PendingInput) -> list[dict[str, Any]]:
     return _named(ctx, found)
 
 
-@router.query("conversation.listen", input=ListenInput)
+@router.query("conversation.listen", input=ListenInput, waits=True)
 async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
     """Long poll: a page of the agent's pending questions (as ``pending``, ``afterId``
     included) at once if any, else as soon as one arrives, else ``[]`` after
@@ -160,7 +160,7 @@ async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
     found = await ctx.services.conversations.listen(
         inp.agent_id, inp.timeout_ms / 1000, after_id=inp.after_id
     )
-    return _named(ctx, found)
+    return await ctx.services.offload(_named, ctx, found)
 
 
 @router.mutation("conversation.answer", input=AnswerInput)
@@ -175,7 +175,7 @@ async def answer(ctx: Context, inp: AnswerInput) -> dict[str, Any]:
     return to_api(answered)
 
 
-@router.query("conversation.waitForAnswer", input=WaitInput)
+@router.query("conversation.waitForAnswer", input=WaitInput, waits=True)
 async def wait_for_answer(ctx: Context, inp: WaitInput) -> dict[str, Any]:
     """Long poll: the conversation as soon as it is answered, or still pending after
     ``timeoutMs``."""
@@ -213,7 +213,7 @@ async def on_question(
     ctx.principal.require_agent(inp.agent_id)
     stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
     async for conversation in stream:
-        data = _named(ctx, [conversation])[0]
+        data = (await ctx.services.offload(_named, ctx, [conversation]))[0]
         # An id stored before ids were checked may not be usable as an SSE event id:
         # send that one untracked rather than break the agent's stream.
         yield Tracked(conversation.id, data) if is_client_id(conversation.id) else data
@@ -222,6 +222,6 @@ async def on_question(
 @router.subscription("conversation.onAnswer", input=OnAnswerInput)
 async def on_answer(ctx: Context, inp: OnAnswerInput) -> AsyncIterator[dict[str, Any]]:
     """Subscription: the conversation once it is answered, then the stream ends."""
-    _participant(ctx, ctx.services.conversations.get(inp.id))
+    _participant(ctx, await ctx.services.offload(ctx.services.conversations.get, inp.id))
     async for conversation in ctx.services.conversations.answer_stream(inp.id):
         yield to_api(conversation)

@@ -297,11 +297,11 @@ async def ask_user(ctx: Context, inp: AskUserInput) -> dict[str, Any]:
     return to_api(ctx.services.human_questions.ask(agent.id, inp.content, id=inp.id))
 
 
-@router.query("message.waitForReply", input=WaitInput)
+@router.query("message.waitForReply", input=WaitInput, waits=True)
 async def wait_for_reply(ctx: Context, inp: WaitInput) -> dict[str, Any]:
     """Long poll: ``{question, reply}`` as soon as the question is responded to, or
     with ``reply: null`` when ``timeoutMs`` passes first."""
-    _require_participant(ctx, ctx.repos.messages.get(inp.id))
+    _require_participant(ctx, await ctx.services.offload(ctx.repos.messages.get, inp.id))
     state = await ctx.services.human_questions.wait_for_reply(inp.id, inp.timeout_ms / 1000)
     return _reply_state(state)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Final, Generic
 
 from starlette.requests import Request
@@ -49,6 +49,8 @@ from crosswalk.server.trpc.sse import SseStream
 logger = logging.getLogger("crosswalk.server")
 
 CreateContext = Callable[[Request, bool], Awaitable[CtxT]]
+# Runs a blocking function somewhere that does not hold up the event loop.
+Offload = Callable[..., Awaitable[Any]]
 
 _ACCEPTED_METHOD: Final = {"query": "GET", "mutation": "POST", "subscription": "GET"}
 _JSON_HEADERS: Final[list[tuple[bytes, bytes]]] = [
@@ -69,6 +71,10 @@ class TrpcEndpoint(Generic[CtxT]):
     ``public`` is True when every called procedure is public. ``request.state.
     connection_params`` holds the parsed ``connectionParams`` (SSE clients' way to send
     credentials) or None. Raising a ``CrosswalkError`` there fails every call with it.
+
+    With ``offload``, query and mutation handlers that do not wait (see
+    :class:`Procedure`) run through it, e.g. on a worker thread, so their blocking
+    work never holds up the event loop; without it they run on the loop.
     """
 
     def __init__(
@@ -79,8 +85,10 @@ class TrpcEndpoint(Generic[CtxT]):
         max_body_bytes: int = 1 << 20,
         ping_interval_s: float | None = 10.0,
         debug: bool = False,
+        offload: Offload | None = None,
     ) -> None:
         self._lookup = router.procedures.get
+        self._offload = offload
         self._create_context = create_context
         self._max_body_bytes = max_body_bytes
         self._ping_interval_s = ping_interval_s
@@ -201,6 +209,8 @@ class TrpcEndpoint(Generic[CtxT]):
                 result = procedure.handler(
                     ctx, procedure.input_model.model_validate(inputs.get(index))
                 )
+            if self._offload is not None and not procedure.waits:
+                return None, await self._offload(_run_to_completion, result, path)
             return None, await result
         except Exception as exc:
             return to_trpc_error(exc, path), None
@@ -390,3 +400,14 @@ async def _send_json(send: Send, status: int, body: bytes, allow: bytes | None =
         headers.append((b"allow", allow))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _run_to_completion(coroutine: Coroutine[Any, Any, Any], path: str) -> Any:
+    """Run a handler coroutine that never suspends to its end on this thread; one that
+    does suspend was registered without ``waits=True``, a programming error."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError(f"procedure {path} awaited something: register it with waits=True")

@@ -57,7 +57,9 @@ class Procedure(Generic[CtxT]):
     the procedure takes no input (any input sent is then ignored, as tRPC does). Query
     and mutation handlers are coroutines returning a JSON-compatible value;
     subscription handlers return an async iterator of values or :class:`Tracked`.
-    ``public`` procedures are callable without credentials.
+    ``public`` procedures are callable without credentials. A query or mutation
+    that ``waits`` (a long poll) suspends on the event loop; every other one only
+    calls synchronous code, so the endpoint may run it on a worker thread.
     """
 
     path: str
@@ -65,6 +67,7 @@ class Procedure(Generic[CtxT]):
     input_model: type[BaseModel] | None
     handler: Callable[[CtxT, Any], Any]
     public: bool = False
+    waits: bool = False
 
 
 class Router(Generic[CtxT]):
@@ -74,22 +77,33 @@ class Router(Generic[CtxT]):
         self._procedures: dict[str, Procedure[CtxT]] = {}
 
     def query(
-        self, path: str, *, input: type[BaseModel] | None = None, public: bool = False
+        self,
+        path: str,
+        *,
+        input: type[BaseModel] | None = None,
+        public: bool = False,
+        waits: bool = False,
     ) -> Callable[[QueryFnT], QueryFnT]:
-        """Register ``async def handler(ctx, inp) -> value`` as a query (HTTP GET)."""
-        return self._decorator(path, "query", input, public)
+        """Register ``async def handler(ctx, inp) -> value`` as a query (HTTP GET);
+        ``waits`` if it awaits anything (see :class:`Procedure`)."""
+        return self._decorator(path, "query", input, public, waits)
 
     def mutation(
-        self, path: str, *, input: type[BaseModel] | None = None, public: bool = False
+        self,
+        path: str,
+        *,
+        input: type[BaseModel] | None = None,
+        public: bool = False,
+        waits: bool = False,
     ) -> Callable[[QueryFnT], QueryFnT]:
         """Register ``async def handler(ctx, inp) -> value`` as a mutation (HTTP POST)."""
-        return self._decorator(path, "mutation", input, public)
+        return self._decorator(path, "mutation", input, public, waits)
 
     def subscription(
         self, path: str, *, input: type[BaseModel] | None = None, public: bool = False
     ) -> Callable[[SubscriptionFnT], SubscriptionFnT]:
         """Register an async generator ``handler(ctx, inp)`` as a subscription (SSE)."""
-        return self._decorator(path, "subscription", input, public)
+        return self._decorator(path, "subscription", input, public, waits=True)
 
     def _decorator(
         self,
@@ -97,9 +111,10 @@ class Router(Generic[CtxT]):
         kind: ProcedureKind,
         input_model: type[BaseModel] | None,
         public: bool,
+        waits: bool,
     ) -> Callable[[Any], Any]:
         def register(handler: Any) -> Any:
-            self.add(Procedure(path, kind, input_model, handler, public))
+            self.add(Procedure(path, kind, input_model, handler, public, waits))
             return handler
 
         return register

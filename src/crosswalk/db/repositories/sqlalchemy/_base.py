@@ -18,7 +18,6 @@ statement its own consistent snapshot.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
@@ -38,17 +37,26 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
+from crosswalk.db.driver_errors import Failure, classify
 from crosswalk.db.engine import READONLY, is_sqlite
 from crosswalk.db.repositories.sqlalchemy._prepared import (
     DirectCursor,
     HotStatement,
     thread_connections,
 )
+from crosswalk.db.schema import metadata
 from crosswalk.db.transaction import current_connection
 from crosswalk.db.types import from_millis, to_millis
-from crosswalk.domain.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import (
+    ConflictError,
+    CrosswalkError,
+    InvalidInputError,
+    NotFoundError,
+    RetryableError,
+)
 from crosswalk.domain.rows import MAX_PAGE_SIZE, Paged
 from crosswalk.domain.timestamps import utcnow
 
@@ -176,9 +184,6 @@ class SqlAlchemyRepository:
         return NotFoundError(self.kind, id)
 
 
-_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)|duplicate key.*\"(\w+)\"")
-
-
 @contextmanager
 def translate_errors(kind: str, driver: Any = None) -> Iterator[None]:
     """The one translation of database failures into ``CrosswalkError``s naming ``kind``:
@@ -188,8 +193,6 @@ def translate_errors(kind: str, driver: Any = None) -> Iterator[None]:
         yield
     except CrosswalkError:
         raise
-    except IntegrityError as exc:
-        raise integrity_error_from(kind, str(exc.orig)) from None
     except StatementError as exc:
         # A value the bind processors refuse (unknown enum string, non-boolean
         # flag, JSON that does not serialize) fails before the database sees it.
@@ -199,31 +202,52 @@ def translate_errors(kind: str, driver: Any = None) -> Iterator[None]:
             raise InvalidInputError(f"{kind}: {exc.orig}") from None
         if not isinstance(exc, DBAPIError):
             raise
-        message = str(exc.orig) if exc.orig is not None else str(exc)
-        raise CrosswalkError(f"database error while writing {kind}: {message}") from exc
+        raise driver_error(kind, exc.orig if exc.orig is not None else exc) from exc
     except Exception as exc:
-        if driver is not None and isinstance(exc, driver.IntegrityError):
-            raise integrity_error_from(kind, str(exc)) from None
         if driver is not None and isinstance(exc, driver.Error):
-            raise CrosswalkError(f"database error on {kind}: {exc}") from exc
+            raise driver_error(kind, exc) from exc
         raise
 
 
-def integrity_error_from(kind: str, message: str) -> CrosswalkError:
-    """Classify an integrity failure by the message SQLite or PostgreSQL gives."""
-    lowered = message.lower()
-    if "unique" in lowered or "duplicate key" in lowered:
-        match = _UNIQUE.search(message)
-        columns = (match.group(1) or match.group(2)) if match else "a unique value"
-        return ConflictError(f"{kind} conflicts with an existing one ({columns} already taken)")
-    if "foreign key" in lowered:
+def driver_error(kind: str, exc: BaseException) -> CrosswalkError:
+    """The project's error for driver exception ``exc``, classified by its SQLSTATE
+    (PostgreSQL) or result code (SQLite): see ``crosswalk.db.driver_errors``."""
+    error = classify(exc)
+    failure = error.failure
+    if failure is Failure.UNIQUE:
+        columns = ", ".join(error.columns or constraint_columns(error.constraint))
+        return ConflictError(
+            f"{kind} conflicts with an existing one ({columns or 'a unique value'} already taken)"
+        )
+    if failure is Failure.FOREIGN_KEY:
         return InvalidInputError(f"{kind} refers to something that does not exist")
-    if "not null" in lowered or "null value" in lowered:
-        column = message.rsplit(" ", 1)[-1].strip('"')
+    if failure is Failure.NOT_NULL:
+        column = error.columns[0] if error.columns else "a value"
         return InvalidInputError(f"{kind}: {column} is required", field=column)
-    if "check constraint" in lowered or "violates check" in lowered:
-        return InvalidInputError(f"{kind}: a value is outside its allowed set ({message})")
-    return InvalidInputError(f"{kind} was refused by the database: {message}")
+    if failure is Failure.CHECK:
+        return InvalidInputError(
+            f"{kind}: a value is outside its allowed set ({error.constraint or exc})"
+        )
+    if failure is Failure.BAD_VALUE:
+        return InvalidInputError(f"{kind}: a value does not fit its column ({exc})")
+    if failure is Failure.RETRY:
+        return RetryableError(f"{kind}: the database asked to retry the transaction ({exc})")
+    return CrosswalkError(f"database error while writing {kind}: {exc}")
+
+
+def constraint_columns(name: str | None) -> tuple[str, ...]:
+    """``table.column`` names of schema constraint or index ``name`` (PostgreSQL
+    reports a unique violation by the constraint's name, SQLite by its columns)."""
+    if name is None:
+        return ()
+    for table in metadata.tables.values():
+        for constraint in table.constraints:
+            if constraint.name == name and isinstance(constraint, ColumnCollectionConstraint):
+                return tuple(f"{table.name}.{column.name}" for column in constraint.columns)
+        for index in table.indexes:
+            if index.name == name:
+                return tuple(f"{table.name}.{column.name}" for column in index.columns)
+    return ()
 
 
 _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
@@ -245,6 +269,22 @@ def row_to(model: type[T], row: Row[Any] | Mapping[str, Any]) -> T:
     """Build the dataclass ``model`` from a row whose keys are its field names."""
     mapping = row._mapping if isinstance(row, Row) else row
     return model(**{name: mapping[name] for name in field_names(model)})
+
+
+def serialize_on(conn: Connection, *key: str | None) -> None:
+    """Hold, until this transaction ends, a lock that every other transaction passing
+    the same ``key`` waits for, so a read-check-write runs one at a time per key.
+
+    On PostgreSQL (read committed) two transactions may otherwise both check, both
+    see no conflict and both write: two dependency edges closing a cycle, two callers
+    picking the same account. A transaction-scoped advisory lock orders them, and the
+    second's next statement sees what the first committed. SQLite needs nothing:
+    every write transaction there begins ``IMMEDIATE`` and so runs alone.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    name = "\x1f".join(part or "" for part in key)
+    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
 
 
 def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:

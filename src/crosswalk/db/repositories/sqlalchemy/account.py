@@ -34,6 +34,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     checked_changes,
     columns_for,
     paginate,
+    serialize_on,
 )
 from crosswalk.db.schema import accounts, agents
 from crosswalk.domain.rows import (
@@ -141,9 +142,11 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
             .where(_c.provider == provider, _available(now))
             .order_by(*_ROUND_ROBIN)
             .limit(1)
-            .with_for_update()
         )
         with self._write() as conn:
+            # Callers pick one at a time per provider, each seeing the last one's
+            # stamp (a row lock alone would let two pick the same least-used row).
+            serialize_on(conn, "accounts", provider)
             chosen = conn.execute(query).scalar_one_or_none()
             if chosen is None:
                 return None

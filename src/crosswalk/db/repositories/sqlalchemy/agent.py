@@ -81,6 +81,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
             "pid": data.pid,
             "output_file_path": data.output_file_path,
             "token_hash": data.token_hash,
+            "server_id": data.server_id,
             "created_at": now,
             "updated_at": now,
         }
@@ -121,6 +122,9 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
 
     def find_by_status(self, status: AgentStatus) -> list[Agent]:
         return self._all(_SELECT.where(_c.status == status).order_by(*_OLDEST_FIRST))
+
+    def find_by_server_id(self, server_id: str) -> list[Agent]:
+        return self._all(_SELECT.where(_c.server_id == server_id).order_by(*_OLDEST_FIRST))
 
     def find_by_token_hash(self, token_hash: str) -> Agent | None:
         return self._prepared_first(BY_TOKEN_HASH, {"token_hash": token_hash})

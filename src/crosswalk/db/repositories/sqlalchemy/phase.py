@@ -14,6 +14,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     field_names,
     paginate,
     require_row,
+    serialize_on,
 )
 from crosswalk.db.repositories.sqlalchemy.task import (
     DependencyEdges,
@@ -124,8 +125,12 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
     # --- dependencies -------------------------------------------------------
 
     def lock_dependency_graph(self, initiative_id: str) -> None:
-        """Nothing to take on SQLite: a unit of work begins IMMEDIATE, so writers are
-        already serialised for the whole transaction."""
+        """Until the unit of work ends, hold the initiative's dependency graph: two
+        servers adding A->B and B->A at once check for a cycle one after the other
+        (PostgreSQL advisory lock; on SQLite a unit of work begins IMMEDIATE, so
+        writers are already serialised and this takes nothing)."""
+        with self._write() as conn:
+            serialize_on(conn, "phase_dependencies", initiative_id)
 
     def find_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency | None:
         with self._read() as conn:

@@ -33,6 +33,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     field_names,
     paginate,
     require_row,
+    serialize_on,
 )
 from crosswalk.db.schema import agents, conversations, initiatives, phases, task_dependencies, tasks
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
@@ -381,8 +382,12 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
     # --- dependencies -------------------------------------------------------
 
     def lock_dependency_graph(self, initiative_id: str | None) -> None:
-        """Nothing to take on SQLite: a unit of work begins IMMEDIATE, so writers are
-        already serialised for the whole transaction."""
+        """Until the unit of work ends, hold the initiative's dependency graph: two
+        servers adding A->B and B->A at once check for a cycle one after the other
+        (PostgreSQL advisory lock; on SQLite a unit of work begins IMMEDIATE, so
+        writers are already serialised and this takes nothing)."""
+        with self._write() as conn:
+            serialize_on(conn, "task_dependencies", initiative_id)
 
     def find_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency | None:
         with self._read() as conn:
