@@ -59,7 +59,25 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def _run(engine: Engine, action: Callable[[Config], None]) -> None:
+    """Run ``action`` in one transaction. On SQLite, foreign keys are off meanwhile:
+    batch mode alters a table by copying it and dropping the original, and with
+    them on, the drop would cascade to every row that refers to the table. The
+    pragma only takes effect outside a transaction, so it is set around it, and
+    ``foreign_key_check`` afterwards proves the migration left every reference intact."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        action(config)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                action(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys = ON")

@@ -16,6 +16,7 @@ from crosswalk.db.schema import (
     AgentMode,
     AgentStatus,
     ConversationStatus,
+    DispatchStatus,
     InitiativeStatus,
     MessageStatus,
     MessageType,
@@ -41,6 +42,9 @@ class Initiative:
     status: InitiativeStatus
     merge_requires_approval: bool
     branch: str | None
+    dispatch_status: DispatchStatus
+    dispatch_max_agents: int | None
+    dispatch_provider: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -58,6 +62,9 @@ class InitiativeUpdate(TypedDict, total=False):
     status: InitiativeStatus
     merge_requires_approval: bool
     branch: str | None
+    dispatch_status: DispatchStatus
+    dispatch_max_agents: int | None
+    dispatch_provider: str | None
 
 
 # --- phases --------------------------------------------------------------------
@@ -378,6 +385,7 @@ class Message:
     requires_response: bool
     status: MessageStatus
     parent_message_id: str | None
+    task_id: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -393,6 +401,7 @@ class NewMessage:
     requires_response: bool = False
     status: MessageStatus = MessageStatus.PENDING
     parent_message_id: str | None = None
+    task_id: str | None = None  # the task the message is about
     id: str | None = None  # a client-chosen id makes a retried send idempotent
 
 
@@ -438,6 +447,7 @@ class Conversation:
     question: str
     answer: str | None
     status: ConversationStatus
+    abandoned_reason: str | None
     created_at: datetime
     updated_at: datetime
 

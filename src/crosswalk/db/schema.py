@@ -144,6 +144,20 @@ class MessageStatus(StrEnum):
 class ConversationStatus(StrEnum):
     PENDING = "pending"
     ANSWERED = "answered"
+    # The agent asked stopped, crashed or was deleted before answering.
+    ABANDONED = "abandoned"
+
+
+class DispatchStatus(StrEnum):
+    """Whether the server hands an initiative's ready tasks to agents by itself."""
+
+    OFF = "off"
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+#: Tasks a person completes (dispatch asks them and never spawns an agent for these).
+CHECKPOINT_TASK_TYPES = (TaskType.HUMAN_VERIFY, TaskType.DECISION, TaskType.HUMAN_ACTION)
 
 
 def _enum(enum: type[StrEnum], name: str) -> Enum:
@@ -208,6 +222,14 @@ initiatives = Table(
     ),
     _flag("merge_requires_approval", default=True),
     Column("branch", Text, nullable=True, unique=True),
+    Column(
+        "dispatch_status",
+        _enum(DispatchStatus, "dispatch_status"),
+        nullable=False,
+        server_default=DispatchStatus.OFF.value,
+    ),
+    Column("dispatch_max_agents", Integer, nullable=True),
+    Column("dispatch_provider", Text, nullable=True),
     *_timestamps(),
 )
 
@@ -409,6 +431,8 @@ messages = Table(
         server_default=MessageStatus.PENDING.value,
     ),
     _fk("parent_message_id", "messages.id", ondelete="CASCADE"),
+    # The task the message is about (a checkpoint's question, a merge conflict).
+    _fk("task_id", "tasks.id", ondelete="SET NULL"),
     *_timestamps(),
     Index("ix_messages_recipient_type_status", "recipient_type", "status"),
 )
@@ -442,6 +466,7 @@ conversations = Table(
         nullable=False,
         server_default=ConversationStatus.PENDING.value,
     ),
+    Column("abandoned_reason", Text, nullable=True),
     *_timestamps(),
     Index("ix_conversations_to_agent_id_status", "to_agent_id", "status"),
     Index("ix_conversations_from_agent_id", "from_agent_id"),
