@@ -10,6 +10,7 @@ exception.
      │    └── DependencyCycleError  a dependency that would close a cycle
      ├── NotFoundError            no entity with that id (NOT_FOUND)
      ├── ConflictError            the write collides with the current state (CONFLICT)
+     │    └── WaitCycleError        a question that would close a wait cycle
      ├── PreconditionFailedError  the target is in the wrong state (PRECONDITION_FAILED)
      ├── UnauthorizedError        no valid credentials (UNAUTHORIZED)
      ├── ForbiddenError           valid credentials, not allowed (FORBIDDEN)
@@ -52,6 +53,10 @@ class NotFoundError(CrosswalkError):
 
 class ConflictError(CrosswalkError):
     """The write collides with what is stored (unique value taken, already answered, ...)."""
+
+
+class WaitCycleError(ConflictError):
+    """The question would make its asker wait, through others, for itself."""
 
 
 class PreconditionFailedError(CrosswalkError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
 from crosswalk.cli.errors import (
     EXIT_INTERRUPTED,
+    CliError,
     EXIT_OK,
     RemoteError,
     RequestTimeoutError,
@@ -87,7 +88,11 @@ def render_conversation(conversation: Any) -> str:
     return detail(
         with_parties(conversation),
         _FIELDS,
-        blocks=(("question", "question"), ("answer", "answer")),
+        blocks=(
+            ("question", "question"),
+            ("answer", "answer"),
+            *((("abandonedReason", "abandoned"),) if conversation.get("abandonedReason") else ()),
+        ),
     )
 
 
@@ -251,7 +256,7 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_conversation_list,
     )
     lst.add_argument("--agent", metavar="AGENT_ID", help="asked by or addressed to this agent")
-    lst.add_argument("--status", choices=("pending", "answered"), help="only this status")
+    lst.add_argument("--status", choices=("pending", "answered", "abandoned"), help="only this status")
     lst.add_argument("--initiative", metavar="ID", help="only conversations in this initiative")
     lst.add_argument("--phase", metavar="ID", help="only conversations in this phase")
     lst.add_argument("--task", metavar="ID", help="only conversations about this task")
@@ -389,7 +394,7 @@ def _wait_and_print(
             "conversation.waitForAnswer",
             {"id": cid},
             deadline,
-            done=lambda c: isinstance(c, dict) and c.get("status") == "answered",
+            done=lambda c: isinstance(c, dict) and c.get("status") in ("answered", "abandoned"),
             timeout_message=(
                 f"timed out waiting for an answer to conversation {cid}; "
                 f"resume with: cw wait {id_arg(cid)}"
@@ -402,6 +407,14 @@ def _wait_and_print(
             f"Resume waiting with: cw wait {id_arg(cid)}"
         )
         return EXIT_INTERRUPTED
+    if conversation.get("status") == "abandoned":
+        if ctx.json:
+            ctx.emit(conversation, str)
+        error = CliError(
+            f"conversation {cid} will not be answered: {conversation.get('abandonedReason')}"
+        )
+        error.hint = "ask another agent (--agent, --task or --phase) or the person (cw ask --user)"
+        raise error
     ctx.emit(conversation, lambda c: str(c.get("answer", "")))
     return EXIT_OK
 

@@ -81,6 +81,15 @@ class ConversationService:
     def get(self, id: str) -> Conversation:
         return self.conversations.get(id)
 
+    def abandon_questions_to(self, agent: Agent) -> list[Conversation]:
+        """The agent stopped or crashed: every question still waiting for its answer
+        ends ``abandoned`` with the reason, and each asker's wait ends at once."""
+        reason = f"agent {agent.name} ({agent.id}) is {agent.status.value} and will not answer"
+        abandoned = self.conversations.abandon_pending_to(agent.id, reason)
+        for conversation in abandoned:
+            self.notifier.publish(answer_key(conversation.id))
+        return abandoned
+
     def pending(self, agent_id: str) -> list[Conversation]:
         return self.conversations.find_pending_for_agent(agent_id)
 
@@ -118,7 +127,8 @@ class ConversationService:
         *,
         check: Callable[[Conversation], None] | None = None,
     ) -> Conversation:
-        """The conversation once answered, or as it stands when ``timeout_s`` passes.
+        """The conversation once answered (or abandoned), or as it stands when
+        ``timeout_s`` passes.
 
         ``check`` sees the conversation as first read, before any waiting, and may
         refuse by raising (the caller's access check, without a read of its own).
@@ -131,7 +141,7 @@ class ConversationService:
             while True:
                 remaining = deadline - time.monotonic()
                 if (
-                    conversation.status is ConversationStatus.ANSWERED
+                    conversation.status is not ConversationStatus.PENDING
                     or remaining <= 0
                     or self.notifier.closed
                 ):
@@ -165,11 +175,11 @@ class ConversationService:
                 await subscription.wait(3600.0)
 
     async def answer_stream(self, id: str) -> AsyncIterator[Conversation]:
-        """The conversation once it is answered (then the stream ends)."""
+        """The conversation once it is answered or abandoned (then the stream ends)."""
         async with self.notifier.subscribe(answer_key(id)) as subscription:
             while not self.notifier.closed:
                 conversation = self.conversations.get(id)
-                if conversation.status is ConversationStatus.ANSWERED:
+                if conversation.status is not ConversationStatus.PENDING:
                     yield conversation
                     return
                 await subscription.wait(3600.0)

@@ -123,17 +123,23 @@ def world(engine: Engine) -> World:
         NewAgent("/3", task_id=other_task, initiative_id=other_initiative)
     ).id
 
-    asks = SqlAlchemyConversationRepository(engine)
+    # Written with Core: asking both ways round would be refused as a wait cycle,
+    # and what matters here is only what a delete takes along.
     for asker, answerer, task_id in (
         (doomed, peer, task),
         (peer, doomed, None),
         (peer, bystander, task),
         (bystander, peer, other_task),
     ):
-        asks.create(
-            NewConversation(
-                asker, answerer, "?", task_id=task_id, phase_id=phase, initiative_id=initiative
-            )
+        insert_row(
+            engine,
+            conversations,
+            from_agent_id=asker,
+            to_agent_id=answerer,
+            question="?",
+            task_id=task_id,
+            phase_id=phase,
+            initiative_id=initiative,
         )
 
     ideas = SqlAlchemyProposalRepository(engine)

@@ -132,7 +132,8 @@ class FakeConversations:
             id=data.id or f"c{len(self.rows) + 1}", from_agent_id=data.from_agent_id,
             to_agent_id=data.to_agent_id, initiative_id=data.initiative_id,
             phase_id=data.phase_id, task_id=data.task_id, question=data.question, answer=None,
-            status=ConversationStatus.PENDING, created_at=now, updated_at=now,
+            status=ConversationStatus.PENDING, abandoned_reason=None, created_at=now,
+            updated_at=now,
         )  # fmt: skip
         self.rows[row.id] = row
         return row
@@ -159,3 +160,13 @@ class FakeConversations:
         row = replace(row, answer=answer, status=ConversationStatus.ANSWERED, updated_at=tick())
         self.rows[id] = row
         return row
+
+    def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
+        abandoned = []
+        for row in self.find_pending_for_agent(agent_id):
+            row = replace(
+                row, status=ConversationStatus.ABANDONED, abandoned_reason=reason, updated_at=tick()
+            )
+            self.rows[row.id] = row
+            abandoned.append(row)
+        return abandoned

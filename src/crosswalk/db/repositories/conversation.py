@@ -13,7 +13,9 @@ class ConversationRepository(Protocol):
     def create(self, data: NewConversation) -> Conversation:
         """Insert a pending conversation. With a caller-chosen ``id`` that already exists
         for the same asker and question, return the stored one (idempotent retry);
-        with a different asker or question, ``ConflictError``."""
+        with a different asker or question, ``ConflictError``. A question whose
+        addressee already waits, through pending questions, for the asker is
+        ``WaitCycleError`` (checked in the inserting transaction)."""
         ...
 
     def find_by_id(self, id: str) -> Conversation | None: ...
@@ -30,6 +32,11 @@ class ConversationRepository(Protocol):
     def answer(self, id: str, answer: str) -> Conversation:
         """pending -> answered in one conditional statement. Unknown id:
         ``NotFoundError``; already answered: ``ConflictError``, nothing changed."""
+        ...
+
+    def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
+        """Every pending question addressed to the agent becomes ``abandoned`` with
+        ``reason``, in one statement; returns them."""
         ...
 
     def list_page(

@@ -34,6 +34,9 @@ AgentName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-
 Pid = Annotated[int, Field(ge=0, le=2**31 - 1)]
 ExitCode = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
+#: An agent in one of these will not answer: the questions waiting for it end.
+UNAVAILABLE_AGENT_STATUSES = (AgentStatus.STOPPED, AgentStatus.CRASHED)
+
 #: What an agent may change about itself: the state of its own run.
 SELF_SERVICE_FIELDS = frozenset(
     {"status", "session_id", "pid", "exit_code", "output_file_path", "result"}
@@ -183,7 +186,10 @@ async def update(ctx: Context, inp: UpdateAgentInput) -> dict[str, Any]:
                 f"an agent may not change its own {camel(admin_only[0])}; only the "
                 f"administrator may (an agent may change: {allowed})"
             )
-    return to_api(ctx.repos.agents.update(agent.id, cast(AgentUpdate, changes)))
+    updated = ctx.repos.agents.update(agent.id, cast(AgentUpdate, changes))
+    if updated.status in UNAVAILABLE_AGENT_STATUSES:
+        ctx.services.conversations.abandon_questions_to(updated)
+    return to_api(updated)
 
 
 @router.mutation("agent.delete", input=AgentRef)

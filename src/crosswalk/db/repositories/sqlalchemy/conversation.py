@@ -20,6 +20,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
 )
+from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor
 from crosswalk.db.schema import (
     ConversationStatus,
     agents,
@@ -29,18 +30,33 @@ from crosswalk.db.schema import (
     tasks,
 )
 from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError, WaitCycleError
 from crosswalk.ids import new_id
+from crosswalk.services.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
 
 _COLUMNS = columns_for(conversations, Conversation)
 _SELECT = select(*_COLUMNS)
 _c = conversations.c
 _BY_ID = _SELECT.where(_c.id == bindparam("id"))
-_EXISTS = select(_c.id).where(_c.id == bindparam("id"))
 _PENDING_FOR_AGENT = _SELECT.where(
     _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
 ).order_by(_c.created_at, _c.id)
 _INSERT = insert(conversations).returning(*_COLUMNS)  # one parameter per column
+# The questions an agent waits on (served by ``ix_conversations_from_agent_id``).
+_WAITS_OF = select(_c.id, _c.to_agent_id).where(
+    _c.from_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+)
+_AGENT_NAME = select(agents.c.name).where(agents.c.id == bindparam("agent_id"))
+_ABANDON = (
+    update(conversations)
+    .where(_c.to_agent_id == bindparam("asked_id"), _c.status == ConversationStatus.PENDING)
+    .values(
+        status=ConversationStatus.ABANDONED,
+        abandoned_reason=bindparam("reason"),
+        updated_at=bindparam("abandoned_at"),
+    )
+    .returning(*_COLUMNS)
+)
 _ANSWER = (
     update(conversations)
     .where(_c.id == bindparam("answered_id"), _c.status == ConversationStatus.PENDING)
@@ -76,6 +92,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "question": data.question,
             "answer": None,
             "status": ConversationStatus.PENDING,
+            "abandoned_reason": None,
             "created_at": now,
             "updated_at": now,
         }
@@ -85,6 +102,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
                     existing = db.first(_BY_ID, {"id": data.id})
                     if existing is not None:
                         return self._replayed(Conversation(*existing), data)
+                _refuse_wait_cycle(db, data.from_agent_id, data.to_agent_id)
                 row = db.first(_INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
@@ -138,10 +156,23 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             )
             if row is not None:
                 return Conversation(*row)
-            exists = db.first(_EXISTS, {"id": id})
-        if exists is None:
+            stored = db.first(_BY_ID, {"id": id})
+        if stored is None:
             raise self._not_found(id)
+        current = Conversation(*stored)
+        if current.status is ConversationStatus.ABANDONED:
+            raise ConflictError(
+                f"conversation '{id}' was abandoned ({current.abandoned_reason}); "
+                "nobody waits for its answer any more"
+            )
         raise ConflictError(f"conversation '{id}' is already answered")
+
+    def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
+        with self._direct(write=True) as db:
+            rows = db.all(
+                _ABANDON, {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()}
+            )
+        return [Conversation(*row) for row in rows]
 
     def list_page(
         self,
@@ -175,6 +206,26 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
                 cursor=cursor,
                 newest_first=True,
             )
+
+
+def _refuse_wait_cycle(db: DirectCursor, asker: str, asked: str) -> None:
+    """``WaitCycleError`` when ``asked`` already waits, through any chain of pending
+    questions, for ``asker``; run in the inserting transaction, so two agents asking
+    each other at the same moment cannot both get through."""
+
+    def waits_for(agent_id: str) -> list[WaitEdge]:
+        rows = db.all(_WAITS_OF, {"agent_id": agent_id})
+        return [WaitEdge(agent_id, to_agent_id, cid) for cid, to_agent_id in rows]
+
+    cycle = find_wait_cycle(asker, asked, waits_for)
+    if cycle is None:
+        return
+    names = {}
+    for edge in cycle:
+        found = db.first(_AGENT_NAME, {"agent_id": edge.asker})
+        if found is not None:
+            names[edge.asker] = str(found[0])
+    raise WaitCycleError(describe_wait_cycle(cycle, names))
 
 
 def _require_references(conn: Connection, values: Mapping[str, object]) -> None:
