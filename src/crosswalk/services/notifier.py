@@ -30,6 +30,12 @@ def answer_key(conversation_id: str) -> str:
     return f"answer:{conversation_id}"
 
 
+def initiative_key(initiative_id: str) -> str:
+    """Published after a change that can make an initiative's work ready or done (a
+    task's state, an agent's run ending), so its dispatcher looks again."""
+    return f"initiative:{initiative_id}"
+
+
 class Subscription(Protocol):
     async def wait(self, timeout: float) -> bool:
         """Wait until the key is published (True), the timeout passes or the notifier

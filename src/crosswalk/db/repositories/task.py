@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from crosswalk.db.models import NewTask, Paged, Task, TaskDependency, TaskUpdate
@@ -10,12 +11,8 @@ from crosswalk.db.schema import TaskStatus
 
 
 class TaskRepository(Protocol):
-    def create(self, data: NewTask, *, hold_for_approval: bool = False) -> Task:
-        """Insert; a task in a phase inherits the phase's initiative when none is given.
-
-        With ``hold_for_approval``, a ``pending`` task whose effective approval (its
-        own flag, else its initiative's) is required starts ``pending_approval``
-        instead, so ``find_ready`` leaves it out until ``approve``."""
+    def create(self, data: NewTask) -> Task:
+        """Insert; a task in a phase inherits the phase's initiative when none is given."""
         ...
 
     def find_by_id(self, id: str) -> Task | None: ...
@@ -62,13 +59,22 @@ class TaskRepository(Protocol):
         ``merge_requires_approval`` (False when it has neither)."""
         ...
 
-    def approve(self, task_id: str) -> Task:
-        """``pending_approval`` -> ``pending``; any other status is ``PreconditionFailedError``."""
+    def transition(
+        self, task_id: str, to: TaskStatus, *, expected: Sequence[TaskStatus] | None = None
+    ) -> Task:
+        """Move to ``to`` in one conditional statement, only from a status in
+        ``expected`` (any when None); otherwise ``PreconditionFailedError``."""
+        ...
+
+    def claim(self, task_id: str, *, max_in_progress: int | None = None) -> Task | None:
+        """``pending`` -> ``in_progress`` in one conditional statement, only while the
+        initiative has fewer than ``max_in_progress`` agent tasks in progress; None
+        when the task was no longer pending or the limit was reached."""
         ...
 
     def find_ready(
         self, *, initiative_id: str | None = None, phase_id: str | None = None
     ) -> list[Task]:
-        """Pending tasks whose dependencies are all completed, by priority (high first)
-        then ``order`` then creation."""
+        """Pending tasks whose dependencies and phase dependencies are all completed,
+        by priority (high first) then ``order`` then creation."""
         ...
