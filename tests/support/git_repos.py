@@ -46,7 +46,16 @@ class Project:
         cannot hold both ``cw/x`` and ``cw/x/name``, hence the dash)."""
         branch = f"{self.initiative_branch}--{name}"
         path = self.root / "agents" / name
-        git(self.clone, "worktree", "add", "--quiet", "-b", branch, str(path), self.initiative_branch)
+        git(
+            self.clone,
+            "worktree",
+            "add",
+            "--quiet",
+            "-b",
+            branch,
+            str(path),
+            self.initiative_branch,
+        )
         return path, branch
 
     def file_on(self, branch: str, name: str) -> str | None:

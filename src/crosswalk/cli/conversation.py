@@ -11,8 +11,8 @@ from __future__ import annotations
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
 from crosswalk.cli.errors import (
     EXIT_INTERRUPTED,
-    CliError,
     EXIT_OK,
+    CliError,
     RemoteError,
     RequestTimeoutError,
     TimedOutError,
@@ -256,7 +256,9 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_conversation_list,
     )
     lst.add_argument("--agent", metavar="AGENT_ID", help="asked by or addressed to this agent")
-    lst.add_argument("--status", choices=("pending", "answered", "abandoned"), help="only this status")
+    lst.add_argument(
+        "--status", choices=("pending", "answered", "abandoned"), help="only this status"
+    )
     lst.add_argument("--initiative", metavar="ID", help="only conversations in this initiative")
     lst.add_argument("--phase", metavar="ID", help="only conversations in this phase")
     lst.add_argument("--task", metavar="ID", help="only conversations about this task")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -67,7 +68,7 @@ def _run(engine: Engine, action: Callable[[Config], None]) -> None:
     config = alembic_config(engine)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        driver = connection.connection.driver_connection
+        driver: Any = connection.connection.driver_connection
         if sqlite:
             driver.execute("PRAGMA foreign_keys = OFF")
         try:

@@ -122,8 +122,7 @@ class GitMerger:
     ) -> MergeResult:
         if not self._branch_exists(worktree, request.agent_branch):
             raise PreconditionFailedError(
-                f"the agent branch '{request.agent_branch}' does not exist; "
-                "nothing can be merged"
+                f"the agent branch '{request.agent_branch}' does not exist; nothing can be merged"
             )
         before = self._run(worktree, "rev-parse", "HEAD").strip()
         merged = self._git(
@@ -155,7 +154,10 @@ class GitMerger:
         return MergeResult(commit=None, conflicts=conflicts, leftovers_commit=leftovers)
 
     def _branch_exists(self, cwd: Path, branch: str) -> bool:
-        return self._git(cwd, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode == 0
+        return (
+            self._git(cwd, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode
+            == 0
+        )
 
     def _identity(self) -> tuple[str, ...]:
         name, email = COMMITTER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,10 +14,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 
-from crosswalk.config import admin_token_path, default_database_url
+from crosswalk.config import admin_token_path, data_dir, default_database_url
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.dispatch.checkpoints import CheckpointService
+from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
+from crosswalk.dispatch.landing import LandingService, NoWorkspaces, Workspaces
+from crosswalk.dispatch.merging import GitMerger
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
@@ -37,6 +42,7 @@ from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_t
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.task_states import TaskStateService
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -60,7 +66,14 @@ def build_router() -> Router[Context]:
     )
 
 
-def build_services(engine: Engine, admin_token: str) -> Services:
+def build_services(
+    engine: Engine,
+    admin_token: str,
+    *,
+    merges_dir: Path | None = None,
+    workspaces: Workspaces | None = None,
+    launcher: AgentLauncher | None = None,
+) -> Services:
     repos = create_repositories(engine)
     notifier = InProcessNotifier()
     conversations = ConversationService(
@@ -70,14 +83,41 @@ def build_services(engine: Engine, admin_token: str) -> Services:
         phases=repos.phases,
         notifier=notifier,
     )
+    task_states = TaskStateService(tasks=repos.tasks, phases=repos.phases, notifier=notifier)
+    checkpoints = CheckpointService(tasks=repos.tasks, messages=repos.messages, states=task_states)
+    landing = LandingService(
+        tasks=repos.tasks,
+        agents=repos.agents,
+        messages=repos.messages,
+        states=task_states,
+        merger=GitMerger(root=merges_dir or data_dir() / "merges"),
+        workspaces=workspaces or NoWorkspaces(),
+    )
+    dispatcher = Dispatcher(
+        initiatives=repos.initiatives,
+        tasks=repos.tasks,
+        phases=repos.phases,
+        messages=repos.messages,
+        states=task_states,
+        checkpoints=checkpoints,
+        notifier=notifier,
+        launcher=launcher,
+    )
     return Services(
         repos=repos,
         notifier=notifier,
         conversations=conversations,
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=repos.agents, notifier=notifier
+            messages=repos.messages,
+            agents=repos.agents,
+            notifier=notifier,
+            on_task_reply=checkpoints.replied,
         ),
+        task_states=task_states,
+        landing=landing,
+        checkpoints=checkpoints,
+        dispatcher=dispatcher,
     )
 
 
@@ -123,8 +163,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         yield
         services.notifier.close()
+        await dispatching
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 

@@ -16,6 +16,7 @@ has its question open, and is still waiting for input, until the reply comes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,8 @@ class HumanQuestionService:
     messages: MessageRepository
     agents: AgentRepository
     notifier: Notifier
+    #: Told of every reply to a question about a task (a checkpoint completes).
+    on_task_reply: Callable[[Message], object] | None = None
 
     def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
         """Record the agent's question to the user; the agent is now waiting for input.
@@ -114,6 +117,8 @@ class HumanQuestionService:
         )
         if question.sender_id is not None:
             self.sync_agent(question.sender_id)
+        if question.task_id is not None and self.on_task_reply is not None:
+            self.on_task_reply(question)
         self.notifier.publish(reply_key(question.id))
         return question, reply
 

@@ -30,10 +30,10 @@ def answer_key(conversation_id: str) -> str:
     return f"answer:{conversation_id}"
 
 
-def initiative_key(initiative_id: str) -> str:
-    """Published after a change that can make an initiative's work ready or done (a
-    task's state, an agent's run ending), so its dispatcher looks again."""
-    return f"initiative:{initiative_id}"
+def dispatch_key() -> str:
+    """Published after a change that can make work ready or done (a task's state, an
+    agent's run ending), so the dispatcher looks again."""
+    return "dispatch"
 
 
 class Subscription(Protocol):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from crosswalk.db.models import Phase, Task
 from crosswalk.db.repositories import PhaseRepository, TaskRepository
 from crosswalk.db.schema import PhaseStatus, TaskStatus
-from crosswalk.services.notifier import Notifier, initiative_key
+from crosswalk.services.notifier import Notifier, dispatch_key
 
 #: A phase with a task in one of these is in progress.
 _WORKING = (TaskStatus.IN_PROGRESS, TaskStatus.PENDING_APPROVAL)
@@ -67,11 +67,11 @@ class TaskStateService:
 
     def settle(self, task: Task) -> None:
         """After any change to ``task`` (created, moved, deleted): its phase follows
-        and its initiative's dispatcher looks again."""
+        and the dispatcher looks again."""
         if task.phase_id is not None:
             self.derive_phase(task.phase_id)
         if task.initiative_id is not None:
-            self.notifier.publish(initiative_key(task.initiative_id))
+            self.notifier.publish(dispatch_key())
 
     def derive_phase(self, phase_id: str) -> Phase | None:
         phase = self.phases.find_by_id(phase_id)

@@ -17,14 +17,12 @@ from sqlalchemy import Engine, Table, delete, insert, select
 from crosswalk.db.models import (
     NewAccount,
     NewAgent,
-    NewConversation,
     NewLogChunk,
     NewMessage,
     NewProposal,
 )
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
-from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository

@@ -1,0 +1,229 @@
+"""Finished work lands on the initiative branch, behind approval when it needs one.
+
+When an agent's run succeeds its task either waits for a person
+(``pending_approval``, when the task's effective approval is required) or is merged
+at once. ``approve`` and ``retry_merge`` merge later. A clean merge completes the
+task and records the merge commit in the agent's ``result["merge"]``; a conflict
+leaves the initiative branch untouched, marks the task ``blocked`` and asks the
+person (a message that requires a response, about the task) which files to fix.
+
+Git runs in a worker thread (``asyncio.to_thread``); every state change goes
+through :class:`TaskStateService`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from crosswalk.db.models import Agent, Message, NewMessage, Task
+from crosswalk.db.repositories import AgentRepository, MessageRepository, TaskRepository
+from crosswalk.db.schema import MessageStatus, MessageType, ParticipantType, TaskStatus
+from crosswalk.dispatch.merging import Merger, MergeRequest, MergeResult
+from crosswalk.errors import PreconditionFailedError
+from crosswalk.services.task_states import TaskStateService
+
+
+@dataclass(frozen=True, slots=True)
+class AgentWork:
+    """One project's share of an agent's work, as the runner laid it out."""
+
+    project: str  # the project's name, for messages
+    clone: Path  # the server's clone of the project
+    initiative_branch: str
+    agent_branch: str
+    worktree: Path | None  # the agent's worktree, None once cleaned
+    base_branch: str | None = None  # the project's default branch
+
+
+class Workspaces(Protocol):
+    def work_of(self, agent: Agent, task: Task) -> Sequence[AgentWork]:
+        """Where the agent's work on the task is, per project."""
+        ...
+
+
+class NoWorkspaces:
+    """A server that runs no agents has no agent work to merge."""
+
+    def work_of(self, agent: Agent, task: Task) -> Sequence[AgentWork]:
+        raise PreconditionFailedError(
+            f"agent {agent.name} was not started by this server's runner, so crosswalk "
+            f"does not know where its work on task '{task.id}' is; merge it by hand, then "
+            f"mark the task done with: cw task update {task.id} --status completed"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    project: str
+    files: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class LandingService:
+    tasks: TaskRepository
+    agents: AgentRepository
+    messages: MessageRepository
+    states: TaskStateService
+    merger: Merger
+    workspaces: Workspaces
+
+    async def run_succeeded(self, agent: Agent) -> Task | None:
+        """The agent's run ended with a success result: its in-progress task waits for
+        approval or is merged now. None when the agent has no task in progress."""
+        if agent.task_id is None:
+            return None
+        task = self.tasks.find_by_id(agent.task_id)
+        # blocked: the agent had failed and was resumed by hand; its work lands now.
+        if task is None or task.status not in (TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED):
+            return None
+        if self.tasks.requires_approval(task.id):
+            return self.states.move(task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status])
+        return await self._merge(task, agent, task.status)
+
+    def run_failed(self, agent: Agent, reason: str) -> Task | None:
+        """The agent's run crashed or was stopped: its in-progress task is ``blocked``
+        and the person is asked what to do (resume the agent, or dispatch again)."""
+        if agent.task_id is None:
+            return None
+        task = self.tasks.find_by_id(agent.task_id)
+        if task is None or task.status is not TaskStatus.IN_PROGRESS:
+            return None
+        blocked = self.states.move(task.id, TaskStatus.BLOCKED, expected=[TaskStatus.IN_PROGRESS])
+        self.messages.create(
+            NewMessage(
+                sender_type=ParticipantType.USER,
+                recipient_type=ParticipantType.USER,
+                type=MessageType.QUESTION,
+                content=(
+                    f"Agent {agent.name} on task '{task.name}' ({task.id}) {reason}. "
+                    f"Resume it with: cw agent resume {agent.name}; or dispatch the task "
+                    f"to a new agent with: cw task update {task.id} --status pending"
+                ),
+                requires_response=True,
+                task_id=task.id,
+            )
+        )
+        return blocked
+
+    async def approve(self, task_id: str) -> Task:
+        """A person approves a ``pending_approval`` task: its agent's work is merged (and
+        the task completed, or blocked on a conflict). A task created
+        ``pending_approval`` that never ran (e.g. from an accepted proposal) is
+        approved to start: it becomes ``pending``."""
+        task = self._in(task_id, TaskStatus.PENDING_APPROVAL, "be approved")
+        agent = self._worker(task)
+        if agent is None:
+            return self.states.move(
+                task.id, TaskStatus.PENDING, expected=[TaskStatus.PENDING_APPROVAL]
+            )
+        return await self._merge(task, agent, TaskStatus.PENDING_APPROVAL)
+
+    async def retry_merge(self, task_id: str) -> Task:
+        """Merge a ``blocked`` task's work again (after someone fixed its branch)."""
+        task = self._in(task_id, TaskStatus.BLOCKED, "have its merge retried")
+        agent = self._worker(task)
+        if agent is None:
+            raise PreconditionFailedError(
+                f"task '{task_id}' has no agent whose work could be merged"
+            )
+        return await self._merge(task, agent, TaskStatus.BLOCKED)
+
+    def _in(self, task_id: str, status: TaskStatus, action: str) -> Task:
+        task = self.tasks.get(task_id)
+        if task.status is not status:
+            raise PreconditionFailedError(
+                f"task '{task_id}' is {task.status.value}, not {status.value}; "
+                f"only a {status.value} task can {action}"
+            )
+        return task
+
+    def _worker(self, task: Task) -> Agent | None:
+        """The agent whose work is the task's (the most recently updated one)."""
+        found = self.agents.find_by_task_id(task.id)
+        return found[0] if found else None
+
+    async def _merge(self, task: Task, agent: Agent, expected: TaskStatus) -> Task:
+        works = self.workspaces.work_of(agent, task)
+        merged: dict[str, Any] = {}
+        conflicts: list[Conflict] = []
+        for work in works:
+            result: MergeResult = await asyncio.to_thread(
+                self.merger.merge, self._request(task, agent, work)
+            )
+            if result.merged:
+                merged[work.project] = {
+                    "commit": result.commit,
+                    "branch": work.initiative_branch,
+                    "agentBranch": work.agent_branch,
+                    "leftoversCommit": result.leftovers_commit,
+                }
+            else:
+                conflicts.append(Conflict(work.project, result.conflicts))
+        if merged:
+            self._record(agent, merged)
+        if conflicts:
+            blocked = self.states.move(task.id, TaskStatus.BLOCKED, expected=[expected])
+            self._ask_about_conflict(blocked, agent, works, conflicts)
+            return blocked
+        completed = self.states.move(task.id, TaskStatus.COMPLETED, expected=[expected])
+        self._close_questions(task.id)
+        return completed
+
+    def _request(self, task: Task, agent: Agent, work: AgentWork) -> MergeRequest:
+        return MergeRequest(
+            clone=work.clone,
+            initiative_branch=work.initiative_branch,
+            agent_branch=work.agent_branch,
+            agent_worktree=work.worktree,
+            message=f"Merge task '{task.name}' ({task.id}) by agent {agent.name}",
+            leftovers_message=(
+                f"Uncommitted work of task '{task.name}' ({task.id}) by agent {agent.name}, "
+                "committed by crosswalk before merging"
+            ),
+            base_branch=work.base_branch,
+        )
+
+    def _record(self, agent: Agent, merged: dict[str, Any]) -> None:
+        result = agent.result if isinstance(agent.result, dict) else {}
+        if agent.result is not None and not isinstance(agent.result, dict):
+            result = {"value": agent.result}
+        self.agents.update(agent.id, {"result": {**result, "merge": merged}})
+
+    def _ask_about_conflict(
+        self, task: Task, agent: Agent, works: Sequence[AgentWork], conflicts: list[Conflict]
+    ) -> Message:
+        by_project = {work.project: work for work in works}
+        lines = [
+            f"Merging task '{task.name}' ({task.id}) by agent {agent.name} conflicts; "
+            "the initiative branch is unchanged."
+        ]
+        for conflict in conflicts:
+            work = by_project[conflict.project]
+            where = f" (worktree {work.worktree})" if work.worktree is not None else ""
+            lines.append(
+                f"- project {conflict.project}: {', '.join(conflict.files)} conflict between "
+                f"{work.agent_branch}{where} and {work.initiative_branch}"
+            )
+        lines.append(
+            "Fix the agent branch (merge the initiative branch into it and resolve), then "
+            f"run: cw task retry-merge {task.id}"
+        )
+        return self.messages.create(
+            NewMessage(
+                sender_type=ParticipantType.USER,
+                recipient_type=ParticipantType.USER,
+                type=MessageType.QUESTION,
+                content="\n".join(lines),
+                requires_response=True,
+                task_id=task.id,
+            )
+        )
+
+    def _close_questions(self, task_id: str) -> None:
+        """A merge that went through answers the conflict questions about the task."""
+        for message in self.messages.find_requiring_response(task_id=task_id):
+            self.messages.update(message.id, {"status": MessageStatus.RESPONDED})
