@@ -57,7 +57,8 @@ class FakeMessages:
             id=f"m{next(self._ids)}", sender_type=data.sender_type, sender_id=data.sender_id,
             recipient_type=data.recipient_type, recipient_id=data.recipient_id, type=data.type,
             content=data.content, requires_response=data.requires_response, status=data.status,
-            parent_message_id=data.parent_message_id, created_at=now, updated_at=now,
+            parent_message_id=data.parent_message_id, task_id=data.task_id, created_at=now,
+            updated_at=now,
         )  # fmt: skip
         self.rows[row.id] = row
         return row
@@ -79,11 +80,14 @@ class FakeMessages:
             if m.recipient_type is USER and m.status is MessageStatus.PENDING
         )  # fmt: skip
 
-    def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
+    def find_requiring_response(
+        self, *, sender_id: str | None = None, task_id: str | None = None
+    ) -> list[Message]:
         return self._oldest_first(
             m for m in self.rows.values()
             if m.requires_response and m.status is not MessageStatus.RESPONDED
             and (sender_id is None or m.sender_id == sender_id)
+            and (task_id is None or m.task_id == task_id)
         )  # fmt: skip
 
     def find_replies(self, parent_message_id: str) -> list[Message]:
