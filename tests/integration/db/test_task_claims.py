@@ -37,29 +37,8 @@ def test_racing_claimers_on_two_engines_claim_each_task_once_within_the_limit(
             repos.tasks.create(NewTask(f"t{round_}-{n}", initiative_id=initiative.id))
             for n in range(6)
         ]
-        won: list[Task] = []
-        lock = threading.Lock()
-        start = threading.Barrier(4)
+        claimed_ids = race(tasks, [repos, second_server])
 
-        def claim_all(claimer: Repositories, order: list[Task]) -> None:
-            start.wait()
-            for task in order:
-                claimed = claimer.tasks.claim(task.id, max_in_progress=LIMIT)
-                if claimed is not None:
-                    with lock:
-                        won.append(claimed)
-
-        threads = [
-            threading.Thread(target=claim_all, args=(claimer, order))
-            for claimer in (repos, second_server)
-            for order in (tasks, list(reversed(tasks)))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-
-        claimed_ids = [task.id for task in won]
         assert len(claimed_ids) == len(set(claimed_ids)), "a task was claimed twice"
         assert len(claimed_ids) == LIMIT
         in_progress = repos.tasks.list_page(
@@ -68,3 +47,29 @@ def test_racing_claimers_on_two_engines_claim_each_task_once_within_the_limit(
         assert sorted(t.id for t in in_progress) == sorted(claimed_ids)
         for task in in_progress:  # done: the next round starts from zero in progress
             repos.tasks.transition(task.id, TaskStatus.COMPLETED)
+
+
+def race(tasks: list[Task], claimers: list[Repositories]) -> list[str]:
+    """Four threads (two per engine, in opposite orders) claim every task at once."""
+    won: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def claim_all(claimer: Repositories, order: list[Task]) -> None:
+        start.wait()
+        for task in order:
+            claimed = claimer.tasks.claim(task.id, max_in_progress=LIMIT)
+            if claimed is not None:
+                with lock:
+                    won.append(claimed.id)
+
+    threads = [
+        threading.Thread(target=claim_all, args=(claimer, order))
+        for claimer in claimers
+        for order in (tasks, list(reversed(tasks)))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return won
