@@ -23,11 +23,11 @@ from bench.report import Column, Section, Target
 from bench.settings import Settings
 from crosswalk.db.engine import SQLITE_BUSY_TIMEOUT_MS, create_database_engine
 from crosswalk.db.migrate import ensure_schema
-from crosswalk.db.models import NewAgent, NewConversation
 from crosswalk.db.repositories.sqlalchemy import (
     SqlAlchemyAgentRepository,
     SqlAlchemyConversationRepository,
 )
+from crosswalk.domain.rows import NewAgent, NewConversation
 from crosswalk.ids import new_id
 from crosswalk.services.auth import hash_token
 

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 
-from crosswalk import errors
+from crosswalk.domain import errors
 from crosswalk.server.trpc import Router, Tracked, TrpcEndpoint
 
 TOKEN = "demo-token"

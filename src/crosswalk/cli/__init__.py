@@ -1,7 +1,7 @@
 """``cw``, the crosswalk command-line client.
 
 Import rule: this package imports only the standard library, ``crosswalk`` (for
-``__version__``), ``crosswalk.config`` and ``crosswalk.errors``, so ``cw`` starts in
+``__version__``), ``crosswalk.config`` and ``crosswalk.ids``, so ``cw`` starts in
 tens of milliseconds; ``tests/integration/cli/test_imports.py`` enforces it. The server
 is imported lazily, inside ``cw serve`` only. For the same reason the modules on the
 client path do not import ``typing`` at runtime (2-3 ms): they write

@@ -14,13 +14,6 @@ from typing import Any
 from sqlalchemy import BigInteger, Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    """Now, truncated to the millisecond precision the database keeps."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLI = timedelta(milliseconds=1)
 
@@ -34,11 +27,6 @@ def to_millis(value: datetime) -> int:
 
 def from_millis(value: int) -> datetime:
     return _EPOCH + value * _MILLI
-
-
-def to_iso(value: datetime) -> str:
-    """``2026-11-26T06:55:43.764Z``, as JavaScript's ``Date.toJSON``: the API's form."""
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class EpochMillis(TypeDecorator[datetime]):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crosswalk.db.models import Message, NewMessage, Task
 from crosswalk.db.repositories import MessageRepository, TaskRepository
-from crosswalk.db.schema import MessageType, ParticipantType, TaskStatus, TaskType
 from crosswalk.dispatch.choose import is_checkpoint
+from crosswalk.domain.enums import MessageType, ParticipantType, TaskStatus, TaskType
+from crosswalk.domain.rows import Message, NewMessage, Task
 from crosswalk.services.task_states import TaskStateService
 
 _ASK = {

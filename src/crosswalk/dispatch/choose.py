@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from crosswalk.db.models import Task
-from crosswalk.db.schema import CHECKPOINT_TASK_TYPES, PhaseStatus, TaskPriority, TaskStatus
+from crosswalk.domain.enums import CHECKPOINT_TASK_TYPES, PhaseStatus, TaskPriority, TaskStatus
+from crosswalk.domain.rows import Task
 
 _PRIORITY_RANK = {TaskPriority.HIGH: 0, TaskPriority.MEDIUM: 1, TaskPriority.LOW: 2}
 

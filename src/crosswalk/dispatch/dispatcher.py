@@ -16,17 +16,17 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from crosswalk.db.models import Agent, Initiative, NewMessage, Task
 from crosswalk.db.repositories import (
     InitiativeRepository,
     MessageRepository,
     PhaseRepository,
     TaskRepository,
 )
-from crosswalk.db.schema import DispatchStatus, MessageType, ParticipantType, TaskStatus
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.choose import Plan, choose, is_checkpoint
-from crosswalk.errors import CrosswalkError, PreconditionFailedError
+from crosswalk.domain.enums import DispatchStatus, MessageType, ParticipantType, TaskStatus
+from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
+from crosswalk.domain.rows import Agent, Initiative, NewMessage, Task
 from crosswalk.services.notifier import Notifier, dispatch_key
 from crosswalk.services.task_states import TaskStateService
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from crosswalk.db.models import Agent, Message, NewMessage, Task
 from crosswalk.db.repositories import AgentRepository, MessageRepository, TaskRepository
-from crosswalk.db.schema import MessageStatus, MessageType, ParticipantType, TaskStatus
 from crosswalk.dispatch.merging import Merger, MergeRequest, MergeResult
-from crosswalk.errors import PreconditionFailedError
+from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType, TaskStatus
+from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.domain.rows import Agent, Message, NewMessage, Task
 from crosswalk.services.task_states import TaskStateService
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from crosswalk.errors import CrosswalkError, PreconditionFailedError
+from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 
 #: Who crosswalk's own commits are by (the agent's commits keep their author).
 COMMITTER = ("crosswalk", "crosswalk@localhost")

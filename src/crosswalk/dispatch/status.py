@@ -5,20 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crosswalk.db.models import Agent, Conversation, Initiative, Message, Task
 from crosswalk.db.repositories import (
     AgentRepository,
     ConversationRepository,
     MessageRepository,
 )
-from crosswalk.db.schema import (
+from crosswalk.dispatch.choose import Plan, is_checkpoint, ready, waits_for_prerequisites
+from crosswalk.domain.enums import (
     AgentStatus,
     ConversationStatus,
     DispatchStatus,
     ParticipantType,
     TaskStatus,
 )
-from crosswalk.dispatch.choose import Plan, is_checkpoint, ready, waits_for_prerequisites
+from crosswalk.domain.rows import Agent, Conversation, Initiative, Message, Task
 from crosswalk.services.targets import describe
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 
 from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
-from crosswalk.errors import CrosswalkError
+from crosswalk.domain.errors import CrosswalkError
 from crosswalk.server.app import CrosswalkApp, create_app
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -11,8 +11,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from crosswalk.db.models import Account, Agent
-from crosswalk.db.types import to_iso
+from crosswalk.domain.rows import Account, Agent
+from crosswalk.domain.timestamps import to_iso
 
 # Write-only columns: accepted on create/update, never returned.
 _HIDDEN: dict[type[Any], frozenset[str]] = {

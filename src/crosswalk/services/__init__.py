@@ -1,1 +1,5 @@
-"""Domain services: pure functions over the domain, with no database or web imports."""
+"""Services: the rules of each aggregate, run inside a unit of work.
+
+Services import the domain and the database ports (``crosswalk.db``), never the
+server; the server's procedures call them. ``docs/architecture.md`` draws the layers.
+"""

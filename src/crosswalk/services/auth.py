@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosswalk.db.repositories import AgentRepository
-from crosswalk.errors import ForbiddenError, UnauthorizedError
+from crosswalk.domain.errors import ForbiddenError, UnauthorizedError
 
 TOKEN_PREFIX = "cw_"
 

@@ -10,15 +10,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from crosswalk.db.models import Agent, Conversation, NewConversation
 from crosswalk.db.repositories import (
     AgentRepository,
     ConversationRepository,
     PhaseRepository,
     TaskRepository,
 )
-from crosswalk.db.schema import ConversationStatus
-from crosswalk.errors import ForbiddenError, NotFoundError
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.errors import ForbiddenError, NotFoundError
+from crosswalk.domain.rows import Agent, Conversation, NewConversation
 from crosswalk.services.notifier import Notifier, answer_key, question_key
 from crosswalk.services.targets import Target, resolve_target
 

@@ -20,17 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crosswalk.db.models import Agent, AgentUpdate, Message, NewMessage
-from crosswalk.db.repositories import AgentRepository, MessageRepository, Removal
-from crosswalk.db.schema import (
+from crosswalk.db.repositories import AgentRepository, MessageRepository
+from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
     AgentStatus,
     MessageStatus,
     MessageType,
     ParticipantType,
 )
-from crosswalk.db.types import to_iso
-from crosswalk.errors import NotFoundError, PreconditionFailedError
+from crosswalk.domain.errors import NotFoundError, PreconditionFailedError
+from crosswalk.domain.rows import Agent, AgentUpdate, Message, NewMessage, Removal
+from crosswalk.domain.timestamps import to_iso
 from crosswalk.services.notifier import Notifier
 
 USER = ParticipantType.USER

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crosswalk.db.models import Agent
 from crosswalk.db.repositories import AgentRepository, PhaseRepository, TaskRepository
-from crosswalk.db.schema import ACTIVE_AGENT_STATUSES
-from crosswalk.errors import (
+from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES
+from crosswalk.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
+from crosswalk.domain.rows import Agent
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crosswalk.db.models import Phase, Task
 from crosswalk.db.repositories import PhaseRepository, TaskRepository
-from crosswalk.db.schema import PhaseStatus, TaskStatus
+from crosswalk.domain.enums import PhaseStatus, TaskStatus
+from crosswalk.domain.rows import Phase, Task
 from crosswalk.services.notifier import Notifier, dispatch_key
 
 #: A phase with a task in one of these is in progress.

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from crosswalk.db.repositories import sqlalchemy as adapters
-from crosswalk.db.types import utcnow
+from crosswalk.domain.timestamps import utcnow
 
 
 class Clock:

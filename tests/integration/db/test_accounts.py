@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from crosswalk.db.models import Account, NewAccount, NewAgent
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
-from crosswalk.errors import NotFoundError
+from crosswalk.domain.errors import NotFoundError
+from crosswalk.domain.rows import Account, NewAccount, NewAgent
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

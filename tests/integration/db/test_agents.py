@@ -12,26 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, func, insert, select
 
-from crosswalk.db.models import NewAgent, NewLogChunk, NewMessage, NewProposal
 from crosswalk.db.repositories.sqlalchemy import agent as agent_module
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
-from crosswalk.db.schema import (
-    AgentMode,
-    AgentStatus,
-    ParticipantType,
-    ProposalTargetType,
-    accounts,
-    agents,
-    conversations,
-    initiatives,
-    phases,
-    tasks,
-)
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, NotFoundError
+from crosswalk.db.schema import accounts, agents, conversations, initiatives, phases, tasks
+from crosswalk.domain.enums import AgentMode, AgentStatus, ParticipantType, ProposalTargetType
+from crosswalk.domain.errors import ConflictError, NotFoundError
+from crosswalk.domain.rows import NewAgent, NewLogChunk, NewMessage, NewProposal
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 ALIAS = re.compile(r"^[a-z]+-[a-z]+$")

@@ -14,21 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, delete, insert, select
 
-from crosswalk.db.models import (
-    NewAccount,
-    NewAgent,
-    NewLogChunk,
-    NewMessage,
-    NewProposal,
-)
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
 from crosswalk.db.schema import (
-    ParticipantType,
-    ProposalTargetType,
     accounts,
     agent_log_chunks,
     agents,
@@ -39,7 +30,15 @@ from crosswalk.db.schema import (
     proposals,
     tasks,
 )
-from crosswalk.db.types import utcnow
+from crosswalk.domain.enums import ParticipantType, ProposalTargetType
+from crosswalk.domain.rows import (
+    NewAccount,
+    NewAgent,
+    NewLogChunk,
+    NewMessage,
+    NewProposal,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 TABLES = (

@@ -11,18 +11,13 @@ from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, Engine, Table, func, select
 
-from crosswalk.db.models import Conversation, NewAgent, NewConversation, NewLogChunk
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
-from crosswalk.db.schema import (
-    AgentStatus,
-    ConversationStatus,
-    agent_log_chunks,
-    agents,
-    conversations,
-)
-from crosswalk.errors import ConflictError
+from crosswalk.db.schema import agent_log_chunks, agents, conversations
+from crosswalk.domain.enums import AgentStatus, ConversationStatus
+from crosswalk.domain.errors import ConflictError
+from crosswalk.domain.rows import Conversation, NewAgent, NewConversation, NewLogChunk
 
 THREADS = 8
 AGENTS_PER_THREAD = 4

@@ -17,20 +17,7 @@ from sqlalchemy import Boolean, Column, Engine, Enum, Integer, Table, delete, fu
 from sqlalchemy.exc import IntegrityError
 
 from crosswalk.db import Repositories
-from crosswalk.db.models import (
-    NewAccount,
-    NewAgent,
-    NewInitiative,
-    NewMessage,
-    NewPage,
-    NewPhase,
-    NewProject,
-    NewProposal,
-    NewTask,
-)
 from crosswalk.db.schema import (
-    ParticipantType,
-    ProposalTargetType,
     agents,
     initiative_projects,
     initiatives,
@@ -43,8 +30,21 @@ from crosswalk.db.schema import (
     task_dependencies,
     tasks,
 )
-from crosswalk.db.types import EpochMillis, to_millis, utcnow
-from crosswalk.errors import InvalidInputError
+from crosswalk.db.types import EpochMillis, to_millis
+from crosswalk.domain.enums import ParticipantType, ProposalTargetType
+from crosswalk.domain.errors import InvalidInputError
+from crosswalk.domain.rows import (
+    NewAccount,
+    NewAgent,
+    NewInitiative,
+    NewMessage,
+    NewPage,
+    NewPhase,
+    NewProject,
+    NewProposal,
+    NewTask,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 # --- raw rows ---------------------------------------------------------------------

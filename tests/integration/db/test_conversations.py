@@ -9,12 +9,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, event, insert
 
-from crosswalk.db.models import Agent, Conversation, NewAgent, NewConversation
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
-from crosswalk.db.schema import ConversationStatus, conversations, initiatives, phases, tasks
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError, WaitCycleError
+from crosswalk.db.schema import conversations, initiatives, phases, tasks
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    WaitCycleError,
+)
+from crosswalk.domain.rows import Agent, Conversation, NewAgent, NewConversation
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 PENDING, ANSWERED, ABANDONED = ConversationStatus

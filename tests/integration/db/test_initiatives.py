@@ -9,20 +9,7 @@ from sqlalchemy import Engine, Table, func, select
 from tests.integration.db.clock import Clock
 
 from crosswalk.db import Repositories
-from crosswalk.db.models import (
-    InitiativeUpdate,
-    NewAgent,
-    NewConversation,
-    NewInitiative,
-    NewPage,
-    NewPhase,
-    NewProject,
-    NewProposal,
-    NewTask,
-)
 from crosswalk.db.schema import (
-    InitiativeStatus,
-    ProposalTargetType,
     agents,
     conversations,
     initiative_projects,
@@ -33,7 +20,19 @@ from crosswalk.db.schema import (
     task_dependencies,
     tasks,
 )
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.enums import InitiativeStatus, ProposalTargetType
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import (
+    InitiativeUpdate,
+    NewAgent,
+    NewConversation,
+    NewInitiative,
+    NewPage,
+    NewPhase,
+    NewProject,
+    NewProposal,
+    NewTask,
+)
 from crosswalk.ids import ID_LENGTH
 
 ACTIVE, COMPLETED, ARCHIVED = InitiativeStatus

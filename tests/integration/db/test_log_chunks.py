@@ -7,9 +7,9 @@ import itertools
 import pytest
 from sqlalchemy import Engine
 
-from crosswalk.db.models import NewAgent, NewLogChunk
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
+from crosswalk.domain.rows import NewAgent, NewLogChunk
 
 
 @pytest.fixture

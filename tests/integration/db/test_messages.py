@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from crosswalk.db.models import Agent, Message, NewAgent, NewMessage
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
-from crosswalk.db.schema import MessageStatus, MessageType, ParticipantType
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import Agent, Message, NewAgent, NewMessage
 
 AGENT, USER = ParticipantType.AGENT, ParticipantType.USER
 PENDING, READ, RESPONDED = MessageStatus

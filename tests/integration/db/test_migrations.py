@@ -14,7 +14,7 @@ from crosswalk.db import migrate
 from crosswalk.db.engine import READONLY, SQLITE_BUSY_TIMEOUT_MS, create_database_engine
 from crosswalk.db.migrate import current_revision, ensure_schema, head_revision
 from crosswalk.db.schema import initiatives, metadata
-from crosswalk.db.types import utcnow
+from crosswalk.domain.timestamps import utcnow
 
 
 @pytest.fixture

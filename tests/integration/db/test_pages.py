@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Connection, Engine, func, select
 
 from crosswalk.db.engine import create_database_engine
-from crosswalk.db.models import Initiative, NewInitiative, NewPage, Page
 from crosswalk.db.repositories.sqlalchemy import Repositories
 from crosswalk.db.repositories.sqlalchemy.page import SqlAlchemyPageRepository
 from crosswalk.db.schema import pages
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import Initiative, NewInitiative, NewPage, Page
 from crosswalk.ids import ID_LENGTH
 
 pytestmark = pytest.mark.usefixtures("clock")

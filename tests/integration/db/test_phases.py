@@ -9,7 +9,10 @@ from sqlalchemy import Engine, Table, func, select
 from tests.integration.db.clock import Clock
 
 from crosswalk.db import Repositories
-from crosswalk.db.models import (
+from crosswalk.db.schema import phase_dependencies, phases, task_dependencies, tasks
+from crosswalk.domain.enums import PhaseStatus
+from crosswalk.domain.errors import DependencyCycleError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import (
     Initiative,
     NewAgent,
     NewConversation,
@@ -18,8 +21,6 @@ from crosswalk.db.models import (
     NewTask,
     Phase,
 )
-from crosswalk.db.schema import PhaseStatus, phase_dependencies, phases, task_dependencies, tasks
-from crosswalk.errors import DependencyCycleError, InvalidInputError, NotFoundError
 from crosswalk.ids import ID_LENGTH
 
 pytestmark = pytest.mark.usefixtures("clock")

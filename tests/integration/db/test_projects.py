@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import Engine, select
 
 from crosswalk.db import Repositories
-from crosswalk.db.models import (
+from crosswalk.db.schema import initiative_projects
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import (
     Initiative,
     InitiativeProjectsChange,
     NewInitiative,
     NewProject,
     Project,
 )
-from crosswalk.db.schema import initiative_projects
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
 from crosswalk.ids import ID_LENGTH
 
 pytestmark = pytest.mark.usefixtures("clock")

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, insert
 
-from crosswalk.db.models import Agent, NewAgent, NewProposal, Proposal
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
-from crosswalk.db.schema import ProposalStatus, ProposalTargetType, initiatives
-from crosswalk.db.types import utcnow
-from crosswalk.errors import NotFoundError
+from crosswalk.db.schema import initiatives
+from crosswalk.domain.enums import ProposalStatus, ProposalTargetType
+from crosswalk.domain.errors import NotFoundError
+from crosswalk.domain.rows import Agent, NewAgent, NewProposal, Proposal
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 PENDING, ACCEPTED, DISMISSED = ProposalStatus

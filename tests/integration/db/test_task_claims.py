@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from crosswalk.db import Repositories, create_repositories
 from crosswalk.db.engine import create_database_engine
-from crosswalk.db.models import NewInitiative, NewTask, Task
-from crosswalk.db.schema import TaskStatus
+from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.rows import NewInitiative, NewTask, Task
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import Engine, Table, event, func, select
 
 from crosswalk.db import Repositories
-from crosswalk.db.models import (
+from crosswalk.db.schema import task_dependencies, tasks
+from crosswalk.domain.enums import PhaseStatus, TaskCategory, TaskPriority, TaskStatus, TaskType
+from crosswalk.domain.errors import (
+    DependencyCycleError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from crosswalk.domain.rows import (
     Initiative,
     NewAgent,
     NewConversation,
@@ -18,21 +26,6 @@ from crosswalk.db.models import (
     NewTask,
     Phase,
     Task,
-)
-from crosswalk.db.schema import (
-    PhaseStatus,
-    TaskCategory,
-    TaskPriority,
-    TaskStatus,
-    TaskType,
-    task_dependencies,
-    tasks,
-)
-from crosswalk.errors import (
-    DependencyCycleError,
-    InvalidInputError,
-    NotFoundError,
-    PreconditionFailedError,
 )
 from crosswalk.ids import ID_LENGTH
 

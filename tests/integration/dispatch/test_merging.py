@@ -11,7 +11,7 @@ import pytest
 from tests.support.git_repos import Project, git, make_project
 
 from crosswalk.dispatch.merging import GitMerger, MergeRequest
-from crosswalk.errors import PreconditionFailedError
+from crosswalk.domain.errors import PreconditionFailedError
 
 
 @pytest.fixture

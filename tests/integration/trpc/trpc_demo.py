@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message
 
-from crosswalk import errors
+from crosswalk.domain import errors
 from crosswalk.server.trpc import Router, Tracked
 
 

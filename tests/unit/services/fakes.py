@@ -10,8 +10,7 @@ import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from crosswalk.db.models import Agent, Conversation, NewConversation, Phase, Task
-from crosswalk.db.schema import (
+from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
     AgentMode,
     AgentStatus,
@@ -22,7 +21,8 @@ from crosswalk.db.schema import (
     TaskStatus,
     TaskType,
 )
-from crosswalk.errors import ConflictError, NotFoundError
+from crosswalk.domain.errors import ConflictError, NotFoundError
+from crosswalk.domain.rows import Agent, Conversation, NewConversation, Phase, Task
 
 _clock = itertools.count()
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crosswalk.errors import ForbiddenError, UnauthorizedError
+from crosswalk.domain.errors import ForbiddenError, UnauthorizedError
 from crosswalk.services.auth import (
     ADMIN,
     Authenticator,

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from crosswalk.db.schema import ConversationStatus
-from crosswalk.errors import ConflictError, ForbiddenError, NotFoundError
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.notifier import InProcessNotifier
 from crosswalk.services.targets import Target

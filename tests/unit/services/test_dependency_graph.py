@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from crosswalk.services.dependency_graph import format_path, would_create_cycle
+from crosswalk.domain.dependency_graph import format_path, would_create_cycle
 
 
 def graph(edges: dict[str, list[str]]) -> Callable[[str], Iterable[str]]:

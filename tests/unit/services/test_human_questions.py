@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from crosswalk.db.models import Agent, AgentUpdate, Message, NewMessage
-from crosswalk.db.schema import AgentStatus, MessageStatus, MessageType, ParticipantType
-from crosswalk.errors import ConflictError, NotFoundError, PreconditionFailedError
+from crosswalk.domain.enums import AgentStatus, MessageStatus, MessageType, ParticipantType
+from crosswalk.domain.errors import ConflictError, NotFoundError, PreconditionFailedError
+from crosswalk.domain.rows import Agent, AgentUpdate, Message, NewMessage
 from crosswalk.services.human_questions import HumanQuestionService, reply_key
 from crosswalk.services.notifier import InProcessNotifier
 from tests.unit.services.fakes import make_agent, tick

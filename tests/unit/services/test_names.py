@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from crosswalk.services.names import ADJECTIVES, ANIMALS, random_alias
+from crosswalk.domain.names import ADJECTIVES, ANIMALS, random_alias
 
 WORD = re.compile(r"^[a-z]+$")
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from crosswalk.services.slug import MAX_SLUG_LENGTH, slugify
+from crosswalk.domain.slug import MAX_SLUG_LENGTH, slugify
 
 
 @pytest.mark.parametrize(

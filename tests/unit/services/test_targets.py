@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crosswalk.db.schema import AgentStatus
-from crosswalk.errors import (
+from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crosswalk.db.schema import PhaseStatus, TaskStatus
+from crosswalk.domain.enums import PhaseStatus, TaskStatus
 from crosswalk.services.task_states import derive_phase_status
 
 P, IP, PA, C, B = (

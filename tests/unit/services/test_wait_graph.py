@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from crosswalk.services.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
+from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
 
 
 def graph(*edges: tuple[str, str, str]) -> tuple[dict[str, list[WaitEdge]], list[str]]:

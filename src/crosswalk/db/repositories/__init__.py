@@ -1,6 +1,5 @@
 """The repository ports: one ``typing.Protocol`` per repository (11)."""
 
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Removal
 from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
 from crosswalk.db.repositories.conversation import ConversationRepository
@@ -12,6 +11,7 @@ from crosswalk.db.repositories.phase import PhaseRepository
 from crosswalk.db.repositories.project import ProjectRepository
 from crosswalk.db.repositories.proposal import ProposalRepository
 from crosswalk.db.repositories.task import TaskRepository
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Removal
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from crosswalk.db.models import Account, AccountUpdate, NewAccount, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Account,
+    AccountUpdate,
+    NewAccount,
+    Paged,
+    Removal,
+)
 
 
 class AccountRepository(Protocol):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import Agent, AgentUpdate, NewAgent, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.schema import AgentStatus
+from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Agent, AgentUpdate, NewAgent, Paged, Removal
 
 
 class AgentRepository(Protocol):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import Conversation, NewConversation, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE
-from crosswalk.db.schema import ConversationStatus
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
 
 
 class ConversationRepository(Protocol):

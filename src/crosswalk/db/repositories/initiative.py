@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import Initiative, InitiativeUpdate, NewInitiative, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.schema import InitiativeStatus
+from crosswalk.domain.enums import InitiativeStatus
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Initiative,
+    InitiativeUpdate,
+    NewInitiative,
+    Paged,
+    Removal,
+)
 
 
 class InitiativeRepository(Protocol):

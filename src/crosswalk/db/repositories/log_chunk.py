@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import LogChunk, NewLogChunk
+from crosswalk.domain.rows import LogChunk, NewLogChunk
 
 
 class LogChunkRepository(Protocol):

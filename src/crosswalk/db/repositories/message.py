@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import Message, MessageUpdate, NewMessage, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.schema import MessageStatus, ParticipantType
+from crosswalk.domain.enums import MessageStatus, ParticipantType
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Message,
+    MessageUpdate,
+    NewMessage,
+    Paged,
+    Removal,
+)
 
 
 class MessageRepository(Protocol):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import NewPage, Page, Paged, PageUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, NewPage, Page, Paged, PageUpdate, Removal
 
 
 class PageRepository(Protocol):

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import NewPhase, Paged, Phase, PhaseDependency, PhaseUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.schema import PhaseStatus
+from crosswalk.domain.enums import PhaseStatus
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    NewPhase,
+    Paged,
+    Phase,
+    PhaseDependency,
+    PhaseUpdate,
+    Removal,
+)
 
 
 class PhaseRepository(Protocol):

@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from crosswalk.db.models import InitiativeProjectsChange, NewProject, Paged, Project, ProjectUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    InitiativeProjectsChange,
+    NewProject,
+    Paged,
+    Project,
+    ProjectUpdate,
+    Removal,
+)
 
 
 class ProjectRepository(Protocol):

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from crosswalk.db.models import NewProposal, Paged, Proposal, ProposalUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.schema import ProposalStatus
+from crosswalk.domain.enums import ProposalStatus
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    NewProposal,
+    Paged,
+    Proposal,
+    ProposalUpdate,
+    Removal,
+)
 
 
 class ProposalRepository(Protocol):

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from crosswalk.db.models import NewTask, Paged, Task, TaskDependency, TaskUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
-from crosswalk.db.schema import TaskStatus
+from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    NewTask,
+    Paged,
+    Removal,
+    Task,
+    TaskDependency,
+    TaskUpdate,
+)
 
 
 class TaskRepository(Protocol):

@@ -12,9 +12,8 @@ from typing import Any, ClassVar
 from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crosswalk.db.models import Agent, Paged
-from crosswalk.db.repositories import Removal
-from crosswalk.errors import NotFoundError
+from crosswalk.domain.errors import NotFoundError
+from crosswalk.domain.rows import Agent, Paged, Removal
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._inputs import ApiInput, Id
 from crosswalk.server.serialize import to_api, to_api_list

@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import AwareDatetime, Field
 
-from crosswalk.db.models import AccountUpdate, NewAccount
+from crosswalk.domain.rows import AccountUpdate, NewAccount
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

@@ -12,9 +12,9 @@ from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import AwareDatetime, Field
 
-from crosswalk.db.models import Agent, AgentUpdate, NewAgent
-from crosswalk.db.schema import AgentMode, AgentStatus
-from crosswalk.errors import ForbiddenError
+from crosswalk.domain.enums import AgentMode, AgentStatus
+from crosswalk.domain.errors import ForbiddenError
+from crosswalk.domain.rows import Agent, AgentUpdate, NewAgent
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     OptionalInput,

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import model_validator
 
-from crosswalk.db.models import Conversation
-from crosswalk.db.schema import ConversationStatus
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.rows import Conversation
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import IdInput, OptionalInput
 from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Text, TimeoutMs

@@ -10,9 +10,9 @@ from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import Field
 
-from crosswalk.db.models import InitiativeUpdate, NewInitiative
-from crosswalk.db.schema import InitiativeStatus
 from crosswalk.dispatch.status import gather, report
+from crosswalk.domain.enums import InitiativeStatus
+from crosswalk.domain.rows import InitiativeUpdate, NewInitiative
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

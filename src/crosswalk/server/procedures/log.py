@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from crosswalk.db.models import NewLogChunk
+from crosswalk.domain.rows import NewLogChunk
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import agent_id_of, resolve_agent
 from crosswalk.server.procedures._inputs import ApiInput, Name

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from crosswalk.db.models import Message, MessageUpdate, NewMessage
-from crosswalk.db.schema import MessageStatus, MessageType, ParticipantType
-from crosswalk.errors import ForbiddenError, InvalidInputError
+from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType
+from crosswalk.domain.errors import ForbiddenError, InvalidInputError
+from crosswalk.domain.rows import Message, MessageUpdate, NewMessage
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import Field
 
-from crosswalk.db.models import NewPage, Page, PageUpdate
+from crosswalk.domain.rows import NewPage, Page, PageUpdate
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

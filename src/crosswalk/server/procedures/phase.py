@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from crosswalk.db.models import NewPhase, PhaseUpdate
-from crosswalk.db.schema import PhaseStatus
+from crosswalk.domain.enums import PhaseStatus
+from crosswalk.domain.rows import NewPhase, PhaseUpdate
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, cast
 
 from pydantic import Field
 
-from crosswalk.db.models import NewProject, ProjectUpdate
+from crosswalk.domain.rows import NewProject, ProjectUpdate
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

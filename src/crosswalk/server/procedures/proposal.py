@@ -13,9 +13,9 @@ from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import Field
 
-from crosswalk.db.models import NewProposal, Proposal, ProposalUpdate
-from crosswalk.db.schema import ProposalStatus, ProposalTargetType
-from crosswalk.errors import ConflictError, ForbiddenError, InvalidInputError
+from crosswalk.domain.enums import ProposalStatus, ProposalTargetType
+from crosswalk.domain.errors import ConflictError, ForbiddenError, InvalidInputError
+from crosswalk.domain.rows import NewProposal, Proposal, ProposalUpdate
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

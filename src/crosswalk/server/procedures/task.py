@@ -15,8 +15,8 @@ from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import Field
 
-from crosswalk.db.models import NewTask, Task, TaskUpdate
-from crosswalk.db.schema import TaskCategory, TaskPriority, TaskStatus, TaskType
+from crosswalk.domain.enums import TaskCategory, TaskPriority, TaskStatus, TaskType
+from crosswalk.domain.rows import NewTask, Task, TaskUpdate
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,

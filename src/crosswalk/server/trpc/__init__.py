@@ -1,7 +1,8 @@
 """A generic tRPC 11 server for Starlette: HTTP queries, mutations, batches and SSE.
 
-Knows nothing about crosswalk's domain; procedure modules register on a :class:`Router`
-and the composition root mounts a :class:`TrpcEndpoint` at ``/trpc``.
+Knows nothing about crosswalk's procedures; it imports only the domain's error tree
+(``crosswalk.domain.errors``) to map it to wire codes. Procedure modules register on a
+:class:`Router` and the composition root mounts a :class:`TrpcEndpoint` at ``/trpc``.
 """
 
 from crosswalk.server.trpc.endpoint import CreateContext, TrpcEndpoint

@@ -3,7 +3,7 @@
 Every exception that reaches the wire goes through :func:`to_trpc_error`:
 
 - a :class:`TrpcError` passes through (protocol errors raised by the endpoint itself);
-- a ``crosswalk.errors`` error becomes its key from :data:`DOMAIN_ERROR_KEYS`;
+- a ``crosswalk.domain.errors`` error becomes its key from :data:`DOMAIN_ERROR_KEYS`;
 - a pydantic ``ValidationError`` becomes ``BAD_REQUEST`` naming each failing field;
 - anything else is a bug: ``INTERNAL_SERVER_ERROR`` with a fixed message, and the
   traceback goes to the ``crosswalk.server`` log, never to the client.
@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
-from crosswalk import errors as domain
+from crosswalk.domain import errors as domain
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -82,7 +82,7 @@ INTERNAL_MESSAGE: Final = "Internal server error"
 class TrpcError(Exception):
     """An error with a tRPC key, as the wire shows it.
 
-    Raise it for protocol-level failures; domain code raises ``crosswalk.errors``
+    Raise it for protocol-level failures; domain code raises ``crosswalk.domain.errors``
     instead. Like tRPC's ``TRPCError``, the message defaults to the key.
     """
 

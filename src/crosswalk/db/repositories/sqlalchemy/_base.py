@@ -38,15 +38,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.sql.dml import UpdateBase
 
 from crosswalk.db.engine import READONLY, is_sqlite
-from crosswalk.db.models import Paged
-from crosswalk.db.repositories._common import MAX_PAGE_SIZE
 from crosswalk.db.repositories.sqlalchemy._prepared import (
     DirectCursor,
     Prepared,
     thread_connections,
 )
-from crosswalk.db.types import from_millis, to_millis, utcnow
-from crosswalk.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
+from crosswalk.db.types import from_millis, to_millis
+from crosswalk.domain.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import MAX_PAGE_SIZE, Paged
+from crosswalk.domain.timestamps import utcnow
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
 
 from crosswalk.db.types import EpochMillis, from_millis
-from crosswalk.errors import InvalidInputError
+from crosswalk.domain.errors import InvalidInputError
 
 
 class ThreadConnections:

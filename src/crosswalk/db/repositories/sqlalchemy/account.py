@@ -24,8 +24,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import delete as sql_delete
 
-from crosswalk.db.models import Account, AccountUpdate, NewAccount, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -33,7 +31,15 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
 )
 from crosswalk.db.schema import accounts, agents
-from crosswalk.db.types import utcnow
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Account,
+    AccountUpdate,
+    NewAccount,
+    Paged,
+    Removal,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(accounts, Account)

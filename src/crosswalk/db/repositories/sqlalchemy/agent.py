@@ -16,8 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, bindparam, func, insert, or_, select
 from sqlalchemy import delete as sql_delete
 
-from crosswalk.db.models import Agent, AgentUpdate, NewAgent, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     columns_for,
@@ -25,8 +23,6 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     require_row,
 )
 from crosswalk.db.schema import (
-    ACTIVE_AGENT_STATUSES,
-    AgentStatus,
     accounts,
     agent_log_chunks,
     agents,
@@ -36,10 +32,12 @@ from crosswalk.db.schema import (
     proposals,
     tasks,
 )
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError
+from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, AgentStatus
+from crosswalk.domain.errors import ConflictError
+from crosswalk.domain.names import random_alias
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Agent, AgentUpdate, NewAgent, Paged, Removal
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
-from crosswalk.services.names import random_alias
 
 _COLUMNS = columns_for(agents, Agent)
 _SELECT = select(*_COLUMNS)

@@ -13,26 +13,24 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
 
-from crosswalk.db.models import Conversation, NewConversation, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     columns_for,
     paginate,
 )
 from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor
-from crosswalk.db.schema import (
-    ConversationStatus,
-    agents,
-    conversations,
-    initiatives,
-    phases,
-    tasks,
+from crosswalk.db.schema import agents, conversations, initiatives, phases, tasks
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    WaitCycleError,
 )
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError, WaitCycleError
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
+from crosswalk.domain.timestamps import utcnow
+from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
 from crosswalk.ids import new_id
-from crosswalk.services.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
 
 _COLUMNS = columns_for(conversations, Conversation)
 _SELECT = select(*_COLUMNS)

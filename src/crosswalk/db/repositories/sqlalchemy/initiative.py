@@ -6,8 +6,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, delete, insert, or_, select
 
-from crosswalk.db.models import Initiative, InitiativeUpdate, NewInitiative, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -17,7 +15,6 @@ from crosswalk.db.repositories.sqlalchemy._base import (
 )
 from crosswalk.db.repositories.sqlalchemy.task import removed_tasks, task_cascade_counts
 from crosswalk.db.schema import (
-    InitiativeStatus,
     agents,
     conversations,
     initiative_projects,
@@ -28,10 +25,19 @@ from crosswalk.db.schema import (
     proposals,
     tasks,
 )
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, InvalidInputError
+from crosswalk.domain.enums import InitiativeStatus
+from crosswalk.domain.errors import ConflictError, InvalidInputError
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Initiative,
+    InitiativeUpdate,
+    NewInitiative,
+    Paged,
+    Removal,
+)
+from crosswalk.domain.slug import slugify
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
-from crosswalk.services.slug import slugify
 
 BRANCH_PREFIX = "cw/"
 # The slug of a name with no ASCII letters or digits at all (e.g. only emoji).

@@ -14,10 +14,10 @@ from datetime import timedelta
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, insert, select
 
-from crosswalk.db.models import LogChunk, NewLogChunk
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository, columns_for
 from crosswalk.db.schema import agent_log_chunks
-from crosswalk.db.types import utcnow
+from crosswalk.domain.rows import LogChunk, NewLogChunk
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(agent_log_chunks, LogChunk)

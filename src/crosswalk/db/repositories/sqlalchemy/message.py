@@ -13,8 +13,6 @@ from typing import Any
 from sqlalchemy import CTE, Connection, Select, func, insert, select, true, update
 from sqlalchemy import delete as sql_delete
 
-from crosswalk.db.models import Message, MessageUpdate, NewMessage, Paged
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -22,9 +20,18 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
     require_row,
 )
-from crosswalk.db.schema import MessageStatus, ParticipantType, agents, messages, tasks
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, InvalidInputError
+from crosswalk.db.schema import agents, messages, tasks
+from crosswalk.domain.enums import MessageStatus, ParticipantType
+from crosswalk.domain.errors import ConflictError, InvalidInputError
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Message,
+    MessageUpdate,
+    NewMessage,
+    Paged,
+    Removal,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(messages, Message)

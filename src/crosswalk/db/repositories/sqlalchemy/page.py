@@ -11,8 +11,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, delete, func, insert, select
 
-from crosswalk.db.models import NewPage, Page, Paged, PageUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -21,10 +19,11 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
 )
 from crosswalk.db.schema import initiatives, pages
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.dependency_graph import format_path, would_create_cycle
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, NewPage, Page, Paged, PageUpdate, Removal
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
-from crosswalk.services.dependency_graph import format_path, would_create_cycle
 
 _COLUMNS = columns_for(pages, Page)
 _SELECT = select(*_COLUMNS)

@@ -6,8 +6,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, delete, insert, or_, select
 
-from crosswalk.db.models import NewPhase, Paged, Phase, PhaseDependency, PhaseUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -22,10 +20,20 @@ from crosswalk.db.repositories.sqlalchemy.task import (
     removed_tasks,
     task_cascade_counts,
 )
-from crosswalk.db.schema import PhaseStatus, conversations, initiatives, phase_dependencies, phases
+from crosswalk.db.schema import conversations, initiatives, phase_dependencies, phases
 from crosswalk.db.schema import tasks as tasks_table
-from crosswalk.db.types import utcnow
-from crosswalk.errors import InvalidInputError
+from crosswalk.domain.enums import PhaseStatus
+from crosswalk.domain.errors import InvalidInputError
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    NewPhase,
+    Paged,
+    Phase,
+    PhaseDependency,
+    PhaseUpdate,
+    Removal,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(phases, Phase)

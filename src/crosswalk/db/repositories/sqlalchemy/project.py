@@ -7,8 +7,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, delete, insert, select
 
-from crosswalk.db.models import InitiativeProjectsChange, NewProject, Paged, Project, ProjectUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -18,8 +16,17 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     require_row,
 )
 from crosswalk.db.schema import initiative_projects, initiatives, projects
-from crosswalk.db.types import utcnow
-from crosswalk.errors import ConflictError, NotFoundError
+from crosswalk.domain.errors import ConflictError, NotFoundError
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    InitiativeProjectsChange,
+    NewProject,
+    Paged,
+    Project,
+    ProjectUpdate,
+    Removal,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(projects, Project)

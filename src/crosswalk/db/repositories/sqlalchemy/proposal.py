@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy import delete as sql_delete
 
-from crosswalk.db.models import NewProposal, Paged, Proposal, ProposalUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -20,8 +18,17 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
     require_row,
 )
-from crosswalk.db.schema import ProposalStatus, agents, initiatives, proposals
-from crosswalk.db.types import utcnow
+from crosswalk.db.schema import agents, initiatives, proposals
+from crosswalk.domain.enums import ProposalStatus
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    NewProposal,
+    Paged,
+    Proposal,
+    ProposalUpdate,
+    Removal,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(proposals, Proposal)

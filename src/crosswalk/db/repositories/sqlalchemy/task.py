@@ -26,8 +26,6 @@ from sqlalchemy import (
     update,
 )
 
-from crosswalk.db.models import NewTask, Paged, Task, TaskDependency, TaskUpdate
-from crosswalk.db.repositories._common import DEFAULT_PAGE_SIZE, Removal
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -38,10 +36,6 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     require_row,
 )
 from crosswalk.db.schema import (
-    CHECKPOINT_TASK_TYPES,
-    PhaseStatus,
-    TaskPriority,
-    TaskStatus,
     agents,
     conversations,
     initiatives,
@@ -50,15 +44,25 @@ from crosswalk.db.schema import (
     task_dependencies,
     tasks,
 )
-from crosswalk.db.types import utcnow
-from crosswalk.errors import (
+from crosswalk.domain.dependency_graph import format_path, would_create_cycle
+from crosswalk.domain.enums import CHECKPOINT_TASK_TYPES, PhaseStatus, TaskPriority, TaskStatus
+from crosswalk.domain.errors import (
     DependencyCycleError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    NewTask,
+    Paged,
+    Removal,
+    Task,
+    TaskDependency,
+    TaskUpdate,
+)
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
-from crosswalk.services.dependency_graph import format_path, would_create_cycle
 
 _t = tasks.c
 _d = task_dependencies.c

@@ -1,4 +1,4 @@
-"""Typed rows: what the repositories return and take.
+"""Typed rows: what the repositories return and take, and what services pass around.
 
 One frozen dataclass per table (the row as read), a ``New*`` dataclass for
 inserts (defaults as in the schema; id and timestamps are the repository's job)
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypedDict, TypeVar
 
-from crosswalk.db.schema import (
+from crosswalk.domain.enums import (
     AgentMode,
     AgentStatus,
     ConversationStatus,
@@ -31,6 +31,13 @@ from crosswalk.db.schema import (
 )
 
 T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+# What a delete took along: table name -> rows removed by ON DELETE CASCADE, and
+# "<table>Detached" -> rows whose reference was nulled by ON DELETE SET NULL.
+Removal = dict[str, int]
 
 # --- initiatives -------------------------------------------------------------
 

@@ -1,0 +1,120 @@
+"""The enumerations every layer shares: stored as text, sent as their values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class InitiativeStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class TaskType(StrEnum):
+    AUTO = "auto"
+    HUMAN_VERIFY = "checkpoint:human-verify"
+    DECISION = "checkpoint:decision"
+    HUMAN_ACTION = "checkpoint:human-action"
+
+
+class TaskCategory(StrEnum):
+    EXECUTE = "execute"
+    RESEARCH = "research"
+    DISCUSS = "discuss"
+    PLAN = "plan"
+    DETAIL = "detail"
+    REFINE = "refine"
+    VERIFY = "verify"
+    MERGE = "merge"
+    REVIEW = "review"
+
+
+class TaskPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class TaskStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class AgentStatus(StrEnum):
+    IDLE = "idle"
+    RUNNING = "running"
+    WAITING_FOR_INPUT = "waiting_for_input"
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+
+
+ACTIVE_AGENT_STATUSES = (AgentStatus.IDLE, AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+
+
+class AgentMode(StrEnum):
+    EXECUTE = "execute"
+    DISCUSS = "discuss"
+    PLAN = "plan"
+    DETAIL = "detail"
+    REFINE = "refine"
+
+
+class ProposalTargetType(StrEnum):
+    PAGE = "page"
+    PHASE = "phase"
+    TASK = "task"
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+
+
+class ParticipantType(StrEnum):
+    AGENT = "agent"
+    USER = "user"
+
+
+class MessageType(StrEnum):
+    QUESTION = "question"
+    INFO = "info"
+    ERROR = "error"
+    RESPONSE = "response"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    READ = "read"
+    RESPONDED = "responded"
+
+
+class ConversationStatus(StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    # The agent asked stopped, crashed or was deleted before answering.
+    ABANDONED = "abandoned"
+
+
+class DispatchStatus(StrEnum):
+    """Whether the server hands an initiative's ready tasks to agents by itself."""
+
+    OFF = "off"
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+#: Tasks a person completes (dispatch asks them and never spawns an agent for these).
+CHECKPOINT_TASK_TYPES = (TaskType.HUMAN_VERIFY, TaskType.DECISION, TaskType.HUMAN_ACTION)
