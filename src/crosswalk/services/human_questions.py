@@ -113,6 +113,9 @@ class HumanQuestionService:
                 type=MessageType.RESPONSE,
                 content=text,
                 parent_message_id=message.id,
+                # crosswalk's own questions (checkpoints, conflicts) are sent as the
+                # user: the reply goes back to the user, who wrote it, so it is read.
+                status=MessageStatus.READ if message.sender_type is USER else MessageStatus.PENDING,
             )
         )
         if question.sender_id is not None:
