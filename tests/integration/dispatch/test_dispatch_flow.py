@@ -155,7 +155,7 @@ async def test_approval_holds_the_merge_until_a_person_approves(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative_id, tasks = plan(services, approval=True)
+    initiative_id, _ = plan(services, approval=True)
     services.dispatcher.run(initiative_id, max_agents=2, provider=None)
     [started] = await services.dispatcher.step(initiative_id)
 
