@@ -31,6 +31,7 @@ class Situation:
     agents: list[Agent]  # the initiative's agents, most recently updated first
     asked: list[Conversation]  # pending questions asked by those agents
     open_messages: list[Message]  # questions to the person about its tasks or from its agents
+    names: dict[str, str]  # agent id -> name, for every agent named above
 
 
 def gather(
@@ -63,7 +64,12 @@ def gather(
         if message.recipient_type is ParticipantType.USER
         and (message.task_id in task_ids or message.sender_id in agent_ids)
     ]
-    return Situation(initiative, plan, mine, asked, open_messages)
+    names = {agent.id: agent.name for agent in mine}
+    for conversation in asked:
+        if conversation.to_agent_id not in names:
+            other = agents.find_by_id(conversation.to_agent_id)
+            names[conversation.to_agent_id] = other.name if other else conversation.to_agent_id
+    return Situation(initiative, plan, mine, asked, open_messages, names)
 
 
 def waiting_for(situation: Situation, task: Task) -> str | None:
@@ -108,8 +114,7 @@ def _agent_waits(situation: Situation, task: Task) -> str:
                 )
     for conversation in situation.asked:
         if conversation.from_agent_id == agent.id:
-            asked = next((a for a in situation.agents if a.id == conversation.to_agent_id), None)
-            who = asked.name if asked is not None else conversation.to_agent_id
+            who = situation.names.get(conversation.to_agent_id, conversation.to_agent_id)
             return f"agent {who}'s answer to conversation {conversation.id}"
     return f"agent {describe(agent)} ({agent.status.value})"
 

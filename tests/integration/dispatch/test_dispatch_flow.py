@@ -14,11 +14,13 @@ from sqlalchemy import Engine
 from tests.support.git_repos import Project, git, make_project
 
 from crosswalk.dispatch.landing import AgentWork
-from crosswalk.domain.enums import DispatchStatus, TaskPriority, TaskStatus, TaskType
+from crosswalk.dispatch.status import gather, report
+from crosswalk.domain.enums import AgentStatus, DispatchStatus, TaskPriority, TaskStatus, TaskType
 from crosswalk.domain.errors import InvalidInputError
 from crosswalk.domain.rows import Agent, NewAgent, NewInitiative, NewTask, Task
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
+from crosswalk.services.targets import Target
 
 pytestmark = pytest.mark.anyio
 
@@ -250,3 +252,47 @@ async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
     assert status(services, task) is TaskStatus.BLOCKED
     [question] = services.human_questions.inbox()
     assert "tried /nowhere/claude" in question.content
+
+
+async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, tasks = plan(services)
+    check = services.repos.tasks.create(
+        NewTask("sign off", initiative_id=initiative_id, type=TaskType.DECISION)
+    )
+
+    def waits() -> dict[str, str | None]:
+        initiative = services.repos.initiatives.get(initiative_id)
+        situation = gather(
+            initiative,
+            services.dispatcher.plan(initiative_id),
+            agents=services.repos.agents,
+            conversations=services.repos.conversations,
+            messages=services.repos.messages,
+        )
+        found = report(situation)["tasks"]
+        return {task["name"]: task["waitingFor"] for state in found.values() for task in state}
+
+    assert waits()["a"] == "dispatch to run (it is off): cw initiative run"
+    services.dispatcher.run(initiative_id, max_agents=1, provider=None)
+    await services.dispatcher.step(initiative_id)
+    [a_agent] = services.repos.agents.find_by_task_id(tasks["a"].id)
+    [question] = services.human_questions.inbox()
+
+    now = waits()
+    assert now["a"] == f"agent {a_agent.name} ({a_agent.id}) on task '{tasks['a'].id}' (idle)"
+    assert now["b"] == f"task 'a' ({tasks['a'].id}, in_progress)"
+    assert now["e"] == f"task 'd' ({tasks['d'].id}, pending)"
+    assert now["sign off"] == f"the person's reply to message {question.id} (cw reply)"
+    assert check.id == question.task_id
+
+    services.repos.agents.update(a_agent.id, {"status": AgentStatus.RUNNING})
+    asked = services.repos.agents.create(NewAgent(".", name="helper"))
+    conversation = services.conversations.ask(a_agent.id, "which port?", Target(agent="helper"))
+    assert waits()["a"] == f"agent helper's answer to conversation {conversation.id}"
+    assert asked.id == conversation.to_agent_id
+
+    held = services.repos.tasks.create(NewTask("gated", initiative_id=initiative_id))
+    services.task_states.move(held.id, TaskStatus.PENDING_APPROVAL)
+    assert waits()["gated"] == f"a person's approval of the merge: cw task approve {held.id}"
