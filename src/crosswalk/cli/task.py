@@ -132,9 +132,9 @@ def _register_crud(group: Subparsers) -> None:
         help="create a task",
         description=(
             "Create a task in a phase, an initiative, or under a parent task (a task in a\n"
-            "phase or under a parent takes its initiative). Unless --status is given, it\n"
-            "starts pending, or pending_approval when approval is required: its\n"
-            "--requires-approval flag, else its initiative's default."
+            "phase or under a parent takes its initiative). It starts pending unless\n"
+            "--status is given. Whether its finished work is merged only after a person's\n"
+            "approval is its --requires-approval flag, else its initiative's default."
         ),
         examples=[
             'cw task create --phase P1 "Login form"',
@@ -241,7 +241,7 @@ def _add_fields(parser: argparse.ArgumentParser, *, update: bool) -> None:
         "--requires-approval",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="whether it needs a person's approval before it is ready "
+        help="whether its work is merged only after a person approves "
         "(default: the initiative's setting)",
     )
     if update:
@@ -252,7 +252,7 @@ def _add_fields(parser: argparse.ArgumentParser, *, update: bool) -> None:
         )
     else:
         parser.add_argument(
-            "--status", choices=STATUSES, help="start in this status (default: see above)"
+            "--status", choices=STATUSES, help="start in this status (default: pending)"
         )
 
 

@@ -188,9 +188,10 @@ class LandingService:
         )
 
     def _record(self, agent: Agent, merged: dict[str, Any]) -> None:
-        result = agent.result if isinstance(agent.result, dict) else {}
-        if agent.result is not None and not isinstance(agent.result, dict):
-            result = {"value": agent.result}
+        if isinstance(agent.result, dict):
+            result = dict(agent.result)
+        else:  # keep a result of another shape under a key of its own
+            result = {} if agent.result is None else {"value": agent.result}
         self.agents.update(agent.id, {"result": {**result, "merge": merged}})
 
     def _ask_about_conflict(
