@@ -1,21 +1,23 @@
 # crosswalk: `make run` starts the server, `make test` runs every check.
-# Both set themselves up: a virtualenv in .venv and, for the compatibility
-# tests, the official tRPC client from npm in tests/compat/node_modules.
+# Both set themselves up: a virtualenv in .venv and, from npm, the official tRPC
+# client for the compatibility tests (tests/compat/node_modules) and the pinned
+# Claude Code and Codex CLIs the agent kit is checked against (tests/agents/node_modules).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := tests/compat/node_modules/.installed-stamp
+AGENTS_STAMP := tests/agents/node_modules/.installed-stamp
 
 .PHONY: run test lint typecheck pytest bench setup clean
 
 run: $(STAMP)
 	$(BIN)/cw serve
 
-test: $(STAMP) $(NODE_STAMP) lint typecheck pytest
+test: $(STAMP) $(NODE_STAMP) $(AGENTS_STAMP) lint typecheck pytest
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(AGENTS_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,10 @@ $(NODE_STAMP): tests/compat/package.json tests/compat/package-lock.json
 	cd tests/compat && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(AGENTS_STAMP): tests/agents/package.json tests/agents/package-lock.json
+	cd tests/agents && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -34,7 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(NODE_STAMP)
+pytest: $(STAMP) $(NODE_STAMP) $(AGENTS_STAMP)
 	$(BIN)/pytest
 
 # Bytecode is compiled up front so the CLI timings measure cw, not the compiler
@@ -44,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) tests/compat/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) tests/compat/node_modules tests/agents/node_modules .mypy_cache .ruff_cache .pytest_cache

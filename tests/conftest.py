@@ -11,6 +11,9 @@ from sqlalchemy import Engine
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema
 
+# Fake agent CLIs, model-API stand-ins and the real CLIs: see tests/agents/README.md.
+pytest_plugins = ["tests.agents.fixtures"]
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
