@@ -296,3 +296,19 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
     held = services.repos.tasks.create(NewTask("gated", initiative_id=initiative_id))
     services.task_states.move(held.id, TaskStatus.PENDING_APPROVAL)
     assert waits()["gated"] == f"a person's approval of the merge: cw task approve {held.id}"
+
+
+async def test_a_paused_initiative_starts_nothing_until_it_runs_again(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, _ = plan(services)
+    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    paused = services.dispatcher.pause(initiative_id)
+    assert paused.dispatch_status is DispatchStatus.PAUSED
+
+    assert await services.dispatcher.step(initiative_id) == []
+    assert runner.launched == []
+    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    assert [t.name for t in await services.dispatcher.step(initiative_id)] == ["a"]
