@@ -4,6 +4,7 @@ creates the agent and its worktree; the test plays the agent's work and its end)
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -312,3 +313,28 @@ async def test_a_paused_initiative_starts_nothing_until_it_runs_again(
     assert runner.launched == []
     services.dispatcher.run(initiative_id, max_agents=2, provider=None)
     assert [t.name for t in await services.dispatcher.step(initiative_id)] == ["a"]
+
+
+async def test_the_loop_reacts_to_changes_without_waiting_for_its_timer(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, tasks = plan(services)
+    serving = asyncio.create_task(services.dispatcher.serve())
+
+    async def launched(count: int) -> list[str]:
+        for _ in range(250):  # 5 s, far below the loop's 30 s safety interval
+            if len(runner.launched) >= count:
+                return [t.name for t in runner.launched]
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"only {[t.name for t in runner.launched]} launched")
+
+    try:
+        services.dispatcher.run(initiative_id, max_agents=2, provider=None)  # wakes the loop
+        assert await launched(1) == ["a"]
+        await runner.finish(tasks["a"].id)  # the task's completion wakes it again
+        assert sorted(await launched(3)) == ["a", "b", "c"]
+    finally:
+        services.notifier.close()
+        await asyncio.wait_for(serving, 5)
