@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crosswalk.db.repositories import MessageRepository, TaskRepository
+from crosswalk.db.repositories import TaskRepository
 from crosswalk.dispatch.choose import is_checkpoint
 from crosswalk.domain.enums import MessageType, ParticipantType, TaskStatus, TaskType
 from crosswalk.domain.rows import Message, NewMessage, Task
-from crosswalk.services.task_states import TaskStateService
+from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.planning import PlanningService
 
 _ASK = {
     TaskType.HUMAN_VERIFY: "Please verify",
@@ -27,8 +28,8 @@ _ASK = {
 @dataclass(slots=True)
 class CheckpointService:
     tasks: TaskRepository
-    messages: MessageRepository
-    states: TaskStateService
+    planning: PlanningService
+    human_questions: HumanQuestionService
 
     def ask(self, task: Task) -> Message:
         """Ask the person to carry out the (claimed, in-progress) checkpoint task."""
@@ -37,7 +38,7 @@ class CheckpointService:
             f"{_ASK.get(task.type, 'Please handle')}: checkpoint task '{task.name}' ({task.id})"
             f"{description}\nYour reply completes the task: cw reply MESSAGE_ID TEXT"
         )
-        return self.messages.create(
+        return self.human_questions.send(
             NewMessage(
                 sender_type=ParticipantType.USER,
                 recipient_type=ParticipantType.USER,
@@ -49,11 +50,14 @@ class CheckpointService:
         )
 
     def replied(self, question: Message) -> Task | None:
-        """The person replied to ``question``: if it asked for an in-progress
-        checkpoint, that task is completed. Other replies change no task."""
+        """The person replied to ``question`` (called inside the reply's unit of work,
+        which the completion joins): if it asked for an in-progress checkpoint, that
+        task is completed. Other replies change no task."""
         if question.task_id is None:
             return None
         task = self.tasks.find_by_id(question.task_id)
         if task is None or not is_checkpoint(task) or task.status is not TaskStatus.IN_PROGRESS:
             return None
-        return self.states.move(task.id, TaskStatus.COMPLETED, expected=[TaskStatus.IN_PROGRESS])
+        return self.planning.move_task(
+            task.id, TaskStatus.COMPLETED, expected=[TaskStatus.IN_PROGRESS]
+        )

@@ -1,9 +1,10 @@
 """The dispatch loop: start every ready task of the initiatives that run.
 
 ``initiative.run`` turns dispatch on for an initiative (with its ``max_agents`` and
-``provider``), ``initiative.pause`` turns it off. The loop wakes when something
-that can change the choice happens (``dispatch_key`` is published by every task
-state change and every agent run that ends), reads each running initiative's
+``provider``), ``initiative.pause`` turns it off. The loop follows the change stream and wakes
+when something that can change the choice is committed (a task or phase status
+moves, an agent's status moves, an initiative is run, a task or dependency is added
+or removed), reads each running initiative's
 :class:`Plan`, asks :func:`choose` what to start, and claims each chosen task with
 one conditional UPDATE before starting it, so no task is ever started twice, even
 by two servers on one database. An initiative whose tasks are all completed
@@ -12,29 +13,44 @@ turns dispatch off by itself.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from crosswalk.db.repositories import (
-    InitiativeRepository,
-    MessageRepository,
-    PhaseRepository,
-    TaskRepository,
-)
+from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.choose import Plan, choose, is_checkpoint
 from crosswalk.domain.enums import DispatchStatus, MessageType, ParticipantType, TaskStatus
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
+from crosswalk.domain.events import (
+    AgentStatusChanged,
+    EntityChanged,
+    Event,
+    PhaseStatusChanged,
+    TaskStatusChanged,
+)
 from crosswalk.domain.rows import Agent, Initiative, NewMessage, Task
-from crosswalk.services.notifier import Notifier, dispatch_key
-from crosswalk.services.task_states import TaskStateService
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.planning import PlanningService
 
 logger = logging.getLogger("crosswalk.dispatch")
 
-#: The loop also looks once in this long, in case a change was published by a
+#: The loop also looks once in this long, in case a change was committed by a
 #: process it cannot hear (another server on the same database).
 SAFETY_INTERVAL_S = 30.0
+
+#: Entities whose creation, change or deletion can make a task ready.
+_PLAN_ENTITIES = frozenset({"initiative", "task", "taskDependency", "phase", "phaseDependency"})
+
+
+def wakes_dispatch(event: Event) -> bool:
+    """Whether ``event`` can change what dispatch would start."""
+    if isinstance(event, (TaskStatusChanged, PhaseStatusChanged, AgentStatusChanged)):
+        return True
+    return isinstance(event, EntityChanged) and event.entity in _PLAN_ENTITIES
 
 
 class AgentLauncher(Protocol):
@@ -48,10 +64,10 @@ class Dispatcher:
     initiatives: InitiativeRepository
     tasks: TaskRepository
     phases: PhaseRepository
-    messages: MessageRepository
-    states: TaskStateService
+    planning: PlanningService
+    human_questions: HumanQuestionService
     checkpoints: CheckpointService
-    notifier: Notifier
+    changes: ChangeStream
     launcher: AgentLauncher | None = None
 
     def run(self, initiative_id: str, max_agents: int, provider: str | None) -> Initiative:
@@ -61,7 +77,7 @@ class Dispatcher:
                 "this server cannot start agents (it runs without the agent runner); "
                 "start it with `cw serve` and a data directory"
             )
-        initiative = self.initiatives.update(
+        return self.planning.update_initiative(
             initiative_id,
             {
                 "dispatch_status": DispatchStatus.RUNNING,
@@ -69,12 +85,12 @@ class Dispatcher:
                 "dispatch_provider": provider,
             },
         )
-        self.notifier.publish(dispatch_key())
-        return initiative
 
     def pause(self, initiative_id: str) -> Initiative:
         """Stop starting tasks; agents already running go on."""
-        return self.initiatives.update(initiative_id, {"dispatch_status": DispatchStatus.PAUSED})
+        return self.planning.update_initiative(
+            initiative_id, {"dispatch_status": DispatchStatus.PAUSED}
+        )
 
     def plan(self, initiative_id: str) -> Plan:
         tasks = self.tasks.find_by_initiative_id(initiative_id)
@@ -97,14 +113,16 @@ class Dispatcher:
             return []
         plan = self.plan(initiative_id)
         if plan.finished():
-            self.initiatives.update(initiative_id, {"dispatch_status": DispatchStatus.OFF})
+            self.planning.update_initiative(initiative_id, {"dispatch_status": DispatchStatus.OFF})
             logger.info("initiative %s: every task completed, dispatch off", initiative_id)
             return []
         max_agents = initiative.dispatch_max_agents or 1
         started = []
         for task in choose(plan, max_agents):
             checkpoint = is_checkpoint(task)
-            claimed = self.states.claim(task.id, max_in_progress=None if checkpoint else max_agents)
+            claimed = self.planning.claim_task(
+                task.id, max_in_progress=None if checkpoint else max_agents
+            )
             if claimed is None:
                 continue  # another dispatcher won it, or the slots filled meanwhile
             if checkpoint:
@@ -120,8 +138,8 @@ class Dispatcher:
             await self.launcher.launch(task, provider)
         except CrosswalkError as exc:
             logger.warning("task %s: could not start an agent: %s", task.id, exc.message)
-            self.states.move(task.id, TaskStatus.BLOCKED, expected=[TaskStatus.IN_PROGRESS])
-            self.messages.create(
+            self.planning.move_task(task.id, TaskStatus.BLOCKED, expected=[TaskStatus.IN_PROGRESS])
+            self.human_questions.send(
                 NewMessage(
                     sender_type=ParticipantType.USER,
                     recipient_type=ParticipantType.USER,
@@ -137,16 +155,23 @@ class Dispatcher:
             )
 
     async def serve(self) -> None:
-        """Run until the notifier closes (server shutdown)."""
-        async with self.notifier.subscribe(dispatch_key()) as subscription:
-            while not self.notifier.closed:
-                for initiative in self.initiatives.find_all():
-                    if initiative.dispatch_status is not DispatchStatus.RUNNING:
-                        continue
-                    try:
-                        await self.step(initiative.id)
-                    except CrosswalkError as exc:
-                        logger.warning("dispatch of %s: %s", initiative.id, exc.message)
-                    except Exception:  # the loop must outlive one bad initiative
-                        logger.exception("dispatch of %s failed", initiative.id)
-                await subscription.wait(SAFETY_INTERVAL_S)
+        """Run until the change stream closes (server shutdown)."""
+        while not self.changes.closed:
+            async with self.changes.follow(wakes_dispatch) as changes:
+                while not self.changes.closed and not changes.lagged:
+                    await self._step_running()
+                    # the next change that can matter, or the safety interval
+                    with contextlib.suppress(TimeoutError, StopAsyncIteration):
+                        await asyncio.wait_for(anext(changes), SAFETY_INTERVAL_S)
+            # lagged: the follower was dropped; the next pass reads the state afresh
+
+    async def _step_running(self) -> None:
+        for initiative in self.initiatives.find_all():
+            if initiative.dispatch_status is not DispatchStatus.RUNNING:
+                continue
+            try:
+                await self.step(initiative.id)
+            except CrosswalkError as exc:
+                logger.warning("dispatch of %s: %s", initiative.id, exc.message)
+            except Exception:  # the loop must outlive one bad initiative
+                logger.exception("dispatch of %s failed", initiative.id)

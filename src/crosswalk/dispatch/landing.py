@@ -7,8 +7,9 @@ task and records the merge commit in the agent's ``result["merge"]``; a conflict
 leaves the initiative branch untouched, marks the task ``blocked`` and asks the
 person (a message that requires a response, about the task) which files to fix.
 
-Git runs in a worker thread (``asyncio.to_thread``); every state change goes
-through :class:`TaskStateService`.
+Git runs in a worker thread (``asyncio.to_thread``), outside any unit of work; every
+state change goes through the services (tasks: ``PlanningService``, the agent's
+result: ``AgentService``, questions to the person: ``HumanQuestionService``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from crosswalk.dispatch.merging import Merger, MergeRequest, MergeResult
 from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType, TaskStatus
 from crosswalk.domain.errors import PreconditionFailedError
 from crosswalk.domain.rows import Agent, Message, NewMessage, Task
-from crosswalk.services.task_states import TaskStateService
+from crosswalk.services.agents import AgentService
+from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.planning import PlanningService
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,9 @@ class LandingService:
     tasks: TaskRepository
     agents: AgentRepository
     messages: MessageRepository
-    states: TaskStateService
+    planning: PlanningService
+    agent_service: AgentService
+    human_questions: HumanQuestionService
     merger: Merger
     workspaces: Workspaces
 
@@ -81,7 +86,9 @@ class LandingService:
         if task is None or task.status not in (TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED):
             return None
         if self.tasks.requires_approval(task.id):
-            return self.states.move(task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status])
+            return self.planning.move_task(
+                task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status]
+            )
         return await self._merge(task, agent, task.status)
 
     def run_failed(self, agent: Agent, reason: str) -> Task | None:
@@ -92,8 +99,10 @@ class LandingService:
         task = self.tasks.find_by_id(agent.task_id)
         if task is None or task.status is not TaskStatus.IN_PROGRESS:
             return None
-        blocked = self.states.move(task.id, TaskStatus.BLOCKED, expected=[TaskStatus.IN_PROGRESS])
-        self.messages.create(
+        blocked = self.planning.move_task(
+            task.id, TaskStatus.BLOCKED, expected=[TaskStatus.IN_PROGRESS]
+        )
+        self.human_questions.send(
             NewMessage(
                 sender_type=ParticipantType.USER,
                 recipient_type=ParticipantType.USER,
@@ -117,7 +126,7 @@ class LandingService:
         task = self._in(task_id, TaskStatus.PENDING_APPROVAL, "be approved")
         agent = self._worker(task)
         if agent is None:
-            return self.states.move(
+            return self.planning.move_task(
                 task.id, TaskStatus.PENDING, expected=[TaskStatus.PENDING_APPROVAL]
             )
         return await self._merge(task, agent, TaskStatus.PENDING_APPROVAL)
@@ -166,10 +175,10 @@ class LandingService:
         if merged:
             self._record(agent, merged)
         if conflicts:
-            blocked = self.states.move(task.id, TaskStatus.BLOCKED, expected=[expected])
+            blocked = self.planning.move_task(task.id, TaskStatus.BLOCKED, expected=[expected])
             self._ask_about_conflict(blocked, agent, works, conflicts)
             return blocked
-        completed = self.states.move(task.id, TaskStatus.COMPLETED, expected=[expected])
+        completed = self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
         self._close_questions(task.id)
         return completed
 
@@ -192,7 +201,7 @@ class LandingService:
             result = dict(agent.result)
         else:  # keep a result of another shape under a key of its own
             result = {} if agent.result is None else {"value": agent.result}
-        self.agents.update(agent.id, {"result": {**result, "merge": merged}})
+        self.agent_service.update(agent.id, {"result": {**result, "merge": merged}})
 
     def _ask_about_conflict(
         self, task: Task, agent: Agent, works: Sequence[AgentWork], conflicts: list[Conflict]
@@ -213,7 +222,7 @@ class LandingService:
             "Fix the agent branch (merge the initiative branch into it and resolve), then "
             f"run: cw task retry-merge {task.id}"
         )
-        return self.messages.create(
+        return self.human_questions.send(
             NewMessage(
                 sender_type=ParticipantType.USER,
                 recipient_type=ParticipantType.USER,
@@ -227,4 +236,4 @@ class LandingService:
     def _close_questions(self, task_id: str) -> None:
         """A merge that went through answers the conflict questions about the task."""
         for message in self.messages.find_requiring_response(task_id=task_id):
-            self.messages.update(message.id, {"status": MessageStatus.RESPONDED})
+            self.human_questions.update(message.id, {"status": MessageStatus.RESPONDED})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from crosswalk.config import admin_token_path, data_dir, default_database_url
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
 from crosswalk.dispatch.landing import LandingService, NoWorkspaces, Workspaces
@@ -38,11 +39,15 @@ from crosswalk.server.procedures import (
     task,
 )
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.notifier import InProcessNotifier
-from crosswalk.services.task_states import TaskStateService
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -70,26 +75,57 @@ def build_services(
     engine: Engine,
     admin_token: str,
     *,
+    publishers: Sequence[EventPublisher] = (),
     merges_dir: Path | None = None,
     workspaces: Workspaces | None = None,
     launcher: AgentLauncher | None = None,
 ) -> Services:
+    """Every service on ``engine``. Each unit of work hands its events to ``publishers``
+    (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
+    to this process's change stream. Merges run in worktrees under ``merges_dir``;
+    ``workspaces`` and ``launcher`` are the runner's side of dispatch."""
     repos = create_repositories(engine)
-    notifier = InProcessNotifier()
+    changes = ChangeStream()
+    all_publishers = (*publishers, changes)
+
+    def unit_of_work() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(engine, publishers=all_publishers)
+
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
         tasks=repos.tasks,
         phases=repos.phases,
-        notifier=notifier,
+        unit_of_work=unit_of_work,
+        changes=changes,
     )
-    task_states = TaskStateService(tasks=repos.tasks, phases=repos.phases, notifier=notifier)
-    checkpoints = CheckpointService(tasks=repos.tasks, messages=repos.messages, states=task_states)
+    agents = AgentService(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        messages=repos.messages,
+        conversations=repos.conversations,
+        unit_of_work=unit_of_work,
+    )
+    planning = PlanningService(
+        initiatives=repos.initiatives,
+        phases=repos.phases,
+        tasks=repos.tasks,
+        unit_of_work=unit_of_work,
+    )
+    human_questions = HumanQuestionService(
+        messages=repos.messages, agents=agents, unit_of_work=unit_of_work, changes=changes
+    )
+    checkpoints = CheckpointService(
+        tasks=repos.tasks, planning=planning, human_questions=human_questions
+    )
+    human_questions.on_task_reply = checkpoints.replied
     landing = LandingService(
         tasks=repos.tasks,
         agents=repos.agents,
         messages=repos.messages,
-        states=task_states,
+        planning=planning,
+        agent_service=agents,
+        human_questions=human_questions,
         merger=GitMerger(root=merges_dir or data_dir() / "merges"),
         workspaces=workspaces or NoWorkspaces(),
     )
@@ -97,24 +133,31 @@ def build_services(
         initiatives=repos.initiatives,
         tasks=repos.tasks,
         phases=repos.phases,
-        messages=repos.messages,
-        states=task_states,
+        planning=planning,
+        human_questions=human_questions,
         checkpoints=checkpoints,
-        notifier=notifier,
+        changes=changes,
         launcher=launcher,
     )
     return Services(
         repos=repos,
-        notifier=notifier,
+        changes=changes,
+        unit_of_work=unit_of_work,
         conversations=conversations,
-        authenticator=Authenticator(admin_token, repos.agents),
-        human_questions=HumanQuestionService(
-            messages=repos.messages,
-            agents=repos.agents,
-            notifier=notifier,
-            on_task_reply=checkpoints.replied,
+        agents=agents,
+        planning=planning,
+        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        documents=DocumentService(
+            pages=repos.pages,
+            proposals=repos.proposals,
+            projects=repos.projects,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
         ),
-        task_states=task_states,
+        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
+        authenticator=Authenticator(admin_token, repos.agents),
+        human_questions=human_questions,
         landing=landing,
         checkpoints=checkpoints,
         dispatcher=dispatcher,
@@ -133,7 +176,7 @@ class CrosswalkApp:
     async def begin_shutdown(self) -> None:
         """Wake every parked long poll and end every SSE stream, so clients
         reconnect to the next server instead of holding this one open."""
-        self.services.notifier.close()
+        self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
 
 
@@ -165,7 +208,7 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         yield
-        services.notifier.close()
+        services.changes.close()
         await dispatching
         await endpoint.close(timeout_s=2.0)
         engine.dispose()

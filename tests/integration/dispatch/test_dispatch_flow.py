@@ -295,7 +295,7 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
     assert asked.id == conversation.to_agent_id
 
     held = services.repos.tasks.create(NewTask("gated", initiative_id=initiative_id))
-    services.task_states.move(held.id, TaskStatus.PENDING_APPROVAL)
+    services.planning.move_task(held.id, TaskStatus.PENDING_APPROVAL)
     assert waits()["gated"] == f"a person's approval of the merge: cw task approve {held.id}"
 
 
@@ -336,5 +336,5 @@ async def test_the_loop_reacts_to_changes_without_waiting_for_its_timer(
         await runner.finish(tasks["a"].id)  # the task's completion wakes it again
         assert sorted(await launched(3)) == ["a", "b", "c"]
     finally:
-        services.notifier.close()
+        services.changes.close()
         await asyncio.wait_for(serving, 5)

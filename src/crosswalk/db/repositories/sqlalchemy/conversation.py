@@ -1,6 +1,6 @@
 """Adapter: conversations. This is the ask/answer hot path, so every statement
-is a single indexed query, prepared once and run on the driver connection
-(``_base.Prepared``), and rows are built positionally.
+is a single indexed query held in a module-level ``HotStatement``, compiled once and
+run on the driver connection, and rows are built positionally.
 
 When ``create`` hits a foreign-key failure it looks up the agents, initiative,
 phase and task it points at, so that a missing one is reported by kind and id;
@@ -18,7 +18,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
 )
-from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor
+from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor, HotStatement
 from crosswalk.db.schema import agents, conversations, initiatives, phases, tasks
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import (
@@ -35,33 +35,38 @@ from crosswalk.ids import new_id
 _COLUMNS = columns_for(conversations, Conversation)
 _SELECT = select(*_COLUMNS)
 _c = conversations.c
-_BY_ID = _SELECT.where(_c.id == bindparam("id"))
-_PENDING_FOR_AGENT = _SELECT.where(
-    _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
-).order_by(_c.created_at, _c.id)
-_INSERT = insert(conversations).returning(*_COLUMNS)  # one parameter per column
-# The questions an agent waits on (served by ``ix_conversations_from_agent_id``).
-_WAITS_OF = select(_c.id, _c.to_agent_id).where(
-    _c.from_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+# The hot path's statements (``_prepared.HotStatement``).
+BY_ID = HotStatement(_SELECT.where(_c.id == bindparam("id")))
+PENDING_FOR_AGENT = HotStatement(
+    _SELECT.where(
+        _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+    ).order_by(_c.created_at, _c.id)
 )
-_AGENT_NAME = select(agents.c.name).where(agents.c.id == bindparam("agent_id"))
-_ABANDON = (
-    update(conversations)
-    .where(_c.to_agent_id == bindparam("asked_id"), _c.status == ConversationStatus.PENDING)
-    .values(
-        status=ConversationStatus.ABANDONED,
-        abandoned_reason=bindparam("reason"),
-        updated_at=bindparam("abandoned_at"),
-    )
-    .returning(*_COLUMNS)
-)
-_ANSWER = (
+INSERT = HotStatement(insert(conversations).returning(*_COLUMNS))  # a parameter per column
+ANSWER = HotStatement(
     update(conversations)
     .where(_c.id == bindparam("answered_id"), _c.status == ConversationStatus.PENDING)
     .values(
         answer=bindparam("answer_text"),
         status=ConversationStatus.ANSWERED,
         updated_at=bindparam("answered_at"),
+    )
+    .returning(*_COLUMNS)
+)
+# The questions an agent waits on (served by ``ix_conversations_from_agent_id``).
+WAITS_OF = HotStatement(
+    select(_c.id, _c.to_agent_id).where(
+        _c.from_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+    )
+)
+AGENT_NAME = HotStatement(select(agents.c.name).where(agents.c.id == bindparam("agent_id")))
+ABANDON = HotStatement(
+    update(conversations)
+    .where(_c.to_agent_id == bindparam("asked_id"), _c.status == ConversationStatus.PENDING)
+    .values(
+        status=ConversationStatus.ABANDONED,
+        abandoned_reason=bindparam("reason"),
+        updated_at=bindparam("abandoned_at"),
     )
     .returning(*_COLUMNS)
 )
@@ -97,11 +102,11 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         try:
             with self._direct(write=True) as db:
                 if data.id is not None:
-                    existing = db.first(_BY_ID, {"id": data.id})
+                    existing = db.first(BY_ID, {"id": data.id})
                     if existing is not None:
                         return self._replayed(Conversation(*existing), data)
                 _refuse_wait_cycle(db, data.from_agent_id, data.to_agent_id)
-                row = db.first(_INSERT, values)
+                row = db.first(INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
             # fails do we look up which, to name it.
@@ -119,7 +124,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return existing
 
     def find_by_id(self, id: str) -> Conversation | None:
-        found = self._select(Conversation, _BY_ID, {"id": id})
+        found = self._select(Conversation, BY_ID, {"id": id})
         return found[0] if found else None
 
     def get(self, id: str) -> Conversation:
@@ -132,7 +137,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         self, agent_id: str, *, after_id: str | None = None
     ) -> list[Conversation]:
         if after_id is None:
-            return self._select(Conversation, _PENDING_FOR_AGENT, {"agent_id": agent_id})
+            return self._select(Conversation, PENDING_FOR_AGENT, {"agent_id": agent_id})
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
@@ -147,14 +152,22 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             rows = conn.execute(query).all()
         return [Conversation(*row) for row in rows]
 
+    def find_pending_involving(self, agent_id: str) -> list[Conversation]:
+        query = _SELECT.where(
+            or_(_c.from_agent_id == agent_id, _c.to_agent_id == agent_id),
+            _c.status == ConversationStatus.PENDING,
+        ).order_by(_c.created_at, _c.id)
+        with self._read() as conn:
+            return [Conversation(*row) for row in conn.execute(query).all()]
+
     def answer(self, id: str, answer: str) -> Conversation:
         with self._direct(write=True) as db:
             row = db.first(
-                _ANSWER, {"answered_id": id, "answer_text": answer, "answered_at": utcnow()}
+                ANSWER, {"answered_id": id, "answer_text": answer, "answered_at": utcnow()}
             )
             if row is not None:
                 return Conversation(*row)
-            stored = db.first(_BY_ID, {"id": id})
+            stored = db.first(BY_ID, {"id": id})
         if stored is None:
             raise self._not_found(id)
         current = Conversation(*stored)
@@ -168,7 +181,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
     def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
         with self._direct(write=True) as db:
             rows = db.all(
-                _ABANDON, {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()}
+                ABANDON, {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()}
             )
         return [Conversation(*row) for row in rows]
 
@@ -212,7 +225,7 @@ def _refuse_wait_cycle(db: DirectCursor, asker: str, asked: str) -> None:
     each other at the same moment cannot both get through."""
 
     def waits_for(agent_id: str) -> list[WaitEdge]:
-        rows = db.all(_WAITS_OF, {"agent_id": agent_id})
+        rows = db.all(WAITS_OF, {"agent_id": agent_id})
         return [WaitEdge(agent_id, to_agent_id, cid) for cid, to_agent_id in rows]
 
     cycle = find_wait_cycle(asker, asked, waits_for)
@@ -220,7 +233,7 @@ def _refuse_wait_cycle(db: DirectCursor, asker: str, asked: str) -> None:
         return
     names = {}
     for edge in cycle:
-        found = db.first(_AGENT_NAME, {"agent_id": edge.asker})
+        found = db.first(AGENT_NAME, {"agent_id": edge.asker})
         if found is not None:
             names[edge.asker] = str(found[0])
     raise WaitCycleError(describe_wait_cycle(cycle, names))

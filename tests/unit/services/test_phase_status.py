@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crosswalk.domain.enums import PhaseStatus, TaskStatus
-from crosswalk.services.task_states import derive_phase_status
+from crosswalk.services.planning import derive_phase_status
 
 P, IP, PA, C, B = (
     TaskStatus.PENDING,

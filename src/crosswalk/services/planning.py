@@ -1,0 +1,228 @@
+"""Planning: initiatives, phases, tasks and their dependencies, and their statuses.
+
+Every write runs in a unit of work and records ``EntityChanged``; a task or phase whose
+status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here and only
+here (the one writer of those status fields). A task's status moves in one conditional
+statement (``move_task``, ``claim_task``), and its phase's status follows its tasks
+(:func:`derive_phase_status`) in the same unit of work. The graph checks (no dependency
+cycles, dependencies inside one initiative) run in the adapters, in the same
+transaction as the write. Task states are drawn in ``docs/runner.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
+from crosswalk.domain.enums import PhaseStatus, TaskStatus
+from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
+from crosswalk.domain.rows import (
+    Initiative,
+    InitiativeUpdate,
+    NewInitiative,
+    NewPhase,
+    NewTask,
+    Phase,
+    PhaseDependency,
+    PhaseUpdate,
+    Removal,
+    Task,
+    TaskDependency,
+    TaskUpdate,
+)
+from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(slots=True)
+class PlanningService:
+    initiatives: InitiativeRepository
+    phases: PhaseRepository
+    tasks: TaskRepository
+    unit_of_work: UnitOfWorkFactory
+
+    # --- reads with a rule ---------------------------------------------------------
+
+    def require_scope(self, initiative_id: str | None, phase_id: str | None = None) -> None:
+        """A filter naming an unknown initiative or phase is NOT_FOUND, not an empty
+        answer: "nothing is ready" must not hide a mistyped id."""
+        if initiative_id is not None:
+            self.initiatives.get(initiative_id)
+        if phase_id is not None:
+            self.phases.get(phase_id)
+
+    def ready_tasks(self, initiative_id: str | None, phase_id: str | None) -> list[Task]:
+        self.require_scope(initiative_id, phase_id)
+        return self.tasks.find_ready(initiative_id=initiative_id, phase_id=phase_id)
+
+    def tasks_pending_approval(self, initiative_id: str | None) -> list[Task]:
+        self.require_scope(initiative_id)
+        return self.tasks.find_pending_approval(initiative_id)
+
+    # --- initiatives ---------------------------------------------------------------
+
+    def create_initiative(self, data: NewInitiative) -> Initiative:
+        with self.unit_of_work() as uow:
+            initiative = self.initiatives.create(data)
+            uow.record(EntityChanged("initiative", initiative.id, Action.CREATED))
+        return initiative
+
+    def update_initiative(self, id: str, changes: InitiativeUpdate) -> Initiative:
+        with self.unit_of_work() as uow:
+            initiative = self.initiatives.update(id, changes)
+            uow.record(EntityChanged("initiative", id, Action.UPDATED))
+        return initiative
+
+    def delete_initiative(self, id: str) -> tuple[Initiative, Removal]:
+        with self.unit_of_work() as uow:
+            initiative = self.initiatives.get(id)
+            removed = self.initiatives.delete(id)
+            uow.record(EntityChanged("initiative", id, Action.DELETED))
+        return initiative, removed
+
+    # --- phases ----------------------------------------------------------------------
+
+    def create_phase(self, data: NewPhase) -> Phase:
+        with self.unit_of_work() as uow:
+            phase = self.phases.create(data)
+            uow.record(EntityChanged("phase", phase.id, Action.CREATED))
+        return phase
+
+    def update_phase(self, id: str, changes: PhaseUpdate) -> Phase:
+        with self.unit_of_work() as uow:
+            before = self.phases.get(id)
+            phase = self.phases.update(id, changes)
+            uow.record(EntityChanged("phase", id, Action.UPDATED))
+            if phase.status is not before.status:
+                uow.record(PhaseStatusChanged(id, phase.status))
+        return phase
+
+    def delete_phase(self, id: str) -> tuple[Phase, Removal]:
+        with self.unit_of_work() as uow:
+            phase = self.phases.get(id)
+            removed = self.phases.delete(id)
+            uow.record(EntityChanged("phase", id, Action.DELETED))
+        return phase, removed
+
+    def add_phase_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
+        with self.unit_of_work() as uow:
+            dependency = self.phases.create_dependency(phase_id, depends_on_phase_id)
+            uow.record(EntityChanged("phaseDependency", dependency.id, Action.CREATED))
+        return dependency
+
+    def remove_phase_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:
+        with self.unit_of_work() as uow:
+            self.phases.remove_dependency(phase_id, depends_on_phase_id)
+            uow.record(EntityChanged("phase", phase_id, Action.UPDATED))
+
+    # --- tasks -----------------------------------------------------------------------
+
+    def create_task(self, data: NewTask) -> Task:
+        """Store the task as given (``pending`` unless told otherwise): approval gates
+        the merge of finished work, not the start (``crosswalk.dispatch.landing``)."""
+        with self.unit_of_work() as uow:
+            task = self.tasks.create(data)
+            uow.record(EntityChanged("task", task.id, Action.CREATED))
+            self._settle(uow, task)
+        return task
+
+    def update_task(self, id: str, changes: TaskUpdate) -> Task:
+        """Change the fields given; a status change is a :meth:`move_task` from any
+        status, so the phase follows."""
+        with self.unit_of_work() as uow:
+            before = self.tasks.get(id)
+            fields = {k: v for k, v in changes.items() if k != "status"}
+            after = self.tasks.update(id, cast(TaskUpdate, fields)) if fields else before
+            if "status" in changes:
+                after = self.tasks.transition(id, changes["status"])
+            return self._task_changed(uow, before, after)
+
+    def move_task(
+        self, id: str, to: TaskStatus, *, expected: Sequence[TaskStatus] | None = None
+    ) -> Task:
+        """``id`` -> ``to`` in one conditional statement, only from a status in
+        ``expected`` (any when None; otherwise PRECONDITION_FAILED naming the status
+        found). Joins the caller's unit of work when there is one."""
+        with self.unit_of_work() as uow:
+            before = self.tasks.get(id)
+            return self._task_changed(uow, before, self.tasks.transition(id, to, expected=expected))
+
+    def claim_task(self, id: str, *, max_in_progress: int | None = None) -> Task | None:
+        """``pending`` -> ``in_progress`` for dispatch, in one conditional statement (see
+        ``TaskRepository.claim``): None when another claimer won or the limit is full."""
+        with self.unit_of_work() as uow:
+            claimed = self.tasks.claim(id, max_in_progress=max_in_progress)
+            if claimed is None:
+                return None
+            uow.record(
+                EntityChanged("task", id, Action.UPDATED), TaskStatusChanged(id, claimed.status)
+            )
+            self._settle(uow, claimed)
+        return claimed
+
+    def delete_task(self, id: str) -> tuple[Task, Removal]:
+        with self.unit_of_work() as uow:
+            task = self.tasks.get(id)
+            removed = self.tasks.delete(id)
+            uow.record(EntityChanged("task", id, Action.DELETED))
+            self._settle(uow, task)
+        return task, removed
+
+    def add_task_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
+        with self.unit_of_work() as uow:
+            dependency = self.tasks.create_dependency(task_id, depends_on_task_id)
+            uow.record(EntityChanged("taskDependency", dependency.id, Action.CREATED))
+        return dependency
+
+    def remove_task_dependency(self, task_id: str, depends_on_task_id: str) -> None:
+        with self.unit_of_work() as uow:
+            self.tasks.remove_dependency(task_id, depends_on_task_id)
+            uow.record(EntityChanged("task", task_id, Action.UPDATED))
+
+    def _task_changed(self, uow: UnitOfWork, before: Task, after: Task) -> Task:
+        uow.record(EntityChanged("task", after.id, Action.UPDATED))
+        if after.status is not before.status or after.phase_id != before.phase_id:
+            if after.status is not before.status:
+                uow.record(TaskStatusChanged(after.id, after.status))
+            self._settle(uow, after)
+            if before.phase_id not in (None, after.phase_id):
+                self._derive_phase(uow, before.phase_id)
+        return after
+
+    def _settle(self, uow: UnitOfWork, task: Task) -> None:
+        """After a task is created, moved or deleted: its phase follows its tasks."""
+        if task.phase_id is not None:
+            self._derive_phase(uow, task.phase_id)
+
+    def _derive_phase(self, uow: UnitOfWork, phase_id: str) -> None:
+        phase = self.phases.find_by_id(phase_id)
+        if phase is None:
+            return
+        statuses = [task.status for task in self.tasks.find_by_phase_id(phase_id)]
+        status = derive_phase_status(phase.status, statuses)
+        if status is not phase.status:
+            self.phases.update(phase_id, {"status": status})
+            uow.record(EntityChanged("phase", phase_id, Action.UPDATED))
+            uow.record(PhaseStatusChanged(phase_id, status))
+
+
+#: A phase with a task in one of these is in progress.
+_WORKING = (TaskStatus.IN_PROGRESS, TaskStatus.PENDING_APPROVAL)
+
+
+def derive_phase_status(current: PhaseStatus, tasks: Sequence[TaskStatus]) -> PhaseStatus:
+    """What a phase's status becomes given its tasks' statuses.
+
+    Every task completed: ``completed``. Any task in progress (or done and awaiting
+    the merge approval): ``in_progress``. A completed phase that gains unfinished
+    work is ``in_progress`` again. Otherwise the status stays what a person set
+    (``pending``, ``approved``, ``blocked``). A phase without tasks keeps its status.
+    """
+    if not tasks:
+        return current
+    if all(status is TaskStatus.COMPLETED for status in tasks):
+        return PhaseStatus.COMPLETED
+    if any(status in _WORKING for status in tasks) or current is PhaseStatus.COMPLETED:
+        return PhaseStatus.IN_PROGRESS
+    return current
