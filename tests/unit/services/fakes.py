@@ -29,7 +29,7 @@ from crosswalk.domain.enums import (
     TaskStatus,
     TaskType,
 )
-from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError, WaitCycleError
 from crosswalk.domain.events import Event
 from crosswalk.domain.names import random_alias
 from crosswalk.domain.rows import (
@@ -48,6 +48,7 @@ from crosswalk.domain.rows import (
     Removal,
     Task,
 )
+from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
 from crosswalk.services.change_stream import ChangeStream
 
 T = TypeVar("T", Agent, Conversation, Message)
@@ -264,6 +265,9 @@ class FakeConversations:
                     f"conversation '{stored.id}' already exists with another asker or question"
                 )
             return stored
+        cycle = find_wait_cycle(data.from_agent_id, data.to_agent_id, self._waits_of)
+        if cycle is not None:  # the port's wait-cycle rule
+            raise WaitCycleError(describe_wait_cycle(cycle, {}))
         now = tick()
         row = Conversation(
             id=data.id or fake_id("c"), from_agent_id=data.from_agent_id,
@@ -274,6 +278,12 @@ class FakeConversations:
         )  # fmt: skip
         self.rows[row.id] = row
         return row
+
+    def _waits_of(self, agent_id: str) -> list[WaitEdge]:
+        return [
+            WaitEdge(c.from_agent_id, c.to_agent_id, c.id)
+            for c in self._pending(lambda c: c.from_agent_id == agent_id)
+        ]
 
     def find_by_id(self, id: str) -> Conversation | None:
         return self.rows.get(id)
@@ -303,6 +313,8 @@ class FakeConversations:
 
     def answer(self, id: str, answer: str) -> Conversation:
         row = self.get(id)
+        if row.status is ConversationStatus.ABANDONED:
+            raise ConflictError(f"conversation '{id}' was abandoned ({row.abandoned_reason})")
         if row.status is ConversationStatus.ANSWERED:
             raise ConflictError(f"conversation '{id}' is already answered")
         row = replace(row, answer=answer, status=ConversationStatus.ANSWERED, updated_at=tick())
