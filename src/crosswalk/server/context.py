@@ -16,6 +16,7 @@ from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
 from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
@@ -42,6 +43,7 @@ class Services:
     landing: LandingService
     checkpoints: CheckpointService
     dispatcher: Dispatcher
+    check_in: CheckInService
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from crosswalk.db import migrate
 from crosswalk.db.engine import create_database_engine
 
-BEFORE = "0005"  # the revision under test; its down_revision is the state before it
+BEFORE = "0005_approval_gates_merge"  # the revision under test; "-1": the state before it
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """approval gates the merge; dispatch state; abandoned questions; messages about tasks
 
-Revision ID: 0005
-Revises: 0001
+Revision ID: 0005_approval_gates_merge
+Revises: 0002_answer_deliveries
 Create Date: 2026-11-29 18:10:00.000000
 
 - ``tasks.status = 'pending_approval'`` changes meaning: it used to hold a task
@@ -30,8 +30,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0001"
+revision: str = "0005_approval_gates_merge"
+down_revision: str | None = "0002_answer_deliveries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
