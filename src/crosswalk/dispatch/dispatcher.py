@@ -72,11 +72,6 @@ class Dispatcher:
 
     def run(self, initiative_id: str, max_agents: int, provider: str | None) -> Initiative:
         """Turn dispatch on for the initiative; the loop starts its ready tasks."""
-        if self.launcher is None:
-            raise PreconditionFailedError(
-                "this server cannot start agents (it runs without the agent runner); "
-                "start it with `cw serve` and a data directory"
-            )
         return self.planning.update_initiative(
             initiative_id,
             {
@@ -133,8 +128,9 @@ class Dispatcher:
         return started
 
     async def _launch(self, task: Task, provider: str | None) -> None:
-        assert self.launcher is not None
         try:
+            if self.launcher is None:
+                raise PreconditionFailedError("this server has no agent runner to start agents")
             await self.launcher.launch(task, provider)
         except CrosswalkError as exc:
             logger.warning("task %s: could not start an agent: %s", task.id, exc.message)

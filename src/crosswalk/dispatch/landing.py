@@ -23,8 +23,8 @@ from typing import Any, Protocol
 from crosswalk.db.repositories import AgentRepository, MessageRepository, TaskRepository
 from crosswalk.dispatch.merging import Merger, MergeRequest, MergeResult
 from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType, TaskStatus
-from crosswalk.domain.errors import PreconditionFailedError
-from crosswalk.domain.rows import Agent, Message, NewMessage, Task
+from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
+from crosswalk.domain.rows import Agent, NewMessage, Task
 from crosswalk.services.agents import AgentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.planning import PlanningService
@@ -89,7 +89,15 @@ class LandingService:
             return self.planning.move_task(
                 task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status]
             )
-        return await self._merge(task, agent, task.status)
+        try:
+            return await self._merge(task, agent, task.status)
+        except CrosswalkError as exc:  # git failed otherwise than by a conflict
+            return self._block(
+                task,
+                task.status,
+                f"Merging task '{task.name}' ({task.id}) by agent {agent.name} failed: "
+                f"{exc.message}\nFix the cause, then run: cw task retry-merge {task.id}",
+            )
 
     def run_failed(self, agent: Agent, reason: str) -> Task | None:
         """The agent's run crashed or was stopped: its in-progress task is ``blocked``
@@ -99,19 +107,23 @@ class LandingService:
         task = self.tasks.find_by_id(agent.task_id)
         if task is None or task.status is not TaskStatus.IN_PROGRESS:
             return None
-        blocked = self.planning.move_task(
-            task.id, TaskStatus.BLOCKED, expected=[TaskStatus.IN_PROGRESS]
+        return self._block(
+            task,
+            TaskStatus.IN_PROGRESS,
+            f"Agent {agent.name} on task '{task.name}' ({task.id}) {reason}. "
+            f"Resume it with: cw agent resume {agent.name}; or dispatch the task "
+            f"to a new agent with: cw task update {task.id} --status pending",
         )
+
+    def _block(self, task: Task, expected: TaskStatus, question: str) -> Task:
+        """The task is ``blocked`` and the person is asked ``question`` about it."""
+        blocked = self.planning.move_task(task.id, TaskStatus.BLOCKED, expected=[expected])
         self.human_questions.send(
             NewMessage(
                 sender_type=ParticipantType.USER,
                 recipient_type=ParticipantType.USER,
                 type=MessageType.QUESTION,
-                content=(
-                    f"Agent {agent.name} on task '{task.name}' ({task.id}) {reason}. "
-                    f"Resume it with: cw agent resume {agent.name}; or dispatch the task "
-                    f"to a new agent with: cw task update {task.id} --status pending"
-                ),
+                content=question,
                 requires_response=True,
                 task_id=task.id,
             )
@@ -175,9 +187,7 @@ class LandingService:
         if merged:
             self._record(agent, merged)
         if conflicts:
-            blocked = self.planning.move_task(task.id, TaskStatus.BLOCKED, expected=[expected])
-            self._ask_about_conflict(blocked, agent, works, conflicts)
-            return blocked
+            return self._block(task, expected, _conflict_text(task, agent, works, conflicts))
         completed = self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
         self._close_questions(task.id)
         return completed
@@ -203,37 +213,30 @@ class LandingService:
             result = {} if agent.result is None else {"value": agent.result}
         self.agent_service.update(agent.id, {"result": {**result, "merge": merged}})
 
-    def _ask_about_conflict(
-        self, task: Task, agent: Agent, works: Sequence[AgentWork], conflicts: list[Conflict]
-    ) -> Message:
-        by_project = {work.project: work for work in works}
-        lines = [
-            f"Merging task '{task.name}' ({task.id}) by agent {agent.name} conflicts; "
-            "the initiative branch is unchanged."
-        ]
-        for conflict in conflicts:
-            work = by_project[conflict.project]
-            where = f" (worktree {work.worktree})" if work.worktree is not None else ""
-            lines.append(
-                f"- project {conflict.project}: {', '.join(conflict.files)} conflict between "
-                f"{work.agent_branch}{where} and {work.initiative_branch}"
-            )
-        lines.append(
-            "Fix the agent branch (merge the initiative branch into it and resolve), then "
-            f"run: cw task retry-merge {task.id}"
-        )
-        return self.human_questions.send(
-            NewMessage(
-                sender_type=ParticipantType.USER,
-                recipient_type=ParticipantType.USER,
-                type=MessageType.QUESTION,
-                content="\n".join(lines),
-                requires_response=True,
-                task_id=task.id,
-            )
-        )
-
     def _close_questions(self, task_id: str) -> None:
         """A merge that went through answers the conflict questions about the task."""
         for message in self.messages.find_requiring_response(task_id=task_id):
             self.human_questions.update(message.id, {"status": MessageStatus.RESPONDED})
+
+
+def _conflict_text(
+    task: Task, agent: Agent, works: Sequence[AgentWork], conflicts: list[Conflict]
+) -> str:
+    """The question a conflict asks: which files, where, and how to go on."""
+    by_project = {work.project: work for work in works}
+    lines = [
+        f"Merging task '{task.name}' ({task.id}) by agent {agent.name} conflicts; "
+        "the initiative branch is unchanged."
+    ]
+    for conflict in conflicts:
+        work = by_project[conflict.project]
+        where = f" (worktree {work.worktree})" if work.worktree is not None else ""
+        lines.append(
+            f"- project {conflict.project}: {', '.join(conflict.files)} conflict between "
+            f"{work.agent_branch}{where} and {work.initiative_branch}"
+        )
+    lines.append(
+        "Fix the agent branch (merge the initiative branch into it and resolve), then "
+        f"run: cw task retry-merge {task.id}"
+    )
+    return "\n".join(lines)

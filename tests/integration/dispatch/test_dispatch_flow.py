@@ -338,3 +338,27 @@ async def test_the_loop_reacts_to_changes_without_waiting_for_its_timer(
     finally:
         services.changes.close()
         await asyncio.wait_for(serving, 5)
+
+
+async def test_a_merge_that_fails_otherwise_blocks_the_task_with_the_reason(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(
+        NewInitiative("Gone", merge_requires_approval=False, branch="cw/auth")
+    )
+    task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
+    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    await services.dispatcher.step(initiative.id)
+    [agent] = services.repos.agents.find_by_task_id(task.id)
+    worktree, branch = runner.worktrees[agent.id]
+    git(project.clone, "worktree", "remove", "--force", str(worktree))
+    git(project.clone, "branch", "-D", branch)  # the agent's work is gone
+
+    blocked = await services.landing.run_succeeded(agent)
+
+    assert blocked is not None and blocked.status is TaskStatus.BLOCKED
+    [question] = services.human_questions.inbox()
+    assert f"agent branch '{branch}' does not exist" in question.content
+    assert f"cw task retry-merge {task.id}" in question.content
