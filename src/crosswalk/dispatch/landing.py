@@ -99,7 +99,7 @@ class LandingService:
                 f"{exc.message}\nFix the cause, then run: cw task retry-merge {task.id}",
             )
 
-    def run_failed(self, agent: Agent, reason: str) -> Task | None:
+    async def run_failed(self, agent: Agent, reason: str) -> Task | None:
         """The agent's run crashed or was stopped: its in-progress task is ``blocked``
         and the person is asked what to do (resume the agent, or dispatch again)."""
         if agent.task_id is None:

@@ -362,3 +362,30 @@ async def test_a_merge_that_fails_otherwise_blocks_the_task_with_the_reason(
     [question] = services.human_questions.inbox()
     assert f"agent branch '{branch}' does not exist" in question.content
     assert f"cw task retry-merge {task.id}" in question.content
+
+
+async def test_a_failed_run_blocks_the_task_and_a_resumed_success_still_lands(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(
+        NewInitiative("Crash", merge_requires_approval=False, branch="cw/auth")
+    )
+    task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
+    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    await services.dispatcher.step(initiative.id)
+    [agent] = services.repos.agents.find_by_task_id(task.id)
+
+    blocked = await services.landing.run_failed(agent, "crashed (exit code 1)")
+
+    assert blocked is not None and blocked.status is TaskStatus.BLOCKED
+    [question] = services.human_questions.inbox()
+    assert f"Agent {agent.name} on task 't' ({task.id}) crashed (exit code 1)" in question.content
+    assert f"cw agent resume {agent.name}" in question.content
+    assert await services.dispatcher.step(initiative.id) == []  # blocked: nothing to start
+
+    landed = await runner.finish(task.id)  # resumed by hand, and this time it succeeds
+    assert landed is not None and landed.status is TaskStatus.COMPLETED
+    assert project.file_on(project.initiative_branch, f"{task.id}.txt") == task.id
+    assert services.human_questions.inbox() == []  # the merge answered the question
