@@ -48,17 +48,6 @@ class Workspaces(Protocol):
         ...
 
 
-class NoWorkspaces:
-    """A server that runs no agents has no agent work to merge."""
-
-    def work_of(self, agent: Agent, task: Task) -> Sequence[AgentWork]:
-        raise PreconditionFailedError(
-            f"agent {agent.name} was not started by this server's runner, so crosswalk "
-            f"does not know where its work on task '{task.id}' is; merge it by hand, then "
-            f"mark the task done with: cw task update {task.id} --status completed"
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Conflict:
     project: str

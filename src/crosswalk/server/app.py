@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 
-from crosswalk.config import admin_token_path, data_dir, default_database_url
+from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.encryption import load_secret_box
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
@@ -28,15 +28,25 @@ from crosswalk.db.repositories.sqlalchemy.account import (
 from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
-from crosswalk.dispatch.landing import LandingService, NoWorkspaces, Workspaces
+from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
+from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
 from crosswalk.fsmodes import private_dir
+from crosswalk.runner import (
+    GitWorktrees,
+    OsProcesses,
+    RunnerServices,
+    RunnerSettings,
+    Supervisor,
+    default_providers,
+)
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
     agent,
     check_in,
     conversation,
+    dashboard,
     initiative,
     log,
     message,
@@ -49,6 +59,7 @@ from crosswalk.server.procedures import (
 )
 from crosswalk.server.startup import checked_database, file_errors
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.server.web.dashboard import create_dashboard
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
@@ -60,6 +71,7 @@ from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.sessions import SessionStore
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -81,6 +93,7 @@ def build_router() -> Router[Context]:
         proposal.router,
         message.router,
         log.router,
+        dashboard.router,
     )
 
 
@@ -90,14 +103,17 @@ def build_services(
     *,
     publishers: Sequence[EventPublisher] = (),
     limits: Limits | None = None,
-    merges_dir: Path | None = None,
+    runner_settings: RunnerSettings | None = None,
+    sessions_file: Path | None = None,
     workspaces: Workspaces | None = None,
     launcher: AgentLauncher | None = None,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
-    to this process's change stream. Merges run in worktrees under ``merges_dir``;
-    ``workspaces`` and ``launcher`` are the runner's side of dispatch."""
+    to this process's change stream. ``runner_settings`` default to the environment's;
+    dashboard sessions are kept in ``sessions_file``. Dispatch merges in worktrees under
+    the data directory's ``merges/``; ``workspaces`` and ``launcher`` replace the
+    runner's side of dispatch (tests)."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
     changes = ChangeStream()
@@ -129,6 +145,10 @@ def build_services(
         tasks=repos.tasks,
         unit_of_work=unit_of_work,
     )
+    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
+    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
+    settings = runner_settings or RunnerSettings.from_env()
+    worktrees = GitWorktrees(settings.data_dir)
     human_questions = HumanQuestionService(
         messages=repos.messages,
         agents=agents,
@@ -147,8 +167,18 @@ def build_services(
         planning=planning,
         agent_service=agents,
         human_questions=human_questions,
-        merger=GitMerger(root=merges_dir or data_dir() / "merges"),
-        workspaces=workspaces or NoWorkspaces(),
+        merger=GitMerger(root=settings.data_dir / "merges"),
+        workspaces=workspaces
+        or RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects),
+    )
+    runner = Supervisor(
+        repos=repos,
+        services=RunnerServices(agents=agents, planning=planning, accounts=accounts, logs=logs),
+        worktrees=worktrees,
+        processes=OsProcesses(),
+        providers=default_providers(),
+        settings=settings,
+        run_ends=landing,
     )
     dispatcher = Dispatcher(
         initiatives=repos.initiatives,
@@ -158,7 +188,7 @@ def build_services(
         human_questions=human_questions,
         checkpoints=checkpoints,
         changes=changes,
-        launcher=launcher,
+        launcher=launcher or RunnerLauncher(runner),
     )
     return Services(
         repos=repos,
@@ -167,7 +197,7 @@ def build_services(
         conversations=conversations,
         agents=agents,
         planning=planning,
-        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        accounts=accounts,
         documents=DocumentService(
             pages=repos.pages,
             proposals=repos.proposals,
@@ -176,12 +206,13 @@ def build_services(
             tasks=repos.tasks,
             unit_of_work=unit_of_work,
         ),
-        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
+        logs=logs,
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=human_questions,
         landing=landing,
         checkpoints=checkpoints,
         dispatcher=dispatcher,
+        sessions=SessionStore(admin_token, path=sessions_file),
         check_in=CheckInService(
             agents=agents,
             tasks=repos.tasks,
@@ -189,6 +220,7 @@ def build_services(
             answer_deliveries=repos.answer_deliveries,
             unit_of_work=unit_of_work,
         ),
+        runner=runner,
     )
 
 
@@ -209,11 +241,15 @@ class CrosswalkApp:
 
 
 def create_app(
-    database_url: str | None = None, *, admin_token_file: Path | None = None
+    database_url: str | None = None,
+    *,
+    admin_token_file: Path | None = None,
+    runner_settings: RunnerSettings | None = None,
 ) -> CrosswalkApp:
     """The app on ``database_url``; the admin token and the secret key live in the
     data directory (``admin_token_file``'s, by default ``$CW_HOME``). Anything a
-    user can get wrong raises a ``StartupError`` that names it."""
+    user can get wrong raises a ``StartupError`` that names it. ``runner_settings``
+    default to the environment's (``RunnerSettings.from_env``)."""
     token_file = admin_token_file or admin_token_path()
     home = token_file.parent
     with file_errors(home, "data directory"):
@@ -236,7 +272,12 @@ def create_app(
             "other keys can now be removed",
             rotated,
         )
-    services = build_services(engine, admin_token)
+    services = build_services(
+        engine,
+        admin_token,
+        runner_settings=runner_settings,
+        sessions_file=home / "dashboard-sessions.json",
+    )
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -250,16 +291,22 @@ def create_app(
         principal = services.authenticator.authenticate(authorization)
         return Context(principal=principal, services=services)
 
-    endpoint = TrpcEndpoint(build_router(), create_context, max_body_bytes=MAX_BODY_BYTES)
+    router = build_router()
+    endpoint = TrpcEndpoint(router, create_context, max_body_bytes=MAX_BODY_BYTES)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.runner.start()
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         yield
+        await services.runner.close()
         services.changes.close()
         await dispatching
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 
-    asgi = Starlette(routes=[Mount("/trpc", app=endpoint)], lifespan=lifespan)
+    asgi = Starlette(
+        routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
+        lifespan=lifespan,
+    )
     return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine)

@@ -12,6 +12,7 @@ from crosswalk.db.repositories import Repositories
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
+from crosswalk.runner import Supervisor
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
@@ -22,6 +23,7 @@ from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.sessions import SessionStore
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 
@@ -43,7 +45,9 @@ class Services:
     landing: LandingService
     checkpoints: CheckpointService
     dispatcher: Dispatcher
+    sessions: SessionStore
     check_in: CheckInService
+    runner: Supervisor
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from crosswalk.dispatch.status import gather, report
 from crosswalk.domain.enums import AgentStatus, DispatchStatus, TaskPriority, TaskStatus, TaskType
 from crosswalk.domain.errors import InvalidInputError
 from crosswalk.domain.rows import Agent, NewAgent, NewInitiative, NewTask, Task
+from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
 from crosswalk.services.targets import Target
@@ -87,7 +88,7 @@ def runner(project: Project, engine: Engine) -> StandInRunner:
     runner.services = build_services(
         engine,
         "admin-token",
-        merges_dir=project.root / "merges",
+        runner_settings=RunnerSettings(data_dir=project.root),
         workspaces=runner,
         launcher=runner,
     )

@@ -1,7 +1,7 @@
 """approval gates the merge; dispatch state; abandoned questions; messages about tasks
 
 Revision ID: 0005_approval_gates_merge
-Revises: 0002_encrypt_account_secrets
+Revises: 0003_agent_runner
 Create Date: 2026-11-29 18:10:00.000000
 
 - ``tasks.status = 'pending_approval'`` changes meaning: it used to hold a task
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_approval_gates_merge"
-down_revision: str | None = "0002_encrypt_account_secrets"
+down_revision: str | None = "0003_agent_runner"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
