@@ -133,12 +133,13 @@ class LandingService:
         return await self._merge(task, agent, TaskStatus.PENDING_APPROVAL)
 
     async def retry_merge(self, task_id: str) -> Task:
-        """Merge a ``blocked`` task's work again (after someone fixed its branch)."""
+        """Merge a ``blocked`` task's work again (after someone fixed its branch); a
+        blocked task without an agent goes back to ``pending``, to be dispatched."""
         task = self._in(task_id, TaskStatus.BLOCKED, "have its merge retried")
         agent = self._worker(task)
-        if agent is None:
-            raise PreconditionFailedError(
-                f"task '{task_id}' has no agent whose work could be merged"
+        if agent is None:  # no work to merge: the task goes back to be dispatched
+            return self.planning.move_task(
+                task.id, TaskStatus.PENDING, expected=[TaskStatus.BLOCKED]
             )
         return await self._merge(task, agent, TaskStatus.BLOCKED)
 
