@@ -243,7 +243,19 @@ def test_a_task_changes_state_on_the_initiative_graph(
     phase = created_id(
         server.cw("phase", "create", "--initiative", initiative, "Backend", "--json")
     )
-    first = created_id(server.cw("task", "create", "--phase", phase, "Token service", "--json"))
+    # held explicitly (as from a proposal): approving a task that never ran lets it start
+    first = created_id(
+        server.cw(
+            "task",
+            "create",
+            "--phase",
+            phase,
+            "Token service",
+            "--status",
+            "pending_approval",
+            "--json",
+        )
+    )
     second = created_id(server.cw("task", "create", "--phase", phase, "Login API", "--json"))
     assert server.cw("task", "dep", "add", second, first).returncode == 0
     sign_in(page, server)

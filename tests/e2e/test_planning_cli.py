@@ -61,7 +61,8 @@ def test_ready_tasks_follow_completion_and_approval(server: ServerProcess) -> No
     review = js(
         server, "task", "create", "--phase", build["id"], "Security review", "--requires-approval"
     )
-    assert (schema["status"], review["status"]) == ("pending", "pending_approval")
+    # approval gates the merge of finished work, not the start
+    assert (schema["status"], review["status"]) == ("pending", "pending")
     ok(server, "task", "dep", "add", api["id"], schema["id"])
     ok(server, "task", "dep", "add", ui["id"], api["id"])
     ok(server, "task", "dep", "add", review["id"], api["id"])
@@ -72,20 +73,24 @@ def test_ready_tasks_follow_completion_and_approval(server: ServerProcess) -> No
     assert "UI" not in human
 
     assert "is now completed" in ok(server, "task", "done", schema["id"])
-    assert ready(server) == [api["id"]]
+    assert ready(server) == [api["id"]]  # the Design phase is completed with its task
 
     ok(server, "task", "start", api["id"])
     assert ready(server) == []
     ok(server, "task", "done", api["id"])
-    assert ready(server) == [ui["id"]]  # the review still waits for approval
-    assert ids(js(server, "task", "pending-approval")) == [review["id"]]
-    assert "Security review" in ok(server, "task", "pending-approval", "--initiative", iid)
+    assert ready(server) == [ui["id"], review["id"]]
 
-    approved = ok(server, "task", "approve", review["id"])
-    assert f"approved task 'Security review' ({review['id']}): now pending" in approved
-    assert ready(server, "--phase", build["id"]) == [ui["id"], review["id"]]
+    # a task held explicitly (e.g. from a proposal) waits for approval before it starts
+    held = js(
+        server, "task", "create", "--phase", build["id"], "Held", "--status", "pending_approval"
+    )
+    assert ids(js(server, "task", "pending-approval")) == [held["id"]]
+    assert "Held" in ok(server, "task", "pending-approval", "--initiative", iid)
+    approved = ok(server, "task", "approve", held["id"])
+    assert f"approved task 'Held' ({held['id']}): now pending" in approved
+    assert ready(server, "--phase", build["id"]) == [ui["id"], review["id"], held["id"]]
     assert "no task waits for approval" in ok(server, "task", "pending-approval")
-    again = refused(server, "task", "approve", review["id"])
+    again = refused(server, "task", "approve", held["id"])
     assert "is pending, not pending_approval" in again.stderr
 
 
@@ -229,14 +234,14 @@ def test_task_round_trip(server: ServerProcess) -> None:
         "high",
         "research",
     )
-    assert (created["status"], created["requiresApprovalEffective"]) == ("pending_approval", True)
+    assert (created["status"], created["requiresApprovalEffective"]) == ("pending", True)
     human = ok(server, "task", "create", "--phase", phase["id"], "Logout", "--no-requires-approval")
     assert "created task 'Logout'" in human
     assert human.rstrip().endswith(": pending")
 
     listed = ok(server, "task", "list", "--phase", phase["id"])
     assert "Login form" in listed
-    assert "pending_approval" in listed
+    assert "pending_approval" not in listed
     shown = ok(server, "task", "show", tid)
     assert "required (initiative default)" in shown
     assert "email + password" in shown

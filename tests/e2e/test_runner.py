@@ -90,7 +90,8 @@ def test_spawn_runs_the_agent_in_its_worktree_and_ends_idle_with_its_result(
     prompt = call["argv"][call["argv"].index("-p") + 1]
     for verbatim in ("Greeting", "Say hello in a file.", "Backend", agent["name"], "cw ask"):
         assert verbatim in prompt
-    assert js(server, "task", "show", task["id"])["status"] == "completed"
+    # the initiative's merges need approval (the default): the work waits for a person
+    assert js(server, "task", "show", task["id"])["status"] == "pending_approval"
 
     readable = ok(server, "logs", "show", agent["id"])
     assert "tool Write" in readable
@@ -114,7 +115,7 @@ def test_a_crash_marks_the_agent_crashed_with_its_exit_code(
     agent = agent_in(server, spawned["id"], "crashed")
     assert agent["exitCode"] == 3
     assert "without a result" in agent["result"]["error"]
-    assert js(server, "task", "show", task["id"])["status"] == "in_progress"
+    assert js(server, "task", "show", task["id"])["status"] == "blocked"  # the person is asked
 
 
 def test_resume_continues_the_session_as_log_session_two(

@@ -1,6 +1,6 @@
 """The layers import inward only (in the spirit of click's ``tests/test_imports.py``).
 
-    domain  <-  db  <-  services  <-  runner  <-  server
+    domain  <-  db  <-  services  <-  runner  <-  dispatch  <-  server
     cli: the standard library, its own modules and the shared leaves only
 
 Every ``import`` in ``src/crosswalk`` is read from the source (including the ones
@@ -34,7 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "db": {"domain"},
     "services": {"domain", "db"},
     "runner": {"domain", "db", "services"},
-    "server": {"domain", "db", "services", "runner"},
+    "dispatch": {"domain", "db", "services", "runner"},
+    "server": {"domain", "db", "services", "runner", "dispatch"},
     "cli": set(),
 }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crosswalk.cli.deadline import Deadline
-from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK
+from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError
 from crosswalk.cli.output import command_arg
 from crosswalk.cli.waiting import long_poll, send_idempotent
 from crosswalk.ids import new_id
@@ -49,6 +49,7 @@ class Flow:
         "render",
         "resume",
         "show",
+        "unanswerable",
         "wait_path",
         "waits_for",
     )
@@ -61,6 +62,7 @@ class Flow:
         wait_path: str,
         answered: Callable[[Any], bool],
         render: Callable[[Any], str],
+        unanswerable: Callable[[Any], str | None] = lambda _: None,
         show: str,
         resume: str,
         waits_for: str,
@@ -70,6 +72,8 @@ class Flow:
         self.wait_path = wait_path
         self.answered = answered
         self.render = render
+        #: Why a finished wait got no answer (the agent asked stopped), else None.
+        self.unanswerable = unanswerable
         self.show = show  # the command that shows one: "cw conversation show"
         self.resume = resume  # the command that resumes a wait: "cw wait"
         self.waits_for = waits_for  # "an answer to", "the user's reply to"
@@ -128,5 +132,12 @@ def wait_and_print(
             f"Resume waiting with: {flow.resume} {id_arg(qid)}"
         )
         return EXIT_INTERRUPTED
+    reason = flow.unanswerable(result)
+    if reason is not None:
+        if ctx.json:
+            ctx.emit(result, flow.render)
+        error = CliError(f"{flow.noun} {qid} will not be answered: {reason}")
+        error.hint = "ask another agent (--agent, --task or --phase) or the person (cw ask --user)"
+        raise error
     ctx.emit(result, flow.render)
     return EXIT_OK

@@ -80,7 +80,11 @@ def render_conversation(conversation: Any) -> str:
     return detail(
         with_parties(conversation),
         _FIELDS,
-        blocks=(("question", "question"), ("answer", "answer")),
+        blocks=(
+            ("question", "question"),
+            ("answer", "answer"),
+            *((("abandonedReason", "abandoned"),) if conversation.get("abandonedReason") else ()),
+        ),
     )
 
 
@@ -105,8 +109,9 @@ AGENT_QUESTION = Flow(
     noun="conversation",
     ask_path="conversation.ask",
     wait_path="conversation.waitForAnswer",
-    answered=lambda c: isinstance(c, dict) and c.get("status") == "answered",
+    answered=lambda c: isinstance(c, dict) and c.get("status") in ("answered", "abandoned"),
     render=lambda c: str(c.get("answer", "")),
+    unanswerable=lambda c: c.get("abandonedReason") if c.get("status") == "abandoned" else None,
     show="cw conversation show",
     resume="cw wait",
     waits_for="an answer to",
@@ -264,7 +269,9 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_conversation_list,
     )
     lst.add_argument("--agent", metavar="AGENT_ID", help="asked by or addressed to this agent")
-    lst.add_argument("--status", choices=("pending", "answered"), help="only this status")
+    lst.add_argument(
+        "--status", choices=("pending", "answered", "abandoned"), help="only this status"
+    )
     lst.add_argument("--initiative", metavar="ID", help="only conversations in this initiative")
     lst.add_argument("--phase", metavar="ID", help="only conversations in this phase")
     lst.add_argument("--task", metavar="ID", help="only conversations about this task")

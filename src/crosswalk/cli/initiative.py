@@ -10,6 +10,7 @@ from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import label, send_update
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK
+from crosswalk.cli.initiative_run import register_dispatch
 from crosswalk.cli.output import Column, detail
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
@@ -27,7 +28,8 @@ _FIELDS = (
     ("name", "name"),
     ("status", "status"),
     ("branch", "branch"),
-    ("mergeRequiresApproval", "tasks need approval"),
+    ("mergeRequiresApproval", "merges need approval"),
+    ("dispatchStatus", "dispatch"),
     ("createdAt", "created"),
     ("updatedAt", "updated"),
 )
@@ -73,8 +75,8 @@ def register(subparsers: Subparsers) -> None:
         help="create an initiative",
         description=(
             "Create an initiative. Its branch is cw/<slug of the name> (-2, -3... when\n"
-            "taken) unless --branch is given. Its tasks need a person's approval before\n"
-            "they are ready unless --no-merge-requires-approval (a task may override it)."
+            "taken) unless --branch is given. Its tasks' finished work is merged only after\n"
+            "a person's approval unless --no-merge-requires-approval (a task may override it)."
         ),
         examples=[
             'cw initiative create "User auth"',
@@ -146,6 +148,7 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_delete,
     )
     delete.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    register_dispatch(group)
 
 
 def _approval_flag(parser: argparse.ArgumentParser) -> None:
@@ -155,7 +158,7 @@ def _approval_flag(parser: argparse.ArgumentParser) -> None:
         "--merge-requires-approval",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="whether its tasks need a person's approval before they are ready (default yes)",
+        help="whether its tasks' work is merged only after a person approves (default yes)",
     )
 
 

@@ -1,9 +1,11 @@
 """``cw task``: the work itself, what it waits for, its approval, and what is ready.
 
 ``cw task ready`` is what a coordinator (or an idle agent) asks to find work: pending
-tasks whose dependencies are all completed, highest priority first. A task whose
-approval is required (its own flag, else its initiative's) starts ``pending_approval``
-and shows up there only after ``cw task approve``.
+tasks whose dependencies (and their phase's dependencies) are all completed, highest
+priority first. Approval gates the merge: a task whose approval is required (its own
+flag, else its initiative's) waits in ``pending_approval`` once its agent succeeded,
+until ``cw task approve`` merges it. ``cw task retry-merge`` merges a task blocked
+by a conflict again.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def render_task(task: Any, dependencies: list[Any] | None = None) -> str:
 def render_created(task: Any) -> str:
     line = f"created task {label(task)}: {task.get('status')}"
     if task.get("status") == "pending_approval":
-        line += f"; it is ready only after: cw task approve {command_arg(str(task.get('id')))}"
+        line += f"; it waits for: cw task approve {command_arg(str(task.get('id')))}"
     return line
 
 
@@ -130,9 +132,9 @@ def _register_crud(group: Subparsers) -> None:
         help="create a task",
         description=(
             "Create a task in a phase, an initiative, or under a parent task (a task in a\n"
-            "phase or under a parent takes its initiative). Unless --status is given, it\n"
-            "starts pending, or pending_approval when approval is required: its\n"
-            "--requires-approval flag, else its initiative's default."
+            "phase or under a parent takes its initiative). It starts pending unless\n"
+            "--status is given. Whether its finished work is merged only after a person's\n"
+            "approval is its --requires-approval flag, else its initiative's default."
         ),
         examples=[
             'cw task create --phase P1 "Login form"',
@@ -239,7 +241,7 @@ def _add_fields(parser: argparse.ArgumentParser, *, update: bool) -> None:
         "--requires-approval",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="whether it needs a person's approval before it is ready "
+        help="whether its work is merged only after a person approves "
         "(default: the initiative's setting)",
     )
     if update:
@@ -250,7 +252,7 @@ def _add_fields(parser: argparse.ArgumentParser, *, update: bool) -> None:
         )
     else:
         parser.add_argument(
-            "--status", choices=STATUSES, help="start in this status (default: see above)"
+            "--status", choices=STATUSES, help="start in this status (default: pending)"
         )
 
 
@@ -260,8 +262,9 @@ def _register_workflow(group: Subparsers) -> None:
         "ready",
         help="list the tasks that can start now",
         description=(
-            "List pending tasks whose dependencies are all completed (a task needing\n"
-            "approval is pending only once approved): high priority first, then order."
+            "List pending tasks whose dependencies, and their phase's dependencies, are\n"
+            "all completed: high priority first, then order. Approval plays no part: it\n"
+            "gates the merge of finished work, not the start."
         ),
         examples=[
             "cw task ready",
@@ -276,9 +279,12 @@ def _register_workflow(group: Subparsers) -> None:
     approve = add_command(
         group,
         "approve",
-        help="approve a task waiting for approval",
+        help="approve a task waiting for approval: merge its work",
         description=(
-            "Move a task from pending_approval to pending, so it can become ready.\n"
+            "Approve a pending_approval task: its agent's work is merged into the\n"
+            "initiative branch and the task is completed (blocked, with a question in\n"
+            "cw inbox, when the merge conflicts). A pending_approval task that never\n"
+            "ran (e.g. from an accepted proposal) becomes pending, so it can start.\n"
             "Any other status is refused. Admin only."
         ),
         examples=["cw task approve T42", "cw task approve T42 --json"],
@@ -286,11 +292,26 @@ def _register_workflow(group: Subparsers) -> None:
     )
     approve.add_argument("id", metavar="TASK", help="the task's id")
 
+    retry = add_command(
+        group,
+        "retry-merge",
+        help="merge a task blocked by a conflict again",
+        description=(
+            "Merge a blocked task's agent branch into the initiative branch again, after\n"
+            "someone fixed the conflict on the agent branch. Completed when it goes\n"
+            "through; still blocked, with a new question in cw inbox, when it conflicts.\n"
+            "Admin only."
+        ),
+        examples=["cw task retry-merge T42", "cw task retry-merge T42 --json"],
+        handler=cmd_retry_merge,
+    )
+    retry.add_argument("id", metavar="TASK", help="the task's id")
+
     pending = add_command(
         group,
         "pending-approval",
-        help="list the tasks waiting for approval",
-        description="List tasks in pending_approval, oldest first.",
+        help="list the tasks whose merge waits for approval",
+        description="List tasks in pending_approval (their merge waits), oldest first.",
         examples=["cw task pending-approval", "cw task pending-approval --initiative I7 --json"],
         handler=cmd_pending_approval,
     )
@@ -408,6 +429,14 @@ def cmd_ready(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
     task = ctx.client.mutation("task.approve", {"id": args.id})
     ctx.emit(task, lambda t: f"approved task {label(t)}: now {t.get('status')}")
+    if task.get("status") == "blocked":
+        ctx.err(f"the merge conflicts: see cw inbox, then cw task retry-merge {args.id}")
+    return EXIT_OK
+
+
+def cmd_retry_merge(args: argparse.Namespace, ctx: Context) -> int:
+    task = ctx.client.mutation("task.retryMerge", {"id": args.id})
+    ctx.emit(task, lambda t: f"retried the merge of task {label(t)}: now {t.get('status')}")
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -60,11 +61,30 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def _run(engine: Engine, action: Callable[[Config], None]) -> None:
+    """Run ``action`` in one transaction. On SQLite, foreign keys are off meanwhile:
+    batch mode alters a table by copying it and dropping the original, and with
+    them on, the drop would cascade to every row that refers to the table. The
+    pragma only takes effect outside a transaction, so it is set around it, and
+    ``foreign_key_check`` afterwards proves the migration left every reference intact."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Several servers starting together: one migrates, the others wait here
-            # and then find the database already at the revision (DDL is transactional).
-            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
-        config.attributes["connection"] = connection
-        action(config)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        driver: Any = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Several servers starting together: one migrates, the others wait
+                    # here and then find the database already at the revision (DDL is
+                    # transactional).
+                    connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+                config.attributes["connection"] = connection
+                action(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys = ON")

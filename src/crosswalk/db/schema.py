@@ -34,6 +34,7 @@ from crosswalk.domain.enums import (
     AgentMode,
     AgentStatus,
     ConversationStatus,
+    DispatchStatus,
     InitiativeStatus,
     MessageStatus,
     MessageType,
@@ -124,6 +125,14 @@ initiatives = Table(
     ),
     _flag("merge_requires_approval", default=True),
     Column("branch", Text, nullable=True, unique=True),
+    Column(
+        "dispatch_status",
+        _enum(DispatchStatus, "dispatch_status"),
+        nullable=False,
+        server_default=DispatchStatus.OFF.value,
+    ),
+    Column("dispatch_max_agents", Integer, nullable=True),
+    Column("dispatch_provider", Text, nullable=True),
     *_timestamps(),
 )
 
@@ -332,6 +341,8 @@ messages = Table(
         server_default=MessageStatus.PENDING.value,
     ),
     _fk("parent_message_id", "messages.id", ondelete="CASCADE"),
+    # The task the message is about (a checkpoint's question, a merge conflict).
+    _fk("task_id", "tasks.id", ondelete="SET NULL"),
     *_timestamps(),
     Index("ix_messages_recipient_type_status", "recipient_type", "status"),
 )
@@ -365,6 +376,7 @@ conversations = Table(
         nullable=False,
         server_default=ConversationStatus.PENDING.value,
     ),
+    Column("abandoned_reason", Text, nullable=True),
     *_timestamps(),
     Index("ix_conversations_to_agent_id_status", "to_agent_id", "status"),
     Index("ix_conversations_from_agent_id", "from_agent_id"),

@@ -104,3 +104,17 @@ class MessageStatus(StrEnum):
 class ConversationStatus(StrEnum):
     PENDING = "pending"
     ANSWERED = "answered"
+    # The agent asked stopped, crashed or was deleted before answering.
+    ABANDONED = "abandoned"
+
+
+class DispatchStatus(StrEnum):
+    """Whether the server hands an initiative's ready tasks to agents by itself."""
+
+    OFF = "off"
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+#: Tasks a person completes (dispatch asks them and never spawns an agent for these).
+CHECKPOINT_TASK_TYPES = (TaskType.HUMAN_VERIFY, TaskType.DECISION, TaskType.HUMAN_ACTION)

@@ -11,6 +11,7 @@ exception.
      ├── NotFoundError            no entity with that id (NOT_FOUND)
      ├── ConflictError            the write collides with the current state (CONFLICT)
      │    └── RetryableError        a concurrent transaction won; the same call may be retried
+     │    └── WaitCycleError        a question that would close a wait cycle
      ├── PreconditionFailedError  the target is in the wrong state (PRECONDITION_FAILED)
      ├── UnauthorizedError        no valid credentials (UNAUTHORIZED)
      ├── ForbiddenError           valid credentials, not allowed (FORBIDDEN)
@@ -61,6 +62,10 @@ class ConflictError(CrosswalkError):
 class RetryableError(ConflictError):
     """The database gave up ordering this transaction after a concurrent one (a
     serialization failure or deadlock); nothing was written and it may be retried."""
+
+
+class WaitCycleError(ConflictError):
+    """The question would make its asker wait, through others, for itself."""
 
 
 class PreconditionFailedError(CrosswalkError):

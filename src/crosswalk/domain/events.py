@@ -12,6 +12,8 @@ stream filters events by type. ``docs/architecture.md`` shows the flow.
      ├── QuestionAnswered     ... and got its answer             wakes answer:<id>
      ├── QuestionWithdrawn    the conversation went away unanswered (its agent was
      │                        deleted): wakes both sides, with the reason
+     ├── QuestionAbandoned    the agent asked stopped or crashed first: the row says
+     │                        ``abandoned`` with the reason; wakes answer:<id>
      ├── UserQuestionAsked    an agent asked the person          wakes inbox
      ├── UserQuestionReplied  the person replied                 wakes reply:<messageId>
      ├── UserQuestionWithdrawn the question was deleted          wakes reply:<messageId>
@@ -122,9 +124,22 @@ class QuestionWithdrawn(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionAbandoned(Event):
+    """The agent asked stopped or crashed before answering; the conversation is kept,
+    ``abandoned``, with the reason."""
+
+    conversation_id: str
+    from_agent_id: str
+    to_agent_id: str
+
+    def wake_keys(self) -> tuple[str, ...]:
+        return (answer_key(self.conversation_id),)
+
+
+@dataclass(frozen=True, slots=True)
 class UserQuestionAsked(Event):
     message_id: str
-    agent_id: str
+    agent_id: str | None  # None: crosswalk itself asks (a checkpoint, a merge conflict)
 
     def wake_keys(self) -> tuple[str, ...]:
         return (INBOX_KEY,)

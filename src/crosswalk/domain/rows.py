@@ -16,6 +16,7 @@ from crosswalk.domain.enums import (
     AgentMode,
     AgentStatus,
     ConversationStatus,
+    DispatchStatus,
     InitiativeStatus,
     MessageStatus,
     MessageType,
@@ -48,6 +49,9 @@ class Initiative:
     status: InitiativeStatus
     merge_requires_approval: bool
     branch: str | None
+    dispatch_status: DispatchStatus
+    dispatch_max_agents: int | None
+    dispatch_provider: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -65,6 +69,9 @@ class InitiativeUpdate(TypedDict, total=False):
     status: InitiativeStatus
     merge_requires_approval: bool
     branch: str | None
+    dispatch_status: DispatchStatus
+    dispatch_max_agents: int | None
+    dispatch_provider: str | None
 
 
 # --- phases --------------------------------------------------------------------
@@ -390,6 +397,7 @@ class Message:
     requires_response: bool
     status: MessageStatus
     parent_message_id: str | None
+    task_id: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -405,6 +413,7 @@ class NewMessage:
     requires_response: bool = False
     status: MessageStatus = MessageStatus.PENDING
     parent_message_id: str | None = None
+    task_id: str | None = None  # the task the message is about
     id: str | None = None  # a client-chosen id makes a retried send idempotent
 
 
@@ -450,6 +459,7 @@ class Conversation:
     question: str
     answer: str | None
     status: ConversationStatus
+    abandoned_reason: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -1,4 +1,4 @@
-"""The runner's ports: git worktrees and agent processes.
+"""The runner's ports: git worktrees, agent processes, and who hears how a run ended.
 
 Both are blocking (they run git and read ``/proc``); the supervisor calls them off
 the event loop. ``git.GitWorktrees`` and ``processes.OsProcesses`` are the real
@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from crosswalk.domain.rows import Agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +86,12 @@ class Processes(Protocol):
     def signal_group(self, handle: ProcessHandle, signal: int) -> None:
         """Send ``signal`` to the process's group, if the process is still the same one."""
         ...
+
+
+class RunEnds(Protocol):
+    """Told how each run of an agent ended, after the agent's row says so (dispatch
+    lands the work, or blocks the task and asks the person)."""
+
+    async def run_succeeded(self, agent: Agent) -> object: ...
+
+    async def run_failed(self, agent: Agent, reason: str) -> object: ...

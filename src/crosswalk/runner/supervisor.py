@@ -35,7 +35,14 @@ from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.alarms import Alarms
 from crosswalk.runner.layout import DataLayout
 from crosswalk.runner.output import read_complete_lines, tail_text
-from crosswalk.runner.ports import LaunchSpec, Processes, ProcessExit, ProcessHandle, Worktrees
+from crosswalk.runner.ports import (
+    LaunchSpec,
+    Processes,
+    ProcessExit,
+    ProcessHandle,
+    RunEnds,
+    Worktrees,
+)
 from crosswalk.runner.prompt import RESUME_PROMPT, build_prompt
 from crosswalk.runner.providers import Provider, RunOptions, StreamReader, UsageLimit
 from crosswalk.runner.recorder import RunnerServices, RunRecorder
@@ -103,8 +110,11 @@ class Supervisor:
         now: Callable[[], datetime] = utcnow,
         sleep: Sleep = asyncio.sleep,
         which: Which = shutil.which,
+        run_ends: RunEnds | None = None,
     ) -> None:
         self._repos = repos
+        #: None: a successful run completes its task (no merge, no approval).
+        self._run_ends = run_ends
         self._record = RunRecorder(services, now)
         self._worktrees = worktrees
         self._processes = processes
@@ -217,7 +227,9 @@ class Supervisor:
             await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
         if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED):
             return agent
-        return self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+        stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+        await self._ended_badly(stopped, "was stopped")
+        return stopped
 
     async def clean(
         self, agent_id: str | None = None, *, delete_branch: bool = False
@@ -539,7 +551,8 @@ class Supervisor:
         outcome = run.reader.outcome
         code = ended.code
         if run.stopping:
-            self._record.agent(agent.id, {"status": AgentStatus.STOPPED, "exit_code": code})
+            agent = self._record.agent(agent.id, {"status": AgentStatus.STOPPED, "exit_code": code})
+            await self._ended_badly(agent, "was stopped")
         elif outcome.usage_limit is not None and outcome.session_id is not None:
             self._record.agent(agent.id, {"exit_code": code, "result": outcome.result})
             await self._on_usage_limit(run, outcome.usage_limit)
@@ -548,12 +561,21 @@ class Supervisor:
                 agent.id,
                 {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result},
             )
-            self._record.task(agent, TaskStatus.COMPLETED)
+            if self._run_ends is None:
+                self._record.task(agent, TaskStatus.COMPLETED)
+            else:
+                await self._run_ends.run_succeeded(agent)
         else:
             result = outcome.result or {"error": self._crash_reason(run, code)}
-            self._record.agent(
+            agent = self._record.agent(
                 agent.id, {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
             )
+            how = "ended" if code is None else f"exited with code {code}"
+            await self._ended_badly(agent, f"crashed (its process {how} without a result)")
+
+    async def _ended_badly(self, agent: Agent, how: str) -> None:
+        if self._run_ends is not None:
+            await self._run_ends.run_failed(agent, how)
 
     def _crash_reason(self, run: _Run, code: int | None) -> str:
         how = "ended" if code is None else f"exited with code {code}"

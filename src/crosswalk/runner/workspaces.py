@@ -23,7 +23,7 @@ class Workspaces:
         """Fetch each project, create the initiative branch where it is missing, add
         the agent's worktrees; returns the agent's working directory (the worktree, or
         with several projects the directory holding them)."""
-        base = initiative.branch or f"cw/{slugify(initiative.name) or initiative.id}"
+        base = initiative_branch(initiative)
         branch = agent_branch(base, agent.name)
         paths = []
         for project in projects:
@@ -47,6 +47,11 @@ class Workspaces:
                 removed.append(str(path))
         shutil.rmtree(root, ignore_errors=True)
         return removed
+
+
+def initiative_branch(initiative: Initiative) -> str:
+    """The initiative's branch (``cw/<slug>`` when it has none recorded)."""
+    return initiative.branch or f"cw/{slugify(initiative.name) or initiative.id}"
 
 
 def agent_branch(initiative_branch: str, agent_name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -26,6 +27,11 @@ from crosswalk.db.repositories.sqlalchemy.account import (
     rotate_account_secrets,
 )
 from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
+from crosswalk.dispatch.checkpoints import CheckpointService
+from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
+from crosswalk.dispatch.landing import LandingService, Workspaces
+from crosswalk.dispatch.merging import GitMerger
+from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
 from crosswalk.fsmodes import private_dir
 from crosswalk.runner import (
     GitWorktrees,
@@ -114,12 +120,16 @@ def build_services(
     limits: Limits | None = None,
     runner_settings: RunnerSettings | None = None,
     sessions_file: Path | None = None,
+    workspaces: Workspaces | None = None,
+    launcher: AgentLauncher | None = None,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
     to this process's change stream. ``offload`` runs the long polls' reads;
     ``runner_settings`` default to the environment's; dashboard sessions are kept in
-    ``sessions_file``."""
+    ``sessions_file``. Dispatch merges in worktrees under the data directory's
+    ``merges/``; ``workspaces`` and ``launcher`` replace the runner's side of dispatch
+    (tests)."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
     changes = changes or ChangeStream()
@@ -156,13 +166,48 @@ def build_services(
     accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
     logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
     settings = runner_settings or RunnerSettings.from_env()
+    worktrees = GitWorktrees(settings.data_dir)
+    human_questions = HumanQuestionService(
+        messages=repos.messages,
+        agents=agents,
+        unit_of_work=unit_of_work,
+        changes=changes,
+        offload=offload,
+        limits=limits,
+    )
+    checkpoints = CheckpointService(
+        tasks=repos.tasks, planning=planning, human_questions=human_questions
+    )
+    human_questions.on_task_reply = checkpoints.replied
+    landing = LandingService(
+        tasks=repos.tasks,
+        agents=repos.agents,
+        messages=repos.messages,
+        planning=planning,
+        agent_service=agents,
+        human_questions=human_questions,
+        merger=GitMerger(root=settings.data_dir / "merges"),
+        workspaces=workspaces
+        or RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects),
+    )
     runner = Supervisor(
         repos=repos,
         services=RunnerServices(agents=agents, planning=planning, accounts=accounts, logs=logs),
-        worktrees=GitWorktrees(settings.data_dir),
+        worktrees=worktrees,
         processes=OsProcesses(),
         providers=default_providers(),
         settings=settings,
+        run_ends=landing,
+    )
+    dispatcher = Dispatcher(
+        initiatives=repos.initiatives,
+        tasks=repos.tasks,
+        phases=repos.phases,
+        planning=planning,
+        human_questions=human_questions,
+        checkpoints=checkpoints,
+        changes=changes,
+        launcher=launcher or RunnerLauncher(runner),
     )
     return Services(
         repos=repos,
@@ -182,14 +227,10 @@ def build_services(
         ),
         logs=logs,
         authenticator=Authenticator(admin_token, repos.agents),
-        human_questions=HumanQuestionService(
-            messages=repos.messages,
-            agents=agents,
-            unit_of_work=unit_of_work,
-            changes=changes,
-            offload=offload,
-            limits=limits,
-        ),
+        human_questions=human_questions,
+        landing=landing,
+        checkpoints=checkpoints,
+        dispatcher=dispatcher,
         sessions=SessionStore(admin_token, path=sessions_file),
         check_in=CheckInService(
             agents=agents,
@@ -301,9 +342,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.runner.start()
+        dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         yield
         await services.runner.close()
         services.changes.close()
+        await dispatching
         await endpoint.close(timeout_s=2.0)
         if relay is not None:
             relay.close()

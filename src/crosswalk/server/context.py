@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import Repositories
+from crosswalk.dispatch.checkpoints import CheckpointService
+from crosswalk.dispatch.dispatcher import Dispatcher
+from crosswalk.dispatch.landing import LandingService
 from crosswalk.runner import Supervisor
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
@@ -40,6 +43,9 @@ class Services:
     logs: LogService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    landing: LandingService
+    checkpoints: CheckpointService
+    dispatcher: Dispatcher
     sessions: SessionStore
     check_in: CheckInService
     runner: Supervisor

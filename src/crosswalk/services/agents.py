@@ -7,7 +7,10 @@ itself, or the open-question bookkeeping of :meth:`sync_open_questions`).
 
 Deleting an agent deletes its conversations (by cascade); the same unit of work
 records a ``QuestionWithdrawn`` for each pending one, so whoever waits for an answer
-from (or to) the agent hears at once that it was deleted.
+from (or to) the agent hears at once that it was deleted. An agent that becomes
+``stopped`` or ``crashed`` will not answer either: in the same unit of work the
+questions waiting for it become ``abandoned`` with the reason
+(``QuestionAbandoned``), so their askers' waits end at once.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from crosswalk.domain.events import (
     Action,
     AgentStatusChanged,
     EntityChanged,
+    QuestionAbandoned,
     QuestionWithdrawn,
 )
 from crosswalk.domain.rows import Agent, AgentUpdate, NewAgent, Removal
@@ -33,6 +37,9 @@ from crosswalk.domain.timestamps import to_iso
 from crosswalk.services.auth import hash_token, new_token
 from crosswalk.services.targets import TaskLookup
 from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+#: An agent in one of these will not answer: the questions waiting for it end.
+UNAVAILABLE_AGENT_STATUSES = (AgentStatus.STOPPED, AgentStatus.CRASHED)
 
 
 @dataclass(slots=True)
@@ -91,6 +98,16 @@ class AgentService:
         uow.record(EntityChanged("agent", updated.id, Action.UPDATED))
         if updated.status is not agent.status:
             uow.record(AgentStatusChanged(updated.id, updated.status))
+        if updated.status in UNAVAILABLE_AGENT_STATUSES:
+            reason = (
+                f"agent {updated.name} ({updated.id}) is {updated.status.value} and will not answer"
+            )
+            uow.record(
+                *(
+                    QuestionAbandoned(c.id, c.from_agent_id, c.to_agent_id)
+                    for c in self.conversations.abandon_pending_to(updated.id, reason)
+                )
+            )
         return updated
 
     def sync_open_questions(

@@ -2,8 +2,10 @@
 
 Every change runs in a unit of work that records its event (``QuestionAsked``,
 ``QuestionAnswered``); the change stream delivers it after the commit, so waiting is
-push. A conversation withdrawn because an agent was deleted
-(``crosswalk.services.agents``) ends its waiters at once with the reason.
+push. A conversation withdrawn because an agent was deleted, or abandoned because
+the agent asked stopped or crashed (``crosswalk.services.agents``), ends its waiters
+at once with the reason. An ask that would close a wait cycle is refused by the
+repository, in the inserting transaction (``crosswalk.domain.wait_graph``).
 """
 
 from __future__ import annotations
@@ -184,7 +186,8 @@ class ConversationService:
         *,
         check: Callable[[Conversation], None] | None = None,
     ) -> Conversation:
-        """The conversation once answered, or as it stands when ``timeout_s`` passes.
+        """The conversation once answered (or abandoned), or as it stands when ``timeout_s``
+        passes.
 
         ``check`` sees the conversation as first read, before any waiting, and may
         refuse by raising (the caller's access check, without a read of its own).
@@ -197,7 +200,7 @@ class ConversationService:
             while True:
                 remaining = deadline - time.monotonic()
                 if (
-                    conversation.status is ConversationStatus.ANSWERED
+                    conversation.status is not ConversationStatus.PENDING
                     or remaining <= 0
                     or self.changes.closed
                 ):
@@ -249,13 +252,13 @@ class ConversationService:
                 await subscription.wait(3600.0)
 
     async def answer_stream(self, id: str) -> AsyncIterator[Conversation]:
-        """The conversation once it is answered (then the stream ends)."""
+        """The conversation once it is answered or abandoned (then the stream ends)."""
         async with self.changes.subscribe(answer_key(id)) as subscription:
             while not self.changes.closed:
                 conversation = _still_there(
                     await self.offload(self.conversations.find_by_id, id), id, subscription
                 )
-                if conversation.status is ConversationStatus.ANSWERED:
+                if conversation.status is not ConversationStatus.PENDING:
                     yield conversation
                     return
                 await subscription.wait(3600.0)

@@ -17,6 +17,7 @@ still waiting for input, until the reply comes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import MessageRepository
@@ -100,6 +101,9 @@ class HumanQuestionService:
     changes: ChangeStream
     limits: Limits = field(default_factory=Limits)
     offload: Offload = field(default_factory=InlineOffload)  # where the wait's reads run
+    #: Told, inside the reply's unit of work, of every reply to a question about a
+    #: task (a checkpoint's reply completes it).
+    on_task_reply: Callable[[Message], object] | None = None
 
     def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
         """Record the agent's question to the user; the agent is now waiting for input.
@@ -152,6 +156,11 @@ class HumanQuestionService:
                     type=MessageType.RESPONSE,
                     content=text,
                     parent_message_id=message.id,
+                    # crosswalk's own questions (checkpoints, conflicts) are sent as the
+                    # user: the reply goes back to the user, who wrote it, so it is read.
+                    status=MessageStatus.READ
+                    if message.sender_type is USER
+                    else MessageStatus.PENDING,
                 )
             )
             uow.record(
@@ -160,6 +169,8 @@ class HumanQuestionService:
             )
             if question.sender_id is not None:
                 self.agents.sync_open_questions(uow, question.sender_id)
+            if question.task_id is not None and self.on_task_reply is not None:
+                self.on_task_reply(question)  # its writes join this unit of work
         return question, reply
 
     def send(self, data: NewMessage) -> Message:
@@ -186,6 +197,8 @@ class HumanQuestionService:
             if asks and asker is not None:
                 uow.record(UserQuestionAsked(message.id, asker))
                 self.agents.sync_open_questions(uow, asker, asking=True)
+            elif asks and data.sender_type is USER:  # crosswalk's own question
+                uow.record(UserQuestionAsked(message.id, None))
         return message
 
     def _check_question_cap(self, agent_id: str) -> None:

@@ -2,7 +2,10 @@
 
 Every write runs in a unit of work and records ``EntityChanged``; a task or phase whose
 status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here and only
-here (the one writer of those status fields). The approval hold and the rules of the
+here (the one writer of those status fields). A task's status moves in one conditional
+statement (``move_task``, ``claim_task``), and its phase's status follows its tasks
+(:func:`derive_phase_status`) in the same unit of work; approval gates the merge of
+finished work (``crosswalk.dispatch.landing``), not the start. The rules of the
 dependency graphs are decided here, in the unit of work of the write they guard: a
 dependency joins two tasks (or phases) of one initiative, never closes a cycle, and a
 retried add returns the edge already stored. Before checking a new edge the service
@@ -12,12 +15,13 @@ additions cannot each close half of a cycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
 
 from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
-from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.enums import PhaseStatus, TaskStatus
 from crosswalk.domain.errors import DependencyCycleError, InvalidInputError
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
 from crosswalk.domain.rows import (
@@ -136,33 +140,48 @@ class PlanningService:
 
     # --- tasks -----------------------------------------------------------------------
 
-    def create_task(self, data: NewTask, *, hold_for_approval: bool) -> Task:
-        """The approval hold: with ``hold_for_approval`` a ``pending`` task whose effective
-        approval (its own flag, else its initiative's) is required starts
-        ``pending_approval`` instead, so it is not ready before ``approve_task``. The
-        flag is read in the inserting transaction, so the task is held exactly when its
-        approval was required at creation."""
+    def create_task(self, data: NewTask) -> Task:
+        """Store the task as given (``pending`` unless told otherwise): approval gates
+        the merge of finished work, not the start (``crosswalk.dispatch.landing``)."""
         with self.unit_of_work() as uow:
-            if (
-                hold_for_approval
-                and data.status is TaskStatus.PENDING
-                and self.tasks.requires_approval_for(data)
-            ):
-                data = replace(data, status=TaskStatus.PENDING_APPROVAL)
             task = self.tasks.create(data)
             uow.record(EntityChanged("task", task.id, Action.CREATED))
+            self._settle(uow, task)
         return task
 
     def update_task(self, id: str, changes: TaskUpdate) -> Task:
+        """Change the fields given; a status change is a :meth:`move_task` from any
+        status, so the phase follows."""
         with self.unit_of_work() as uow:
             before = self.tasks.get(id)
-            return self._task_changed(uow, before, self.tasks.update(id, changes))
+            fields = {k: v for k, v in changes.items() if k != "status"}
+            after = self.tasks.update(id, cast(TaskUpdate, fields)) if fields else before
+            if "status" in changes:
+                after = self.tasks.transition(id, changes["status"])
+            return self._task_changed(uow, before, after)
 
-    def approve_task(self, id: str) -> Task:
-        """``pending_approval`` -> ``pending``; any other status is PRECONDITION_FAILED."""
+    def move_task(
+        self, id: str, to: TaskStatus, *, expected: Sequence[TaskStatus] | None = None
+    ) -> Task:
+        """``id`` -> ``to`` in one conditional statement, only from a status in
+        ``expected`` (any when None; otherwise PRECONDITION_FAILED naming the status
+        found). Joins the caller's unit of work when there is one."""
         with self.unit_of_work() as uow:
             before = self.tasks.get(id)
-            return self._task_changed(uow, before, self.tasks.approve(id))
+            return self._task_changed(uow, before, self.tasks.transition(id, to, expected=expected))
+
+    def claim_task(self, id: str, *, max_in_progress: int | None = None) -> Task | None:
+        """``pending`` -> ``in_progress`` for dispatch, in one conditional statement (see
+        ``TaskRepository.claim``): None when another claimer won or the limit is full."""
+        with self.unit_of_work() as uow:
+            claimed = self.tasks.claim(id, max_in_progress=max_in_progress)
+            if claimed is None:
+                return None
+            uow.record(
+                EntityChanged("task", id, Action.UPDATED), TaskStatusChanged(id, claimed.status)
+            )
+            self._settle(uow, claimed)
+        return claimed
 
     def delete_task(self, id: str) -> tuple[Task, Removal]:
         """Delete the task and its subtasks, recording a deletion for each."""
@@ -171,6 +190,7 @@ class PlanningService:
             subtasks = self.tasks.subtask_ids(id)
             removed = self.tasks.delete(id)
             uow.record(*(EntityChanged("task", gone, Action.DELETED) for gone in [id, *subtasks]))
+            self._settle(uow, task)
         return task, removed
 
     def add_task_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
@@ -201,9 +221,29 @@ class PlanningService:
 
     def _task_changed(self, uow: UnitOfWork, before: Task, after: Task) -> Task:
         uow.record(EntityChanged("task", after.id, Action.UPDATED))
-        if after.status is not before.status:
-            uow.record(TaskStatusChanged(after.id, after.status))
+        if after.status is not before.status or after.phase_id != before.phase_id:
+            if after.status is not before.status:
+                uow.record(TaskStatusChanged(after.id, after.status))
+            self._settle(uow, after)
+            if before.phase_id not in (None, after.phase_id):
+                self._derive_phase(uow, before.phase_id)
         return after
+
+    def _settle(self, uow: UnitOfWork, task: Task) -> None:
+        """After a task is created, moved or deleted: its phase follows its tasks."""
+        if task.phase_id is not None:
+            self._derive_phase(uow, task.phase_id)
+
+    def _derive_phase(self, uow: UnitOfWork, phase_id: str) -> None:
+        phase = self.phases.find_by_id(phase_id)
+        if phase is None:
+            return
+        statuses = [task.status for task in self.tasks.find_by_phase_id(phase_id)]
+        status = derive_phase_status(phase.status, statuses)
+        if status is not phase.status:
+            self.phases.update(phase_id, {"status": status})
+            uow.record(EntityChanged("phase", phase_id, Action.UPDATED))
+            uow.record(PhaseStatusChanged(phase_id, status))
 
 
 def _describe(initiative_id: str | None) -> str:
@@ -223,3 +263,24 @@ def _refuse_cycle(
             f"{kind} '{dependent}' cannot depend on {kind} '{prerequisite}': "
             f"that would close the cycle {format_path(cycle)}"
         )
+
+
+#: A phase with a task in one of these is in progress.
+_WORKING = (TaskStatus.IN_PROGRESS, TaskStatus.PENDING_APPROVAL)
+
+
+def derive_phase_status(current: PhaseStatus, tasks: Sequence[TaskStatus]) -> PhaseStatus:
+    """What a phase's status becomes given its tasks' statuses.
+
+    Every task completed: ``completed``. Any task in progress (or done and awaiting
+    the merge approval): ``in_progress``. A completed phase that gains unfinished
+    work is ``in_progress`` again. Otherwise the status stays what a person set
+    (``pending``, ``approved``, ``blocked``). A phase without tasks keeps its status.
+    """
+    if not tasks:
+        return current
+    if all(status is TaskStatus.COMPLETED for status in tasks):
+        return PhaseStatus.COMPLETED
+    if any(status in _WORKING for status in tasks) or current is PhaseStatus.COMPLETED:
+        return PhaseStatus.IN_PROGRESS
+    return current

@@ -6,7 +6,7 @@ import pytest
 from tests.integration.contract.conftest import Ports
 
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ConflictError, NotFoundError
+from crosswalk.domain.errors import ConflictError, NotFoundError, WaitCycleError
 from crosswalk.domain.rows import Agent, NewAgent, NewConversation
 
 
@@ -41,12 +41,13 @@ def test_pending_for_an_agent_oldest_first_and_after_one(ports: Ports) -> None:
         )
         for i in range(3)
     ]
-    back = conversations.create(
-        NewConversation(from_agent_id=bob.id, to_agent_id=alice.id, question="back")
+    carol = ports.agents.create(NewAgent(name="carol", worktree_id="."))
+    onward = conversations.create(
+        NewConversation(from_agent_id=bob.id, to_agent_id=carol.id, question="onward")
     )
     assert conversations.find_pending_for_agent(bob.id) == asked
     assert conversations.find_pending_for_agent(bob.id, after_id=asked[0].id) == asked[1:]
-    assert conversations.find_pending_involving(bob.id) == [*asked, back]
+    assert conversations.find_pending_involving(bob.id) == [*asked, onward]
     conversations.answer(asked[1].id, "done")
     assert conversations.find_pending_for_agent(bob.id) == [asked[0], asked[2]]
 
@@ -87,3 +88,32 @@ def test_list_newest_first_paged_and_filtered(ports: Ports) -> None:
     assert [c.question for c in seen] == ["q4", "q3", "q2", "q1", "q0"]
     answered = conversations.list_page(status=ConversationStatus.ANSWERED)
     assert [c.question for c in answered.items] == ["q2"]
+
+
+def test_a_question_that_would_close_a_wait_cycle_is_refused(ports: Ports) -> None:
+    alice, bob = _pair(ports)
+    carol = ports.agents.create(NewAgent(name="carol", worktree_id="."))
+    conversations = ports.conversations
+    first = conversations.create(NewConversation(alice.id, bob.id, "a->b"))
+    conversations.create(NewConversation(bob.id, carol.id, "b->c"))
+    with pytest.raises(WaitCycleError, match=f"conversation {first.id}"):
+        conversations.create(NewConversation(carol.id, alice.id, "c->a"))
+    assert conversations.find_pending_for_agent(alice.id) == []
+    conversations.answer(first.id, "done")
+    assert conversations.create(NewConversation(carol.id, alice.id, "c->a")).to_agent_id == alice.id
+
+
+def test_abandon_ends_the_pending_questions_to_an_agent(ports: Ports) -> None:
+    alice, bob = _pair(ports)
+    conversations = ports.conversations
+    pending = conversations.create(NewConversation(alice.id, bob.id, "?"))
+    answered = conversations.create(NewConversation(alice.id, bob.id, "!"))
+    conversations.answer(answered.id, "ok")
+
+    [abandoned] = conversations.abandon_pending_to(bob.id, "agent bob crashed")
+
+    assert (abandoned.id, abandoned.status) == (pending.id, ConversationStatus.ABANDONED)
+    assert abandoned.abandoned_reason == "agent bob crashed"
+    assert conversations.get(answered.id).status is ConversationStatus.ANSWERED
+    with pytest.raises(ConflictError, match="abandoned"):
+        conversations.answer(pending.id, "too late")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.integration.contract.conftest import Ports
 
-from crosswalk.domain.enums import TaskPriority, TaskStatus
+from crosswalk.domain.enums import PhaseStatus, TaskPriority, TaskStatus, TaskType
 from crosswalk.domain.errors import ConflictError, NotFoundError, PreconditionFailedError
 from crosswalk.domain.rows import Initiative, NewInitiative, NewPhase, NewTask
 
@@ -29,11 +29,6 @@ def test_a_task_inherits_its_initiative_and_approval(ports: Ports) -> None:
     assert loose.initiative_id is None and loose.status is PENDING
     assert tasks.requires_approval(in_phase.id) is True
     assert tasks.requires_approval(loose.id) is False
-    assert tasks.requires_approval_for(NewTask("x", phase_id=phase.id)) is True
-    assert (
-        tasks.requires_approval_for(NewTask("x", phase_id=phase.id, requires_approval=False))
-        is False
-    )
     with pytest.raises(NotFoundError, match="phase 'ghost' not found"):
         tasks.create(NewTask("x", phase_id="ghost"))
     assert tasks.find_by_phase_id(phase.id) == [in_phase]
@@ -54,14 +49,43 @@ def test_approval_and_readiness(ports: Ports) -> None:
 
     assert tasks.find_ready(initiative_id=initiative.id) == [high, low]
     assert tasks.find_pending_approval(initiative.id) == [held]
-    approved = tasks.approve(held.id)
+    approved = tasks.transition(held.id, PENDING, expected=[TaskStatus.PENDING_APPROVAL])
     assert approved.status is PENDING
-    with pytest.raises(PreconditionFailedError, match="not pending_approval"):
-        tasks.approve(held.id)
+    with pytest.raises(PreconditionFailedError, match="is pending, not pending_approval"):
+        tasks.transition(held.id, PENDING, expected=[TaskStatus.PENDING_APPROVAL])
     done = tasks.update(high.id, {"status": COMPLETED})
     assert done.status is COMPLETED and done.updated_at > high.updated_at
     assert [t.name for t in tasks.find_ready()] == ["held", "waits", "low"]
     assert tasks.list_page(status=COMPLETED).items == [done]
+
+
+def test_claims_take_a_pending_task_once_within_the_limit(ports: Ports) -> None:
+    initiative = _initiative(ports)
+    tasks = ports.tasks
+    first, second, third = (
+        tasks.create(NewTask(name, initiative_id=initiative.id)) for name in "abc"
+    )
+    check = tasks.create(NewTask("verify", initiative_id=initiative.id, type=TaskType.HUMAN_VERIFY))
+    assert tasks.claim(check.id) is not None  # a checkpoint takes no agent slot
+    claimed = tasks.claim(first.id, max_in_progress=2)
+    assert claimed is not None and claimed.status is TaskStatus.IN_PROGRESS
+    assert tasks.claim(first.id, max_in_progress=2) is None  # never twice
+    assert tasks.claim(second.id, max_in_progress=2) is not None
+    assert tasks.claim(third.id, max_in_progress=2) is None  # the limit is full
+    tasks.transition(first.id, COMPLETED)
+    assert tasks.claim(third.id, max_in_progress=2) is not None
+
+
+def test_a_task_waits_for_the_phases_its_phase_depends_on(ports: Ports) -> None:
+    initiative = _initiative(ports)
+    build = ports.phases.create(NewPhase(initiative.id, "build"))
+    ship = ports.phases.create(NewPhase(initiative.id, "ship"))
+    ports.phases.create_dependency(ship.id, build.id)
+    code = ports.tasks.create(NewTask("code", phase_id=build.id))
+    deploy = ports.tasks.create(NewTask("deploy", phase_id=ship.id))
+    assert ports.tasks.find_ready() == [code]
+    ports.phases.update(build.id, {"status": PhaseStatus.COMPLETED})
+    assert ports.tasks.find_ready() == [code, deploy]
 
 
 def test_dependencies_and_delete_with_subtasks(ports: Ports) -> None:

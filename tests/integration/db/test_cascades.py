@@ -16,7 +16,6 @@ from sqlalchemy import Engine, Table, delete, insert, select
 
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
-from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
@@ -35,7 +34,6 @@ from crosswalk.domain.enums import ParticipantType, ProposalTargetType
 from crosswalk.domain.rows import (
     NewAccount,
     NewAgent,
-    NewConversation,
     NewLogChunk,
     NewMessage,
     NewProposal,
@@ -122,17 +120,23 @@ def world(engine: Engine) -> World:
         NewAgent("/3", task_id=other_task, initiative_id=other_initiative)
     ).id
 
-    asks = SqlAlchemyConversationRepository(engine)
+    # Written with Core: asking both ways round would be refused as a wait cycle,
+    # and what matters here is only what a delete takes along.
     for asker, answerer, task_id in (
         (doomed, peer, task),
         (peer, doomed, None),
         (peer, bystander, task),
         (bystander, peer, other_task),
     ):
-        asks.create(
-            NewConversation(
-                asker, answerer, "?", task_id=task_id, phase_id=phase, initiative_id=initiative
-            )
+        insert_row(
+            engine,
+            conversations,
+            from_agent_id=asker,
+            to_agent_id=answerer,
+            question="?",
+            task_id=task_id,
+            phase_id=phase,
+            initiative_id=initiative,
         )
 
     ideas = SqlAlchemyProposalRepository(engine)

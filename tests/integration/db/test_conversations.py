@@ -13,12 +13,17 @@ from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.schema import conversations, initiatives, phases, tasks
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    WaitCycleError,
+)
 from crosswalk.domain.rows import Agent, Conversation, NewAgent, NewConversation
 from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
-PENDING, ANSWERED = ConversationStatus
+PENDING, ANSWERED, ABANDONED = ConversationStatus
 
 
 def insert_row(engine: Engine, table: Table, **values: Any) -> str:
@@ -117,7 +122,7 @@ def test_create_names_a_missing_agent_or_task(
 
 
 def test_find_pending_for_agent_is_oldest_first_and_only_pending_ones_to_that_agent(
-    repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent
+    repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent, engine: Engine
 ) -> None:
     older = ask(repo, asker, answerer, "1")
     tick()
@@ -125,7 +130,8 @@ def test_find_pending_for_agent_is_oldest_first_and_only_pending_ones_to_that_ag
     tick()
     answered = ask(repo, asker, answerer, "3")
     repo.answer(answered.id, "done")
-    ask(repo, answerer, asker, "the other way")
+    third = SqlAlchemyAgentRepository(engine).create(NewAgent("/c", name="third"))
+    ask(repo, third, asker, "to someone else")
 
     assert repo.find_pending_for_agent(answerer.id) == [older, newer]
     assert repo.find_pending_for_agent("nobody") == []
@@ -274,10 +280,10 @@ def test_list_page_filters(
     initiative = insert_row(engine, initiatives, name="i")
     phase = insert_row(engine, phases, name="p", initiative_id=initiative)
     task = insert_row(engine, tasks, name="t", phase_id=phase, initiative_id=initiative)
-    scoped = ask(repo, asker, answerer, initiative_id=initiative, phase_id=phase, task_id=task)
     back = ask(repo, answerer, asker)
+    repo.answer(back.id, "ok")  # answered first: asking back now closes no wait cycle
+    scoped = ask(repo, asker, answerer, initiative_id=initiative, phase_id=phase, task_id=task)
     other = ask(repo, third, answerer)
-    repo.answer(back.id, "ok")
 
     def ids(page_items: list[Conversation]) -> set[str]:
         return {c.id for c in page_items}
@@ -295,3 +301,39 @@ def test_list_page_refuses_a_bad_cursor_or_limit(repo: SqlAlchemyConversationRep
         repo.list_page(cursor="!!!not-a-cursor")
     with pytest.raises(InvalidInputError, match="limit"):
         repo.list_page(limit=0)
+
+
+# --- wait cycles and abandoned questions -------------------------------------------
+
+
+def test_a_question_that_closes_a_wait_cycle_is_refused_and_nothing_is_written(
+    repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent, engine: Engine
+) -> None:
+    third = SqlAlchemyAgentRepository(engine).create(NewAgent("/c", name="third"))
+    first = ask(repo, asker, answerer)  # asker waits for answerer
+    second = ask(repo, answerer, third)  # answerer waits for third
+    with pytest.raises(WaitCycleError) as refused:
+        ask(repo, third, asker)  # third would wait for asker: nobody could answer
+    message = refused.value.message
+    assert f"third ({third.id}) -> asker ({asker.id}) (this question)" in message
+    assert f"(conversation {first.id})" in message and f"(conversation {second.id})" in message
+    assert repo.find_pending_for_agent(asker.id) == []
+    # Once the chain is broken (answered), the same question goes through.
+    repo.answer(second.id, "done")
+    assert ask(repo, third, asker).status is PENDING
+
+
+def test_abandon_ends_every_pending_question_to_the_agent_with_the_reason(
+    repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent
+) -> None:
+    pending = [ask(repo, asker, answerer, f"q{n}") for n in range(2)]
+    answered = repo.answer(ask(repo, asker, answerer, "q-answered").id, "yes")
+    abandoned = repo.abandon_pending_to(answerer.id, "agent answerer crashed")
+    assert sorted(c.id for c in abandoned) == sorted(c.id for c in pending)
+    assert {(c.status, c.abandoned_reason) for c in abandoned} == {
+        (ABANDONED, "agent answerer crashed")
+    }
+    assert repo.get(answered.id).status is ANSWERED
+    assert repo.find_pending_for_agent(answerer.id) == []
+    with pytest.raises(ConflictError, match="abandoned \\(agent answerer crashed\\)"):
+        repo.answer(pending[0].id, "too late")

@@ -66,8 +66,9 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
             {"agent_id": bob.id},
             Conversation,
         ),
-        ("conversation.EXISTS", conversation_adapter.EXISTS, {"id": asked[2].id}, tuple),
-        ("conversation.EXISTS", conversation_adapter.EXISTS, {"id": alice.id}, tuple),
+        ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": alice.id}, tuple),
+        ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": bob.id}, tuple),
+        ("conversation.AGENT_NAME", conversation_adapter.AGENT_NAME, {"agent_id": bob.id}, tuple),
     ]
 
 
@@ -83,6 +84,7 @@ def _write_values(seeded: dict[str, Any], id: str) -> dict[str, Any]:
         "question": "which port?",
         "answer": None,
         "status": ConversationStatus.PENDING,
+        "abandoned_reason": None,
         "created_at": now,
         "updated_at": now,
     }
@@ -116,6 +118,7 @@ def test_every_hot_statement_has_a_case(seeded: dict[str, Any]) -> None:
     covered = {name for name, *_ in _read_cases(seeded)} | {
         "conversation.INSERT",
         "conversation.ANSWER",
+        "conversation.ABANDON",
     }
     assert covered == _hot_statements()
 
@@ -174,3 +177,26 @@ def test_hot_writes_return_what_plain_sqlalchemy_returns(
     # a second answer matches no row, both ways
     again = {"answered_id": "fast", "answer_text": "x", "answered_at": answered_at}
     assert _fast(repo, answer, again, write=True) == _plain(engine, answer, again) == []
+
+    # abandoning: bob's pending questions one way, one to alice the other
+    back = {**_write_values(seeded, "back"), "from_agent_id": seeded["bob"].id}
+    _plain(engine, insert, {**back, "to_agent_id": seeded["alice"].id})
+    abandon = conversation_adapter.ABANDON
+    at = utcnow()
+    fast_gone = _fast(
+        repo, abandon, {"asked_id": seeded["bob"].id, "reason": "crashed", "abandoned_at": at},
+        write=True,
+    )  # fmt: skip
+    plain_gone = _plain(
+        engine, abandon, {"asked_id": seeded["alice"].id, "reason": "crashed", "abandoned_at": at}
+    )
+    fast_rows = [Conversation(*row) for row in fast_gone]
+    [plain_row] = [Conversation(*row) for row in plain_gone]
+    assert sorted(row.id for row in fast_rows) == sorted(c.id for c in seeded["asked"][1:])
+    for row in (*fast_rows, plain_row):
+        assert (row.status, row.abandoned_reason, row.updated_at) == (
+            ConversationStatus.ABANDONED,
+            "crashed",
+            at,
+        )
+        assert list(map(type, asdict(row).values())) == list(map(type, asdict(plain_row).values()))

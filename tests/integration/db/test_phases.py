@@ -161,7 +161,8 @@ def test_delete_cascades_and_counts_what_went_along(
     repos.tasks.create_dependency(shipping.id, subtask.id)
     coder = repos.agents.create(NewAgent("/wt1", task_id=subtask.id))
     shipper = repos.agents.create(NewAgent("/wt2", task_id=shipping.id))
-    repos.conversations.create(NewConversation(shipper.id, coder.id, "ready?", phase_id=build.id))
+    ready = NewConversation(shipper.id, coder.id, "ready?", phase_id=build.id)
+    repos.conversations.answer(repos.conversations.create(ready).id, "yes")  # no wait cycle
     repos.conversations.create(NewConversation(coder.id, shipper.id, "ok?", task_id=task.id))
     repos.conversations.create(NewConversation(coder.id, shipper.id, "?", phase_id=ship.id))
 

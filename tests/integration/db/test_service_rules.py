@@ -82,10 +82,7 @@ def count(engine: Engine, table: Table) -> int:
 
 def tasks(services: Services, initiative: Initiative, *names: str) -> list[Task]:
     return [
-        services.planning.create_task(
-            NewTask(name, initiative_id=initiative.id), hold_for_approval=False
-        )
-        for name in names
+        services.planning.create_task(NewTask(name, initiative_id=initiative.id)) for name in names
     ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, Table, event, func, select
 
 from crosswalk.db import Repositories
 from crosswalk.db.schema import task_dependencies, tasks
-from crosswalk.domain.enums import TaskCategory, TaskPriority, TaskStatus, TaskType
+from crosswalk.domain.enums import PhaseStatus, TaskCategory, TaskPriority, TaskStatus, TaskType
 from crosswalk.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -171,7 +171,7 @@ def test_unknown_ids_are_not_found(repos: Repositories) -> None:
         lambda: repos.tasks.update("x1", {"name": "y"}),
         lambda: repos.tasks.update("x1", {}),
         lambda: repos.tasks.delete("x1"),
-        lambda: repos.tasks.approve("x1"),
+        lambda: repos.tasks.transition("x1", COMPLETED),
         lambda: repos.tasks.requires_approval("x1"),
     ):
         with pytest.raises(NotFoundError, match=r"^task 'x1' not found$"):
@@ -420,27 +420,41 @@ def test_a_task_without_initiative_or_flag_needs_no_approval(repos: Repositories
     assert repos.tasks.requires_approval(task.id) is False
 
 
-def test_approve_moves_pending_approval_to_pending(
+def test_transition_moves_from_an_expected_status_only(
     repos: Repositories, initiative: Initiative
 ) -> None:
     (task,) = make(repos, initiative, "code", status=PENDING_APPROVAL)
 
-    approved = repos.tasks.approve(task.id)
+    completed = repos.tasks.transition(task.id, COMPLETED, expected=[PENDING_APPROVAL])
 
-    assert approved.status is PENDING
-    assert approved.updated_at > task.updated_at
-    assert repos.tasks.get(task.id) == approved
+    assert completed.status is COMPLETED
+    assert completed.updated_at > task.updated_at
+    assert repos.tasks.get(task.id) == completed
+    with pytest.raises(
+        PreconditionFailedError, match="is completed, not pending_approval or blocked"
+    ):
+        repos.tasks.transition(task.id, PENDING, expected=[PENDING_APPROVAL, TaskStatus.BLOCKED])
+    assert repos.tasks.get(task.id) == completed
+    assert repos.tasks.transition(task.id, PENDING).status is PENDING  # no expectation: any
 
 
-@pytest.mark.parametrize("status", [PENDING, IN_PROGRESS, COMPLETED, TaskStatus.BLOCKED])
-def test_approve_refuses_any_other_status_naming_it(
-    repos: Repositories, initiative: Initiative, status: TaskStatus
+def test_claim_takes_a_pending_task_once_and_respects_the_limit(
+    repos: Repositories, initiative: Initiative
 ) -> None:
-    (task,) = make(repos, initiative, "code", status=status)
+    first, second, third = make(repos, initiative, "a", "b", "c")
+    checkpoint = repos.tasks.create(
+        NewTask("verify", initiative_id=initiative.id, type=TaskType.HUMAN_VERIFY)
+    )
+    assert repos.tasks.claim(checkpoint.id) is not None  # a checkpoint takes no agent slot
 
-    with pytest.raises(PreconditionFailedError, match=f"is {status.value}, not pending_approval"):
-        repos.tasks.approve(task.id)
-    assert repos.tasks.get(task.id) == task
+    claimed = repos.tasks.claim(first.id, max_in_progress=2)
+    assert claimed is not None and claimed.status is IN_PROGRESS
+    assert repos.tasks.claim(first.id, max_in_progress=2) is None  # never twice
+    assert repos.tasks.claim(second.id, max_in_progress=2) is not None
+    assert repos.tasks.claim(third.id, max_in_progress=2) is None  # two agents at most
+    assert repos.tasks.get(third.id).status is PENDING
+    repos.tasks.transition(first.id, COMPLETED)
+    assert repos.tasks.claim(third.id, max_in_progress=2) is not None
 
 
 def test_find_pending_approval(
@@ -452,7 +466,7 @@ def test_find_pending_approval(
 
     assert ids(repos.tasks.find_pending_approval()) == ids(mine + theirs)
     assert ids(repos.tasks.find_pending_approval(initiative.id)) == ids(mine)
-    repos.tasks.approve(mine[0].id)
+    repos.tasks.transition(mine[0].id, COMPLETED)
     assert ids(repos.tasks.find_pending_approval(initiative.id)) == [mine[1].id]
 
 
@@ -470,13 +484,26 @@ def test_find_ready_needs_pending_status_and_completed_dependencies(
     repos.tasks.create_dependency(after_done.id, done.id)
     repos.tasks.create_dependency(after_running.id, running.id)
     repos.tasks.create_dependency(after_running.id, done.id)
-    repos.tasks.update(gated.id, {"status": PENDING_APPROVAL})
+    repos.tasks.update(gated.id, {"status": PENDING_APPROVAL})  # its merge waits
 
     assert ids(repos.tasks.find_ready()) == [free.id, after_done.id]
 
     repos.tasks.update(running.id, {"status": COMPLETED})
-    repos.tasks.approve(gated.id)
-    assert ids(repos.tasks.find_ready()) == [free.id, after_done.id, after_running.id, gated.id]
+    assert ids(repos.tasks.find_ready()) == [free.id, after_done.id, after_running.id]
+
+
+def test_find_ready_waits_for_the_phases_its_phase_depends_on(
+    repos: Repositories, initiative: Initiative
+) -> None:
+    build = repos.phases.create(NewPhase(initiative.id, "build"))
+    ship = repos.phases.create(NewPhase(initiative.id, "ship"))
+    repos.phases.create_dependency(ship.id, build.id)
+    code = repos.tasks.create(NewTask("code", phase_id=build.id))
+    deploy = repos.tasks.create(NewTask("deploy", phase_id=ship.id))
+
+    assert ids(repos.tasks.find_ready()) == [code.id]
+    repos.phases.update(build.id, {"status": PhaseStatus.COMPLETED})
+    assert ids(repos.tasks.find_ready()) == [code.id, deploy.id]
 
 
 def test_find_ready_orders_by_priority_then_order_then_creation(

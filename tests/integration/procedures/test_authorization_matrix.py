@@ -18,13 +18,17 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.integration.procedures.planning_api import Api, running_api
 
+from crosswalk.dispatch.landing import AgentWork
+from crosswalk.dispatch.merging import MergeRequest, MergeResult
 from crosswalk.domain.errors import ForbiddenError, PreconditionFailedError
+from crosswalk.domain.rows import Agent, Task
 from crosswalk.server.app import CrosswalkApp, build_router
 from crosswalk.server.context import Context
 from crosswalk.services.auth import ADMIN, Principal
@@ -38,14 +42,17 @@ class Who(Enum):
 
 
 class World:
-    """Three agents (alice: the right one, bob: another, carol: a counterpart) and
-    factories that make a fresh row per call, so deletes never see each other."""
+    """Four agents (alice: the right one, bob: another, carol: the counterpart alice
+    asks, dave: the counterpart who asks alice; two counterparts, because alice and
+    carol asking each other would be a refused wait cycle) and factories that make a
+    fresh row per call, so deletes never see each other."""
 
     def __init__(self, api: Api) -> None:
         self.api = api
         self.alice = api.mutation("agent.create", {"name": "alice"})["id"]
         self.bob = api.mutation("agent.create", {"name": "bob"})["id"]
         self.carol = api.mutation("agent.create", {"name": "carol"})["id"]
+        self.dave = api.mutation("agent.create", {"name": "dave"})["id"]
         self._n = 0
 
     def _name(self, kind: str) -> str:
@@ -139,8 +146,18 @@ def _answered_phase_dependency(w: World) -> dict[str, str]:
     return _linked(w, "phase.addDependency", w.two_phases())
 
 
+def _blocked_task_with_work(w: World) -> dict[str, str]:
+    """A blocked task with an agent; the fixture's merger finds nothing left to merge,
+    so the retry completes it (who may call is the point here, not git)."""
+    task = w.api.mutation(
+        "task.create", {"name": "blocked", "initiativeId": w.initiative(), "status": "blocked"}
+    )
+    w.api.mutation("agent.create", {"name": w._name("worker"), "taskId": task["id"]})
+    return {"id": task["id"]}
+
+
 def _pending_question_for_alice(w: World) -> dict[str, str]:
-    w.conversation(w.carol, w.alice)
+    w.conversation(w.dave, w.alice)
     return {"agentId": w.alice}
 
 
@@ -161,7 +178,7 @@ RULES: dict[str, Rule] = {
     "conversation.pending": Rule(OWN, lambda w: {"agentId": w.alice}),
     "conversation.listen": Rule(OWN, lambda w: {"agentId": w.alice, "timeoutMs": 0}),
     "conversation.answer": Rule(
-        OWN, lambda w: {"id": w.conversation(w.carol, w.alice), "answer": "a"}
+        OWN, lambda w: {"id": w.conversation(w.dave, w.alice), "answer": "a"}
     ),
     "conversation.waitForAnswer": Rule(
         OWN, lambda w: {"id": w.conversation(w.alice, w.carol), "timeoutMs": 0}
@@ -177,6 +194,9 @@ RULES: dict[str, Rule] = {
     "initiative.list": Rule(ANY, lambda w: {}),
     "initiative.update": Rule(ADM, lambda w: {"id": w.initiative(), "name": "renamed"}),
     "initiative.delete": Rule(ADM, lambda w: {"id": w.initiative()}),
+    "initiative.run": Rule(ADM, lambda w: {"id": w.initiative(), "maxAgents": 1}),
+    "initiative.pause": Rule(ADM, lambda w: {"id": w.initiative()}),
+    "initiative.status": Rule(ANY, lambda w: {"id": w.initiative()}),
     "phase.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "name": "p"}),
     "phase.get": Rule(ANY, lambda w: {"id": w.phase()}),
     "phase.list": Rule(ANY, lambda w: {}),
@@ -202,11 +222,12 @@ RULES: dict[str, Rule] = {
         lambda w: {
             "id": w.api.mutation(
                 "task.create",
-                {"name": "held", "initiativeId": w.initiative(), "requiresApproval": True},
+                {"name": "held", "initiativeId": w.initiative(), "status": "pending_approval"},
             )["id"]
         },
     ),
     "task.ready": Rule(ANY, lambda w: {}),
+    "task.retryMerge": Rule(ADM, _blocked_task_with_work),
     "project.create": Rule(ADM, lambda w: {"name": "p", "url": "https://example.com/p.git"}),
     "project.get": Rule(ANY, lambda w: {"id": w.project()}),
     "project.list": Rule(ANY, lambda w: {}),
@@ -314,7 +335,22 @@ CALLERS = ("admin", "right agent", "other agent")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrosswalkApp, World]]:
     home = tmp_path_factory.mktemp("matrix")
     with running_api(f"sqlite:///{home / 'crosswalk.db'}", home) as api:
+        api.app.services.landing.workspaces = _OneWorkspace(home)
+        api.app.services.landing.merger = _NothingLeftToMerge()
         yield api.app, World(api)
+
+
+class _OneWorkspace:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def work_of(self, agent: Agent, task: Task) -> list[AgentWork]:
+        return [AgentWork("app", self.home, "cw/x", f"cw/x--{agent.name}", None)]
+
+
+class _NothingLeftToMerge:
+    def merge(self, request: MergeRequest) -> MergeResult:
+        return MergeResult(commit="0" * 40)
 
 
 def test_every_procedure_has_a_rule() -> None:

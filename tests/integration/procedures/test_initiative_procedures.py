@@ -27,9 +27,13 @@ def test_create_returns_the_initiative_in_api_shape(api: Api) -> None:
         "status",
         "mergeRequiresApproval",
         "branch",
+        "dispatchStatus",
+        "dispatchMaxAgents",
+        "dispatchProvider",
         "createdAt",
         "updatedAt",
     }
+    assert (created["dispatchStatus"], created["dispatchMaxAgents"]) == ("off", None)
     assert (created["name"], created["status"], created["mergeRequiresApproval"]) == (
         "User Auth",
         "active",

@@ -93,16 +93,11 @@ def test_create_takes_the_phases_initiative_and_shows_effective_approval(
 
 
 @pytest.mark.parametrize(
-    ("initiative_flag", "task_flag", "status", "effective"),
-    [
-        (True, None, "pending_approval", True),
-        (True, False, "pending", False),
-        (False, True, "pending_approval", True),
-        (False, None, "pending", False),
-    ],
+    ("initiative_flag", "task_flag", "effective"),
+    [(True, None, True), (True, False, False), (False, True, True), (False, None, False)],
 )
-def test_a_task_that_needs_approval_starts_pending_approval(
-    api: Api, initiative_flag: bool, task_flag: bool | None, status: str, effective: bool
+def test_every_new_task_starts_pending_approval_gates_only_its_merge(
+    api: Api, initiative_flag: bool, task_flag: bool | None, effective: bool
 ) -> None:
     owner = api.mutation(
         "initiative.create", {"name": "x", "mergeRequiresApproval": initiative_flag}
@@ -110,7 +105,8 @@ def test_a_task_that_needs_approval_starts_pending_approval(
 
     created = task(api, "t", initiativeId=owner["id"], requiresApproval=task_flag)
 
-    assert (created["status"], created["requiresApprovalEffective"]) == (status, effective)
+    assert (created["status"], created["requiresApprovalEffective"]) == ("pending", effective)
+    assert ids(api.query("task.ready", {"initiativeId": owner["id"]})) == [created["id"]]
 
 
 def test_an_explicit_status_is_kept(api: Api) -> None:
@@ -348,24 +344,42 @@ def test_reads_about_an_unknown_task_are_not_found(api: Api, path: str) -> None:
 # --- approval and readiness ---------------------------------------------------------
 
 
-def test_approve_moves_pending_approval_to_pending_once(api: Api) -> None:
+def test_approving_a_task_created_pending_approval_that_never_ran_lets_it_start(
+    api: Api,
+) -> None:
     owner = api.mutation("initiative.create", {"name": "x"})
     other = api.mutation("initiative.create", {"name": "y"})
-    held = task(api, "held", initiativeId=owner["id"])
-    theirs = task(api, "theirs", initiativeId=other["id"])
+    held = task(api, "held", initiativeId=owner["id"], status="pending_approval")
+    theirs = task(api, "theirs", initiativeId=other["id"], status="pending_approval")
 
     assert ids(api.query("task.pendingApproval")) == ids([held, theirs])
     assert ids(api.query("task.pendingApproval", {"initiativeId": owner["id"]})) == [held["id"]]
+    assert api.query("task.ready", {"initiativeId": owner["id"]}) == []
     approved = api.mutation("task.approve", {"id": held["id"]})
     assert (approved["status"], approved["requiresApprovalEffective"]) == ("pending", True)
     assert ids(api.query("task.pendingApproval", {"initiativeId": owner["id"]})) == []
+    assert ids(api.query("task.ready", {"initiativeId": owner["id"]})) == [held["id"]]
 
     again = api.fails("mutation", "task.approve", {"id": held["id"]})
     assert (again.code, again.message) == (
         "PRECONDITION_FAILED",
-        f"task '{held['id']}' is pending, not pending_approval",
+        f"task '{held['id']}' is pending, not pending_approval; "
+        "only a pending_approval task can be approved",
     )
     assert api.fails("mutation", "task.approve", {"id": "t0"}).code == "NOT_FOUND"
+
+
+def test_retry_merge_needs_a_blocked_task(api: Api, initiative: Row) -> None:
+    pending = task(api, "t", initiativeId=initiative["id"])
+    error = api.fails("mutation", "task.retryMerge", {"id": pending["id"]})
+    assert (error.code, error.message) == (
+        "PRECONDITION_FAILED",
+        f"task '{pending['id']}' is pending, not blocked; "
+        "only a blocked task can have its merge retried",
+    )
+    blocked = task(api, "b", initiativeId=initiative["id"], status="blocked")
+    retried = api.mutation("task.retryMerge", {"id": blocked["id"]})
+    assert retried["status"] == "pending"  # no agent, no work: back to be dispatched
 
 
 def test_ready_follows_completion_priority_and_approval(
@@ -385,8 +399,7 @@ def test_ready_follows_completion_priority_and_approval(
     complete(api, design)
     assert ready() == ids([quick, build])  # high priority first, then order
     complete(api, build)
-    assert ready() == [quick["id"]]  # review waits for approval
-    api.mutation("task.approve", {"id": review["id"]})
+    # approval gates the merge, not the start: review is ready like any other task
     assert ready(initiativeId=initiative["id"]) == ids([quick, review])
     assert ready(phaseId=phase["id"]) == ids([quick, review])
     elsewhere = api.mutation("initiative.create", {"name": "billing"})
@@ -410,11 +423,11 @@ def test_ready_with_an_unknown_scope_is_not_found(
 
 def test_agents_read_but_do_not_write(api: Api, initiative: Row) -> None:
     a = task(api, "a", initiativeId=initiative["id"])
-    b = task(api, "b", initiativeId=initiative["id"], requiresApproval=True)
+    b = task(api, "b", initiativeId=initiative["id"], status="pending_approval")
     agent = agent_api(api, name="reader")
 
     assert agent.query("task.get", {"id": a["id"]}) == a
-    assert ids(agent.query("task.ready")) == [a["id"]]
+    assert ids(agent.query("task.ready")) == [a["id"]]  # b waits for its approval
     assert ids(agent.query("task.pendingApproval")) == [b["id"]]
     assert ids(agent.query("task.list")["items"]) == ids([a, b])
     for path, payload in [
@@ -422,8 +435,29 @@ def test_agents_read_but_do_not_write(api: Api, initiative: Row) -> None:
         ("task.update", {"id": a["id"], "status": "completed"}),
         ("task.delete", {"id": a["id"]}),
         ("task.approve", {"id": b["id"]}),
+        ("task.retryMerge", {"id": b["id"]}),
         ("task.addDependency", {"taskId": b["id"], "dependsOnTaskId": a["id"]}),
         ("task.removeDependency", {"taskId": b["id"], "dependsOnTaskId": a["id"]}),
     ]:
         assert agent.fails("mutation", path, payload).code == "FORBIDDEN", path
     assert api.query("task.get", {"id": b["id"]})["status"] == "pending_approval"
+
+
+def test_the_phase_follows_its_tasks(api: Api, phase: Row) -> None:
+    first = task(api, "first", phaseId=phase["id"])
+    second = task(api, "second", phaseId=phase["id"])
+
+    def phase_status() -> str:
+        return str(api.query("phase.get", {"id": phase["id"]})["status"])
+
+    assert phase_status() == "pending"
+    api.mutation("task.update", {"id": first["id"], "status": "in_progress"})
+    assert phase_status() == "in_progress"
+    api.mutation("task.update", {"id": first["id"], "status": "completed"})
+    assert phase_status() == "in_progress"  # one done, one to go
+    api.mutation("task.update", {"id": second["id"], "status": "completed"})
+    assert phase_status() == "completed"
+    late = task(api, "late", phaseId=phase["id"])
+    assert phase_status() == "in_progress"  # new work reopens it
+    api.mutation("task.delete", {"id": late["id"]})
+    assert phase_status() == "completed"

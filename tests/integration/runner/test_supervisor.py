@@ -67,6 +67,19 @@ LIMIT_RESULT = {"type": "result", "subtype": "success", "is_error": True,
 
 
 @dataclass
+class RecordedRunEnds:
+    """A ``RunEnds`` that remembers what it was told (dispatch's landing in the server)."""
+
+    told: list[tuple[str, str, AgentStatus, str | None]] = field(default_factory=list)
+
+    async def run_succeeded(self, agent: Agent) -> None:
+        self.told.append(("succeeded", agent.id, agent.status, None))
+
+    async def run_failed(self, agent: Agent, reason: str) -> None:
+        self.told.append(("failed", agent.id, agent.status, reason))
+
+
+@dataclass
 class Harness:
     engine: Engine
     repos: Repositories
@@ -81,6 +94,7 @@ class Harness:
     missing: set[str] = field(default_factory=set)
     executables: dict[str, str] = field(default_factory=dict)
     server_id: str | None = None
+    run_ends: RecordedRunEnds | None = None
 
     def build(self) -> Supervisor:
         async def sleep(seconds: float) -> None:
@@ -106,6 +120,7 @@ class Harness:
             now=lambda: self.now,
             sleep=sleep,
             which=lambda name: None if name in self.missing else f"/opt/bin/{Path(name).name}",
+            run_ends=self.run_ends,
         )
         return self.supervisor
 
@@ -690,5 +705,43 @@ def test_delete_stops_the_agent_and_removes_its_worktrees(h: Harness) -> None:
         await h.sup.delete(agent.id)
         assert h.last().signals == [signal.SIGTERM]
         assert h.worktrees.removed == [(Path(agent.worktree_id), False)]
+
+    run(h, body)
+
+
+def test_each_end_of_a_run_is_told_after_the_agent_row_says_so(h: Harness) -> None:
+    h.run_ends = RecordedRunEnds()
+    told = h.run_ends.told
+
+    def next_task(name: str) -> None:
+        assert h.task is not None
+        h.task = h.repos.tasks.create(NewTask(name, phase_id=h.task.phase_id))
+
+    async def body() -> None:
+        good = await h.spawn()
+        h.last().write(INIT, SUCCESS)
+        h.last().end(0)
+        await ends(h, good.id, AgentStatus.IDLE)
+        await until(lambda: len(told) == 1, "the success to be told")
+        assert told == [("succeeded", good.id, AgentStatus.IDLE, None)]
+        # with a listener, landing the work is its business: the task is left as it was
+        assert h.repos.tasks.get(good.task_id or "").status is TaskStatus.IN_PROGRESS
+
+        next_task("crashes")
+        bad = await h.spawn()
+        h.last().write(INIT)
+        h.last().end(3)
+        await ends(h, bad.id, AgentStatus.CRASHED)
+        await until(lambda: len(told) == 2, "the crash to be told")
+        assert told[1] == (
+            "failed", bad.id, AgentStatus.CRASHED,
+            "crashed (its process exited with code 3 without a result)",
+        )  # fmt: skip
+
+        next_task("is stopped")
+        stopped = await h.spawn()
+        await h.sup.stop(stopped.id)
+        await until(lambda: len(told) == 3, "the stop to be told")
+        assert told[2] == ("failed", stopped.id, AgentStatus.STOPPED, "was stopped")
 
     run(h, body)

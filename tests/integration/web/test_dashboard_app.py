@@ -389,7 +389,10 @@ def test_approve_and_retry_move_tasks_on(app: CrosswalkApp, tmp_path: Path) -> N
         async with browser(app) as client:
             initiative = await trpc(client, token, "initiative.create", {"name": "Ship"})
             held = await trpc(
-                client, token, "task.create", {"name": "Held", "initiativeId": initiative["id"]}
+                client,
+                token,
+                "task.create",
+                {"name": "Held", "initiativeId": initiative["id"], "status": "pending_approval"},
             )
             stuck = await trpc(
                 client,

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
+    CHECKPOINT_TASK_TYPES,
     AgentMode,
     AgentStatus,
     ConversationStatus,
+    DispatchStatus,
     InitiativeStatus,
     MessageStatus,
     ParticipantType,
@@ -37,6 +39,7 @@ from crosswalk.domain.errors import (
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
+    WaitCycleError,
 )
 from crosswalk.domain.events import Event
 from crosswalk.domain.names import random_alias
@@ -70,6 +73,7 @@ from crosswalk.domain.rows import (
     TaskUpdate,
 )
 from crosswalk.domain.slug import slugify
+from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
 from crosswalk.services.change_stream import ChangeStream
 
 T = TypeVar(
@@ -284,6 +288,7 @@ class FakeInitiatives:
         row = Initiative(
             id=fake_id("i"), name=data.name, status=data.status,
             merge_requires_approval=data.merge_requires_approval, branch=branch,
+            dispatch_status=DispatchStatus.OFF, dispatch_max_agents=None, dispatch_provider=None,
             created_at=now, updated_at=now,
         )  # fmt: skip
         self.rows[row.id] = row
@@ -490,14 +495,6 @@ class FakeTasks:
             initiative_id = initiative_id or parent.initiative_id
         return initiative_id
 
-    def requires_approval_for(self, data: NewTask) -> bool:
-        initiative_id = self._initiative_of(data)
-        if data.requires_approval is not None:
-            return data.requires_approval
-        if initiative_id is None or self.initiatives is None:
-            return False
-        return self.initiatives.get(initiative_id).merge_requires_approval
-
     def find_by_id(self, id: str) -> Task | None:
         return self.rows.get(id)
 
@@ -596,13 +593,27 @@ class FakeTasks:
         initiative = self.initiatives.find_by_id(task.initiative_id)
         return initiative is not None and initiative.merge_requires_approval
 
-    def approve(self, task_id: str) -> Task:
+    def transition(
+        self, task_id: str, to: TaskStatus, *, expected: Sequence[TaskStatus] | None = None
+    ) -> Task:
         task = self.get(task_id)
-        if task.status is not TaskStatus.PENDING_APPROVAL:
-            raise PreconditionFailedError(
-                f"task '{task_id}' is {task.status.value}, not pending_approval"
-            )
-        return self.update(task_id, {"status": TaskStatus.PENDING})
+        if expected is not None and task.status not in expected:
+            wanted = " or ".join(status.value for status in expected)
+            raise PreconditionFailedError(f"task '{task_id}' is {task.status.value}, not {wanted}")
+        return self.update(task_id, {"status": to})
+
+    def claim(self, task_id: str, *, max_in_progress: int | None = None) -> Task | None:
+        task = self.get(task_id)
+        if task.status is not TaskStatus.PENDING:
+            return None
+        running = [
+            t for t in self.rows.values()
+            if t.initiative_id == task.initiative_id and t.status is TaskStatus.IN_PROGRESS
+            and t.type not in CHECKPOINT_TASK_TYPES
+        ]  # fmt: skip
+        if max_in_progress is not None and len(running) >= max_in_progress:
+            return None
+        return self.update(task_id, {"status": TaskStatus.IN_PROGRESS})
 
     def find_ready(
         self, *, initiative_id: str | None = None, phase_id: str | None = None
@@ -617,8 +628,17 @@ class FakeTasks:
                 self.rows[p].status is TaskStatus.COMPLETED
                 for p in self.edges.prerequisite_ids(t.id)
             )
+            and not self._unfinished_phases(t)
         ]  # fmt: skip
         return sorted(ready, key=lambda t: (rank[t.priority], t.order, t.created_at, t.id))
+
+    def _unfinished_phases(self, task: Task) -> list[str]:
+        if task.phase_id is None or self.phases is None:
+            return []
+        return [
+            p for p in self.phases.edges.prerequisite_ids(task.phase_id)
+            if self.phases.get(p).status is not PhaseStatus.COMPLETED
+        ]  # fmt: skip
 
 
 class FakeConversations:
@@ -630,15 +650,25 @@ class FakeConversations:
     def create(self, data: NewConversation) -> Conversation:
         if data.id in self.rows:
             raise ConflictError("conversation conflicts with an existing one (id already taken)")
+        cycle = find_wait_cycle(data.from_agent_id, data.to_agent_id, self._waits_of)
+        if cycle is not None:  # the port's wait-cycle rule
+            raise WaitCycleError(describe_wait_cycle(cycle, {}))
         now = tick()
         row = Conversation(
             id=data.id or fake_id("c"), from_agent_id=data.from_agent_id,
             to_agent_id=data.to_agent_id, initiative_id=data.initiative_id,
             phase_id=data.phase_id, task_id=data.task_id, question=data.question, answer=None,
-            status=ConversationStatus.PENDING, created_at=now, updated_at=now,
+            status=ConversationStatus.PENDING, abandoned_reason=None, created_at=now,
+            updated_at=now,
         )  # fmt: skip
         self.rows[row.id] = row
         return row
+
+    def _waits_of(self, agent_id: str) -> list[WaitEdge]:
+        return [
+            WaitEdge(c.from_agent_id, c.to_agent_id, c.id)
+            for c in self._pending(lambda c: c.from_agent_id == agent_id)
+        ]
 
     def find_by_id(self, id: str) -> Conversation | None:
         return self.rows.get(id)
@@ -675,11 +705,23 @@ class FakeConversations:
 
     def answer(self, id: str, answer: str) -> Conversation:
         row = self.get(id)
+        if row.status is ConversationStatus.ABANDONED:
+            raise ConflictError(f"conversation '{id}' was abandoned ({row.abandoned_reason})")
         if row.status is ConversationStatus.ANSWERED:
             raise ConflictError(f"conversation '{id}' is already answered")
         row = replace(row, answer=answer, status=ConversationStatus.ANSWERED, updated_at=tick())
         self.rows[id] = row
         return row
+
+    def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
+        abandoned = []
+        for row in self.find_pending_for_agent(agent_id):
+            row = replace(
+                row, status=ConversationStatus.ABANDONED, abandoned_reason=reason, updated_at=tick()
+            )
+            self.rows[row.id] = row
+            abandoned.append(row)
+        return abandoned
 
     def list_page(
         self,
@@ -756,7 +798,8 @@ class FakeMessages:
             id=data.id or fake_id("m"), sender_type=data.sender_type, sender_id=data.sender_id,
             recipient_type=data.recipient_type, recipient_id=data.recipient_id, type=data.type,
             content=data.content, requires_response=data.requires_response, status=data.status,
-            parent_message_id=data.parent_message_id, created_at=now, updated_at=now,
+            parent_message_id=data.parent_message_id, task_id=data.task_id, created_at=now,
+            updated_at=now,
         )  # fmt: skip
         self.rows[row.id] = row
         return row
@@ -782,12 +825,15 @@ class FakeMessages:
             lambda m: m.recipient_type is ParticipantType.USER and m.status is MessageStatus.PENDING
         )
 
-    def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
+    def find_requiring_response(
+        self, *, sender_id: str | None = None, task_id: str | None = None
+    ) -> list[Message]:
         return self.oldest_first(
             lambda m: (
                 m.requires_response
                 and m.status is not MessageStatus.RESPONDED
                 and (sender_id is None or m.sender_id == sender_id)
+                and (task_id is None or m.task_id == task_id)
             )
         )
 

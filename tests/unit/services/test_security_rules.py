@@ -47,6 +47,7 @@ def message(sender: str | None, recipient: str | None) -> Message:
         requires_response=True,
         status=MessageStatus.PENDING,
         parent_message_id=None,
+        task_id=None,
         created_at=now,
         updated_at=now,
     )
@@ -82,7 +83,7 @@ def service(limits: Limits) -> ConversationService:
     stream = ChangeStream()
     return ConversationService(
         conversations=FakeConversations(),
-        agents=FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks),
+        agents=FakeAgents(make_agent("alice"), make_agent("bob"), make_agent("carol"), tasks=tasks),
         tasks=tasks,
         phases=FakePhases(),
         unit_of_work=FakeUnitsOfWork(stream),
@@ -97,7 +98,7 @@ def test_the_cap_refuses_the_next_ask_and_an_answer_makes_room() -> None:
     svc.ask("alice", "2?", Target(agent="bob"))
     with pytest.raises(LimitExceededError, match="CW_MAX_PENDING_QUESTIONS"):
         svc.ask("alice", "3?", Target(agent="bob"))
-    svc.ask("bob", "other way?", Target(agent="alice"))  # the cap is per asker and target
+    svc.ask("carol", "to bob too?", Target(agent="bob"))  # the cap is per asker and target
     svc.answer(first.id, "done")
     svc.ask("alice", "3?", Target(agent="bob"))
 

@@ -11,7 +11,9 @@ from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversati
 class ConversationRepository(Protocol):
     def create(self, data: NewConversation) -> Conversation:
         """Insert a pending conversation (with the caller-chosen ``id`` if given; a taken
-        id is ``ConflictError``). Replaying a retried ask is ``ConversationService``'s."""
+        id is ``ConflictError``). Replaying a retried ask is ``ConversationService``'s. A
+        question whose addressee already waits, through pending questions, for the asker
+        is ``WaitCycleError`` (checked in the inserting transaction)."""
         ...
 
     def find_by_id(self, id: str) -> Conversation | None: ...
@@ -37,6 +39,11 @@ class ConversationRepository(Protocol):
     def answer(self, id: str, answer: str) -> Conversation:
         """pending -> answered in one conditional statement. Unknown id:
         ``NotFoundError``; already answered: ``ConflictError``, nothing changed."""
+        ...
+
+    def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
+        """Every pending question addressed to the agent becomes ``abandoned`` with
+        ``reason``, in one statement; returns them."""
         ...
 
     def list_page(

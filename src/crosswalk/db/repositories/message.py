@@ -31,9 +31,12 @@ class MessageRepository(Protocol):
         """Messages to the user still pending, oldest first."""
         ...
 
-    def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
+    def find_requiring_response(
+        self, *, sender_id: str | None = None, task_id: str | None = None
+    ) -> list[Message]:
         """Messages that require a response and have none yet (not ``responded``),
-        oldest first; only those the agent ``sender_id`` sent, if given."""
+        oldest first; only those the agent ``sender_id`` sent, and only those about
+        ``task_id``, if given."""
         ...
 
     def find_replies(self, parent_message_id: str) -> list[Message]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from crosswalk.domain.enums import TaskStatus
@@ -19,12 +20,6 @@ from crosswalk.domain.rows import (
 class TaskRepository(Protocol):
     def create(self, data: NewTask) -> Task:
         """Insert; a task in a phase inherits the phase's initiative when none is given."""
-        ...
-
-    def requires_approval_for(self, data: NewTask) -> bool:
-        """The effective approval a task made from ``data`` would have (its own flag,
-        else its initiative's, the phase's initiative when none is given); refuses
-        unknown references as ``create`` would."""
         ...
 
     def find_by_id(self, id: str) -> Task | None: ...
@@ -89,13 +84,22 @@ class TaskRepository(Protocol):
         ``merge_requires_approval`` (False when it has neither)."""
         ...
 
-    def approve(self, task_id: str) -> Task:
-        """``pending_approval`` -> ``pending``; any other status is ``PreconditionFailedError``."""
+    def transition(
+        self, task_id: str, to: TaskStatus, *, expected: Sequence[TaskStatus] | None = None
+    ) -> Task:
+        """Move to ``to`` in one conditional statement, only from a status in
+        ``expected`` (any when None); otherwise ``PreconditionFailedError``."""
+        ...
+
+    def claim(self, task_id: str, *, max_in_progress: int | None = None) -> Task | None:
+        """``pending`` -> ``in_progress`` in one conditional statement, only while the
+        initiative has fewer than ``max_in_progress`` agent tasks in progress; None
+        when the task was no longer pending or the limit was reached."""
         ...
 
     def find_ready(
         self, *, initiative_id: str | None = None, phase_id: str | None = None
     ) -> list[Task]:
-        """Pending tasks whose dependencies are all completed, by priority (high first)
-        then ``order`` then creation."""
+        """Pending tasks whose dependencies and phase dependencies are all completed,
+        by priority (high first) then ``order`` then creation."""
         ...

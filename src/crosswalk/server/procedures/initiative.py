@@ -1,9 +1,16 @@
-"""``initiative.*``: the top of the plan; deleting one takes its whole plan along."""
+"""``initiative.*``: the top of the plan; deleting one takes its whole plan along.
+
+``initiative.run`` / ``initiative.pause`` turn the server's dispatch of the
+initiative's ready tasks on and off; ``initiative.status`` shows where it stands.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Annotated, Any, ClassVar, cast
 
+from pydantic import Field
+
+from crosswalk.dispatch.status import gather, report
 from crosswalk.domain.enums import InitiativeStatus
 from crosswalk.domain.rows import InitiativeUpdate, NewInitiative
 from crosswalk.server.context import Context
@@ -14,7 +21,7 @@ from crosswalk.server.procedures._common import (
     deleted_output,
     page_output,
 )
-from crosswalk.server.procedures._inputs import ApiInput, Limit, Name
+from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name
 from crosswalk.server.serialize import to_api
 from crosswalk.server.trpc import Router
 
@@ -25,6 +32,12 @@ class CreateInput(ApiInput):
     name: Name
     merge_requires_approval: bool = True
     branch: Name | None = None
+
+
+class RunInput(ApiInput):
+    id: Id
+    max_agents: Annotated[int, Field(ge=1, le=64)] = 2
+    provider: Name | None = None
 
 
 class ListInput(OptionalInput):
@@ -78,3 +91,35 @@ async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     ctx.principal.require_admin("delete initiatives")
     initiative, removed = ctx.services.planning.delete_initiative(inp.id)
     return deleted_output(initiative, removed)
+
+
+@router.mutation("initiative.run", input=RunInput)
+async def run(ctx: Context, inp: RunInput) -> dict[str, Any]:
+    """Turns dispatch on: the server starts an agent for every ready task (dependencies
+    and phase dependencies completed), highest priority first, never more than
+    ``maxAgents`` of the initiative at once, until paused or until every task is
+    completed. Checkpoint tasks go to the person instead. Returns the initiative."""
+    ctx.principal.require_admin("run initiatives")
+    return to_api(ctx.services.dispatcher.run(inp.id, inp.max_agents, inp.provider))
+
+
+@router.mutation("initiative.pause", input=IdInput)
+async def pause(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    """Turns dispatch off; agents already running go on. Returns the initiative."""
+    ctx.principal.require_admin("pause initiatives")
+    return to_api(ctx.services.dispatcher.pause(inp.id))
+
+
+@router.query("initiative.status", input=IdInput)
+async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    """The initiative's tasks by status, each with what it waits for; its running
+    agents; and its open questions (between agents, and to the person)."""
+    initiative = ctx.repos.initiatives.get(inp.id)
+    situation = gather(
+        initiative,
+        ctx.services.dispatcher.plan(initiative.id),
+        agents=ctx.repos.agents,
+        conversations=ctx.repos.conversations,
+        messages=ctx.repos.messages,
+    )
+    return report(situation)

@@ -275,17 +275,23 @@ async def mark_read(ctx: Context, inp: IdInput) -> dict[str, Any]:
 @router.query("message.inbox")
 async def inbox(ctx: Context, inp: None) -> list[dict[str, Any]]:
     """Every message waiting for the user, oldest first, each with ``senderName``
-    (``null`` for the user, or an agent since deleted)."""
+    (``crosswalk`` for the server's own questions; ``null`` for an agent since
+    deleted)."""
     ctx.principal.require_admin("read the user's inbox")
     waiting = ctx.services.human_questions.inbox()
     names: dict[str, str | None] = {}
     for sender_id in {m.sender_id for m in waiting if m.sender_id is not None}:
         agent = ctx.repos.agents.find_by_id(sender_id)
         names[sender_id] = None if agent is None else agent.name
-    return [
-        {**to_api(m), "senderName": names.get(m.sender_id) if m.sender_id else None}
-        for m in waiting
-    ]
+    return [{**to_api(m), "senderName": _sender_name(m, names)} for m in waiting]
+
+
+def _sender_name(message: Message, names: dict[str, str | None]) -> str | None:
+    """The agent's name; ``crosswalk`` for the server's own questions (a checkpoint, a
+    merge conflict), which it sends as the user."""
+    if message.sender_id is not None:
+        return names.get(message.sender_id)
+    return "crosswalk" if message.sender_type is ParticipantType.USER else None
 
 
 @router.mutation("message.askUser", input=AskUserInput)

@@ -1,10 +1,12 @@
 """``task.*``: tasks, their dependencies and subtasks, approval, and what is ready.
 
-Approval gates the start of work: a task created without an explicit ``status`` whose
-effective approval (its ``requiresApproval``, else its initiative's
-``mergeRequiresApproval``) is required starts ``pending_approval``; ``task.approve``
-moves it to ``pending``, and only ``pending`` tasks with every dependency completed
-are ``task.ready``. Single-task outputs carry ``requiresApprovalEffective``.
+Approval gates the merge, not the start: new tasks start ``pending`` and are
+``task.ready`` once their dependencies (and their phase's dependencies) are
+completed. When an agent's run on a task succeeds and the task's effective approval
+(its ``requiresApproval``, else its initiative's ``mergeRequiresApproval``) is
+required, the task waits in ``pending_approval``; ``task.approve`` merges its work
+and completes it. Single-task outputs carry ``requiresApprovalEffective``. Every
+status change goes through the task state service (the phase follows).
 """
 
 from __future__ import annotations
@@ -44,8 +46,7 @@ class CreateInput(ApiInput):
     priority: TaskPriority = TaskPriority.MEDIUM
     requires_approval: bool | None = None
     order: Order = 0
-    # Left out: pending, or pending_approval when approval is required.
-    status: TaskStatus | None = None
+    status: TaskStatus = TaskStatus.PENDING
 
 
 class ListInput(OptionalInput):
@@ -107,9 +108,8 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
             priority=inp.priority,
             requires_approval=inp.requires_approval,
             order=inp.order,
-            status=inp.status or TaskStatus.PENDING,
-        ),
-        hold_for_approval=inp.status is None,
+            status=inp.status,
+        )
     )
     return _with_approval(ctx, task)
 
@@ -134,8 +134,8 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 
 @router.mutation("task.update", input=UpdateTaskInput)
 async def update(ctx: Context, inp: UpdateTaskInput) -> dict[str, Any]:
-    """Changes exactly the fields sent; the status moves freely (``approve`` is the
-    checked way out of ``pending_approval``)."""
+    """Changes exactly the fields sent. The status moves freely (``approve`` is the
+    checked way out of ``pending_approval``, with a merge); the phase follows."""
     ctx.principal.require_admin("change tasks")
     task = ctx.services.planning.update_task(inp.id, cast(TaskUpdate, inp.changes()))
     return _with_approval(ctx, task)
@@ -188,15 +188,27 @@ async def subtasks(ctx: Context, inp: IdInput) -> list[dict[str, Any]]:
 
 @router.query("task.pendingApproval", input=InitiativeFilter)
 async def pending_approval(ctx: Context, inp: InitiativeFilter) -> list[dict[str, Any]]:
-    """Tasks waiting for a person's approval, oldest first."""
+    """Tasks whose merge waits for a person's approval, oldest first."""
     return to_api_list(ctx.services.planning.tasks_pending_approval(inp.initiative_id))
 
 
 @router.mutation("task.approve", input=IdInput)
 async def approve(ctx: Context, inp: IdInput) -> dict[str, Any]:
-    """``pending_approval`` -> ``pending``; any other status is PRECONDITION_FAILED."""
+    """Approves a ``pending_approval`` task: its agent's work is merged into the
+    initiative branch and the task completed (``blocked`` on a conflict, with a
+    question in the inbox). A ``pending_approval`` task that never ran becomes
+    ``pending``. Any other status is PRECONDITION_FAILED."""
     ctx.principal.require_admin("approve tasks")
-    return _with_approval(ctx, ctx.services.planning.approve_task(inp.id))
+    return _with_approval(ctx, await ctx.services.landing.approve(inp.id))
+
+
+@router.mutation("task.retryMerge", input=IdInput)
+async def retry_merge(ctx: Context, inp: IdInput) -> dict[str, Any]:
+    """Merges a ``blocked`` task's work again, after someone fixed its branch:
+    ``completed`` when it goes through, still ``blocked`` (with a new question) when
+    it conflicts. Any other status is PRECONDITION_FAILED."""
+    ctx.principal.require_admin("merge tasks")
+    return _with_approval(ctx, await ctx.services.landing.retry_merge(inp.id))
 
 
 @router.query("task.ready", input=ReadyInput)

@@ -18,12 +18,18 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
 )
-from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
+from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor, HotStatement
 from crosswalk.db.schema import agents, conversations, initiatives, phases, tasks
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    WaitCycleError,
+)
 from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
 from crosswalk.domain.timestamps import utcnow
+from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(conversations, Conversation)
@@ -31,7 +37,6 @@ _SELECT = select(*_COLUMNS)
 _c = conversations.c
 # The hot path's statements (``_prepared.HotStatement``).
 BY_ID = HotStatement(_SELECT.where(_c.id == bindparam("id")))
-EXISTS = HotStatement(select(_c.id).where(_c.id == bindparam("id")))
 PENDING_FOR_AGENT = HotStatement(
     _SELECT.where(
         _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
@@ -45,6 +50,23 @@ ANSWER = HotStatement(
         answer=bindparam("answer_text"),
         status=ConversationStatus.ANSWERED,
         updated_at=bindparam("answered_at"),
+    )
+    .returning(*_COLUMNS)
+)
+# The questions an agent waits on (served by ``ix_conversations_from_agent_id``).
+WAITS_OF = HotStatement(
+    select(_c.id, _c.to_agent_id).where(
+        _c.from_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+    )
+)
+AGENT_NAME = HotStatement(select(agents.c.name).where(agents.c.id == bindparam("agent_id")))
+ABANDON = HotStatement(
+    update(conversations)
+    .where(_c.to_agent_id == bindparam("asked_id"), _c.status == ConversationStatus.PENDING)
+    .values(
+        status=ConversationStatus.ABANDONED,
+        abandoned_reason=bindparam("reason"),
+        updated_at=bindparam("abandoned_at"),
     )
     .returning(*_COLUMNS)
 )
@@ -73,11 +95,13 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "question": data.question,
             "answer": None,
             "status": ConversationStatus.PENDING,
+            "abandoned_reason": None,
             "created_at": now,
             "updated_at": now,
         }
         try:
             with self._direct(write=True) as db:
+                _refuse_wait_cycle(db, data.from_agent_id, data.to_agent_id)
                 row = db.first(INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
@@ -147,10 +171,23 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             )
             if row is not None:
                 return Conversation(*row)
-            exists = db.first(EXISTS, {"id": id})
-        if exists is None:
+            stored = db.first(BY_ID, {"id": id})
+        if stored is None:
             raise self._not_found(id)
+        current = Conversation(*stored)
+        if current.status is ConversationStatus.ABANDONED:
+            raise ConflictError(
+                f"conversation '{id}' was abandoned ({current.abandoned_reason}); "
+                "nobody waits for its answer any more"
+            )
         raise ConflictError(f"conversation '{id}' is already answered")
+
+    def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
+        with self._direct(write=True) as db:
+            rows = db.all(
+                ABANDON, {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()}
+            )
+        return [Conversation(*row) for row in rows]
 
     def list_page(
         self,
@@ -184,6 +221,26 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
                 cursor=cursor,
                 newest_first=True,
             )
+
+
+def _refuse_wait_cycle(db: DirectCursor, asker: str, asked: str) -> None:
+    """``WaitCycleError`` when ``asked`` already waits, through any chain of pending
+    questions, for ``asker``; run in the inserting transaction, so two agents asking
+    each other at the same moment cannot both get through."""
+
+    def waits_for(agent_id: str) -> list[WaitEdge]:
+        rows = db.all(WAITS_OF, {"agent_id": agent_id})
+        return [WaitEdge(agent_id, to_agent_id, cid) for cid, to_agent_id in rows]
+
+    cycle = find_wait_cycle(asker, asked, waits_for)
+    if cycle is None:
+        return
+    names = {}
+    for edge in cycle:
+        found = db.first(AGENT_NAME, {"agent_id": edge.asker})
+        if found is not None:
+            names[edge.asker] = str(found[0])
+    raise WaitCycleError(describe_wait_cycle(cycle, names))
 
 
 def _require_references(conn: Connection, values: Mapping[str, object]) -> None:

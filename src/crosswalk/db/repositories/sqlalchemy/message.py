@@ -20,7 +20,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
     require_row,
 )
-from crosswalk.db.schema import agents, messages
+from crosswalk.db.schema import agents, messages, tasks
 from crosswalk.domain.enums import MessageStatus, ParticipantType
 from crosswalk.domain.errors import ConflictError, InvalidInputError
 from crosswalk.domain.rows import (
@@ -63,6 +63,7 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
             "requires_response": data.requires_response,
             "status": data.status,
             "parent_message_id": data.parent_message_id,
+            "task_id": data.task_id,
             "created_at": now,
             "updated_at": now,
         }
@@ -71,6 +72,8 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
                 require_row(conn, agents, "agent", agent_id)
         if data.parent_message_id is not None:
             require_row(conn, messages, "message", data.parent_message_id)
+        if data.task_id is not None:
+            require_row(conn, tasks, "task", data.task_id)
         row = conn.execute(insert(messages).values(values).returning(*_COLUMNS)).one()
         return Message(*row)
 
@@ -95,10 +98,14 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
             ).order_by(*_OLDEST_FIRST)
         )
 
-    def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
+    def find_requiring_response(
+        self, *, sender_id: str | None = None, task_id: str | None = None
+    ) -> list[Message]:
         query = _SELECT.where(_c.requires_response == true(), _c.status != MessageStatus.RESPONDED)
         if sender_id is not None:
             query = query.where(_c.sender_id == sender_id)
+        if task_id is not None:
+            query = query.where(_c.task_id == task_id)
         return self._all(query.order_by(*_OLDEST_FIRST))
 
     def find_replies(self, parent_message_id: str) -> list[Message]:

@@ -7,6 +7,7 @@ adapters) and the dependency edges between tasks or between phases.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -35,9 +36,17 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     require_row,
     serialize_on,
 )
-from crosswalk.db.schema import agents, conversations, initiatives, phases, task_dependencies, tasks
+from crosswalk.db.schema import (
+    agents,
+    conversations,
+    initiatives,
+    phase_dependencies,
+    phases,
+    task_dependencies,
+    tasks,
+)
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
-from crosswalk.domain.enums import TaskPriority, TaskStatus
+from crosswalk.domain.enums import CHECKPOINT_TASK_TYPES, PhaseStatus, TaskPriority, TaskStatus
 from crosswalk.domain.errors import (
     InvalidInputError,
     NotFoundError,
@@ -215,6 +224,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
     kind = "task"
 
     def create(self, data: NewTask) -> Task:
+        """Insert with the status given (``pending`` unless told otherwise)."""
         now = utcnow()
         values = {name: getattr(data, name) for name in field_names(NewTask)}
         with self._write() as conn:
@@ -225,11 +235,6 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
                 .returning(*_COLUMNS)
             ).one()
         return Task(*row)
-
-    def requires_approval_for(self, data: NewTask) -> bool:
-        with self._read() as conn:
-            initiative_id = self._resolve_initiative(conn, data)
-            return self._needs_approval(conn, data.requires_approval, initiative_id)
 
     def _resolve_initiative(self, conn: Connection, data: NewTask) -> str | None:
         initiative_id = data.initiative_id
@@ -251,18 +256,6 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
                 initiative_id = parent.initiative_id
             self._check_same_initiative(parent, initiative_id)
         return initiative_id
-
-    def _needs_approval(
-        self, conn: Connection, flag: bool | None, initiative_id: str | None
-    ) -> bool:
-        if flag is not None:
-            return flag
-        if initiative_id is None:
-            return False
-        inherited = conn.execute(
-            select(initiatives.c.merge_requires_approval).where(initiatives.c.id == initiative_id)
-        ).scalar_one_or_none()
-        return bool(inherited)
 
     def find_by_id(self, id: str) -> Task | None:
         with self._read() as conn:
@@ -432,33 +425,64 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
             raise self._not_found(task_id)
         return bool(row[0])
 
-    def approve(self, task_id: str) -> Task:
-        """``pending_approval`` -> ``pending`` in one conditional UPDATE, so two
-        approvers cannot both succeed; any other status is refused, naming it."""
+    def transition(
+        self, task_id: str, to: TaskStatus, *, expected: Sequence[TaskStatus] | None = None
+    ) -> Task:
+        """Move the task to ``to`` in one conditional UPDATE: only from a status in
+        ``expected`` (any, when None), so of two racing moves exactly one wins; the
+        loser gets ``PreconditionFailedError`` naming the status it found."""
+        condition = _t.id == task_id
+        if expected is not None:
+            condition = condition & _t.status.in_(expected)
         with self._write() as conn:
             row = conn.execute(
                 update(tasks)
-                .where(_t.id == task_id, _t.status == TaskStatus.PENDING_APPROVAL)
-                .values(status=TaskStatus.PENDING, updated_at=utcnow())
+                .where(condition)
+                .values(status=to, updated_at=utcnow())
                 .returning(*_COLUMNS)
             ).first()
             if row is not None:
                 return Task(*row)
             current = self._require(conn, task_id)
-        raise PreconditionFailedError(
-            f"task '{task_id}' is {current.status.value}, not pending_approval"
-        )
+        wanted = " or ".join(status.value for status in expected or ())
+        raise PreconditionFailedError(f"task '{task_id}' is {current.status.value}, not {wanted}")
+
+    def claim(self, task_id: str, *, max_in_progress: int | None = None) -> Task | None:
+        """``pending`` -> ``in_progress`` for dispatch, in one conditional UPDATE: the
+        task must still be pending and, with ``max_in_progress``, its initiative must
+        have fewer agent tasks (checkpoints aside) in progress. None when another
+        claimer won or the limit is reached. On SQLite the write lock is taken before
+        the statement runs, so claimers (threads or servers on one file) queue."""
+        condition = (_t.id == task_id) & (_t.status == TaskStatus.PENDING)
+        if max_in_progress is not None:
+            peer = tasks.alias("peer")
+            running = (
+                select(func.count())
+                .select_from(peer)
+                .where(
+                    peer.c.initiative_id == _t.initiative_id,
+                    peer.c.status == TaskStatus.IN_PROGRESS,
+                    peer.c.type.not_in(CHECKPOINT_TASK_TYPES),
+                )
+                .scalar_subquery()
+            )
+            condition = condition & (running < max_in_progress)
+        with self._write() as conn:
+            row = conn.execute(
+                update(tasks)
+                .where(condition)
+                .values(status=TaskStatus.IN_PROGRESS, updated_at=utcnow())
+                .returning(*_COLUMNS)
+            ).first()
+        return None if row is None else Task(*row)
 
     def find_ready(
         self, *, initiative_id: str | None = None, phase_id: str | None = None
     ) -> list[Task]:
-        """Tasks that can start now: status ``pending`` and no dependency that is
-        not ``completed``; highest priority first, then ``order``, then creation.
-
-        Approval needs no separate test: a task that must be approved is created
-        ``pending_approval`` and only ``approve`` moves it to ``pending``, so being
-        ``pending`` means any required approval was given.
-        """
+        """Tasks that can start now: status ``pending``, no dependency that is not
+        ``completed``, and no dependency of their phase on a phase that is not
+        ``completed``; highest priority first, then ``order``, then creation.
+        Approval gates the merge, not the start, so it plays no part here."""
         prerequisite = tasks.alias("prerequisite")
         unfinished_prerequisite = (
             select(_d.id)
@@ -466,7 +490,22 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
             .where(_d.task_id == _t.id, prerequisite.c.status != TaskStatus.COMPLETED)
             .exists()
         )
-        query = _SELECT.where(_t.status == TaskStatus.PENDING, ~unfinished_prerequisite)
+        prerequisite_phase = phases.alias("prerequisite_phase")
+        unfinished_phase = (
+            select(phase_dependencies.c.id)
+            .join(
+                prerequisite_phase,
+                prerequisite_phase.c.id == phase_dependencies.c.depends_on_phase_id,
+            )
+            .where(
+                phase_dependencies.c.phase_id == _t.phase_id,
+                prerequisite_phase.c.status != PhaseStatus.COMPLETED,
+            )
+            .exists()
+        )
+        query = _SELECT.where(
+            _t.status == TaskStatus.PENDING, ~unfinished_prerequisite, ~unfinished_phase
+        )
         if initiative_id is not None:
             query = query.where(_t.initiative_id == initiative_id)
         if phase_id is not None:

@@ -1,0 +1,126 @@
+"""``cw initiative run|pause|status``: the server dispatches an initiative's work.
+
+``run`` turns dispatch on: every ready task gets an agent (never more than
+``--max-agents`` at once), checkpoint tasks go to the person, finished work is
+merged (after ``cw task approve`` where approval is required). ``status`` shows
+the tasks by state and what each one waits for.
+"""
+
+from __future__ import annotations
+
+from crosswalk.cli._crud import given
+from crosswalk.cli._planning import label
+from crosswalk.cli.commands import add_command, positive_int
+from crosswalk.cli.errors import EXIT_OK
+from crosswalk.cli.output import indent
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from crosswalk.cli.commands import Subparsers
+    from crosswalk.cli.context import Context
+
+#: The order ``cw initiative status`` shows the task states in.
+STATE_ORDER = ("in_progress", "blocked", "pending_approval", "pending", "completed")
+
+
+def register_dispatch(group: Subparsers) -> None:
+    run = add_command(
+        group,
+        "run",
+        help="let the server dispatch the initiative's ready tasks to agents",
+        description=(
+            "Turn dispatch on: the server starts an agent for every ready task\n"
+            "(dependencies and phase dependencies completed), highest priority first,\n"
+            "never more than --max-agents of this initiative at once, and goes on as\n"
+            "tasks complete, until paused or until every task is completed. Checkpoint\n"
+            "tasks are asked of the person (cw inbox) instead. Admin only."
+        ),
+        examples=[
+            "cw initiative run I7",
+            "cw initiative run I7 --max-agents 4 --provider codex",
+        ],
+        handler=cmd_run,
+    )
+    run.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    run.add_argument(
+        "--max-agents", type=positive_int, default=2, metavar="N", help="at most N agents (2)"
+    )
+    run.add_argument("--provider", metavar="P", help="claude or codex (the server's default)")
+
+    pause = add_command(
+        group,
+        "pause",
+        help="stop dispatching new tasks (running agents go on)",
+        description="Turn dispatch off for the initiative; agents already running go on.",
+        examples=["cw initiative pause I7"],
+        handler=cmd_pause,
+    )
+    pause.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+
+    status = add_command(
+        group,
+        "status",
+        help="show the initiative's tasks by state and what each waits for",
+        description=(
+            "Show the initiative's dispatch, its tasks by state with what each waiting\n"
+            "task waits for, its running agents, and its open questions."
+        ),
+        examples=["cw initiative status I7", "cw initiative status I7 --json"],
+        handler=cmd_status,
+    )
+    status.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+
+
+def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
+    payload = {"id": args.id, **given(maxAgents=args.max_agents, provider=args.provider)}
+    initiative = ctx.client.mutation("initiative.run", payload)
+    ctx.emit(
+        initiative,
+        lambda i: (
+            f"dispatching initiative {label(i)}: at most {i.get('dispatchMaxAgents')} agents; "
+            f"follow with: cw initiative status {i.get('id')}"
+        ),
+    )
+    return EXIT_OK
+
+
+def cmd_pause(args: argparse.Namespace, ctx: Context) -> int:
+    initiative = ctx.client.mutation("initiative.pause", {"id": args.id})
+    ctx.emit(initiative, lambda i: f"paused dispatch of initiative {label(i)}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.emit(ctx.client.query("initiative.status", {"id": args.id}), render_status)
+    return EXIT_OK
+
+
+def render_status(status: Any) -> str:
+    dispatch = status.get("dispatch") or {}
+    limit = dispatch.get("maxAgents")
+    lines = [
+        f"initiative {status.get('name')} ({status.get('id')}) on {status.get('branch')}",
+        f"dispatch: {dispatch.get('status')}" + (f", at most {limit} agents" if limit else ""),
+    ]
+    tasks = status.get("tasks") or {}
+    for state in STATE_ORDER:
+        found = tasks.get(state) or []
+        if not found:
+            continue
+        lines.append(f"{state} ({len(found)}):")
+        for task in found:
+            agent = f" [{task['agent']}]" if task.get("agent") else ""
+            waiting = f": waits for {task['waitingFor']}" if task.get("waitingFor") else ""
+            lines.append(f"  {task.get('id')}  {task.get('name')}{agent}{waiting}")
+    agents = status.get("runningAgents") or []
+    lines.append(f"running agents ({len(agents)}):")
+    lines += [f"  {a.get('name')} ({a.get('id')}) on task {a.get('taskId')}" for a in agents]
+    questions = status.get("openQuestions") or []
+    lines.append(f"open questions ({len(questions)}):")
+    for question in questions:
+        lines.append(f"  {question.get('kind')} {question.get('id')}:")
+        lines.append(indent(str(question.get("question", "")), "    "))
+    return "\n".join(lines)

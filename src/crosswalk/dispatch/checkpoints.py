@@ -1,0 +1,63 @@
+"""Checkpoint tasks go to the person, never to an agent.
+
+A ready checkpoint (``checkpoint:human-verify``, ``checkpoint:decision``,
+``checkpoint:human-action``) is claimed like any task, then the person is asked: a
+message to the user that requires a response and names the task. The person's
+reply (``cw reply``) completes the task; the reply stays in the message thread as
+the record of what was verified, decided or done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crosswalk.db.repositories import TaskRepository
+from crosswalk.dispatch.choose import is_checkpoint
+from crosswalk.domain.enums import MessageType, ParticipantType, TaskStatus, TaskType
+from crosswalk.domain.rows import Message, NewMessage, Task
+from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.planning import PlanningService
+
+_ASK = {
+    TaskType.HUMAN_VERIFY: "Please verify",
+    TaskType.DECISION: "A decision is needed",
+    TaskType.HUMAN_ACTION: "Please do this",
+}
+
+
+@dataclass(slots=True)
+class CheckpointService:
+    tasks: TaskRepository
+    planning: PlanningService
+    human_questions: HumanQuestionService
+
+    def ask(self, task: Task) -> Message:
+        """Ask the person to carry out the (claimed, in-progress) checkpoint task."""
+        description = f"\n{task.description}" if task.description else ""
+        text = (
+            f"{_ASK.get(task.type, 'Please handle')}: checkpoint task '{task.name}' ({task.id})"
+            f"{description}\nYour reply completes the task: cw reply MESSAGE_ID TEXT"
+        )
+        return self.human_questions.send(
+            NewMessage(
+                sender_type=ParticipantType.USER,
+                recipient_type=ParticipantType.USER,
+                type=MessageType.QUESTION,
+                content=text,
+                requires_response=True,
+                task_id=task.id,
+            )
+        )
+
+    def replied(self, question: Message) -> Task | None:
+        """The person replied to ``question`` (called inside the reply's unit of work,
+        which the completion joins): if it asked for an in-progress checkpoint, that
+        task is completed. Other replies change no task."""
+        if question.task_id is None:
+            return None
+        task = self.tasks.find_by_id(question.task_id)
+        if task is None or not is_checkpoint(task) or task.status is not TaskStatus.IN_PROGRESS:
+            return None
+        return self.planning.move_task(
+            task.id, TaskStatus.COMPLETED, expected=[TaskStatus.IN_PROGRESS]
+        )

@@ -1,0 +1,180 @@
+"""Landing an agent's branch on the initiative branch, with git.
+
+The merge happens in the server's clone of the project, in a worktree of its own
+that has the initiative branch checked out (never in an agent's worktree):
+
+1. whatever the agent left uncommitted in its worktree is committed on its branch,
+   with a message naming the task and the agent;
+2. the agent branch is merged (``--no-ff``) into the initiative branch;
+3. a clean merge reports the merge commit; a conflict is aborted, so the
+   initiative branch is exactly as before, and the conflicting files are reported.
+
+``Merger`` is the port the services use; ``GitMerger`` runs the real ``git``.
+Merges into one initiative worktree are serialised by a lock per worktree.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
+
+#: Who crosswalk's own commits are by (the agent's commits keep their author).
+COMMITTER = ("crosswalk", "crosswalk@localhost")
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRequest:
+    clone: Path  # the server's clone of the project
+    initiative_branch: str
+    agent_branch: str
+    agent_worktree: Path | None  # where leftovers are committed from; None: nothing to commit
+    message: str  # the merge commit's message
+    leftovers_message: str  # the message of the commit of uncommitted work
+    base_branch: str | None = None  # creates the initiative branch from it when missing
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    """``commit`` after a clean merge; ``conflicts`` (file paths) after an aborted one."""
+
+    commit: str | None
+    conflicts: tuple[str, ...] = ()
+    leftovers_commit: str | None = None  # the commit of uncommitted work, if any
+
+    @property
+    def merged(self) -> bool:
+        return self.commit is not None
+
+
+class Merger(Protocol):
+    def merge(self, request: MergeRequest) -> MergeResult: ...
+
+
+class GitError(CrosswalkError):
+    """A git command failed for a reason other than a merge conflict."""
+
+
+def _slug(branch: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", branch).strip("-") or "branch"
+
+
+@dataclass
+class GitMerger:
+    """Merges with the ``git`` executable; initiative worktrees live under ``root``."""
+
+    root: Path
+    git: str = "git"
+    _locks: dict[Path, threading.Lock] = field(default_factory=dict)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def worktree_for(self, clone: Path, initiative_branch: str) -> Path:
+        """Where the initiative branch of ``clone`` is checked out for merging."""
+        return self.root / _slug(clone.name) / _slug(initiative_branch)
+
+    def merge(self, request: MergeRequest) -> MergeResult:
+        worktree = self.worktree_for(request.clone, request.initiative_branch)
+        with self._lock(worktree):
+            leftovers = None
+            if request.agent_worktree is not None:
+                leftovers = self._commit_leftovers(
+                    request.agent_worktree, request.leftovers_message
+                )
+            self._ensure_worktree(request, worktree)
+            return self._merge_in(worktree, request, leftovers)
+
+    def _lock(self, worktree: Path) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(worktree, threading.Lock())
+
+    def _commit_leftovers(self, worktree: Path, message: str) -> str | None:
+        if not worktree.is_dir():
+            return None
+        if not self._run(worktree, "status", "--porcelain").strip():
+            return None
+        self._run(worktree, "add", "--all")
+        self._run(worktree, *self._identity(), "commit", "--quiet", "--no-verify", "-m", message)
+        return self._run(worktree, "rev-parse", "HEAD").strip()
+
+    def _ensure_worktree(self, request: MergeRequest, worktree: Path) -> None:
+        clone = request.clone
+        if (worktree / ".git").exists():
+            return
+        branch = request.initiative_branch
+        if not self._branch_exists(clone, branch):
+            if request.base_branch is None:
+                raise PreconditionFailedError(
+                    f"the initiative branch '{branch}' does not exist in {clone.name}; "
+                    "it is created when the first agent of the initiative starts"
+                )
+            self._run(clone, "branch", branch, request.base_branch)
+        worktree.parent.mkdir(parents=True, exist_ok=True)
+        self._run(clone, "worktree", "prune")
+        self._run(clone, "worktree", "add", "--quiet", str(worktree), branch)
+
+    def _merge_in(
+        self, worktree: Path, request: MergeRequest, leftovers: str | None
+    ) -> MergeResult:
+        if not self._branch_exists(worktree, request.agent_branch):
+            raise PreconditionFailedError(
+                f"the agent branch '{request.agent_branch}' does not exist; nothing can be merged"
+            )
+        before = self._run(worktree, "rev-parse", "HEAD").strip()
+        merged = self._git(
+            worktree,
+            *self._identity(),
+            "merge",
+            "--no-ff",
+            "--no-edit",
+            "-m",
+            request.message,
+            request.agent_branch,
+        )
+        if merged.returncode == 0:
+            commit = self._run(worktree, "rev-parse", "HEAD").strip()
+            return MergeResult(commit=commit, leftovers_commit=leftovers)
+        conflicts = tuple(
+            line
+            for line in self._run(worktree, "diff", "--name-only", "--diff-filter=U").splitlines()
+            if line
+        )
+        aborted = self._git(worktree, "merge", "--abort")
+        if aborted.returncode != 0:
+            self._run(worktree, "reset", "--hard", "--quiet", before)
+        after = self._run(worktree, "rev-parse", "HEAD").strip()
+        if after != before:  # never leave the initiative branch half-merged
+            raise GitError(f"the initiative branch moved during an aborted merge: {after}")
+        if not conflicts:
+            raise GitError(f"git merge failed: {merged.stderr.strip() or merged.stdout.strip()}")
+        return MergeResult(commit=None, conflicts=conflicts, leftovers_commit=leftovers)
+
+    def _branch_exists(self, cwd: Path, branch: str) -> bool:
+        return (
+            self._git(cwd, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode
+            == 0
+        )
+
+    def _identity(self) -> tuple[str, ...]:
+        name, email = COMMITTER
+        return ("-c", f"user.name={name}", "-c", f"user.email={email}")
+
+    def _run(self, cwd: Path, *args: str) -> str:
+        done = self._git(cwd, *args)
+        if done.returncode != 0:
+            raise GitError(f"git {' '.join(args)} failed in {cwd}: {done.stderr.strip()}")
+        return done.stdout
+
+    def _git(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.git, *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )

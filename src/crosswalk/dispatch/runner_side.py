@@ -1,0 +1,62 @@
+"""The runner's side of dispatch: starting an agent on a claimed task, and finding
+where an agent's work is (the runner's layout, ``docs/runner.md``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crosswalk.db.repositories import InitiativeRepository, ProjectRepository
+from crosswalk.dispatch.landing import AgentWork
+from crosswalk.domain.rows import Agent, Task
+from crosswalk.runner import GitWorktrees, SpawnRequest, Supervisor
+from crosswalk.runner.layout import DataLayout
+from crosswalk.runner.workspaces import agent_branch, initiative_branch
+
+
+class RunnerLauncher:
+    """Starts an agent on a task the dispatcher claimed (``AgentLauncher``)."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self._supervisor = supervisor
+
+    async def launch(self, task: Task, provider: str | None) -> Agent:
+        return await self._supervisor.spawn(SpawnRequest(task_id=task.id, provider=provider))
+
+
+class RunnerWorkspaces:
+    """Where the runner put an agent's work on a task (``Workspaces``): per project of
+    the task's initiative, the server's clone, the initiative branch, the agent's
+    branch and its worktree (None once cleaned)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        worktrees: GitWorktrees,
+        initiatives: InitiativeRepository,
+        projects: ProjectRepository,
+    ) -> None:
+        self._layout = DataLayout(data_dir)
+        self._worktrees = worktrees
+        self._initiatives = initiatives
+        self._projects = projects
+
+    def work_of(self, agent: Agent, task: Task) -> list[AgentWork]:
+        initiative_id = task.initiative_id or agent.initiative_id
+        if initiative_id is None:
+            return []
+        initiative = self._initiatives.get(initiative_id)
+        base = initiative_branch(initiative)
+        works = []
+        for project in self._projects.find_projects_by_initiative_id(initiative.id):
+            worktree = self._layout.worktree(agent.id, project.name, project.id)
+            works.append(
+                AgentWork(
+                    project=project.name,
+                    clone=self._worktrees.clone_path(project.id),
+                    initiative_branch=base,
+                    agent_branch=agent_branch(base, agent.name),
+                    worktree=worktree if worktree.is_dir() else None,
+                    base_branch=project.default_branch,
+                )
+            )
+        return works

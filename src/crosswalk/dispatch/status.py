@@ -1,0 +1,173 @@
+"""``initiative.status``: where an initiative's work stands and what each task waits for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crosswalk.db.repositories import (
+    AgentRepository,
+    ConversationRepository,
+    MessageRepository,
+)
+from crosswalk.dispatch.choose import Plan, is_checkpoint, ready, waits_for_prerequisites
+from crosswalk.domain.enums import (
+    AgentStatus,
+    ConversationStatus,
+    DispatchStatus,
+    ParticipantType,
+    TaskStatus,
+)
+from crosswalk.domain.rows import Agent, Conversation, Initiative, Message, Task
+from crosswalk.services.targets import describe
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """Everything the status reads, gathered once."""
+
+    initiative: Initiative
+    plan: Plan
+    agents: list[Agent]  # the initiative's agents, most recently updated first
+    asked: list[Conversation]  # pending questions asked by those agents
+    open_messages: list[Message]  # questions to the person about its tasks or from its agents
+    names: dict[str, str]  # agent id -> name, for every agent named above
+
+
+def gather(
+    initiative: Initiative,
+    plan: Plan,
+    *,
+    agents: AgentRepository,
+    conversations: ConversationRepository,
+    messages: MessageRepository,
+) -> Situation:
+    task_ids = {task.id for task in plan.tasks}
+    mine = [
+        agent
+        for agent in agents.find_all()
+        if agent.initiative_id == initiative.id or agent.task_id in task_ids
+    ]
+    mine.sort(key=lambda agent: agent.updated_at, reverse=True)
+    agent_ids = {agent.id for agent in mine}
+    asked = [
+        conversation
+        for agent in mine
+        for conversation in conversations.list_page(
+            agent_id=agent.id, status=ConversationStatus.PENDING, limit=100
+        ).items
+        if conversation.from_agent_id == agent.id
+    ]
+    open_messages = [
+        message
+        for message in messages.find_requiring_response()
+        if message.recipient_type is ParticipantType.USER
+        and (message.task_id in task_ids or message.sender_id in agent_ids)
+    ]
+    names = {agent.id: agent.name for agent in mine}
+    for conversation in asked:
+        if conversation.to_agent_id not in names:
+            other = agents.find_by_id(conversation.to_agent_id)
+            names[conversation.to_agent_id] = other.name if other else conversation.to_agent_id
+    return Situation(initiative, plan, mine, asked, open_messages, names)
+
+
+def waiting_for(situation: Situation, task: Task) -> str | None:
+    """What the task waits for, in words a person acts on (None: nothing)."""
+    plan, initiative = situation.plan, situation.initiative
+    questions = [m for m in situation.open_messages if m.task_id == task.id]
+    if task.status is TaskStatus.COMPLETED:
+        return None
+    if task.status is TaskStatus.PENDING_APPROVAL:
+        return f"a person's approval of the merge: cw task approve {task.id}"
+    if task.status is TaskStatus.BLOCKED:
+        if questions:
+            return f"the person: message {questions[0].id} in cw inbox"
+        return f"someone to unblock it (cw task retry-merge {task.id}, or set it pending)"
+    if task.status is TaskStatus.IN_PROGRESS:
+        if is_checkpoint(task):
+            if questions:
+                return f"the person's reply to message {questions[0].id} (cw reply)"
+            return "the person"
+        return _agent_waits(situation, task)
+    prerequisites = waits_for_prerequisites(plan, task)
+    if prerequisites is not None:
+        return prerequisites
+    if initiative.dispatch_status is not DispatchStatus.RUNNING:
+        return f"dispatch to run (it is {initiative.dispatch_status.value}): cw initiative run"
+    if is_checkpoint(task) or task not in ready(plan):
+        return "dispatch"
+    limit = initiative.dispatch_max_agents or 1
+    return f"a free agent slot ({plan.agents_in_progress()} of {limit} in progress)"
+
+
+def _agent_waits(situation: Situation, task: Task) -> str:
+    agent = next((a for a in situation.agents if a.task_id == task.id), None)
+    if agent is None:
+        return "its agent to start"
+    if agent.status is AgentStatus.WAITING_FOR_INPUT:
+        for question in situation.open_messages:
+            if question.sender_id == agent.id:
+                return (
+                    f"the person's answer to agent {agent.name}'s question: message "
+                    f"{question.id} (cw reply)"
+                )
+    for conversation in situation.asked:
+        if conversation.from_agent_id == agent.id:
+            who = situation.names.get(conversation.to_agent_id, conversation.to_agent_id)
+            return f"agent {who}'s answer to conversation {conversation.id}"
+    return f"agent {describe(agent)} ({agent.status.value})"
+
+
+def report(situation: Situation) -> dict[str, Any]:
+    """The API shape of ``initiative.status``."""
+    by_status: dict[str, list[dict[str, Any]]] = {status.value: [] for status in TaskStatus}
+    for task in situation.plan.tasks:
+        agent = next((a for a in situation.agents if a.task_id == task.id), None)
+        by_status[task.status.value].append(
+            {
+                "id": task.id,
+                "name": task.name,
+                "type": task.type.value,
+                "priority": task.priority.value,
+                "agent": agent.name if agent is not None else None,
+                "waitingFor": waiting_for(situation, task),
+            }
+        )
+    initiative = situation.initiative
+    return {
+        "id": initiative.id,
+        "name": initiative.name,
+        "branch": initiative.branch,
+        "dispatch": {
+            "status": initiative.dispatch_status.value,
+            "maxAgents": initiative.dispatch_max_agents,
+            "provider": initiative.dispatch_provider,
+        },
+        "tasks": by_status,
+        "runningAgents": [
+            {"id": a.id, "name": a.name, "taskId": a.task_id, "status": a.status.value}
+            for a in situation.agents
+            if a.status in (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+        ],
+        "openQuestions": [
+            {
+                "kind": "conversation",
+                "id": c.id,
+                "from": c.from_agent_id,
+                "to": c.to_agent_id,
+                "question": c.question,
+            }
+            for c in situation.asked
+        ]
+        + [
+            {
+                "kind": "message",
+                "id": m.id,
+                "from": m.sender_id,
+                "taskId": m.task_id,
+                "question": m.content,
+            }
+            for m in situation.open_messages
+        ],
+    }

@@ -1,0 +1,392 @@
+"""Dispatch, landing and checkpoints together, in process: a real SQLite database, real
+git repositories and worktrees, and a stand-in launcher that plays the runner (it
+creates the agent and its worktree; the test plays the agent's work and its end)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from tests.support.git_repos import Project, git, make_project
+
+from crosswalk.dispatch.landing import AgentWork
+from crosswalk.dispatch.status import gather, report
+from crosswalk.domain.enums import AgentStatus, DispatchStatus, TaskPriority, TaskStatus, TaskType
+from crosswalk.domain.errors import InvalidInputError
+from crosswalk.domain.rows import Agent, NewAgent, NewInitiative, NewTask, Task
+from crosswalk.runner import RunnerSettings
+from crosswalk.server.app import build_services
+from crosswalk.server.context import Services
+from crosswalk.services.targets import Target
+
+pytestmark = pytest.mark.anyio
+
+
+@dataclass
+class StandInRunner:
+    """Launcher and workspaces of a runner that starts nothing: each launch makes the
+    agent row and its worktree; ``finish`` writes the agent's file and ends its run."""
+
+    project: Project
+    services: Services | None = None
+    launched: list[Task] = field(default_factory=list)
+    worktrees: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    fail_with: str | None = None
+
+    async def launch(self, task: Task, provider: str | None) -> Agent:
+        if self.fail_with is not None:
+            raise InvalidInputError(self.fail_with)
+        assert self.services is not None
+        agent = self.services.repos.agents.create(
+            NewAgent(
+                ".",
+                task_id=task.id,
+                initiative_id=task.initiative_id,
+                provider=provider or "claude",
+            )
+        )
+        self.worktrees[agent.id] = self.project.agent_worktree(agent.name)
+        self.launched.append(task)
+        return agent
+
+    def work_of(self, agent: Agent, task: Task) -> list[AgentWork]:
+        worktree, branch = self.worktrees[agent.id]
+        return [
+            AgentWork(
+                project="app",
+                clone=self.project.clone,
+                initiative_branch=self.project.initiative_branch,
+                agent_branch=branch,
+                worktree=worktree,
+            )
+        ]
+
+    async def finish(self, task_id: str, files: dict[str, str] | None = None) -> Task | None:
+        assert self.services is not None
+        [agent] = self.services.repos.agents.find_by_task_id(task_id)
+        worktree, _ = self.worktrees[agent.id]
+        for name, text in (files or {f"{task_id}.txt": task_id}).items():
+            (worktree / name).write_text(text)  # left uncommitted: landing commits it
+        return await self.services.landing.run_succeeded(agent)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    root = tmp_path / "repos"
+    yield make_project(root)
+    shutil.rmtree(root)
+
+
+@pytest.fixture
+def runner(project: Project, engine: Engine) -> StandInRunner:
+    runner = StandInRunner(project)
+    runner.services = build_services(
+        engine,
+        "admin-token",
+        runner_settings=RunnerSettings(data_dir=project.root),
+        workspaces=runner,
+        launcher=runner,
+    )
+    return runner
+
+
+def plan(services: Services, approval: bool = False) -> tuple[str, dict[str, Task]]:
+    """Five tasks: a diamond (a -> b, c -> d) and a chain (e after d), plus priorities."""
+    initiative = services.repos.initiatives.create(
+        NewInitiative("Diamond", merge_requires_approval=approval, branch="cw/auth")
+    )
+    tasks = {
+        name: services.repos.tasks.create(
+            NewTask(name, initiative_id=initiative.id, priority=priority)
+        )
+        for name, priority in (
+            ("a", TaskPriority.MEDIUM),
+            ("b", TaskPriority.LOW),
+            ("c", TaskPriority.HIGH),
+            ("d", TaskPriority.MEDIUM),
+            ("e", TaskPriority.MEDIUM),
+        )
+    }
+    for dependent, prerequisite in (("b", "a"), ("c", "a"), ("d", "b"), ("d", "c"), ("e", "d")):
+        services.repos.tasks.create_dependency(tasks[dependent].id, tasks[prerequisite].id)
+    return initiative.id, tasks
+
+
+def status(services: Services, task: Task) -> TaskStatus:
+    return services.repos.tasks.get(task.id).status
+
+
+async def test_an_initiative_runs_to_the_end_two_agents_at_most(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, tasks = plan(services)
+    dispatcher = services.dispatcher
+    dispatcher.run(initiative_id, max_agents=2, provider="codex")
+
+    order: list[str] = []
+    for _ in range(10):
+        started = await dispatcher.step(initiative_id)
+        order += [t.name for t in started]
+        running = [t for t in tasks.values() if status(services, t) is TaskStatus.IN_PROGRESS]
+        assert len(running) <= 2
+        if not running:
+            break
+        # the highest priority running task finishes first
+        for task in sorted(running, key=lambda t: t.priority != TaskPriority.HIGH)[:1]:
+            finished = await runner.finish(task.id)
+            assert finished is not None and finished.status is TaskStatus.COMPLETED
+
+    assert order == ["a", "c", "b", "d", "e"]  # c (high) before b (low); d after both
+    assert await dispatcher.step(initiative_id) == []
+    assert services.repos.initiatives.get(initiative_id).dispatch_status is DispatchStatus.OFF
+    for task in tasks.values():
+        assert project.file_on(project.initiative_branch, f"{task.id}.txt") == task.id
+        [agent] = services.repos.agents.find_by_task_id(task.id)
+        assert agent.provider == "codex"
+        merge = agent.result["merge"]["app"]
+        assert git(project.clone, "cat-file", "-t", merge["commit"]).strip() == "commit"
+
+
+async def test_approval_holds_the_merge_until_a_person_approves(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, _ = plan(services, approval=True)
+    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    [started] = await services.dispatcher.step(initiative_id)
+
+    held = await runner.finish(started.id)
+
+    assert held is not None and held.status is TaskStatus.PENDING_APPROVAL
+    assert project.file_on(project.initiative_branch, f"{started.id}.txt") is None
+    assert await services.dispatcher.step(initiative_id) == []  # b and c wait for a's merge
+    approved = await services.landing.approve(started.id)
+    assert approved.status is TaskStatus.COMPLETED
+    assert project.file_on(project.initiative_branch, f"{started.id}.txt") == started.id
+    assert {t.name for t in await services.dispatcher.step(initiative_id)} == {"b", "c"}
+
+
+async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(
+        NewInitiative("Clash", merge_requires_approval=False, branch="cw/auth")
+    )
+    first, second = (
+        services.repos.tasks.create(NewTask(name, initiative_id=initiative.id))
+        for name in ("first", "second")
+    )
+    services.dispatcher.run(initiative.id, max_agents=2, provider=None)
+    assert len(await services.dispatcher.step(initiative.id)) == 2
+    await runner.finish(first.id, {"README.md": "first\n"})
+    before = project.head(project.initiative_branch)
+
+    blocked = await runner.finish(second.id, {"README.md": "second\n"})
+
+    assert blocked is not None and blocked.status is TaskStatus.BLOCKED
+    assert project.head(project.initiative_branch) == before
+    [question] = services.human_questions.inbox()
+    assert question.task_id == second.id and question.requires_response
+    assert (
+        "README.md" in question.content and f"cw task retry-merge {second.id}" in question.content
+    )
+
+    [agent] = services.repos.agents.find_by_task_id(second.id)
+    worktree, _ = runner.worktrees[agent.id]
+    git(worktree, "merge", "--quiet", "-X", "ours", project.initiative_branch)  # the fix
+    retried = await services.landing.retry_merge(second.id)
+
+    assert retried.status is TaskStatus.COMPLETED
+    assert project.file_on(project.initiative_branch, "README.md") == "second\n"
+    assert services.human_questions.inbox() == []  # the merge answered the question
+
+
+async def test_a_checkpoint_asks_the_person_and_completes_on_the_reply(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(NewInitiative("Check", branch="cw/auth"))
+    check = services.repos.tasks.create(
+        NewTask(
+            "staging looks right",
+            initiative_id=initiative.id,
+            type=TaskType.HUMAN_VERIFY,
+            description="open https://staging and log in",
+        )
+    )
+    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+
+    assert await services.dispatcher.step(initiative.id) == [services.repos.tasks.get(check.id)]
+    assert runner.launched == []  # never given to an agent
+    [question] = services.human_questions.inbox()
+    assert question.task_id == check.id
+    assert "Please verify" in question.content and "open https://staging" in question.content
+
+    services.human_questions.reply(question.id, "verified")
+
+    assert status(services, check) is TaskStatus.COMPLETED
+    assert services.human_questions.inbox() == []
+
+
+async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(NewInitiative("Broken", branch="cw/auth"))
+    task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
+    runner.fail_with = "provider executable not found: tried /nowhere/claude"
+    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+
+    await services.dispatcher.step(initiative.id)
+
+    assert status(services, task) is TaskStatus.BLOCKED
+    [question] = services.human_questions.inbox()
+    assert "tried /nowhere/claude" in question.content
+
+
+async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, tasks = plan(services)
+    check = services.repos.tasks.create(
+        NewTask("sign off", initiative_id=initiative_id, type=TaskType.DECISION)
+    )
+
+    def waits() -> dict[str, str | None]:
+        initiative = services.repos.initiatives.get(initiative_id)
+        situation = gather(
+            initiative,
+            services.dispatcher.plan(initiative_id),
+            agents=services.repos.agents,
+            conversations=services.repos.conversations,
+            messages=services.repos.messages,
+        )
+        found = report(situation)["tasks"]
+        return {task["name"]: task["waitingFor"] for state in found.values() for task in state}
+
+    assert waits()["a"] == "dispatch to run (it is off): cw initiative run"
+    services.dispatcher.run(initiative_id, max_agents=1, provider=None)
+    await services.dispatcher.step(initiative_id)
+    [a_agent] = services.repos.agents.find_by_task_id(tasks["a"].id)
+    [question] = services.human_questions.inbox()
+
+    now = waits()
+    assert now["a"] == f"agent {a_agent.name} ({a_agent.id}) on task '{tasks['a'].id}' (idle)"
+    assert now["b"] == f"task 'a' ({tasks['a'].id}, in_progress)"
+    assert now["e"] == f"task 'd' ({tasks['d'].id}, pending)"
+    assert now["sign off"] == f"the person's reply to message {question.id} (cw reply)"
+    assert check.id == question.task_id
+
+    services.repos.agents.update(a_agent.id, {"status": AgentStatus.RUNNING})
+    asked = services.repos.agents.create(NewAgent(".", name="helper"))
+    conversation = services.conversations.ask(a_agent.id, "which port?", Target(agent="helper"))
+    assert waits()["a"] == f"agent helper's answer to conversation {conversation.id}"
+    assert asked.id == conversation.to_agent_id
+
+    held = services.repos.tasks.create(NewTask("gated", initiative_id=initiative_id))
+    services.planning.move_task(held.id, TaskStatus.PENDING_APPROVAL)
+    assert waits()["gated"] == f"a person's approval of the merge: cw task approve {held.id}"
+
+
+async def test_a_paused_initiative_starts_nothing_until_it_runs_again(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, _ = plan(services)
+    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    paused = services.dispatcher.pause(initiative_id)
+    assert paused.dispatch_status is DispatchStatus.PAUSED
+
+    assert await services.dispatcher.step(initiative_id) == []
+    assert runner.launched == []
+    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    assert [t.name for t in await services.dispatcher.step(initiative_id)] == ["a"]
+
+
+async def test_the_loop_reacts_to_changes_without_waiting_for_its_timer(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative_id, tasks = plan(services)
+    serving = asyncio.create_task(services.dispatcher.serve())
+
+    async def launched(count: int) -> list[str]:
+        for _ in range(250):  # 5 s, far below the loop's 30 s safety interval
+            if len(runner.launched) >= count:
+                return [t.name for t in runner.launched]
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"only {[t.name for t in runner.launched]} launched")
+
+    try:
+        services.dispatcher.run(initiative_id, max_agents=2, provider=None)  # wakes the loop
+        assert await launched(1) == ["a"]
+        await runner.finish(tasks["a"].id)  # the task's completion wakes it again
+        assert sorted(await launched(3)) == ["a", "b", "c"]
+    finally:
+        services.changes.close()
+        await asyncio.wait_for(serving, 5)
+
+
+async def test_a_merge_that_fails_otherwise_blocks_the_task_with_the_reason(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(
+        NewInitiative("Gone", merge_requires_approval=False, branch="cw/auth")
+    )
+    task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
+    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    await services.dispatcher.step(initiative.id)
+    [agent] = services.repos.agents.find_by_task_id(task.id)
+    worktree, branch = runner.worktrees[agent.id]
+    git(project.clone, "worktree", "remove", "--force", str(worktree))
+    git(project.clone, "branch", "-D", branch)  # the agent's work is gone
+
+    blocked = await services.landing.run_succeeded(agent)
+
+    assert blocked is not None and blocked.status is TaskStatus.BLOCKED
+    [question] = services.human_questions.inbox()
+    assert f"agent branch '{branch}' does not exist" in question.content
+    assert f"cw task retry-merge {task.id}" in question.content
+
+
+async def test_a_failed_run_blocks_the_task_and_a_resumed_success_still_lands(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(
+        NewInitiative("Crash", merge_requires_approval=False, branch="cw/auth")
+    )
+    task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
+    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    await services.dispatcher.step(initiative.id)
+    [agent] = services.repos.agents.find_by_task_id(task.id)
+
+    blocked = await services.landing.run_failed(agent, "crashed (exit code 1)")
+
+    assert blocked is not None and blocked.status is TaskStatus.BLOCKED
+    [question] = services.human_questions.inbox()
+    assert f"Agent {agent.name} on task 't' ({task.id}) crashed (exit code 1)" in question.content
+    assert f"cw agent resume {agent.name}" in question.content
+    assert await services.dispatcher.step(initiative.id) == []  # blocked: nothing to start
+
+    landed = await runner.finish(task.id)  # resumed by hand, and this time it succeeds
+    assert landed is not None and landed.status is TaskStatus.COMPLETED
+    assert project.file_on(project.initiative_branch, f"{task.id}.txt") == task.id
+    assert services.human_questions.inbox() == []  # the merge answered the question
