@@ -220,7 +220,7 @@ async def update(ctx: Context, inp: UpdateAgentInput) -> dict[str, Any]:
     return to_api(ctx.services.agents.update(agent.id, cast(AgentUpdate, changes)))
 
 
-@router.mutation("agent.delete", input=AgentRef)
+@router.mutation("agent.delete", input=AgentRef, waits=True)
 async def delete(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     """Deletes the agent with its conversations and proposals; its messages are
     detached and its log chunks kept. ``removed`` counts each."""
@@ -240,7 +240,7 @@ async def rotate_token(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     return _with_token(agent, token)
 
 
-@router.mutation("agent.spawn", input=SpawnInput)
+@router.mutation("agent.spawn", input=SpawnInput, waits=True)
 async def spawn(ctx: Context, inp: SpawnInput) -> dict[str, Any]:
     """Start an agent on the task: worktrees (one per project of the task's initiative)
     on a new branch, the next available account, the provider's CLI running in them.
@@ -258,7 +258,7 @@ async def spawn(ctx: Context, inp: SpawnInput) -> dict[str, Any]:
     return to_api(agent)
 
 
-@router.mutation("agent.stop", input=AgentRef)
+@router.mutation("agent.stop", input=AgentRef, waits=True)
 async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     """SIGTERM to the agent's process group, SIGKILL after a grace period; returns the
     agent, ``stopped``."""
@@ -266,7 +266,7 @@ async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     return to_api(await ctx.services.runner.stop(resolve_agent(ctx, inp.id).id))
 
 
-@router.mutation("agent.resume", input=ResumeInput)
+@router.mutation("agent.resume", input=ResumeInput, waits=True)
 async def resume(ctx: Context, inp: ResumeInput) -> dict[str, Any]:
     """Run the agent again in its CLI session, with ``message`` as the prompt; its log
     gets the next session number. Returns the agent, ``running``."""
@@ -275,7 +275,7 @@ async def resume(ctx: Context, inp: ResumeInput) -> dict[str, Any]:
     return to_api(await ctx.services.runner.resume(agent.id, inp.message))
 
 
-@router.mutation("agent.clean", input=CleanInput)
+@router.mutation("agent.clean", input=CleanInput, waits=True)
 async def clean(ctx: Context, inp: CleanInput) -> dict[str, Any]:
     """Remove worktrees (their branches stay unless ``deleteBranch``): the agent's, or
     without ``id`` those of every stopped or crashed agent and of deleted agents.

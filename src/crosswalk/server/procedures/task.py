@@ -192,7 +192,7 @@ async def pending_approval(ctx: Context, inp: InitiativeFilter) -> list[dict[str
     return to_api_list(ctx.services.planning.tasks_pending_approval(inp.initiative_id))
 
 
-@router.mutation("task.approve", input=IdInput)
+@router.mutation("task.approve", input=IdInput, waits=True)
 async def approve(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Approves a ``pending_approval`` task: its agent's work is merged into the
     initiative branch and the task completed (``blocked`` on a conflict, with a
@@ -202,7 +202,7 @@ async def approve(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return _with_approval(ctx, await ctx.services.landing.approve(inp.id))
 
 
-@router.mutation("task.retryMerge", input=IdInput)
+@router.mutation("task.retryMerge", input=IdInput, waits=True)
 async def retry_merge(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Merges a ``blocked`` task's work again, after someone fixed its branch:
     ``completed`` when it goes through, still ``blocked`` (with a new question) when

@@ -94,7 +94,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     requires_approval = (
         "COALESCE(tasks.requires_approval, (SELECT initiatives.merge_requires_approval "
-        "FROM initiatives WHERE initiatives.id = tasks.initiative_id), 0)"
+        "FROM initiatives WHERE initiatives.id = tasks.initiative_id), false)"
     )
     op.execute(
         "UPDATE tasks SET status = 'pending_approval' "
