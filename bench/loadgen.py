@@ -171,6 +171,12 @@ async def sleep_until(deadline_ns: int) -> None:
         await asyncio.sleep(delay)
 
 
+def sleep_until_sync(deadline_ns: int) -> None:
+    delay = (deadline_ns - time.perf_counter_ns()) / 1e9
+    if delay > 0:
+        time.sleep(delay)
+
+
 @dataclass
 class WorkerResult:
     """What one load-generator process measured inside the window, and the CPU time it

@@ -12,6 +12,7 @@ class Settings:
     scratch: Path  # a temporary directory, removed after the run
     processes: int = 1  # load-generator processes for the HTTP benchmarks
     profile_dir: Path | None = None  # profile the server under pyinstrument, reports here
+    kinds: tuple[str, ...] = ()  # the conversation benchmark's target kinds (all if empty)
 
     def pick(self, full: float, quick: float) -> float:
         return quick if self.quick else full
