@@ -85,7 +85,7 @@ async function askLoop(pair, asker) {
       if (asked.toAgentId !== pair.answerer.id) {
         throw new Error(`the ask went to ${asked.toAgentId}, not the answerer`);
       }
-      if (started >= windowStart && ended <= windowEnd) {
+      if (ended >= windowStart && ended <= windowEnd) {
         result.completed += 1;
         result.latenciesNs.push(Number(ended - started));
       }
