@@ -2,7 +2,7 @@
 
 Why not httpx: ``cw`` must start in a few tens of milliseconds, and the wire is small
 (one JSON envelope per call, server-sent events for subscriptions; see
-shared/specs/trpc-wire.md), so the standard library speaks it well enough.
+docs/wire.md), so the standard library speaks it well enough.
 
 One kept-alive connection serves every query and mutation of a command; if the server
 closed it while idle, the request is replayed once on a fresh connection. Each

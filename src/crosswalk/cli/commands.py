@@ -176,8 +176,10 @@ def add_command(
     examples: Sequence[str],
     handler: Handler | None = None,
     client_options: bool = True,
+    aliases: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
-    """Declare a command; ``handler`` runs it (omit it for a group of subcommands)."""
+    """Declare a command; ``handler`` runs it (omit it for a group of subcommands).
+    ``aliases`` are other names for the same command (kept for older scripts)."""
     if not help.strip() or not description.strip() or not examples:
         raise ValueError(f"command {name!r} needs a help line, a description and examples")
     parser = subparsers.add_parser(
@@ -187,6 +189,7 @@ def add_command(
         epilog=format_examples(examples),
         formatter_class=HelpFormatter,
         allow_abbrev=False,
+        aliases=list(aliases),
     )
     if client_options:
         add_client_options(parser)

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Mapping
 
 from crosswalk import config
+from crosswalk.cli.deadline import Backoff, Deadline
 from crosswalk.cli.errors import UsageError
 from crosswalk.cli.output import to_json
-from crosswalk.cli.waiting import Backoff, Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:

@@ -8,9 +8,15 @@ and every timeout or interrupt says how to pick up where it left off.
 
 from __future__ import annotations
 
+from crosswalk.cli.asking import (
+    Flow,
+    ask_and_wait,
+    id_arg,
+    new_question_id,
+    wait_and_print,
+)
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
 from crosswalk.cli.errors import (
-    EXIT_INTERRUPTED,
     EXIT_OK,
     RemoteError,
     RequestTimeoutError,
@@ -18,8 +24,7 @@ from crosswalk.cli.errors import (
     UnreachableError,
 )
 from crosswalk.cli.output import Column, detail, indent, table
-from crosswalk.cli.waiting import Deadline, long_poll, send_idempotent
-from crosswalk.ids import new_id
+from crosswalk.cli.waiting import long_poll
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -30,20 +35,8 @@ if TYPE_CHECKING:
     from crosswalk.cli.context import Context
 
 DEFAULT_TIMEOUT_S = 600.0
-#: How long ``ask --no-wait`` keeps retrying a question whose response was lost.
-ASK_RETRY_S = 30.0
 #: Subscription errors after which the official tRPC client reconnects (code -32603).
 _RECONNECT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
-
-
-def new_conversation_id() -> str:
-    """A fresh id for an idempotent ask, made as the server makes its ids."""
-    return new_id()
-
-
-def id_arg(cid: str) -> str:
-    """An id as it must be typed on a ``cw`` command line (``-- -x`` if it starts with -)."""
-    return f"-- {cid}" if cid.startswith("-") else cid
 
 
 # -- rendering --------------------------------------------------------------------------
@@ -83,7 +76,7 @@ def with_parties(conversation: Any, *, ids: bool = True) -> Any:
 
 
 def render_conversation(conversation: Any) -> str:
-    """The detail view of ``cw conversation get``."""
+    """The detail view of ``cw conversation show``."""
     return detail(
         with_parties(conversation),
         _FIELDS,
@@ -105,6 +98,19 @@ def render_question(conversation: Any) -> str:
 
 def render_questions(conversations: Any) -> str:
     return "\n\n".join(render_question(c) for c in conversations)
+
+
+#: Asking an agent: ``conversation.ask``, then ``conversation.waitForAnswer``.
+AGENT_QUESTION = Flow(
+    noun="conversation",
+    ask_path="conversation.ask",
+    wait_path="conversation.waitForAnswer",
+    answered=lambda c: isinstance(c, dict) and c.get("status") == "answered",
+    render=lambda c: str(c.get("answer", "")),
+    show="cw conversation show",
+    resume="cw wait",
+    waits_for="an answer to",
+)
 
 
 # -- registration -----------------------------------------------------------------------
@@ -218,22 +224,27 @@ def register(subparsers: Subparsers) -> None:
         help="inspect conversations",
         description="Show one conversation, or list conversations by agent, status or work item.",
         examples=[
-            "cw conversation get 3cZyJ1k0Yp2vQ8dLmN4aB",
+            "cw conversation show 3cZyJ1k0Yp2vQ8dLmN4aB",
             "cw conversation list --agent reviewer --status pending",
         ],
     )
-    get = add_command(
+    show = add_command(
         group,
-        "get",
+        "show",
         help="show one conversation",
-        description="Show a conversation: who asked whom, about which work, and the answer.",
+        description=(
+            "Show a conversation: who asked whom, about which work, and the answer.\n"
+            "'cw conversation get' is the same command under its older name."
+        ),
         examples=[
-            "cw conversation get 3cZyJ1k0Yp2vQ8dLmN4aB",
-            "cw conversation get 3cZyJ1k0Yp2vQ8dLmN4aB --json",
+            "cw conversation show 3cZyJ1k0Yp2vQ8dLmN4aB",
+            "cw conversation show 3cZyJ1k0Yp2vQ8dLmN4aB --json",
+            "cw conversation get 3cZyJ1k0Yp2vQ8dLmN4aB     # the same, by its older name",
         ],
-        handler=cmd_conversation_get,
+        handler=cmd_conversation_show,
+        aliases=["get"],
     )
-    get.add_argument("conversation_id", metavar="CONVERSATION_ID", help="the conversation's id")
+    show.add_argument("conversation_id", metavar="CONVERSATION_ID", help="the conversation's id")
 
     lst = add_command(
         group,
@@ -273,49 +284,42 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     me = ctx.require_agent_id()
     question = ctx.read_text(args.question, "question")
     if args.user:
-        from crosswalk.cli.message import ask_user
+        from crosswalk.cli.message import ask_user  # only ``--user`` needs that module
 
         return ask_user(ctx, question, args.timeout, no_wait=args.no_wait)
-    payload: dict[str, Any] = {"id": new_conversation_id(), "fromAgentId": me, "question": question}
+    payload: dict[str, Any] = {"id": new_question_id(), "fromAgentId": me, "question": question}
     if args.agent is not None:
         payload["toAgentId"] = args.agent
     elif args.task is not None:
         payload["taskId"] = args.task
     else:
         payload["phaseId"] = args.phase
-    deadline = ctx.deadline(args.timeout)
-    cid = payload["id"]
+    show = AGENT_QUESTION.show
     try:
-        conversation = send_idempotent(
+        return ask_and_wait(
             ctx,
-            "conversation.ask",
+            AGENT_QUESTION,
             payload,
-            deadline if not args.no_wait else ctx.deadline(ASK_RETRY_S),
-            check_hint=(
+            args.timeout,
+            no_wait=args.no_wait,
+            sent_hint=lambda cid: (
                 f"the question may have reached the server as conversation {cid}; "
-                f"check with: cw conversation get {id_arg(cid)}"
+                f"check with: {show} {id_arg(cid)}"
+            ),
+            unconfirmed=lambda cid: (
+                "interrupted before the server confirmed the question; if it arrived it is "
+                f"conversation {cid}: check with: {show} {id_arg(cid)}"
             ),
         )
-    except KeyboardInterrupt:
-        ctx.err(
-            "interrupted before the server confirmed the question; if it arrived it is "
-            f"conversation {cid}: check with: cw conversation get {id_arg(cid)}"
-        )
-        return EXIT_INTERRUPTED
     except RemoteError as exc:
         if exc.code == "CONFLICT" and args.phase is not None:
             exc.hint = "several agents work in that phase: ask one with --agent or --task"
         raise
-    cid = conversation.get("id", cid) if isinstance(conversation, dict) else cid
-    if args.no_wait:
-        ctx.emit(conversation, lambda _: str(cid))
-        return EXIT_OK
-    return _wait_and_print(ctx, cid, deadline, reached_server=True)
 
 
 def cmd_wait(args: argparse.Namespace, ctx: Context) -> int:
     """Resume a wait that timed out, was interrupted, or was never started (--no-wait)."""
-    return _wait_and_print(ctx, args.conversation_id, ctx.deadline(args.timeout))
+    return wait_and_print(ctx, AGENT_QUESTION, args.conversation_id, ctx.deadline(args.timeout))
 
 
 def cmd_listen(args: argparse.Namespace, ctx: Context) -> int:
@@ -352,7 +356,7 @@ def cmd_answer(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
-def cmd_conversation_get(args: argparse.Namespace, ctx: Context) -> int:
+def cmd_conversation_show(args: argparse.Namespace, ctx: Context) -> int:
     """Show one conversation in full."""
     conversation = ctx.client.query("conversation.get", {"id": args.conversation_id})
     ctx.emit(conversation, render_conversation)
@@ -378,32 +382,6 @@ def cmd_conversation_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 # -- the pieces -------------------------------------------------------------------------
-
-
-def _wait_and_print(
-    ctx: Context, cid: str, deadline: Deadline, *, reached_server: bool = False
-) -> int:
-    try:
-        conversation = long_poll(
-            ctx,
-            "conversation.waitForAnswer",
-            {"id": cid},
-            deadline,
-            done=lambda c: isinstance(c, dict) and c.get("status") == "answered",
-            timeout_message=(
-                f"timed out waiting for an answer to conversation {cid}; "
-                f"resume with: cw wait {id_arg(cid)}"
-            ),
-            reached_server=reached_server,
-        )
-    except KeyboardInterrupt:
-        ctx.err(
-            f"interrupted; the question stays pending as conversation {cid}. "
-            f"Resume waiting with: cw wait {id_arg(cid)}"
-        )
-        return EXIT_INTERRUPTED
-    ctx.emit(conversation, lambda c: str(c.get("answer", "")))
-    return EXIT_OK
 
 
 def _follow_questions(ctx: Context, me: str, timeout: float | None) -> int:

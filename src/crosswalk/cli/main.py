@@ -1,6 +1,6 @@
 """The ``cw`` entry point: parse, dispatch, and turn every failure into a message and code.
 
-Exit codes (shared/specs/api.md): 0 done; 1 the server refused; 2 usage error; 3 timed
+Exit codes (``docs/contract.md``): 0 done; 1 the server refused; 2 usage error; 3 timed
 out; 4 server unreachable; 130 interrupted. No traceback ever reaches the user: an
 unexpected exception is reported in one line as a bug in ``cw``.
 """

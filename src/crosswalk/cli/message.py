@@ -10,10 +10,10 @@ behaviour); the person sees what waits for them with ``cw inbox`` and answers wi
 from __future__ import annotations
 
 from crosswalk.cli._crud import age, given, send_delete, send_list
+from crosswalk.cli.asking import Flow, ask_and_wait, id_arg, new_question_id, wait_and_print
 from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
-from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.output import Column, detail, indent, table
-from crosswalk.cli.waiting import Deadline, long_poll, send_idempotent
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -38,11 +38,6 @@ _FIELDS = (
     ("createdAt", "created"),
     ("updatedAt", "updated"),
 )
-
-
-def id_arg(mid: str) -> str:
-    """An id as it must be typed on a ``cw`` command line (``-- -x`` if it starts with -)."""
-    return f"-- {mid}" if mid.startswith("-") else mid
 
 
 def party(message: Any, role: str) -> str:
@@ -112,6 +107,24 @@ def render_reply(state: Any) -> str:
     if reply is None:
         return "(the question was marked responded without a reply)"
     return str(reply.get("content", ""))
+
+
+def _responded(state: Any) -> bool:
+    question = state.get("question") if isinstance(state, dict) else None
+    return isinstance(question, dict) and question.get("status") == "responded"
+
+
+#: Asking the person: ``message.askUser``, then ``message.waitForReply``.
+USER_QUESTION = Flow(
+    noun="message",
+    ask_path="message.askUser",
+    wait_path="message.waitForReply",
+    answered=_responded,
+    render=render_reply,
+    show="cw message show",
+    resume="cw message wait",
+    waits_for="the user's reply to",
+)
 
 
 # -- registration -----------------------------------------------------------------------
@@ -316,64 +329,24 @@ def register(subparsers: Subparsers) -> None:
 
 
 def ask_user(ctx: Context, question: str, timeout_s: float | None, *, no_wait: bool) -> int:
-    """Record the question (as the agent you are), then wait for the person's reply.
-
-    Like ``cw ask``, the question carries an id made here, so a send whose response
-    is lost is retried without asking twice.
-    """
-    from crosswalk.cli.conversation import ASK_RETRY_S, id_arg, new_conversation_id
-
+    """Record the question (as the agent you are), then wait for the person's reply:
+    the same flow as ``cw ask`` (``asking.ask_and_wait``)."""
     me = ctx.require_agent_id()
-    mid = new_conversation_id()
-    check = f"if it arrived it is message {mid}: check with: cw message show {id_arg(mid)}"
-    deadline = ctx.deadline(ASK_RETRY_S if no_wait else timeout_s)
-    try:
-        message = send_idempotent(
-            ctx,
-            "message.askUser",
-            {"id": mid, "agentId": me, "content": question},
-            deadline,
-            check_hint=f"the question may have reached the server; {check}",
-        )
-    except KeyboardInterrupt:
-        ctx.err(f"interrupted before the server confirmed the question; {check}")
-        return EXIT_INTERRUPTED
-    mid = str(message.get("id", mid)) if isinstance(message, dict) else mid
-    if no_wait:
-        ctx.emit(message, lambda _: mid)
-        return EXIT_OK
-    return wait_for_reply(ctx, mid, deadline, reached_server=True)
 
+    def check(mid: str) -> str:
+        return f"if it arrived it is message {mid}: check with: {USER_QUESTION.show} {id_arg(mid)}"
 
-def wait_for_reply(
-    ctx: Context, mid: str, deadline: Deadline, *, reached_server: bool = False
-) -> int:
-    """Long-poll ``message.waitForReply`` until the reply, the deadline (exit 3) or Ctrl-C."""
-    try:
-        state = long_poll(
-            ctx,
-            "message.waitForReply",
-            {"id": mid},
-            deadline,
-            done=lambda s: (
-                isinstance(s, dict)
-                and isinstance(s.get("question"), dict)
-                and s["question"].get("status") == "responded"
-            ),
-            timeout_message=(
-                f"timed out waiting for the user's reply to message {mid}; "
-                f"resume with: cw message wait {id_arg(mid)}"
-            ),
-            reached_server=reached_server,
-        )
-    except KeyboardInterrupt:
-        ctx.err(
-            f"interrupted; the question stays pending as message {mid}. "
-            f"Resume waiting with: cw message wait {id_arg(mid)}"
-        )
-        return EXIT_INTERRUPTED
-    ctx.emit(state, render_reply)
-    return EXIT_OK
+    return ask_and_wait(
+        ctx,
+        USER_QUESTION,
+        {"id": new_question_id(), "agentId": me, "content": question},
+        timeout_s,
+        no_wait=no_wait,
+        sent_hint=lambda mid: f"the question may have reached the server; {check(mid)}",
+        unconfirmed=lambda mid: (
+            f"interrupted before the server confirmed the question; {check(mid)}"
+        ),
+    )
 
 
 # -- handlers ---------------------------------------------------------------------------
@@ -443,7 +416,7 @@ def cmd_thread(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_wait(args: argparse.Namespace, ctx: Context) -> int:
-    return wait_for_reply(ctx, args.id, ctx.deadline(args.timeout))
+    return wait_and_print(ctx, USER_QUESTION, args.id, ctx.deadline(args.timeout))
 
 
 def cmd_read(args: argparse.Namespace, ctx: Context) -> int:

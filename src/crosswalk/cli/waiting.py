@@ -1,14 +1,15 @@
-"""Deadlines and retry delays for commands that wait (``ask``, ``wait``, ``listen``).
+"""Long polls and idempotent sends for commands that wait (``ask``, ``wait``, ``listen``).
 
 A waiting command must survive a server restart without losing its place: it retries
-with a short, growing delay and keeps its overall deadline. The clock and the sleep are
-injected so tests can run the loops without real time passing.
+with a short, growing delay (``deadline.Backoff``) and keeps its overall deadline
+(``deadline.Deadline``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from crosswalk.cli.deadline import Deadline
 from crosswalk.cli.errors import (
     ClientError,
     RemoteError,
@@ -30,48 +31,6 @@ LONG_POLL_S = 25.0
 READ_MARGIN_S = 10.0
 #: Server errors that mean "try again shortly" (a server shutting down or restarting).
 RETRYABLE_CODES = frozenset({"SERVICE_UNAVAILABLE"})
-
-
-class Deadline:
-    """A point on the monotonic clock, or never (``seconds=None``)."""
-
-    def __init__(self, clock: Callable[[], float], seconds: float | None) -> None:
-        self._clock = clock
-        self.at = None if seconds is None else clock() + seconds
-
-    def remaining(self) -> float | None:
-        """Seconds left (never negative), or ``None`` for no deadline."""
-        return None if self.at is None else max(self.at - self._clock(), 0.0)
-
-    @property
-    def expired(self) -> bool:
-        return self.at is not None and self._clock() >= self.at
-
-
-class Backoff:
-    """Retry delays that start short (a restart takes well under a second) and cap low."""
-
-    def __init__(
-        self, sleep: Callable[[float], None], first_s: float = 0.05, cap_s: float = 1.0
-    ) -> None:
-        self._sleep = sleep
-        self._first_s = first_s
-        self._cap_s = cap_s
-        self._next_s = first_s
-
-    def reset(self) -> None:
-        """Start over at the shortest delay: the server answered."""
-        self._next_s = self._first_s
-
-    def pause(self, deadline: Deadline) -> None:
-        """Sleep the next delay, never past the deadline."""
-        delay = self._next_s
-        remaining = deadline.remaining()
-        if remaining is not None:
-            delay = min(delay, remaining)
-        self._next_s = min(self._next_s * 2, self._cap_s)
-        if delay > 0:
-            self._sleep(delay)
 
 
 def long_poll(

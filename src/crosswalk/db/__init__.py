@@ -1,6 +1,6 @@
 """The database module: schema, migrations, ports and their SQLAlchemy adapters.
 
-The barrel, as the seed's ``src/db/index.ts``: import what you need from here.
+The barrel: import what you need from here (``docs/database.md`` maps the pieces).
 """
 
 from crosswalk.db.engine import create_database_engine, is_sqlite

@@ -236,7 +236,7 @@ agents = Table(
     Column("result", JsonText, nullable=True),
     Column("pending_questions", JsonText, nullable=True),
     Column("user_dismissed_at", EpochMillis(), nullable=True),
-    # Not in the seed: the server authenticates agents by a token it keeps only hashed.
+    # The server authenticates agents by a token it keeps only hashed.
     Column("token_hash", String(64), nullable=True, unique=True),
     *_timestamps(),
 )

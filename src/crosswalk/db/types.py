@@ -1,8 +1,8 @@
 """Column types shared by the schema: timestamps stored as integer epoch milliseconds.
 
-The seed stores timestamps as integers (Drizzle's ``integer({mode: 'timestamp'})``).
-We keep the integer representation, at millisecond precision so that the API's
-ISO-8601 strings round-trip, and hand timezone-aware UTC datetimes to Python.
+Timestamps are stored as integers (``docs/database.md``, Decisions), at millisecond
+precision so that the API's ISO-8601 strings round-trip, and handed to Python as
+timezone-aware UTC datetimes.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class EpochMillis(TypeDecorator[datetime]):
 
 
 class JsonText(TypeDecorator[Any]):
-    """A JSON value stored as text (the seed's JSON-in-text columns), parsed on read."""
+    """A JSON value stored as text (JSON-in-text columns, ``docs/database.md``), parsed on read."""
 
     impl = Text
     cache_ok = True

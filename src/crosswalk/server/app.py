@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,7 @@ from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
@@ -33,10 +34,15 @@ from crosswalk.server.procedures import (
     task,
 )
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -60,23 +66,59 @@ def build_router() -> Router[Context]:
     )
 
 
-def build_services(engine: Engine, admin_token: str) -> Services:
+def build_services(
+    engine: Engine, admin_token: str, *, publishers: Sequence[EventPublisher] = ()
+) -> Services:
+    """Every service on ``engine``. Each unit of work hands its events to ``publishers``
+    (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
+    to this process's change stream."""
     repos = create_repositories(engine)
-    notifier = InProcessNotifier()
+    changes = ChangeStream()
+    all_publishers = (*publishers, changes)
+
+    def unit_of_work() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(engine, publishers=all_publishers)
+
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
         tasks=repos.tasks,
         phases=repos.phases,
-        notifier=notifier,
+        unit_of_work=unit_of_work,
+        changes=changes,
+    )
+    agents = AgentService(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        messages=repos.messages,
+        conversations=repos.conversations,
+        unit_of_work=unit_of_work,
     )
     return Services(
         repos=repos,
-        notifier=notifier,
+        changes=changes,
+        unit_of_work=unit_of_work,
         conversations=conversations,
+        agents=agents,
+        planning=PlanningService(
+            initiatives=repos.initiatives,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        documents=DocumentService(
+            pages=repos.pages,
+            proposals=repos.proposals,
+            projects=repos.projects,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=repos.agents, notifier=notifier
+            messages=repos.messages, agents=agents, unit_of_work=unit_of_work, changes=changes
         ),
     )
 
@@ -93,7 +135,7 @@ class CrosswalkApp:
     async def begin_shutdown(self) -> None:
         """Wake every parked long poll and end every SSE stream, so clients
         reconnect to the next server instead of holding this one open."""
-        self.services.notifier.close()
+        self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
 
 
@@ -124,7 +166,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
-        services.notifier.close()
+        services.changes.close()
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 

@@ -1,14 +1,24 @@
-"""What every procedure receives: the caller and the wired services."""
+"""What every procedure receives: the caller and the wired services.
+
+Procedures write only through the services (each write in a unit of work that
+publishes its events); reads that change nothing may use ``repos`` directly.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crosswalk.db.repositories.sqlalchemy import Repositories
+from crosswalk.db.repositories import Repositories
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
+from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.notifier import Notifier
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
+from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +26,14 @@ class Services:
     """The composition root's product: one per server process."""
 
     repos: Repositories
-    notifier: Notifier
+    changes: ChangeStream
+    unit_of_work: UnitOfWorkFactory
     conversations: ConversationService
+    agents: AgentService
+    planning: PlanningService
+    accounts: AccountService
+    documents: DocumentService
+    logs: LogService
     authenticator: Authenticator
     human_questions: HumanQuestionService
 

@@ -1,26 +1,38 @@
 """The headline feature: agents ask each other questions and wait for answers.
 
-Reads and writes go through the repositories; every commit that can satisfy a
-waiter is followed by a ``publish`` on the notifier, so waiting is push.
+Every change runs in a unit of work that records its event (``QuestionAsked``,
+``QuestionAnswered``); the change stream delivers it after the commit, so waiting is
+push. A conversation withdrawn because an agent was deleted
+(``crosswalk.services.agents``) ends its waiters at once with the reason.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from crosswalk.db.repositories import (
     AgentRepository,
     ConversationRepository,
-    PhaseRepository,
-    TaskRepository,
 )
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import ForbiddenError, NotFoundError
+from crosswalk.domain.events import (
+    Action,
+    EntityChanged,
+    QuestionAnswered,
+    QuestionAsked,
+    QuestionWithdrawn,
+    answer_key,
+    entity_key,
+    question_key,
+)
 from crosswalk.domain.rows import Agent, Conversation, NewConversation
-from crosswalk.services.notifier import Notifier, answer_key, question_key
-from crosswalk.services.targets import Target, resolve_target
+from crosswalk.services.change_stream import ChangeStream, Subscription
+from crosswalk.services.targets import PhaseLookup, Target, TaskLookup, resolve_target
+from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 MAX_TEXT_LENGTH = 100_000
 
@@ -29,9 +41,10 @@ MAX_TEXT_LENGTH = 100_000
 class ConversationService:
     conversations: ConversationRepository
     agents: AgentRepository
-    tasks: TaskRepository
-    phases: PhaseRepository
-    notifier: Notifier
+    tasks: TaskLookup
+    phases: PhaseLookup
+    unit_of_work: UnitOfWorkFactory
+    changes: ChangeStream
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.find_by_id(agent_id)
@@ -47,35 +60,39 @@ class ConversationService:
         A retried ask with the same client-chosen ``id`` returns the stored
         conversation instead of asking twice.
         """
-        if id is not None:
-            existing = self.conversations.find_by_id(id)
-            if existing is not None:
-                # A retry: skip resolving the target again (it may have changed since)
-                # and let the repository's replay rule decide, as for any create.
-                return self.conversations.create(
-                    NewConversation(
-                        id=id,
-                        from_agent_id=from_agent_id,
-                        to_agent_id=existing.to_agent_id,
-                        question=question,
+        with self.unit_of_work() as uow:
+            if id is not None:
+                existing = self.conversations.find_by_id(id)
+                if existing is not None:
+                    # A retry: skip resolving the target again (it may have changed
+                    # since) and let the repository's replay rule decide, as for any
+                    # create. The first ask already told everyone.
+                    return self.conversations.create(
+                        NewConversation(
+                            id=id,
+                            from_agent_id=from_agent_id,
+                            to_agent_id=existing.to_agent_id,
+                            question=question,
+                        )
                     )
-                )
-        asker = self._agent(from_agent_id)
-        resolution = resolve_target(
-            target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
-        )
-        conversation = self.conversations.create(
-            NewConversation(
-                id=id,
-                from_agent_id=asker.id,
-                to_agent_id=resolution.agent.id,
-                question=question,
-                initiative_id=resolution.initiative_id,
-                phase_id=resolution.phase_id,
-                task_id=resolution.task_id,
+            asker = self._agent(from_agent_id)
+            resolution = resolve_target(
+                target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
             )
-        )
-        self.notifier.publish(question_key(conversation.to_agent_id))
+            conversation = self.conversations.create(
+                NewConversation(
+                    id=id,
+                    from_agent_id=asker.id,
+                    to_agent_id=resolution.agent.id,
+                    question=question,
+                    initiative_id=resolution.initiative_id,
+                    phase_id=resolution.phase_id,
+                    task_id=resolution.task_id,
+                )
+            )
+            uow.record(
+                QuestionAsked(conversation.id, conversation.from_agent_id, conversation.to_agent_id)
+            )
         return conversation
 
     def get(self, id: str) -> Conversation:
@@ -87,27 +104,35 @@ class ConversationService:
     def answer(self, id: str, answer: str, *, acting_agent_id: str | None = None) -> Conversation:
         """pending -> answered; only the addressed agent may answer (``acting_agent_id``
         None means an administrator). Wakes whoever waits for the answer."""
-        if acting_agent_id is not None:
-            conversation = self.conversations.get(id)
-            if conversation.to_agent_id != acting_agent_id:
-                raise ForbiddenError(
-                    f"conversation '{id}' is addressed to agent '{conversation.to_agent_id}', "
-                    f"not to '{acting_agent_id}'"
-                )
-        answered = self.conversations.answer(id, answer)
-        self.notifier.publish(answer_key(id))
+        with self.unit_of_work() as uow:
+            if acting_agent_id is not None:
+                conversation = self.conversations.get(id)
+                if conversation.to_agent_id != acting_agent_id:
+                    raise ForbiddenError(
+                        f"conversation '{id}' is addressed to agent "
+                        f"'{conversation.to_agent_id}', not to '{acting_agent_id}'"
+                    )
+            answered = self.conversations.answer(id, answer)
+            uow.record(QuestionAnswered(answered.id, answered.from_agent_id, answered.to_agent_id))
         return answered
+
+    def _questions_for(self, agent_id: str) -> AbstractAsyncContextManager[Subscription]:
+        """Wakes on a new question for the agent, and on the agent's deletion."""
+        return self.changes.subscribe(question_key(agent_id), entity_key("agent", agent_id))
 
     async def listen(self, agent_id: str, timeout_s: float) -> list[Conversation]:
         """The agent's pending questions: at once if there are any, else as soon as one
         arrives, else ``[]`` when ``timeout_s`` passes."""
         self._agent(agent_id)
         deadline = time.monotonic() + timeout_s
-        async with self.notifier.subscribe(question_key(agent_id)) as subscription:
+        async with self.changes.subscribe(
+            question_key(agent_id), entity_key("agent", agent_id)
+        ) as subscription:
             while True:
+                _raise_if_agent_deleted(subscription, agent_id)
                 pending = self.conversations.find_pending_for_agent(agent_id)
                 remaining = deadline - time.monotonic()
-                if pending or remaining <= 0 or self.notifier.closed:
+                if pending or remaining <= 0 or self.changes.closed:
                     return pending
                 await subscription.wait(remaining)
 
@@ -124,7 +149,7 @@ class ConversationService:
         refuse by raising (the caller's access check, without a read of its own).
         """
         deadline = time.monotonic() + timeout_s
-        async with self.notifier.subscribe(answer_key(id)) as subscription:
+        async with self.changes.subscribe(answer_key(id)) as subscription:
             conversation = self.conversations.get(id)
             if check is not None:
                 check(conversation)
@@ -133,11 +158,11 @@ class ConversationService:
                 if (
                     conversation.status is ConversationStatus.ANSWERED
                     or remaining <= 0
-                    or self.notifier.closed
+                    or self.changes.closed
                 ):
                     return conversation
                 await subscription.wait(remaining)
-                conversation = self.conversations.get(id)
+                conversation = _still_there(self.conversations.find_by_id(id), id, subscription)
 
     async def question_stream(
         self, agent_id: str, last_event_id: str | None = None
@@ -145,15 +170,18 @@ class ConversationService:
         """Every pending question for the agent, oldest first, then each new one as it
         arrives. Resuming after ``last_event_id`` skips what came before it; a question
         from the same millisecond may repeat (clients dedupe by id), none is lost.
-        Ends when the notifier closes."""
+        Ends when the change stream closes."""
         self._agent(agent_id)
         since = None
         if last_event_id is not None:
             last = self.conversations.find_by_id(last_event_id)
             since = last.created_at if last is not None else None
         sent: set[str] = {last_event_id} if last_event_id else set()
-        async with self.notifier.subscribe(question_key(agent_id)) as subscription:
-            while not self.notifier.closed:
+        async with self.changes.subscribe(
+            question_key(agent_id), entity_key("agent", agent_id)
+        ) as subscription:
+            while not self.changes.closed:
+                _raise_if_agent_deleted(subscription, agent_id)
                 pending = self.conversations.find_pending_for_agent(agent_id)
                 for conversation in pending:
                     if conversation.id in sent or (since and conversation.created_at < since):
@@ -166,10 +194,34 @@ class ConversationService:
 
     async def answer_stream(self, id: str) -> AsyncIterator[Conversation]:
         """The conversation once it is answered (then the stream ends)."""
-        async with self.notifier.subscribe(answer_key(id)) as subscription:
-            while not self.notifier.closed:
-                conversation = self.conversations.get(id)
+        async with self.changes.subscribe(answer_key(id)) as subscription:
+            while not self.changes.closed:
+                conversation = _still_there(self.conversations.find_by_id(id), id, subscription)
                 if conversation.status is ConversationStatus.ANSWERED:
                     yield conversation
                     return
                 await subscription.wait(3600.0)
+
+
+def _still_there(found: Conversation | None, id: str, subscription: Subscription) -> Conversation:
+    """The conversation re-read after a wake-up; gone, it ends the wait with the reason
+    its withdrawal gave (``agent ... was deleted``) when one did."""
+    if found is not None:
+        return found
+    for event in subscription.received:
+        if isinstance(event, QuestionWithdrawn) and event.conversation_id == id:
+            raise NotFoundError(
+                "conversation", id, f"conversation '{id}' ended unanswered: {event.reason}"
+            )
+    raise NotFoundError("conversation", id)
+
+
+def _raise_if_agent_deleted(subscription: Subscription, agent_id: str) -> None:
+    for event in subscription.received:
+        if (
+            isinstance(event, EntityChanged)
+            and event.entity == "agent"
+            and event.id == agent_id
+            and event.action is Action.DELETED
+        ):
+            raise NotFoundError("agent", agent_id, f"agent '{agent_id}' was deleted")

@@ -8,8 +8,9 @@ about, or an error that tells the asker what to do instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from crosswalk.db.repositories import AgentRepository, PhaseRepository, TaskRepository
+from crosswalk.db.repositories import AgentRepository
 from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES
 from crosswalk.domain.errors import (
     ConflictError,
@@ -17,7 +18,21 @@ from crosswalk.domain.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
-from crosswalk.domain.rows import Agent
+from crosswalk.domain.rows import Agent, Phase, Task
+
+
+class TaskLookup(Protocol):
+    """What resolving a target needs of the task port (``TaskRepository`` has it)."""
+
+    def find_by_id(self, id: str) -> Task | None: ...
+
+    def get(self, id: str) -> Task: ...
+
+
+class PhaseLookup(Protocol):
+    """What resolving a target needs of the phase port (``PhaseRepository`` has it)."""
+
+    def get(self, id: str) -> Phase: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +73,10 @@ def resolve_target(
     asker: Agent,
     *,
     agents: AgentRepository,
-    tasks: TaskRepository,
-    phases: PhaseRepository,
+    tasks: TaskLookup,
+    phases: PhaseLookup,
 ) -> Resolution:
-    """Resolve ``target`` for ``asker`` as api.md specifies (see module docstring)."""
+    """Resolve ``target`` for ``asker`` as ``docs/contract.md`` specifies (see module docstring)."""
     if target.agent is not None:
         return _resolve_agent(target.agent, asker, agents=agents, tasks=tasks)
     if target.task_id is not None:
@@ -71,7 +86,7 @@ def resolve_target(
 
 
 def _resolve_agent(
-    id_or_name: str, asker: Agent, *, agents: AgentRepository, tasks: TaskRepository
+    id_or_name: str, asker: Agent, *, agents: AgentRepository, tasks: TaskLookup
 ) -> Resolution:
     agent = agents.find_by_id(id_or_name) or agents.find_by_name(id_or_name)
     if agent is None:
@@ -92,7 +107,7 @@ def _resolve_agent(
 
 
 def _resolve_task(
-    task_id: str, asker: Agent, *, agents: AgentRepository, tasks: TaskRepository
+    task_id: str, asker: Agent, *, agents: AgentRepository, tasks: TaskLookup
 ) -> Resolution:
     task = tasks.get(task_id)
     working = agents.find_active_by_task_id(task_id)
@@ -110,7 +125,7 @@ def _resolve_task(
 
 
 def _resolve_phase(
-    phase_id: str, asker: Agent, *, agents: AgentRepository, phases: PhaseRepository
+    phase_id: str, asker: Agent, *, agents: AgentRepository, phases: PhaseLookup
 ) -> Resolution:
     phase = phases.get(phase_id)
     working = agents.find_active_by_phase_id(phase_id)

@@ -79,7 +79,7 @@ def running_api(database_url: str, home: Path) -> Iterator[Api]:
     try:
         yield Api(app, token_file.read_text().strip())
     finally:
-        app.services.notifier.close()
+        app.services.changes.close()
         app.engine.dispose()
 
 

@@ -13,8 +13,7 @@ import httpx
 import pytest
 from tests.integration.procedures.planning_api import Api, running_api
 
-from crosswalk.services.human_questions import reply_key
-from crosswalk.services.notifier import InProcessNotifier
+from crosswalk.domain.events import reply_key
 
 
 @pytest.fixture
@@ -232,8 +231,7 @@ def test_who_may_ask_wait_and_reply(api: Api) -> None:
 def test_a_waiting_agent_wakes_when_the_user_replies(api: Api) -> None:
     agent, as_agent = register(api, "alice")
     question = as_agent.mutation("message.askUser", {"agentId": "alice", "content": "Go?"})
-    notifier = api.app.services.notifier
-    assert isinstance(notifier, InProcessNotifier)
+    notifier = api.app.services.changes
 
     async def scenario() -> tuple[httpx.Response, httpx.Response]:
         transport = httpx.ASGITransport(app=api.app.asgi)

@@ -1,4 +1,4 @@
-"""The tRPC 11 HTTP wire (shared/specs/trpc-wire.md), rule by rule, in process."""
+"""The tRPC 11 HTTP wire (docs/wire.md), rule by rule, in process."""
 
 from __future__ import annotations
 

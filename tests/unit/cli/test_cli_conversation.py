@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from crosswalk.cli import conversation as conversation_module
-from crosswalk.cli.conversation import id_arg, new_conversation_id
+from crosswalk.cli import asking
+from crosswalk.cli.asking import id_arg, new_question_id
 from crosswalk.cli.errors import (
     ConnectionLostError,
     RemoteError,
@@ -23,7 +23,7 @@ PENDING = conversation("c1", "pending")
 
 
 def test_new_ids_look_like_nanoids_and_never_start_like_an_option() -> None:
-    ids = {new_conversation_id() for _ in range(2000)}
+    ids = {new_question_id() for _ in range(2000)}
     assert len(ids) == 2000
     assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{20}", cid) for cid in ids)
 
@@ -198,7 +198,7 @@ def test_ask_that_never_gets_through_says_where_to_look() -> None:
     cid = cw.client.calls[0][2]["id"]
     assert result.code == 4
     assert f"hint: the question may have reached the server as conversation {cid}" in result.err
-    assert sum(cw.clock.sleeps) == pytest.approx(conversation_module.ASK_RETRY_S)
+    assert sum(cw.clock.sleeps) == pytest.approx(asking.ASK_RETRY_S)
 
 
 def test_ctrl_c_while_waiting_keeps_the_question_and_says_how_to_resume() -> None:
@@ -218,7 +218,7 @@ def test_ctrl_c_before_the_ask_is_confirmed() -> None:
     result = cw("ask", "--agent", "x", "q")
     cid = cw.client.calls[0][2]["id"]
     assert result.code == 130
-    assert f"cw conversation get {cid}" in result.err
+    assert f"cw conversation show {cid}" in result.err
 
 
 def test_question_from_stdin_loses_surrounding_blank_lines_but_keeps_indentation() -> None:

@@ -20,10 +20,14 @@ def _walk(
     yield name, parser, None
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            # an aliased command's help line is listed as "show (get)": find it by parser
+            helps = {
+                id(action.choices[choice.dest.split(" (")[0]]): choice.help
+                for choice in action._choices_actions
+            }
             for sub_name, sub in action.choices.items():
                 for path, child, child_help in _walk(sub, f"{name} {sub_name}"):
-                    yield path, child, helps.get(sub_name) if child is sub else child_help
+                    yield path, child, helps.get(id(sub)) if child is sub else child_help
 
 
 COMMANDS = list(_walk(build_parser(load_all=True)))
@@ -43,6 +47,7 @@ def test_the_tree_has_the_contract_commands() -> None:
         "cw listen",
         "cw answer",
         "cw conversation",
+        "cw conversation show",
         "cw conversation get",
         "cw conversation list",
         "cw serve",

@@ -1,8 +1,9 @@
-"""Tokens and who may do what (api.md, Authentication)."""
+"""Tokens and who may do what (docs/contract.md, Who may do what)."""
 
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from crosswalk.services.auth import (
     load_or_create_admin_token,
     new_token,
 )
-from tests.unit.services.fakes import make_agent
+from tests.unit.services.fakes import FakeAgents, make_agent
 
 
 def test_admin_token_is_created_once_with_mode_0600(tmp_path: Path) -> None:
@@ -48,18 +49,10 @@ def test_tokens_are_unique_and_only_their_hash_is_kept() -> None:
     assert hash_token(first) == hash_token(first)
 
 
-class _Agents:
-    def __init__(self, token: str) -> None:
-        self.agent = make_agent("bob")
-        self.hash = hash_token(token)
-
-    def find_by_token_hash(self, token_hash: str):  # type: ignore[no-untyped-def]
-        return self.agent if token_hash == self.hash else None
-
-
 def test_authenticate_admin_agent_and_refusals() -> None:
     agent_token = new_token()
-    authenticator = Authenticator("cw_admin", _Agents(agent_token))  # type: ignore[arg-type]
+    bob = replace(make_agent("bob"), token_hash=hash_token(agent_token))
+    authenticator = Authenticator("cw_admin", FakeAgents(bob))
     assert authenticator.authenticate("Bearer cw_admin") is ADMIN
     assert authenticator.authenticate(f"bearer {agent_token}") == Principal(agent_id="bob")
     for header, message in [

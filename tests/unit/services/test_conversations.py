@@ -8,14 +8,15 @@ import pytest
 
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
-from crosswalk.services.notifier import InProcessNotifier
 from crosswalk.services.targets import Target
 from tests.unit.services.fakes import (
-    FakeAgentsWithTasks,
+    FakeAgents,
     FakeConversations,
     FakePhases,
     FakeTasks,
+    FakeUnitsOfWork,
     make_agent,
 )
 
@@ -25,12 +26,14 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def service() -> ConversationService:
     tasks = FakeTasks()
+    stream = ChangeStream()
     return ConversationService(
-        conversations=FakeConversations(),  # type: ignore[arg-type]
-        agents=FakeAgentsWithTasks(tasks, make_agent("alice"), make_agent("bob")),  # type: ignore[arg-type]
-        tasks=tasks,  # type: ignore[arg-type]
-        phases=FakePhases(),  # type: ignore[arg-type]
-        notifier=InProcessNotifier(),
+        conversations=FakeConversations(),
+        agents=FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks),
+        tasks=tasks,
+        phases=FakePhases(),
+        unit_of_work=FakeUnitsOfWork(stream),
+        changes=stream,
     )
 
 
@@ -69,12 +72,12 @@ async def test_wait_for_answer_times_out_with_the_pending_conversation(
     assert still.status is ConversationStatus.PENDING
 
 
-async def test_closing_the_notifier_releases_waiters(service: ConversationService) -> None:
+async def test_closing_the_change_stream_releases_waiters(service: ConversationService) -> None:
     asked = service.ask("alice", "port?", Target(agent="bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=600))
     listening = asyncio.create_task(service.listen("alice", timeout_s=600))
     await asyncio.sleep(0.01)
-    service.notifier.close()
+    service.changes.close()
     assert (await asyncio.wait_for(waiting, 1.0)).status is ConversationStatus.PENDING
     assert await asyncio.wait_for(listening, 1.0) == []
 
@@ -130,5 +133,4 @@ async def test_wait_for_answer_check_refuses_before_any_waiting(
     with pytest.raises(ForbiddenError):
         await asyncio.wait_for(service.wait_for_answer(asked.id, 600, check=refuse), 1.0)
     assert seen == [asked.id]
-    assert isinstance(service.notifier, InProcessNotifier)
-    assert service.notifier.waiting(f"answer:{asked.id}") == 0
+    assert service.changes.waiting(f"answer:{asked.id}") == 0

@@ -4,117 +4,29 @@ inbox, replies, and waits woken by push."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
 from crosswalk.domain.enums import AgentStatus, MessageStatus, MessageType, ParticipantType
 from crosswalk.domain.errors import ConflictError, NotFoundError, PreconditionFailedError
-from crosswalk.domain.rows import Agent, AgentUpdate, Message, NewMessage
-from crosswalk.services.human_questions import HumanQuestionService, reply_key
-from crosswalk.services.notifier import InProcessNotifier
-from tests.unit.services.fakes import make_agent, tick
+from crosswalk.domain.events import reply_key
+from crosswalk.domain.rows import Agent, NewMessage
+from crosswalk.services.agents import AgentService
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.human_questions import HumanQuestionService
+from tests.unit.services.fakes import (
+    FakeAgents,
+    FakeConversations,
+    FakeMessages,
+    FakeTasks,
+    FakeUnitsOfWork,
+    make_agent,
+)
 
 pytestmark = pytest.mark.anyio
 
 AGENT, USER = ParticipantType.AGENT, ParticipantType.USER
-
-
-class FakeAgents:
-    """The agent port as the service uses it: find, get, update."""
-
-    def __init__(self, *agents: Agent) -> None:
-        self.rows = {agent.id: agent for agent in agents}
-
-    def find_by_id(self, id: str) -> Agent | None:
-        return self.rows.get(id)
-
-    def get(self, id: str) -> Agent:
-        if id not in self.rows:
-            raise NotFoundError("agent", id)
-        return self.rows[id]
-
-    def update(self, id: str, changes: AgentUpdate) -> Agent:
-        row = replace(self.get(id), **changes, updated_at=tick())  # type: ignore[arg-type]
-        self.rows[id] = row
-        return row
-
-
-class FakeMessages:
-    """The message port as the service uses it, with the adapter's ordering and rules."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, Message] = {}
-        self._ids = itertools.count(1)
-
-    def create(self, data: NewMessage) -> Message:
-        if data.parent_message_id is not None:
-            self.get(data.parent_message_id)
-        now = tick()
-        row = Message(
-            id=f"m{next(self._ids)}", sender_type=data.sender_type, sender_id=data.sender_id,
-            recipient_type=data.recipient_type, recipient_id=data.recipient_id, type=data.type,
-            content=data.content, requires_response=data.requires_response, status=data.status,
-            parent_message_id=data.parent_message_id, created_at=now, updated_at=now,
-        )  # fmt: skip
-        self.rows[row.id] = row
-        return row
-
-    def find_by_id(self, id: str) -> Message | None:
-        return self.rows.get(id)
-
-    def get(self, id: str) -> Message:
-        if id not in self.rows:
-            raise NotFoundError("message", id)
-        return self.rows[id]
-
-    def _oldest_first(self, rows: Any) -> list[Message]:
-        return sorted(rows, key=lambda m: (m.created_at, m.id))
-
-    def find_pending_for_user(self) -> list[Message]:
-        return self._oldest_first(
-            m for m in self.rows.values()
-            if m.recipient_type is USER and m.status is MessageStatus.PENDING
-        )  # fmt: skip
-
-    def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
-        return self._oldest_first(
-            m for m in self.rows.values()
-            if m.requires_response and m.status is not MessageStatus.RESPONDED
-            and (sender_id is None or m.sender_id == sender_id)
-        )  # fmt: skip
-
-    def find_replies(self, parent_message_id: str) -> list[Message]:
-        return self._oldest_first(
-            m for m in self.rows.values() if m.parent_message_id == parent_message_id
-        )
-
-    def find_thread(self, id: str) -> list[Message]:
-        below = self.find_replies(id)
-        for reply in list(below):
-            below += self.find_thread(reply.id)
-        return self._oldest_first(below)
-
-    def update(self, id: str, changes: dict[str, Any]) -> Message:
-        row = replace(self.get(id), **changes, updated_at=tick())
-        self.rows[id] = row
-        return row
-
-    def reply(self, data: NewMessage) -> tuple[Message, Message]:
-        assert data.parent_message_id is not None
-        parent = self.get(data.parent_message_id)
-        if parent.status is MessageStatus.RESPONDED:
-            raise ConflictError(f"message '{parent.id}' is already responded to")
-        parent = self.update(parent.id, {"status": MessageStatus.RESPONDED})
-        return parent, self.create(data)
-
-    def delete(self, id: str) -> dict[str, int]:
-        below = self.find_thread(self.get(id).id)
-        for message in [self.rows[id], *below]:
-            del self.rows[message.id]
-        return {"replies": len(below)}
 
 
 @pytest.fixture
@@ -129,10 +41,20 @@ def messages() -> FakeMessages:
 
 @pytest.fixture
 def service(agents: FakeAgents, messages: FakeMessages) -> HumanQuestionService:
+    stream = ChangeStream()
+    units = FakeUnitsOfWork(stream)
+    agent_service = AgentService(
+        agents=agents,
+        tasks=FakeTasks(),
+        messages=messages,
+        conversations=FakeConversations(),
+        unit_of_work=units,
+    )
     return HumanQuestionService(
-        messages=messages,  # type: ignore[arg-type]
-        agents=agents,  # type: ignore[arg-type]
-        notifier=InProcessNotifier(),
+        messages=messages,
+        agents=agent_service,
+        unit_of_work=units,
+        changes=stream,
     )
 
 
@@ -211,7 +133,8 @@ async def test_only_messages_to_the_user_can_be_replied_to(
     service: HumanQuestionService, messages: FakeMessages
 ) -> None:
     to_bob = messages.create(NewMessage(AGENT, AGENT, "hi", sender_id="alice", recipient_id="bob"))
-    orphan = messages.create(NewMessage(AGENT, USER, "?", sender_id=None))
+    orphan = messages.create(NewMessage(AGENT, USER, "?", sender_id="carol"))
+    orphan = messages.rows[orphan.id] = replace(orphan, sender_id=None)  # carol was deleted
 
     with pytest.raises(PreconditionFailedError, match="addressed to agent 'bob'"):
         service.reply(to_bob.id, "no")
@@ -268,12 +191,12 @@ async def test_waiting_times_out_with_no_reply(service: HumanQuestionService) ->
     assert (state.question.status, state.reply) == (MessageStatus.PENDING, None)
 
 
-async def test_closing_the_notifier_releases_the_waiter(service: HumanQuestionService) -> None:
+async def test_closing_the_change_stream_releases_the_waiter(service: HumanQuestionService) -> None:
     asked = service.ask("alice", "?")
     waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=600))
     await asyncio.sleep(0.01)
 
-    service.notifier.close()
+    service.changes.close()
 
     assert (await asyncio.wait_for(waiting, 1.0)).reply is None
 
@@ -282,8 +205,7 @@ async def test_deleting_a_question_wakes_the_waiter_and_frees_the_agent(
     service: HumanQuestionService, agents: FakeAgents
 ) -> None:
     asked = service.ask("alice", "?")
-    notifier = service.notifier
-    assert isinstance(notifier, InProcessNotifier)
+    notifier = service.changes
     waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=600))
     await asyncio.sleep(0.01)
     assert notifier.waiting(reply_key(asked.id)) == 1
@@ -314,5 +236,6 @@ async def test_sync_leaves_an_agent_without_questions_untouched(
 ) -> None:
     before = agents.get("bob")
 
-    assert service.sync_agent("bob") == before
-    assert service.sync_agent("ghost") is None
+    with service.unit_of_work() as uow:
+        assert service.agents.sync_open_questions(uow, "bob") == before
+        assert service.agents.sync_open_questions(uow, "ghost") is None

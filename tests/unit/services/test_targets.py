@@ -1,6 +1,9 @@
-"""Target resolution for `conversation.ask`, case by case (api.md)."""
+"""Target resolution for `conversation.ask`, case by case (docs/contract.md)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
@@ -11,9 +14,10 @@ from crosswalk.domain.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
+from crosswalk.domain.rows import Agent, Phase, Task
 from crosswalk.services.targets import Target, resolve_target
 from tests.unit.services.fakes import (
-    FakeAgentsWithTasks,
+    FakeAgents,
     FakePhases,
     FakeTasks,
     make_agent,
@@ -22,10 +26,12 @@ from tests.unit.services.fakes import (
 )
 
 
-def world(*agents, tasks=(), phases=()):  # type: ignore[no-untyped-def]
+def world(
+    *agents: Agent, tasks: Iterable[Task] = (), phases: Iterable[Phase] = ()
+) -> dict[str, Any]:
     task_repo = FakeTasks(*tasks)
     return {
-        "agents": FakeAgentsWithTasks(task_repo, *agents),
+        "agents": FakeAgents(*agents, tasks=task_repo),
         "tasks": task_repo,
         "phases": FakePhases(*phases),
     }

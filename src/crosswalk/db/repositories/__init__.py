@@ -1,4 +1,6 @@
-"""The repository ports: one ``typing.Protocol`` per repository (11)."""
+"""The repository ports: one ``typing.Protocol`` per repository (11), and their container."""
+
+from dataclasses import dataclass
 
 from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
@@ -11,11 +13,26 @@ from crosswalk.db.repositories.phase import PhaseRepository
 from crosswalk.db.repositories.project import ProjectRepository
 from crosswalk.db.repositories.proposal import ProposalRepository
 from crosswalk.db.repositories.task import TaskRepository
-from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Removal
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    """All 11 repositories, typed by their ports so fakes can stand in."""
+
+    initiatives: InitiativeRepository
+    phases: PhaseRepository
+    tasks: TaskRepository
+    agents: AgentRepository
+    accounts: AccountRepository
+    proposals: ProposalRepository
+    pages: PageRepository
+    projects: ProjectRepository
+    messages: MessageRepository
+    log_chunks: LogChunkRepository
+    conversations: ConversationRepository
+
 
 __all__ = [
-    "DEFAULT_PAGE_SIZE",
-    "MAX_PAGE_SIZE",
     "AccountRepository",
     "AgentRepository",
     "ConversationRepository",
@@ -26,6 +43,6 @@ __all__ = [
     "PhaseRepository",
     "ProjectRepository",
     "ProposalRepository",
-    "Removal",
+    "Repositories",
     "TaskRepository",
 ]

@@ -26,6 +26,10 @@ class ConversationRepository(Protocol):
         ``(to_agent_id, status)`` index). ``after_id``: only those after that one."""
         ...
 
+    def find_pending_involving(self, agent_id: str) -> list[Conversation]:
+        """Pending conversations the agent asked or is asked, oldest first."""
+        ...
+
     def answer(self, id: str, answer: str) -> Conversation:
         """pending -> answered in one conditional statement. Unknown id:
         ``NotFoundError``; already answered: ``ConflictError``, nothing changed."""

@@ -17,12 +17,14 @@ from crosswalk.domain.rows import (
 
 
 class TaskRepository(Protocol):
-    def create(self, data: NewTask, *, hold_for_approval: bool = False) -> Task:
-        """Insert; a task in a phase inherits the phase's initiative when none is given.
+    def create(self, data: NewTask) -> Task:
+        """Insert; a task in a phase inherits the phase's initiative when none is given."""
+        ...
 
-        With ``hold_for_approval``, a ``pending`` task whose effective approval (its
-        own flag, else its initiative's) is required starts ``pending_approval``
-        instead, so ``find_ready`` leaves it out until ``approve``."""
+    def requires_approval_for(self, data: NewTask) -> bool:
+        """The effective approval a task made from ``data`` would have (its own flag,
+        else its initiative's, the phase's initiative when none is given); refuses
+        unknown references as ``create`` would."""
         ...
 
     def find_by_id(self, id: str) -> Task | None: ...

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crosswalk.domain.errors import NotFoundError
 from crosswalk.domain.rows import Agent, Paged, Removal
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._inputs import ApiInput, Id
@@ -79,11 +78,7 @@ def deleted_output(row: Any, removed: Removal) -> dict[str, Any]:
 def resolve_agent(ctx: Context, id_or_name: str) -> Agent:
     """The agent with this id, else the one with this name (``cw`` users type names);
     NOT_FOUND naming what was given."""
-    agents = ctx.repos.agents
-    agent = agents.find_by_id(id_or_name) or agents.find_by_name(id_or_name)
-    if agent is None:
-        raise NotFoundError("agent", id_or_name)
-    return agent
+    return ctx.services.agents.resolve(id_or_name)
 
 
 def agent_id_of(ctx: Context, id_or_name: str) -> str:

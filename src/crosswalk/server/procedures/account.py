@@ -76,7 +76,7 @@ def _admin(ctx: Context) -> None:
 @router.mutation("account.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     _admin(ctx)
-    account = ctx.repos.accounts.create(
+    account = ctx.services.accounts.create(
         NewAccount(
             email=inp.email,
             provider=inp.provider,
@@ -105,15 +105,15 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 async def update(ctx: Context, inp: UpdateAccountInput) -> dict[str, Any]:
     _admin(ctx)
     changes = cast(AccountUpdate, inp.changes())
-    return to_api(ctx.repos.accounts.update(inp.id, changes))
+    return to_api(ctx.services.accounts.update(inp.id, changes))
 
 
 @router.mutation("account.delete", input=IdInput)
 async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Deletes the account; agents using it are detached (``removed.agentsDetached``)."""
     _admin(ctx)
-    account = ctx.repos.accounts.get(inp.id)
-    return deleted_output(account, ctx.repos.accounts.delete(inp.id))
+    account, removed = ctx.services.accounts.delete(inp.id)
+    return deleted_output(account, removed)
 
 
 @router.mutation("account.next", input=NextInput)
@@ -122,7 +122,7 @@ async def next_(ctx: Context, inp: NextInput) -> dict[str, Any] | None:
     used now. ``null`` when every account is exhausted (or there is none): running
     out is an ordinary state a scheduler branches on, not an error."""
     _admin(ctx)
-    account = ctx.repos.accounts.find_next_available(inp.provider)
+    account = ctx.services.accounts.next_available(inp.provider)
     return None if account is None else to_api(account)
 
 
@@ -130,11 +130,11 @@ async def next_(ctx: Context, inp: NextInput) -> dict[str, Any] | None:
 async def mark_exhausted(ctx: Context, inp: ExhaustInput) -> dict[str, Any]:
     """Out of quota until ``until``; past it ``next`` may hand the account out again."""
     _admin(ctx)
-    return to_api(ctx.repos.accounts.mark_exhausted(inp.id, inp.until))
+    return to_api(ctx.services.accounts.mark_exhausted(inp.id, inp.until))
 
 
 @router.mutation("account.clearExpired")
 async def clear_expired(ctx: Context, inp: None) -> dict[str, Any]:
     """Un-exhausts every account whose exhaustion has passed: ``{cleared: n}``."""
     _admin(ctx)
-    return {"cleared": ctx.repos.accounts.clear_expired_exhaustion()}
+    return {"cleared": ctx.services.accounts.clear_expired()}

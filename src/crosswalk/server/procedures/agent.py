@@ -26,7 +26,6 @@ from crosswalk.server.procedures._common import (
 from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name
 from crosswalk.server.serialize import camel, to_api, to_api_list
 from crosswalk.server.trpc import Router
-from crosswalk.services.auth import hash_token, new_token
 
 router: Router[Context] = Router()
 
@@ -117,22 +116,17 @@ def _with_token(agent: Agent, token: str) -> dict[str, Any]:
 @router.mutation("agent.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("register agents")
-    initiative_id = inp.initiative_id
-    if initiative_id is None and inp.task_id is not None:
-        initiative_id = ctx.repos.tasks.get(inp.task_id).initiative_id
-    token = new_token()
-    agent = ctx.repos.agents.create(
+    agent, token = ctx.services.agents.register(
         NewAgent(
             name=inp.name,
             task_id=inp.task_id,
-            initiative_id=initiative_id,
+            initiative_id=inp.initiative_id,
             worktree_id=inp.worktree_id,
             provider=inp.provider,
             mode=inp.mode,
             status=inp.status,
             session_id=inp.session_id,
             account_id=inp.account_id,
-            token_hash=hash_token(token),
         )
     )
     return _with_token(agent, token)
@@ -183,7 +177,7 @@ async def update(ctx: Context, inp: UpdateAgentInput) -> dict[str, Any]:
                 f"an agent may not change its own {camel(admin_only[0])}; only the "
                 f"administrator may (an agent may change: {allowed})"
             )
-    return to_api(ctx.repos.agents.update(agent.id, cast(AgentUpdate, changes)))
+    return to_api(ctx.services.agents.update(agent.id, cast(AgentUpdate, changes)))
 
 
 @router.mutation("agent.delete", input=AgentRef)
@@ -191,8 +185,8 @@ async def delete(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     """Deletes the agent with its conversations and proposals; its messages are
     detached and its log chunks kept. ``removed`` counts each."""
     ctx.principal.require_admin("delete agents")
-    agent = resolve_agent(ctx, inp.id)
-    return deleted_output(agent, ctx.repos.agents.delete(agent.id))
+    agent, removed = ctx.services.agents.delete(resolve_agent(ctx, inp.id).id)
+    return deleted_output(agent, removed)
 
 
 @router.mutation("agent.rotateToken", input=AgentRef)
@@ -201,6 +195,5 @@ async def rotate_token(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     An agent may rotate its own token, e.g. after it leaked."""
     agent = resolve_agent(ctx, inp.id)
     ctx.principal.require_agent(agent.id)
-    token = new_token()
-    agent = ctx.repos.agents.update(agent.id, {"token_hash": hash_token(token)})
+    agent, token = ctx.services.agents.rotate_token(agent.id)
     return _with_token(agent, token)

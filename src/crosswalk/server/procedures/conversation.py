@@ -1,4 +1,4 @@
-"""``conversation.*``: ask, listen, answer, wait (api.md, Conversations)."""
+"""``conversation.*``: ask, listen, answer, wait (``docs/contract.md``, Conversations)."""
 
 from __future__ import annotations
 

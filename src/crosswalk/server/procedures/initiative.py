@@ -45,7 +45,7 @@ class UpdateInitiativeInput(UpdateInput):
 @router.mutation("initiative.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("create initiatives")
-    initiative = ctx.repos.initiatives.create(
+    initiative = ctx.services.planning.create_initiative(
         NewInitiative(
             name=inp.name, merge_requires_approval=inp.merge_requires_approval, branch=inp.branch
         )
@@ -68,7 +68,7 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 async def update(ctx: Context, inp: UpdateInitiativeInput) -> dict[str, Any]:
     ctx.principal.require_admin("change initiatives")
     changes = cast(InitiativeUpdate, inp.changes())
-    return to_api(ctx.repos.initiatives.update(inp.id, changes))
+    return to_api(ctx.services.planning.update_initiative(inp.id, changes))
 
 
 @router.mutation("initiative.delete", input=IdInput)
@@ -76,5 +76,5 @@ async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Deletes the initiative with its phases, tasks, pages, proposals and project
     links; ``removed`` counts each, and the agents and conversations detached."""
     ctx.principal.require_admin("delete initiatives")
-    initiative = ctx.repos.initiatives.get(inp.id)
-    return deleted_output(initiative, ctx.repos.initiatives.delete(inp.id))
+    initiative, removed = ctx.services.planning.delete_initiative(inp.id)
+    return deleted_output(initiative, removed)

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from crosswalk.domain.rows import NewLogChunk
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import agent_id_of, resolve_agent
 from crosswalk.server.procedures._inputs import ApiInput, Name
@@ -47,14 +46,7 @@ async def append(ctx: Context, inp: AppendInput) -> dict[str, Any]:
     chunk joins the agent's latest session (1 for its first chunk)."""
     agent = resolve_agent(ctx, inp.agent_id)
     ctx.principal.require_agent(agent.id)
-    logs = ctx.repos.log_chunks
-    session = inp.session_number or max(logs.get_session_count(agent.id), 1)
-    chunk = logs.insert_chunk(
-        NewLogChunk(
-            agent_id=agent.id, agent_name=agent.name, content=inp.content, session_number=session
-        )
-    )
-    return to_api(chunk)
+    return to_api(ctx.services.logs.append(agent, inp.content, inp.session_number))
 
 
 @router.query("log.forAgent", input=ForAgentInput)
@@ -79,5 +71,5 @@ async def delete_for_agent(ctx: Context, inp: AgentInput) -> dict[str, Any]:
     """Deletes the agent's whole log: ``{agentId, removed: {agentLogChunks: n}}``."""
     ctx.principal.require_admin("delete agent logs")
     agent_id = agent_id_of(ctx, inp.agent_id)
-    deleted = ctx.repos.log_chunks.delete_by_agent_id(agent_id)
+    deleted = ctx.services.logs.delete_for_agent(agent_id)
     return {"agentId": agent_id, "removed": {"agentLogChunks": deleted}}

@@ -154,7 +154,7 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
         raise ForbiddenError(
             f"this token belongs to agent '{ctx.principal.agent_id}' and sends only as it"
         )
-    message = ctx.repos.messages.create(
+    message = ctx.services.human_questions.send(
         NewMessage(
             sender_type=sender[0],
             sender_id=sender[1],
@@ -207,11 +207,8 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 @router.mutation("message.update", input=UpdateMessageInput)
 async def update(ctx: Context, inp: UpdateMessageInput) -> dict[str, Any]:
     ctx.principal.require_admin("change messages")
-    message = ctx.repos.messages.update(inp.id, cast(MessageUpdate, inp.changes()))
-    if message.sender_id is not None:
-        # A status or requiresResponse change may open or close an agent's question.
-        ctx.services.human_questions.sync_agent(message.sender_id)
-    return to_api(message)
+    changes = cast(MessageUpdate, inp.changes())
+    return to_api(ctx.services.human_questions.update(inp.id, changes))
 
 
 @router.mutation("message.delete", input=IdInput)
@@ -261,9 +258,7 @@ async def mark_read(ctx: Context, inp: IdInput) -> dict[str, Any]:
         ctx.principal.require_admin("mark the user's messages read")
     else:
         ctx.principal.require_agent(message.recipient_id)
-    if message.status is MessageStatus.PENDING:
-        message = ctx.repos.messages.update(message.id, {"status": MessageStatus.READ})
-    return to_api(message)
+    return to_api(ctx.services.human_questions.mark_read(message))
 
 
 @router.query("message.inbox")

@@ -66,7 +66,7 @@ class TreeInput(ApiInput):
 @router.mutation("page.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("create pages")
-    page = ctx.repos.pages.create(
+    page = ctx.services.documents.create_page(
         NewPage(
             initiative_id=inp.initiative_id,
             title=inp.title,
@@ -97,22 +97,22 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 @router.mutation("page.update", input=UpdatePageInput)
 async def update(ctx: Context, inp: UpdatePageInput) -> dict[str, Any]:
     ctx.principal.require_admin("change pages")
-    return to_api(ctx.repos.pages.update(inp.id, cast(PageUpdate, inp.changes())))
+    return to_api(ctx.services.documents.update_page(inp.id, cast(PageUpdate, inp.changes())))
 
 
 @router.mutation("page.delete", input=IdInput)
 async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Deletes the page; ``removed.pages`` counts its subpages, at every depth."""
     ctx.principal.require_admin("delete pages")
-    page = ctx.repos.pages.get(inp.id)
-    return deleted_output(page, ctx.repos.pages.delete(inp.id))
+    page, removed = ctx.services.documents.delete_page(inp.id)
+    return deleted_output(page, removed)
 
 
 @router.mutation("page.root", input=RootInput)
 async def root(ctx: Context, inp: RootInput) -> dict[str, Any]:
     """The initiative's root page, created when missing (racing callers get one)."""
     ctx.principal.require_admin("create root pages")
-    return to_api(ctx.repos.pages.get_or_create_root_page(inp.initiative_id, inp.title))
+    return to_api(ctx.services.documents.root_page(inp.initiative_id, inp.title))
 
 
 @router.query("page.children", input=IdInput)

@@ -50,7 +50,7 @@ class DependencyInput(ApiInput):
 @router.mutation("phase.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("create phases")
-    phase = ctx.repos.phases.create(
+    phase = ctx.services.planning.create_phase(
         NewPhase(initiative_id=inp.initiative_id, name=inp.name, content=inp.content)
     )
     return to_api(phase)
@@ -72,7 +72,7 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 @router.mutation("phase.update", input=UpdatePhaseInput)
 async def update(ctx: Context, inp: UpdatePhaseInput) -> dict[str, Any]:
     ctx.principal.require_admin("change phases")
-    return to_api(ctx.repos.phases.update(inp.id, cast(PhaseUpdate, inp.changes())))
+    return to_api(ctx.services.planning.update_phase(inp.id, cast(PhaseUpdate, inp.changes())))
 
 
 @router.mutation("phase.delete", input=IdInput)
@@ -80,21 +80,22 @@ async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Deletes the phase with its tasks; ``removed`` counts them, the dependencies
     that went with them, and the agents and conversations detached."""
     ctx.principal.require_admin("delete phases")
-    phase = ctx.repos.phases.get(inp.id)
-    return deleted_output(phase, ctx.repos.phases.delete(inp.id))
+    phase, removed = ctx.services.planning.delete_phase(inp.id)
+    return deleted_output(phase, removed)
 
 
 @router.mutation("phase.addDependency", input=DependencyInput)
 async def add_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
     """``phaseId`` waits for ``dependsOnPhaseId``; a cycle is BAD_REQUEST showing it."""
     ctx.principal.require_admin("change phase dependencies")
-    return to_api(ctx.repos.phases.create_dependency(inp.phase_id, inp.depends_on_phase_id))
+    planning = ctx.services.planning
+    return to_api(planning.add_phase_dependency(inp.phase_id, inp.depends_on_phase_id))
 
 
 @router.mutation("phase.removeDependency", input=DependencyInput)
 async def remove_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
     ctx.principal.require_admin("change phase dependencies")
-    ctx.repos.phases.remove_dependency(inp.phase_id, inp.depends_on_phase_id)
+    ctx.services.planning.remove_phase_dependency(inp.phase_id, inp.depends_on_phase_id)
     return {"phaseId": inp.phase_id, "dependsOnPhaseId": inp.depends_on_phase_id}
 
 

@@ -59,7 +59,7 @@ class LinkInput(ApiInput):
 @router.mutation("project.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("create projects")
-    project = ctx.repos.projects.create(
+    project = ctx.services.documents.create_project(
         NewProject(name=inp.name, url=inp.url, default_branch=inp.default_branch)
     )
     return to_api(project)
@@ -78,7 +78,8 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 @router.mutation("project.update", input=UpdateProjectInput)
 async def update(ctx: Context, inp: UpdateProjectInput) -> dict[str, Any]:
     ctx.principal.require_admin("change projects")
-    return to_api(ctx.repos.projects.update(inp.id, cast(ProjectUpdate, inp.changes())))
+    changes = cast(ProjectUpdate, inp.changes())
+    return to_api(ctx.services.documents.update_project(inp.id, changes))
 
 
 @router.mutation("project.delete", input=IdInput)
@@ -86,8 +87,8 @@ async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Deletes the project; ``removed.initiativeProjects`` counts the links that went
     (the initiatives themselves stay)."""
     ctx.principal.require_admin("delete projects")
-    project = ctx.repos.projects.get(inp.id)
-    return deleted_output(project, ctx.repos.projects.delete(inp.id))
+    project, removed = ctx.services.documents.delete_project(inp.id)
+    return deleted_output(project, removed)
 
 
 @router.mutation("project.setForInitiative", input=SetForInitiativeInput)
@@ -95,7 +96,7 @@ async def set_for_initiative(ctx: Context, inp: SetForInitiativeInput) -> dict[s
     """Make ``projectIds`` exactly the initiative's projects; only the difference is
     written. Returns ``{added, removed, projectIds}``."""
     ctx.principal.require_admin("change an initiative's projects")
-    change = ctx.repos.projects.set_initiative_projects(inp.initiative_id, inp.project_ids)
+    change = ctx.services.documents.set_initiative_projects(inp.initiative_id, inp.project_ids)
     return {
         "added": list(change.added),
         "removed": list(change.removed),
@@ -108,8 +109,7 @@ async def add_to_initiative(ctx: Context, inp: LinkInput) -> list[dict[str, Any]
     """Link one project (linking it again changes nothing); returns the initiative's
     projects afterwards, as ``project.forInitiative`` does."""
     ctx.principal.require_admin("change an initiative's projects")
-    ctx.repos.projects.add_project_to_initiative(inp.initiative_id, inp.project_id)
-    return to_api_list(ctx.repos.projects.find_projects_by_initiative_id(inp.initiative_id))
+    return to_api_list(ctx.services.documents.link_project(inp.initiative_id, inp.project_id))
 
 
 @router.mutation("project.removeFromInitiative", input=LinkInput)
@@ -117,8 +117,8 @@ async def remove_from_initiative(ctx: Context, inp: LinkInput) -> list[dict[str,
     """Unlink one project (NOT_FOUND when it was not linked); returns the initiative's
     projects afterwards."""
     ctx.principal.require_admin("change an initiative's projects")
-    ctx.repos.projects.remove_project_from_initiative(inp.initiative_id, inp.project_id)
-    return to_api_list(ctx.repos.projects.find_projects_by_initiative_id(inp.initiative_id))
+    unlinked = ctx.services.documents.unlink_project(inp.initiative_id, inp.project_id)
+    return to_api_list(unlinked)
 
 
 @router.query("project.forInitiative", input=InitiativeInput)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, cast
 from pydantic import Field
 
 from crosswalk.domain.enums import ProposalStatus, ProposalTargetType
-from crosswalk.domain.errors import ConflictError, ForbiddenError, InvalidInputError
+from crosswalk.domain.errors import ForbiddenError, InvalidInputError
 from crosswalk.domain.rows import NewProposal, Proposal, ProposalUpdate
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
@@ -95,19 +95,6 @@ class CountInput(ApiInput):
     status: ProposalStatus | None = None
 
 
-def _require_target(ctx: Context, target_type: ProposalTargetType, target_id: str | None) -> None:
-    """An existing target must exist: NOT_FOUND names the page, phase or task."""
-    if target_id is None:
-        return
-    repos = ctx.repos
-    lookup = {
-        ProposalTargetType.PAGE: repos.pages.get,
-        ProposalTargetType.PHASE: repos.phases.get,
-        ProposalTargetType.TASK: repos.tasks.get,
-    }[target_type]
-    lookup(target_id)
-
-
 def _require_owner(ctx: Context, proposal: Proposal, action: str) -> None:
     if not ctx.principal.is_admin and ctx.principal.agent_id != proposal.agent_id:
         raise ForbiddenError(
@@ -118,21 +105,14 @@ def _require_owner(ctx: Context, proposal: Proposal, action: str) -> None:
 
 def _decide(ctx: Context, id: str, status: ProposalStatus) -> dict[str, Any]:
     ctx.principal.require_admin(f"decide on proposals ({status.value} one)")
-    proposal = ctx.repos.proposals.get(id)
-    if proposal.status is not ProposalStatus.PENDING:
-        raise ConflictError(
-            f"proposal '{id}' is already {proposal.status.value}; only pending proposals "
-            "can be accepted or dismissed"
-        )
-    return to_api(ctx.repos.proposals.update(id, {"status": status}))
+    return to_api(ctx.services.documents.decide_proposal(id, status))
 
 
 @router.mutation("proposal.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     agent = resolve_agent(ctx, inp.agent_id)
     ctx.principal.require_agent(agent.id)
-    _require_target(ctx, inp.target_type, inp.target_id)
-    proposal = ctx.repos.proposals.create(
+    proposal = ctx.services.documents.create_proposal(
         NewProposal(
             agent_id=agent.id,
             initiative_id=inp.initiative_id,
@@ -174,20 +154,16 @@ async def update(ctx: Context, inp: UpdateProposalInput) -> dict[str, Any]:
     changes = inp.changes()
     if "status" in changes:
         ctx.principal.require_admin("change a proposal's status")
-    if "target_type" in changes or "target_id" in changes:
-        _require_target(
-            ctx,
-            changes.get("target_type", proposal.target_type),
-            changes.get("target_id", proposal.target_id),
-        )
-    return to_api(ctx.repos.proposals.update(inp.id, cast(ProposalUpdate, changes)))
+    changed = ctx.services.documents.update_proposal(inp.id, cast(ProposalUpdate, changes))
+    return to_api(changed)
 
 
 @router.mutation("proposal.delete", input=IdInput)
 async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     proposal = ctx.repos.proposals.get(inp.id)
     _require_owner(ctx, proposal, "delete")
-    return deleted_output(proposal, ctx.repos.proposals.delete(inp.id))
+    proposal, removed = ctx.services.documents.delete_proposal(inp.id)
+    return deleted_output(proposal, removed)
 
 
 @router.mutation("proposal.accept", input=IdInput)
@@ -215,8 +191,8 @@ async def update_many_by_agent(ctx: Context, inp: UpdateManyInput) -> dict[str, 
                 f"changes.{camel(name)}: cannot be null; leave the field out to keep its value",
                 field=f"changes.{camel(name)}",
             )
-    updated = ctx.repos.proposals.update_many_by_agent_id(
-        agent.id, cast(ProposalUpdate, changes), status=inp.status
+    updated = ctx.services.documents.update_proposals_of_agent(
+        agent.id, cast(ProposalUpdate, changes), inp.status
     )
     return {"agentId": agent.id, "updated": updated}
 

@@ -88,15 +88,6 @@ class ReadyInput(OptionalInput):
     phase_id: Id | None = None
 
 
-def _require_scope(ctx: Context, initiative_id: str | None, phase_id: str | None = None) -> None:
-    """A filter naming an unknown initiative or phase is NOT_FOUND, not an empty
-    answer: "nothing is ready" must not hide a mistyped id."""
-    if initiative_id is not None:
-        ctx.repos.initiatives.get(initiative_id)
-    if phase_id is not None:
-        ctx.repos.phases.get(phase_id)
-
-
 def _with_approval(ctx: Context, task: Task) -> dict[str, Any]:
     return {**to_api(task), "requiresApprovalEffective": ctx.repos.tasks.requires_approval(task.id)}
 
@@ -104,7 +95,7 @@ def _with_approval(ctx: Context, task: Task) -> dict[str, Any]:
 @router.mutation("task.create", input=CreateInput)
 async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("create tasks")
-    task = ctx.repos.tasks.create(
+    task = ctx.services.planning.create_task(
         NewTask(
             name=inp.name,
             phase_id=inp.phase_id,
@@ -146,7 +137,7 @@ async def update(ctx: Context, inp: UpdateTaskInput) -> dict[str, Any]:
     """Changes exactly the fields sent; the status moves freely (``approve`` is the
     checked way out of ``pending_approval``)."""
     ctx.principal.require_admin("change tasks")
-    task = ctx.repos.tasks.update(inp.id, cast(TaskUpdate, inp.changes()))
+    task = ctx.services.planning.update_task(inp.id, cast(TaskUpdate, inp.changes()))
     return _with_approval(ctx, task)
 
 
@@ -155,21 +146,22 @@ async def delete(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Deletes the task with its subtasks; ``removed`` counts them, the dependencies
     that went with them, and the agents and conversations detached."""
     ctx.principal.require_admin("delete tasks")
-    task = ctx.repos.tasks.get(inp.id)
-    return deleted_output(task, ctx.repos.tasks.delete(inp.id))
+    task, removed = ctx.services.planning.delete_task(inp.id)
+    return deleted_output(task, removed)
 
 
 @router.mutation("task.addDependency", input=DependencyInput)
 async def add_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
     """``taskId`` waits for ``dependsOnTaskId``; a cycle is BAD_REQUEST showing it."""
     ctx.principal.require_admin("change task dependencies")
-    return to_api(ctx.repos.tasks.create_dependency(inp.task_id, inp.depends_on_task_id))
+    dependency = ctx.services.planning.add_task_dependency(inp.task_id, inp.depends_on_task_id)
+    return to_api(dependency)
 
 
 @router.mutation("task.removeDependency", input=DependencyInput)
 async def remove_dependency(ctx: Context, inp: DependencyInput) -> dict[str, Any]:
     ctx.principal.require_admin("change task dependencies")
-    ctx.repos.tasks.remove_dependency(inp.task_id, inp.depends_on_task_id)
+    ctx.services.planning.remove_task_dependency(inp.task_id, inp.depends_on_task_id)
     return {"taskId": inp.task_id, "dependsOnTaskId": inp.depends_on_task_id}
 
 
@@ -197,20 +189,18 @@ async def subtasks(ctx: Context, inp: IdInput) -> list[dict[str, Any]]:
 @router.query("task.pendingApproval", input=InitiativeFilter)
 async def pending_approval(ctx: Context, inp: InitiativeFilter) -> list[dict[str, Any]]:
     """Tasks waiting for a person's approval, oldest first."""
-    _require_scope(ctx, inp.initiative_id)
-    return to_api_list(ctx.repos.tasks.find_pending_approval(inp.initiative_id))
+    return to_api_list(ctx.services.planning.tasks_pending_approval(inp.initiative_id))
 
 
 @router.mutation("task.approve", input=IdInput)
 async def approve(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """``pending_approval`` -> ``pending``; any other status is PRECONDITION_FAILED."""
     ctx.principal.require_admin("approve tasks")
-    return _with_approval(ctx, ctx.repos.tasks.approve(inp.id))
+    return _with_approval(ctx, ctx.services.planning.approve_task(inp.id))
 
 
 @router.query("task.ready", input=ReadyInput)
 async def ready(ctx: Context, inp: ReadyInput) -> list[dict[str, Any]]:
     """Tasks that can start now, highest priority first, then planned order."""
-    _require_scope(ctx, inp.initiative_id, inp.phase_id)
-    found = ctx.repos.tasks.find_ready(initiative_id=inp.initiative_id, phase_id=inp.phase_id)
+    found = ctx.services.planning.ready_tasks(inp.initiative_id, inp.phase_id)
     return to_api_list(found)

@@ -8,7 +8,7 @@ Every exception that reaches the wire goes through :func:`to_trpc_error`:
 - anything else is a bug: ``INTERNAL_SERVER_ERROR`` with a fixed message, and the
   traceback goes to the ``crosswalk.server`` log, never to the client.
 
-The numeric codes and HTTP statuses are tRPC 11's (see ``shared/specs/trpc-wire.md``).
+The numeric codes and HTTP statuses are tRPC 11's (``docs/wire.md``).
 """
 
 from __future__ import annotations

@@ -1,24 +1,10 @@
-"""The SQLAlchemy adapters of the repository ports, and a container wiring all 11."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 11."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Engine
 
-from crosswalk.db.repositories import (
-    AccountRepository,
-    AgentRepository,
-    ConversationRepository,
-    InitiativeRepository,
-    LogChunkRepository,
-    MessageRepository,
-    PageRepository,
-    PhaseRepository,
-    ProjectRepository,
-    ProposalRepository,
-    TaskRepository,
-)
+from crosswalk.db.repositories import Repositories
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
@@ -30,23 +16,6 @@ from crosswalk.db.repositories.sqlalchemy.phase import SqlAlchemyPhaseRepository
 from crosswalk.db.repositories.sqlalchemy.project import SqlAlchemyProjectRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
 from crosswalk.db.repositories.sqlalchemy.task import SqlAlchemyTaskRepository
-
-
-@dataclass(frozen=True, slots=True)
-class Repositories:
-    """All 11 repositories, typed by their ports so fakes can stand in."""
-
-    initiatives: InitiativeRepository
-    phases: PhaseRepository
-    tasks: TaskRepository
-    agents: AgentRepository
-    accounts: AccountRepository
-    proposals: ProposalRepository
-    pages: PageRepository
-    projects: ProjectRepository
-    messages: MessageRepository
-    log_chunks: LogChunkRepository
-    conversations: ConversationRepository
 
 
 def create_repositories(engine: Engine) -> Repositories:
@@ -66,7 +35,6 @@ def create_repositories(engine: Engine) -> Repositories:
 
 
 __all__ = [
-    "Repositories",
     "SqlAlchemyAccountRepository",
     "SqlAlchemyAgentRepository",
     "SqlAlchemyConversationRepository",

@@ -1,12 +1,16 @@
 """What every SQLAlchemy adapter shares: connections, error translation, rows, paging.
 
-Adapters run each method in its own short transaction: writes begin
-``IMMEDIATE`` on SQLite (see ``crosswalk.db.engine``), reads begin deferred.
+Inside a unit of work (``crosswalk.db.unit_of_work``) every method runs on the unit's
+connection and transaction. Outside one, each method runs in its own short
+transaction: writes begin ``IMMEDIATE`` on SQLite (see ``crosswalk.db.engine``), reads
+begin deferred.
 Driver errors never escape: ``translate_errors`` turns them into the project's
 error tree with a message naming the entity.
 
-The ask/answer hot path takes a shorter road (``_direct``, ``_select``):
-statements prepared once and run on the driver connection (see ``_prepared``).
+The ask/answer hot path takes a shorter road (``_direct``, ``_select``): module-level
+:class:`HotStatement`s, compiled once per dialect and run on the driver connection (see
+``_prepared``); ``tests/integration/db/test_hot_path_equivalence.py`` proves they return
+what the plain SQLAlchemy path returns.
 A single-statement read on SQLite runs without ``BEGIN``: SQLite gives every
 statement its own consistent snapshot.
 """
@@ -35,14 +39,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
-from sqlalchemy.sql.dml import UpdateBase
 
 from crosswalk.db.engine import READONLY, is_sqlite
 from crosswalk.db.repositories.sqlalchemy._prepared import (
     DirectCursor,
-    Prepared,
+    HotStatement,
     thread_connections,
 )
+from crosswalk.db.transaction import current_connection
 from crosswalk.db.types import from_millis, to_millis
 from crosswalk.domain.errors import ConflictError, CrosswalkError, InvalidInputError, NotFoundError
 from crosswalk.domain.rows import MAX_PAGE_SIZE, Paged
@@ -60,30 +64,52 @@ class SqlAlchemyRepository:
         self._engine = engine
         self._sqlite = is_sqlite(engine)
         self._connections = thread_connections(engine) if self._sqlite else None
-        self._prepared: dict[int, Prepared] = {}
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with translate_errors(self.kind), self._engine.begin() as conn:
-            yield conn
+        joined = current_connection(self._engine)
+        if joined is not None:
+            with translate_errors(self.kind):
+                yield joined
+        else:
+            with translate_errors(self.kind), self._engine.begin() as conn:
+                yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with (
-            translate_errors(self.kind),
-            self._engine.connect().execution_options(**{READONLY: True}) as conn,
-            conn.begin(),
-        ):
-            yield conn
+        joined = current_connection(self._engine)
+        if joined is not None:
+            with translate_errors(self.kind):
+                yield joined
+        else:
+            with (
+                translate_errors(self.kind),
+                self._engine.connect().execution_options(**{READONLY: True}) as conn,
+                conn.begin(),
+            ):
+                yield conn
 
     @contextmanager
     def _direct(self, *, write: bool = False) -> Iterator[DirectCursor]:
-        """A transaction on the pooled driver connection, for :class:`Prepared` statements.
+        """A transaction on the driver connection, for :class:`HotStatement`s.
 
-        Writes begin ``IMMEDIATE`` on SQLite; reads there must be one statement (each
-        runs in its own snapshot). Other drivers open their transaction implicitly.
+        Inside a unit of work: its connection and transaction. Otherwise the thread's
+        own SQLite connection (or a pooled one on other drivers); writes begin
+        ``IMMEDIATE`` on SQLite, reads there must be one statement (each runs in its own
+        snapshot). Other drivers open their transaction implicitly.
         """
-        dbapi = self._engine.dialect.loaded_dbapi
+        dialect = self._engine.dialect
+        joined = current_connection(self._engine)
+        if joined is not None:
+            driver_connection = joined.connection.dbapi_connection
+            assert driver_connection is not None, "a unit of work's connection is open"
+            with translate_errors(self.kind, dialect.loaded_dbapi):
+                cursor = driver_connection.cursor()
+                try:
+                    yield DirectCursor(cursor, dialect, self.kind)
+                finally:
+                    cursor.close()
+            return
         dedicated = self._connections is not None
         connection = (
             self._connections.get()
@@ -91,50 +117,40 @@ class SqlAlchemyRepository:
             else self._engine.raw_connection()
         )
         try:
-            cursor = connection.cursor()
-            try:
-                if write and self._sqlite:
-                    cursor.execute("BEGIN IMMEDIATE")
-                yield DirectCursor(cursor, self._prepare, self.kind)
-                if write or not self._sqlite:
-                    connection.commit()
-            except BaseException:
-                connection.rollback()
-                raise
-            finally:
-                cursor.close()
-        except dbapi.IntegrityError as exc:
-            raise integrity_error_from(self.kind, str(exc)) from None
-        except dbapi.Error as exc:
-            raise CrosswalkError(f"database error while writing {self.kind}: {exc}") from exc
+            with translate_errors(self.kind, dialect.loaded_dbapi):
+                cursor = connection.cursor()
+                try:
+                    if write and self._sqlite:
+                        cursor.execute("BEGIN IMMEDIATE")
+                    yield DirectCursor(cursor, dialect, self.kind)
+                    if write or not self._sqlite:
+                        connection.commit()
+                except BaseException:
+                    connection.rollback()
+                    raise
+                finally:
+                    cursor.close()
         finally:
             if not dedicated:
                 connection.close()
 
-    def _select(self, model: type[T], statement: Select[Any], values: Mapping[str, Any]) -> list[T]:
-        """A single prepared SELECT whose columns are ``model``'s fields: its rows as
-        ``model``s. On SQLite it runs straight on the thread's connection, in the
-        statement's own snapshot, with no transaction or cursor bookkeeping (the hot
-        path's most frequent call)."""
-        if self._connections is None:
+    def _select(
+        self, model: type[T], statement: HotStatement, values: Mapping[str, Any]
+    ) -> list[T]:
+        """A single hot SELECT whose columns are ``model``'s fields: its rows as
+        ``model``s. On SQLite, outside a unit of work, it runs straight on the thread's
+        connection, in the statement's own snapshot, with no transaction or cursor
+        bookkeeping (the hot path's most frequent call)."""
+        if self._connections is None or current_connection(self._engine) is not None:
             with self._direct() as db:
                 return [model(*row) for row in db.all(statement, values)]
-        prepared = self._prepare(statement)
+        dialect = self._engine.dialect
+        prepared = statement.prepared(dialect)
         params = prepared.bind_or_refuse(values, self.kind)
-        try:
+        with translate_errors(self.kind, dialect.loaded_dbapi):
             rows = self._connections.get().execute(prepared.sql, params).fetchall()
-        except self._engine.dialect.loaded_dbapi.Error as exc:
-            raise CrosswalkError(f"database error while reading {self.kind}: {exc}") from exc
         convert = prepared.convert
         return [model(*convert(row)) for row in rows]
-
-    def _prepare(self, statement: Select[Any] | UpdateBase) -> Prepared:
-        prepared = self._prepared.get(id(statement))
-        if prepared is None:
-            prepared = Prepared(statement, self._engine.dialect)
-            # Keyed by identity: hot-path statements are module constants, alive for good.
-            self._prepared[id(statement)] = prepared
-        return prepared
 
     def _update_row(
         self,
@@ -164,14 +180,16 @@ _UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)|duplicate
 
 
 @contextmanager
-def translate_errors(kind: str) -> Iterator[None]:
-    """Turn driver exceptions into ``CrosswalkError``s naming ``kind``."""
+def translate_errors(kind: str, driver: Any = None) -> Iterator[None]:
+    """The one translation of database failures into ``CrosswalkError``s naming ``kind``:
+    SQLAlchemy's exceptions, and (given the DB-API ``driver`` module) the driver's own,
+    raised on the hot path where SQLAlchemy is bypassed."""
     try:
         yield
     except CrosswalkError:
         raise
     except IntegrityError as exc:
-        raise integrity_error(kind, exc) from None
+        raise integrity_error_from(kind, str(exc.orig)) from None
     except StatementError as exc:
         # A value the bind processors refuse (unknown enum string, non-boolean
         # flag, JSON that does not serialize) fails before the database sees it.
@@ -183,15 +201,16 @@ def translate_errors(kind: str) -> Iterator[None]:
             raise
         message = str(exc.orig) if exc.orig is not None else str(exc)
         raise CrosswalkError(f"database error while writing {kind}: {message}") from exc
-
-
-def integrity_error(kind: str, exc: IntegrityError) -> CrosswalkError:
-    """Classify an integrity failure by the message SQLite or PostgreSQL gives."""
-    return integrity_error_from(kind, str(exc.orig))
+    except Exception as exc:
+        if driver is not None and isinstance(exc, driver.IntegrityError):
+            raise integrity_error_from(kind, str(exc)) from None
+        if driver is not None and isinstance(exc, driver.Error):
+            raise CrosswalkError(f"database error on {kind}: {exc}") from exc
+        raise
 
 
 def integrity_error_from(kind: str, message: str) -> CrosswalkError:
-    """``integrity_error`` for the driver's own message."""
+    """Classify an integrity failure by the message SQLite or PostgreSQL gives."""
     lowered = message.lower()
     if "unique" in lowered or "duplicate key" in lowered:
         match = _UNIQUE.search(message)

@@ -1,7 +1,8 @@
 """The hot path's shorter road to the driver: statements prepared once, run directly.
 
-The ask/answer path's few statements are written with SQLAlchemy Core but compiled
-once per dialect (:class:`Prepared`) and run on a driver connection, converting
+The ask/answer path's few statements are written with SQLAlchemy Core, held in named
+module-level :class:`HotStatement`s, compiled once per dialect (:class:`Prepared`) and
+run on a driver connection, converting
 parameters and rows with the same type processors SQLAlchemy would use. Per call
 that skips the statement cache key, execution context and result object, which
 cost several times the SQLite work itself (``make bench``, database floor). On
@@ -166,35 +167,49 @@ def _result_reader(type_: TypeEngine[Any], dialect: Dialect) -> _Processor | Non
     return type_.result_processor(dialect, None)
 
 
+class HotStatement:
+    """A hot-path statement, held in a named module-level constant: the Core statement
+    and its :class:`Prepared` form for each dialect it has run on (compiled on first
+    use). Holding the compiled form on the statement's own object, instead of in a cache
+    keyed by ``id()``, keeps it alive exactly as long as the statement."""
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+        self.statement = statement
+        self._by_dialect: dict[tuple[str, str, str], Prepared] = {}
+
+    def prepared(self, dialect: Dialect) -> Prepared:
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        prepared = self._by_dialect.get(key)
+        if prepared is None:
+            prepared = self._by_dialect[key] = Prepared(self.statement, dialect)
+        return prepared
+
+
 class DirectCursor:
-    """Runs :class:`Prepared` statements inside ``SqlAlchemyRepository._direct``."""
+    """Runs :class:`HotStatement`s inside ``SqlAlchemyRepository._direct``."""
 
-    __slots__ = ("_cursor", "_kind", "_prepare")
+    __slots__ = ("_cursor", "_dialect", "_kind")
 
-    def __init__(
-        self, cursor: Any, prepare: Callable[[Select[Any] | UpdateBase], Prepared], kind: str
-    ) -> None:
+    def __init__(self, cursor: Any, dialect: Dialect, kind: str) -> None:
         self._cursor = cursor
-        self._prepare = prepare
+        self._dialect = dialect
         self._kind = kind
 
-    def _execute(self, statement: Select[Any] | UpdateBase, values: Mapping[str, Any]) -> Prepared:
-        prepared = self._prepare(statement)
+    def _execute(self, statement: HotStatement, values: Mapping[str, Any]) -> Prepared:
+        prepared = statement.prepared(self._dialect)
         params = prepared.bind_or_refuse(values, self._kind)
         self._cursor.execute(prepared.sql, params)
         return prepared
 
-    def first(
-        self, statement: Select[Any] | UpdateBase, values: Mapping[str, Any]
-    ) -> list[Any] | None:
+    def first(self, statement: HotStatement, values: Mapping[str, Any]) -> list[Any] | None:
         """The first row, or None. The statement runs to completion (for ``RETURNING``
         and for SQLite's snapshot to end), so use it where at most one row matches."""
         prepared = self._execute(statement, values)
         rows = self._cursor.fetchall()
         return prepared.convert(rows[0]) if rows else None
 
-    def all(
-        self, statement: Select[Any] | UpdateBase, values: Mapping[str, Any]
-    ) -> list[list[Any]]:
+    def all(self, statement: HotStatement, values: Mapping[str, Any]) -> list[list[Any]]:
         prepared = self._execute(statement, values)
         return [prepared.convert(row) for row in self._cursor.fetchall()]

@@ -18,10 +18,12 @@ from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
+    checked_changes,
     columns_for,
     paginate,
     require_row,
 )
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import (
     accounts,
     agent_log_chunks,
@@ -43,9 +45,11 @@ _COLUMNS = columns_for(agents, Agent)
 _SELECT = select(*_COLUMNS)
 _c = agents.c
 # Prepared lookups on the request path (authentication, asking by id or name).
-_BY_ID = _SELECT.where(_c.id == bindparam("id"))
-_BY_NAME = _SELECT.where(_c.name == bindparam("name"))
-_BY_TOKEN_HASH = _SELECT.where(_c.token_hash == bindparam("token_hash"))
+# The hot path's statements (``_prepared.HotStatement``): every request authenticates
+# by token hash, and asks resolve agents by id or name.
+BY_ID = HotStatement(_SELECT.where(_c.id == bindparam("id")))
+BY_NAME = HotStatement(_SELECT.where(_c.name == bindparam("name")))
+BY_TOKEN_HASH = HotStatement(_SELECT.where(_c.token_hash == bindparam("token_hash")))
 _NEWEST_UPDATE_FIRST = (_c.updated_at.desc(), _c.id.desc())
 _OLDEST_FIRST = (_c.created_at, _c.id)
 
@@ -91,7 +95,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return Agent(*row)
 
     def find_by_id(self, id: str) -> Agent | None:
-        return self._prepared_first(_BY_ID, {"id": id})
+        return self._prepared_first(BY_ID, {"id": id})
 
     def get(self, id: str) -> Agent:
         found = self.find_by_id(id)
@@ -103,7 +107,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return self._all(_SELECT.order_by(*_OLDEST_FIRST))
 
     def find_by_name(self, name: str) -> Agent | None:
-        return self._prepared_first(_BY_NAME, {"name": name})
+        return self._prepared_first(BY_NAME, {"name": name})
 
     def find_by_task_id(self, task_id: str) -> list[Agent]:
         return self._all(_SELECT.where(_c.task_id == task_id).order_by(*_NEWEST_UPDATE_FIRST))
@@ -119,7 +123,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return self._all(_SELECT.where(_c.status == status).order_by(*_OLDEST_FIRST))
 
     def find_by_token_hash(self, token_hash: str) -> Agent | None:
-        return self._prepared_first(_BY_TOKEN_HASH, {"token_hash": token_hash})
+        return self._prepared_first(BY_TOKEN_HASH, {"token_hash": token_hash})
 
     def find_active_by_task_id(self, task_id: str) -> list[Agent]:
         return self._all(
@@ -157,9 +161,10 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
             return paginate(conn, query, agents, Agent, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: AgentUpdate) -> Agent:
-        if not changes:
+        values = checked_changes(self.kind, changes, AgentUpdate)
+        if not values:
             return self.get(id)
-        values: dict[str, Any] = {**changes, "updated_at": utcnow()}
+        values["updated_at"] = utcnow()
         with self._write() as conn:
             require_row(conn, agents, self.kind, id)
             _require_references(conn, values)
@@ -174,7 +179,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
             conn.execute(sql_delete(agents).where(_c.id == id))
         return removal
 
-    def _prepared_first(self, statement: Select[Any], values: dict[str, Any]) -> Agent | None:
+    def _prepared_first(self, statement: HotStatement, values: dict[str, Any]) -> Agent | None:
         found = self._select(Agent, statement, values)
         return found[0] if found else None
 

@@ -1,6 +1,6 @@
 """Adapter: conversations. This is the ask/answer hot path, so every statement
-is a single indexed query, prepared once and run on the driver connection
-(``_base.Prepared``), and rows are built positionally.
+is a single indexed query held in a module-level ``HotStatement``, compiled once and
+run on the driver connection, and rows are built positionally.
 
 When ``create`` hits a foreign-key failure it looks up the agents, initiative,
 phase and task it points at, so that a missing one is reported by kind and id;
@@ -18,6 +18,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
 )
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import agents, conversations, initiatives, phases, tasks
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -28,13 +29,16 @@ from crosswalk.ids import new_id
 _COLUMNS = columns_for(conversations, Conversation)
 _SELECT = select(*_COLUMNS)
 _c = conversations.c
-_BY_ID = _SELECT.where(_c.id == bindparam("id"))
-_EXISTS = select(_c.id).where(_c.id == bindparam("id"))
-_PENDING_FOR_AGENT = _SELECT.where(
-    _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
-).order_by(_c.created_at, _c.id)
-_INSERT = insert(conversations).returning(*_COLUMNS)  # one parameter per column
-_ANSWER = (
+# The hot path's statements (``_prepared.HotStatement``).
+BY_ID = HotStatement(_SELECT.where(_c.id == bindparam("id")))
+EXISTS = HotStatement(select(_c.id).where(_c.id == bindparam("id")))
+PENDING_FOR_AGENT = HotStatement(
+    _SELECT.where(
+        _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+    ).order_by(_c.created_at, _c.id)
+)
+INSERT = HotStatement(insert(conversations).returning(*_COLUMNS))  # a parameter per column
+ANSWER = HotStatement(
     update(conversations)
     .where(_c.id == bindparam("answered_id"), _c.status == ConversationStatus.PENDING)
     .values(
@@ -75,10 +79,10 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         try:
             with self._direct(write=True) as db:
                 if data.id is not None:
-                    existing = db.first(_BY_ID, {"id": data.id})
+                    existing = db.first(BY_ID, {"id": data.id})
                     if existing is not None:
                         return self._replayed(Conversation(*existing), data)
-                row = db.first(_INSERT, values)
+                row = db.first(INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
             # fails do we look up which, to name it.
@@ -96,7 +100,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return existing
 
     def find_by_id(self, id: str) -> Conversation | None:
-        found = self._select(Conversation, _BY_ID, {"id": id})
+        found = self._select(Conversation, BY_ID, {"id": id})
         return found[0] if found else None
 
     def get(self, id: str) -> Conversation:
@@ -109,7 +113,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         self, agent_id: str, *, after_id: str | None = None
     ) -> list[Conversation]:
         if after_id is None:
-            return self._select(Conversation, _PENDING_FOR_AGENT, {"agent_id": agent_id})
+            return self._select(Conversation, PENDING_FOR_AGENT, {"agent_id": agent_id})
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
@@ -124,14 +128,22 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             rows = conn.execute(query).all()
         return [Conversation(*row) for row in rows]
 
+    def find_pending_involving(self, agent_id: str) -> list[Conversation]:
+        query = _SELECT.where(
+            or_(_c.from_agent_id == agent_id, _c.to_agent_id == agent_id),
+            _c.status == ConversationStatus.PENDING,
+        ).order_by(_c.created_at, _c.id)
+        with self._read() as conn:
+            return [Conversation(*row) for row in conn.execute(query).all()]
+
     def answer(self, id: str, answer: str) -> Conversation:
         with self._direct(write=True) as db:
             row = db.first(
-                _ANSWER, {"answered_id": id, "answer_text": answer, "answered_at": utcnow()}
+                ANSWER, {"answered_id": id, "answer_text": answer, "answered_at": utcnow()}
             )
             if row is not None:
                 return Conversation(*row)
-            exists = db.first(_EXISTS, {"id": id})
+            exists = db.first(EXISTS, {"id": id})
         if exists is None:
             raise self._not_found(id)
         raise ConflictError(f"conversation '{id}' is already answered")

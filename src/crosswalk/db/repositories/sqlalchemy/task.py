@@ -222,27 +222,22 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
 
     kind = "task"
 
-    def create(self, data: NewTask, *, hold_for_approval: bool = False) -> Task:
-        """Insert. With ``hold_for_approval`` a ``pending`` task that needs approval
-        (its flag, else its initiative's ``merge_requires_approval``) is stored as
-        ``pending_approval``; the flag is read in the inserting transaction, so the
-        task is held exactly when its approval was required at creation."""
+    def create(self, data: NewTask) -> Task:
         now = utcnow()
         values = {name: getattr(data, name) for name in field_names(NewTask)}
         with self._write() as conn:
-            initiative_id = values["initiative_id"] = self._resolve_initiative(conn, data)
-            if (
-                hold_for_approval
-                and data.status == TaskStatus.PENDING
-                and self._needs_approval(conn, data.requires_approval, initiative_id)
-            ):
-                values["status"] = TaskStatus.PENDING_APPROVAL
+            values["initiative_id"] = self._resolve_initiative(conn, data)
             row = conn.execute(
                 insert(tasks)
                 .values(**values, id=new_id(), created_at=now, updated_at=now)
                 .returning(*_COLUMNS)
             ).one()
         return Task(*row)
+
+    def requires_approval_for(self, data: NewTask) -> bool:
+        with self._read() as conn:
+            initiative_id = self._resolve_initiative(conn, data)
+            return self._needs_approval(conn, data.requires_approval, initiative_id)
 
     def _resolve_initiative(self, conn: Connection, data: NewTask) -> str | None:
         initiative_id = data.initiative_id

@@ -1,0 +1,196 @@
+"""The one change-event stream: committed changes, pushed to whoever waits or watches.
+
+Units of work hand their events here after they commit (``publish_committed``).
+Two ways to follow them, both push, never polling:
+
+- **wait on keys** (long polls, ``cw ask``/``cw listen``, SSE): subscribe to the keys
+  an answer would wake (``crosswalk.domain.events``: ``answer:<id>``,
+  ``question:<agentId>``, ...), check the database, then wait. The order is what
+  makes a wake-up impossible to lose::
+
+      async with stream.subscribe(answer_key(id)) as subscription:
+          if (done := check_the_database()):      # after subscribing
+              return done
+          await subscription.wait(timeout)         # woken by the next matching event
+          # subscription.received holds the events that woke it (e.g. the reason
+          # a conversation was withdrawn)
+
+- **follow everything** (the dashboard, the runner, diagnostics): ``follow(accept)``
+  yields every committed event ``accept`` keeps, in commit order, until the stream
+  closes. A follower that falls ``max_backlog`` events behind is dropped (its
+  iteration ends with ``lagged`` set) rather than holding memory for ever: it
+  re-reads the state it needs and follows again.
+
+``ChangeStream`` serves one server process; it is the ``EventPublisher`` the unit of
+work calls after commit. Several servers on one PostgreSQL database add a publisher
+that sends ``NOTIFY`` inside the transaction and a listener that feeds each server's
+stream through ``publish_committed``. Events may be published from any thread;
+delivery happens on the event loop the subscribers run on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from crosswalk.domain.events import Event
+
+DEFAULT_MAX_BACKLOG = 10_000
+
+
+class Subscription:
+    """A waiter on a set of keys."""
+
+    __slots__ = ("_closed", "_woken", "received")
+
+    def __init__(self, closed: asyncio.Event) -> None:
+        self._woken = asyncio.Event()
+        self._closed = closed
+        self.received: list[Event] = []
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait until an event for one of the keys arrives (True), the timeout passes or
+        the stream closes (False). An event since the last wait counts: none is missed."""
+        if self._closed.is_set():
+            return False
+        if not self._woken.is_set():
+            try:
+                await asyncio.wait_for(self._woken.wait(), timeout)
+            except TimeoutError:
+                return False
+        self._woken.clear()
+        return not self._closed.is_set()
+
+    def _deliver(self, event: Event) -> None:
+        self.received.append(event)
+        self._woken.set()
+
+
+class Follower:
+    """An iterator over every committed event its filter keeps, in commit order."""
+
+    __slots__ = ("_accept", "_closed", "_max_backlog", "_queue", "_ready", "lagged")
+
+    def __init__(
+        self, accept: Callable[[Event], bool] | None, closed: asyncio.Event, max_backlog: int
+    ) -> None:
+        self._accept = accept
+        self._closed = closed
+        self._max_backlog = max_backlog
+        self._queue: deque[Event] = deque()
+        self._ready = asyncio.Event()
+        self.lagged = False
+
+    def __aiter__(self) -> Follower:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._queue:
+            if self._closed.is_set() or self.lagged:
+                raise StopAsyncIteration
+            self._ready.clear()
+            await self._ready.wait()
+        return self._queue.popleft()
+
+    def _deliver(self, event: Event) -> None:
+        if self.lagged or (self._accept is not None and not self._accept(event)):
+            return
+        if len(self._queue) >= self._max_backlog:
+            self.lagged = True
+            self._queue.clear()
+        else:
+            self._queue.append(event)
+        self._ready.set()
+
+
+class ChangeStream:
+    """Committed change events of one server process, fanned out by key and to followers."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscription]] = {}
+        self._followers: set[Follower] = set()
+        self._closed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+
+    def _bind_loop(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._loop_thread = threading.get_ident()
+
+    @asynccontextmanager
+    async def subscribe(self, *keys: str) -> AsyncIterator[Subscription]:
+        """Wake on the next event for any of ``keys`` (see the module docstring)."""
+        self._bind_loop()
+        subscription = Subscription(self._closed)
+        for key in keys:
+            self._subscribers.setdefault(key, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            for key in keys:
+                subscribers = self._subscribers.get(key)
+                if subscribers is not None:
+                    subscribers.discard(subscription)
+                    if not subscribers:
+                        del self._subscribers[key]
+
+    @asynccontextmanager
+    async def follow(
+        self,
+        accept: Callable[[Event], bool] | None = None,
+        *,
+        max_backlog: int = DEFAULT_MAX_BACKLOG,
+    ) -> AsyncIterator[Follower]:
+        """Every event committed from now on that ``accept`` keeps (all without one)."""
+        self._bind_loop()
+        follower = Follower(accept, self._closed, max_backlog)
+        self._followers.add(follower)
+        try:
+            yield follower
+        finally:
+            self._followers.discard(follower)
+
+    def publish_in_transaction(self, connection: Any, events: Sequence[Event]) -> None:
+        """Nothing to do before the commit: in-process waiters hear only committed changes."""
+
+    def publish_committed(self, events: Sequence[Event]) -> None:
+        """Deliver the events of a committed unit of work to every matching waiter."""
+        if not events:
+            return
+        loop = self._loop
+        if loop is None:
+            return  # nobody has ever waited: nothing to wake
+        if threading.get_ident() == self._loop_thread:
+            self._deliver(events)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._deliver, tuple(events))
+
+    def _deliver(self, events: Sequence[Event]) -> None:
+        for event in events:
+            for key in event.wake_keys():
+                for subscription in tuple(self._subscribers.get(key, ())):
+                    subscription._deliver(event)
+            for follower in tuple(self._followers):
+                follower._deliver(event)
+
+    def close(self) -> None:
+        """Server shutdown: wake every waiter and end every follower, for good."""
+        self._closed.set()
+        for subscribers in self._subscribers.values():
+            for subscription in subscribers:
+                subscription._woken.set()
+        for follower in self._followers:
+            follower._ready.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def waiting(self, key: str) -> int:
+        """How many requests wait on ``key`` (for tests and diagnostics)."""
+        return len(self._subscribers.get(key, ()))

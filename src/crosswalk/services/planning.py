@@ -1,0 +1,167 @@
+"""Planning: initiatives, phases, tasks and their dependencies, approval.
+
+Every write runs in a unit of work and records ``EntityChanged``; a task or phase whose
+status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here and only
+here (the one writer of those status fields). The approval hold is decided here; the
+graph checks (no dependency cycles, dependencies inside one initiative) run in the
+adapters, in the same transaction as the write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
+from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
+from crosswalk.domain.rows import (
+    Initiative,
+    InitiativeUpdate,
+    NewInitiative,
+    NewPhase,
+    NewTask,
+    Phase,
+    PhaseDependency,
+    PhaseUpdate,
+    Removal,
+    Task,
+    TaskDependency,
+    TaskUpdate,
+)
+from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(slots=True)
+class PlanningService:
+    initiatives: InitiativeRepository
+    phases: PhaseRepository
+    tasks: TaskRepository
+    unit_of_work: UnitOfWorkFactory
+
+    # --- reads with a rule ---------------------------------------------------------
+
+    def require_scope(self, initiative_id: str | None, phase_id: str | None = None) -> None:
+        """A filter naming an unknown initiative or phase is NOT_FOUND, not an empty
+        answer: "nothing is ready" must not hide a mistyped id."""
+        if initiative_id is not None:
+            self.initiatives.get(initiative_id)
+        if phase_id is not None:
+            self.phases.get(phase_id)
+
+    def ready_tasks(self, initiative_id: str | None, phase_id: str | None) -> list[Task]:
+        self.require_scope(initiative_id, phase_id)
+        return self.tasks.find_ready(initiative_id=initiative_id, phase_id=phase_id)
+
+    def tasks_pending_approval(self, initiative_id: str | None) -> list[Task]:
+        self.require_scope(initiative_id)
+        return self.tasks.find_pending_approval(initiative_id)
+
+    # --- initiatives ---------------------------------------------------------------
+
+    def create_initiative(self, data: NewInitiative) -> Initiative:
+        with self.unit_of_work() as uow:
+            initiative = self.initiatives.create(data)
+            uow.record(EntityChanged("initiative", initiative.id, Action.CREATED))
+        return initiative
+
+    def update_initiative(self, id: str, changes: InitiativeUpdate) -> Initiative:
+        with self.unit_of_work() as uow:
+            initiative = self.initiatives.update(id, changes)
+            uow.record(EntityChanged("initiative", id, Action.UPDATED))
+        return initiative
+
+    def delete_initiative(self, id: str) -> tuple[Initiative, Removal]:
+        with self.unit_of_work() as uow:
+            initiative = self.initiatives.get(id)
+            removed = self.initiatives.delete(id)
+            uow.record(EntityChanged("initiative", id, Action.DELETED))
+        return initiative, removed
+
+    # --- phases ----------------------------------------------------------------------
+
+    def create_phase(self, data: NewPhase) -> Phase:
+        with self.unit_of_work() as uow:
+            phase = self.phases.create(data)
+            uow.record(EntityChanged("phase", phase.id, Action.CREATED))
+        return phase
+
+    def update_phase(self, id: str, changes: PhaseUpdate) -> Phase:
+        with self.unit_of_work() as uow:
+            before = self.phases.get(id)
+            phase = self.phases.update(id, changes)
+            uow.record(EntityChanged("phase", id, Action.UPDATED))
+            if phase.status is not before.status:
+                uow.record(PhaseStatusChanged(id, phase.status))
+        return phase
+
+    def delete_phase(self, id: str) -> tuple[Phase, Removal]:
+        with self.unit_of_work() as uow:
+            phase = self.phases.get(id)
+            removed = self.phases.delete(id)
+            uow.record(EntityChanged("phase", id, Action.DELETED))
+        return phase, removed
+
+    def add_phase_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
+        with self.unit_of_work() as uow:
+            dependency = self.phases.create_dependency(phase_id, depends_on_phase_id)
+            uow.record(EntityChanged("phaseDependency", dependency.id, Action.CREATED))
+        return dependency
+
+    def remove_phase_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:
+        with self.unit_of_work() as uow:
+            self.phases.remove_dependency(phase_id, depends_on_phase_id)
+            uow.record(EntityChanged("phase", phase_id, Action.UPDATED))
+
+    # --- tasks -----------------------------------------------------------------------
+
+    def create_task(self, data: NewTask, *, hold_for_approval: bool) -> Task:
+        """The approval hold: with ``hold_for_approval`` a ``pending`` task whose effective
+        approval (its own flag, else its initiative's) is required starts
+        ``pending_approval`` instead, so it is not ready before ``approve_task``. The
+        flag is read in the inserting transaction, so the task is held exactly when its
+        approval was required at creation."""
+        with self.unit_of_work() as uow:
+            if (
+                hold_for_approval
+                and data.status is TaskStatus.PENDING
+                and self.tasks.requires_approval_for(data)
+            ):
+                data = replace(data, status=TaskStatus.PENDING_APPROVAL)
+            task = self.tasks.create(data)
+            uow.record(EntityChanged("task", task.id, Action.CREATED))
+        return task
+
+    def update_task(self, id: str, changes: TaskUpdate) -> Task:
+        with self.unit_of_work() as uow:
+            before = self.tasks.get(id)
+            return self._task_changed(uow, before, self.tasks.update(id, changes))
+
+    def approve_task(self, id: str) -> Task:
+        """``pending_approval`` -> ``pending``; any other status is PRECONDITION_FAILED."""
+        with self.unit_of_work() as uow:
+            before = self.tasks.get(id)
+            return self._task_changed(uow, before, self.tasks.approve(id))
+
+    def delete_task(self, id: str) -> tuple[Task, Removal]:
+        with self.unit_of_work() as uow:
+            task = self.tasks.get(id)
+            removed = self.tasks.delete(id)
+            uow.record(EntityChanged("task", id, Action.DELETED))
+        return task, removed
+
+    def add_task_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
+        with self.unit_of_work() as uow:
+            dependency = self.tasks.create_dependency(task_id, depends_on_task_id)
+            uow.record(EntityChanged("taskDependency", dependency.id, Action.CREATED))
+        return dependency
+
+    def remove_task_dependency(self, task_id: str, depends_on_task_id: str) -> None:
+        with self.unit_of_work() as uow:
+            self.tasks.remove_dependency(task_id, depends_on_task_id)
+            uow.record(EntityChanged("task", task_id, Action.UPDATED))
+
+    def _task_changed(self, uow: UnitOfWork, before: Task, after: Task) -> Task:
+        uow.record(EntityChanged("task", after.id, Action.UPDATED))
+        if after.status is not before.status:
+            uow.record(TaskStatusChanged(after.id, after.status))
+        return after

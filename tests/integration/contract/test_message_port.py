@@ -1,0 +1,84 @@
+"""The ``MessageRepository`` contract, for the fake and the SQLAlchemy adapter."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pytest
+from tests.integration.contract.conftest import Ports
+
+from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType
+from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.rows import MessageUpdate, NewAgent, NewMessage
+
+AGENT, USER = ParticipantType.AGENT, ParticipantType.USER
+
+
+def _question(ports: Ports, sender_id: str, text: str = "Go?") -> NewMessage:
+    return NewMessage(
+        AGENT, USER, text, sender_id=sender_id, type=MessageType.QUESTION, requires_response=True
+    )
+
+
+def test_create_checks_participants_and_replays_by_id(ports: Ports) -> None:
+    alice = ports.agents.create(NewAgent(name="alice", worktree_id="."))
+    messages = ports.messages
+    with pytest.raises(InvalidInputError, match="an agent sender needs sender_id"):
+        messages.create(NewMessage(AGENT, USER, "?", sender_id=None))
+    first = messages.create(NewMessage(AGENT, USER, "hi", sender_id=alice.id, id="m1"))
+    assert messages.create(NewMessage(AGENT, USER, "hi", sender_id=alice.id, id="m1")) == first
+    with pytest.raises(ConflictError, match="'m1' already exists"):
+        messages.create(NewMessage(AGENT, USER, "other", sender_id=alice.id, id="m1"))
+    with pytest.raises(NotFoundError, match="message 'nope' not found"):
+        messages.get("nope")
+
+
+def test_questions_for_the_user_and_their_reply(ports: Ports) -> None:
+    alice = ports.agents.create(NewAgent(name="alice", worktree_id="."))
+    messages = ports.messages
+    info = messages.create(NewMessage(AGENT, USER, "fyi", sender_id=alice.id))
+    question = messages.create(_question(ports, alice.id))
+    assert messages.find_pending_for_user() == [info, question]
+    assert messages.find_requiring_response(sender_id=alice.id) == [question]
+
+    parent, reply = messages.reply(
+        NewMessage(USER, AGENT, "Go.", recipient_id=alice.id, parent_message_id=question.id)
+    )
+    assert parent.status is MessageStatus.RESPONDED
+    assert (reply.parent_message_id, reply.content) == (question.id, "Go.")
+    assert messages.find_requiring_response(sender_id=alice.id) == []
+    assert messages.find_replies(question.id) == [reply]
+    with pytest.raises(ConflictError, match="already responded to"):
+        messages.reply(
+            NewMessage(USER, AGENT, "again", recipient_id=alice.id, parent_message_id=question.id)
+        )
+
+
+def test_a_thread_goes_with_its_root(ports: Ports) -> None:
+    alice = ports.agents.create(NewAgent(name="alice", worktree_id="."))
+    messages = ports.messages
+    root = messages.create(_question(ports, alice.id))
+    first = messages.create(
+        NewMessage(USER, AGENT, "a", recipient_id=alice.id, parent_message_id=root.id)
+    )
+    second = messages.create(
+        NewMessage(AGENT, USER, "b", sender_id=alice.id, parent_message_id=first.id)
+    )
+    assert messages.find_thread(root.id) == [first, second]
+    assert messages.delete(root.id) == {"replies": 2}
+    assert [messages.find_by_id(m.id) for m in (root, first, second)] == [None, None, None]
+
+
+def test_update_and_list(ports: Ports) -> None:
+    alice = ports.agents.create(NewAgent(name="alice", worktree_id="."))
+    messages = ports.messages
+    made = [messages.create(NewMessage(AGENT, USER, f"m{i}", sender_id=alice.id)) for i in range(3)]
+    read = messages.update(made[1].id, {"status": MessageStatus.READ})
+    assert read.status is MessageStatus.READ and read.updated_at > made[1].updated_at
+    with pytest.raises(InvalidInputError):
+        messages.update(made[1].id, cast(MessageUpdate, {"nope": 1}))
+    page = messages.list_page(sender_id=alice.id, limit=2)
+    assert [m.content for m in page.items] == ["m0", "m1"]
+    rest = messages.list_page(sender_id=alice.id, limit=2, cursor=page.next_cursor)
+    assert ([m.content for m in rest.items], rest.next_cursor) == (["m2"], None)
+    assert [m.content for m in messages.list_page(status=MessageStatus.READ).items] == ["m1"]

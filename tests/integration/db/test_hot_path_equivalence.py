@@ -1,0 +1,176 @@
+"""The hot path (``HotStatement`` compiled once, run on the driver connection) returns
+exactly what plain SQLAlchemy returns for the same statement and values: every hot
+statement, run both ways, outside and inside a unit of work, rows compared field by
+field (enums, timestamps and JSON converted alike)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from crosswalk.db import Repositories
+from crosswalk.db.repositories.sqlalchemy import agent as agent_adapter
+from crosswalk.db.repositories.sqlalchemy import conversation as conversation_adapter
+from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
+from crosswalk.db.transaction import current_connection
+from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
+from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.rows import Agent, Conversation, NewAgent, NewConversation
+from crosswalk.domain.timestamps import utcnow
+
+HOT_MODULES = (agent_adapter, conversation_adapter)
+
+
+def _hot_statements() -> set[str]:
+    return {
+        f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
+        for module in HOT_MODULES
+        for name, value in vars(module).items()
+        if isinstance(value, HotStatement)
+    }
+
+
+@pytest.fixture
+def seeded(repos: Repositories) -> dict[str, Any]:
+    alice = repos.agents.create(NewAgent(name="alice", worktree_id=".", token_hash="h" * 64))
+    bob = repos.agents.create(NewAgent(name="bob", worktree_id="."))
+    # JSON columns, so their conversion is compared too
+    bob = repos.agents.update(bob.id, {"result": {"ok": [1, 2]}, "pending_questions": []})
+    asked = [
+        repos.conversations.create(
+            NewConversation(from_agent_id=alice.id, to_agent_id=bob.id, question=f"q{i}")
+        )
+        for i in range(3)
+    ]
+    repos.conversations.answer(asked[0].id, "done")
+    return {"alice": alice, "bob": bob, "asked": asked}
+
+
+def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[str, Any], type]]:
+    alice, bob, asked = seeded["alice"], seeded["bob"], seeded["asked"]
+    return [
+        ("agent.BY_ID", agent_adapter.BY_ID, {"id": bob.id}, Agent),
+        ("agent.BY_ID", agent_adapter.BY_ID, {"id": "missing"}, Agent),
+        ("agent.BY_NAME", agent_adapter.BY_NAME, {"name": "alice"}, Agent),
+        ("agent.BY_TOKEN_HASH", agent_adapter.BY_TOKEN_HASH, {"token_hash": "h" * 64}, Agent),
+        ("conversation.BY_ID", conversation_adapter.BY_ID, {"id": asked[0].id}, Conversation),
+        ("conversation.BY_ID", conversation_adapter.BY_ID, {"id": asked[1].id}, Conversation),
+        (
+            "conversation.PENDING_FOR_AGENT",
+            conversation_adapter.PENDING_FOR_AGENT,
+            {"agent_id": bob.id},
+            Conversation,
+        ),
+        ("conversation.EXISTS", conversation_adapter.EXISTS, {"id": asked[2].id}, tuple),
+        ("conversation.EXISTS", conversation_adapter.EXISTS, {"id": alice.id}, tuple),
+    ]
+
+
+def _write_values(seeded: dict[str, Any], id: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": id,
+        "from_agent_id": seeded["alice"].id,
+        "to_agent_id": seeded["bob"].id,
+        "initiative_id": None,
+        "phase_id": None,
+        "task_id": None,
+        "question": "which port?",
+        "answer": None,
+        "status": ConversationStatus.PENDING,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _fast(
+    repo: SqlAlchemyRepository, statement: HotStatement, values: dict[str, Any], write: bool
+) -> list[list[Any]]:
+    with repo._direct(write=write) as db:
+        return db.all(statement, values)
+
+
+def _plain(engine: Engine, statement: HotStatement, values: dict[str, Any]) -> list[list[Any]]:
+    joined = current_connection(engine)  # inside a unit of work: its transaction
+    if joined is not None:
+        return [list(row) for row in joined.execute(statement.statement, values)]
+    with engine.begin() as conn:
+        return [list(row) for row in conn.execute(statement.statement, values)]
+
+
+@pytest.fixture(params=["own transaction", "inside a unit of work"])
+def placement(request: pytest.FixtureRequest, engine: Engine) -> Iterator[str]:
+    if request.param == "own transaction":
+        yield request.param
+        return
+    with SqlAlchemyUnitOfWork(engine):
+        yield request.param
+
+
+def test_every_hot_statement_has_a_case(seeded: dict[str, Any]) -> None:
+    covered = {name for name, *_ in _read_cases(seeded)} | {
+        "conversation.INSERT",
+        "conversation.ANSWER",
+    }
+    assert covered == _hot_statements()
+
+
+def test_hot_reads_return_what_plain_sqlalchemy_returns(
+    engine: Engine, repos: Repositories, seeded: dict[str, Any], placement: str
+) -> None:
+    repo = repos.conversations
+    assert isinstance(repo, SqlAlchemyRepository)
+    for name, statement, values, model in _read_cases(seeded):
+        fast = _fast(repo, statement, values, write=False)
+        plain = _plain(engine, statement, values)
+        assert fast == plain, name
+        # and of the same types (a StrEnum equals its string, so compare types too)
+        assert [list(map(type, row)) for row in fast] == [list(map(type, row)) for row in plain]
+        if model is not tuple:
+            # and through the repository's row building (_select), as the methods use it
+            assert repo._select(model, statement, values) == [model(*row) for row in plain]
+
+
+def test_hot_writes_return_what_plain_sqlalchemy_returns(
+    engine: Engine, repos: Repositories, seeded: dict[str, Any], placement: str
+) -> None:
+    repo = repos.conversations
+    assert isinstance(repo, SqlAlchemyRepository)
+    insert = conversation_adapter.INSERT
+    fast = Conversation(*_fast(repo, insert, _write_values(seeded, "fast"), write=True)[0])
+    plain = Conversation(*_plain(engine, insert, _write_values(seeded, "plain"))[0])
+    assert {**asdict(fast), "id": None, "created_at": None, "updated_at": None} == {
+        **asdict(plain),
+        "id": None,
+        "created_at": None,
+        "updated_at": None,
+    }
+    assert list(map(type, asdict(fast).values())) == list(map(type, asdict(plain).values()))
+    assert repos.conversations.get("fast") == fast
+
+    answer = conversation_adapter.ANSWER
+    answered_at = utcnow()
+    fast_answer = _fast(
+        repo,
+        answer,
+        {"answered_id": "fast", "answer_text": "443", "answered_at": answered_at},
+        write=True,
+    )
+    plain_answer = _plain(
+        engine, answer, {"answered_id": "plain", "answer_text": "443", "answered_at": answered_at}
+    )
+    fast_row, plain_row = Conversation(*fast_answer[0]), Conversation(*plain_answer[0])
+    assert fast_row.status is ConversationStatus.ANSWERED
+    assert asdict(fast_row) == {
+        **asdict(plain_row),
+        "id": "fast",
+        "created_at": fast.created_at,
+    }
+    # a second answer matches no row, both ways
+    again = {"answered_id": "fast", "answer_text": "x", "answered_at": answered_at}
+    assert _fast(repo, answer, again, write=True) == _plain(engine, answer, again) == []
