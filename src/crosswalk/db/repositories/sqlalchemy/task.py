@@ -15,6 +15,7 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
+    bindparam,
     case,
     delete,
     false,
@@ -34,6 +35,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
     require_row,
 )
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import agents, conversations, initiatives, phases, task_dependencies, tasks
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
 from crosswalk.domain.enums import TaskPriority, TaskStatus
@@ -194,6 +196,9 @@ class DependencyEdges(Generic[E]):
 
 _COLUMNS = columns_for(tasks, Task)
 _SELECT = select(*_COLUMNS)
+# The hot path's statement (``_prepared.HotStatement``): asking by task or by an agent
+# that works one reads the task.
+BY_ID = HotStatement(_SELECT.where(tasks.c.id == bindparam("id")))
 _DEPENDENCIES = DependencyEdges("task", tasks, task_dependencies, TaskDependency)
 
 _PRIORITY_RANK = case(
@@ -273,9 +278,8 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
         return bool(inherited)
 
     def find_by_id(self, id: str) -> Task | None:
-        with self._read() as conn:
-            row = conn.execute(_SELECT.where(_t.id == id)).first()
-        return None if row is None else Task(*row)
+        found = self._select(Task, BY_ID, {"id": id})
+        return found[0] if found else None
 
     def get(self, id: str) -> Task:
         found = self.find_by_id(id)
