@@ -6,17 +6,22 @@ fail with "database is locked", and no write may be lost.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from sqlalchemy import ColumnElement, Engine, Table, func, select
 
+from crosswalk.db import engine as engine_module
+from crosswalk.db.migrate import ensure_schema
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
 from crosswalk.db.schema import agent_log_chunks, agents, conversations
 from crosswalk.domain.enums import AgentStatus, ConversationStatus
-from crosswalk.domain.errors import ConflictError
+from crosswalk.domain.errors import ConflictError, CrosswalkError
 from crosswalk.domain.rows import Conversation, NewAgent, NewConversation, NewLogChunk
 
 THREADS = 8
@@ -122,3 +127,25 @@ def test_racing_answers_exactly_one_wins(engine: Engine) -> None:
         stored = repo.get(conversation.id)
         assert stored == won[0]
         assert stored.status is ConversationStatus.ANSWERED
+
+
+def test_a_writer_that_cannot_get_the_lock_gets_a_crosswalk_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN IMMEDIATE runs on the driver; when the lock stays taken past the busy
+    timeout, the caller still gets the project's error naming what it wrote."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    engine = engine_module.create_database_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    ensure_schema(engine)
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(CrosswalkError, match="agent: database is locked"):
+            SqlAlchemyAgentRepository(engine).create(NewAgent(name="late", worktree_id="."))
+        holder.rollback()
+        # and the engine's connections are fine afterwards
+        created = SqlAlchemyAgentRepository(engine).create(NewAgent(name="late", worktree_id="."))
+        assert SqlAlchemyAgentRepository(engine).get(created.id).name == "late"
+    finally:
+        holder.close()
+        engine.dispose()

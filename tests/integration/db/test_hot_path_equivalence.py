@@ -66,7 +66,7 @@ def seeded(repos: Repositories) -> dict[str, Any]:
     phase = repos.phases.create(NewPhase(initiative_id=initiative.id, name="build"))
     task = repos.tasks.create(NewTask(name="api", phase_id=phase.id, initiative_id=initiative.id))
     other = repos.tasks.create(NewTask(name="ui", phase_id=phase.id, initiative_id=initiative.id))
-    carol = repos.agents.create(NewAgent(name="carol", worktree_id=".", task_id=task.id))
+    repos.agents.create(NewAgent(name="carol", worktree_id=".", task_id=task.id))
     dave = repos.agents.create(NewAgent(name="dave", worktree_id=".", task_id=task.id))
     repos.agents.update(dave.id, {"status": AgentStatus.RUNNING})
     erin = repos.agents.create(NewAgent(name="erin", worktree_id=".", task_id=other.id))
@@ -214,3 +214,20 @@ def test_hot_writes_return_what_plain_sqlalchemy_returns(
     # a second answer matches no row, both ways
     again = {"answered_id": "fast", "answer_text": "x", "answered_at": answered_at}
     assert _fast(repo, answer, again, write=True) == _plain(engine, answer, again) == []
+
+
+def test_the_resolution_statements_find_the_active_agents_newest_first(
+    repos: Repositories, seeded: dict[str, Any]
+) -> None:
+    """The cases above are not vacuous: by task and by phase, the stopped agent is left
+    out and the most recently updated comes first."""
+    by_task = repos.agents.find_active_by_task_id(seeded["task"].id)
+    by_phase = repos.agents.find_active_by_phase_id(seeded["phase"].id)
+    assert (
+        [agent.name for agent in by_task]
+        == [agent.name for agent in by_phase]
+        == [
+            "dave",
+            "carol",
+        ]
+    )
