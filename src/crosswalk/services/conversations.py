@@ -53,12 +53,19 @@ class ConversationService:
         return agent
 
     def ask(
-        self, from_agent_id: str, question: str, target: Target, *, id: str | None = None
+        self,
+        from_agent_id: str,
+        question: str,
+        target: Target,
+        *,
+        id: str | None = None,
+        asker: Agent | None = None,
     ) -> Conversation:
         """Record a pending question to the resolved agent and wake its listeners.
 
         A retried ask with the same client-chosen ``id`` returns the stored
-        conversation instead of asking twice.
+        conversation instead of asking twice. ``asker`` is the asking agent's row when
+        the caller has just read it (its token's agent): it is not read again.
         """
         with self.unit_of_work() as uow:
             if id is not None:
@@ -75,7 +82,8 @@ class ConversationService:
                             question=question,
                         )
                     )
-            asker = self._agent(from_agent_id)
+            if asker is None or asker.id != from_agent_id:
+                asker = self._agent(from_agent_id)
             resolution = resolve_target(
                 target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
             )
@@ -120,10 +128,14 @@ class ConversationService:
         """Wakes on a new question for the agent, and on the agent's deletion."""
         return self.changes.subscribe(question_key(agent_id), entity_key("agent", agent_id))
 
-    async def listen(self, agent_id: str, timeout_s: float) -> list[Conversation]:
+    async def listen(
+        self, agent_id: str, timeout_s: float, *, agent: Agent | None = None
+    ) -> list[Conversation]:
         """The agent's pending questions: at once if there are any, else as soon as one
-        arrives, else ``[]`` when ``timeout_s`` passes."""
-        self._agent(agent_id)
+        arrives, else ``[]`` when ``timeout_s`` passes. ``agent``: its row when the caller
+        has just read it (NOT_FOUND is checked only otherwise)."""
+        if agent is None or agent.id != agent_id:
+            self._agent(agent_id)
         deadline = time.monotonic() + timeout_s
         async with self.changes.subscribe(
             question_key(agent_id), entity_key("agent", agent_id)
