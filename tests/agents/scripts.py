@@ -27,7 +27,8 @@ CALLS_FILE = "calls.jsonl"
 SEEN_FILE = "seen.jsonl"
 DEFAULT_SCRIPT = "default"
 SCRIPT_KEY = re.compile(r"fake-script:\s*([A-Za-z0-9_.-]+)")
-ANSWER_COMMAND = re.compile(r"""cw answer\s+(?:"([^"\s]+)"|'([^'\s]+)'|([^\s"']+))""")
+# `cw answer -- ID` is how an id that starts with "-" is written (nanoid ids may).
+ANSWER_COMMAND = re.compile(r"""cw answer\s+(?:--\s+)?(?:"([^"\s]+)"|'([^'\s]+)'|([^\s"']+))""")
 RECORDED_ENV = ("CW_URL", "CW_AGENT_ID", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "HOME")
 DEFAULT_MAX_STOP_BLOCKS = 5
 BUILTIN_SCRIPT: dict[str, Any] = {"runs": [[{"kind": "result", "text": "done"}]]}
@@ -234,7 +235,7 @@ def _answer_seen_questions(agent: Agent, step: dict[str, Any], answered: set[str
         answered.add(conversation_id)
         text = template.format(id=conversation_id, agent=os.environ.get("CW_AGENT_ID", "fake"))
         quoted = text.replace("'", "'\\''")
-        agent.shell(f"cw answer {conversation_id} '{quoted}'", float(step.get("timeout", 60)))
+        agent.shell(f"cw answer -- {conversation_id} '{quoted}'", float(step.get("timeout", 60)))
 
 
 STEP_KINDS: dict[str, Callable[[Agent, dict[str, Any], set[str]], None]] = {

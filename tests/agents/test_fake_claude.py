@@ -195,7 +195,10 @@ def test_answer_seen_questions_answers_each_delivered_question_once(
     cw = bin_dir / "cw"
     cw.write_text(f'#!/bin/sh\necho "$@" >> {answers}\n')
     cw.chmod(0o755)
-    text = 'Question c-1 from A: run cw answer c-1 "..." ; question c-2: cw answer c-2 "..."'
+    text = (
+        'Question c-1 from A: run cw answer c-1 "..." ; question c-2: cw answer c-2 "..." ; '
+        'question -c3: cw answer -- -c3 "..."'
+    )
     context = {"hookSpecificOutput": {"hookEventName": "PostToolUse", "additionalContext": text}}
     settings(worktree, {"PostToolUse": [command_hook(f"echo '{json.dumps(context)}'", "Bash")]})
     key = fake_agents.script(
@@ -210,7 +213,11 @@ def test_answer_seen_questions_answers_each_delivered_question_once(
     run = claude(fake_agents, worktree, key, PATH=path)
 
     assert run.returncode == 0, run.stderr
-    assert answers.read_text().splitlines() == ["answer c-1 yes to c-1", "answer c-2 yes to c-2"]
+    assert answers.read_text().splitlines() == [
+        "answer -- c-1 yes to c-1",
+        "answer -- c-2 yes to c-2",
+        "answer -- -c3 yes to -c3",
+    ]
 
 
 def test_stop_block_runs_on_stop_block_then_stops_when_allowed(

@@ -10,8 +10,10 @@ typing names inside ``if TYPE_CHECKING:``; the handler-facing client interface i
 ``typing.Protocol`` in ``rpc``.
 
 Modules: ``main`` (entry point, exit codes), ``commands`` (how commands are declared),
-``context`` (settings and the lazy client), ``client`` (the tRPC client), ``rpc``
-(the client interface), ``sse``
-(event-stream parsing), ``output`` (tables, detail views, JSON), ``waiting``
-(deadlines, backoff, long polls), and one module per command group.
+``context`` (settings and the lazy client), ``client`` (the tRPC client), ``transport``
+(HTTP/1.1 over a socket, so ``http.client`` is never imported), ``rpc`` (the client
+interface), ``sse`` (event-stream parsing), ``output`` (tables, detail views, JSON),
+``waiting`` (deadlines, backoff, long polls), ``hook`` (``cw hook``: what Claude Code and
+Codex run at their hook events), ``hooks`` (``cw hooks install|uninstall``), and one
+module per command group.
 """

@@ -1,8 +1,9 @@
-"""A synchronous tRPC client on ``http.client``: the only transport ``cw`` needs.
+"""A synchronous tRPC client: the only client ``cw`` needs.
 
-Why not httpx: ``cw`` must start in a few tens of milliseconds, and the wire is small
-(one JSON envelope per call, server-sent events for subscriptions; see
-docs/wire.md), so the standard library speaks it well enough.
+Why not httpx (or even ``http.client``): ``cw`` must start in a few tens of
+milliseconds, and the wire is small (one JSON envelope per call, server-sent events for
+subscriptions; see docs/wire.md), so a small HTTP/1.1 transport over ``socket``
+(``crosswalk.cli.transport``) speaks it well enough.
 
 One kept-alive connection serves every query and mutation of a command; if the server
 closed it while idle, the request is replayed once on a fresh connection. Each
@@ -12,12 +13,9 @@ Errors are the ``ClientError`` family of ``crosswalk.cli.errors``, re-exported h
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
 import time
 from collections.abc import Iterator
-from urllib.parse import quote, urlsplit
 
 from crosswalk import __version__
 from crosswalk.cli.errors import (
@@ -28,6 +26,15 @@ from crosswalk.cli.errors import (
     UnreachableError,
 )
 from crosswalk.cli.sse import SseParser
+from crosswalk.cli.transport import (
+    BadResponseError,
+    HostLookupError,
+    HttpConnection,
+    HttpResponse,
+    ServerClosedError,
+    quote,
+    split_url,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -80,7 +87,7 @@ _KEY_BY_STATUS = {
 }
 # Failures that mean "the server dropped this connection", as opposed to a timeout.
 _DROPPED = (
-    http.client.RemoteDisconnected,
+    ServerClosedError,
     ConnectionResetError,
     ConnectionAbortedError,
     BrokenPipeError,
@@ -115,11 +122,11 @@ def _describe(exc: BaseException) -> str:
     """A short reason a person can act on, without Python class names where avoidable."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
-    if isinstance(exc, socket.gaierror):
+    if isinstance(exc, HostLookupError):
         return f"unknown host ({exc.strerror or exc})"
     if isinstance(exc, TimeoutError):
         return "timed out while connecting"
-    if isinstance(exc, http.client.RemoteDisconnected):
+    if isinstance(exc, ServerClosedError):
         return "the server closed the connection without answering"
     if isinstance(exc, ConnectionResetError):
         return "connection reset by the server"
@@ -146,24 +153,18 @@ class TrpcClient:
         *,
         connect_timeout_s: float = 5.0,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"invalid server URL {url!r}: expected http://HOST:PORT/trpc")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"invalid port in server URL {url!r}") from None
+        scheme, host, port, path = split_url(url)
         self.url = url
         self.timeout_s = timeout_s
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
+        self._https = scheme == "https"
+        self._host = host
         self._port = port or (443 if self._https else 80)
-        self._base = parts.path.rstrip("/")
+        self._base = path.rstrip("/")
         self._connect_timeout_s = min(connect_timeout_s, timeout_s)
         self._headers = {"accept": "application/json", "user-agent": f"cw/{__version__}"}
         if token:
             self._headers["authorization"] = f"Bearer {token}"
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: HttpConnection | None = None
 
     # -- public API -------------------------------------------------------------------
 
@@ -203,16 +204,17 @@ class TrpcClient:
         conn = self._open()
         try:
             try:
-                self._set_timeout(conn, _until(deadline, self.timeout_s))
-                conn.request("GET", self._target(path, input), headers={**self._headers, **headers})
-                response = conn.getresponse()
+                conn.set_timeout(_until(deadline, self.timeout_s))
+                response = conn.request(
+                    "GET", self._target(path, input), {**self._headers, **headers}
+                )
             except TimeoutError:
                 raise RequestTimeoutError(
                     f"no response to subscription {path} within the time allowed"
                 ) from None
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, BadResponseError) as exc:
                 raise UnreachableError(_describe(exc), request_sent=True) from None
-            content_type = response.getheader("content-type") or ""
+            content_type = response.header("content-type") or ""
             if response.status != 200 or not content_type.startswith("text/event-stream"):
                 self._decode(path, response.status, response.read())
                 raise RemoteError(
@@ -242,27 +244,16 @@ class TrpcClient:
             target += "?input=" + quote(_compact(input), safe="")
         return target
 
-    def _open(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection
-        if self._https:
-            conn = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._connect_timeout_s
-            )
-        else:
-            conn = http.client.HTTPConnection(
-                self._host, self._port, timeout=self._connect_timeout_s
-            )
+    def _open(self) -> HttpConnection:
+        conn = HttpConnection(
+            self._host, self._port, tls=self._https, connect_timeout_s=self._connect_timeout_s
+        )
         try:
             conn.connect()
         except OSError as exc:
             conn.close()
             raise UnreachableError(_describe(exc)) from None
         return conn
-
-    @staticmethod
-    def _set_timeout(conn: http.client.HTTPConnection, timeout: float | None) -> None:
-        if conn.sock is not None:
-            conn.sock.settimeout(timeout)
 
     def _discard(self) -> None:
         if self._conn is not None:
@@ -285,9 +276,8 @@ class TrpcClient:
             conn = self._conn if self._conn is not None else self._open()
             self._conn = conn
             try:
-                self._set_timeout(conn, read_timeout)
-                conn.request(method, target, body=body, headers=all_headers)
-                response = conn.getresponse()
+                conn.set_timeout(read_timeout)
+                response = conn.request(method, target, all_headers, body)
                 data = response.read()
             except TimeoutError:
                 self._discard()
@@ -299,7 +289,7 @@ class TrpcClient:
                 if reused and attempt == 1:
                     continue  # the idle connection was closed by the server: replay once
                 raise UnreachableError(_describe(exc), request_sent=True) from None
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, BadResponseError) as exc:
                 self._discard()
                 raise UnreachableError(_describe(exc), request_sent=True) from None
             if response.will_close:
@@ -331,8 +321,8 @@ class TrpcClient:
     def _events(
         self,
         path: str,
-        conn: http.client.HTTPConnection,
-        response: http.client.HTTPResponse,
+        conn: HttpConnection,
+        response: HttpResponse,
         deadline: float | None,
     ) -> Iterator[tuple[str | None, Any]]:
         parser = SseParser()
@@ -340,7 +330,7 @@ class TrpcClient:
         while True:
             if deadline is not None and time.monotonic() >= deadline:
                 raise RequestTimeoutError(f"subscription {path} reached its deadline")
-            self._set_timeout(conn, _until(deadline, inactivity_s))
+            conn.set_timeout(_until(deadline, inactivity_s))
             try:
                 raw = response.readline(_MAX_SSE_LINE)
             except TimeoutError:
@@ -349,7 +339,7 @@ class TrpcClient:
                 raise ConnectionLostError(
                     f"no data on subscription {path} for {inactivity_s:g} s"
                 ) from None
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, BadResponseError) as exc:
                 raise ConnectionLostError(
                     f"subscription {path} broke off: {_describe(exc)}"
                 ) from None

@@ -29,7 +29,7 @@ ClientFactory = Callable[[str, "str | None"], "RpcClient"]
 
 
 def connect(url: str, token: str | None) -> RpcClient:
-    """The real client; imported here because ``http.client`` is cw's costliest import."""
+    """The real client, imported only when a command first talks to the server."""
     from crosswalk.cli.client import TrpcClient
 
     return TrpcClient(url, token)

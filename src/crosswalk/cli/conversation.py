@@ -154,7 +154,9 @@ def register(subparsers: Subparsers) -> None:
     )
     _add_timeout(ask, f"seconds to wait for the answer (default {DEFAULT_TIMEOUT_S:g})")
     ask.add_argument(
-        "--no-wait", action="store_true", help="print the conversation id and return at once"
+        "--no-wait",
+        action="store_true",
+        help="print the conversation id and return at once (hooks deliver the answer)",
     )
     ask.add_argument("question", metavar="QUESTION|-", help="the question; - reads it from stdin")
 
@@ -294,6 +296,8 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
         payload["taskId"] = args.task
     else:
         payload["phaseId"] = args.phase
+    if args.no_wait:
+        payload["deliverAnswer"] = True  # the agent's hooks bring the answer (docs/hooks.md)
     show = AGENT_QUESTION.show
     try:
         return ask_and_wait(

@@ -7,19 +7,9 @@ unexpected exception is reported in one line as a bug in ``cw``.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import sys
 
-from crosswalk import __version__
-from crosswalk.cli.commands import (
-    CommandLine,
-    HelpFormatter,
-    LazyCommands,
-    add_client_options,
-    format_examples,
-)
 from crosswalk.cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_REFUSED,
@@ -31,6 +21,7 @@ from crosswalk.cli.errors import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
 
     from crosswalk.cli.context import Context, Runtime
@@ -51,6 +42,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.proposal": ("proposal",),
     "crosswalk.cli.message": ("message", "inbox", "reply"),
     "crosswalk.cli.logs": ("logs",),
+    "crosswalk.cli.hooks": ("hook", "hooks"),
 }
 
 DESCRIPTION = """\
@@ -75,6 +67,15 @@ EXAMPLES = (
 
 def build_parser(*, load_all: bool = False) -> argparse.ArgumentParser:
     """The command tree; groups are built on demand unless ``load_all`` (help tests)."""
+    from crosswalk import __version__
+    from crosswalk.cli.commands import (
+        CommandLine,
+        HelpFormatter,
+        LazyCommands,
+        add_client_options,
+        format_examples,
+    )
+
     parser = CommandLine(
         prog="cw",
         description=DESCRIPTION,
@@ -98,7 +99,14 @@ def build_parser(*, load_all: bool = False) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``cw`` with ``argv`` (default: the process's arguments); return the exit code."""
-    return run(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "hook":
+        # The agent CLI runs this after every tool call: straight to the hook, without
+        # building the argument parser (``cw hook --help`` still goes through it).
+        from crosswalk.cli.hook import run_hook
+
+        return run_hook(args[1], args[2])
+    return run(args)
 
 
 def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
@@ -144,6 +152,8 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
 
 
 def _discard_stdout() -> None:
+    import contextlib
+
     with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 

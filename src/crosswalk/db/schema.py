@@ -361,3 +361,20 @@ conversations = Table(
     Index("ix_conversations_to_agent_id_status", "to_agent_id", "status"),
     Index("ix_conversations_from_agent_id", "from_agent_id"),
 )
+
+# Answers the asker did not wait for (``cw ask --no-wait``): the agent's hooks deliver
+# them once, then record when (docs/hooks.md). One row per such conversation.
+answer_deliveries = Table(
+    "answer_deliveries",
+    metadata,
+    Column(
+        "conversation_id",
+        String(ID_LENGTH),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _fk("agent_id", "agents.id", ondelete="CASCADE", nullable=False, index=False),
+    Column("created_at", EpochMillis(), nullable=False),
+    Column("delivered_at", EpochMillis(), nullable=True),
+    Index("ix_answer_deliveries_agent_id_delivered_at", "agent_id", "delivered_at"),
+)

@@ -22,6 +22,7 @@ from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
     agent,
+    check_in,
     conversation,
     initiative,
     log,
@@ -38,6 +39,7 @@ from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
@@ -57,6 +59,7 @@ def build_router() -> Router[Context]:
         phase.router,
         task.router,
         agent.router,
+        check_in.router,
         account.router,
         project.router,
         page.router,
@@ -86,6 +89,7 @@ def build_services(
         phases=repos.phases,
         unit_of_work=unit_of_work,
         changes=changes,
+        answer_deliveries=repos.answer_deliveries,
     )
     agents = AgentService(
         agents=repos.agents,
@@ -119,6 +123,13 @@ def build_services(
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
             messages=repos.messages, agents=agents, unit_of_work=unit_of_work, changes=changes
+        ),
+        check_in=CheckInService(
+            agents=agents,
+            tasks=repos.tasks,
+            conversations=repos.conversations,
+            answer_deliveries=repos.answer_deliveries,
+            unit_of_work=unit_of_work,
         ),
     )
 

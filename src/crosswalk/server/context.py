@@ -13,6 +13,7 @@ from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
 from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
@@ -36,6 +37,7 @@ class Services:
     logs: LogService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    check_in: CheckInService
 
 
 @dataclass(frozen=True, slots=True)

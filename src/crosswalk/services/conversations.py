@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from crosswalk.db.repositories import (
     AgentRepository,
+    AnswerDeliveryRepository,
     ConversationRepository,
 )
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ForbiddenError, NotFoundError
+from crosswalk.domain.errors import ForbiddenError, InvalidInputError, NotFoundError
 from crosswalk.domain.events import (
     Action,
     EntityChanged,
@@ -45,6 +46,9 @@ class ConversationService:
     phases: PhaseLookup
     unit_of_work: UnitOfWorkFactory
     changes: ChangeStream
+    #: Where ``ask(..., deliver_answer=True)`` records that the asker's hooks bring the
+    #: answer (``crosswalk.services.check_in``); without it such asks are refused.
+    answer_deliveries: AnswerDeliveryRepository | None = None
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.find_by_id(agent_id)
@@ -59,14 +63,19 @@ class ConversationService:
         target: Target,
         *,
         id: str | None = None,
+        deliver_answer: bool = False,
         asker: Agent | None = None,
     ) -> Conversation:
         """Record a pending question to the resolved agent and wake its listeners.
 
         A retried ask with the same client-chosen ``id`` returns the stored
-        conversation instead of asking twice. ``asker`` is the asking agent's row when
-        the caller has just read it (its token's agent): it is not read again.
+        conversation instead of asking twice. With ``deliver_answer`` (the asker will
+        not wait) the answer is also to be handed to the asker's hooks, once. ``asker``
+        is the asking agent's row when the caller has just read it (its token's agent):
+        it is not read again.
         """
+        if deliver_answer and self.answer_deliveries is None:
+            raise InvalidInputError("this server does not deliver answers through hooks")
         with self.unit_of_work() as uow:
             if id is not None:
                 existing = self.conversations.find_by_id(id)
@@ -98,6 +107,8 @@ class ConversationService:
                     task_id=resolution.task_id,
                 )
             )
+            if deliver_answer and self.answer_deliveries is not None:
+                self.answer_deliveries.expect(conversation.id, asker.id)
             uow.record(
                 QuestionAsked(conversation.id, conversation.from_agent_id, conversation.to_agent_id)
             )

@@ -90,7 +90,12 @@ def test_the_measurements_are_real(
     assert second["kind"] == "task" and second["errors"] == 0 and second["trpc_rate"] > 0
     assert second["trpc_server_us"] > 0
     assert all(row["samples"] > 0 for row in benchmarks["wakeup"]["rows"])
-    assert [row["runs"] for row in benchmarks["cli"]["rows"]] == [5, 5, 5]
+    cli = {row["command"]: row for row in benchmarks["cli"]["rows"]}
+    assert [row["runs"] for row in cli.values()] == [5] * 6
+    assert cli["python -c pass"]["over_python_ms"] == 0
+    hook_rows = [name for name in cli if name.startswith("cw hook claude PostToolUse")]
+    assert len(hook_rows) == 2
+    assert all(cli[name]["cpu_ms"] > 0 for name in cli)
     assert all(row["uses_index"] for row in benchmarks["scale"]["rows"])
     assert (
         "USING INDEX ix_conversations_to_agent_id_status" in benchmarks["scale"]["rows"][0]["plan"]

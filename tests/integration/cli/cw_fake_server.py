@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 from datetime import UTC, datetime
@@ -348,8 +349,11 @@ class _Server(ThreadingHTTPServer):
 class FakeTrpcServer:
     """Start/stop/restart a fake tRPC endpoint at ``url`` on a fixed loopback port."""
 
-    def __init__(self, store: FakeStore | None = None) -> None:
+    def __init__(
+        self, store: FakeStore | None = None, *, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.store = store or FakeStore()
+        self.tls = tls  # a server-side context: serve https
         self.port = 0
         self.stopped = True
         self._httpd: _Server | None = None
@@ -359,7 +363,8 @@ class FakeTrpcServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/trpc"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/trpc"
 
     def track(self, sock: socket.socket) -> None:
         with self._lock:
@@ -368,6 +373,8 @@ class FakeTrpcServer:
     def start(self) -> FakeTrpcServer:
         httpd = _Server(("127.0.0.1", self.port), _Handler)
         httpd.fake = self
+        if self.tls is not None:
+            httpd.socket = self.tls.wrap_socket(httpd.socket, server_side=True)
         self.port = httpd.server_address[1]
         self._httpd = httpd
         self.stopped = False

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +37,27 @@ def server() -> Iterator[FakeTrpcServer]:
 def client(server: FakeTrpcServer) -> Iterator[TrpcClient]:
     with TrpcClient(server.url, "tok", timeout_s=5) as trpc:
         yield trpc
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTrpcServer]:
+    """The fake server over TLS, with a self-signed certificate the client trusts."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+    subprocess.run(
+        [*command.split(), "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    fake = FakeTrpcServer(tls=context).start()
+    yield fake
+    fake.stop()
 
 
 def _ask(client: TrpcClient, cid: str) -> dict[str, object]:
@@ -204,3 +229,25 @@ def test_subscription_refused_before_streaming(server: FakeTrpcServer) -> None:
     with TrpcClient(server.url, "wrong") as wrong, pytest.raises(RemoteError) as exc:
         list(wrong.subscribe("conversation.onQuestion", {"agentId": "helper"}))
     assert exc.value.code == "UNAUTHORIZED"
+
+
+def test_https_calls_and_streams_work(tls_server: FakeTrpcServer) -> None:
+    assert tls_server.url.startswith("https://")
+    with TrpcClient(tls_server.url, "tok", timeout_s=5) as trpc:
+        asked = _ask(trpc, "c-tls")
+        assert trpc.query("conversation.get", {"id": "c-tls"})["id"] == asked["id"]
+        tls_server.store.return_when_idle = True
+        streamed = list(trpc.subscribe("conversation.onQuestion", {"agentId": "helper"}))
+    assert [cid for cid, _ in streamed] == ["c-tls"]
+    assert tls_server.store.connections == 2  # one kept-alive connection, one stream
+
+
+def test_https_refuses_an_untrusted_certificate(
+    tls_server: FakeTrpcServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-cas.pem"
+    empty.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(empty))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    with TrpcClient(tls_server.url, "tok", timeout_s=5) as trpc, pytest.raises(UnreachableError):
+        trpc.query("conversation.get", {"id": "x"})

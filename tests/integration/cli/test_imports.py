@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ FORBIDDEN = (
     "crosswalk.db",
     "crosswalk.services",
 )
+#: Not forbidden for every command (``https://`` needs ``ssl``), but a plain ``http://``
+#: request must not load them: ``http.client`` and the ``email`` parser it brings cost
+#: about 20 ms, a third of a ``cw`` command (``crosswalk.cli.transport`` replaces them).
+HEAVY_FOR_HTTP = ("http.client", "email", "ssl", "urllib.request")
 
 WRAPPER = """
 import contextlib, io, json, sys
@@ -60,8 +65,12 @@ def _run_cw(*argv: str, tmp_path: Path) -> tuple[int, list[str]]:
     return report["code"], report["modules"]
 
 
+def _loaded(modules: list[str], packages: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == p or m.startswith(p + ".") for p in packages)]
+
+
 def _forbidden(modules: list[str]) -> list[str]:
-    return [m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
+    return _loaded(modules, FORBIDDEN)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +85,8 @@ def test_no_server_imports_without_a_request(argv: list[str], tmp_path: Path) ->
     code, modules = _run_cw(*argv, tmp_path=tmp_path)
     assert code == 0
     assert _forbidden(modules) == []
-    assert "http.client" not in modules  # the HTTP client loads only when a command needs it
+    assert "crosswalk.cli.transport" not in modules  # loads only when a command needs it
+    assert _loaded(modules, HEAVY_FOR_HTTP) == []
 
 
 @pytest.mark.parametrize(
@@ -103,8 +113,23 @@ def test_no_server_imports_on_a_request(argv: list[str], tmp_path: Path) -> None
     url = f"http://127.0.0.1:{_dead_port()}/trpc"
     code, modules = _run_cw("--url", url, *argv, tmp_path=tmp_path)
     assert code == 4  # it did try to reach the server
-    assert "http.client" in modules
+    assert "crosswalk.cli.transport" in modules
     assert _forbidden(modules) == []
+    assert _loaded(modules, HEAVY_FOR_HTTP) == []
+
+
+def test_https_urls_still_load_ssl(tmp_path: Path) -> None:
+    with socket.socket() as listener:  # accepts, then hangs up before any TLS handshake
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        hang_up = threading.Thread(target=lambda: listener.accept()[0].close(), daemon=True)
+        hang_up.start()
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/trpc"
+        code, modules = _run_cw("--url", url, "conversation", "get", "x", tmp_path=tmp_path)
+        hang_up.join(timeout=10)
+    assert code == 4
+    assert "ssl" in modules
+    assert "http.client" not in modules
 
 
 def _installed_cw() -> str:
@@ -137,3 +162,28 @@ def test_python_dash_m_crosswalk_runs() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, f"cw {__version__}\n")
+
+
+def test_the_hook_loads_only_what_it_needs(tmp_path: Path) -> None:
+    """``cw hook`` runs after every tool call: no argument parser, no pathlib, and none of
+    ``socket.py``, ``urllib.parse`` or the idna codec (``crosswalk.cli.transport``)."""
+    url = f"http://127.0.0.1:{_dead_port()}/trpc"
+    env = {**os.environ, "CW_HOME": str(tmp_path), "CW_AGENT_ID": "me", "CW_TOKEN": "t"}
+    env.update(CW_URL=url, CLAUDE_PROJECT_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, "hook", "claude", "PostToolUse"],
+        input='{"session_id": "s1"}',
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert report["code"] == 0
+    assert "refused" in (tmp_path / ".crosswalk" / "hook.log").read_text()  # it did try
+    modules = report["modules"]
+    assert _forbidden(modules) == []
+    assert _loaded(modules, HEAVY_FOR_HTTP) == []
+    lean = ("argparse", "pathlib", "socket", "urllib", "encodings.idna", "typing")
+    assert _loaded(modules, lean) == []

@@ -52,11 +52,11 @@ from crosswalk.ids import new_id
 
 def plain_value(column: Column[Any], parents: dict[str, str]) -> Any:
     """A value the column accepts, as the driver would store it."""
-    if column.primary_key:
-        return new_id()
-    if column.foreign_keys:
+    if column.foreign_keys:  # also a key that is its parent's (answer_deliveries)
         (foreign_key,) = column.foreign_keys
         return parents.get(foreign_key.column.table.name)
+    if column.primary_key:
+        return new_id()
     if isinstance(column.type, Enum):
         return column.type.enums[0]
     if isinstance(column.type, Boolean):

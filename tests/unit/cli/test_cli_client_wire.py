@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 from typing import Any
@@ -16,6 +15,7 @@ from crosswalk.cli.client import (
     TrpcClient,
     remote_error_from_shape,
 )
+from crosswalk.cli.transport import HttpConnection
 
 
 def client() -> TrpcClient:
@@ -96,7 +96,7 @@ class _Lines:
 
 
 def _stream(text: str) -> list[tuple[str | None, Any]]:
-    unconnected = http.client.HTTPConnection("127.0.0.1")  # sock stays None: no I/O
+    unconnected = HttpConnection("127.0.0.1", 80, tls=False, connect_timeout_s=1)  # no I/O
     events = client()._events("conversation.onQuestion", unconnected, _Lines(text), None)  # type: ignore[arg-type]
     return list(events)
 

@@ -1,9 +1,10 @@
-"""The repository ports: one ``typing.Protocol`` per repository (11), and their container."""
+"""The repository ports: one ``typing.Protocol`` per repository (12), and their container."""
 
 from dataclasses import dataclass
 
 from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
+from crosswalk.db.repositories.answer_delivery import AnswerDeliveryRepository
 from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
 from crosswalk.db.repositories.log_chunk import LogChunkRepository
@@ -17,7 +18,7 @@ from crosswalk.db.repositories.task import TaskRepository
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
-    """All 11 repositories, typed by their ports so fakes can stand in."""
+    """All 12 repositories, typed by their ports so fakes can stand in."""
 
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -30,11 +31,13 @@ class Repositories:
     messages: MessageRepository
     log_chunks: LogChunkRepository
     conversations: ConversationRepository
+    answer_deliveries: AnswerDeliveryRepository
 
 
 __all__ = [
     "AccountRepository",
     "AgentRepository",
+    "AnswerDeliveryRepository",
     "ConversationRepository",
     "InitiativeRepository",
     "LogChunkRepository",

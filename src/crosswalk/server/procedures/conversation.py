@@ -28,6 +28,7 @@ class AskInput(ApiInput):
     task_id: Id | None = None
     phase_id: Id | None = None
     id: Id | None = None  # client-chosen, makes a retried ask idempotent
+    deliver_answer: bool = False  # the asker will not wait: its hooks deliver the answer
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> AskInput:
@@ -111,7 +112,8 @@ def _participant(ctx: Context, conversation: Conversation) -> None:
 async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
     """Asks a question as ``fromAgentId`` of exactly one target: an agent (id or name),
     whoever works ``taskId``, or the one other agent in ``phaseId``. A retried ask
-    with the same ``id`` returns the stored conversation."""
+    with the same ``id`` returns the stored conversation. With ``deliverAnswer`` the
+    answer is also handed to the asker's hooks once (``agent.checkIn``)."""
     ctx.principal.require_agent(inp.from_agent_id)
     target = Target(agent=inp.to_agent_id, task_id=inp.task_id, phase_id=inp.phase_id)
     conversation = ctx.services.conversations.ask(
@@ -119,6 +121,7 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
         inp.question,
         target,
         id=inp.id,
+        deliver_answer=inp.deliver_answer,
         asker=ctx.principal.known(inp.from_agent_id),
     )
     return to_api(conversation)

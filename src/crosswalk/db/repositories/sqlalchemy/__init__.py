@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 11."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 12."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from sqlalchemy import Engine
 from crosswalk.db.repositories import Repositories
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
+from crosswalk.db.repositories.sqlalchemy.answer_delivery import (
+    SqlAlchemyAnswerDeliveryRepository,
+)
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.initiative import SqlAlchemyInitiativeRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
@@ -31,12 +34,14 @@ def create_repositories(engine: Engine) -> Repositories:
         messages=SqlAlchemyMessageRepository(engine),
         log_chunks=SqlAlchemyLogChunkRepository(engine),
         conversations=SqlAlchemyConversationRepository(engine),
+        answer_deliveries=SqlAlchemyAnswerDeliveryRepository(engine),
     )
 
 
 __all__ = [
     "SqlAlchemyAccountRepository",
     "SqlAlchemyAgentRepository",
+    "SqlAlchemyAnswerDeliveryRepository",
     "SqlAlchemyConversationRepository",
     "SqlAlchemyInitiativeRepository",
     "SqlAlchemyLogChunkRepository",

@@ -1,0 +1,456 @@
+"""``cw hook PROVIDER EVENT``: what Claude Code and Codex run at their hook events.
+
+The agent CLI pipes the event's JSON to stdin and reads what this prints (docs/hooks.md):
+
+- ``SessionStart``: context saying who the agent is, its task, how to ask and answer,
+  and the questions already waiting;
+- ``PostToolUse``, ``UserPromptSubmit``: the questions addressed to the agent that this
+  session has not been shown yet, and answers to its ``--no-wait`` questions, as
+  ``{"hookSpecificOutput": {"hookEventName": ..., "additionalContext": ...}}``;
+- ``Stop``: ``{"decision": "block", "reason": ...}`` while questions wait for the agent's
+  answer, giving up after ``MAX_STOP_BLOCKS`` blocks in a row for the same questions.
+
+It must never be in the agent's way: whatever goes wrong (no server within
+``CONNECT_TIMEOUT_S`` + ``READ_TIMEOUT_S``, no identity, malformed input), it prints
+nothing, exits 0 and writes a line to ``.crosswalk/hook.log`` in the worktree. It runs
+after every tool call, so it imports little: no argparse (``main`` dispatches here
+directly), no pathlib, one request (``agent.checkIn``) per event.
+
+What each session was shown lives in ``.crosswalk/hook-state.json`` in the worktree, a
+small private file read and rewritten only when something is shown (docs/hooks.md says
+why it is there rather than on the server).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from crosswalk.agent_hooks import IDENTITY_FILE, LOG_FILE, PROVIDERS, STATE_DIR, STATE_FILE
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, TextIO
+
+    from crosswalk.cli.rpc import RpcClient
+
+#: Hook event -> the activity ``agent.checkIn`` is told about.
+EVENTS = {
+    "SessionStart": "session_start",
+    "UserPromptSubmit": "prompt",
+    "PostToolUse": "tool",
+    "Stop": "stop",
+}
+#: Together within the 300 ms the agent CLI may be kept waiting by an absent server.
+CONNECT_TIMEOUT_S = 0.1
+READ_TIMEOUT_S = 0.2
+MAX_CONTEXT_CHARS = 10_000
+#: A question's text is cut here in the context; ``cw conversation get`` shows it all.
+MAX_QUESTION_CHARS = 2_000
+MAX_STOP_BLOCKS = 3
+
+
+class HookIdentity:
+    """Who the hook acts as: from ``CW_AGENT_ID``/``CW_TOKEN``/``CW_URL``, else from the
+    worktree's ``.crosswalk/agent.json`` (written by ``cw hooks install --agent``)."""
+
+    __slots__ = ("agent_id", "token", "url")
+
+    def __init__(self, agent_id: str, token: str, url: str) -> None:
+        self.agent_id = agent_id
+        self.token = token
+        self.url = url
+
+
+def find_worktree(start: str) -> str:
+    """The nearest directory at or above ``start`` holding ``.crosswalk`` or ``.git``."""
+    path = os.path.abspath(start)
+    while True:
+        if os.path.isdir(os.path.join(path, STATE_DIR)) or os.path.exists(
+            os.path.join(path, ".git")
+        ):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return os.path.abspath(start)
+        path = parent
+
+
+def read_identity(env: Mapping[str, str], worktree: str) -> HookIdentity | None:
+    agent_id, token = env.get("CW_AGENT_ID"), env.get("CW_TOKEN")
+    url = env.get("CW_URL")
+    if agent_id and token:
+        return HookIdentity(agent_id, token, url or _default_url())
+    try:
+        with open(os.path.join(worktree, STATE_DIR, IDENTITY_FILE), encoding="utf-8") as file:
+            saved = json.load(file)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict):
+        return None
+    agent_id, token = saved.get("agentId"), saved.get("token")
+    if not isinstance(agent_id, str) or not isinstance(token, str):
+        return None
+    saved_url = saved.get("url")
+    return HookIdentity(
+        agent_id, token, url or (saved_url if isinstance(saved_url, str) else "") or _default_url()
+    )
+
+
+def _default_url() -> str:
+    from crosswalk.config import DEFAULT_URL
+
+    return DEFAULT_URL
+
+
+# -- what each session was shown ------------------------------------------------------
+
+
+class SessionState:
+    """The ids shown to one session, and the Stop blocks in a row for one set of ids."""
+
+    def __init__(self, data: Any, agent_id: str, session_id: str) -> None:
+        same = (
+            isinstance(data, dict)
+            and data.get("agentId") == agent_id
+            and data.get("sessionId") == session_id
+        )
+        shown = data.get("shown") if same else None
+        stop = data.get("stop") if same else None
+        self.agent_id = agent_id
+        self.session_id = session_id
+        self.shown: list[str] = (
+            [i for i in shown if isinstance(i, str)] if isinstance(shown, list) else []
+        )
+        self.stop_ids: list[str] = []
+        self.stop_blocks = 0
+        if isinstance(stop, dict) and isinstance(stop.get("ids"), list):
+            self.stop_ids = [i for i in stop["ids"] if isinstance(i, str)]
+            blocks = stop.get("blocks")
+            self.stop_blocks = blocks if isinstance(blocks, int) else 0
+        self.changed = not same
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agentId": self.agent_id,
+            "sessionId": self.session_id,
+            "shown": self.shown,
+            "stop": {"ids": self.stop_ids, "blocks": self.stop_blocks},
+        }
+
+
+def load_state(worktree: str, agent_id: str, session_id: str) -> SessionState:
+    try:
+        with open(os.path.join(worktree, STATE_DIR, STATE_FILE), encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        data = None
+    return SessionState(data, agent_id, session_id)
+
+
+def save_state(worktree: str, state: SessionState) -> None:
+    """Replace the state file atomically (0600: it names the agent's conversations)."""
+    directory = _state_dir(worktree)
+    path = os.path.join(directory, STATE_FILE)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as file:
+        json.dump(state.to_json(), file)
+    os.replace(temporary, path)
+
+
+def _state_dir(worktree: str) -> str:
+    directory = os.path.join(worktree, STATE_DIR)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    return directory
+
+
+def log_line(worktree: str, provider: str, event: str, message: str) -> None:
+    """One line in ``.crosswalk/hook.log``; a log that cannot be written is skipped."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    line = f"{stamp} {provider} {event} {message}".replace("\n", " ")
+    try:
+        fd = os.open(
+            os.path.join(_state_dir(worktree), LOG_FILE),
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+            0o600,
+        )
+        with open(fd, "a", encoding="utf-8") as file:
+            file.write(line + "\n")
+    except OSError:
+        pass
+
+
+# -- what the model reads ---------------------------------------------------------------
+
+
+def _id_arg(cid: str) -> str:
+    return f"-- {cid}" if cid.startswith("-") else cid
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line if line else line for line in text.splitlines() or [""])
+
+
+def _clip(text: str, cid: str) -> str:
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text
+    rest = len(text) - MAX_QUESTION_CHARS
+    return (
+        f"{text[:MAX_QUESTION_CHARS]}\n[{rest} more characters: cw conversation get {_id_arg(cid)}]"
+    )
+
+
+def render_question(question: Mapping[str, Any]) -> str:
+    cid = str(question.get("id"))
+    asker = question.get("fromAgentName") or question.get("fromAgentId")
+    task = ""
+    if question.get("fromTaskId"):
+        name = question.get("fromTaskName")
+        task = f", working on task {question['fromTaskId']}" + (f' "{name}"' if name else "")
+    return (
+        f"Question {cid} from agent {asker}{task}:\n"
+        f"{_indent(_clip(str(question.get('question', '')), cid))}\n"
+        f'Answer command: cw answer {_id_arg(cid)} "YOUR ANSWER"'
+    )
+
+
+def render_answer(answer: Mapping[str, Any]) -> str:
+    cid = str(answer.get("id"))
+    who = answer.get("toAgentName") or answer.get("toAgentId")
+    return (
+        f"Answer from agent {who} to your question {cid}:\n"
+        f"{_indent(_clip(str(answer.get('question', '')), cid))}\n"
+        f"Answer:\n{_indent(str(answer.get('answer', '')))}"
+    )
+
+
+def render_items(head: str, blocks: list[str], kind: str, limit: int = MAX_CONTEXT_CHARS) -> str:
+    """``head`` and as many ``blocks`` as fit in ``limit`` characters; the rest is
+    summarised with a count and the command that shows everything."""
+    text = head
+    for shown, block in enumerate(blocks):
+        left = len(blocks) - shown
+        tail = f"\n\n{left} more {kind} not shown here; cw listen --timeout 0 lists them all."
+        if len(text) + 2 + len(block) + len(tail) > limit:
+            if not shown and len(text) + len(tail) > limit:
+                return text[: max(limit - len(tail), 0)] + tail
+            return text + tail
+        text += "\n\n" + block
+    return text
+
+
+def delivery_text(
+    agent: Mapping[str, Any],
+    questions: list[Any],
+    answers: list[Any],
+    limit: int = MAX_CONTEXT_CHARS,
+) -> str:
+    """The questions and answers for the model, in at most ``limit`` characters (half
+    each when there are both)."""
+    parts = []
+    share = limit // 2 - 1 if questions and answers else limit
+    if questions:
+        count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+        parts.append(
+            render_items(
+                f"crosswalk: {count} from other agents for you (agent {agent.get('name')}) "
+                "waiting for an answer.",
+                [render_question(q) for q in questions],
+                "questions",
+                share,
+            )
+        )
+    if answers:
+        count = f"{len(answers)} answer{'s' if len(answers) != 1 else ''}"
+        parts.append(
+            render_items(
+                f"crosswalk: {count} arrived for questions you asked with --no-wait.",
+                [render_answer(a) for a in answers],
+                "answers",
+                share,
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def session_text(found: Mapping[str, Any], questions: list[Any], answers: list[Any]) -> str:
+    agent = found.get("agent") or {}
+    task = found.get("task")
+    lines = [f"crosswalk: you are agent {agent.get('name')} (id {agent.get('id')})."]
+    if isinstance(task, dict):
+        lines.append(f'Your task: {task.get("id")} "{task.get("name")}".')
+        if task.get("description"):
+            lines.append(_clip(str(task["description"]), str(task.get("id"))))
+    lines += [
+        "Other agents and the person coordinating the work can be asked with cw:",
+        '  cw ask --agent NAME "QUESTION"      (waits for the answer and prints it)',
+        '  cw ask --task TASK_ID "QUESTION"    (whoever works on that task)',
+        '  cw ask --user "QUESTION"            (the person)',
+        '  cw ask --agent NAME --no-wait "QUESTION" (the answer arrives here later)',
+        'Questions for you arrive here with their id; cw answer ID "ANSWER" answers one.',
+    ]
+    text = "\n".join(lines)
+    if not questions and not answers:
+        return text + "\nNo question is waiting for you now."
+    return (
+        text + "\n\n" + delivery_text(agent, questions, answers, MAX_CONTEXT_CHARS - len(text) - 2)
+    )
+
+
+def stop_reason(agent: Mapping[str, Any], questions: list[Any]) -> str:
+    count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+    return render_items(
+        f"crosswalk: {count} from other agents still wait for your answer "
+        f"(agent {agent.get('name')}); they are blocked until it comes.",
+        [render_question(q) for q in questions],
+        "questions",
+    )
+
+
+def hook_output(event: str, text: str) -> dict[str, Any]:
+    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
+
+
+# -- the hook ---------------------------------------------------------------------------
+
+
+def run_hook(
+    provider: str,
+    event: str,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+    connect: Any = None,
+) -> int:
+    """Run one hook event; always returns 0 (see the module docstring)."""
+    env = os.environ if env is None else env
+    stdin = sys.stdin if stdin is None else stdin
+    stdout = sys.stdout if stdout is None else stdout
+    worktree = find_worktree(env.get("CLAUDE_PROJECT_DIR") or os.getcwd())
+    try:
+        if provider not in PROVIDERS or event not in EVENTS:
+            log_line(worktree, provider, event, "ignored: not a provider and event cw knows")
+            return 0
+        try:
+            payload = json.loads(stdin.read() or "null")
+        except ValueError as exc:
+            payload = exc
+        if not isinstance(payload, dict):
+            log_line(worktree, provider, event, f"ignored: malformed event on stdin ({payload})")
+            return 0
+        cwd = payload.get("cwd")
+        if isinstance(cwd, str) and cwd and not env.get("CLAUDE_PROJECT_DIR"):
+            worktree = find_worktree(cwd)
+        text = _handle(provider, event, payload, env, worktree, connect)
+        if text:
+            stdout.write(text + "\n")
+            stdout.flush()
+    except Exception as exc:  # never the agent's problem; the log says what happened
+        log_line(worktree, provider, event, f"failed: {type(exc).__name__}: {exc}")
+    return 0
+
+
+def _handle(
+    provider: str,
+    event: str,
+    payload: Mapping[str, Any],
+    env: Mapping[str, str],
+    worktree: str,
+    connect: Any,
+) -> str | None:
+    identity = read_identity(env, worktree)
+    if identity is None:
+        log_line(worktree, provider, event, "skipped: no CW_AGENT_ID/CW_TOKEN and no identity file")
+        return None
+    from crosswalk.cli.errors import ClientError
+
+    client: RpcClient
+    if connect is None:
+        from crosswalk.cli.client import TrpcClient
+
+        client = TrpcClient(
+            identity.url, identity.token, READ_TIMEOUT_S, connect_timeout_s=CONNECT_TIMEOUT_S
+        )
+    else:
+        client = connect(identity.url, identity.token)
+    try:
+        found = client.mutation(
+            "agent.checkIn",
+            {
+                "agentId": identity.agent_id,
+                "activity": EVENTS[event],
+                "takeAnswers": event != "Stop",
+                "withTask": event == "SessionStart",
+            },
+        )
+    except ClientError as exc:
+        log_line(worktree, provider, event, f"skipped: {exc.message}")
+        return None
+    finally:
+        client.close()
+    questions = [q for q in found.get("questions") or [] if isinstance(q, dict)]
+    answers = [a for a in found.get("answers") or [] if isinstance(a, dict)]
+    agent = found.get("agent") or {}
+    session_id = str(payload.get("session_id") or "")
+    if not questions and not answers and event not in ("SessionStart", "Stop"):
+        return None  # the common case: nothing to read or write
+    state = load_state(worktree, identity.agent_id, session_id)
+    if event == "SessionStart":
+        state = SessionState(None, identity.agent_id, session_id)  # a new or resumed session
+    result = _respond(event, found, agent, questions, answers, state)
+    if state.changed:
+        save_state(worktree, state)
+    if result is not None:
+        delivered = [q["id"] for q in questions] + [a["id"] for a in answers]
+        log_line(
+            worktree,
+            provider,
+            event,
+            f"session {session_id}: delivered {' '.join(map(str, delivered))}",
+        )
+        return json.dumps(result, ensure_ascii=False)
+    return None
+
+
+def _respond(
+    event: str,
+    found: Mapping[str, Any],
+    agent: Mapping[str, Any],
+    questions: list[Any],
+    answers: list[Any],
+    state: SessionState,
+) -> dict[str, Any] | None:
+    """The JSON to print (``None``: nothing), updating ``state`` as it goes."""
+    ids = [str(q.get("id")) for q in questions]
+    if event == "Stop":
+        if not questions:
+            if state.stop_ids:
+                state.stop_ids, state.stop_blocks, state.changed = [], 0, True
+            return None
+        blocks = state.stop_blocks + 1 if state.stop_ids == ids else 1
+        state.stop_ids, state.stop_blocks, state.changed = ids, blocks, True
+        if blocks > MAX_STOP_BLOCKS:
+            return None  # it had its chances; an agent must never be trapped
+        _mark_shown(state, ids)
+        return {"decision": "block", "reason": stop_reason(agent, questions)}
+    if event == "SessionStart":
+        _mark_shown(state, ids)
+        return hook_output(event, session_text(found, questions, answers))
+    fresh = [q for q in questions if str(q.get("id")) not in state.shown]
+    questions[:] = fresh  # what is reported as delivered
+    if not fresh and not answers:
+        return None
+    _mark_shown(state, [str(q.get("id")) for q in fresh])
+    return hook_output(event, delivery_text(agent, fresh, answers))
+
+
+def _mark_shown(state: SessionState, ids: list[str]) -> None:
+    new = [i for i in ids if i not in state.shown]
+    if new:
+        state.shown.extend(new)
+        state.changed = True

@@ -1,0 +1,75 @@
+"""``agent.checkIn``: what ``cw hook`` calls at every hook event (docs/hooks.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crosswalk.domain.rows import Conversation
+from crosswalk.server.context import Context
+from crosswalk.server.procedures._inputs import ApiInput, Id
+from crosswalk.server.serialize import to_api
+from crosswalk.server.trpc import Router
+from crosswalk.services.check_in import Activity
+
+router: Router[Context] = Router()
+
+
+class CheckInInput(ApiInput):
+    agent_id: Id
+    activity: Activity | None = None
+    take_answers: bool = False
+    with_task: bool = False
+
+
+def _asked(ctx: Context, conversations: list[Conversation]) -> list[dict[str, Any]]:
+    """Conversations plus who asked: ``fromAgentName``, ``fromTaskId``, ``fromTaskName``."""
+    askers: dict[str, dict[str, Any]] = {}
+
+    def asker(agent_id: str) -> dict[str, Any]:
+        if agent_id not in askers:
+            agent = ctx.repos.agents.find_by_id(agent_id)
+            task = None
+            if agent is not None and agent.task_id is not None:
+                task = ctx.repos.tasks.find_by_id(agent.task_id)
+            askers[agent_id] = {
+                "fromAgentName": agent.name if agent is not None else None,
+                "fromTaskId": task.id if task is not None else None,
+                "fromTaskName": task.name if task is not None else None,
+            }
+        return askers[agent_id]
+
+    return [{**to_api(c), **asker(c.from_agent_id)} for c in conversations]
+
+
+def _answered(ctx: Context, conversations: list[Conversation]) -> list[dict[str, Any]]:
+    names: dict[str, str | None] = {}
+    for c in conversations:
+        if c.to_agent_id not in names:
+            agent = ctx.repos.agents.find_by_id(c.to_agent_id)
+            names[c.to_agent_id] = agent.name if agent is not None else None
+    return [{**to_api(c), "toAgentName": names[c.to_agent_id]} for c in conversations]
+
+
+@router.mutation("agent.checkIn", input=CheckInInput)
+async def check_in(ctx: Context, inp: CheckInInput) -> dict[str, Any]:
+    """Reports the agent's ``activity`` (``session_start``, ``prompt``, ``tool``, ``stop``;
+    its status follows as the server decides) and returns ``{agent, task, questions,
+    answers}``: the questions waiting for its answer (oldest first, with the asker's
+    name and task) and, with ``takeAnswers``, the answers to its ``--no-wait`` questions
+    not delivered before (they count as delivered now). ``task`` is filled in with
+    ``withTask``. An agent checks in only as itself."""
+    ctx.principal.require_agent(inp.agent_id)
+    found = ctx.services.check_in.check_in(
+        inp.agent_id, inp.activity, take_answers=inp.take_answers, with_task=inp.with_task
+    )
+    task = found.task
+    return {
+        "agent": to_api(found.agent),
+        "task": (
+            None
+            if task is None
+            else {"id": task.id, "name": task.name, "description": task.description}
+        ),
+        "questions": _asked(ctx, found.questions),
+        "answers": _answered(ctx, found.answers),
+    }

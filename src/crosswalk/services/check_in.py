@@ -1,0 +1,122 @@
+"""An agent's hooks check in: report what the agent is doing, collect what waits for it.
+
+``cw hook`` calls ``agent.checkIn`` at every hook event of Claude Code or Codex (after each
+tool call, at each prompt, at start and at stop; docs/hooks.md), so this is one cheap
+round trip: the agent's row, its pending questions and, when asked for, the answers to its
+``--no-wait`` questions that arrived since the last delivery (handed out once).
+
+The agent's status is decided here, in one place, and written only when it changes:
+
+- a tool call or a prompt means ``running``; a stop with no question pending means
+  ``idle`` (with questions pending the agent is kept going by the Stop hook);
+- only ``idle`` and ``running`` are the hooks' to change: ``waiting_for_input`` belongs to
+  the agent's open questions to the person (``HumanQuestionService``), ``stopped`` and
+  ``crashed`` to whoever stopped it;
+- an agent whose process crosswalk's runner supervises is left alone: the runner is the
+  single writer of its status while it runs (``runner_owns_status``).
+
+A change (answers marked delivered, a new status) is one unit of work, and the status
+goes through ``AgentService.apply``, the one way an agent row changes; a check-in that
+changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from crosswalk.db.repositories import (
+    AnswerDeliveryRepository,
+    ConversationRepository,
+    TaskRepository,
+)
+from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.rows import Agent, Conversation, Task
+from crosswalk.services.agents import AgentService
+from crosswalk.services.unit_of_work import UnitOfWorkFactory
+
+#: The statuses a hook may move an agent between.
+HOOK_MANAGED_STATUSES = frozenset({AgentStatus.IDLE, AgentStatus.RUNNING})
+
+
+class Activity(StrEnum):
+    """What just happened in the agent's CLI, as its hook reports it."""
+
+    SESSION_START = "session_start"
+    PROMPT = "prompt"
+    TOOL = "tool"
+    STOP = "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """What a hook needs: who the agent is now, what it is asked, what it was answered."""
+
+    agent: Agent
+    task: Task | None
+    questions: list[Conversation]
+    answers: list[Conversation]
+
+
+def runner_owns_status(agent: Agent) -> bool:
+    """Whether crosswalk's runner supervises the agent's process right now: it records
+    the process's ``pid`` when it starts it and the ``exitCode`` when it ends."""
+    return agent.pid is not None and agent.exit_code is None
+
+
+def status_after(activity: Activity | None, *, questions_pending: bool) -> AgentStatus | None:
+    """The status an activity implies, or ``None`` when it implies none."""
+    if activity in (Activity.TOOL, Activity.PROMPT):
+        return AgentStatus.RUNNING
+    if activity is Activity.STOP and not questions_pending:
+        return AgentStatus.IDLE
+    return None
+
+
+@dataclass(slots=True)
+class CheckInService:
+    agents: AgentService
+    tasks: TaskRepository
+    conversations: ConversationRepository
+    answer_deliveries: AnswerDeliveryRepository
+    unit_of_work: UnitOfWorkFactory
+
+    def check_in(
+        self,
+        agent_id: str,
+        activity: Activity | None = None,
+        *,
+        take_answers: bool = False,
+        with_task: bool = False,
+    ) -> CheckIn:
+        """Report ``activity`` and return the agent's pending questions; with
+        ``take_answers``, also its undelivered answers, which count as delivered now."""
+        agent = self.agents.resolve(agent_id)
+        questions = self.conversations.find_pending_for_agent(agent.id)
+        answers = self.answer_deliveries.find_undelivered(agent.id) if take_answers else []
+        wanted = self.status_to_report(agent, activity, questions_pending=bool(questions))
+        if answers or wanted is not None:
+            with self.unit_of_work() as uow:
+                if answers:
+                    self.answer_deliveries.mark_delivered(agent.id, [a.id for a in answers])
+                if wanted is not None:
+                    agent = self.agents.apply(uow, agent, {"status": wanted})
+        task = None
+        if with_task and agent.task_id is not None:
+            task = self.tasks.find_by_id(agent.task_id)
+        return CheckIn(agent=agent, task=task, questions=questions, answers=answers)
+
+    def status_to_report(
+        self, agent: Agent, activity: Activity | None, *, questions_pending: bool
+    ) -> AgentStatus | None:
+        """The status ``activity`` moves the agent to, or ``None`` when it is not the
+        hooks' call or nothing would change."""
+        wanted = status_after(activity, questions_pending=questions_pending)
+        if (
+            wanted is None
+            or wanted is agent.status
+            or agent.status not in HOOK_MANAGED_STATUSES
+            or runner_owns_status(agent)
+        ):
+            return None
+        return wanted
