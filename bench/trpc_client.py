@@ -28,15 +28,22 @@ LISTEN_TIMEOUT_MS = 5_000
 WAIT_TIMEOUT_MS = 10_000
 EXIT_GRACE_S = 30.0
 
-#: Why the two clients' figures can differ (shown under the comparison).
+#: Why the two clients' figures can differ (shown under the comparison; the columns show
+#: each effect).
 DIFFERENCES = (
-    "What differs on the wire: @trpc/client sends a `trpc-accept` header? no (httpLink "
-    "sends only content-type on POST); node:http adds `Connection: keep-alive` and, on GET, "
-    "nothing else; the bench client sends the fewest bytes it can. Both parse the same "
-    "responses. The server's work per request is the same; its CPU per conversation can "
-    "differ when the clients' pacing differs (a slower client leaves the server idle "
-    "between requests, which changes how many wake-ups and socket reads share one event "
-    "loop turn).",
+    "Both clients send the same requests: GET with `?input=` for queries, POST with a JSON "
+    "body and content-length for mutations, the bearer token, one keep-alive socket per "
+    "agent (node:http adds a `Connection: keep-alive` header). The responses are the same.",
+    "conv/s: on a 2-core machine the client's own CPU competes with the server's. "
+    "@trpc/client spends several times the bench client's CPU per conversation (client "
+    "CPU µs/conv columns), so the server gets less of the machine (its CPU % is in the "
+    "table above) and carries fewer conversations per second.",
+    "server CPU/conv: the server's cost per conversation rises as the rate falls (compare "
+    "the bench client's own 1- and 20-pair rows): with fewer requests in flight it handles "
+    "each arrival on its own, paying the event loop's wake-up and a socket read per "
+    "request instead of sharing them, and on a shared machine it runs with colder caches. "
+    "The slower @trpc/client therefore shows a higher server CPU per conversation, most "
+    "where its rate is furthest below the bench client's.",
 )
 
 
