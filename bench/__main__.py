@@ -8,6 +8,7 @@ which), 1 when one failed to run or saw wrong answers, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     sections: list[Section] = []
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="crosswalk-bench-") as scratch:
         settings = Settings(
             quick=args.quick,
@@ -101,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
                 section.seconds = (time.perf_counter() - started) / len(done)
                 sections.append(section)
                 print_section(section)
-    report = Report(sections, mode="quick" if args.quick else "full", command=command)
+    report = Report(
+        sections,
+        mode="quick" if args.quick else "full",
+        command=command,
+        load=(load_at_start, os.getloadavg()[0]),
+    )
     markdown, data = report.write(args.out)
     print("\n## Targets\n")
     print(report.summary())
