@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from crosswalk.db.encryption import SecretBox, generate_key
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema
 
@@ -24,7 +25,8 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """An engine on a real SQLite file migrated to head."""
-    engine = create_database_engine(database_url)
+    box = SecretBox([generate_key().encode()])
+    engine = create_database_engine(database_url, secret_box=box)
     ensure_schema(engine)
     yield engine
     engine.dispose()

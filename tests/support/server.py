@@ -37,6 +37,8 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     spawned: list[subprocess.Popen[str]] = field(default_factory=list)
+    #: Extra environment for the server process only (settings such as CW_PAGE_SIZE).
+    server_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -71,7 +73,7 @@ class ServerProcess:
                 "--db",
                 self.database_url,
             ],
-            env=self.env(),
+            env=self.env(**self.server_env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -20,7 +20,13 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "crosswalk"
 
 # Standard-library-only modules anyone may import (the `cw` client path uses them).
-LEAVES = {"crosswalk", "crosswalk.ids", "crosswalk.config", "crosswalk.agent_hooks"}
+LEAVES = {
+    "crosswalk",
+    "crosswalk.ids",
+    "crosswalk.config",
+    "crosswalk.agent_hooks",
+    "crosswalk.fsmodes",
+}
 
 # Which crosswalk packages each layer may import, besides itself and the leaves.
 ALLOWED: dict[str, set[str]] = {

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from crosswalk.cli.deadline import Deadline
 from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK
+from crosswalk.cli.output import command_arg
 from crosswalk.cli.waiting import long_poll, send_idempotent
 from crosswalk.ids import new_id
 
@@ -33,8 +34,8 @@ def new_question_id() -> str:
 
 
 def id_arg(id: str) -> str:
-    """An id as it must be typed on a ``cw`` command line (``-- -x`` if it starts with -)."""
-    return f"-- {id}" if id.startswith("-") else id
+    """An id as it must be typed on a ``cw`` command line (quoted, ``--`` before ``-x``)."""
+    return command_arg(id)
 
 
 class Flow:

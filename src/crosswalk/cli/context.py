@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from crosswalk import config
 from crosswalk.cli.deadline import Backoff, Deadline
 from crosswalk.cli.errors import UsageError
-from crosswalk.cli.output import to_json
+from crosswalk.cli.output import to_json, visible
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -58,6 +58,17 @@ class Runtime:
         self.client_factory = client_factory
 
 
+def _checked_token(token: str, source: str) -> str:
+    token = token.strip()
+    if token.isascii() and token.isprintable() and " " not in token:
+        return token
+    raise UsageError(
+        f"the token in {source} has a character no token has (a space, a line break or a "
+        "non-ASCII character): copy it again from 'cw agent register' or the admin-token "
+        "file"
+    )
+
+
 class Context:
     """Settings resolved flag > environment > default, plus helpers every handler needs."""
 
@@ -78,16 +89,21 @@ class Context:
     # -- settings ---------------------------------------------------------------------
 
     def token(self) -> str | None:
-        """``--token``, else ``$CW_TOKEN``, else the admin token file if this user can read it."""
+        """``--token``, else ``$CW_TOKEN``, else the admin token file if this user can read it.
+
+        A token that cannot be one (a space, a newline, a non-ASCII character: a copy
+        and paste gone wrong) is a usage error naming where it came from."""
         if self._token_flag:
-            return self._token_flag
+            return _checked_token(self._token_flag, "--token")
         from_env = self.runtime.env.get("CW_TOKEN")
         if from_env:
-            return from_env
+            return _checked_token(from_env, "CW_TOKEN")
+        path = config.admin_token_path()
         try:
-            return config.admin_token_path().read_text(encoding="utf-8").strip() or None
+            found = path.read_text(encoding="utf-8").strip() or None
         except (OSError, UnicodeDecodeError):
             return None
+        return None if found is None else _checked_token(found, str(path))
 
     @property
     def client(self) -> RpcClient:
@@ -136,22 +152,32 @@ class Context:
 
     # -- output -------------------------------------------------------------------------
 
+    # Every human line goes through ``visible``: text from the server was written by
+    # agents, and a terminal must never obey escapes hidden in it. JSON is written as
+    # is (``json.dumps`` already escapes the C0 controls), so programs get exact bytes.
+
     def out(self, text: str) -> None:
-        """One line (or block) of normal output."""
-        self.stdout.write(text + "\n")
+        """One line (or block) of normal output, for people."""
+        self.stdout.write(visible(text) + "\n")
 
     def err(self, text: str) -> None:
         """A message for the person or agent running ``cw``, on stderr."""
-        self.stderr.write(text + "\n")
+        self.stderr.write(visible(text) + "\n")
         self.stderr.flush()
 
     def emit(self, value: Any, render: Callable[[Any], str]) -> None:
         """The command's result: one JSON document with ``--json``, else ``render(value)``."""
-        self.out(to_json(value) if self.json else render(value))
+        if self.json:
+            self.stdout.write(to_json(value) + "\n")
+        else:
+            self.out(render(value))
 
     def emit_streamed(self, value: Any, render: Callable[[Any], str]) -> None:
         """One item of a stream (``--follow``): a JSON line, or rendered text; flushed now."""
-        self.out(to_json(value, compact=True) if self.json else render(value))
+        if self.json:
+            self.stdout.write(to_json(value, compact=True) + "\n")
+        else:
+            self.out(render(value))
         self.stdout.flush()
 
     def close(self) -> None:

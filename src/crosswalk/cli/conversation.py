@@ -326,6 +326,10 @@ def cmd_wait(args: argparse.Namespace, ctx: Context) -> int:
     return wait_and_print(ctx, AGENT_QUESTION, args.conversation_id, ctx.deadline(args.timeout))
 
 
+#: Pages ``cw listen`` reads at most (each up to the server's CW_PAGE_SIZE).
+MAX_PAGES = 1000
+
+
 def cmd_listen(args: argparse.Namespace, ctx: Context) -> int:
     """Wait for work addressed to me: one batch (long poll) or a stream (--follow)."""
     me = ctx.require_agent_id()
@@ -342,6 +346,15 @@ def cmd_listen(args: argparse.Namespace, ctx: Context) -> int:
             f"no question for agent {me} arrived within {timeout:g} s; listen again with: cw listen"
         ),
     )
+    # The server answers one page at a time: fetch the rest after the last one.
+    page = questions
+    for _ in range(MAX_PAGES):
+        if not isinstance(page, list) or not page or not isinstance(page[-1], dict):
+            break
+        page = ctx.client.query(
+            "conversation.pending", {"agentId": me, "afterId": page[-1].get("id")}
+        )
+        questions = [*questions, *(page if isinstance(page, list) else [])]
     ctx.emit(questions, render_questions)
     return EXIT_OK
 

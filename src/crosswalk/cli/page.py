@@ -18,7 +18,7 @@ from crosswalk.cli._planning import (
 )
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK
-from crosswalk.cli.output import Column, detail, indent
+from crosswalk.cli.output import Column, command_arg, detail, indent
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def render_tree(tree: Any, initiative_id: str) -> str:
     if tree is None:
         return (
             f"initiative {initiative_id} has no pages yet; create its root with: "
-            f"cw page root {initiative_id}"
+            f"cw page root {command_arg(initiative_id)}"
         )
     lines = [f"{tree.get('title')}  ({tree.get('id')})"]
     _outline(tree.get("children") or [], "", lines)

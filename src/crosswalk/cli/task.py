@@ -12,7 +12,7 @@ from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import add_dependency_commands, label, send_update
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK
-from crosswalk.cli.output import Column, detail, indent, table
+from crosswalk.cli.output import Column, command_arg, detail, indent, table
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def render_task(task: Any, dependencies: list[Any] | None = None) -> str:
 def render_created(task: Any) -> str:
     line = f"created task {label(task)}: {task.get('status')}"
     if task.get("status") == "pending_approval":
-        line += f"; it is ready only after: cw task approve {task.get('id')}"
+        line += f"; it is ready only after: cw task approve {command_arg(str(task.get('id')))}"
     return line
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from crosswalk.config import default_database_url
+from crosswalk.db.encryption import SecretBox, attach
+from crosswalk.fsmodes import private_file, sqlite_files, tighten
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Execution option marking a connection that only reads (see ``_begin`` below).
@@ -29,8 +31,14 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def create_database_engine(url: str | None = None, **kwargs: Any) -> Engine:
+def create_database_engine(
+    url: str | None = None, *, secret_box: SecretBox | None = None, **kwargs: Any
+) -> Engine:
     """An engine for ``url`` (default: the configured database), ready for crosswalk.
+
+    ``secret_box`` holds the key account secrets are encrypted with (without it,
+    writing one fails). A SQLite file is created 0600, and the file, its WAL and its
+    shared-memory file are tightened to 0600 (with a warning) if found looser.
 
     SQLite files get their parent directory created, foreign keys, WAL, a busy
     timeout and ``synchronous=NORMAL``. Transactions on SQLite begin with
@@ -40,11 +48,15 @@ def create_database_engine(url: str | None = None, **kwargs: Any) -> Engine:
     sa_url = make_url(url or default_database_url())
     if sa_url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(sa_url, **kwargs)
+        return attach(create_engine(sa_url, **kwargs), secret_box)
 
     database = sa_url.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
+        for file in sqlite_files(path)[1:]:
+            tighten(file, 0o600)
     connect_args = kwargs.pop("connect_args", {})
     # The stdlib driver's own transaction handling is replaced by ours below.
     connect_args.setdefault("isolation_level", None)
@@ -67,7 +79,7 @@ def create_database_engine(url: str | None = None, **kwargs: Any) -> Engine:
         except driver.Error as exc:
             raise DBAPIError.instance(statement, None, exc, driver.Error) from exc
 
-    return engine
+    return attach(engine, secret_box)
 
 
 def is_sqlite(engine: Engine) -> bool:

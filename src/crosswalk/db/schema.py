@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
 )
 
-from crosswalk.db.types import EpochMillis, JsonText
+from crosswalk.db.types import EpochMillis, JsonText, SecretText
 from crosswalk.domain.enums import (
     AgentMode,
     AgentStatus,
@@ -201,8 +201,8 @@ accounts = Table(
     _id(),
     Column("email", Text, nullable=False),
     Column("provider", Text, nullable=False, server_default="claude"),
-    Column("config_json", Text, nullable=True),
-    Column("credentials", Text, nullable=True),
+    Column("config_json", SecretText(), nullable=True),  # encrypted at rest
+    Column("credentials", SecretText(), nullable=True),  # encrypted at rest
     _flag("is_exhausted", default=False),
     Column("exhausted_until", EpochMillis(), nullable=True),
     Column("last_used_at", EpochMillis(), nullable=True),

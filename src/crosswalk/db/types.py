@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import BigInteger, Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
+from crosswalk.db.encryption import PREFIX, SecretBox, box_of
+from crosswalk.domain.errors import StartupError
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLI = timedelta(milliseconds=1)
 
@@ -57,3 +60,35 @@ class JsonText(TypeDecorator[Any]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)
+
+
+class SecretText(TypeDecorator[str]):
+    """Text encrypted at rest with the engine's key (``crosswalk.db.encryption``).
+
+    Writing needs the key; reading a value written before encryption (no ``fernet:``
+    prefix) returns it as it is, until migration 0002 encrypts it."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return _box(dialect).encrypt(str(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not str(value).startswith(PREFIX):
+            return str(value)
+        return _box(dialect).decrypt(str(value))
+
+
+def _box(dialect: Dialect) -> SecretBox:
+    box = box_of(dialect)
+    if box is None:
+        raise StartupError(
+            "account secrets are encrypted, and this database engine has no key: "
+            "create it with crosswalk.db.encryption.attach (the server does)"
+        )
+    return box

@@ -1,8 +1,8 @@
 """Cycle detection for the dependency graphs of phases and tasks (and parent trees).
 
-The repositories own the edges; this module only walks them through a lookup
-function, so the rule is unit-tested without a database and shared by every
-adapter that stores a graph.
+The repositories store the edges; this module only walks them through a lookup
+function, so the rule is unit-tested without a database and shared by the planning
+service (dependencies) and the adapters' parent-tree checks.
 """
 
 from __future__ import annotations

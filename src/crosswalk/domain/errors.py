@@ -13,7 +13,10 @@ exception.
      ├── PreconditionFailedError  the target is in the wrong state (PRECONDITION_FAILED)
      ├── UnauthorizedError        no valid credentials (UNAUTHORIZED)
      ├── ForbiddenError           valid credentials, not allowed (FORBIDDEN)
-     └── PayloadTooLargeError     the request body is too large (PAYLOAD_TOO_LARGE)
+     ├── LimitExceededError       one caller reached a cap (TOO_MANY_REQUESTS)
+     ├── PayloadTooLargeError     the request body is too large (PAYLOAD_TOO_LARGE)
+     └── StartupError             the server cannot start (never reaches a client)
+          └── InvalidSettingError   a setting (environment variable) is unusable
 
 This module imports only the standard library.
 """
@@ -66,5 +69,32 @@ class ForbiddenError(CrosswalkError):
     """The caller is known but may not do this."""
 
 
+class LimitExceededError(CrosswalkError):
+    """The caller reached a cap that keeps one agent from starving the others; the
+    message names the cap and the setting that raises it."""
+
+
 class PayloadTooLargeError(CrosswalkError):
     """The request is larger than the server accepts."""
+
+
+class StartupError(CrosswalkError):
+    """The server cannot start: the message names the file or setting at fault and what
+    to do; ``exit_code`` is the documented exit status of ``cw serve`` (README)."""
+
+    exit_code = 10
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class InvalidSettingError(StartupError):
+    """An environment variable holds a value the server cannot use."""
+
+    exit_code = 11
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting

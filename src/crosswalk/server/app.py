@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 
 from crosswalk.config import admin_token_path, default_database_url
+from crosswalk.db.encryption import load_secret_box
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.db.repositories.sqlalchemy.account import (
+    check_secret_key,
+    rotate_account_secrets,
+)
 from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
+from crosswalk.fsmodes import private_dir
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
@@ -34,6 +42,7 @@ from crosswalk.server.procedures import (
     system,
     task,
 )
+from crosswalk.server.startup import checked_database, file_errors
 from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
@@ -43,6 +52,7 @@ from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
 
@@ -70,11 +80,16 @@ def build_router() -> Router[Context]:
 
 
 def build_services(
-    engine: Engine, admin_token: str, *, publishers: Sequence[EventPublisher] = ()
+    engine: Engine,
+    admin_token: str,
+    *,
+    publishers: Sequence[EventPublisher] = (),
+    limits: Limits | None = None,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
     to this process's change stream."""
+    limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
     changes = ChangeStream()
     all_publishers = (*publishers, changes)
@@ -90,6 +105,7 @@ def build_services(
         unit_of_work=unit_of_work,
         changes=changes,
         answer_deliveries=repos.answer_deliveries,
+        limits=limits,
     )
     agents = AgentService(
         agents=repos.agents,
@@ -122,7 +138,11 @@ def build_services(
         logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
-            messages=repos.messages, agents=agents, unit_of_work=unit_of_work, changes=changes
+            messages=repos.messages,
+            agents=agents,
+            unit_of_work=unit_of_work,
+            changes=changes,
+            limits=limits,
         ),
         check_in=CheckInService(
             agents=agents,
@@ -153,11 +173,31 @@ class CrosswalkApp:
 def create_app(
     database_url: str | None = None, *, admin_token_file: Path | None = None
 ) -> CrosswalkApp:
-    engine = create_database_engine(database_url or default_database_url())
-    migrated_from = ensure_schema(engine)
+    """The app on ``database_url``; the admin token and the secret key live in the
+    data directory (``admin_token_file``'s, by default ``$CW_HOME``). Anything a
+    user can get wrong raises a ``StartupError`` that names it."""
+    token_file = admin_token_file or admin_token_path()
+    home = token_file.parent
+    with file_errors(home, "data directory"):
+        private_dir(home)
+    with file_errors(token_file, "admin token file"):
+        admin_token = load_or_create_admin_token(token_file)
+    with file_errors(home / "secret-key", "secret key file"):
+        box = load_secret_box(home / "secret-key")
+    url = database_url or default_database_url()
+    with file_errors(Path(make_url(url).database or home), "database file"):
+        engine = create_database_engine(url, secret_box=box)
+    migrated_from = checked_database(engine, lambda: ensure_schema(engine))
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
-    admin_token = load_or_create_admin_token(admin_token_file or admin_token_path())
+    check_secret_key(engine, box)
+    if box.key_count > 1:
+        rotated = rotate_account_secrets(engine, box)
+        logger.warning(
+            "re-encrypted the secrets of %d account(s) with the first secret key; the "
+            "other keys can now be removed",
+            rotated,
+        )
     services = build_services(engine, admin_token)
     public_context = Context(principal=ADMIN, services=services)
 

@@ -16,8 +16,9 @@ from typing import Any
 import uvicorn
 
 from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
-from crosswalk.domain.errors import CrosswalkError
+from crosswalk.domain.errors import CrosswalkError, StartupError
 from crosswalk.server.app import CrosswalkApp, create_app
+from crosswalk.server.startup import EXIT_STARTUP, bind_socket
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -85,10 +86,18 @@ def serve(
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     url = database_url or default_database_url()
     try:
-        app = create_app(url)
+        sock = bind_socket(host, port)
+        try:
+            app = create_app(url)
+        except BaseException:
+            sock.close()
+            raise
+    except StartupError as exc:
+        _say(f"error: {exc.message}")
+        return exc.exit_code
     except CrosswalkError as exc:
         _say(f"error: {exc.message}")
-        return 1
+        return EXIT_STARTUP
     warning = exposure_warning(host)
     if warning is not None:
         _say(warning)
@@ -114,9 +123,9 @@ def serve(
     # Everything built so far lives as long as the process: keep the cyclic garbage
     # collector from rescanning it on every full collection (shorter pauses).
     gc.freeze()
-    server.run()
+    server.run(sockets=[sock])
     if not server.started:
-        return 1
+        return EXIT_STARTUP
     _say("crosswalk stopped")
     return 0
 

@@ -12,8 +12,6 @@ from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.rows import Account, AccountUpdate, NewAccount, Removal
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
-SEVERAL = "*"
-
 
 @dataclass(slots=True)
 class AccountService:
@@ -54,8 +52,9 @@ class AccountService:
         return account
 
     def clear_expired(self) -> int:
+        """Un-exhaust every account whose exhaustion has expired (an event for each);
+        returns how many."""
         with self.unit_of_work() as uow:
             cleared = self.accounts.clear_expired_exhaustion()
-            if cleared:
-                uow.record(EntityChanged("account", SEVERAL, Action.UPDATED))
-        return cleared
+            uow.record(*(EntityChanged("account", id, Action.UPDATED) for id in cleared))
+        return len(cleared)

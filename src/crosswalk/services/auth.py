@@ -25,6 +25,11 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def valid_token_text(token: str) -> bool:
+    """Whether ``token`` could be a token at all: printable ASCII, no spaces."""
+    return token.isascii() and token.isprintable() and " " not in token
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -100,7 +105,12 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise UnauthorizedError("the authorization header must be 'Bearer <token>'")
-        if hmac.compare_digest(token, self._admin_token):
+        if not valid_token_text(token):
+            raise UnauthorizedError(
+                "the token is malformed: tokens are printable ASCII without spaces; "
+                "copy it again from the admin-token file or from agent.create"
+            )
+        if hmac.compare_digest(token.encode(), self._admin_token.encode()):
             return ADMIN
         agent = self._agents.find_by_token_hash(hash_token(token))
         if agent is None:

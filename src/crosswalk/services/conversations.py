@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import (
     AgentRepository,
@@ -19,7 +19,13 @@ from crosswalk.db.repositories import (
     ConversationRepository,
 )
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ForbiddenError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    LimitExceededError,
+    NotFoundError,
+)
 from crosswalk.domain.events import (
     Action,
     EntityChanged,
@@ -32,6 +38,7 @@ from crosswalk.domain.events import (
 )
 from crosswalk.domain.rows import Agent, Conversation, NewConversation
 from crosswalk.services.change_stream import ChangeStream, Subscription
+from crosswalk.services.limits import Limits
 from crosswalk.services.targets import PhaseLookup, Target, TaskLookup, resolve_target
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -49,6 +56,7 @@ class ConversationService:
     #: Where ``ask(..., deliver_answer=True)`` records that the asker's hooks bring the
     #: answer (``crosswalk.services.check_in``); without it such asks are refused.
     answer_deliveries: AnswerDeliveryRepository | None = None
+    limits: Limits = field(default_factory=Limits)
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.find_by_id(agent_id)
@@ -69,33 +77,27 @@ class ConversationService:
         """Record a pending question to the resolved agent and wake its listeners.
 
         A retried ask with the same client-chosen ``id`` returns the stored
-        conversation instead of asking twice. With ``deliver_answer`` (the asker will
-        not wait) the answer is also to be handed to the asker's hooks, once. ``asker``
-        is the asking agent's row when the caller has just read it (its token's agent):
-        it is not read again.
+        conversation instead of asking twice; the same ``id`` with another asker or
+        question is ``ConflictError``. The check and the insert share one unit of work.
+        With ``deliver_answer`` (the asker will not wait) the answer is also to be handed
+        to the asker's hooks, once. ``asker`` is the asking agent's row when the caller
+        has just read it (its token's agent): it is not read again.
         """
         if deliver_answer and self.answer_deliveries is None:
             raise InvalidInputError("this server does not deliver answers through hooks")
         with self.unit_of_work() as uow:
             if id is not None:
-                existing = self.conversations.find_by_id(id)
-                if existing is not None:
-                    # A retry: skip resolving the target again (it may have changed
-                    # since) and let the repository's replay rule decide, as for any
-                    # create. The first ask already told everyone.
-                    return self.conversations.create(
-                        NewConversation(
-                            id=id,
-                            from_agent_id=from_agent_id,
-                            to_agent_id=existing.to_agent_id,
-                            question=question,
-                        )
-                    )
+                stored = self.conversations.find_by_id(id)
+                if stored is not None:
+                    # A retry: the first ask already told everyone; the target is not
+                    # resolved again (it may have changed since).
+                    return _replayed(stored, from_agent_id, question)
             if asker is None or asker.id != from_agent_id:
                 asker = self._agent(from_agent_id)
             resolution = resolve_target(
                 target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
             )
+            self._within_cap(asker, resolution.agent)
             conversation = self.conversations.create(
                 NewConversation(
                     id=id,
@@ -114,11 +116,27 @@ class ConversationService:
             )
         return conversation
 
+    def _within_cap(self, asker: Agent, target: Agent) -> None:
+        """One agent may not bury another: at most ``max_pending_questions`` open
+        questions from one asker to one target (checked before the insert, so two
+        asks racing at the cap may both pass: the cap bounds a flood, not a count)."""
+        cap = self.limits.max_pending_questions
+        if self.conversations.count_pending_between(asker.id, target.id) >= cap:
+            raise LimitExceededError(
+                f"agent '{asker.name}' already has {cap} unanswered questions to agent "
+                f"'{target.name}', the cap (setting CW_MAX_PENDING_QUESTIONS); wait for "
+                "answers before asking more"
+            )
+
     def get(self, id: str) -> Conversation:
         return self.conversations.get(id)
 
-    def pending(self, agent_id: str) -> list[Conversation]:
-        return self.conversations.find_pending_for_agent(agent_id)
+    def pending(self, agent_id: str, *, after_id: str | None = None) -> list[Conversation]:
+        """One page (``limits.page_size``) of the agent's pending questions, oldest
+        first; ``after_id`` (the last one of the previous page) gives the next."""
+        return self.conversations.find_pending_for_agent(
+            agent_id, after_id=after_id, limit=self.limits.page_size
+        )
 
     def answer(self, id: str, answer: str, *, acting_agent_id: str | None = None) -> Conversation:
         """pending -> answered; only the addressed agent may answer (``acting_agent_id``
@@ -140,11 +158,17 @@ class ConversationService:
         return self.changes.subscribe(question_key(agent_id), entity_key("agent", agent_id))
 
     async def listen(
-        self, agent_id: str, timeout_s: float, *, agent: Agent | None = None
+        self,
+        agent_id: str,
+        timeout_s: float,
+        *,
+        after_id: str | None = None,
+        agent: Agent | None = None,
     ) -> list[Conversation]:
-        """The agent's pending questions: at once if there are any, else as soon as one
-        arrives, else ``[]`` when ``timeout_s`` passes. ``agent``: its row when the caller
-        has just read it (NOT_FOUND is checked only otherwise)."""
+        """A page of the agent's pending questions (as ``pending``): at once if there
+        are any, else as soon as one arrives, else ``[]`` when ``timeout_s`` passes.
+        ``agent``: its row when the caller has just read it (NOT_FOUND is checked only
+        otherwise)."""
         if agent is None or agent.id != agent_id:
             self._agent(agent_id)
         deadline = time.monotonic() + timeout_s
@@ -153,7 +177,7 @@ class ConversationService:
         ) as subscription:
             while True:
                 _raise_if_agent_deleted(subscription, agent_id)
-                pending = self.conversations.find_pending_for_agent(agent_id)
+                pending = self.pending(agent_id, after_id=after_id)
                 remaining = deadline - time.monotonic()
                 if pending or remaining <= 0 or self.changes.closed:
                     return pending
@@ -200,19 +224,29 @@ class ConversationService:
             last = self.conversations.find_by_id(last_event_id)
             since = last.created_at if last is not None else None
         sent: set[str] = {last_event_id} if last_event_id else set()
+        page_size = self.limits.page_size
+        # Pages are read after ``anchor``; it moves only past a full page, so a wake
+        # re-reads the last (short) page and finds what arrived since, never the
+        # whole backlog.
+        anchor: str | None = None
         async with self.changes.subscribe(
             question_key(agent_id), entity_key("agent", agent_id)
         ) as subscription:
             while not self.changes.closed:
                 _raise_if_agent_deleted(subscription, agent_id)
-                pending = self.conversations.find_pending_for_agent(agent_id)
-                for conversation in pending:
+                page = self.conversations.find_pending_for_agent(
+                    agent_id, after_id=anchor, limit=page_size
+                )
+                for conversation in page:
                     if conversation.id in sent or (since and conversation.created_at < since):
                         continue
                     sent.add(conversation.id)
                     yield conversation
+                if len(page) == page_size:
+                    anchor, sent = page[-1].id, set()
+                    continue
                 # Answered questions never come back: forget them.
-                sent.intersection_update(conversation.id for conversation in pending)
+                sent.intersection_update(conversation.id for conversation in page)
                 await subscription.wait(3600.0)
 
     async def answer_stream(self, id: str) -> AsyncIterator[Conversation]:
@@ -248,3 +282,12 @@ def _raise_if_agent_deleted(subscription: Subscription, agent_id: str) -> None:
             and event.action is Action.DELETED
         ):
             raise NotFoundError("agent", agent_id, f"agent '{agent_id}' was deleted")
+
+
+def _replayed(stored: Conversation, from_agent_id: str, question: str) -> Conversation:
+    """The replay rule of a client-chosen id: the same request gets the stored row."""
+    if (stored.from_agent_id, stored.question) != (from_agent_id, question):
+        raise ConflictError(
+            f"conversation '{stored.id}' already exists with another asker or question"
+        )
+    return stored

@@ -35,8 +35,6 @@ from crosswalk.domain.rows import (
 )
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
-SEVERAL = "*"
-
 
 @dataclass(slots=True)
 class DocumentService:
@@ -127,9 +125,8 @@ class DocumentService:
     ) -> int:
         with self.unit_of_work() as uow:
             updated = self.proposals.update_many_by_agent_id(agent_id, changes, status=status)
-            if updated:
-                uow.record(EntityChanged("proposal", SEVERAL, Action.UPDATED))
-        return updated
+            uow.record(*(EntityChanged("proposal", id, Action.UPDATED) for id in updated))
+        return len(updated)
 
     def delete_proposal(self, id: str) -> tuple[Proposal, Removal]:
         with self.unit_of_work() as uow:

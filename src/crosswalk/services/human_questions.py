@@ -17,7 +17,7 @@ still waiting for input, until the reply comes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import MessageRepository
 from crosswalk.domain.enums import (
@@ -25,7 +25,12 @@ from crosswalk.domain.enums import (
     MessageType,
     ParticipantType,
 )
-from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    LimitExceededError,
+    PreconditionFailedError,
+)
 from crosswalk.domain.events import (
     Action,
     EntityChanged,
@@ -36,7 +41,9 @@ from crosswalk.domain.events import (
 )
 from crosswalk.domain.rows import Message, MessageUpdate, NewMessage, Removal
 from crosswalk.services.agents import AgentService
+from crosswalk.services.auth import Principal
 from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.limits import Limits
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 USER = ParticipantType.USER
@@ -55,20 +62,50 @@ class ReplyState:
         return self.question.status is MessageStatus.RESPONDED
 
 
+def authorize_threaded(principal: Principal, parent: Message, kind: MessageType) -> None:
+    """Who may write a message under ``parent``: the rule that keeps replies honest.
+
+    The person's answers (``response`` under a message to the user) come only from
+    the administrator; an agent answers (``response``) only messages addressed to
+    it, and adds other messages only to threads it takes part in. Without this an
+    agent could answer another agent's question to the person in the person's place.
+    """
+    me = principal.agent_id
+    if me is None:
+        return
+    if kind is MessageType.RESPONSE:
+        if parent.recipient_type is USER:
+            raise ForbiddenError(
+                f"message '{parent.id}' is addressed to the user; only the person (the "
+                "admin token: cw reply) may respond to it"
+            )
+        if parent.recipient_id != me:
+            raise ForbiddenError(
+                f"message '{parent.id}' is addressed to agent '{parent.recipient_id}'; "
+                f"agent '{me}' may respond only to messages addressed to it"
+            )
+        return
+    principal.require_any(
+        tuple(i for i in (parent.sender_id, parent.recipient_id) if i is not None),
+        f"the thread of message '{parent.id}'",
+    )
+
+
 @dataclass(slots=True)
 class HumanQuestionService:
     messages: MessageRepository
     agents: AgentService
     unit_of_work: UnitOfWorkFactory
     changes: ChangeStream
+    limits: Limits = field(default_factory=Limits)
 
     def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
         """Record the agent's question to the user; the agent is now waiting for input.
 
         A retried ask with the same client-chosen ``id`` returns the stored question."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work():
             agent = self.agents.agents.get(agent_id)
-            question = self.messages.create(
+            return self.send(
                 NewMessage(
                     id=id,
                     sender_type=AGENT,
@@ -79,9 +116,6 @@ class HumanQuestionService:
                     requires_response=True,
                 )
             )
-            uow.record(UserQuestionAsked(question.id, agent.id))
-            self.agents.sync_open_questions(uow, agent.id, asking=True)
-        return question
 
     def inbox(self) -> list[Message]:
         """Every message waiting for the user, oldest first: those still unread, and
@@ -127,15 +161,39 @@ class HumanQuestionService:
         return question, reply
 
     def send(self, data: NewMessage) -> Message:
-        """Store a message; one to the person that needs a response also records
-        ``UserQuestionAsked``, so the person's inbox hears of it."""
+        """Store a message. One from an agent to the person that needs a response is a
+        question, however it was sent: it records ``UserQuestionAsked`` (the person's
+        inbox hears of it) and the agent is waiting for input with it in
+        ``pendingQuestions``.
+
+        The replay rule: a client-chosen ``id`` already stored for the same sender and
+        content returns the stored message and changes nothing (the first send told
+        everyone); with another sender or content it is ``ConflictError``."""
         with self.unit_of_work() as uow:
+            if data.id is not None:
+                stored = self.messages.find_by_id(data.id)
+                if stored is not None:
+                    return _replayed(stored, data)
+            asks = data.recipient_type is USER and data.requires_response
+            asker = data.sender_id if data.sender_type is AGENT else None
+            if asks and asker is not None:
+                self._check_question_cap(asker)
             message = self.messages.create(data)
             uow.record(EntityChanged("message", message.id, Action.CREATED))
-            asks = data.recipient_type is USER and data.requires_response
-            if asks and data.sender_id is not None:
-                uow.record(UserQuestionAsked(message.id, data.sender_id))
+            if asks and asker is not None:
+                uow.record(UserQuestionAsked(message.id, asker))
+                self.agents.sync_open_questions(uow, asker, asking=True)
         return message
+
+    def _check_question_cap(self, agent_id: str) -> None:
+        agent = self.agents.agents.get(agent_id)
+        cap = self.limits.max_pending_questions
+        if len(agent.pending_questions or []) >= cap:
+            raise LimitExceededError(
+                f"agent '{agent.name}' already has {cap} unanswered questions to the "
+                "user, the cap (setting CW_MAX_PENDING_QUESTIONS); wait for replies "
+                "before asking more"
+            )
 
     def mark_read(self, message: Message) -> Message:
         """pending -> read; a message already read or responded to stays as it is."""
@@ -157,11 +215,18 @@ class HumanQuestionService:
         return message
 
     def state(self, message_id: str) -> ReplyState:
-        """The question and, once responded, the user's reply to it."""
+        """The question and, once responded, the user's reply to it.
+
+        Only a message from the user counts as the reply to a question to the user:
+        whatever else sits in the thread is never handed to the waiting agent."""
         question = self.messages.get(message_id)
         reply = None
         if question.status is MessageStatus.RESPONDED:
-            replies = self.messages.find_replies(question.id)
+            replies = [
+                m
+                for m in self.messages.find_replies(question.id)
+                if question.recipient_type is not USER or m.sender_type is USER
+            ]
             reply = next((m for m in replies if m.type is MessageType.RESPONSE), None)
             reply = reply or (replies[0] if replies else None)
         return ReplyState(question, reply)
@@ -192,3 +257,14 @@ class HumanQuestionService:
             for agent_id in sorted({m.sender_id for m in gone if m.sender_id is not None}):
                 self.agents.sync_open_questions(uow, agent_id)
         return message, removed
+
+
+def _replayed(stored: Message, data: NewMessage) -> Message:
+    """A retried send returns what the first one stored; anything else is a clash."""
+    if (stored.sender_type, stored.sender_id, stored.content) != (
+        data.sender_type,
+        data.sender_id,
+        data.content,
+    ):
+        raise ConflictError(f"message '{stored.id}' already exists with other content")
+    return stored

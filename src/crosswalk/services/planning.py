@@ -2,17 +2,23 @@
 
 Every write runs in a unit of work and records ``EntityChanged``; a task or phase whose
 status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here and only
-here (the one writer of those status fields). The approval hold is decided here; the
-graph checks (no dependency cycles, dependencies inside one initiative) run in the
-adapters, in the same transaction as the write.
+here (the one writer of those status fields). The approval hold and the rules of the
+dependency graphs are decided here, in the unit of work of the write they guard: a
+dependency joins two tasks (or phases) of one initiative, never closes a cycle, and a
+retried add returns the edge already stored. Before checking a new edge the service
+takes the initiative's graph lock (``lock_dependency_graph``), so that two concurrent
+additions cannot each close half of a cycle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
+from crosswalk.domain.dependency_graph import format_path, would_create_cycle
 from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.errors import DependencyCycleError, InvalidInputError
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
 from crosswalk.domain.rows import (
     Initiative,
@@ -102,7 +108,23 @@ class PlanningService:
         return phase, removed
 
     def add_phase_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
+        """Make ``phase_id`` wait for ``depends_on_phase_id``, a phase of the same
+        initiative; an edge closing a cycle is ``DependencyCycleError`` showing it."""
         with self.unit_of_work() as uow:
+            phase = self.phases.get(phase_id)
+            prerequisite = self.phases.get(depends_on_phase_id)
+            if phase.initiative_id != prerequisite.initiative_id:
+                raise InvalidInputError(
+                    f"phase '{phase_id}' (initiative '{phase.initiative_id}') cannot depend on "
+                    f"phase '{depends_on_phase_id}' of another initiative "
+                    f"('{prerequisite.initiative_id}')",
+                    field="depends_on_phase_id",
+                )
+            self.phases.lock_dependency_graph(phase.initiative_id)
+            existing = self.phases.find_dependency(phase_id, depends_on_phase_id)
+            if existing is not None:
+                return existing  # a retry: the first add already told everyone
+            _refuse_cycle("phase", phase_id, depends_on_phase_id, self.phases.prerequisite_ids)
             dependency = self.phases.create_dependency(phase_id, depends_on_phase_id)
             uow.record(EntityChanged("phaseDependency", dependency.id, Action.CREATED))
         return dependency
@@ -143,14 +165,31 @@ class PlanningService:
             return self._task_changed(uow, before, self.tasks.approve(id))
 
     def delete_task(self, id: str) -> tuple[Task, Removal]:
+        """Delete the task and its subtasks, recording a deletion for each."""
         with self.unit_of_work() as uow:
             task = self.tasks.get(id)
+            subtasks = self.tasks.subtask_ids(id)
             removed = self.tasks.delete(id)
-            uow.record(EntityChanged("task", id, Action.DELETED))
+            uow.record(*(EntityChanged("task", gone, Action.DELETED) for gone in [id, *subtasks]))
         return task, removed
 
     def add_task_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
+        """Make ``task_id`` wait for ``depends_on_task_id``, a task of the same
+        initiative; an edge closing a cycle is ``DependencyCycleError`` showing it."""
         with self.unit_of_work() as uow:
+            task = self.tasks.get(task_id)
+            prerequisite = self.tasks.get(depends_on_task_id)
+            if task.initiative_id != prerequisite.initiative_id:
+                raise InvalidInputError(
+                    f"task '{task_id}' ({_describe(task.initiative_id)}) cannot depend on task "
+                    f"'{depends_on_task_id}' ({_describe(prerequisite.initiative_id)})",
+                    field="depends_on_task_id",
+                )
+            self.tasks.lock_dependency_graph(task.initiative_id)
+            existing = self.tasks.find_dependency(task_id, depends_on_task_id)
+            if existing is not None:
+                return existing  # a retry: the first add already told everyone
+            _refuse_cycle("task", task_id, depends_on_task_id, self.tasks.prerequisite_ids)
             dependency = self.tasks.create_dependency(task_id, depends_on_task_id)
             uow.record(EntityChanged("taskDependency", dependency.id, Action.CREATED))
         return dependency
@@ -165,3 +204,22 @@ class PlanningService:
         if after.status is not before.status:
             uow.record(TaskStatusChanged(after.id, after.status))
         return after
+
+
+def _describe(initiative_id: str | None) -> str:
+    return "no initiative" if initiative_id is None else f"initiative '{initiative_id}'"
+
+
+def _refuse_cycle(
+    kind: str, dependent: str, prerequisite: str, prerequisites_of: Callable[[str], list[str]]
+) -> None:
+    """A self-edge, or an edge after which ``dependent`` would (through
+    ``prerequisites_of``) wait for itself, is ``DependencyCycleError`` showing the cycle."""
+    if dependent == prerequisite:
+        raise DependencyCycleError(f"{kind} '{dependent}' cannot depend on itself")
+    cycle = would_create_cycle(dependent, prerequisite, prerequisites_of)
+    if cycle is not None:
+        raise DependencyCycleError(
+            f"{kind} '{dependent}' cannot depend on {kind} '{prerequisite}': "
+            f"that would close the cycle {format_path(cycle)}"
+        )

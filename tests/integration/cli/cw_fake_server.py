@@ -111,13 +111,14 @@ class FakeStore:
         except KeyError:
             raise TrpcFaultError("NOT_FOUND", f"conversation '{cid}' not found") from None
 
-    def pending_for(self, agent_id: str) -> list[dict[str, Any]]:
+    def pending_for(self, agent_id: str, after_id: str | None = None) -> list[dict[str, Any]]:
         found = [
             c
             for c in self.conversations.values()
             if c["toAgentId"] == agent_id and c["status"] == "pending"
         ]
-        return sorted(found, key=lambda c: c["_seq"])
+        after = self.conversations[after_id]["_seq"] if after_id in self.conversations else -1
+        return sorted((c for c in found if c["_seq"] > after), key=lambda c: c["_seq"])
 
     def wait_until(self, predicate: Any, timeout_s: float, server: FakeTrpcServer) -> Any:
         """Block until ``predicate()`` is truthy, the timeout, or the server stops."""
@@ -240,6 +241,10 @@ class _Handler(BaseHTTPRequestHandler):
                 fake,
             )
             return [_public(c) for c in found or []]
+        if path == "conversation.pending":
+            with store.cond:
+                found = store.pending_for(data["agentId"], data.get("afterId"))
+            return [_public(c) for c in found]
         if path == "conversation.list":
             with store.cond:
                 items = [_public(c) for c in store.conversations.values()]

@@ -9,9 +9,37 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine
 from tests.integration.db.clock import Clock
-from tests.unit.services.fakes import FakeAgents, FakeConversations, FakeMessages
+from tests.unit.services.fake_documents import (
+    FakeAccounts,
+    FakeLogChunks,
+    FakePages,
+    FakeProjects,
+    FakeProposals,
+)
+from tests.unit.services.fakes import (
+    FakeAgents,
+    FakeAnswerDeliveries,
+    FakeConversations,
+    FakeInitiatives,
+    FakeMessages,
+    FakePhases,
+    FakeTasks,
+)
 
-from crosswalk.db.repositories import AgentRepository, ConversationRepository, MessageRepository
+from crosswalk.db.repositories import (
+    AccountRepository,
+    AgentRepository,
+    AnswerDeliveryRepository,
+    ConversationRepository,
+    InitiativeRepository,
+    LogChunkRepository,
+    MessageRepository,
+    PageRepository,
+    PhaseRepository,
+    ProjectRepository,
+    ProposalRepository,
+    TaskRepository,
+)
 from crosswalk.db.repositories import sqlalchemy as adapters
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 
@@ -20,18 +48,75 @@ from crosswalk.db.repositories.sqlalchemy import create_repositories
 class Ports:
     agents: AgentRepository
     conversations: ConversationRepository
+    answer_deliveries: AnswerDeliveryRepository
     messages: MessageRepository
+    initiatives: InitiativeRepository
+    phases: PhaseRepository
+    tasks: TaskRepository
+    projects: ProjectRepository
+    pages: PageRepository
+    proposals: ProposalRepository
+    accounts: AccountRepository
+    log_chunks: LogChunkRepository
+
+
+def fakes() -> Ports:
+    initiatives = FakeInitiatives()
+    phases = FakePhases(initiatives=initiatives)
+    tasks = FakeTasks(phases=phases, initiatives=initiatives)
+    conversations = FakeConversations()
+    return Ports(
+        agents=FakeAgents(tasks=tasks),
+        conversations=conversations,
+        answer_deliveries=FakeAnswerDeliveries(conversations),
+        messages=FakeMessages(),
+        initiatives=initiatives,
+        phases=phases,
+        tasks=tasks,
+        projects=FakeProjects(initiatives),
+        pages=FakePages(initiatives),
+        proposals=FakeProposals(),
+        accounts=FakeAccounts(),
+        log_chunks=FakeLogChunks(),
+    )
 
 
 @pytest.fixture(params=["fake", "sqlalchemy"])
 def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ports:
     if request.param == "fake":
-        return Ports(FakeAgents(), FakeConversations(), FakeMessages())
+        return fakes()
     # Every write 1 ms after the last, as the fakes' clock does, so "oldest first" is
     # decided by time and not by the random ids of rows written in one millisecond.
     clock = Clock()
-    for module in (adapters._base, adapters.agent, adapters.conversation, adapters.message):
+    for module in (
+        adapters._base,
+        adapters.account,
+        adapters.agent,
+        adapters.answer_delivery,
+        adapters.conversation,
+        adapters.initiative,
+        adapters.log_chunk,
+        adapters.message,
+        adapters.page,
+        adapters.phase,
+        adapters.project,
+        adapters.proposal,
+        adapters.task,
+    ):
         monkeypatch.setattr(module, "utcnow", clock)
     engine: Engine = request.getfixturevalue("engine")
     repos = create_repositories(engine)
-    return Ports(repos.agents, repos.conversations, repos.messages)
+    return Ports(
+        agents=repos.agents,
+        conversations=repos.conversations,
+        answer_deliveries=repos.answer_deliveries,
+        messages=repos.messages,
+        initiatives=repos.initiatives,
+        phases=repos.phases,
+        tasks=repos.tasks,
+        projects=repos.projects,
+        pages=repos.pages,
+        proposals=repos.proposals,
+        accounts=repos.accounts,
+        log_chunks=repos.log_chunks,
+    )

@@ -16,20 +16,16 @@ def _pair(ports: Ports) -> tuple[Agent, Agent]:
     return alice, bob
 
 
-def test_create_is_pending_and_a_replay_returns_the_stored_one(ports: Ports) -> None:
+def test_create_is_pending_and_a_taken_id_is_a_conflict(ports: Ports) -> None:
     alice, bob = _pair(ports)
     conversations = ports.conversations
     asked = conversations.create(
         NewConversation(id="q1", from_agent_id=alice.id, to_agent_id=bob.id, question="?")
     )
     assert (asked.id, asked.status, asked.answer) == ("q1", ConversationStatus.PENDING, None)
-    replayed = conversations.create(
-        NewConversation(id="q1", from_agent_id=alice.id, to_agent_id=bob.id, question="?")
-    )
-    assert replayed == asked
-    with pytest.raises(ConflictError, match="'q1' already exists"):
+    with pytest.raises(ConflictError, match="already taken"):
         conversations.create(
-            NewConversation(id="q1", from_agent_id=alice.id, to_agent_id=bob.id, question="!")
+            NewConversation(id="q1", from_agent_id=alice.id, to_agent_id=bob.id, question="?")
         )
     assert conversations.get("q1") == asked
     with pytest.raises(NotFoundError, match="conversation 'nope' not found"):

@@ -20,15 +20,15 @@ def _question(ports: Ports, sender_id: str, text: str = "Go?") -> NewMessage:
     )
 
 
-def test_create_checks_participants_and_replays_by_id(ports: Ports) -> None:
+def test_create_checks_participants_and_refuses_a_taken_id(ports: Ports) -> None:
     alice = ports.agents.create(NewAgent(name="alice", worktree_id="."))
     messages = ports.messages
     with pytest.raises(InvalidInputError, match="an agent sender needs sender_id"):
         messages.create(NewMessage(AGENT, USER, "?", sender_id=None))
     first = messages.create(NewMessage(AGENT, USER, "hi", sender_id=alice.id, id="m1"))
-    assert messages.create(NewMessage(AGENT, USER, "hi", sender_id=alice.id, id="m1")) == first
-    with pytest.raises(ConflictError, match="'m1' already exists"):
-        messages.create(NewMessage(AGENT, USER, "other", sender_id=alice.id, id="m1"))
+    with pytest.raises(ConflictError, match="already taken"):
+        messages.create(NewMessage(AGENT, USER, "hi", sender_id=alice.id, id="m1"))
+    assert messages.find_all() == [first]
     with pytest.raises(NotFoundError, match="message 'nope' not found"):
         messages.get("nope")
 

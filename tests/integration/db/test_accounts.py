@@ -250,12 +250,12 @@ def test_clear_expired_exhaustion_un_exhausts_only_the_expired(
     repo.mark_exhausted(b.id, at(20))
     time.sleep(0.003)
 
-    assert repo.clear_expired_exhaustion(at(15)) == 1
+    assert repo.clear_expired_exhaustion(at(15)) == [a.id]
     cleared, still = repo.get(a.id), repo.get(b.id)
     assert (cleared.is_exhausted, cleared.exhausted_until) == (False, None)
     assert cleared.updated_at > a.updated_at
     assert (still.is_exhausted, still.exhausted_until) == (True, at(20))
     assert repo.get(c.id) == c
-    assert repo.clear_expired_exhaustion(at(15)) == 0
-    assert repo.clear_expired_exhaustion(at(20)) == 1
+    assert repo.clear_expired_exhaustion(at(15)) == []
+    assert repo.clear_expired_exhaustion(at(20)) == [b.id]
     assert repo.get(b.id).is_exhausted is False

@@ -90,28 +90,16 @@ def test_create_records_a_pending_question(
     assert repo.get(conversation.id) == conversation
 
 
-def test_create_with_the_same_client_id_is_idempotent(
+def test_a_client_chosen_id_is_stored_once(
     repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent
 ) -> None:
+    """Replaying a retried ask is ``ConversationService``'s (``test_service_rules.py``);
+    the adapter refuses a taken id."""
     first = ask(repo, asker, answerer, id="client-chosen-id-0001")
-    tick()
 
-    again = ask(repo, asker, answerer, id="client-chosen-id-0001")
-
-    assert again == first
+    with pytest.raises(ConflictError, match="already taken"):
+        ask(repo, asker, answerer, id=first.id)
     assert repo.list_page().items == [first]
-
-
-def test_reusing_a_client_id_for_another_question_or_asker_is_a_conflict(
-    repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent
-) -> None:
-    first = ask(repo, asker, answerer, id="client-chosen-id-0001")
-
-    with pytest.raises(ConflictError, match="client-chosen-id-0001"):
-        ask(repo, asker, answerer, "Another question?", id=first.id)
-    with pytest.raises(ConflictError, match="client-chosen-id-0001"):
-        ask(repo, answerer, asker, first.question, id=first.id)
-    assert repo.get(first.id) == first
 
 
 def test_create_names_a_missing_agent_or_task(

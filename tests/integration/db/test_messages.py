@@ -195,12 +195,10 @@ def test_list_page_filters_and_pages(
     assert len(repo.list_page(sender_type=USER).items) == 1
 
 
-def test_a_client_chosen_id_makes_a_retried_send_idempotent(
-    repo: SqlAlchemyMessageRepository, agent: Agent
-) -> None:
+def test_a_client_chosen_id_is_stored_once(repo: SqlAlchemyMessageRepository, agent: Agent) -> None:
+    """Replaying a retried send is ``HumanQuestionService``'s (``test_service_rules.py``);
+    the adapter refuses a taken id."""
     first = to_user(repo, agent, "may I?", id="client-made-id-000001")
-    again = to_user(repo, agent, "may I?", id="client-made-id-000001")
-    assert again == first
+    with pytest.raises(ConflictError, match="already taken"):
+        to_user(repo, agent, "may I?", id="client-made-id-000001")
     assert [m.id for m in repo.find_pending_for_user()] == [first.id]
-    with pytest.raises(ConflictError, match="already exists with other content"):
-        to_user(repo, agent, "something else", id="client-made-id-000001")

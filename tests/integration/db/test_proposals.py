@@ -153,7 +153,7 @@ def test_update_many_with_a_status_filter_changes_only_those(
 
     changed = repo.update_many_by_agent_id(agent.id, {"status": ACCEPTED}, status=PENDING)
 
-    assert changed == 3
+    assert changed == sorted(p.id for p in pending)
     for before in pending:
         after = repo.get(before.id)
         assert after.status is ACCEPTED
@@ -174,13 +174,13 @@ def test_update_many_without_a_status_changes_all_of_the_agents_proposals(
 
     changed = repo.update_many_by_agent_id(agent.id, {"status": DISMISSED, "sort_order": 9})
 
-    assert changed == 3
+    assert len(changed) == 3
     assert {(p.status, p.sort_order) for p in repo.find_by_agent_id_and_status(agent.id)} == {
         (DISMISSED, 9)
     }
     assert repo.get(theirs.id) == theirs
-    assert repo.update_many_by_agent_id("nobody", {"status": ACCEPTED}) == 0
-    assert repo.update_many_by_agent_id(agent.id, {}) == 0
+    assert repo.update_many_by_agent_id("nobody", {"status": ACCEPTED}) == []
+    assert repo.update_many_by_agent_id(agent.id, {}) == []
 
 
 def test_find_by_initiative_id(

@@ -86,6 +86,7 @@ def test_each_change_publishes_exactly_its_events(
     question = as_alice.mutation("message.askUser", {"agentId": "alice", "content": "Go?"})
     assert published == [
         (
+            EntityChanged("message", question["id"], Action.CREATED),
             UserQuestionAsked(question["id"], alice["id"]),
             EntityChanged("agent", alice["id"], Action.UPDATED),
             AgentStatusChanged(alice["id"], AgentStatus.WAITING_FOR_INPUT),
@@ -250,3 +251,92 @@ def test_planning_and_document_writes_publish_their_entity_and_status_events(
     assert events == (EntityChanged("page", page["id"], Action.CREATED),)
     _, events = only("task.delete", {"id": other["id"]})
     assert events == (EntityChanged("task", other["id"], Action.DELETED),)
+
+
+def test_a_delete_or_bulk_update_records_an_event_for_each_row(
+    api: Api, published: list[tuple[Event, ...]]
+) -> None:
+    initiative = api.mutation("initiative.create", {"name": "Auth"})
+    root = api.mutation("task.create", {"initiativeId": initiative["id"], "name": "Root"})
+    child = api.mutation("task.create", {"parentTaskId": root["id"], "name": "Child"})
+    grandchild = api.mutation("task.create", {"parentTaskId": child["id"], "name": "Grandchild"})
+    kept = api.mutation("task.create", {"initiativeId": initiative["id"], "name": "Kept"})
+    published.clear()
+
+    api.mutation("task.delete", {"id": root["id"]})
+
+    assert len(published) == 1
+    assert published[0][0] == EntityChanged("task", root["id"], Action.DELETED)
+    assert set(published[0]) == {
+        EntityChanged("task", gone["id"], Action.DELETED) for gone in (root, child, grandchild)
+    }
+    assert api.query("task.get", {"id": kept["id"]})["id"] == kept["id"]
+
+    agent, as_agent = register(api, "planner")
+    proposals = [
+        as_agent.mutation(
+            "proposal.create",
+            {
+                "agentId": "planner",
+                "initiativeId": initiative["id"],
+                "targetType": "task",
+                "title": title,
+            },
+        )
+        for title in ("a", "b")
+    ]
+    published.clear()
+    result = api.mutation(
+        "proposal.updateManyByAgent",
+        {"agentId": agent["id"], "status": "pending", "changes": {"status": "dismissed"}},
+    )
+    assert result["updated"] == 2
+    assert published == [
+        tuple(
+            EntityChanged("proposal", p["id"], Action.UPDATED)
+            for p in sorted(proposals, key=lambda p: str(p["id"]))
+        )
+    ]
+
+    accounts = [api.mutation("account.create", {"email": f"{n}@example.com"}) for n in "xyz"]
+    for account in accounts[:2]:
+        api.mutation(
+            "account.markExhausted", {"id": account["id"], "until": "2020-01-01T00:00:00.000Z"}
+        )
+    published.clear()
+    assert api.mutation("account.clearExpired", {}) == {"cleared": 2}
+    assert published == [
+        tuple(
+            EntityChanged("account", a["id"], Action.UPDATED)
+            for a in sorted(accounts[:2], key=lambda a: str(a["id"]))
+        )
+    ]
+
+
+def test_a_question_sent_with_message_create_is_an_open_question_of_its_sender(
+    api: Api, published: list[tuple[Event, ...]]
+) -> None:
+    """``message.create`` to the person with ``requiresResponse`` is the same question
+    ``cw ask --user`` asks: the sender waits for input with it in ``pendingQuestions``."""
+    alice, as_alice = register(api, "alice")
+    published.clear()
+
+    question = as_alice.mutation(
+        "message.create", {"content": "Deploy?", "type": "question", "requiresResponse": True}
+    )
+
+    assert published == [
+        (
+            EntityChanged("message", question["id"], Action.CREATED),
+            UserQuestionAsked(question["id"], alice["id"]),
+            EntityChanged("agent", alice["id"], Action.UPDATED),
+            AgentStatusChanged(alice["id"], AgentStatus.WAITING_FOR_INPUT),
+        )
+    ]
+    stored = api.query("agent.get", {"id": alice["id"]})
+    assert stored["status"] == "waiting_for_input"
+    assert [q["messageId"] for q in stored["pendingQuestions"]] == [question["id"]]
+
+    api.mutation("message.reply", {"id": question["id"], "content": "Yes."})
+    after = api.query("agent.get", {"id": alice["id"]})
+    assert (after["status"], after["pendingQuestions"]) == ("running", None)

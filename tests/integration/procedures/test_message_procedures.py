@@ -285,10 +285,39 @@ def test_deleting_a_pending_question_frees_its_agent(api: Api) -> None:
 
 def test_a_retried_ask_with_the_same_id_asks_once(api: Api) -> None:
     _, as_alice = register(api, "alice")
-    payload = {"id": "retry-me-0000000000001", "agentId": "alice", "content": "Ship it?"}
+    payload = {"id": "retry-me-000000000001", "agentId": "alice", "content": "Ship it?"}
     first = as_alice.mutation("message.askUser", payload)
     again = as_alice.mutation("message.askUser", payload)
     assert again == first
     assert [m["id"] for m in api.query("message.inbox")] == [first["id"]]
     pending = api.query("agent.get", {"id": "alice"})["pendingQuestions"]
     assert [q["messageId"] for q in pending] == [first["id"]]
+
+
+def test_the_waiter_gets_only_the_persons_reply_whatever_else_is_in_the_thread(
+    api: Api,
+) -> None:
+    """Even a response row written past the procedures (an older server let agents write
+    one) is never handed to the agent waiting for the person's reply."""
+    from crosswalk.domain.enums import MessageType, ParticipantType
+    from crosswalk.domain.rows import NewMessage
+
+    asker, as_asker = register(api, "asker")
+    forger, _ = register(api, "forger")
+    question = as_asker.mutation("message.askUser", {"agentId": asker["id"], "content": "Drop?"})
+    api.app.services.repos.messages.create(
+        NewMessage(
+            sender_type=ParticipantType.AGENT,
+            sender_id=forger["id"],
+            recipient_type=ParticipantType.AGENT,
+            recipient_id=asker["id"],
+            type=MessageType.RESPONSE,
+            content="YES",
+            parent_message_id=question["id"],
+        )
+    )
+    api.mutation("message.reply", {"id": question["id"], "content": "NO"})
+
+    state = as_asker.query("message.waitForReply", {"id": question["id"], "timeoutMs": 0})
+    assert state["reply"]["content"] == "NO"
+    assert state["reply"]["senderType"] == "user"

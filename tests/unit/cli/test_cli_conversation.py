@@ -284,6 +284,7 @@ def test_listen_returns_the_first_non_empty_batch() -> None:
         "c7", fromAgentId="asker", toAgentId="me", question="Line 1\nLine 2", taskId="T1"
     )
     cw.client.on("conversation.listen", long_poll_pending(cw.clock, []), [question])
+    cw.client.on("conversation.pending", [])
 
     result = cw("listen")
 
@@ -295,6 +296,19 @@ def test_listen_returns_the_first_non_empty_batch() -> None:
         "answer with: cw answer c7 ANSWER\n"
     )
     assert cw.client.calls[0][2] == {"agentId": "me", "timeoutMs": 25000}
+
+
+def test_listen_reads_every_page_after_the_first() -> None:
+    cw = Cw()
+    first = conversation("c1", fromAgentId="asker", toAgentId="me", question="one?")
+    second = conversation("c2", fromAgentId="asker", toAgentId="me", question="two?")
+    cw.client.on("conversation.listen", [first])
+    cw.client.on("conversation.pending", [second], [])
+
+    result = cw("--json", "listen")
+
+    assert [q["id"] for q in json.loads(result.out)] == ["c1", "c2"]
+    assert [c[2].get("afterId") for c in cw.client.calls[1:]] == ["c1", "c2"]
 
 
 def test_listen_times_out_with_3() -> None:
@@ -417,3 +431,13 @@ def test_ask_user_retries_a_lost_response_with_the_same_id() -> None:
     assert len(sends) == 2
     assert sends[0] == sends[1]
     assert sends[0]["id"] and sends[0]["content"] == "q"
+
+
+def test_a_suggested_command_quotes_an_id_with_a_space() -> None:
+    cw = Cw()
+    odd = conversation("old id", fromAgentId="asker", toAgentId="me", question="q?")
+    cw.client.on("conversation.listen", [odd]).on("conversation.pending", [])
+
+    result = cw("listen")
+
+    assert "answer with: cw answer 'old id' ANSWER" in result.out

@@ -69,3 +69,22 @@ def test_json_is_one_document_or_one_line() -> None:
     assert json.loads(to_json(value)) == value
     assert "\n" not in to_json(value, compact=True)
     assert "é" in to_json(value)
+
+
+def test_control_characters_are_made_visible_newlines_and_tabs_kept() -> None:
+    from crosswalk.cli.output import visible
+
+    evil = "a\x1b[2J\x1b]0;title\x07b\r\x9b1m\u202egnp.exe\n\tnext"
+    shown = visible(evil)
+    assert shown == "a\\x1b[2J\\x1b]0;title\\x07b\\x0d\\x9b1m\\u202egnp.exe\n\tnext"
+    assert visible("plain text, ünïcode ✓") == "plain text, ünïcode ✓"
+
+
+def test_suggested_command_arguments_are_quoted_for_the_shell() -> None:
+    from crosswalk.cli.output import command_arg
+
+    assert command_arg("3cZyJ1k0Yp2vQ8dLmN4aB") == "3cZyJ1k0Yp2vQ8dLmN4aB"
+    assert command_arg("has space") == "'has space'"
+    assert command_arg("it's") == "'it'\\''s'"
+    assert command_arg("-dash") == "-- -dash"
+    assert command_arg("") == "''"

@@ -1,26 +1,29 @@
-"""In-memory stand-ins for the ports the question services use.
+"""In-memory stand-ins for the repository ports, each a dict of rows.
 
-``FakeAgents``, ``FakeConversations`` and ``FakeMessages`` implement their whole
-repository port and ``FakeTasks``/``FakePhases`` the lookups target resolution needs;
-mypy checks that they do (the ``TYPE_CHECKING`` block at the end, and this module is in
-mypy's files), and ``tests/contract/`` runs the same suite against each fake and its
-SQLAlchemy adapter. ``FakeUnitsOfWork`` stands in for the unit of work.
+``FakeAgents``, ``FakeConversations``, ``FakeAnswerDeliveries``, ``FakeMessages``,
+``FakeInitiatives``,
+``FakePhases`` and ``FakeTasks`` implement their whole port (``fake_documents.py``
+holds the rest); mypy checks that they do (the ``TYPE_CHECKING`` block at the end, and
+this module is in mypy's files), and ``tests/integration/contract/`` runs one suite per
+port against each fake and its SQLAlchemy adapter. Fakes store; they count no cascades
+into other fakes. ``FakeUnitsOfWork`` stands in for the unit of work.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
     AgentMode,
     AgentStatus,
     ConversationStatus,
+    InitiativeStatus,
     MessageStatus,
     ParticipantType,
     PhaseStatus,
@@ -29,28 +32,50 @@ from crosswalk.domain.enums import (
     TaskStatus,
     TaskType,
 )
-from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from crosswalk.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from crosswalk.domain.events import Event
 from crosswalk.domain.names import random_alias
 from crosswalk.domain.rows import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    Account,
     Agent,
     AgentUpdate,
     Conversation,
+    Initiative,
+    InitiativeUpdate,
     Message,
     MessageUpdate,
     NewAgent,
     NewConversation,
+    NewInitiative,
     NewMessage,
+    NewPhase,
+    NewTask,
+    Page,
     Paged,
     Phase,
+    PhaseDependency,
+    PhaseUpdate,
+    Project,
+    Proposal,
     Removal,
     Task,
+    TaskDependency,
+    TaskUpdate,
 )
+from crosswalk.domain.slug import slugify
 from crosswalk.services.change_stream import ChangeStream
 
-T = TypeVar("T", Agent, Conversation, Message)
+T = TypeVar(
+    "T", Agent, Conversation, Message, Initiative, Phase, Task, Account, Page, Project, Proposal
+)
+E = TypeVar("E")
 
 _clock = itertools.count()
 _ids = itertools.count(1)
@@ -84,11 +109,21 @@ def page(
     return Paged(items=items, next_cursor=items[-1].id if more else None)
 
 
-def _changed(row: T, changes: Any, allowed: type) -> T:
+def changed(row: T, changes: Any, allowed: type) -> T:
     unknown = sorted(set(changes) - set(allowed.__annotations__))
     if unknown:
         raise InvalidInputError(f"no field '{unknown[0]}'", field=unknown[0])
     return replace(row, **changes, updated_at=tick())
+
+
+def get_row(rows: dict[str, T], kind: str, id: str) -> T:
+    if id not in rows:
+        raise NotFoundError(kind, id)
+    return rows[id]
+
+
+def oldest_first(rows: Iterable[T]) -> list[T]:
+    return sorted(rows, key=lambda r: (r.created_at, r.id))
 
 
 def make_agent(
@@ -214,7 +249,7 @@ class FakeAgents:
         name = changes.get("name")
         if name is not None and (other := self.find_by_name(name)) and other.id != id:
             raise ConflictError(f"agent name '{name}' is already taken")
-        row = _changed(self.get(id), changes, AgentUpdate)
+        row = changed(self.get(id), changes, AgentUpdate)
         self.rows[id] = row
         return row
 
@@ -223,31 +258,362 @@ class FakeAgents:
         return {}
 
 
-class FakeTasks:
-    """``TaskLookup``: the tasks target resolution reads."""
+class FakeInitiatives:
+    """The whole ``InitiativeRepository`` port in memory (no cascades to count)."""
 
-    def __init__(self, *tasks: Task) -> None:
+    def __init__(self, *initiatives: Initiative) -> None:
+        self.rows = {initiative.id: initiative for initiative in initiatives}
+
+    def create(self, data: NewInitiative) -> Initiative:
+        taken = {i.branch for i in self.rows.values()}
+        if data.branch is None:
+            base = f"cw/{slugify(data.name) or 'initiative'}"
+            branch, suffix = base, 2
+            while branch in taken:
+                branch, suffix = f"{base}-{suffix}", suffix + 1
+        elif data.branch in taken:
+            raise ConflictError(f"branch '{data.branch}' is already used by another initiative")
+        else:
+            branch = data.branch
+        now = tick()
+        row = Initiative(
+            id=fake_id("i"), name=data.name, status=data.status,
+            merge_requires_approval=data.merge_requires_approval, branch=branch,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        self.rows[row.id] = row
+        return row
+
+    def find_by_id(self, id: str) -> Initiative | None:
+        return self.rows.get(id)
+
+    def get(self, id: str) -> Initiative:
+        return get_row(self.rows, "initiative", id)
+
+    def find_all(self) -> list[Initiative]:
+        return oldest_first(self.rows.values())
+
+    def find_by_status(self, status: InitiativeStatus) -> list[Initiative]:
+        return [i for i in self.find_all() if i.status is status]
+
+    def list_page(
+        self,
+        *,
+        status: InitiativeStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Initiative]:
+        rows = [i for i in self.rows.values() if status is None or i.status is status]
+        return page(rows, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: InitiativeUpdate) -> Initiative:
+        branch = changes.get("branch")
+        if branch is not None and any(
+            i.branch == branch and i.id != id for i in self.rows.values()
+        ):
+            raise ConflictError(f"branch '{branch}' is already used by another initiative")
+        row = changed(self.get(id), changes, InitiativeUpdate)
+        self.rows[id] = row
+        return row
+
+    def delete(self, id: str) -> Removal:
+        del self.rows[self.get(id).id]
+        return {}
+
+
+class FakePhases:
+    """The whole ``PhaseRepository`` port in memory."""
+
+    def __init__(self, *phases: Phase, initiatives: FakeInitiatives | None = None) -> None:
+        self.rows = {phase.id: phase for phase in phases}
+        self.initiatives = initiatives
+        self.edges = FakeEdges("phase", PhaseDependency, self.get)
+
+    def create(self, data: NewPhase) -> Phase:
+        if self.initiatives is not None:
+            self.initiatives.get(data.initiative_id)
+        now = tick()
+        row = Phase(
+            id=fake_id("p"), initiative_id=data.initiative_id, name=data.name,
+            content=data.content, status=data.status, created_at=now, updated_at=now,
+        )  # fmt: skip
+        self.rows[row.id] = row
+        return row
+
+    def find_by_id(self, id: str) -> Phase | None:
+        return self.rows.get(id)
+
+    def get(self, id: str) -> Phase:
+        return get_row(self.rows, "phase", id)
+
+    def find_all(self) -> list[Phase]:
+        return oldest_first(self.rows.values())
+
+    def find_by_initiative_id(self, initiative_id: str) -> list[Phase]:
+        return [p for p in self.find_all() if p.initiative_id == initiative_id]
+
+    def list_page(
+        self,
+        *,
+        initiative_id: str | None = None,
+        status: PhaseStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Phase]:
+        rows = [
+            p for p in self.rows.values()
+            if (initiative_id is None or p.initiative_id == initiative_id)
+            and (status is None or p.status is status)
+        ]  # fmt: skip
+        return page(rows, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: PhaseUpdate) -> Phase:
+        row = changed(self.get(id), changes, PhaseUpdate)
+        self.rows[id] = row
+        return row
+
+    def delete(self, id: str) -> Removal:
+        del self.rows[self.get(id).id]
+        return {"phaseDependencies": self.edges.drop_touching(id)}
+
+    def lock_dependency_graph(self, initiative_id: str) -> None:
+        pass  # one thread, nothing to serialise
+
+    def find_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency | None:
+        return self.edges.rows.get((phase_id, depends_on_phase_id))
+
+    def prerequisite_ids(self, phase_id: str) -> list[str]:
+        return self.edges.prerequisite_ids(phase_id)
+
+    def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
+        return self.edges.add(phase_id, depends_on_phase_id)
+
+    def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:
+        self.edges.remove(phase_id, depends_on_phase_id)
+
+    def get_dependencies(self, phase_id: str) -> list[Phase]:
+        return oldest_first(self.rows[i] for i in self.edges.prerequisite_ids(phase_id))
+
+    def get_dependents(self, phase_id: str) -> list[Phase]:
+        return oldest_first(self.rows[i] for i in self.edges.dependent_ids(phase_id))
+
+
+class FakeEdges(Generic[E]):
+    """Dependency edges keyed by (dependent, prerequisite), as both graph ports store them."""
+
+    def __init__(
+        self, kind: str, model: Callable[..., E], require: Callable[[str], object]
+    ) -> None:
+        self.kind = kind
+        self.model = model
+        self.require = require
+        self.rows: dict[tuple[str, str], E] = {}
+
+    def add(self, dependent: str, prerequisite: str) -> E:
+        self.require(dependent)
+        self.require(prerequisite)
+        if (dependent, prerequisite) in self.rows:
+            raise ConflictError(f"{self.kind} dependency already exists")
+        edge = self.model(fake_id("d"), dependent, prerequisite, tick())
+        self.rows[(dependent, prerequisite)] = edge
+        return edge
+
+    def remove(self, dependent: str, prerequisite: str) -> None:
+        if self.rows.pop((dependent, prerequisite), None) is None:
+            self.require(dependent)
+            self.require(prerequisite)
+            raise NotFoundError(
+                f"{self.kind} dependency",
+                f"{dependent} -> {prerequisite}",
+                f"{self.kind} '{dependent}' does not depend on {self.kind} '{prerequisite}'",
+            )
+
+    def prerequisite_ids(self, dependent: str) -> list[str]:
+        return sorted(p for d, p in self.rows if d == dependent)
+
+    def dependent_ids(self, prerequisite: str) -> list[str]:
+        return sorted(d for d, p in self.rows if p == prerequisite)
+
+    def drop_touching(self, *ids: str) -> int:
+        gone = [key for key in self.rows if set(key) & set(ids)]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+
+class FakeTasks:
+    """The whole ``TaskRepository`` port in memory. ``phases`` and ``initiatives``,
+    when given, are what ``create`` checks references against and inherits from."""
+
+    def __init__(
+        self,
+        *tasks: Task,
+        phases: FakePhases | None = None,
+        initiatives: FakeInitiatives | None = None,
+    ) -> None:
         self.rows = {task.id: task for task in tasks}
+        self.phases = phases
+        self.initiatives = initiatives
+        self.edges = FakeEdges("task", TaskDependency, self.get)
+
+    def create(self, data: NewTask) -> Task:
+        now = tick()
+        row = Task(
+            id=fake_id("t"), phase_id=data.phase_id, initiative_id=self._initiative_of(data),
+            parent_task_id=data.parent_task_id, name=data.name, description=data.description,
+            type=data.type, category=data.category, priority=data.priority, status=data.status,
+            requires_approval=data.requires_approval, order=data.order,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        self.rows[row.id] = row
+        return row
+
+    def _initiative_of(self, data: NewTask) -> str | None:
+        initiative_id = data.initiative_id
+        if initiative_id is not None and self.initiatives is not None:
+            self.initiatives.get(initiative_id)
+        if data.phase_id is not None and self.phases is not None:
+            phase_initiative = self.phases.get(data.phase_id).initiative_id
+            if initiative_id not in (None, phase_initiative):
+                raise InvalidInputError(
+                    f"phase '{data.phase_id}' belongs to initiative '{phase_initiative}'",
+                    field="phase_id",
+                )
+            initiative_id = phase_initiative
+        if data.parent_task_id is not None:
+            parent = self.get(data.parent_task_id)
+            initiative_id = initiative_id or parent.initiative_id
+        return initiative_id
+
+    def requires_approval_for(self, data: NewTask) -> bool:
+        initiative_id = self._initiative_of(data)
+        if data.requires_approval is not None:
+            return data.requires_approval
+        if initiative_id is None or self.initiatives is None:
+            return False
+        return self.initiatives.get(initiative_id).merge_requires_approval
 
     def find_by_id(self, id: str) -> Task | None:
         return self.rows.get(id)
 
     def get(self, id: str) -> Task:
-        if id not in self.rows:
-            raise NotFoundError("task", id)
-        return self.rows[id]
+        return get_row(self.rows, "task", id)
 
+    def find_all(self) -> list[Task]:
+        return oldest_first(self.rows.values())
 
-class FakePhases:
-    """``PhaseLookup``: the phases target resolution reads."""
+    def _planned(self, keep: Callable[[Task], bool]) -> list[Task]:
+        found = [t for t in self.rows.values() if keep(t)]
+        return sorted(found, key=lambda t: (t.order, t.created_at, t.id))
 
-    def __init__(self, *phases: Phase) -> None:
-        self.rows = {phase.id: phase for phase in phases}
+    def find_by_parent_task_id(self, parent_task_id: str) -> list[Task]:
+        return self._planned(lambda t: t.parent_task_id == parent_task_id)
 
-    def get(self, id: str) -> Phase:
-        if id not in self.rows:
-            raise NotFoundError("phase", id)
-        return self.rows[id]
+    def find_by_phase_id(self, phase_id: str) -> list[Task]:
+        return self._planned(lambda t: t.phase_id == phase_id)
+
+    def find_by_initiative_id(self, initiative_id: str) -> list[Task]:
+        return self._planned(lambda t: t.initiative_id == initiative_id)
+
+    def find_pending_approval(self, initiative_id: str | None = None) -> list[Task]:
+        return [
+            t for t in self.find_all()
+            if t.status is TaskStatus.PENDING_APPROVAL
+            and (initiative_id is None or t.initiative_id == initiative_id)
+        ]  # fmt: skip
+
+    def list_page(
+        self,
+        *,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+        parent_task_id: str | None = None,
+        status: TaskStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Paged[Task]:
+        rows = [
+            t for t in self.rows.values()
+            if (initiative_id is None or t.initiative_id == initiative_id)
+            and (phase_id is None or t.phase_id == phase_id)
+            and (parent_task_id is None or t.parent_task_id == parent_task_id)
+            and (status is None or t.status is status)
+        ]  # fmt: skip
+        return page(rows, limit=limit, cursor=cursor)
+
+    def update(self, id: str, changes: TaskUpdate) -> Task:
+        row = changed(self.get(id), changes, TaskUpdate)
+        self.rows[id] = row
+        return row
+
+    def subtask_ids(self, id: str) -> list[str]:
+        below = [t.id for t in self.rows.values() if t.parent_task_id == id]
+        return sorted(below + [deeper for b in below for deeper in self.subtask_ids(b)])
+
+    def delete(self, id: str) -> Removal:
+        gone = [self.get(id).id, *self.subtask_ids(id)]
+        for task_id in gone:
+            del self.rows[task_id]
+        return {
+            "tasks": len(gone) - 1,
+            "taskDependencies": self.edges.drop_touching(*gone),
+            "agentsDetached": 0,
+            "conversationsDetached": 0,
+        }
+
+    def lock_dependency_graph(self, initiative_id: str | None) -> None:
+        pass  # one thread, nothing to serialise
+
+    def find_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency | None:
+        return self.edges.rows.get((task_id, depends_on_task_id))
+
+    def prerequisite_ids(self, task_id: str) -> list[str]:
+        return self.edges.prerequisite_ids(task_id)
+
+    def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
+        return self.edges.add(task_id, depends_on_task_id)
+
+    def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None:
+        self.edges.remove(task_id, depends_on_task_id)
+
+    def get_dependencies(self, task_id: str) -> list[Task]:
+        return oldest_first(self.rows[i] for i in self.edges.prerequisite_ids(task_id))
+
+    def get_dependents(self, task_id: str) -> list[Task]:
+        return oldest_first(self.rows[i] for i in self.edges.dependent_ids(task_id))
+
+    def requires_approval(self, task_id: str) -> bool:
+        task = self.get(task_id)
+        if task.requires_approval is not None:
+            return task.requires_approval
+        if task.initiative_id is None or self.initiatives is None:
+            return False
+        initiative = self.initiatives.find_by_id(task.initiative_id)
+        return initiative is not None and initiative.merge_requires_approval
+
+    def approve(self, task_id: str) -> Task:
+        task = self.get(task_id)
+        if task.status is not TaskStatus.PENDING_APPROVAL:
+            raise PreconditionFailedError(
+                f"task '{task_id}' is {task.status.value}, not pending_approval"
+            )
+        return self.update(task_id, {"status": TaskStatus.PENDING})
+
+    def find_ready(
+        self, *, initiative_id: str | None = None, phase_id: str | None = None
+    ) -> list[Task]:
+        rank = {TaskPriority.HIGH: 0, TaskPriority.MEDIUM: 1, TaskPriority.LOW: 2}
+        ready = [
+            t for t in self.rows.values()
+            if t.status is TaskStatus.PENDING
+            and (initiative_id is None or t.initiative_id == initiative_id)
+            and (phase_id is None or t.phase_id == phase_id)
+            and all(
+                self.rows[p].status is TaskStatus.COMPLETED
+                for p in self.edges.prerequisite_ids(t.id)
+            )
+        ]  # fmt: skip
+        return sorted(ready, key=lambda t: (rank[t.priority], t.order, t.created_at, t.id))
 
 
 class FakeConversations:
@@ -257,13 +623,8 @@ class FakeConversations:
         self.rows: dict[str, Conversation] = {}
 
     def create(self, data: NewConversation) -> Conversation:
-        stored = self.rows.get(data.id) if data.id else None
-        if stored is not None:  # the port's replay rule
-            if (stored.from_agent_id, stored.question) != (data.from_agent_id, data.question):
-                raise ConflictError(
-                    f"conversation '{stored.id}' already exists with another asker or question"
-                )
-            return stored
+        if data.id in self.rows:
+            raise ConflictError("conversation conflicts with an existing one (id already taken)")
         now = tick()
         row = Conversation(
             id=data.id or fake_id("c"), from_agent_id=data.from_agent_id,
@@ -289,13 +650,20 @@ class FakeConversations:
         return sorted(found, key=lambda c: (c.created_at, c.id))
 
     def find_pending_for_agent(
-        self, agent_id: str, *, after_id: str | None = None
+        self, agent_id: str, *, after_id: str | None = None, limit: int | None = None
     ) -> list[Conversation]:
         pending = self._pending(lambda c: c.to_agent_id == agent_id)
         after = self.rows.get(after_id) if after_id is not None else None
-        if after is None:
-            return pending
-        return [c for c in pending if (c.created_at, c.id) > (after.created_at, after.id)]
+        if after is not None:
+            pending = [c for c in pending if (c.created_at, c.id) > (after.created_at, after.id)]
+        return pending if limit is None else pending[:limit]
+
+    def count_pending_between(self, from_agent_id: str, to_agent_id: str) -> int:
+        return len(
+            self._pending(
+                lambda c: (c.from_agent_id, c.to_agent_id) == (from_agent_id, to_agent_id)
+            )
+        )
 
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:
         return self._pending(lambda c: agent_id in (c.from_agent_id, c.to_agent_id))
@@ -330,6 +698,37 @@ class FakeConversations:
         return page(rows, limit=limit, cursor=cursor, newest_first=True)
 
 
+class FakeAnswerDeliveries:
+    """The whole ``AnswerDeliveryRepository`` port in memory, reading the answers
+    from ``conversations``."""
+
+    def __init__(self, conversations: FakeConversations) -> None:
+        self.conversations = conversations
+        self.rows: dict[str, tuple[str, bool]] = {}  # conversation id -> (agent id, delivered)
+
+    def expect(self, conversation_id: str, agent_id: str) -> None:
+        self.conversations.get(conversation_id)
+        self.rows.setdefault(conversation_id, (agent_id, False))
+
+    def find_undelivered(self, agent_id: str) -> list[Conversation]:
+        answered = [
+            self.conversations.rows[id]
+            for id, (owner, delivered) in self.rows.items()
+            if owner == agent_id and not delivered
+            and self.conversations.rows[id].status is ConversationStatus.ANSWERED
+        ]  # fmt: skip
+        return sorted(answered, key=lambda c: (c.updated_at, c.id))
+
+    def mark_delivered(self, agent_id: str, conversation_ids: Sequence[str]) -> int:
+        marked = [
+            id for id in dict.fromkeys(conversation_ids)
+            if self.rows.get(id) == (agent_id, False)
+        ]  # fmt: skip
+        for id in marked:
+            self.rows[id] = (agent_id, True)
+        return len(marked)
+
+
 class FakeMessages:
     """The whole ``MessageRepository`` port in memory."""
 
@@ -343,14 +742,8 @@ class FakeMessages:
         ):
             if kind is ParticipantType.AGENT and ident is None:
                 raise InvalidInputError(f"an agent {role} needs {role}_id", field=f"{role}_id")
-        stored = self.rows.get(data.id) if data.id else None
-        if stored is not None:
-            same = (stored.sender_id, stored.recipient_id, stored.content) == (
-                data.sender_id, data.recipient_id, data.content,
-            )  # fmt: skip
-            if not same:
-                raise ConflictError(f"message '{stored.id}' already exists with other content")
-            return stored
+        if data.id in self.rows:
+            raise ConflictError("message conflicts with an existing one (id already taken)")
         if data.parent_message_id is not None:
             self.get(data.parent_message_id)
         now = tick()
@@ -371,21 +764,21 @@ class FakeMessages:
             raise NotFoundError("message", id)
         return self.rows[id]
 
-    def _oldest_first(self, keep: Callable[[Message], bool]) -> list[Message]:
+    def oldest_first(self, keep: Callable[[Message], bool]) -> list[Message]:
         return sorted(
             (m for m in self.rows.values() if keep(m)), key=lambda m: (m.created_at, m.id)
         )
 
     def find_all(self) -> list[Message]:
-        return self._oldest_first(lambda m: True)
+        return self.oldest_first(lambda m: True)
 
     def find_pending_for_user(self) -> list[Message]:
-        return self._oldest_first(
+        return self.oldest_first(
             lambda m: m.recipient_type is ParticipantType.USER and m.status is MessageStatus.PENDING
         )
 
     def find_requiring_response(self, *, sender_id: str | None = None) -> list[Message]:
-        return self._oldest_first(
+        return self.oldest_first(
             lambda m: (
                 m.requires_response
                 and m.status is not MessageStatus.RESPONDED
@@ -394,7 +787,7 @@ class FakeMessages:
         )
 
     def find_replies(self, parent_message_id: str) -> list[Message]:
-        return self._oldest_first(lambda m: m.parent_message_id == parent_message_id)
+        return self.oldest_first(lambda m: m.parent_message_id == parent_message_id)
 
     def find_thread(self, id: str) -> list[Message]:
         below = self.find_replies(id)
@@ -426,7 +819,7 @@ class FakeMessages:
         return page(rows, limit=limit, cursor=cursor)
 
     def update(self, id: str, changes: MessageUpdate) -> Message:
-        row = _changed(self.get(id), changes, MessageUpdate)
+        row = changed(self.get(id), changes, MessageUpdate)
         self.rows[id] = row
         return row
 
@@ -500,15 +893,23 @@ class FakeUnitsOfWork:
 if TYPE_CHECKING:  # mypy: each fake satisfies its port
     from crosswalk.db.repositories import (
         AgentRepository,
+        AnswerDeliveryRepository,
         ConversationRepository,
+        InitiativeRepository,
         MessageRepository,
+        PhaseRepository,
+        TaskRepository,
     )
     from crosswalk.services.targets import PhaseLookup, TaskLookup
     from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
     _agents: AgentRepository = FakeAgents()
     _conversations: ConversationRepository = FakeConversations()
+    _deliveries: AnswerDeliveryRepository = FakeAnswerDeliveries(FakeConversations())
     _messages: MessageRepository = FakeMessages()
-    _tasks: TaskLookup = FakeTasks()
-    _phases: PhaseLookup = FakePhases()
+    _task_lookup: TaskLookup = FakeTasks()
+    _phase_lookup: PhaseLookup = FakePhases()
+    _initiatives: InitiativeRepository = FakeInitiatives()
+    _phases: PhaseRepository = FakePhases()
+    _tasks: TaskRepository = FakeTasks()
     _units: UnitOfWorkFactory = FakeUnitsOfWork(ChangeStream())

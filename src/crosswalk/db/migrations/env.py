@@ -6,8 +6,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from crosswalk.config import data_dir
+from crosswalk.db.encryption import load_secret_box
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.schema import metadata
+from crosswalk.fsmodes import private_dir
 
 config = context.config
 
@@ -29,7 +32,12 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_database_engine(config.get_main_option("sqlalchemy.url") or None)
+    # Run by the alembic CLI: the secret key is found as ``cw serve`` finds it, so
+    # migration 0002 can encrypt account secrets.
+    box = load_secret_box(private_dir(data_dir()) / "secret-key")
+    engine = create_database_engine(
+        config.get_main_option("sqlalchemy.url") or None, secret_box=box
+    )
     try:
         with engine.connect() as conn:
             _run(conn)

@@ -46,6 +46,7 @@ class AccountRepository(Protocol):
 
     def mark_exhausted(self, id: str, until: datetime) -> Account: ...
 
-    def clear_expired_exhaustion(self, now: datetime | None = None) -> int:
-        """Un-exhaust every account whose ``exhausted_until`` has passed; returns how many."""
+    def clear_expired_exhaustion(self, now: datetime | None = None) -> list[str]:
+        """Un-exhaust every account whose ``exhausted_until`` has passed; returns their
+        ids (sorted)."""
         ...

@@ -10,9 +10,8 @@ from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversati
 
 class ConversationRepository(Protocol):
     def create(self, data: NewConversation) -> Conversation:
-        """Insert a pending conversation. With a caller-chosen ``id`` that already exists
-        for the same asker and question, return the stored one (idempotent retry);
-        with a different asker or question, ``ConflictError``."""
+        """Insert a pending conversation (with the caller-chosen ``id`` if given; a taken
+        id is ``ConflictError``). Replaying a retried ask is ``ConversationService``'s."""
         ...
 
     def find_by_id(self, id: str) -> Conversation | None: ...
@@ -20,10 +19,15 @@ class ConversationRepository(Protocol):
     def get(self, id: str) -> Conversation: ...
 
     def find_pending_for_agent(
-        self, agent_id: str, *, after_id: str | None = None
+        self, agent_id: str, *, after_id: str | None = None, limit: int | None = None
     ) -> list[Conversation]:
         """Pending conversations addressed to the agent, oldest first (served by the
-        ``(to_agent_id, status)`` index). ``after_id``: only those after that one."""
+        ``(to_agent_id, status)`` index). ``after_id``: only those after that one;
+        ``limit``: at most that many."""
+        ...
+
+    def count_pending_between(self, from_agent_id: str, to_agent_id: str) -> int:
+        """How many questions from one agent to another are still pending."""
         ...
 
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:

@@ -17,9 +17,8 @@ from crosswalk.domain.rows import (
 
 class MessageRepository(Protocol):
     def create(self, data: NewMessage) -> Message:
-        """Insert. With a caller-chosen ``id`` that already exists for the same sender
-        and content, return the stored message (idempotent retry); otherwise a taken
-        id is ``ConflictError``."""
+        """Insert (with the caller-chosen ``id`` if given; a taken id is
+        ``ConflictError``). Replaying a retried send is ``HumanQuestionService``'s."""
         ...
 
     def find_by_id(self, id: str) -> Message | None: ...

@@ -40,8 +40,24 @@ class PhaseRepository(Protocol):
 
     def delete(self, id: str) -> Removal: ...
 
+    def lock_dependency_graph(self, initiative_id: str) -> None:
+        """Hold the initiative's dependency graph until the transaction ends, so two
+        units of work cannot each add half of a cycle. Called by ``PlanningService``
+        before it checks a new edge."""
+        ...
+
+    def find_dependency(
+        self, phase_id: str, depends_on_phase_id: str
+    ) -> PhaseDependency | None: ...
+
+    def prerequisite_ids(self, phase_id: str) -> list[str]:
+        """Ids of the phases ``phase_id`` waits for (empty for an unknown id)."""
+        ...
+
     def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
-        """Refuses a self-dependency or one that closes a cycle (``DependencyCycleError``)."""
+        """Store the edge. An unknown phase is ``NotFoundError`` naming it; an edge already
+        stored is ``ConflictError``. The rules (no cycle, one initiative) are
+        ``PlanningService``'s."""
         ...
 
     def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None: ...

@@ -22,7 +22,9 @@ class ProposalRepository(Protocol):
 
     def get(self, id: str) -> Proposal: ...
 
-    def find_all(self) -> list[Proposal]: ...
+    def find_all(self) -> list[Proposal]:
+        """By ``sort_order`` then creation (as every finder here)."""
+        ...
 
     def find_by_initiative_id(self, initiative_id: str) -> list[Proposal]: ...
 
@@ -54,9 +56,9 @@ class ProposalRepository(Protocol):
         changes: ProposalUpdate,
         *,
         status: ProposalStatus | None = None,
-    ) -> int:
+    ) -> list[str]:
         """Apply ``changes`` to the agent's proposals (only those in ``status`` if given);
-        returns how many rows changed."""
+        returns the ids of the rows changed (sorted)."""
         ...
 
     def delete(self, id: str) -> Removal: ...

@@ -54,10 +54,28 @@ class TaskRepository(Protocol):
 
     def update(self, id: str, changes: TaskUpdate) -> Task: ...
 
+    def subtask_ids(self, id: str) -> list[str]:
+        """Ids of the task's subtasks at any depth: what ``delete`` takes along."""
+        ...
+
     def delete(self, id: str) -> Removal: ...
 
+    def lock_dependency_graph(self, initiative_id: str | None) -> None:
+        """Hold the initiative's dependency graph until the transaction ends, so two
+        units of work cannot each add half of a cycle. Called by ``PlanningService``
+        before it checks a new edge."""
+        ...
+
+    def find_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency | None: ...
+
+    def prerequisite_ids(self, task_id: str) -> list[str]:
+        """Ids of the tasks ``task_id`` waits for (empty for an unknown id)."""
+        ...
+
     def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
-        """Refuses a self-dependency or one that closes a cycle (``DependencyCycleError``)."""
+        """Store the edge. An unknown task is ``NotFoundError`` naming it; an edge already
+        stored is ``ConflictError``. The rules (no cycle, one initiative) are
+        ``PlanningService``'s."""
         ...
 
     def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None: ...

@@ -23,7 +23,7 @@ from crosswalk.server.procedures._common import (
     page_output,
     resolve_agent,
 )
-from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name
+from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name, PathText
 from crosswalk.server.serialize import camel, to_api, to_api_list
 from crosswalk.server.trpc import Router
 
@@ -43,11 +43,11 @@ class CreateInput(ApiInput):
     name: AgentName | None = None
     task_id: Id | None = None
     initiative_id: Id | None = None
-    worktree_id: Name = "."
-    provider: Name = "claude"
+    worktree_id: PathText = "."
+    provider: PathText = "claude"
     mode: AgentMode = AgentMode.EXECUTE
     status: AgentStatus = AgentStatus.IDLE
-    session_id: Name | None = None
+    session_id: PathText | None = None
     account_id: Id | None = None
 
 
@@ -89,13 +89,13 @@ class UpdateAgentInput(UpdateInput):
     mode: AgentMode | None = None
     task_id: Id | None = None
     initiative_id: Id | None = None
-    session_id: Name | None = None
-    worktree_id: Name | None = None
-    provider: Name | None = None
+    session_id: PathText | None = None
+    worktree_id: PathText | None = None
+    provider: PathText | None = None
     account_id: Id | None = None
     pid: Pid | None = None
     exit_code: ExitCode | None = None
-    output_file_path: Name | None = None
+    output_file_path: PathText | None = None
     result: Any = None
     pending_questions: Any = None
     user_dismissed_at: AwareDatetime | None = None

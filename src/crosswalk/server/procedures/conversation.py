@@ -11,7 +11,15 @@ from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.rows import Conversation
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import IdInput, OptionalInput
-from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Text, TimeoutMs
+from crosswalk.server.procedures._inputs import (
+    ApiInput,
+    ClientId,
+    Id,
+    Limit,
+    Text,
+    TimeoutMs,
+    is_client_id,
+)
 from crosswalk.server.serialize import to_api
 from crosswalk.server.trpc import Router, Tracked
 from crosswalk.services.targets import Target
@@ -27,7 +35,7 @@ class AskInput(ApiInput):
     to_agent_id: Id | None = None
     task_id: Id | None = None
     phase_id: Id | None = None
-    id: Id | None = None  # client-chosen, makes a retried ask idempotent
+    id: ClientId | None = None  # client-chosen, makes a retried ask idempotent
     deliver_answer: bool = False  # the asker will not wait: its hooks deliver the answer
 
     @model_validator(mode="after")
@@ -42,9 +50,15 @@ class AgentInput(ApiInput):
     agent_id: Id
 
 
+class PendingInput(ApiInput):
+    agent_id: Id
+    after_id: Id | None = None  # the last id of the previous page: the next page
+
+
 class ListenInput(ApiInput):
     agent_id: Id
     timeout_ms: TimeoutMs = DEFAULT_TIMEOUT_MS
+    after_id: Id | None = None
 
 
 class AnswerInput(ApiInput):
@@ -135,20 +149,26 @@ async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return _named(ctx, [conversation])[0]
 
 
-@router.query("conversation.pending", input=AgentInput)
-async def pending(ctx: Context, inp: AgentInput) -> list[dict[str, Any]]:
-    """The questions waiting for the agent's answer, oldest first."""
+@router.query("conversation.pending", input=PendingInput)
+async def pending(ctx: Context, inp: PendingInput) -> list[dict[str, Any]]:
+    """The questions waiting for the agent's answer, oldest first: one page (at most
+    ``CW_PAGE_SIZE``); pass the last id as ``afterId`` for the next."""
     ctx.principal.require_agent(inp.agent_id)
-    return _named(ctx, ctx.services.conversations.pending(inp.agent_id))
+    found = ctx.services.conversations.pending(inp.agent_id, after_id=inp.after_id)
+    return _named(ctx, found)
 
 
 @router.query("conversation.listen", input=ListenInput)
 async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
-    """Long poll: the agent's pending questions at once if any, else as soon as one
-    arrives, else ``[]`` after ``timeoutMs``."""
+    """Long poll: a page of the agent's pending questions (as ``pending``, ``afterId``
+    included) at once if any, else as soon as one arrives, else ``[]`` after
+    ``timeoutMs``."""
     ctx.principal.require_agent(inp.agent_id)
     found = await ctx.services.conversations.listen(
-        inp.agent_id, inp.timeout_ms / 1000, agent=ctx.principal.known(inp.agent_id)
+        inp.agent_id,
+        inp.timeout_ms / 1000,
+        after_id=inp.after_id,
+        agent=ctx.principal.known(inp.agent_id),
     )
     return _named(ctx, found)
 
@@ -195,13 +215,18 @@ async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
 
 
 @router.subscription("conversation.onQuestion", input=OnQuestionInput)
-async def on_question(ctx: Context, inp: OnQuestionInput) -> AsyncIterator[Tracked]:
+async def on_question(
+    ctx: Context, inp: OnQuestionInput
+) -> AsyncIterator[Tracked | dict[str, Any]]:
     """Subscription: every pending question for the agent, then each new one, tracked
     by conversation id so a reconnect resumes after the last one seen."""
     ctx.principal.require_agent(inp.agent_id)
     stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
     async for conversation in stream:
-        yield Tracked(conversation.id, _named(ctx, [conversation])[0])
+        data = _named(ctx, [conversation])[0]
+        # An id stored before ids were checked may not be usable as an SSE event id:
+        # send that one untracked rather than break the agent's stream.
+        yield Tracked(conversation.id, data) if is_client_id(conversation.id) else data
 
 
 @router.subscription("conversation.onAnswer", input=OnAnswerInput)

@@ -27,10 +27,18 @@ from crosswalk.server.procedures._common import (
     page_output,
     resolve_agent,
 )
-from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name, Text, TimeoutMs
+from crosswalk.server.procedures._inputs import (
+    ApiInput,
+    ClientId,
+    Id,
+    Limit,
+    Name,
+    Text,
+    TimeoutMs,
+)
 from crosswalk.server.serialize import to_api, to_api_list
 from crosswalk.server.trpc import Router
-from crosswalk.services.human_questions import ReplyState
+from crosswalk.services.human_questions import ReplyState, authorize_threaded
 
 router: Router[Context] = Router()
 
@@ -77,7 +85,7 @@ class UpdateMessageInput(UpdateInput):
 class AskUserInput(ApiInput):
     agent_id: Name
     content: Text
-    id: Id | None = None  # client-chosen, makes a retried ask idempotent
+    id: ClientId | None = None  # client-chosen, makes a retried ask idempotent
 
 
 class WaitInput(ApiInput):
@@ -154,6 +162,9 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
         raise ForbiddenError(
             f"this token belongs to agent '{ctx.principal.agent_id}' and sends only as it"
         )
+    if inp.parent_message_id is not None:
+        parent = ctx.repos.messages.get(inp.parent_message_id)
+        authorize_threaded(ctx.principal, parent, inp.type)
     message = ctx.services.human_questions.send(
         NewMessage(
             sender_type=sender[0],

@@ -73,6 +73,7 @@ DOMAIN_ERROR_KEYS: Final[dict[type[domain.CrosswalkError], TrpcErrorKey]] = {
     domain.PreconditionFailedError: "PRECONDITION_FAILED",
     domain.UnauthorizedError: "UNAUTHORIZED",
     domain.ForbiddenError: "FORBIDDEN",
+    domain.LimitExceededError: "TOO_MANY_REQUESTS",
     domain.PayloadTooLargeError: "PAYLOAD_TOO_LARGE",
 }
 

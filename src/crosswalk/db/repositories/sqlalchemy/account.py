@@ -12,18 +12,23 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Select,
+    Text,
     and_,
+    column,
     false,
     func,
     insert,
     or_,
     select,
+    table,
     true,
     update,
 )
 from sqlalchemy import delete as sql_delete
 
+from crosswalk.db.encryption import SecretBox
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
@@ -158,17 +163,57 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
                 conn, accounts, Account, id, {"is_exhausted": True, "exhausted_until": until}
             )
 
-    def clear_expired_exhaustion(self, now: datetime | None = None) -> int:
+    def clear_expired_exhaustion(self, now: datetime | None = None) -> list[str]:
         now = now or utcnow()
         with self._write() as conn:
-            result = conn.execute(
+            cleared = conn.execute(
                 update(accounts)
                 .where(_expired(now))
                 .values(is_exhausted=False, exhausted_until=None, updated_at=utcnow())
-            )
-        return int(result.rowcount)
+                .returning(accounts.c.id)
+            ).scalars()
+            return sorted(cleared)
 
     def _all(self, query: Select[Any]) -> list[Account]:
         with self._read() as conn:
             rows = conn.execute(query).all()
         return [Account(*row) for row in rows]
+
+
+# The secret columns as stored (ciphertext), bypassing ``SecretText``'s decryption.
+_raw_accounts = table(
+    "accounts", column("id", Text), column("config_json", Text), column("credentials", Text)
+)
+
+
+def rotate_account_secrets(engine: Engine, box: SecretBox) -> int:
+    """Re-encrypt every account secret with ``box``'s first key (plain text too);
+    returns how many accounts changed. One transaction: all or nothing."""
+    changed = 0
+    raw = _raw_accounts.c
+    with engine.begin() as conn:
+        for row in conn.execute(select(raw.id, raw.config_json, raw.credentials)).all():
+            values = {
+                name: box.rotate(value)
+                for name, value in (("config_json", row[1]), ("credentials", row[2]))
+                if value is not None
+            }
+            if values:
+                conn.execute(update(_raw_accounts).where(raw.id == row[0]).values(values))
+                changed += 1
+    return changed
+
+
+def check_secret_key(engine: Engine, box: SecretBox) -> None:
+    """``SecretKeyMismatchError`` unless ``box`` opens the stored secrets: said at
+    start, not on the first ``account.get`` after it."""
+    raw = _raw_accounts.c
+    query = select(raw.credentials, raw.config_json).where(
+        or_(raw.credentials.like("fernet:%"), raw.config_json.like("fernet:%"))
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query.limit(1)).first()
+    if row is not None:
+        for value in row:
+            if value is not None:
+                box.decrypt(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
 
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
@@ -78,10 +78,6 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         }
         try:
             with self._direct(write=True) as db:
-                if data.id is not None:
-                    existing = db.first(BY_ID, {"id": data.id})
-                    if existing is not None:
-                        return self._replayed(Conversation(*existing), data)
                 row = db.first(INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
@@ -91,13 +87,6 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             raise
         assert row is not None, "INSERT ... RETURNING returned no row"
         return Conversation(*row)
-
-    def _replayed(self, existing: Conversation, data: NewConversation) -> Conversation:
-        if existing.from_agent_id != data.from_agent_id or existing.question != data.question:
-            raise ConflictError(
-                f"conversation '{existing.id}' already exists with another asker or question"
-            )
-        return existing
 
     def find_by_id(self, id: str) -> Conversation | None:
         found = self._select(Conversation, BY_ID, {"id": id})
@@ -110,23 +99,38 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return found
 
     def find_pending_for_agent(
-        self, agent_id: str, *, after_id: str | None = None
+        self, agent_id: str, *, after_id: str | None = None, limit: int | None = None
     ) -> list[Conversation]:
-        if after_id is None:
+        if after_id is None and limit is None:
             return self._select(Conversation, PENDING_FOR_AGENT, {"agent_id": agent_id})
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
         with self._read() as conn:
-            after = conn.execute(
-                select(_c.created_at).where(_c.id == after_id)
-            ).scalar_one_or_none()
+            after = (
+                None
+                if after_id is None
+                else conn.execute(
+                    select(_c.created_at).where(_c.id == after_id)
+                ).scalar_one_or_none()
+            )
             if after is not None:
                 query = query.where(
                     or_(_c.created_at > after, and_(_c.created_at == after, _c.id > after_id))
                 )
+            if limit is not None:
+                query = query.limit(limit)
             rows = conn.execute(query).all()
         return [Conversation(*row) for row in rows]
+
+    def count_pending_between(self, from_agent_id: str, to_agent_id: str) -> int:
+        query = select(func.count()).where(
+            _c.to_agent_id == to_agent_id,
+            _c.status == ConversationStatus.PENDING,
+            _c.from_agent_id == from_agent_id,
+        )
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:
         query = _SELECT.where(

@@ -45,10 +45,6 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
 
     def create(self, data: NewMessage) -> Message:
         with self._write() as conn:
-            if data.id is not None:
-                stored = conn.execute(_SELECT.where(_c.id == data.id)).first()
-                if stored is not None:
-                    return _replayed(Message(*stored), data)
             return self._insert(conn, data)
 
     def _insert(self, conn: Connection, data: NewMessage) -> Message:
@@ -200,14 +196,3 @@ def _count_replies(conn: Connection, id: str) -> int:
     """Replies at any depth: ON DELETE CASCADE on the parent takes them all."""
     thread = _thread_ids(id)
     return int(conn.execute(select(func.count()).select_from(thread)).scalar_one())
-
-
-def _replayed(stored: Message, data: NewMessage) -> Message:
-    """A retried send returns what the first one stored; anything else is a clash."""
-    if (stored.sender_type, stored.sender_id, stored.content) != (
-        data.sender_type,
-        data.sender_id,
-        data.content,
-    ):
-        raise ConflictError(f"message '{stored.id}' already exists with other content")
-    return stored

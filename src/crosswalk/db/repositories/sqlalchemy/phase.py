@@ -24,7 +24,6 @@ from crosswalk.db.repositories.sqlalchemy.task import (
 from crosswalk.db.schema import conversations, initiatives, phase_dependencies, phases
 from crosswalk.db.schema import tasks as tasks_table
 from crosswalk.domain.enums import PhaseStatus
-from crosswalk.domain.errors import InvalidInputError
 from crosswalk.domain.rows import (
     DEFAULT_PAGE_SIZE,
     NewPhase,
@@ -126,19 +125,20 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
 
     # --- dependencies -------------------------------------------------------
 
+    def lock_dependency_graph(self, initiative_id: str) -> None:
+        """Nothing to take on SQLite: a unit of work begins IMMEDIATE, so writers are
+        already serialised for the whole transaction."""
+
+    def find_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency | None:
+        with self._read() as conn:
+            return _DEPENDENCIES.find(conn, phase_id, depends_on_phase_id)
+
+    def prerequisite_ids(self, phase_id: str) -> list[str]:
+        with self._read() as conn:
+            return _DEPENDENCIES.prerequisite_ids(conn, phase_id)
+
     def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
-        """Make ``phase_id`` wait for ``depends_on_phase_id``: both phases must exist
-        and belong to the same initiative; see ``DependencyEdges.add`` for the rest."""
         with self._write() as conn:
-            phase = self._require(conn, phase_id)
-            prerequisite = self._require(conn, depends_on_phase_id)
-            if phase.initiative_id != prerequisite.initiative_id:
-                raise InvalidInputError(
-                    f"phase '{phase_id}' (initiative '{phase.initiative_id}') cannot depend on "
-                    f"phase '{depends_on_phase_id}' of another initiative "
-                    f"('{prerequisite.initiative_id}')",
-                    field="depends_on_phase_id",
-                )
             return _DEPENDENCIES.add(conn, phase_id, depends_on_phase_id)
 
     def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:

@@ -130,18 +130,19 @@ class SqlAlchemyProposalRepository(SqlAlchemyRepository):
         changes: ProposalUpdate,
         *,
         status: ProposalStatus | None = None,
-    ) -> int:
+    ) -> list[str]:
         if not changes:
-            return 0  # nothing to change, so no row changed
+            return []  # nothing to change, so no row changed
         query = (
             update(proposals)
             .where(_c.agent_id == agent_id)
             .values({**changes, "updated_at": utcnow()})
+            .returning(_c.id)
         )
         if status is not None:
             query = query.where(_c.status == status)
         with self._write() as conn:
-            return int(conn.execute(query).rowcount)
+            return sorted(conn.execute(query).scalars())
 
     def delete(self, id: str) -> Removal:
         with self._write() as conn:

@@ -40,7 +40,6 @@ from crosswalk.db.schema import agents, conversations, initiatives, phases, task
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
 from crosswalk.domain.enums import TaskPriority, TaskStatus
 from crosswalk.domain.errors import (
-    DependencyCycleError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
@@ -112,9 +111,9 @@ E = TypeVar("E")
 
 class DependencyEdges(Generic[E]):
     """The table of edges "``{kind}_id`` waits for ``depends_on_{kind}_id``" between
-    rows of ``nodes``: adding one without duplicates or cycles, removing one, and
-    the joins that read either direction. The callers check what else must hold
-    (both ends exist and share an initiative) before adding."""
+    rows of ``nodes``: storing, finding and removing one, and the joins that read
+    either direction. The rules an edge must follow (no self-edge, no cycle, both ends
+    in one initiative) are ``PlanningService``'s."""
 
     def __init__(self, kind: str, nodes: Table, edges: Table, model: type[E]) -> None:
         self.kind = kind
@@ -125,29 +124,21 @@ class DependencyEdges(Generic[E]):
         self._dependent = edges.c[f"{kind}_id"]
         self._prerequisite = edges.c[f"depends_on_{kind}_id"]
 
-    def add(self, conn: Connection, dependent: str, prerequisite: str) -> E:
-        """Store the edge. A self-edge or one that closes a cycle is
-        ``DependencyCycleError`` showing the cycle by ids; an existing edge is
-        returned unchanged, so a retried request is harmless."""
-        kind = self.kind
-        if dependent == prerequisite:
-            raise DependencyCycleError(f"{kind} '{dependent}' cannot depend on itself")
-        existing = conn.execute(
+    def find(self, conn: Connection, dependent: str, prerequisite: str) -> E | None:
+        row = conn.execute(
             select(*self._columns).where(self._edge(dependent, prerequisite))
         ).first()
-        if existing is not None:
-            return self._model(*existing)
+        return None if row is None else self._model(*row)
 
-        def prerequisites(node: str) -> list[str]:
-            query = select(self._prerequisite).where(self._dependent == node)
-            return list(conn.execute(query).scalars())
+    def prerequisite_ids(self, conn: Connection, dependent: str) -> list[str]:
+        query = select(self._prerequisite).where(self._dependent == dependent)
+        return list(conn.execute(query.order_by(self._prerequisite)).scalars())
 
-        cycle = would_create_cycle(dependent, prerequisite, prerequisites)
-        if cycle is not None:
-            raise DependencyCycleError(
-                f"{kind} '{dependent}' cannot depend on {kind} '{prerequisite}': "
-                f"that would close the cycle {format_path(cycle)}"
-            )
+    def add(self, conn: Connection, dependent: str, prerequisite: str) -> E:
+        """Store the edge; both ends must exist (``NotFoundError`` naming the missing
+        one), and an edge already stored is a ``ConflictError`` (a unique constraint)."""
+        require_row(conn, self._nodes, self.kind, dependent)
+        require_row(conn, self._nodes, self.kind, prerequisite)
         row = conn.execute(
             insert(self._edges)
             .values(
@@ -374,6 +365,12 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
                 field="parent_task_id",
             )
 
+    def subtask_ids(self, id: str) -> list[str]:
+        removed = removed_tasks(_t.id == id)
+        query = select(removed.c.id).where(removed.c.id != id).order_by(removed.c.id)
+        with self._read() as conn:
+            return list(conn.execute(query).scalars())
+
     def delete(self, id: str) -> Removal:
         """Delete the task. The result counts ``tasks`` (its subtasks, recursively),
         ``taskDependencies`` (edges touching any removed task), ``agentsDetached``
@@ -387,18 +384,20 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
 
     # --- dependencies -------------------------------------------------------
 
+    def lock_dependency_graph(self, initiative_id: str | None) -> None:
+        """Nothing to take on SQLite: a unit of work begins IMMEDIATE, so writers are
+        already serialised for the whole transaction."""
+
+    def find_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency | None:
+        with self._read() as conn:
+            return _DEPENDENCIES.find(conn, task_id, depends_on_task_id)
+
+    def prerequisite_ids(self, task_id: str) -> list[str]:
+        with self._read() as conn:
+            return _DEPENDENCIES.prerequisite_ids(conn, task_id)
+
     def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
-        """Make ``task_id`` wait for ``depends_on_task_id``: both tasks must exist
-        and share an initiative; see ``DependencyEdges.add`` for the rest."""
         with self._write() as conn:
-            task = self._require(conn, task_id)
-            prerequisite = self._require(conn, depends_on_task_id)
-            if task.initiative_id != prerequisite.initiative_id:
-                raise InvalidInputError(
-                    f"task '{task_id}' ({_describe(task.initiative_id)}) cannot depend on task "
-                    f"'{depends_on_task_id}' ({_describe(prerequisite.initiative_id)})",
-                    field="depends_on_task_id",
-                )
             return _DEPENDENCIES.add(conn, task_id, depends_on_task_id)
 
     def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None:

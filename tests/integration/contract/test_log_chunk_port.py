@@ -1,0 +1,23 @@
+"""The ``LogChunkRepository`` contract, for the fake and the SQLAlchemy adapter."""
+
+from __future__ import annotations
+
+from tests.integration.contract.conftest import Ports
+
+from crosswalk.domain.rows import NewLogChunk
+
+
+def test_chunks_per_agent_and_session(ports: Ports) -> None:
+    logs = ports.log_chunks
+    one = logs.insert_chunk(NewLogChunk("a1", "alice", "hello "))
+    two = logs.insert_chunk(NewLogChunk("a1", "alice", "again", session_number=2))
+    other = logs.insert_chunk(NewLogChunk("gone", "bob", "kept without its agent"))
+
+    assert (one.agent_name, one.session_number, one.content) == ("alice", 1, "hello ")
+    assert logs.find_by_agent_id("a1") == [one, two]
+    assert logs.find_by_agent_id("a1", session_number=2) == [two]
+    assert (logs.get_session_count("a1"), logs.get_session_count("nobody")) == (2, 0)
+
+    assert logs.delete_by_agent_id("a1") == 2
+    assert logs.find_by_agent_id("a1") == []
+    assert logs.find_by_agent_id("gone") == [other]

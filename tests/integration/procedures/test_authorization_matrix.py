@@ -1,0 +1,380 @@
+"""Who may call what: every procedure of the router x {no token, admin, the right agent,
+another agent}.
+
+``RULES`` names, for each procedure, who may call it and builds an input in which
+agent ``alice`` is "the right agent" (the one the row is about) and agent ``bob`` is
+someone else. The rows are checked against the router itself, so a procedure added
+without a row fails ``test_every_procedure_has_a_rule``.
+
+Callers with a token are run through the procedure's own handler with the principal
+the token would give (subscriptions included: their first event is awaited); the
+call without a token goes over the wire, where authentication happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import httpx
+import pytest
+from tests.integration.procedures.planning_api import Api, running_api
+
+from crosswalk.domain.errors import ForbiddenError
+from crosswalk.server.app import CrosswalkApp, build_router
+from crosswalk.server.context import Context
+from crosswalk.services.auth import ADMIN, Principal
+
+
+class Who(Enum):
+    PUBLIC = "anyone, even without a token"
+    ADMIN = "the administrator only"
+    OWNER = "the administrator and the agent the call is about"
+    ANY = "the administrator and any agent"
+
+
+class World:
+    """Three agents (alice: the right one, bob: another, carol: a counterpart) and
+    factories that make a fresh row per call, so deletes never see each other."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.alice = api.mutation("agent.create", {"name": "alice"})["id"]
+        self.bob = api.mutation("agent.create", {"name": "bob"})["id"]
+        self.carol = api.mutation("agent.create", {"name": "carol"})["id"]
+        self._n = 0
+
+    def _name(self, kind: str) -> str:
+        self._n += 1
+        return f"{kind}-{self._n}"
+
+    def initiative(self) -> str:
+        return str(self.api.mutation("initiative.create", {"name": self._name("i")})["id"])
+
+    def phase(self, initiative: str | None = None) -> str:
+        payload = {"initiativeId": initiative or self.initiative(), "name": self._name("p")}
+        return str(self.api.mutation("phase.create", payload)["id"])
+
+    def task(self, initiative: str | None = None) -> str:
+        payload = {"name": self._name("t"), "initiativeId": initiative or self.initiative()}
+        return str(self.api.mutation("task.create", payload)["id"])
+
+    def page(self) -> str:
+        root = self.api.mutation("page.root", {"initiativeId": self.initiative()})
+        return str(root["id"])
+
+    def project(self) -> str:
+        payload = {"name": self._name("pr"), "url": f"https://example.com/{self._n}.git"}
+        return str(self.api.mutation("project.create", payload)["id"])
+
+    def account(self) -> str:
+        payload = {"email": f"{self._name('a')}@example.com"}
+        return str(self.api.mutation("account.create", payload)["id"])
+
+    def agent(self) -> str:
+        return str(self.api.mutation("agent.create", {"name": self._name("ag")})["id"])
+
+    def proposal(self, agent: str) -> str:
+        payload = {
+            "agentId": agent,
+            "initiativeId": self.initiative(),
+            "targetType": "task",
+            "title": "t",
+        }
+        return str(self.api.mutation("proposal.create", payload)["id"])
+
+    def conversation(self, sender: str, to: str, *, answered: bool = False) -> str:
+        payload = {"fromAgentId": sender, "toAgentId": to, "question": "q?"}
+        cid = str(self.api.mutation("conversation.ask", payload)["id"])
+        if answered:
+            self.api.mutation("conversation.answer", {"id": cid, "answer": "a"})
+        return cid
+
+    def message(self, sender: str, to: str) -> str:
+        payload = {"senderId": sender, "recipientId": to, "content": "m"}
+        return str(self.api.mutation("message.create", payload)["id"])
+
+    def question_to_user(self, agent: str) -> str:
+        return str(self.api.mutation("message.askUser", {"agentId": agent, "content": "?"})["id"])
+
+    def two_tasks(self) -> dict[str, str]:
+        initiative = self.initiative()
+        return {"taskId": self.task(initiative), "dependsOnTaskId": self.task(initiative)}
+
+    def two_phases(self) -> dict[str, str]:
+        initiative = self.initiative()
+        return {"phaseId": self.phase(initiative), "dependsOnPhaseId": self.phase(initiative)}
+
+
+Payload = Callable[[World], Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: Who
+    payload: Payload
+
+
+def _linked(w: World, path: str, payload: dict[str, str]) -> dict[str, str]:
+    w.api.mutation(path, payload)
+    return payload
+
+
+def _project_link(w: World) -> dict[str, str]:
+    return {"initiativeId": w.initiative(), "projectId": w.project()}
+
+
+def _answered_task_dependency(w: World) -> dict[str, str]:
+    return _linked(w, "task.addDependency", w.two_tasks())
+
+
+def _answered_phase_dependency(w: World) -> dict[str, str]:
+    return _linked(w, "phase.addDependency", w.two_phases())
+
+
+def _pending_question_for_alice(w: World) -> dict[str, str]:
+    w.conversation(w.carol, w.alice)
+    return {"agentId": w.alice}
+
+
+def _response_under_a_message_to_alice(w: World) -> dict[str, Any]:
+    parent = w.message(w.carol, w.alice)
+    return {"content": "yes", "type": "response", "parentMessageId": parent, "recipientId": w.carol}
+
+
+ADM, OWN, ANY, PUB = Who.ADMIN, Who.OWNER, Who.ANY, Who.PUBLIC
+
+RULES: dict[str, Rule] = {
+    "health": Rule(PUB, lambda w: None),
+    # conversations: only their two agents
+    "conversation.ask": Rule(
+        OWN, lambda w: {"fromAgentId": w.alice, "toAgentId": w.carol, "question": "q?"}
+    ),
+    "conversation.get": Rule(OWN, lambda w: {"id": w.conversation(w.alice, w.carol)}),
+    "conversation.pending": Rule(OWN, lambda w: {"agentId": w.alice}),
+    "conversation.listen": Rule(OWN, lambda w: {"agentId": w.alice, "timeoutMs": 0}),
+    "conversation.answer": Rule(
+        OWN, lambda w: {"id": w.conversation(w.carol, w.alice), "answer": "a"}
+    ),
+    "conversation.waitForAnswer": Rule(
+        OWN, lambda w: {"id": w.conversation(w.alice, w.carol), "timeoutMs": 0}
+    ),
+    "conversation.list": Rule(OWN, lambda w: {"agentId": w.alice}),
+    "conversation.onQuestion": Rule(OWN, _pending_question_for_alice),
+    "conversation.onAnswer": Rule(
+        OWN, lambda w: {"id": w.conversation(w.alice, w.carol, answered=True)}
+    ),
+    # planning: read by every agent, changed by the administrator
+    "initiative.create": Rule(ADM, lambda w: {"name": "new"}),
+    "initiative.get": Rule(ANY, lambda w: {"id": w.initiative()}),
+    "initiative.list": Rule(ANY, lambda w: {}),
+    "initiative.update": Rule(ADM, lambda w: {"id": w.initiative(), "name": "renamed"}),
+    "initiative.delete": Rule(ADM, lambda w: {"id": w.initiative()}),
+    "phase.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "name": "p"}),
+    "phase.get": Rule(ANY, lambda w: {"id": w.phase()}),
+    "phase.list": Rule(ANY, lambda w: {}),
+    "phase.update": Rule(ADM, lambda w: {"id": w.phase(), "name": "renamed"}),
+    "phase.delete": Rule(ADM, lambda w: {"id": w.phase()}),
+    "phase.addDependency": Rule(ADM, lambda w: w.two_phases()),
+    "phase.removeDependency": Rule(ADM, _answered_phase_dependency),
+    "phase.dependencies": Rule(ANY, lambda w: {"id": w.phase()}),
+    "phase.dependents": Rule(ANY, lambda w: {"id": w.phase()}),
+    "task.create": Rule(ADM, lambda w: {"name": "t", "initiativeId": w.initiative()}),
+    "task.get": Rule(ANY, lambda w: {"id": w.task()}),
+    "task.list": Rule(ANY, lambda w: {}),
+    "task.update": Rule(ADM, lambda w: {"id": w.task(), "name": "renamed"}),
+    "task.delete": Rule(ADM, lambda w: {"id": w.task()}),
+    "task.addDependency": Rule(ADM, lambda w: w.two_tasks()),
+    "task.removeDependency": Rule(ADM, _answered_task_dependency),
+    "task.dependencies": Rule(ANY, lambda w: {"id": w.task()}),
+    "task.dependents": Rule(ANY, lambda w: {"id": w.task()}),
+    "task.subtasks": Rule(ANY, lambda w: {"id": w.task()}),
+    "task.pendingApproval": Rule(ANY, lambda w: {}),
+    "task.approve": Rule(
+        ADM,
+        lambda w: {
+            "id": w.api.mutation(
+                "task.create",
+                {"name": "held", "initiativeId": w.initiative(), "requiresApproval": True},
+            )["id"]
+        },
+    ),
+    "task.ready": Rule(ANY, lambda w: {}),
+    "project.create": Rule(ADM, lambda w: {"name": "p", "url": "https://example.com/p.git"}),
+    "project.get": Rule(ANY, lambda w: {"id": w.project()}),
+    "project.list": Rule(ANY, lambda w: {}),
+    "project.update": Rule(ADM, lambda w: {"id": w.project(), "name": "renamed"}),
+    "project.delete": Rule(ADM, lambda w: {"id": w.project()}),
+    "project.setForInitiative": Rule(
+        ADM, lambda w: {"initiativeId": w.initiative(), "projectIds": [w.project()]}
+    ),
+    "project.addToInitiative": Rule(ADM, _project_link),
+    "project.removeFromInitiative": Rule(
+        ADM, lambda w: _linked(w, "project.addToInitiative", _project_link(w))
+    ),
+    "project.forInitiative": Rule(ANY, lambda w: {"initiativeId": w.initiative()}),
+    "page.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "title": "p"}),
+    "page.get": Rule(ANY, lambda w: {"id": w.page()}),
+    "page.list": Rule(ANY, lambda w: {}),
+    "page.update": Rule(ADM, lambda w: {"id": w.page(), "title": "renamed"}),
+    "page.delete": Rule(ADM, lambda w: {"id": w.page()}),
+    "page.root": Rule(ADM, lambda w: {"initiativeId": w.initiative()}),
+    "page.children": Rule(ANY, lambda w: {"id": w.page()}),
+    "page.tree": Rule(ANY, lambda w: {"initiativeId": w.initiative()}),
+    # agents: every agent sees who is who; an agent changes only its own run state
+    "agent.create": Rule(ADM, lambda w: {"name": f"made-{w._name('x')}"}),
+    "agent.get": Rule(ANY, lambda w: {"id": w.alice}),
+    "agent.list": Rule(ANY, lambda w: {}),
+    "agent.byTask": Rule(ANY, lambda w: {"taskId": w.task()}),
+    "agent.bySession": Rule(ANY, lambda w: {"sessionId": "no-such-session"}),
+    "agent.update": Rule(OWN, lambda w: {"id": w.alice, "status": "running"}),
+    "agent.delete": Rule(ADM, lambda w: {"id": w.agent()}),
+    "agent.rotateToken": Rule(OWN, lambda w: {"id": w.alice}),
+    "agent.checkIn": Rule(OWN, lambda w: {"agentId": w.alice}),
+    # accounts hold provider credentials: the administrator's alone
+    "account.create": Rule(ADM, lambda w: {"email": f"{w._name('n')}@example.com"}),
+    "account.get": Rule(ADM, lambda w: {"id": w.account()}),
+    "account.list": Rule(ADM, lambda w: {}),
+    "account.update": Rule(ADM, lambda w: {"id": w.account(), "sortOrder": 3}),
+    "account.delete": Rule(ADM, lambda w: {"id": w.account()}),
+    "account.next": Rule(ADM, lambda w: {}),
+    "account.markExhausted": Rule(
+        ADM, lambda w: {"id": w.account(), "until": "2099-01-01T00:00:00Z"}
+    ),
+    "account.clearExpired": Rule(ADM, lambda w: None),
+    # proposals: made and edited by their agent, decided by the administrator
+    "proposal.create": Rule(
+        OWN,
+        lambda w: {
+            "agentId": w.alice,
+            "initiativeId": w.initiative(),
+            "targetType": "task",
+            "title": "t",
+        },
+    ),
+    "proposal.get": Rule(ANY, lambda w: {"id": w.proposal(w.alice)}),
+    "proposal.list": Rule(ANY, lambda w: {}),
+    "proposal.update": Rule(OWN, lambda w: {"id": w.proposal(w.alice), "title": "renamed"}),
+    "proposal.delete": Rule(OWN, lambda w: {"id": w.proposal(w.alice)}),
+    "proposal.accept": Rule(ADM, lambda w: {"id": w.proposal(w.alice)}),
+    "proposal.dismiss": Rule(ADM, lambda w: {"id": w.proposal(w.alice)}),
+    "proposal.updateManyByAgent": Rule(
+        ADM, lambda w: {"agentId": w.alice, "changes": {"sortOrder": 1}}
+    ),
+    "proposal.countByAgent": Rule(ANY, lambda w: {"agentId": w.alice}),
+    # messages: their two participants; the user's side is the administrator's
+    "message.create": Rule(OWN, _response_under_a_message_to_alice),
+    "message.get": Rule(OWN, lambda w: {"id": w.message(w.alice, w.carol)}),
+    "message.list": Rule(OWN, lambda w: {"senderId": w.alice}),
+    "message.update": Rule(ADM, lambda w: {"id": w.message(w.alice, w.carol), "content": "x"}),
+    "message.delete": Rule(ADM, lambda w: {"id": w.message(w.alice, w.carol)}),
+    "message.thread": Rule(OWN, lambda w: {"id": w.message(w.alice, w.carol)}),
+    "message.pendingForUser": Rule(ADM, lambda w: None),
+    "message.requiringResponse": Rule(ADM, lambda w: None),
+    "message.markRead": Rule(OWN, lambda w: {"id": w.message(w.carol, w.alice)}),
+    "message.inbox": Rule(ADM, lambda w: None),
+    "message.askUser": Rule(OWN, lambda w: {"agentId": w.alice, "content": "may I?"}),
+    "message.waitForReply": Rule(
+        OWN, lambda w: {"id": w.question_to_user(w.alice), "timeoutMs": 0}
+    ),
+    "message.reply": Rule(ADM, lambda w: {"id": w.question_to_user(w.alice), "content": "no"}),
+    # logs: written and read by their agent, deleted by the administrator
+    "log.append": Rule(OWN, lambda w: {"agentId": w.alice, "content": "line\n"}),
+    "log.forAgent": Rule(OWN, lambda w: {"agentId": w.alice}),
+    "log.sessionCount": Rule(OWN, lambda w: {"agentId": w.alice}),
+    "log.deleteForAgent": Rule(ADM, lambda w: {"agentId": w.alice}),
+}
+
+ROUTER = build_router()
+CALLERS = ("admin", "right agent", "other agent")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrosswalkApp, World]]:
+    home = tmp_path_factory.mktemp("matrix")
+    with running_api(f"sqlite:///{home / 'crosswalk.db'}", home) as api:
+        yield api.app, World(api)
+
+
+def test_every_procedure_has_a_rule() -> None:
+    missing = sorted(set(ROUTER.procedures) - set(RULES))
+    stale = sorted(set(RULES) - set(ROUTER.procedures))
+    assert not missing, f"add a row to RULES for each new procedure: {missing}"
+    assert not stale, f"these rows name no procedure any more: {stale}"
+
+
+def _principal(world: World, caller: str) -> Principal:
+    if caller == "admin":
+        return ADMIN
+    return Principal(agent_id=world.alice if caller == "right agent" else world.bob)
+
+
+async def _run(app: CrosswalkApp, path: str, principal: Principal, payload: Any) -> Any:
+    procedure = ROUTER.procedures[path]
+    inp = None if procedure.input_model is None else procedure.input_model.model_validate(payload)
+    ctx = Context(principal=principal, services=app.services)
+    if procedure.kind != "subscription":
+        return await procedure.handler(ctx, inp)
+    stream = procedure.handler(ctx, inp)
+    try:
+        return await asyncio.wait_for(anext(stream), timeout=10)
+    finally:
+        await stream.aclose()
+
+
+def _allowed(who: Who, caller: str) -> bool:
+    return {
+        Who.PUBLIC: True,
+        Who.ANY: True,
+        Who.ADMIN: caller == "admin",
+        Who.OWNER: caller in ("admin", "right agent"),
+    }[who]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("path", sorted(RULES))
+def test_who_may_call(world: tuple[CrosswalkApp, World], path: str, caller: str) -> None:
+    app, w = world
+    rule = RULES[path]
+    payload = rule.payload(w)
+    call = _run(app, path, _principal(w, caller), payload)
+    if _allowed(rule.who, caller):
+        asyncio.run(call)  # any error fails the test: the row's input must be valid
+    else:
+        with pytest.raises(ForbiddenError):
+            asyncio.run(call)
+
+
+@pytest.mark.parametrize("path", sorted(RULES))
+def test_without_a_token(world: tuple[CrosswalkApp, World], path: str) -> None:
+    """Over the wire: no credentials is UNAUTHORIZED for everything but the public."""
+    app, w = world
+    rule = RULES[path]
+    procedure = ROUTER.procedures[path]
+    payload = rule.payload(w)
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            if procedure.kind == "mutation":
+                body = json.dumps(payload).encode()
+                headers = {"content-type": "application/json"}
+                return await client.post(f"/trpc/{path}", content=body, headers=headers)
+            params = {} if payload is None else {"input": json.dumps(payload)}
+            return await client.get(f"/trpc/{path}", params=params)
+
+    if rule.who is Who.PUBLIC:
+        assert asyncio.run(send()).status_code == 200
+        return
+    response = asyncio.run(send())
+    if procedure.kind == "subscription":  # the stream opens, then carries the error
+        _, _, data = response.text.partition("event: serialized-error\ndata: ")
+        error = json.loads(data.split("\n", 1)[0])
+    else:
+        assert response.status_code == 401, response.text
+        error = response.json()["error"]
+    assert error["data"]["code"] == "UNAUTHORIZED"
