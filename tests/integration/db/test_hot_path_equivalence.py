@@ -91,6 +91,24 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
         ),
         ("conversation.EXISTS", conversation_adapter.EXISTS, {"id": asked[2].id}, tuple),
         ("conversation.EXISTS", conversation_adapter.EXISTS, {"id": alice.id}, tuple),
+        (
+            "conversation.PENDING_PAGE_FOR_AGENT",
+            conversation_adapter.PENDING_PAGE_FOR_AGENT,
+            {"agent_id": bob.id, "limit": 1},
+            Conversation,
+        ),
+        (
+            "conversation.PENDING_PAGE_FOR_AGENT",
+            conversation_adapter.PENDING_PAGE_FOR_AGENT,
+            {"agent_id": bob.id, "limit": 50},
+            Conversation,
+        ),
+        (
+            "conversation.COUNT_PENDING_BETWEEN",
+            conversation_adapter.COUNT_PENDING_BETWEEN,
+            {"from_agent_id": alice.id, "to_agent_id": bob.id},
+            tuple,
+        ),
         ("task.BY_ID", task_adapter.BY_ID, {"id": seeded["task"].id}, Task),
         ("task.BY_ID", task_adapter.BY_ID, {"id": "missing"}, Task),
         ("phase.BY_ID", phase_adapter.BY_ID, {"id": seeded["phase"].id}, Phase),
@@ -231,3 +249,16 @@ def test_the_resolution_statements_find_the_active_agents_newest_first(
             "carol",
         ]
     )
+
+
+def test_the_page_and_count_statements_are_not_vacuous(
+    repos: Repositories, seeded: dict[str, Any]
+) -> None:
+    """Two of the three questions to bob are pending: a page of one holds the first of
+    them in the unpaged order, and the per-pair count sees both."""
+    alice, bob, asked = seeded["alice"], seeded["bob"], seeded["asked"]
+    everything = repos.conversations.find_pending_for_agent(bob.id)
+    assert {c.id for c in everything} == {asked[1].id, asked[2].id}
+    page = repos.conversations.find_pending_for_agent(bob.id, limit=1)
+    assert page == everything[:1]
+    assert repos.conversations.count_pending_between(alice.id, bob.id) == 2
