@@ -71,9 +71,10 @@ def timestamp() -> str:
 
 def reset_time(resets_at: int) -> str:
     """As the real CLI words it: `7:59pm (UTC)`, a day ahead `Nov 30, 11:59pm (UTC)`,
-    another year `Jun 17, 2027, 5:59pm (UTC)` (the machine's zone is UTC in tests)."""
+    another year `Jun 17, 2027, 5:59pm (UTC)`; on the hour without minutes, `9pm (UTC)`
+    (the machine's zone is UTC in tests)."""
     moment = time.gmtime(resets_at)
-    clock = time.strftime("%-I:%M%p", moment).lower()
+    clock = time.strftime("%-I%p" if moment.tm_min == 0 else "%-I:%M%p", moment).lower()
     if resets_at - time.time() <= DAY_S:
         return f"{clock} (UTC)"
     year = f", {moment.tm_year}" if moment.tm_year != time.gmtime().tm_year else ""

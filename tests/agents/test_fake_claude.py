@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +292,15 @@ def test_session_start_and_prompt_hooks_get_their_events(
         ("SessionStart", "you are agent A"),
         ("UserPromptSubmit", "prompt seen"),
     ]
+
+
+def test_a_reset_on_the_hour_is_worded_without_minutes_like_the_real_cli() -> None:
+    from tests.agents.fake_claude import reset_time
+
+    now = int(time.time())
+    on_the_hour = now - now % 3600 + 3600
+    assert reset_time(on_the_hour).endswith("pm (UTC)") or reset_time(on_the_hour).endswith(
+        "am (UTC)"
+    )
+    assert ":00" not in reset_time(on_the_hour)
+    assert ":01" in reset_time(on_the_hour + 60)

@@ -248,7 +248,7 @@ def test_logs_round_trip(server: ServerProcess) -> None:
             "logs", "append", "worker", "-", "--session", "2", env=worker["env"], input='{"n":2}\n'
         )
     )
-    assert ok(server.cw("logs", "show", "worker")).stdout == '{"n":1}\n{"n":2}\n'
+    assert ok(server.cw("logs", "show", "worker", "--raw")).stdout == '{"n":1}\n{"n":2}\n'
     session_two = as_json(server.cw("logs", "show", "worker", "--session", "2", "--json"))
     assert [(c["agentName"], c["content"]) for c in session_two] == [("worker", '{"n":2}\n')]
     assert "2 session(s)" in ok(server.cw("logs", "sessions", "worker")).stdout

@@ -58,7 +58,7 @@ class ServerProcess:
         env.update(extra)
         return env
 
-    def start(self) -> ServerProcess:
+    def start(self, extra_args: tuple[str, ...] = ()) -> ServerProcess:
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_path = self.home / f"server-{self.port}-{time.monotonic_ns()}.log"
         log = self.log_path.open("wb")
@@ -72,6 +72,7 @@ class ServerProcess:
                 str(self.port),
                 "--db",
                 self.database_url,
+                *extra_args,
             ],
             env=self.env(**self.server_env),
             stdout=log,

@@ -1,6 +1,6 @@
 """The layers import inward only (in the spirit of click's ``tests/test_imports.py``).
 
-    domain  <-  db  <-  services  <-  server
+    domain  <-  db  <-  services  <-  runner  <-  server
     cli: the standard library, its own modules and the shared leaves only
 
 Every ``import`` in ``src/crosswalk`` is read from the source (including the ones
@@ -33,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "db": {"domain"},
     "services": {"domain", "db"},
-    "server": {"domain", "db", "services"},
+    "runner": {"domain", "db", "services"},
+    "server": {"domain", "db", "services", "runner"},
     "cli": set(),
 }
 

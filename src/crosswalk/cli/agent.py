@@ -240,6 +240,10 @@ def register(subparsers: Subparsers) -> None:
     )
     _agent_arg(rotate, optional=True)
 
+    from crosswalk.cli.agent_run import register_run_commands
+
+    register_run_commands(group)
+
 
 def _agent_arg(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
     if optional:

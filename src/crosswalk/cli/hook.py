@@ -66,12 +66,13 @@ class HookIdentity:
 
 
 def find_worktree(start: str) -> str:
-    """The nearest directory at or above ``start`` holding ``.crosswalk`` or ``.git``."""
+    """The worktree holding ``start``: the nearest directory at or above it with
+    ``.git``, else ``start`` itself. A ``.crosswalk`` directory alone never claims a
+    parent (a stray one in a shared directory such as /tmp must not capture every
+    hook run below it)."""
     path = os.path.abspath(start)
     while True:
-        if os.path.isdir(os.path.join(path, STATE_DIR)) or os.path.exists(
-            os.path.join(path, ".git")
-        ):
+        if os.path.exists(os.path.join(path, ".git")):
             return path
         parent = os.path.dirname(path)
         if parent == path:

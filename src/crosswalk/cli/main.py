@@ -42,6 +42,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.proposal": ("proposal",),
     "crosswalk.cli.message": ("message", "inbox", "reply"),
     "crosswalk.cli.logs": ("logs",),
+    "crosswalk.cli.dashboard": ("dashboard",),
     "crosswalk.cli.hooks": ("hook", "hooks"),
 }
 

@@ -28,12 +28,14 @@ def register(subparsers: Subparsers) -> None:
             "Run the coordination server in the foreground until Ctrl-C. It stores data in\n"
             "SQLite in the data directory ($CW_HOME, else ~/.crosswalk) unless --db or\n"
             "CW_DATABASE_URL names another database, and writes the admin token there on\n"
-            "first start. It binds to 127.0.0.1 unless told otherwise."
+            "first start. It binds to 127.0.0.1 unless told otherwise. Agents it runs keep\n"
+            "running when it stops (the next start adopts them) unless --stop-agents."
         ),
         examples=[
             "cw serve",
             "cw serve --port 9000",
             "cw serve --db postgresql+psycopg://localhost/crosswalk",
+            "cw serve --stop-agents",
         ],
         handler=cmd_serve,
         client_options=False,
@@ -58,6 +60,12 @@ def register(subparsers: Subparsers) -> None:
         help="SQLAlchemy database URL (default: $CW_DATABASE_URL, else SQLite in the data dir)",
     )
 
+    serve.add_argument(
+        "--stop-agents",
+        action="store_true",
+        help="stop the running agents when the server stops (default: they run on)",
+    )
+
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     try:
@@ -67,5 +75,5 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
             f"the crosswalk server cannot be loaded in this installation ({exc}); "
             "reinstall crosswalk with its dependencies"
         ) from None
-    result: int = serve(args.host, args.port, args.db)
+    result: int = serve(args.host, args.port, args.db, stop_agents=args.stop_agents)
     return result

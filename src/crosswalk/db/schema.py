@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Enum,
@@ -231,6 +232,10 @@ agents = Table(
         "mode", _enum(AgentMode, "mode"), nullable=False, server_default=AgentMode.EXECUTE.value
     ),
     Column("pid", Integer, nullable=True),
+    # Not in the seed: the process's start time (clock ticks after boot, from
+    # /proc/<pid>/stat), so a pid the system handed to another process is never
+    # mistaken for the agent's.
+    Column("process_started_at", BigInteger, nullable=True),
     Column("exit_code", Integer, nullable=True),
     Column("output_file_path", Text, nullable=True),
     Column("result", JsonText, nullable=True),

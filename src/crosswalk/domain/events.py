@@ -46,6 +46,11 @@ def reply_key(message_id: str) -> str:
     return f"reply:{message_id}"
 
 
+def logs_key(agent_id: str) -> str:
+    """Wakes whoever follows the output log of ``agent_id``."""
+    return f"logs:{agent_id}"
+
+
 def entity_key(entity: str, id: str) -> str:
     """Wakes whoever watches one entity (``task:<id>``, ``agent:<id>``, ...)."""
     return f"{entity}:{id}"
@@ -177,4 +182,4 @@ class LogChunkAppended(Event):
     chunk_id: str
 
     def wake_keys(self) -> tuple[str, ...]:
-        return (f"logs:{self.agent_id}",)
+        return (logs_key(self.agent_id),)

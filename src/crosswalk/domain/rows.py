@@ -176,6 +176,7 @@ class Agent:
     status: AgentStatus
     mode: AgentMode
     pid: int | None
+    process_started_at: int | None
     exit_code: int | None
     output_file_path: str | None
     result: Any
@@ -213,6 +214,7 @@ class AgentUpdate(TypedDict, total=False):
     status: AgentStatus
     mode: AgentMode
     pid: int | None
+    process_started_at: int | None
     exit_code: int | None
     output_file_path: str | None
     result: Any

@@ -26,12 +26,21 @@ from crosswalk.db.repositories.sqlalchemy.account import (
 )
 from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.fsmodes import private_dir
+from crosswalk.runner import (
+    GitWorktrees,
+    OsProcesses,
+    RunnerServices,
+    RunnerSettings,
+    Supervisor,
+    default_providers,
+)
 from crosswalk.server.context import Context, Services
 from crosswalk.server.procedures import (
     account,
     agent,
     check_in,
     conversation,
+    dashboard,
     initiative,
     log,
     message,
@@ -44,6 +53,7 @@ from crosswalk.server.procedures import (
 )
 from crosswalk.server.startup import checked_database, file_errors
 from crosswalk.server.trpc import Router, TrpcEndpoint
+from crosswalk.server.web.dashboard import create_dashboard
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
@@ -55,6 +65,7 @@ from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.sessions import SessionStore
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -76,6 +87,7 @@ def build_router() -> Router[Context]:
         proposal.router,
         message.router,
         log.router,
+        dashboard.router,
     )
 
 
@@ -85,10 +97,13 @@ def build_services(
     *,
     publishers: Sequence[EventPublisher] = (),
     limits: Limits | None = None,
+    runner_settings: RunnerSettings | None = None,
+    sessions_file: Path | None = None,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
-    to this process's change stream."""
+    to this process's change stream. ``runner_settings`` default to the environment's;
+    dashboard sessions are kept in ``sessions_file``."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
     changes = ChangeStream()
@@ -114,19 +129,31 @@ def build_services(
         conversations=repos.conversations,
         unit_of_work=unit_of_work,
     )
+    planning = PlanningService(
+        initiatives=repos.initiatives,
+        phases=repos.phases,
+        tasks=repos.tasks,
+        unit_of_work=unit_of_work,
+    )
+    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
+    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
+    settings = runner_settings or RunnerSettings.from_env()
+    runner = Supervisor(
+        repos=repos,
+        services=RunnerServices(agents=agents, planning=planning, accounts=accounts, logs=logs),
+        worktrees=GitWorktrees(settings.data_dir),
+        processes=OsProcesses(),
+        providers=default_providers(),
+        settings=settings,
+    )
     return Services(
         repos=repos,
         changes=changes,
         unit_of_work=unit_of_work,
         conversations=conversations,
         agents=agents,
-        planning=PlanningService(
-            initiatives=repos.initiatives,
-            phases=repos.phases,
-            tasks=repos.tasks,
-            unit_of_work=unit_of_work,
-        ),
-        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        planning=planning,
+        accounts=accounts,
         documents=DocumentService(
             pages=repos.pages,
             proposals=repos.proposals,
@@ -135,7 +162,7 @@ def build_services(
             tasks=repos.tasks,
             unit_of_work=unit_of_work,
         ),
-        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
+        logs=logs,
         authenticator=Authenticator(admin_token, repos.agents),
         human_questions=HumanQuestionService(
             messages=repos.messages,
@@ -144,6 +171,7 @@ def build_services(
             changes=changes,
             limits=limits,
         ),
+        sessions=SessionStore(admin_token, path=sessions_file),
         check_in=CheckInService(
             agents=agents,
             tasks=repos.tasks,
@@ -151,6 +179,7 @@ def build_services(
             answer_deliveries=repos.answer_deliveries,
             unit_of_work=unit_of_work,
         ),
+        runner=runner,
     )
 
 
@@ -171,11 +200,15 @@ class CrosswalkApp:
 
 
 def create_app(
-    database_url: str | None = None, *, admin_token_file: Path | None = None
+    database_url: str | None = None,
+    *,
+    admin_token_file: Path | None = None,
+    runner_settings: RunnerSettings | None = None,
 ) -> CrosswalkApp:
     """The app on ``database_url``; the admin token and the secret key live in the
     data directory (``admin_token_file``'s, by default ``$CW_HOME``). Anything a
-    user can get wrong raises a ``StartupError`` that names it."""
+    user can get wrong raises a ``StartupError`` that names it. ``runner_settings``
+    default to the environment's (``RunnerSettings.from_env``)."""
     token_file = admin_token_file or admin_token_path()
     home = token_file.parent
     with file_errors(home, "data directory"):
@@ -198,7 +231,12 @@ def create_app(
             "other keys can now be removed",
             rotated,
         )
-    services = build_services(engine, admin_token)
+    services = build_services(
+        engine,
+        admin_token,
+        runner_settings=runner_settings,
+        sessions_file=home / "dashboard-sessions.json",
+    )
     public_context = Context(principal=ADMIN, services=services)
 
     async def create_context(request: Request, public: bool) -> Context:
@@ -212,14 +250,20 @@ def create_app(
         principal = services.authenticator.authenticate(authorization)
         return Context(principal=principal, services=services)
 
-    endpoint = TrpcEndpoint(build_router(), create_context, max_body_bytes=MAX_BODY_BYTES)
+    router = build_router()
+    endpoint = TrpcEndpoint(router, create_context, max_body_bytes=MAX_BODY_BYTES)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.runner.start()
         yield
+        await services.runner.close()
         services.changes.close()
         await endpoint.close(timeout_s=2.0)
         engine.dispose()
 
-    asgi = Starlette(routes=[Mount("/trpc", app=endpoint)], lifespan=lifespan)
+    asgi = Starlette(
+        routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
+        lifespan=lifespan,
+    )
     return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crosswalk.db.repositories import Repositories
+from crosswalk.runner import Supervisor
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
@@ -19,6 +20,7 @@ from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.sessions import SessionStore
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 
@@ -37,7 +39,9 @@ class Services:
     logs: LogService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    sessions: SessionStore
     check_in: CheckInService
+    runner: Supervisor
 
 
 @dataclass(frozen=True, slots=True)

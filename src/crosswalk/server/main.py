@@ -17,6 +17,7 @@ import uvicorn
 
 from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT, admin_token_path, default_database_url
 from crosswalk.domain.errors import CrosswalkError, StartupError
+from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.startup import EXIT_STARTUP, bind_socket
 
@@ -81,14 +82,25 @@ def _say(message: str) -> None:
 
 
 def serve(
-    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    database_url: str | None = None,
+    *,
+    stop_agents: bool = False,
 ) -> int:
+    """``stop_agents``: stop the running agents on exit (else they run on, and the next
+    start adopts them)."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     url = database_url or default_database_url()
+    origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    endpoint = f"{origin}/trpc"
+    settings = RunnerSettings.from_env(
+        server_url=_reachable(endpoint, host, port), stop_agents_on_exit=stop_agents
+    )
     try:
         sock = bind_socket(host, port)
         try:
-            app = create_app(url)
+            app = create_app(url, runner_settings=settings)
         except BaseException:
             sock.close()
             raise
@@ -101,7 +113,6 @@ def serve(
     warning = exposure_warning(host)
     if warning is not None:
         _say(warning)
-    endpoint = f"http://{'[' + host + ']' if ':' in host else host}:{port}/trpc"
     config = uvicorn.Config(
         app.asgi,
         host=host,
@@ -117,6 +128,7 @@ def serve(
     server._crosswalk_banner = [
         f"crosswalk {_version()}, database {_redact(url)}",
         f"listening on {endpoint}",
+        f"dashboard:       {origin}/ (sign in with `cw dashboard` or the admin token)",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
     ]
@@ -128,6 +140,13 @@ def serve(
         return EXIT_STARTUP
     _say("crosswalk stopped")
     return 0
+
+
+def _reachable(endpoint: str, host: str, port: int) -> str:
+    """The URL agents on this machine use: loopback when listening on every address."""
+    if host in ("0.0.0.0", "::", ""):
+        return f"http://127.0.0.1:{port}/trpc"
+    return endpoint
 
 
 def _version() -> str:

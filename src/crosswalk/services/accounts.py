@@ -37,10 +37,11 @@ class AccountService:
             uow.record(EntityChanged("account", id, Action.DELETED))
         return account, removed
 
-    def next_available(self, provider: str) -> Account | None:
-        """The provider's available account used least recently, stamped as used now."""
+    def next_available(self, provider: str, now: datetime | None = None) -> Account | None:
+        """The provider's available account used least recently, stamped as used now
+        (``now``: the caller's clock, e.g. the runner's)."""
         with self.unit_of_work() as uow:
-            account = self.accounts.find_next_available(provider)
+            account = self.accounts.find_next_available(provider, now)
             if account is not None:
                 uow.record(EntityChanged("account", account.id, Action.UPDATED))
         return account
@@ -51,10 +52,11 @@ class AccountService:
             uow.record(EntityChanged("account", id, Action.UPDATED))
         return account
 
-    def clear_expired(self) -> int:
-        """Un-exhaust every account whose exhaustion has expired (an event for each);
+    def clear_expired(self, now: datetime | None = None) -> int:
+        """Un-exhaust every account whose exhaustion has expired by ``now`` (the caller's
+        clock, e.g. the runner's; default the database's) with an event for each;
         returns how many."""
         with self.unit_of_work() as uow:
-            cleared = self.accounts.clear_expired_exhaustion()
+            cleared = self.accounts.clear_expired_exhaustion(now)
             uow.record(*(EntityChanged("account", id, Action.UPDATED) for id in cleared))
         return len(cleared)

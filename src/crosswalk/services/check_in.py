@@ -59,9 +59,14 @@ class CheckIn:
 
 
 def runner_owns_status(agent: Agent) -> bool:
-    """Whether crosswalk's runner supervises the agent's process right now: it records
-    the process's ``pid`` when it starts it and the ``exitCode`` when it ends."""
-    return agent.pid is not None and agent.exit_code is None
+    """Whether crosswalk's runner supervises the agent's process right now: only the
+    runner records ``processStartedAt`` (when it starts the process; an agent registered
+    by hand never has one), and a run it follows is ``running`` or ``waiting_for_input``
+    until the runner records its end (docs/runner.md)."""
+    return agent.process_started_at is not None and agent.status in (
+        AgentStatus.RUNNING,
+        AgentStatus.WAITING_FOR_INPUT,
+    )
 
 
 def status_after(activity: Activity | None, *, questions_pending: bool) -> AgentStatus | None:

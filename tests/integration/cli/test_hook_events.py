@@ -191,6 +191,7 @@ def test_failures_stay_in_the_log(server: FakeServer, tmp_path: Path) -> None:
 def test_the_identity_file_is_used_when_the_environment_names_no_agent(
     server: FakeServer, tmp_path: Path
 ) -> None:
+    (tmp_path / ".git").mkdir()  # `cw hooks install --agent` writes into a git worktree
     (tmp_path / ".crosswalk").mkdir()
     (tmp_path / ".crosswalk" / "agent.json").write_text(
         json.dumps({"agentId": "A1", "token": "tok", "url": "http://cw.test/trpc"})
@@ -211,3 +212,16 @@ def test_the_identity_file_is_used_when_the_environment_names_no_agent(
     assert "c1" in context(json.loads(out.getvalue()))
     assert (tmp_path / ".crosswalk" / "hook-state.json").exists()
     assert not (sub / ".crosswalk").exists()
+
+
+def test_a_stray_state_directory_above_the_worktree_is_never_used(tmp_path: Path) -> None:
+    """A `.crosswalk` left in a shared parent (e.g. /tmp) must not capture hook runs
+    below it: the worktree is the nearest directory with `.git`, else the start."""
+    (tmp_path / ".crosswalk").mkdir()
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "src").mkdir()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert hook_module.find_worktree(str(repo / "src")) == str(repo)
+    assert hook_module.find_worktree(str(plain)) == str(plain)

@@ -29,6 +29,7 @@ FORBIDDEN = (
     "crosswalk.server",
     "crosswalk.db",
     "crosswalk.services",
+    "crosswalk.runner",
 )
 #: Not forbidden for every command (``https://`` needs ``ssl``), but a plain ``http://``
 #: request must not load them: ``http.client`` and the ``email`` parser it brings cost

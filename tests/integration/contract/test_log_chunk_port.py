@@ -16,6 +16,8 @@ def test_chunks_per_agent_and_session(ports: Ports) -> None:
     assert (one.agent_name, one.session_number, one.content) == ("alice", 1, "hello ")
     assert logs.find_by_agent_id("a1") == [one, two]
     assert logs.find_by_agent_id("a1", session_number=2) == [two]
+    assert logs.find_by_agent_id("a1", after=one.created_at) == [two]  # log.follow resumes
+    assert logs.find_by_agent_id("a1", after=two.created_at) == []
     assert (logs.get_session_count("a1"), logs.get_session_count("nobody")) == (2, 0)
 
     assert logs.delete_by_agent_id("a1") == 2

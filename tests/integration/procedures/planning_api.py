@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
 
 
@@ -75,7 +76,11 @@ class Api:
 def running_api(database_url: str, home: Path) -> Iterator[Api]:
     """The app on ``database_url`` with its admin token in ``home``; an admin ``Api``."""
     token_file = home / "admin-token"
-    app = create_app(database_url, admin_token_file=token_file)
+    app = create_app(
+        database_url,
+        admin_token_file=token_file,
+        runner_settings=RunnerSettings(data_dir=home / "data"),
+    )
     try:
         yield Api(app, token_file.read_text().strip())
     finally:

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from tests.integration.procedures.planning_api import Api, running_api
 
-from crosswalk.domain.errors import ForbiddenError
+from crosswalk.domain.errors import ForbiddenError, PreconditionFailedError
 from crosswalk.server.app import CrosswalkApp, build_router
 from crosswalk.server.context import Context
 from crosswalk.services.auth import ADMIN, Principal
@@ -117,6 +117,9 @@ Payload = Callable[[World], Any]
 class Rule:
     who: Who
     payload: Payload
+    #: The error an allowed caller gets past authorization, when the call cannot
+    #: succeed here (spawning needs a repository and an agent CLI: tests/e2e).
+    refused: type[Exception] | None = None
 
 
 def _linked(w: World, path: str, payload: dict[str, str]) -> dict[str, str]:
@@ -235,6 +238,11 @@ RULES: dict[str, Rule] = {
     "agent.delete": Rule(ADM, lambda w: {"id": w.agent()}),
     "agent.rotateToken": Rule(OWN, lambda w: {"id": w.alice}),
     "agent.checkIn": Rule(OWN, lambda w: {"agentId": w.alice}),
+    # running agents (the runner) is the administrator's
+    "agent.spawn": Rule(ADM, lambda w: {"taskId": w.task()}, PreconditionFailedError),
+    "agent.stop": Rule(ADM, lambda w: {"id": w.agent()}),
+    "agent.resume": Rule(ADM, lambda w: {"id": w.agent()}, PreconditionFailedError),
+    "agent.clean": Rule(ADM, lambda w: {"id": w.agent()}),
     # accounts hold provider credentials: the administrator's alone
     "account.create": Rule(ADM, lambda w: {"email": f"{w._name('n')}@example.com"}),
     "account.get": Rule(ADM, lambda w: {"id": w.account()}),
@@ -286,7 +294,16 @@ RULES: dict[str, Rule] = {
     "log.append": Rule(OWN, lambda w: {"agentId": w.alice, "content": "line\n"}),
     "log.forAgent": Rule(OWN, lambda w: {"agentId": w.alice}),
     "log.sessionCount": Rule(OWN, lambda w: {"agentId": w.alice}),
+    "log.follow": Rule(
+        OWN,
+        lambda w: (
+            _linked(w, "log.append", {"agentId": w.alice, "content": "x\n"})
+            and {"agentId": w.alice}
+        ),
+    ),
     "log.deleteForAgent": Rule(ADM, lambda w: {"agentId": w.alice}),
+    # the dashboard: only the person signs a browser in
+    "dashboard.signInLink": Rule(ADM, lambda w: None),
 }
 
 ROUTER = build_router()
@@ -342,7 +359,10 @@ def test_who_may_call(world: tuple[CrosswalkApp, World], path: str, caller: str)
     rule = RULES[path]
     payload = rule.payload(w)
     call = _run(app, path, _principal(w, caller), payload)
-    if _allowed(rule.who, caller):
+    if _allowed(rule.who, caller) and rule.refused is not None:
+        with pytest.raises(rule.refused):
+            asyncio.run(call)
+    elif _allowed(rule.who, caller):
         asyncio.run(call)  # any error fails the test: the row's input must be valid
     else:
         with pytest.raises(ForbiddenError):

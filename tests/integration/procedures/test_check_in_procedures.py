@@ -93,7 +93,12 @@ def test_tool_and_prompt_mean_running_stop_means_idle_unless_asked(api: Api) -> 
 
 def test_status_the_hooks_do_not_own_is_left_alone(api: Api) -> None:
     supervised, as_supervised = register(api, status="running")
-    api.mutation("agent.update", {"id": supervised["id"], "pid": 4242})
+    # As the runner records a process it started (processStartedAt is the runner's alone).
+    api.app.services.repos.agents.update(
+        supervised["id"], {"pid": 4242, "process_started_at": 123456}
+    )
+    by_hand, as_by_hand = register(api, status="running")
+    api.mutation("agent.update", {"id": by_hand["id"], "pid": 4243})  # not the runner's
     stopped, as_stopped = register(api)
     api.mutation("agent.update", {"id": stopped["id"], "status": "stopped"})
 
@@ -101,6 +106,8 @@ def test_status_the_hooks_do_not_own_is_left_alone(api: Api) -> None:
     as_stopped.mutation("agent.checkIn", {"agentId": stopped["id"], "activity": "tool"})
 
     assert _status(api, supervised["id"]) == "running"  # the runner's to change
+    as_by_hand.mutation("agent.checkIn", {"agentId": by_hand["id"], "activity": "stop"})
+    assert _status(api, by_hand["id"]) == "idle"  # a pid alone does not make it the runner's
     assert _status(api, stopped["id"]) == "stopped"
     api.mutation("agent.update", {"id": supervised["id"], "exitCode": 0, "status": "idle"})
     as_supervised.mutation("agent.checkIn", {"agentId": supervised["id"], "activity": "tool"})

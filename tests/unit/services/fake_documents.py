@@ -420,11 +420,16 @@ class FakeLogChunks:
         return row
 
     def find_by_agent_id(
-        self, agent_id: str, *, session_number: int | None = None
+        self,
+        agent_id: str,
+        *,
+        session_number: int | None = None,
+        after: datetime | None = None,
     ) -> list[LogChunk]:
         return [
             c for c in self.rows
             if c.agent_id == agent_id and session_number in (None, c.session_number)
+            and (after is None or c.created_at > after)
         ]  # fmt: skip
 
     def delete_by_agent_id(self, agent_id: str) -> int:

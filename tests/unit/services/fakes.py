@@ -133,7 +133,8 @@ def make_agent(
     return Agent(
         id=id, name=f"{id}-name", task_id=task_id, initiative_id=None, session_id=None,
         worktree_id=".", provider="claude", account_id=None, status=status,
-        mode=AgentMode.EXECUTE, pid=None, exit_code=None, output_file_path=None, result=None,
+        mode=AgentMode.EXECUTE, pid=None, process_started_at=None, exit_code=None,
+        output_file_path=None, result=None,
         pending_questions=None, user_dismissed_at=None, token_hash=None,
         created_at=now, updated_at=now,
     )  # fmt: skip
@@ -180,6 +181,7 @@ class FakeAgents:
             id=fake_id("a"), name=name, task_id=data.task_id, initiative_id=data.initiative_id,
             session_id=data.session_id, worktree_id=data.worktree_id, provider=data.provider,
             account_id=data.account_id, status=data.status, mode=data.mode, pid=data.pid,
+            process_started_at=None,
             exit_code=None, output_file_path=data.output_file_path, result=None,
             pending_questions=None, user_dismissed_at=None, token_hash=data.token_hash,
             created_at=now, updated_at=now,

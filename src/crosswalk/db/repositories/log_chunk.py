@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from crosswalk.domain.rows import LogChunk, NewLogChunk
@@ -11,9 +12,14 @@ class LogChunkRepository(Protocol):
     def insert_chunk(self, data: NewLogChunk) -> LogChunk: ...
 
     def find_by_agent_id(
-        self, agent_id: str, *, session_number: int | None = None
+        self,
+        agent_id: str,
+        *,
+        session_number: int | None = None,
+        after: datetime | None = None,
     ) -> list[LogChunk]:
-        """Oldest first."""
+        """Oldest first; with ``after``, only chunks written after that chunk's
+        ``created_at`` (strictly increasing per agent)."""
         ...
 
     def delete_by_agent_id(self, agent_id: str) -> int: ...

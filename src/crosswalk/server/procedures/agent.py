@@ -1,5 +1,8 @@
 """``agent.*``: registering an agent hands out its token, once.
 
+``agent.spawn``, ``stop``, ``resume`` and ``clean`` drive the runner
+(``docs/runner.md``): crosswalk starts the agent's CLI in new worktrees and follows it.
+
 Every procedure that takes an agent's ``id`` also accepts its name (agents are
 addressed by name in ``cw``, as in ``conversation.ask``). An agent token may read
 agents and change its own runtime state (status, session, pid, exit code, output
@@ -13,8 +16,9 @@ from typing import Annotated, Any, ClassVar, cast
 from pydantic import AwareDatetime, Field
 
 from crosswalk.domain.enums import AgentMode, AgentStatus
-from crosswalk.domain.errors import ForbiddenError
+from crosswalk.domain.errors import ConflictError, ForbiddenError
 from crosswalk.domain.rows import Agent, AgentUpdate, NewAgent
+from crosswalk.runner import CleanedAgent, SpawnRequest
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     OptionalInput,
@@ -101,6 +105,36 @@ class UpdateAgentInput(UpdateInput):
     user_dismissed_at: AwareDatetime | None = None
 
 
+#: What the runner owns while it runs the agent.
+RUN_STATE_FIELDS = frozenset(
+    {"status", "session_id", "pid", "exit_code", "output_file_path", "account_id"}
+)
+
+Prompt = Annotated[str, Field(min_length=1, max_length=100_000)]
+
+
+class SpawnInput(ApiInput):
+    task_id: Id
+    provider: Name | None = None
+    account_id: Id | None = None
+    mode: AgentMode = AgentMode.EXECUTE
+    prompt: Prompt | None = None
+
+
+class ResumeInput(ApiInput):
+    """``id`` is the agent's id or name; ``message`` the prompt (default: carry on)."""
+
+    id: Name
+    message: Prompt | None = None
+
+
+class CleanInput(OptionalInput):
+    """Without ``id``: every stopped or crashed agent's worktrees, and orphans."""
+
+    id: Name | None = None
+    delete_branch: bool = False
+
+
 class TaskInput(ApiInput):
     task_id: Id
 
@@ -168,6 +202,12 @@ async def update(ctx: Context, inp: UpdateAgentInput) -> dict[str, Any]:
     its run state (``SELF_SERVICE_FIELDS``); FORBIDDEN names the first other field."""
     agent = resolve_agent(ctx, inp.id)
     changes = inp.changes()
+    owned = sorted(changes.keys() & RUN_STATE_FIELDS)
+    if owned and ctx.services.runner.is_running(agent.id):
+        raise ConflictError(
+            f"agent {agent.name} is run by crosswalk, which alone changes its "
+            f"{camel(owned[0])} while it runs; stop it with 'cw agent stop {agent.name}'"
+        )
     if not ctx.principal.is_admin:
         ctx.principal.require_agent(agent.id)
         admin_only = sorted(changes.keys() - SELF_SERVICE_FIELDS)
@@ -185,7 +225,8 @@ async def delete(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     """Deletes the agent with its conversations and proposals; its messages are
     detached and its log chunks kept. ``removed`` counts each."""
     ctx.principal.require_admin("delete agents")
-    agent, removed = ctx.services.agents.delete(resolve_agent(ctx, inp.id).id)
+    agent = await ctx.services.runner.delete(resolve_agent(ctx, inp.id).id)
+    agent, removed = ctx.services.agents.delete(agent.id)
     return deleted_output(agent, removed)
 
 
@@ -197,3 +238,53 @@ async def rotate_token(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     ctx.principal.require_agent(agent.id)
     agent, token = ctx.services.agents.rotate_token(agent.id)
     return _with_token(agent, token)
+
+
+@router.mutation("agent.spawn", input=SpawnInput)
+async def spawn(ctx: Context, inp: SpawnInput) -> dict[str, Any]:
+    """Start an agent on the task: worktrees (one per project of the task's initiative)
+    on a new branch, the next available account, the provider's CLI running in them.
+    Returns the agent, ``running``. CONFLICT when the task already has an active agent."""
+    ctx.principal.require_admin("spawn agents")
+    agent = await ctx.services.runner.spawn(
+        SpawnRequest(
+            task_id=inp.task_id,
+            provider=inp.provider,
+            account_id=inp.account_id,
+            mode=inp.mode,
+            prompt=inp.prompt,
+        )
+    )
+    return to_api(agent)
+
+
+@router.mutation("agent.stop", input=AgentRef)
+async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
+    """SIGTERM to the agent's process group, SIGKILL after a grace period; returns the
+    agent, ``stopped``."""
+    ctx.principal.require_admin("stop agents")
+    return to_api(await ctx.services.runner.stop(resolve_agent(ctx, inp.id).id))
+
+
+@router.mutation("agent.resume", input=ResumeInput)
+async def resume(ctx: Context, inp: ResumeInput) -> dict[str, Any]:
+    """Run the agent again in its CLI session, with ``message`` as the prompt; its log
+    gets the next session number. Returns the agent, ``running``."""
+    ctx.principal.require_admin("resume agents")
+    agent = resolve_agent(ctx, inp.id)
+    return to_api(await ctx.services.runner.resume(agent.id, inp.message))
+
+
+@router.mutation("agent.clean", input=CleanInput)
+async def clean(ctx: Context, inp: CleanInput) -> dict[str, Any]:
+    """Remove worktrees (their branches stay unless ``deleteBranch``): the agent's, or
+    without ``id`` those of every stopped or crashed agent and of deleted agents.
+    Returns ``{cleaned: [{agentId, agentName, worktrees}]}``."""
+    ctx.principal.require_admin("clean agents' worktrees")
+    agent_id = None if inp.id is None else resolve_agent(ctx, inp.id).id
+    cleaned = await ctx.services.runner.clean(agent_id, delete_branch=inp.delete_branch)
+    return {"cleaned": [_cleaned(entry) for entry in cleaned]}
+
+
+def _cleaned(entry: CleanedAgent) -> dict[str, Any]:
+    return {"agentId": entry.agent_id, "agentName": entry.agent_name, "worktrees": entry.worktrees}

@@ -8,15 +8,18 @@ deleted is still reachable by the id it was written under.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from pydantic import Field
 
+from crosswalk.domain.events import entity_key, logs_key
+from crosswalk.runner.supervisor import LIVE_STATUSES
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import agent_id_of, resolve_agent
 from crosswalk.server.procedures._inputs import ApiInput, Name
 from crosswalk.server.serialize import to_api, to_api_list
-from crosswalk.server.trpc import Router
+from crosswalk.server.trpc import Router, Tracked
 
 router: Router[Context] = Router()
 
@@ -38,6 +41,12 @@ class ForAgentInput(ApiInput):
 
 class AgentInput(ApiInput):
     agent_id: Name
+
+
+class FollowInput(ApiInput):
+    agent_id: Name
+    session_number: SessionNumber | None = None
+    last_event_id: str | None = None
 
 
 @router.mutation("log.append", input=AppendInput)
@@ -73,3 +82,30 @@ async def delete_for_agent(ctx: Context, inp: AgentInput) -> dict[str, Any]:
     agent_id = agent_id_of(ctx, inp.agent_id)
     deleted = ctx.services.logs.delete_for_agent(agent_id)
     return {"agentId": agent_id, "removed": {"agentLogChunks": deleted}}
+
+
+@router.subscription("log.follow", input=FollowInput)
+async def follow(ctx: Context, inp: FollowInput) -> AsyncIterator[Tracked]:
+    """Subscription: the agent's chunks written so far, then each new one as the agent
+    writes it, tracked by chunk id (a reconnect resumes after the last one seen). Ends
+    when the agent no longer runs and every chunk it wrote has been sent."""
+    agent_id = agent_id_of(ctx, inp.agent_id)
+    ctx.principal.require_agent(agent_id)
+    logs, agents, changes = ctx.repos.log_chunks, ctx.repos.agents, ctx.services.changes
+    after = None
+    if inp.last_event_id is not None:
+        last = next((c for c in logs.find_by_agent_id(agent_id) if c.id == inp.last_event_id), None)
+        after = None if last is None else last.created_at
+    keys = (logs_key(agent_id), entity_key("agent", agent_id))
+    async with changes.subscribe(*keys) as subscription:
+        while not changes.closed:
+            # The status first: every chunk of a run is stored before its end is.
+            agent = agents.find_by_id(agent_id)
+            running = agent is not None and agent.status in LIVE_STATUSES
+            chunks = logs.find_by_agent_id(agent_id, session_number=inp.session_number, after=after)
+            for chunk in chunks:
+                after = chunk.created_at
+                yield Tracked(chunk.id, to_api(chunk))
+            if not running:
+                return
+            await subscription.wait(60.0)

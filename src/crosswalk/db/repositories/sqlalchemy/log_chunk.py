@@ -9,7 +9,7 @@ stepping backwards, and readers order by it without any dialect-specific rowid.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, insert, select
@@ -51,11 +51,17 @@ class SqlAlchemyLogChunkRepository(SqlAlchemyRepository):
         return LogChunk(*row)
 
     def find_by_agent_id(
-        self, agent_id: str, *, session_number: int | None = None
+        self,
+        agent_id: str,
+        *,
+        session_number: int | None = None,
+        after: datetime | None = None,
     ) -> list[LogChunk]:
         query = _SELECT.where(_c.agent_id == agent_id)
         if session_number is not None:
             query = query.where(_c.session_number == session_number)
+        if after is not None:
+            query = query.where(_c.created_at > after)
         with self._read() as conn:
             rows = conn.execute(query.order_by(_c.created_at, _c.id)).all()
         return [LogChunk(*row) for row in rows]

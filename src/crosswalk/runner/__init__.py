@@ -1,0 +1,23 @@
+"""The runner: crosswalk starts, follows, resumes and stops the coding agents itself.
+
+``Supervisor`` holds the rules; ``providers`` the CLIs it can drive; ``git`` and
+``processes`` the real adapters behind ``ports``. ``docs/runner.md`` explains it.
+"""
+
+from crosswalk.runner.git import GitWorktrees
+from crosswalk.runner.processes import OsProcesses
+from crosswalk.runner.providers import default_providers
+from crosswalk.runner.recorder import RunnerServices
+from crosswalk.runner.settings import RunnerSettings
+from crosswalk.runner.supervisor import CleanedAgent, SpawnRequest, Supervisor
+
+__all__ = [
+    "CleanedAgent",
+    "GitWorktrees",
+    "OsProcesses",
+    "RunnerServices",
+    "RunnerSettings",
+    "SpawnRequest",
+    "Supervisor",
+    "default_providers",
+]

@@ -1,0 +1,134 @@
+"""Git worktrees under the data directory, with the real ``git``.
+
+Each project has one bare clone, ``<data>/projects/<project id>.git``, whose
+``origin`` is the project's URL (any URL ``git clone`` accepts, a local path
+included). Remote branches are fetched to ``refs/remotes/origin/*`` so a fetch
+never touches the branches crosswalk made locally. ``docs/runner.md`` has the layout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.runner.ports import ProjectSource
+
+GIT_TIMEOUT_S = 600.0
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+class GitError(PreconditionFailedError):
+    """A git command failed; the message carries git's own."""
+
+
+def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
+    """Run git; return stdout. Raises ``GitError`` with git's message."""
+    env = {**os.environ, **_GIT_ENV}
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_S,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed on the server (not found on its PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT_S:g} s") from None
+    if check and done.returncode != 0:
+        message = (done.stderr or done.stdout).strip()
+        raise GitError(f"git {args[0]} failed: {message}")
+    return done.stdout
+
+
+class GitWorktrees:
+    def __init__(self, data_dir: Path) -> None:
+        self._projects = data_dir / "projects"
+
+    def clone_path(self, project_id: str) -> Path:
+        return self._projects / f"{project_id}.git"
+
+    def prepare(self, project: ProjectSource, initiative_branch: str) -> Path:
+        clone = self.clone_path(project.id)
+        if not (clone / "HEAD").exists():
+            self._clone(project, clone)
+        else:
+            git("remote", "set-url", "origin", project.url, cwd=clone)
+        try:
+            git("fetch", "--quiet", "--prune", "origin", cwd=clone)
+        except GitError as exc:
+            raise GitError(
+                f"cannot fetch project {project.name} from {project.url}: {exc.message}"
+            ) from None
+        if not self._has_ref(clone, f"refs/heads/{initiative_branch}"):
+            start = self._default_start(clone, project)
+            git("branch", "--no-track", initiative_branch, start, cwd=clone)
+        return clone
+
+    def _clone(self, project: ProjectSource, clone: Path) -> None:
+        self._projects.mkdir(parents=True, exist_ok=True)
+        partial = clone.with_name(clone.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            git("clone", "--quiet", "--bare", project.url, str(partial))
+        except GitError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise GitError(
+                f"cannot clone project {project.name} from {project.url}: {exc.message}"
+            ) from None
+        git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*", cwd=partial)
+        partial.rename(clone)
+
+    def _default_start(self, clone: Path, project: ProjectSource) -> str:
+        for ref in (
+            f"refs/remotes/origin/{project.default_branch}",
+            f"refs/heads/{project.default_branch}",
+        ):
+            if self._has_ref(clone, ref):
+                return ref
+        raise GitError(
+            f"project {project.name} has no branch {project.default_branch!r} at "
+            f"{project.url}; set its default branch with: cw project update {project.id} "
+            "--default-branch BRANCH"
+        )
+
+    @staticmethod
+    def _has_ref(clone: Path, ref: str) -> bool:
+        return bool(git("rev-parse", "--verify", "--quiet", ref, cwd=clone, check=False).strip())
+
+    def add(self, clone: Path, path: Path, branch: str, start: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        git("worktree", "add", "--quiet", "-b", branch, str(path), start, cwd=clone)
+
+    def remove(self, path: Path, *, delete_branch: bool = False) -> None:
+        if not (path / ".git").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        common = git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=path).strip()
+        branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=path, check=False).strip()
+        clone = Path(common)
+        git("worktree", "remove", "--force", "--force", str(path), cwd=clone)
+        git("worktree", "prune", cwd=clone)
+        if delete_branch and branch and branch != "HEAD":
+            git("branch", "-D", branch, cwd=clone, check=False)
+
+    def listed(self, clone: Path) -> list[Path]:
+        out = git("worktree", "list", "--porcelain", cwd=clone)
+        paths = [
+            Path(line[len("worktree ") :])
+            for line in out.splitlines()
+            if line.startswith("worktree ")
+        ]
+        return [path for path in paths if path.resolve() != clone.resolve()]
+
+    def prune_all(self) -> None:
+        """``git worktree prune`` in every clone (worktree directories removed by hand)."""
+        if self._projects.is_dir():
+            for clone in self._projects.glob("*.git"):
+                git("worktree", "prune", cwd=clone, check=False)

@@ -1,0 +1,36 @@
+"""The prompt an agent starts with: its task, verbatim, and how to reach its peers."""
+
+from __future__ import annotations
+
+from crosswalk.domain.rows import Agent, Phase, Task
+
+RESUME_PROMPT = "Continue where you left off."
+
+
+def build_prompt(agent: Agent, task: Task, phase: Phase | None, extra: str | None) -> str:
+    lines = [
+        f"You are {agent.name}, a coding agent (agent id {agent.id}) coordinated by crosswalk.",
+        f"Your mode is {agent.mode.value}.",
+        "",
+        f"Your task ({task.id}): {task.name}",
+    ]
+    if phase is not None:
+        lines.append(f"Phase: {phase.name}")
+    if task.description:
+        lines += ["", "Task description:", task.description]
+    lines += [
+        "",
+        "You work in your own git worktree (the current directory), on your own branch.",
+        "Commit your work there.",
+        "",
+        "Other agents work on other tasks at the same time. The `cw` command is set up",
+        "for you (CW_URL, CW_AGENT_ID and CW_TOKEN are in your environment):",
+        '- ask another agent: cw ask --agent NAME "question"  (or --task ID, --phase ID)',
+        '- ask the person: cw ask --user "question"',
+        "- see questions addressed to you: cw listen",
+        '- answer one: cw answer CONVERSATION_ID "answer"',
+        "`cw ask` waits for the answer and prints it.",
+    ]
+    if extra:
+        lines += ["", extra]
+    return "\n".join(lines)

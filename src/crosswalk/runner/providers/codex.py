@@ -1,0 +1,131 @@
+"""Codex: ``codex exec --json --skip-git-repo-check --sandbox S [resume ID] PROMPT``.
+
+``thread.started`` names the session (the thread); ``turn.completed`` ends a good
+run, ``turn.failed`` and ``error`` a bad one. A usage limit is an error whose
+message says so (``You've hit your usage limit. ... try again at 6:45 PM.``).
+The sandbox flag goes before ``resume``, which has none of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crosswalk.domain.rows import Account
+from crosswalk.runner.providers._limits import reset_time_in_text
+from crosswalk.runner.providers._port import RunOptions, RunOutcome, UsageLimit
+
+_LIMIT_TEXT = re.compile(r"usage limit", re.IGNORECASE)
+DEFAULT_SANDBOX = "workspace-write"
+
+
+class CodexProvider:
+    name = "codex"
+    executable_name = "codex"
+    config_dir_env = "CODEX_HOME"
+
+    def command(
+        self, executable: str, prompt: str, session_id: str | None, options: RunOptions
+    ) -> list[str]:
+        argv = [executable, "exec", "--json", "--skip-git-repo-check"]
+        argv += ["--sandbox", options.permission_mode or DEFAULT_SANDBOX]
+        if session_id is not None:
+            argv += ["resume", session_id]
+        return [*argv, prompt]
+
+    def reader(self, now: datetime) -> CodexStreamReader:
+        return CodexStreamReader(now)
+
+    def account_files(self, account: Account) -> Mapping[str, str]:
+        """``credentials`` is Codex's ``auth.json``; ``configJson`` holds the text of
+        its ``config.toml`` (a JSON string) when given."""
+        files: dict[str, str] = {}
+        if account.credentials:
+            files["auth.json"] = account.credentials
+        if account.config_json:
+            try:
+                config = json.loads(account.config_json)
+            except ValueError:
+                config = account.config_json
+            if isinstance(config, str):
+                files["config.toml"] = config
+        return files
+
+    def default_config_dir(self, env: Mapping[str, str]) -> Path:
+        if env.get(self.config_dir_env):
+            return Path(env[self.config_dir_env])
+        return Path(env.get("HOME") or Path.home()) / ".codex"
+
+    def carry_session(self, session_id: str, source: Path, target: Path) -> None:
+        """Threads live in ``sessions/YYYY/MM/DD/rollout-...-<thread id>.jsonl``."""
+        sessions = source / "sessions"
+        if not sessions.is_dir():
+            return
+        for found in sessions.rglob(f"*{session_id}*.jsonl"):
+            destination = target / found.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(found, destination)
+
+
+class CodexStreamReader:
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+        self._session_id: str | None = None
+        self._last_message: str | None = None
+        self._usage: Any = None
+        self._completed = False
+        self._failure: str | None = None
+        self._limit: UsageLimit | None = None
+
+    @property
+    def outcome(self) -> RunOutcome:
+        result: dict[str, Any] | None = None
+        if self._completed or self._failure is not None:
+            failed = self._failure is not None or self._limit is not None
+            result = {
+                "subtype": "error" if failed else "success",
+                "isError": failed,
+                "result": self._failure if failed else self._last_message,
+                "usage": self._usage,
+            }
+        succeeded = self._completed and self._failure is None and self._limit is None
+        return RunOutcome(self._session_id, result, succeeded, self._limit)
+
+    def feed(self, line: str) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(event, dict):
+            return
+        kind = event.get("type")
+        if kind == "thread.started" and isinstance(event.get("thread_id"), str):
+            self._session_id = event["thread_id"]
+        elif kind == "item.completed":
+            item = event.get("item")
+            if isinstance(item, dict) and item.get("type") == "agent_message":
+                self._last_message = str(item.get("text", ""))
+        elif kind == "turn.completed":
+            self._completed = True
+            self._usage = event.get("usage")
+        elif kind == "turn.failed":
+            error = event.get("error")
+            message = error.get("message") if isinstance(error, dict) else None
+            self._fail(str(message or "the turn failed"))
+        elif kind == "error":
+            self._error(str(event.get("message", "")))
+
+    def _error(self, message: str) -> None:
+        # Retries ("Reconnecting... 1/5") and model-metadata warnings are not the end.
+        if _LIMIT_TEXT.search(message):
+            self._fail(message)
+
+    def _fail(self, message: str) -> None:
+        self._failure = message
+        if _LIMIT_TEXT.search(message):
+            self._limit = UsageLimit(message, reset_time_in_text(message, self._now))

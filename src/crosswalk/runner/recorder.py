@@ -1,0 +1,72 @@
+"""Every write the runner makes, in one place, each through the service that owns it:
+an agent's run state (``AgentService``, the one writer of its status), its task's
+status (``PlanningService``), its log (``LogService``) and the accounts it uses
+(``AccountService``). Each runs in a unit of work whose events wake the waiters
+(``logs:<agentId>`` and ``agent:<agentId>`` wake ``log.follow``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.errors import NotFoundError
+from crosswalk.domain.rows import Account, Agent, AgentUpdate, NewAgent
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerServices:
+    """The services the runner writes through."""
+
+    agents: AgentService
+    planning: PlanningService
+    accounts: AccountService
+    logs: LogService
+
+
+class RunRecorder:
+    def __init__(self, services: RunnerServices, now: Callable[[], datetime]) -> None:
+        self._services = services
+        self._now = now
+
+    def create_agent(self, data: NewAgent) -> Agent:
+        agent, _token = self._services.agents.register(data)  # each run issues its own
+        return agent
+
+    def discard_agent(self, agent_id: str) -> None:
+        """Undo ``create_agent`` when the spawn failed before the agent ever ran."""
+        self._services.agents.delete(agent_id)
+
+    def agent(self, agent_id: str, changes: AgentUpdate) -> Agent:
+        return self._services.agents.update(agent_id, changes)
+
+    def task(self, agent: Agent, status: TaskStatus) -> None:
+        """Move the agent's task to ``status`` (a completed task stays completed)."""
+        if agent.task_id is None:
+            return
+        planning = self._services.planning
+        try:
+            task = planning.tasks.get(agent.task_id)
+        except NotFoundError:
+            return
+        if task.status is TaskStatus.COMPLETED or task.status is status:
+            return
+        planning.update_task(task.id, {"status": status})
+
+    def log(self, agent: Agent, content: str, session: int) -> None:
+        self._services.logs.append(agent, content, session)
+
+    def next_account(self, provider: str) -> Account | None:
+        """Round robin: the provider's available account used least recently, stamped."""
+        return self._services.accounts.next_available(provider, self._now())
+
+    def exhaust(self, account_id: str, until: datetime) -> None:
+        self._services.accounts.mark_exhausted(account_id, until)
+
+    def clear_expired_exhaustion(self) -> None:
+        self._services.accounts.clear_expired(self._now())

@@ -1,0 +1,115 @@
+"""The runner's settings, read once from the server's environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crosswalk.config import DEFAULT_URL, data_dir
+from crosswalk.domain.errors import InvalidSettingError
+
+#: The server's settings and its clients' identity: never passed on to an agent (it gets
+#: its own ``CW_URL``, ``CW_AGENT_ID`` and ``CW_TOKEN``).
+SERVER_ONLY_ENV = frozenset(
+    {
+        "CW_URL",
+        "CW_TOKEN",
+        "CW_AGENT_ID",
+        "CW_HOME",
+        "CW_DATABASE_URL",
+        "CW_CLAUDE_PATH",
+        "CW_CODEX_PATH",
+        "CW_CLAUDE_PERMISSION_MODE",
+        "CW_CODEX_SANDBOX",
+        "CW_AGENT_STOP_GRACE_S",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    #: Where clones, worktrees, output files and account config directories live.
+    data_dir: Path
+    #: The URL agents reach this server at (``CW_URL`` in their environment).
+    server_url: str = DEFAULT_URL
+    #: Provider name to the executable to run (default: its name, looked up on PATH).
+    executables: Mapping[str, str] = field(default_factory=dict)
+    #: Provider name to its permission mode (Claude) or sandbox (Codex).
+    permission_modes: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds between SIGTERM and SIGKILL on ``agent.stop``.
+    stop_grace_s: float = 10.0
+    #: How often a running agent's output file is read.
+    poll_interval_s: float = 0.2
+    #: Stop every running agent when the server stops (``cw serve --stop-agents``).
+    stop_agents_on_exit: bool = False
+    #: The environment agents start from: the server's own, without crosswalk's
+    #: client and server settings (``SERVER_ONLY_ENV``).
+    base_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        server_url: str = DEFAULT_URL,
+        stop_agents_on_exit: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> RunnerSettings:
+        """``CW_CLAUDE_PATH``, ``CW_CODEX_PATH``: the executables;
+        ``CW_CLAUDE_PERMISSION_MODE`` (``acceptEdits`` or ``bypassPermissions``),
+        ``CW_CODEX_SANDBOX`` (``workspace-write`` or ``danger-full-access``);
+        ``CW_AGENT_STOP_GRACE_S``: seconds from SIGTERM to SIGKILL."""
+        env = dict(os.environ if env is None else env)
+        executables = {
+            name: env[key]
+            for name, key in (("claude", "CW_CLAUDE_PATH"), ("codex", "CW_CODEX_PATH"))
+            if env.get(key)
+        }
+        modes = {
+            name: env[key]
+            for name, key in (
+                ("claude", "CW_CLAUDE_PERMISSION_MODE"),
+                ("codex", "CW_CODEX_SANDBOX"),
+            )
+            if env.get(key)
+        }
+        grace = _seconds(env, "CW_AGENT_STOP_GRACE_S", 10.0)
+        base_env = {key: value for key, value in env.items() if key not in SERVER_ONLY_ENV}
+        base_env["PATH"] = with_cw_on_path(base_env.get("PATH", ""))
+        return cls(
+            data_dir=data_dir(),
+            server_url=server_url,
+            executables=executables,
+            permission_modes=modes,
+            stop_grace_s=grace,
+            stop_agents_on_exit=stop_agents_on_exit,
+            base_env=base_env,
+        )
+
+
+def with_cw_on_path(path: str) -> str:
+    """``PATH`` with the directory of this installation's ``cw`` at the end (unless it is
+    there already), so ``cw`` works inside every agent, and the agent's own tools
+    (its ``python3``, ...) still come first."""
+    bin_dir = str(Path(sys.executable).parent)
+    entries = [entry for entry in path.split(os.pathsep) if entry]
+    if bin_dir in entries or not (Path(bin_dir) / "cw").exists():
+        return path
+    return os.pathsep.join([*entries, bin_dir])
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise InvalidSettingError(
+            name, f"{name}={text!r} is not a number of seconds from 0 to 3600; fix or unset it"
+        )
+    return value

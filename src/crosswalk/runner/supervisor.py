@@ -1,0 +1,621 @@
+"""The supervisor: spawns agents in worktrees, follows their output, records how
+they end, resumes them (on another account after a usage limit) and stops them.
+
+It is the one writer of an agent's run state (``pid``, ``process_started_at``,
+``exit_code``, ``session_id``, ``output_file_path`` and a running agent's
+``status``). Git and processes sit behind ports (``crosswalk.runner.ports``), so
+its rules are tested with fakes. The lifecycle is drawn in ``docs/runner.md``.
+
+Blocking work (git, reading output files, writing config directories) runs in
+threads; database writes are short and run on the loop, as in the procedures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from crosswalk.db.repositories import Repositories
+from crosswalk.domain.enums import AgentMode, AgentStatus, TaskStatus
+from crosswalk.domain.errors import (
+    ConflictError,
+    CrosswalkError,
+    InvalidInputError,
+    PreconditionFailedError,
+)
+from crosswalk.domain.rows import Account, Agent, NewAgent
+from crosswalk.domain.timestamps import to_iso, utcnow
+from crosswalk.runner.accounts import write_account_dir
+from crosswalk.runner.alarms import Alarms
+from crosswalk.runner.layout import DataLayout
+from crosswalk.runner.output import read_complete_lines, tail_text
+from crosswalk.runner.ports import LaunchSpec, Processes, ProcessExit, ProcessHandle, Worktrees
+from crosswalk.runner.prompt import RESUME_PROMPT, build_prompt
+from crosswalk.runner.providers import Provider, RunOptions, StreamReader, UsageLimit
+from crosswalk.runner.recorder import RunnerServices, RunRecorder
+from crosswalk.runner.settings import RunnerSettings
+from crosswalk.runner.stopping import terminate
+from crosswalk.runner.workspaces import Workspaces
+from crosswalk.services.auth import hash_token, new_token
+
+logger = logging.getLogger("crosswalk.runner")
+
+#: How long an account stays exhausted when the CLI did not say when it resets.
+DEFAULT_LIMIT_WAIT = timedelta(hours=1)
+#: Statuses in which an agent has (or is believed to have) a process.
+LIVE_STATUSES = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+#: An agent's ``result`` while it waits for an account to become available.
+WAITING_FOR_ACCOUNT = "waitingForAccount"
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnRequest:
+    task_id: str
+    provider: str | None = None
+    account_id: str | None = None
+    mode: AgentMode = AgentMode.EXECUTE
+    prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedAgent:
+    agent_id: str
+    agent_name: str | None
+    worktrees: list[str]
+
+
+@dataclass
+class _Run:
+    """One run of an agent's process that this server follows."""
+
+    agent: Agent
+    provider: Provider
+    handle: ProcessHandle
+    reader: StreamReader
+    session: int
+    output: Path
+    offset: int = 0
+    stopping: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+Sleep = Callable[[float], Awaitable[None]]
+Which = Callable[[str], str | None]
+
+
+class Supervisor:
+    def __init__(
+        self,
+        *,
+        repos: Repositories,
+        services: RunnerServices,
+        worktrees: Worktrees,
+        processes: Processes,
+        providers: Mapping[str, Provider],
+        settings: RunnerSettings,
+        now: Callable[[], datetime] = utcnow,
+        sleep: Sleep = asyncio.sleep,
+        which: Which = shutil.which,
+    ) -> None:
+        self._repos = repos
+        self._record = RunRecorder(services, now)
+        self._worktrees = worktrees
+        self._processes = processes
+        self._providers = providers
+        self._settings = settings
+        self._layout = DataLayout(settings.data_dir)
+        self._workspaces = Workspaces(worktrees, self._layout)
+        self._now = now
+        self._which = which
+        self._runs: dict[str, _Run] = {}
+        self._alarms = Alarms(self._resume_waiting, now, sleep)
+
+    # -- what the procedures call ------------------------------------------------------
+
+    async def spawn(self, request: SpawnRequest) -> Agent:
+        """A new agent on the task, in new worktrees, running. Checks everything it can
+        before it writes; if anything after that fails, nothing is left behind."""
+        repos = self._repos
+        task = repos.tasks.get(request.task_id)
+        if task.initiative_id is None:
+            raise InvalidInputError(
+                f"task {task.id} belongs to no initiative, so there is no repository to "
+                "work in; create it in a phase of an initiative",
+                field="taskId",
+            )
+        initiative = repos.initiatives.get(task.initiative_id)
+        projects = repos.projects.find_projects_by_initiative_id(initiative.id)
+        if not projects:
+            raise PreconditionFailedError(
+                f"initiative {initiative.name} ({initiative.id}) has no project to work in; "
+                f"link one with: cw project link {initiative.id} PROJECT_ID"
+            )
+        provider = self._provider(request.provider or "claude")
+        executable = self._executable(provider)
+        account = self._named_account(provider, request.account_id)
+        active = repos.agents.find_active_by_task_id(task.id)
+        if active:
+            other = active[0]
+            raise ConflictError(
+                f"task {task.id} already has an active agent: {other.name} ({other.id}, "
+                f"{other.status.value}); stop it with 'cw agent stop {other.name}' or "
+                f"resume it with 'cw agent resume {other.name}'"
+            )
+        if account is None:
+            account = self._record.next_account(provider.name)
+        agent = self._record.create_agent(
+            NewAgent(
+                worktree_id=".",
+                task_id=task.id,
+                initiative_id=initiative.id,
+                provider=provider.name,
+                mode=request.mode,
+                account_id=None if account is None else account.id,
+            )
+        )
+        try:
+            worktree = await asyncio.to_thread(self._workspaces.create, agent, initiative, projects)
+            agent = self._record.agent(agent.id, {"worktree_id": str(worktree)})
+            phase = repos.phases.get(task.phase_id) if task.phase_id else None
+            prompt = build_prompt(agent, task, phase, request.prompt)
+            return await self._launch(agent, provider, executable, account, prompt, None)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._workspaces.remove, agent.id, True)
+            with contextlib.suppress(Exception):
+                self._record.discard_agent(agent.id)
+            raise
+
+    async def resume(self, agent_id: str, message: str | None = None) -> Agent:
+        """Run the agent again in its session (``--resume``), with ``message`` as the
+        prompt (default: carry on). Its account is kept unless it is exhausted."""
+        agent = self._repos.agents.get(agent_id)
+        if agent.id in self._runs or agent.status in LIVE_STATUSES:
+            raise ConflictError(f"agent {agent.name} is running; stop it before resuming it")
+        if agent.session_id is None:
+            raise PreconditionFailedError(
+                f"agent {agent.name} has no session to resume (it never started one); "
+                "spawn a new agent on its task instead"
+            )
+        if not Path(agent.worktree_id).is_dir():
+            raise PreconditionFailedError(
+                f"the worktree of agent {agent.name} is gone ({agent.worktree_id}); "
+                "spawn a new agent on its task instead"
+            )
+        provider = self._provider(agent.provider)
+        executable = self._executable(provider)
+        self._alarms.cancel(agent.id)
+        account = self._resume_account(agent, provider)
+        return await self._relaunch(agent, provider, executable, account, message)
+
+    async def stop(self, agent_id: str) -> Agent:
+        """SIGTERM to the agent's process group, SIGKILL after the grace period; the
+        agent ends ``stopped``. An agent without a process is marked stopped."""
+        agent = self._repos.agents.get(agent_id)
+        self._alarms.cancel(agent.id)
+        run = self._runs.get(agent.id)
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
+        if run is not None:
+            run.stopping = True
+            await terminate(
+                self._processes, run.handle, run.done.is_set, grace_s=grace, poll_s=poll
+            )
+            await run.done.wait()
+            return self._repos.agents.get(agent.id)
+        if agent.status in LIVE_STATUSES and agent.pid is not None:
+            # Believed running but not followed: only a process with the recorded
+            # start time is signalled.
+            handle = self._handle_of(agent)
+            ended = lambda: self._processes.poll(handle) is not None  # noqa: E731
+            await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
+        if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED):
+            return agent
+        return self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+
+    async def clean(
+        self, agent_id: str | None = None, *, delete_branch: bool = False
+    ) -> list[CleanedAgent]:
+        """Remove worktrees: of the agent named (which must not be running), else of
+        every stopped or crashed agent and of agents that no longer exist."""
+        agents = self._repos.agents
+        if agent_id is not None:
+            agent = agents.get(agent_id)
+            if agent.id in self._runs or agent.status in LIVE_STATUSES:
+                raise ConflictError(
+                    f"agent {agent.name} is running; stop it first with 'cw agent stop "
+                    f"{agent.name}'"
+                )
+            targets: list[tuple[str, str | None]] = [(agent.id, agent.name)]
+        else:
+            known = {agent.id: agent for agent in agents.find_all()}
+            targets = [
+                (agent.id, agent.name)
+                for agent in known.values()
+                if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED)
+            ]
+            root = self._layout.worktrees
+            if root.is_dir():
+                targets += [(path.name, None) for path in root.iterdir() if path.name not in known]
+        cleaned = []
+        for target_id, name in targets:
+            removed = await asyncio.to_thread(self._workspaces.remove, target_id, delete_branch)
+            if removed or agent_id is not None:
+                cleaned.append(CleanedAgent(target_id, name, removed))
+        return cleaned
+
+    async def delete(self, agent_id: str) -> Agent:
+        """Before an agent is deleted: stop it if it runs and remove its worktrees."""
+        agent = self._repos.agents.get(agent_id)
+        if agent.id in self._runs or agent.status in LIVE_STATUSES:
+            agent = await self.stop(agent.id)
+        self._alarms.cancel(agent.id)
+        await asyncio.to_thread(self._workspaces.remove, agent.id, False)
+        return agent
+
+    def is_running(self, agent_id: str) -> bool:
+        return agent_id in self._runs
+
+    # -- server start and stop ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Reconcile: follow again every agent this runner started that is believed to
+        run (adopting a live process, or reading what a dead one left), and re-arm agents
+        waiting for an account. Agents registered by hand are left alone."""
+        for status in LIVE_STATUSES:
+            for agent in self._repos.agents.find_by_status(status):
+                if agent.process_started_at is None:
+                    continue  # registered by hand (`cw agent register`): not ours to follow
+                try:
+                    self._adopt(agent)
+                except CrosswalkError as exc:
+                    self._record.agent(
+                        agent.id,
+                        {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
+                    )
+        for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
+            if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
+                self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
+
+    async def close(self) -> None:
+        """Server shutdown: stop the agents if so configured, else leave them running
+        (the next start adopts them); stop following them either way."""
+        if self._settings.stop_agents_on_exit:
+            await asyncio.gather(
+                *(self.stop(agent_id) for agent_id in list(self._runs)), return_exceptions=True
+            )
+        runs = [run.task for run in self._runs.values() if run.task is not None]
+        for task in runs:
+            task.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
+        await self._alarms.close()
+
+    # -- launching ---------------------------------------------------------------------
+
+    def _provider(self, name: str) -> Provider:
+        provider = self._providers.get(name)
+        if provider is None:
+            known = ", ".join(sorted(self._providers))
+            raise InvalidInputError(
+                f"unknown provider {name!r}; known providers: {known}", field="provider"
+            )
+        return provider
+
+    def _executable(self, provider: Provider) -> str:
+        configured = self._settings.executables.get(provider.name)
+        wanted = configured or provider.executable_name
+        found = self._which(wanted)
+        if found is None:
+            where = (
+                f"the path {configured!r} (set by CW_{provider.name.upper()}_PATH)"
+                if configured
+                else f"{provider.executable_name!r} on the server's PATH"
+            )
+            raise PreconditionFailedError(
+                f"the {provider.name} executable was not found: tried {where}; install it "
+                f"or set CW_{provider.name.upper()}_PATH to its path and restart the server"
+            )
+        return found
+
+    def _named_account(self, provider: Provider, account_id: str | None) -> Account | None:
+        if account_id is None:
+            return None
+        account = self._repos.accounts.get(account_id)
+        if account.provider != provider.name:
+            raise InvalidInputError(
+                f"account {account.email} ({account.id}) is a {account.provider} account, "
+                f"not {provider.name}",
+                field="accountId",
+            )
+        return account
+
+    def _resume_account(self, agent: Agent, provider: Provider) -> Account | None:
+        now = self._now()
+        current = self._repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
+        if current is not None and not _exhausted(current, now):
+            return current
+        return self._record.next_account(provider.name) or current
+
+    async def _relaunch(
+        self,
+        agent: Agent,
+        provider: Provider,
+        executable: str,
+        account: Account | None,
+        message: str | None,
+    ) -> Agent:
+        """Resume the agent's session, carrying it to ``account``'s config dir first."""
+        assert agent.session_id is not None
+        if account is not None and account.id != agent.account_id:
+            source = self._config_dir(provider, agent.account_id)
+            target = self._layout.account_dir(account.id)
+            await asyncio.to_thread(self._carry, provider, agent.session_id, source, target)
+        return await self._launch(
+            agent, provider, executable, account, message or RESUME_PROMPT, agent.session_id
+        )
+
+    def _carry(self, provider: Provider, session_id: str, source: Path, target: Path) -> None:
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        provider.carry_session(session_id, source, target)
+
+    def _config_dir(self, provider: Provider, account_id: str | None) -> Path:
+        if account_id is None:
+            return provider.default_config_dir(self._settings.base_env)
+        return self._layout.account_dir(account_id)
+
+    async def _launch(
+        self,
+        agent: Agent,
+        provider: Provider,
+        executable: str,
+        account: Account | None,
+        prompt: str,
+        session_id: str | None,
+    ) -> Agent:
+        session = self._next_session(agent)
+        output = self._layout.output_file(agent.id, session)
+        token = new_token()
+        env = dict(self._settings.base_env)
+        env.update(CW_URL=self._settings.server_url, CW_AGENT_ID=agent.id, CW_TOKEN=token)
+        if account is not None:
+            directory = self._layout.account_dir(account.id)
+            await asyncio.to_thread(write_account_dir, directory, provider, account)
+            env[provider.config_dir_env] = str(directory)
+        options = RunOptions(self._settings.permission_modes.get(provider.name))
+        spec = LaunchSpec(
+            argv=provider.command(executable, prompt, session_id, options),
+            cwd=Path(agent.worktree_id),
+            env=env,
+            stdout_path=output,
+            stderr_path=DataLayout.stderr_file(output),
+            exit_code_path=DataLayout.exit_file(output),
+        )
+        # The token works before the process starts, so its first `cw` call succeeds.
+        self._record.agent(
+            agent.id,
+            {"token_hash": hash_token(token), "account_id": account.id if account else None},
+        )
+        try:
+            handle = await asyncio.to_thread(self._processes.launch, spec)
+        except OSError as exc:
+            raise PreconditionFailedError(
+                f"cannot start {spec.argv[0]} for agent {agent.name}: {exc.strerror or exc}"
+            ) from None
+        agent = self._record.agent(
+            agent.id,
+            {
+                "status": AgentStatus.RUNNING,
+                "pid": handle.pid,
+                "process_started_at": handle.started_at,
+                "exit_code": None,
+                "output_file_path": str(output),
+                "result": None,
+            },
+        )
+        self._record.task(agent, TaskStatus.IN_PROGRESS)
+        run = _Run(
+            agent=agent,
+            provider=provider,
+            handle=handle,
+            reader=provider.reader(self._now()),
+            session=session,
+            output=output,
+        )
+        self._follow(run)
+        return agent
+
+    def _next_session(self, agent: Agent) -> int:
+        logged = self._repos.log_chunks.get_session_count(agent.id)
+        last_file = DataLayout.session_of(agent.output_file_path or "") or 0
+        return max(logged, last_file) + 1
+
+    # -- following a run ---------------------------------------------------------------
+
+    def _adopt(self, agent: Agent) -> None:
+        """Follow a run this server did not start (it ran before a restart)."""
+        if agent.pid is None or agent.output_file_path is None:
+            raise PreconditionFailedError(
+                "the server restarted and found no process or output file recorded"
+            )
+        provider = self._provider(agent.provider)
+        output = Path(agent.output_file_path)
+        session = DataLayout.session_of(agent.output_file_path) or 1
+        reader = provider.reader(self._now())
+        offset = 0
+        for chunk in self._repos.log_chunks.find_by_agent_id(agent.id, session_number=session):
+            offset += len(chunk.content.encode())
+            for line in chunk.content.splitlines():
+                reader.feed(line)
+        run = _Run(
+            agent=agent,
+            provider=provider,
+            handle=self._handle_of(agent),
+            reader=reader,
+            session=session,
+            output=output,
+            offset=offset,
+        )
+        self._follow(run)
+
+    def _handle_of(self, agent: Agent) -> ProcessHandle:
+        assert agent.pid is not None
+        output = Path(agent.output_file_path or ".")
+        return ProcessHandle(
+            agent.pid,
+            agent.process_started_at if agent.process_started_at is not None else -1,
+            DataLayout.exit_file(output),
+        )
+
+    def _follow(self, run: _Run) -> None:
+        self._runs[run.agent.id] = run
+        run.task = asyncio.get_running_loop().create_task(
+            self._supervise(run), name=f"agent {run.agent.name}"
+        )
+
+    async def _supervise(self, run: _Run) -> None:
+        try:
+            while True:
+                ended = self._processes.poll(run.handle)
+                await self._drain(run, final=ended is not None)
+                if ended is not None:
+                    break
+                await asyncio.sleep(self._settings.poll_interval_s)
+            if self._runs.get(run.agent.id) is run:
+                del self._runs[run.agent.id]
+            await self._finish(run, ended)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("following agent %s failed", run.agent.name)
+        finally:
+            if self._runs.get(run.agent.id) is run:
+                del self._runs[run.agent.id]
+            run.done.set()
+
+    async def _drain(self, run: _Run, *, final: bool) -> None:
+        """Store what the agent wrote since the last read, as log chunks in order."""
+        while True:
+            text, offset = await asyncio.to_thread(
+                read_complete_lines, run.output, run.offset, final
+            )
+            if not text:
+                return
+            for line in text.splitlines():
+                run.reader.feed(line)
+            self._record.log(run.agent, text, run.session)
+            run.offset = offset
+            session_id = run.reader.outcome.session_id
+            if session_id is not None:
+                self._record_session(run.agent.id, session_id)
+
+    def _record_session(self, agent_id: str, session_id: str) -> None:
+        agent = self._repos.agents.find_by_id(agent_id)
+        if agent is not None and agent.session_id != session_id:
+            self._record.agent(agent_id, {"session_id": session_id})
+
+    async def _finish(self, run: _Run, ended: ProcessExit) -> None:
+        """Record how the run ended: stopped, usage limit, success (idle) or crashed."""
+        agent = self._repos.agents.find_by_id(run.agent.id)
+        if agent is None:
+            return
+        outcome = run.reader.outcome
+        code = ended.code
+        if run.stopping:
+            self._record.agent(agent.id, {"status": AgentStatus.STOPPED, "exit_code": code})
+        elif outcome.usage_limit is not None and outcome.session_id is not None:
+            self._record.agent(agent.id, {"exit_code": code, "result": outcome.result})
+            await self._on_usage_limit(run, outcome.usage_limit)
+        elif outcome.succeeded and code in (0, None):
+            agent = self._record.agent(
+                agent.id,
+                {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result},
+            )
+            self._record.task(agent, TaskStatus.COMPLETED)
+        else:
+            result = outcome.result or {"error": self._crash_reason(run, code)}
+            self._record.agent(
+                agent.id, {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
+            )
+
+    def _crash_reason(self, run: _Run, code: int | None) -> str:
+        how = "ended" if code is None else f"exited with code {code}"
+        stderr = tail_text(DataLayout.stderr_file(run.output))
+        reason = f"the {run.provider.name} process {how} without a result"
+        return f"{reason}; its stderr ends with:\n{stderr}" if stderr else reason
+
+    # -- usage limits ------------------------------------------------------------------
+
+    async def _on_usage_limit(self, run: _Run, limit: UsageLimit) -> None:
+        """Mark the account exhausted until it resets, and resume the agent at once on
+        the next available account; with none, wait (idle) until one is available."""
+        now = self._now()
+        agent = self._repos.agents.get(run.agent.id)
+        resets_at = limit.resets_at or now + DEFAULT_LIMIT_WAIT
+        if agent.account_id is not None:
+            self._record.exhaust(agent.account_id, resets_at)
+        account = self._record.next_account(agent.provider)
+        if account is not None:
+            try:
+                executable = self._executable(run.provider)
+                await self._relaunch(agent, run.provider, executable, account, None)
+                return
+            except CrosswalkError as exc:
+                self._record.agent(
+                    agent.id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
+                )
+                return
+        until = self._earliest_reset(agent.provider, resets_at)
+        self._record.agent(
+            agent.id,
+            {
+                "status": AgentStatus.IDLE,
+                "result": {
+                    WAITING_FOR_ACCOUNT: True,
+                    "reason": limit.message,
+                    "resumesAt": to_iso(until),
+                },
+            },
+        )
+        self._alarms.arm(agent.id, until)
+
+    def _earliest_reset(self, provider: str, fallback: datetime | None) -> datetime:
+        resets = [
+            account.exhausted_until
+            for account in self._repos.accounts.find_by_provider(provider)
+            if account.is_exhausted and account.exhausted_until is not None
+        ]
+        if resets:
+            return min(resets)
+        return fallback or self._now()
+
+    async def _resume_waiting(self, agent_id: str) -> None:
+        """The alarm of an agent waiting for an account rang: resume it on the next
+        available account, or wait again for the next expiry."""
+        agent = self._repos.agents.find_by_id(agent_id)
+        if agent is None or agent.status is not AgentStatus.IDLE:
+            return
+        self._record.clear_expired_exhaustion()
+        provider = self._provider(agent.provider)
+        account = self._record.next_account(agent.provider)
+        if account is None and self._repos.accounts.find_by_provider(agent.provider):
+            self._alarms.arm(agent_id, self._earliest_reset(agent.provider, None))
+            return
+        try:
+            executable = self._executable(provider)
+            await self._relaunch(agent, provider, executable, account, None)
+        except CrosswalkError as exc:
+            self._record.agent(
+                agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
+            )
+
+
+def _exhausted(account: Account, now: datetime) -> bool:
+    return account.is_exhausted and (
+        account.exhausted_until is None or account.exhausted_until > now
+    )

@@ -1,0 +1,80 @@
+"""The Jinja2 environment of the dashboard: autoescaping on, and the display filters.
+
+Autoescaping is on for every template, so a value (a question holding ``<script>``,
+say) is always shown as text; no template marks a value ``|safe``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def ago(value: str | None, now: datetime | None = None) -> str:
+    """``"3 min ago"`` (or ``"in 2 h"`` for a time ahead)."""
+    moment = parse_iso(value)
+    if moment is None:
+        return ""
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    text = duration(abs(seconds))
+    if abs(seconds) < 10:
+        return "just now"
+    return f"{text} ago" if seconds >= 0 else f"in {text}"
+
+
+def duration(seconds: int | float | None) -> str:
+    """``"45 s"``, ``"3 min"``, ``"2 h 5 min"``, ``"3 d 4 h"``."""
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def exact(value: str | None) -> str:
+    """The exact UTC time, for the hover title."""
+    moment = parse_iso(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+
+
+def money(value: float | None) -> str:
+    return "" if value is None else f"${value:,.2f}"
+
+
+def status_label(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def create_environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("crosswalk.server.web", "templates"),
+        autoescape=select_autoescape(["html", "svg"], default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    filters: dict[str, Any] = {
+        "ago": ago,
+        "exact": exact,
+        "duration": duration,
+        "money": money,
+        "status_label": status_label,
+    }
+    env.filters.update(filters)
+    return env

@@ -1,0 +1,52 @@
+"""The runner drives the real Codex CLI (pinned in tests/agents, from npm) against a
+stand-in for the OpenAI Responses API: the model asks for a shell command, the real CLI
+runs it in the agent's worktree (sandboxed to it), and the agent ends idle with the
+thread id as its session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.agents import real_clis
+from tests.agents.kit import FakeAgents
+from tests.agents.standin_openai import OpenAIStandin, bash, text
+from tests.e2e.runner_kit import agent_in, js, make_plan, ok, runner_server, stop_leftovers
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(
+    tmp_path: Path, fake_agents: FakeAgents, real_codex: Path, openai_standin: OpenAIStandin
+) -> Iterator[ServerProcess]:
+    env = real_clis.codex_env(openai_standin.url, tmp_path / "codex-home")
+    env.update(CW_CODEX_PATH=str(real_codex))
+    for process in runner_server(tmp_path, fake_agents, **env):
+        try:
+            yield process
+        finally:
+            stop_leftovers(process)
+
+
+def test_the_real_codex_runs_a_command_in_the_worktree(
+    server: ServerProcess, openai_standin: OpenAIStandin, tmp_path: Path
+) -> None:
+    openai_standin.script(bash("echo made by codex > codex.txt"), text("All done."))
+    plan = make_plan(server, tmp_path)
+    task = plan.task(server, "Codex file", "Create codex.txt in the worktree.")
+
+    spawned = js(server, "agent", "spawn", "--task", task["id"], "--provider", "codex")
+    agent = agent_in(server, spawned["id"], "idle", "crashed")
+
+    assert agent["status"] == "idle", agent["result"]
+    assert (Path(agent["worktreeId"]) / "codex.txt").read_text() == "made by codex\n"
+    assert agent["result"]["result"] == "All done."
+    raw = ok(server, "logs", "show", agent["id"], "--raw")
+    events = [json.loads(line) for line in raw.splitlines() if line.startswith("{")]
+    [started] = [e for e in events if e.get("type") == "thread.started"]
+    assert agent["sessionId"] == started["thread_id"]
+    assert "tool exec:" in ok(server, "logs", "show", agent["id"])

@@ -1,0 +1,667 @@
+"""The supervisor's rules, with fakes for git and processes and a real SQLite database:
+spawn, output to log chunks, how a run ends, resume, stop, usage limits and account
+rotation, reconciliation after a restart, clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import stat
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from tests.integration.runner.fakes import FakeProcess, FakeProcesses, FakeWorktrees
+
+from crosswalk.db import Repositories, create_repositories
+from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
+from crosswalk.domain.enums import AgentStatus, TaskStatus
+from crosswalk.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from crosswalk.domain.rows import (
+    Account,
+    Agent,
+    NewAccount,
+    NewAgent,
+    NewInitiative,
+    NewLogChunk,
+    NewPhase,
+    NewProject,
+    NewTask,
+    Task,
+)
+from crosswalk.runner import (
+    RunnerServices,
+    RunnerSettings,
+    SpawnRequest,
+    Supervisor,
+    default_providers,
+)
+from crosswalk.services.accounts import AccountService
+from crosswalk.services.agents import AgentService
+from crosswalk.services.auth import hash_token
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.logs import LogService
+from crosswalk.services.planning import PlanningService
+
+T0 = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
+INIT = {"type": "system", "subtype": "init", "session_id": "S1", "model": "m"}
+SUCCESS = {"type": "result", "subtype": "success", "is_error": False, "result": "done",
+           "num_turns": 1, "total_cost_usd": 0.1, "duration_ms": 5}  # fmt: skip
+RESETS = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
+LIMIT = {
+    "type": "rate_limit_event",
+    "rate_limit_info": {"status": "rejected", "resetsAt": int(RESETS.timestamp())},
+}
+LIMIT_RESULT = {"type": "result", "subtype": "success", "is_error": True,
+                "result": "You've hit your 5-hour limit · resets 10pm (UTC)"}  # fmt: skip
+
+
+@dataclass
+class Harness:
+    engine: Engine
+    repos: Repositories
+    worktrees: FakeWorktrees
+    processes: FakeProcesses
+    data: Path
+    now: datetime = T0
+    sleeps: list[float] = field(default_factory=list)
+    wake: asyncio.Event | None = None
+    supervisor: Supervisor | None = None
+    task: Task | None = None
+    missing: set[str] = field(default_factory=set)
+    executables: dict[str, str] = field(default_factory=dict)
+
+    def build(self) -> Supervisor:
+        async def sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+            self.wake = asyncio.Event()
+            await self.wake.wait()
+
+        self.supervisor = Supervisor(
+            repos=self.repos,
+            services=self.services(),
+            worktrees=self.worktrees,
+            processes=self.processes,
+            providers=default_providers(),
+            settings=RunnerSettings(
+                data_dir=self.data,
+                server_url="http://127.0.0.1:9/trpc",
+                stop_grace_s=0.2,
+                poll_interval_s=0.01,
+                executables=self.executables,
+                base_env={"PATH": "/usr/bin", "HOME": str(self.data / "home")},
+            ),
+            now=lambda: self.now,
+            sleep=sleep,
+            which=lambda name: None if name in self.missing else f"/opt/bin/{Path(name).name}",
+        )
+        return self.supervisor
+
+    def services(self) -> RunnerServices:
+        """The real services, each write in a unit of work on the test's database."""
+        changes, repos = ChangeStream(), self.repos
+
+        def unit_of_work() -> SqlAlchemyUnitOfWork:
+            return SqlAlchemyUnitOfWork(self.engine, publishers=(changes,))
+
+        return RunnerServices(
+            agents=AgentService(
+                agents=repos.agents,
+                tasks=repos.tasks,
+                messages=repos.messages,
+                conversations=repos.conversations,
+                unit_of_work=unit_of_work,
+            ),
+            planning=PlanningService(
+                initiatives=repos.initiatives,
+                phases=repos.phases,
+                tasks=repos.tasks,
+                unit_of_work=unit_of_work,
+            ),
+            accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+            logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
+        )
+
+    @property
+    def sup(self) -> Supervisor:
+        assert self.supervisor is not None
+        return self.supervisor
+
+    def agent(self, agent_id: str) -> Agent:
+        return self.repos.agents.get(agent_id)
+
+    def last(self) -> FakeProcess:
+        return self.processes.launched[-1]
+
+    def account(self, email: str, provider: str = "claude") -> Account:
+        return self.repos.accounts.create(
+            NewAccount(email=email, provider=provider, credentials=f'{{"token":"{email}"}}')
+        )
+
+    async def spawn(self, **fields: Any) -> Agent:
+        assert self.task is not None
+        return await self.sup.spawn(SpawnRequest(task_id=self.task.id, **fields))
+
+
+def plan(repos: Repositories, *, project: bool = True) -> Task:
+    initiative = repos.initiatives.create(NewInitiative(name="Auth rewrite"))
+    phase = repos.phases.create(NewPhase(initiative_id=initiative.id, name="Backend phase"))
+    task = repos.tasks.create(
+        NewTask(name="Token service", phase_id=phase.id, description="Issue JWTs.\nRotate keys.")
+    )
+    if project:
+        api = repos.projects.create(NewProject(name="api", url="/src/api"))
+        repos.projects.add_project_to_initiative(initiative.id, api.id)
+    return task
+
+
+@pytest.fixture
+def h(engine: Engine, tmp_path: Path) -> Harness:
+    harness = Harness(
+        engine, create_repositories(engine), FakeWorktrees(), FakeProcesses(), tmp_path
+    )
+    harness.task = plan(harness.repos)
+    return harness
+
+
+def run(h: Harness, body: Callable[[], Awaitable[None]]) -> None:
+    async def main() -> None:
+        h.build()
+        try:
+            await body()
+        finally:
+            await h.sup.close()
+
+    asyncio.run(main())
+
+
+async def until(check: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def relaunched(h: Harness, agent_id: str, what: str) -> None:
+    """Until the second run was launched and recorded."""
+    await until(
+        lambda: len(h.processes.launched) == 2 and h.agent(agent_id).status is AgentStatus.RUNNING,
+        what,
+    )
+
+
+async def ends(h: Harness, agent_id: str, status: AgentStatus) -> Agent:
+    await until(
+        lambda: h.agent(agent_id).status is status and not h.sup.is_running(agent_id),
+        f"agent {status}",
+    )
+    return h.agent(agent_id)
+
+
+# -- spawn ----------------------------------------------------------------------------
+
+
+def test_spawn_makes_a_worktree_on_the_agent_branch_and_starts_the_cli(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        assert agent.status is AgentStatus.RUNNING
+        [(path, branch, start)] = h.worktrees.added
+        assert h.worktrees.prepared == [(h.repos.projects.find_all()[0].id, "cw/auth-rewrite")]
+        assert (branch, start) == (f"cw/auth-rewrite--{agent.name}", "cw/auth-rewrite")
+        assert path == h.data / "worktrees" / agent.id / "api"
+        assert agent.worktree_id == str(path)
+
+        process = h.last()
+        assert process.spec.cwd == path
+        assert process.spec.argv[:2] == ["/opt/bin/claude", "-p"]
+        assert agent.pid == process.handle.pid
+        assert agent.process_started_at == process.handle.started_at
+        assert agent.output_file_path == str(h.data / "agents" / agent.id / "session-1.jsonl")
+
+        env = process.spec.env
+        assert env["CW_URL"] == "http://127.0.0.1:9/trpc"
+        assert env["CW_AGENT_ID"] == agent.id
+        assert hash_token(env["CW_TOKEN"]) == agent.token_hash
+        assert "CLAUDE_CONFIG_DIR" not in env  # no account: the server's own environment
+
+        prompt = process.prompt
+        for verbatim in ("Token service", "Issue JWTs.\nRotate keys.", "Backend phase",
+                         agent.name, "cw ask", "cw answer"):  # fmt: skip
+            assert verbatim in prompt
+        assert h.repos.tasks.get(agent.task_id or "").status is TaskStatus.IN_PROGRESS
+
+    run(h, body)
+
+
+def test_output_becomes_log_chunks_and_a_success_leaves_the_agent_idle(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        process = h.last()
+        process.write(INIT)
+        await until(lambda: h.agent(agent.id).session_id == "S1", "the session id")
+        process.write({"type": "assistant", "message": {"content": []}}, SUCCESS)
+        process.end(0)
+        done = await ends(h, agent.id, AgentStatus.IDLE)
+        assert done.exit_code == 0
+        assert done.result == {
+            "subtype": "success", "isError": False, "result": "done", "totalCostUsd": 0.1,
+            "numTurns": 1, "durationMs": 5,
+        }  # fmt: skip
+        chunks = h.repos.log_chunks.find_by_agent_id(agent.id)
+        assert "".join(c.content for c in chunks) == Path(process.spec.stdout_path).read_text()
+        assert {c.session_number for c in chunks} == {1}
+        assert h.repos.tasks.get(agent.task_id or "").status is TaskStatus.COMPLETED
+
+    run(h, body)
+
+
+def test_a_last_line_without_newline_is_logged_when_the_process_ends(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        process = h.last()
+        process.write(INIT)
+        with process.spec.stdout_path.open("a") as out:
+            out.write('{"type":"result","subtype":"success","is_error":false,"result":"x"}')
+        await asyncio.sleep(0.05)
+        assert "result" not in "".join(
+            c.content for c in h.repos.log_chunks.find_by_agent_id(agent.id)
+        )  # a partial line waits for its end
+        process.end(0)
+        assert (await ends(h, agent.id, AgentStatus.IDLE)).result["result"] == "x"
+
+    run(h, body)
+
+
+@pytest.mark.parametrize(
+    ("events", "code"),
+    [([INIT], 1), ([INIT], 0), ([INIT, {**SUCCESS, "is_error": True}], 1), ([], -9)],
+    ids=["non-zero exit", "no result", "error result", "killed"],
+)
+def test_a_run_without_a_good_result_is_crashed(
+    h: Harness, events: list[dict[str, Any]], code: int
+) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        process = h.last()
+        process.write(*events)
+        process.spec.stderr_path.write_text("Error: something broke\n")
+        process.end(code)
+        crashed = await ends(h, agent.id, AgentStatus.CRASHED)
+        assert crashed.exit_code == code
+        assert crashed.result is not None
+        if not any(e.get("type") == "result" for e in events):
+            assert "something broke" in crashed.result["error"]
+            assert "without a result" in crashed.result["error"]
+        assert h.repos.tasks.get(agent.task_id or "").status is TaskStatus.IN_PROGRESS
+
+    run(h, body)
+
+
+def test_spawn_refuses_clearly_and_leaves_nothing_behind(h: Harness) -> None:
+    async def body() -> None:
+        with pytest.raises(InvalidInputError, match=r"unknown provider 'gpt'.*claude, codex"):
+            await h.spawn(provider="gpt")
+        h.missing.add("codex")
+        with pytest.raises(PreconditionFailedError, match="'codex' on the server's PATH"):
+            await h.spawn(provider="codex")
+        with pytest.raises(NotFoundError):
+            await h.sup.spawn(SpawnRequest(task_id="nope"))
+        loose = h.repos.tasks.create(NewTask(name="loose"))
+        with pytest.raises(InvalidInputError, match="belongs to no initiative"):
+            await h.sup.spawn(SpawnRequest(task_id=loose.id))
+        bare = plan(h.repos, project=False)
+        with pytest.raises(PreconditionFailedError, match="no project to work in"):
+            await h.sup.spawn(SpawnRequest(task_id=bare.id))
+        h.worktrees.fail_with = PreconditionFailedError("cannot clone project api: fatal: x")
+        with pytest.raises(PreconditionFailedError, match="fatal: x"):
+            await h.spawn()
+        assert h.repos.agents.find_all() == []
+        assert h.processes.launched == []
+
+    run(h, body)
+
+
+def test_spawn_refuses_a_second_agent_on_the_task_naming_the_first(h: Harness) -> None:
+    async def body() -> None:
+        first = await h.spawn()
+        with pytest.raises(ConflictError, match=f"active agent: {first.name}"):
+            await h.spawn()
+        assert len(h.repos.agents.find_all()) == 1
+
+    run(h, body)
+
+
+def test_a_named_executable_path_is_named_in_the_error(h: Harness) -> None:
+    h.executables["claude"] = "/custom/claude"
+    h.missing.add("/custom/claude")
+
+    async def body() -> None:
+        with pytest.raises(PreconditionFailedError, match=r"'/custom/claude'.*CW_CLAUDE_PATH"):
+            await h.spawn()
+
+    run(h, body)
+
+
+# -- accounts -------------------------------------------------------------------------
+
+
+def test_spawn_writes_the_account_into_a_private_config_dir(h: Harness) -> None:
+    async def body() -> None:
+        account = h.account("a@example.com")
+        agent = await h.spawn()
+        assert agent.account_id == account.id
+        directory = Path(h.last().spec.env["CLAUDE_CONFIG_DIR"])
+        assert directory == h.data / "accounts" / account.id
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+        credentials = directory / ".credentials.json"
+        assert credentials.read_text() == '{"token":"a@example.com"}'
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+
+    run(h, body)
+
+
+def test_a_named_account_of_another_provider_is_refused(h: Harness) -> None:
+    async def body() -> None:
+        codex = h.account("c@example.com", provider="codex")
+        with pytest.raises(InvalidInputError, match="is a codex account, not claude"):
+            await h.spawn(account_id=codex.id)
+
+    run(h, body)
+
+
+def test_usage_limit_exhausts_the_account_and_resumes_on_the_next(h: Harness) -> None:
+    async def body() -> None:
+        first, second = h.account("a@example.com"), h.account("b@example.com")
+        agent = await h.spawn()
+        assert agent.account_id == first.id
+        process = h.last()
+        # The CLI keeps the transcript in the account's config dir: it must follow the agent.
+        transcript = h.data / "accounts" / first.id / "projects" / "-wt" / "S1.jsonl"
+        transcript.parent.mkdir(parents=True)
+        transcript.write_text('{"turn":1}\n')
+        process.write(INIT, LIMIT, LIMIT_RESULT)
+        process.end(1)
+        await relaunched(h, agent.id, "the resume on the next account")
+        exhausted = h.repos.accounts.get(first.id)
+        assert exhausted.is_exhausted
+        assert exhausted.exhausted_until == RESETS
+        resumed = h.last()
+        argv = list(resumed.spec.argv)
+        assert argv[argv.index("--resume") + 1] == "S1"
+        assert resumed.spec.env["CLAUDE_CONFIG_DIR"] == str(h.data / "accounts" / second.id)
+        carried = h.data / "accounts" / second.id / "projects" / "-wt" / "S1.jsonl"
+        assert carried.read_text() == '{"turn":1}\n'
+        now = h.agent(agent.id)
+        assert (now.status, now.account_id) == (AgentStatus.RUNNING, second.id)
+        assert now.output_file_path is not None and now.output_file_path.endswith("session-2.jsonl")
+        resumed.write({**INIT}, SUCCESS)
+        resumed.end(0)
+        await ends(h, agent.id, AgentStatus.IDLE)
+        sessions = {c.session_number for c in h.repos.log_chunks.find_by_agent_id(agent.id)}
+        assert sessions == {1, 2}
+
+    run(h, body)
+
+
+def test_with_no_account_left_the_agent_waits_then_resumes_by_itself(h: Harness) -> None:
+    async def body() -> None:
+        only = h.account("a@example.com")
+        agent = await h.spawn()
+        h.last().write(INIT, LIMIT, LIMIT_RESULT)
+        h.last().end(1)
+        await until(lambda: bool(h.sleeps), "the wait for an account")
+        waiting = h.agent(agent.id)
+        assert waiting.status is AgentStatus.IDLE
+        assert waiting.result["waitingForAccount"] is True
+        assert waiting.result["resumesAt"] == "2026-11-29T22:00:00.000Z"
+        assert h.sleeps == [(RESETS - T0).total_seconds()]
+        assert len(h.processes.launched) == 1
+
+        h.now = RESETS + timedelta(seconds=1)
+        assert h.wake is not None
+        h.wake.set()
+        await relaunched(h, agent.id, "the resume after the reset")
+        assert h.repos.accounts.get(only.id).is_exhausted is False
+        argv = list(h.last().spec.argv)
+        assert argv[argv.index("--resume") + 1] == "S1"
+        assert h.agent(agent.id).status is AgentStatus.RUNNING
+
+    run(h, body)
+
+
+def test_a_waiting_agent_is_rearmed_after_a_restart(h: Harness) -> None:
+    async def body() -> None:
+        h.account("a@example.com")
+        agent = await h.spawn()
+        h.last().write(INIT, LIMIT, LIMIT_RESULT)
+        h.last().end(1)
+        await until(lambda: bool(h.sleeps), "the wait for an account")
+        await h.sup.close()
+        h.sleeps.clear()
+        h.build()
+        await h.sup.start()
+        await until(lambda: bool(h.sleeps), "the re-armed wait")
+        h.now = RESETS
+        assert h.wake is not None
+        h.wake.set()
+        await relaunched(h, agent.id, "the resume")
+        assert h.agent(agent.id).status is AgentStatus.RUNNING
+
+    run(h, body)
+
+
+# -- resume and stop ------------------------------------------------------------------
+
+
+def test_resume_runs_the_session_again_as_the_next_log_session(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        h.last().write(INIT, SUCCESS)
+        h.last().end(0)
+        await ends(h, agent.id, AgentStatus.IDLE)
+        first_token = h.last().spec.env["CW_TOKEN"]
+
+        resumed = await h.sup.resume(agent.id, "now the tests")
+        assert resumed.status is AgentStatus.RUNNING
+        process = h.last()
+        argv = list(process.spec.argv)
+        assert argv[argv.index("--resume") + 1] == "S1"
+        assert process.prompt == "now the tests"
+        assert process.spec.env["CW_TOKEN"] != first_token
+        assert hash_token(process.spec.env["CW_TOKEN"]) == h.agent(agent.id).token_hash
+        process.write({**INIT, "session_id": "S1b"}, SUCCESS)
+        process.end(0)
+        done = await ends(h, agent.id, AgentStatus.IDLE)
+        assert done.session_id == "S1b"
+        assert h.repos.log_chunks.get_session_count(agent.id) == 2
+
+        await h.sup.resume(agent.id)
+        with pytest.raises(ConflictError, match="is running"):
+            await h.sup.resume(agent.id)
+
+    run(h, body)
+
+
+def test_resume_needs_a_session_and_a_worktree(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        h.last().end(1)
+        await ends(h, agent.id, AgentStatus.CRASHED)
+        with pytest.raises(PreconditionFailedError, match="no session to resume"):
+            await h.sup.resume(agent.id)
+
+    run(h, body)
+
+
+def test_stop_terminates_the_group_and_marks_the_agent_stopped(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        process = h.last()
+        stopped = await h.sup.stop(agent.id)
+        assert process.signals == [signal.SIGTERM]
+        assert (stopped.status, stopped.exit_code) == (AgentStatus.STOPPED, -signal.SIGTERM)
+
+    run(h, body)
+
+
+def test_stop_kills_an_agent_that_ignores_sigterm(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        process = h.last()
+        process.ignores_term = True
+        stopped = await h.sup.stop(agent.id)
+        assert process.signals == [signal.SIGTERM, signal.SIGKILL]
+        assert stopped.status is AgentStatus.STOPPED
+
+    run(h, body)
+
+
+# -- restart --------------------------------------------------------------------------
+
+
+def running_agent(h: Harness, pid: int, started_at: int, session: int = 1) -> Agent:
+    assert h.task is not None
+    agent = h.repos.agents.create(
+        NewAgent(worktree_id=str(h.data), task_id=h.task.id, status=AgentStatus.RUNNING)
+    )
+    output = h.data / "agents" / agent.id / f"session-{session}.jsonl"
+    output.parent.mkdir(parents=True)
+    output.touch()
+    return h.repos.agents.update(
+        agent.id,
+        {"pid": pid, "process_started_at": started_at, "output_file_path": str(output)},
+    )
+
+
+def test_a_live_process_is_adopted_and_followed_from_where_the_log_stopped(h: Harness) -> None:
+    async def body() -> None:
+        agent = running_agent(h, 4242, 777)
+        process = h.processes.adopt(4242, 777, Path(agent.output_file_path or ""))
+        process.write(INIT)
+        # What the previous server stored before it died.
+        logged = Path(agent.output_file_path or "").read_text()
+        h.repos.log_chunks.insert_chunk(
+            NewLogChunk(agent_id=agent.id, agent_name=agent.name, content=logged)
+        )
+        process.write(SUCCESS)
+        await h.sup.start()
+        assert h.sup.is_running(agent.id)
+        process.end(None)  # not our child: its exit code is unknown
+        done = await ends(h, agent.id, AgentStatus.IDLE)
+        assert done.result["result"] == "done"
+        contents = [c.content for c in h.repos.log_chunks.find_by_agent_id(agent.id)]
+        assert "".join(contents) == Path(agent.output_file_path or "").read_text()
+        assert len(contents) == 2  # nothing logged twice
+
+    run(h, body)
+
+
+@pytest.mark.parametrize(("events", "status"), [([INIT, SUCCESS], AgentStatus.IDLE),
+                                                ([INIT], AgentStatus.CRASHED)])  # fmt: skip
+def test_a_dead_process_is_marked_by_what_its_output_shows(
+    h: Harness, events: list[dict[str, Any]], status: AgentStatus
+) -> None:
+    async def body() -> None:
+        agent = running_agent(h, 4243, 888)  # no such process any more
+        with Path(agent.output_file_path or "").open("a") as out:
+            out.writelines(json.dumps(event) + "\n" for event in events)
+        await h.sup.start()
+        assert (await ends(h, agent.id, status)).status is status
+
+    run(h, body)
+
+
+def test_a_reused_pid_is_not_mistaken_for_the_agent(h: Harness) -> None:
+    async def body() -> None:
+        agent = running_agent(h, 4244, 999)
+        stranger = h.processes.adopt(4244, 12345, Path(agent.output_file_path or ""))
+        await h.sup.start()
+        crashed = await ends(h, agent.id, AgentStatus.CRASHED)
+        assert crashed.status is AgentStatus.CRASHED
+        await h.sup.stop(agent.id)
+        assert stranger.signals == []  # never signalled
+        assert not stranger.ended
+
+    run(h, body)
+
+
+def test_an_agent_registered_by_hand_is_left_alone_on_start(h: Harness) -> None:
+    async def body() -> None:
+        assert h.task is not None
+        agent = h.repos.agents.create(
+            NewAgent(worktree_id=".", task_id=h.task.id, status=AgentStatus.RUNNING, pid=4245)
+        )
+        await h.sup.start()
+        assert not h.sup.is_running(agent.id)
+        assert h.agent(agent.id).status is AgentStatus.RUNNING
+
+    run(h, body)
+
+
+def test_an_agent_started_here_without_an_output_file_is_crashed_on_start(h: Harness) -> None:
+    async def body() -> None:
+        assert h.task is not None
+        agent = h.repos.agents.create(
+            NewAgent(worktree_id=".", task_id=h.task.id, status=AgentStatus.RUNNING, pid=4246)
+        )
+        h.repos.agents.update(agent.id, {"process_started_at": 5})
+        await h.sup.start()
+        crashed = h.agent(agent.id)
+        assert crashed.status is AgentStatus.CRASHED
+        assert "no process or output file recorded" in crashed.result["error"]
+
+    run(h, body)
+
+
+def test_closing_leaves_agents_running_for_the_next_server(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        await h.sup.close()
+        assert h.last().signals == []
+        assert h.agent(agent.id).status is AgentStatus.RUNNING
+
+    run(h, body)
+
+
+# -- clean ----------------------------------------------------------------------------
+
+
+def test_clean_removes_worktrees_of_agents_that_no_longer_run(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        with pytest.raises(ConflictError, match="stop it first"):
+            await h.sup.clean(agent.id)
+        assert await h.sup.clean() == []
+        await h.sup.stop(agent.id)
+        [cleaned] = await h.sup.clean()
+        assert cleaned.worktrees == [agent.worktree_id]
+        assert h.worktrees.removed == [(Path(agent.worktree_id), False)]
+        assert not (h.data / "worktrees" / agent.id).exists()
+
+        orphan = h.data / "worktrees" / "deleted-agent" / "api"
+        orphan.mkdir(parents=True)
+        [gone] = await h.sup.clean()
+        assert (gone.agent_id, gone.agent_name) == ("deleted-agent", None)
+
+    run(h, body)
+
+
+def test_delete_stops_the_agent_and_removes_its_worktrees(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        await h.sup.delete(agent.id)
+        assert h.last().signals == [signal.SIGTERM]
+        assert h.worktrees.removed == [(Path(agent.worktree_id), False)]
+
+    run(h, body)

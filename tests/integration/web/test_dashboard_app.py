@@ -1,0 +1,409 @@
+"""The dashboard in process (httpx's ASGI transport): sign-in, refusals, twins, secrets.
+
+The browser tier (tests/browser) drives the same pages in Chromium against a real
+server; these tests pin the HTTP-level rules without a browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from crosswalk.server.app import CrosswalkApp, create_app
+from crosswalk.server.web import live
+
+ORIGIN = "http://127.0.0.1"
+SECRET = "sk-ant-very-secret-credential"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[CrosswalkApp]:
+    built = create_app(f"sqlite:///{tmp_path / 'cw.db'}", admin_token_file=tmp_path / "admin-token")
+    try:
+        yield built
+    finally:
+        built.services.changes.close()
+        built.engine.dispose()
+
+
+def admin_token(app: CrosswalkApp, tmp_path: Path) -> str:
+    return (tmp_path / "admin-token").read_text().strip()
+
+
+@asynccontextmanager
+async def browser(app: CrosswalkApp) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app.asgi)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as client:
+        yield client
+
+
+async def signed_in(client: httpx.AsyncClient, token: str) -> str:
+    """Sign in through the form; returns the session's CSRF token (from a page)."""
+    form = await client.get("/signin")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    done = await client.post(
+        "/signin", data={"csrf": csrf[1], "token": token, "next": "/"}, headers={"origin": ORIGIN}
+    )
+    assert done.status_code == 303, done.text
+    page = await client.get("/inbox")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    return found[1]
+
+
+async def trpc(client: httpx.AsyncClient, token: str, path: str, payload: Any) -> Any:
+    response = await client.post(
+        f"/trpc/{path}", json=payload, headers={"authorization": f"Bearer {token}"}
+    )
+    body = response.json()
+    assert "result" in body, body
+    return body["result"]["data"]
+
+
+def test_the_sign_in_form_needs_its_token_and_the_same_origin(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            form = await client.get("/signin")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf is not None
+            cross = await client.post(
+                "/signin", data={"csrf": csrf[1], "token": token}, headers={"origin": "http://evil"}
+            )
+            assert cross.status_code == 403
+            no_csrf = await client.post(
+                "/signin", data={"token": token}, headers={"origin": ORIGIN}
+            )
+            assert no_csrf.status_code == 403
+            assert "cw_session" not in client.cookies
+            csrf = re.search(r'name="csrf" value="([^"]+)"', no_csrf.text)  # a fresh form
+            assert csrf is not None
+            offsite = await client.post(
+                "/signin",
+                data={"csrf": csrf[1], "token": token, "next": "https://evil.example/x"},
+                headers={"origin": ORIGIN},
+            )
+            assert offsite.status_code == 303
+            assert offsite.headers["location"] == "/"  # never sent to another site
+            assert "cw_session" in client.cookies
+
+    asyncio.run(scenario())
+
+
+def test_pages_twins_and_secrets(app: CrosswalkApp, tmp_path: Path) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            account = await trpc(
+                client, token, "account.create", {"email": "a@example.com", "credentials": SECRET}
+            )
+            agent = await trpc(
+                client,
+                token,
+                "agent.create",
+                {"name": "brave-otter", "accountId": account["id"], "status": "running"},
+            )
+            await trpc(
+                client,
+                agent["token"],
+                "message.askUser",
+                {"agentId": agent["id"], "content": "Drop the <b>legacy</b> table?"},
+            )
+            await signed_in(client, token)
+            for path in [
+                "/",
+                "/agents",
+                "/agents/brave-otter",
+                "/inbox",
+                "/accounts",
+                "/conversations",
+            ]:
+                page = await client.get(path)
+                assert page.status_code == 200, path
+                twin = await client.get(f"{path.rstrip('/') or '/overview'}.json")
+                assert twin.status_code == 200, path
+                for body in (page.text, twin.text):
+                    assert SECRET not in body, path
+                    assert agent["token"] not in body, path
+                    assert token not in body, path
+                    assert "tokenHash" not in body, path
+            inbox = (await client.get("/inbox.json")).json()
+            [message] = inbox["messages"]
+            assert message["content"] == "Drop the <b>legacy</b> table?"
+            assert message["fromAgentName"] == "brave-otter"
+            html = (await client.get("/inbox")).text
+            assert "Drop the &lt;b&gt;legacy&lt;/b&gt; table?" in html
+            overview = (await client.get("/overview.json")).json()
+            assert overview["openQuestions"]["count"] == 1
+            assert [a["name"] for a in overview["runningAgents"]] == ["brave-otter"]
+            accounts = (await client.get("/accounts.json")).json()["accounts"]
+            assert accounts[0]["hasCredentials"] is True
+            missing = await client.get("/agents/nobody.json")
+            assert missing.status_code == 404
+            assert "nobody" in missing.json()["error"]
+
+    asyncio.run(scenario())
+
+
+def test_an_htmx_refresh_gets_only_the_live_region(app: CrosswalkApp, tmp_path: Path) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            await signed_in(client, token)
+            full = await client.get("/inbox")
+            region = await client.get("/inbox", headers={"hx-request": "true"})
+            assert "<html" in full.text and 'sse-connect="/events"' in full.text
+            assert "<html" not in region.text and "<h1>Inbox</h1>" in region.text
+            assert '<span id="inbox-badge" hx-swap-oob="true">' in region.text
+            client.cookies.clear()
+            expired = await client.get("/inbox", headers={"hx-request": "true"})
+            assert expired.status_code == 401
+            assert expired.headers["hx-redirect"] == "/signin"
+
+    asyncio.run(scenario())
+
+
+def test_a_reply_posted_in_the_page_is_the_reply_cw_sends(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            agent = await trpc(client, token, "agent.create", {"name": "calm-badger"})
+            question = await trpc(
+                client,
+                agent["token"],
+                "message.askUser",
+                {"agentId": agent["id"], "content": "Go?"},
+            )
+            csrf = await signed_in(client, token)
+            url = f"/inbox/{question['id']}/reply"
+            empty = await client.post(
+                url, data={"csrf": csrf, "content": "  "}, headers={"origin": ORIGIN}
+            )
+            assert empty.status_code == 400
+            assert "content" in empty.text
+            done = await client.post(
+                url,
+                data={"csrf": csrf, "content": "Go.", "next": "/inbox"},
+                headers={"origin": ORIGIN},
+            )
+            assert done.status_code == 303 and done.headers["location"] == "/inbox"
+            again = await client.post(
+                url, data={"csrf": csrf, "content": "Again"}, headers={"origin": ORIGIN}
+            )
+            assert again.status_code == 409
+            state = app.services.human_questions.state(question["id"])
+            assert state.responded and state.reply is not None and state.reply.content == "Go."
+
+    asyncio.run(scenario())
+
+
+def test_committed_changes_reach_the_stream_as_one_event_per_burst(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+    changes = app.services.changes
+
+    async def scenario() -> list[bytes]:
+        received: list[bytes] = []
+        stream = live.change_events(changes, lambda: True, keepalive_s=30)
+        received.append(await anext(stream))  # connected: catch up at once
+        next_event = asyncio.ensure_future(anext(stream))
+        async with browser(app) as client:
+            await asyncio.sleep(0.01)
+            assert not next_event.done()
+            await client.get("/trpc/initiative.list", headers={"authorization": f"Bearer {token}"})
+            refused = await client.post(
+                "/trpc/initiative.create",
+                json={"name": ""},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            assert refused.status_code == 400
+            await asyncio.sleep(0.1)
+            assert not next_event.done()  # a query or a refused write changes nothing
+            await trpc(client, token, "initiative.create", {"name": "One"})
+            await trpc(client, token, "initiative.create", {"name": "Two"})
+            received.append(await asyncio.wait_for(next_event, 5))
+        changes.close()
+        received.extend([chunk async for chunk in stream])
+        return received
+
+    first, change, *rest = asyncio.run(scenario())
+    assert first == b"retry: 1000\n\n" + live.change_event("connected")
+    assert change == live.change_event("EntityChanged")
+    assert rest == []  # the two creates were one event; closing ends the stream
+
+
+def test_the_stream_keeps_alive_and_ends_with_the_session() -> None:
+    from crosswalk.services.change_stream import ChangeStream
+
+    async def scenario() -> list[bytes]:
+        signed_in = [True]
+        stream = live.change_events(ChangeStream(), lambda: signed_in[0], keepalive_s=0.01)
+        chunks = [await anext(stream), await anext(stream)]
+        signed_in[0] = False
+        chunks.extend([chunk async for chunk in stream])
+        return chunks
+
+    _first, keepalive, *rest = asyncio.run(scenario())
+    assert keepalive == live.KEEPALIVE
+    assert rest == []
+
+
+def test_a_follower_that_lags_catches_up_and_follows_again() -> None:
+    from crosswalk.domain.events import Action, EntityChanged
+    from crosswalk.services.change_stream import DEFAULT_MAX_BACKLOG, ChangeStream
+
+    async def scenario() -> list[bytes]:
+        changes = ChangeStream()
+        stream = live.change_events(changes, lambda: True, keepalive_s=30)
+        chunks = [await anext(stream)]
+        pending = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0)
+        flood = [
+            EntityChanged("task", str(n), Action.UPDATED) for n in range(DEFAULT_MAX_BACKLOG + 1)
+        ]
+        changes.publish_committed(flood)
+        chunks.append(await asyncio.wait_for(pending, 5))
+        await asyncio.sleep(0)
+        changes.publish_committed([EntityChanged("task", "x", Action.UPDATED)])
+        chunks.append(await asyncio.wait_for(anext(stream), 5))
+        changes.close()
+        return chunks
+
+    _first, after_lag, later = asyncio.run(scenario())
+    assert after_lag == live.change_event("lagged")
+    assert later == live.change_event("EntityChanged")
+
+
+def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    """The agent page's buttons appear for the procedures the router offers and call
+    them; a server without an agent runner shows neither."""
+    from starlette.applications import Starlette
+
+    from crosswalk.server.app import build_router
+    from crosswalk.server.context import Context
+    from crosswalk.server.procedures.agent import AgentRef
+    from crosswalk.server.trpc import Router
+    from crosswalk.server.web.api import AdminApi
+    from crosswalk.server.web.routes import Dashboard
+
+    token = admin_token(app, tmp_path)
+    stopped: list[str] = []
+    runner: Router[Context] = Router()
+
+    @runner.mutation("agent.stop", input=AgentRef)
+    async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
+        stopped.append(inp.id)
+        return {"id": inp.id}
+
+    with_runner = Dashboard(app.services, AdminApi(build_router().merge(runner), app.services))
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            agent = await trpc(
+                client, token, "agent.create", {"name": "busy-bee", "status": "running"}
+            )
+            await signed_in(client, token)
+            plain = (await client.get(f"/agents/{agent['id']}")).text
+            assert "/stop" not in plain and "need the server's agent runner" in plain
+            cookies = client.cookies
+        transport = httpx.ASGITransport(app=Starlette(routes=with_runner.routes()))
+        async with httpx.AsyncClient(
+            transport=transport, base_url=ORIGIN, cookies=cookies
+        ) as client:
+            page = (await client.get(f"/agents/{agent['id']}")).text
+            assert f'action="/agents/{agent["id"]}/stop"' in page
+            assert "/resume" not in page  # a running agent is stopped, not resumed
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert csrf is not None
+            done = await client.post(
+                f"/agents/{agent['id']}/stop", data={"csrf": csrf[1]}, headers={"origin": ORIGIN}
+            )
+            assert done.status_code == 303
+            missing = await client.post(
+                f"/agents/{agent['id']}/resume", data={"csrf": csrf[1]}, headers={"origin": ORIGIN}
+            )
+            assert missing.status_code == 404
+        assert stopped == [agent["id"]]
+
+    asyncio.run(scenario())
+
+
+def test_agents_show_cost_turns_and_duration_from_their_result(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> dict[str, Any]:
+        async with browser(app) as client:
+            agent = await trpc(client, token, "agent.create", {"name": "done-dove"})
+            result = {"num_turns": 12, "total_cost_usd": 1.5, "duration_ms": 95_000}
+            await trpc(
+                client,
+                token,
+                "agent.update",
+                {"id": agent["id"], "status": "stopped", "result": result},
+            )
+            await signed_in(client, token)
+            page = (await client.get("/agents")).text
+            assert "$1.50" in page and "1 min" in page
+            rows: dict[str, Any] = (await client.get("/agents.json")).json()
+            return rows
+
+    [row] = asyncio.run(scenario())["agents"]
+    assert (row["costUsd"], row["turns"], row["runningSeconds"]) == (1.5, 12, 95)
+
+
+def test_approve_and_retry_move_tasks_on(app: CrosswalkApp, tmp_path: Path) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            initiative = await trpc(client, token, "initiative.create", {"name": "Ship"})
+            held = await trpc(
+                client, token, "task.create", {"name": "Held", "initiativeId": initiative["id"]}
+            )
+            stuck = await trpc(
+                client,
+                token,
+                "task.create",
+                {"name": "Stuck", "initiativeId": initiative["id"], "status": "blocked"},
+            )
+            assert held["status"] == "pending_approval"
+            csrf = await signed_in(client, token)
+            page = (await client.get(f"/initiatives/{initiative['id']}")).text
+            assert f'action="/tasks/{held["id"]}/approve"' in page
+            assert f'action="/tasks/{stuck["id"]}/retry"' in page
+            assert f'action="/tasks/{stuck["id"]}/approve"' not in page
+            for action in (f"/tasks/{held['id']}/approve", f"/tasks/{stuck['id']}/retry"):
+                done = await client.post(action, data={"csrf": csrf}, headers={"origin": ORIGIN})
+                assert done.status_code == 303, done.text
+            again = await client.post(
+                f"/tasks/{held['id']}/approve", data={"csrf": csrf}, headers={"origin": ORIGIN}
+            )
+            assert again.status_code == 412  # only a task waiting for approval
+            twin = (await client.get(f"/initiatives/{initiative['id']}.json")).json()
+            assert {t["name"]: t["status"] for t in twin["tasks"]} == {
+                "Held": "pending",
+                "Stuck": "pending",
+            }
+
+    asyncio.run(scenario())

@@ -1,0 +1,189 @@
+"""The providers' command lines and how they read each CLI's output (agent-clis.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from crosswalk.runner.providers import ClaudeProvider, CodexProvider, RunOptions
+from crosswalk.runner.providers._limits import reset_time_in_text
+
+NOW = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
+
+
+def feed(reader: Any, *events: dict[str, Any] | str) -> Any:
+    for event in events:
+        reader.feed(event if isinstance(event, str) else json.dumps(event))
+    return reader.outcome
+
+
+def test_claude_command_for_a_first_run_and_a_resume() -> None:
+    claude = ClaudeProvider()
+    first = claude.command("/bin/claude", "do it", None, RunOptions())
+    assert first == [
+        "/bin/claude", "-p", "do it", "--output-format", "stream-json", "--verbose",
+        "--permission-mode", "acceptEdits", "--allowedTools", "Bash(cw:*)",
+    ]  # fmt: skip
+    resumed = claude.command("/bin/claude", "go on", "S1", RunOptions("bypassPermissions"))
+    assert resumed[resumed.index("--resume") + 1] == "S1"
+    assert resumed[-2:] == ["--permission-mode", "bypassPermissions"]
+    assert "--allowedTools" not in resumed
+
+
+def test_claude_reads_session_and_success_result() -> None:
+    outcome = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "system", "subtype": "init", "session_id": "S1", "model": "m"},
+        "not json at all",
+        {"type": "assistant", "message": {"content": []}, "session_id": "S1"},
+        {
+            "type": "result", "subtype": "success", "is_error": False, "result": "done",
+            "session_id": "S1", "num_turns": 2, "total_cost_usd": 0.5, "duration_ms": 1200,
+        },
+    )  # fmt: skip
+    assert outcome.session_id == "S1"
+    assert outcome.succeeded
+    assert outcome.usage_limit is None
+    assert outcome.result == {
+        "subtype": "success", "isError": False, "result": "done", "totalCostUsd": 0.5,
+        "numTurns": 2, "durationMs": 1200,
+    }  # fmt: skip
+
+
+def test_claude_a_resume_that_hands_out_a_new_session_id_is_followed() -> None:
+    reader = ClaudeProvider().reader(NOW)
+    feed(reader, {"type": "system", "subtype": "init", "session_id": "S2"})
+    assert reader.outcome.session_id == "S2"
+
+
+def test_claude_error_result_is_not_success() -> None:
+    outcome = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "result", "subtype": "success", "is_error": True, "result": "API Error: 500"},
+    )
+    assert not outcome.succeeded
+    assert outcome.usage_limit is None
+    assert outcome.result is not None and outcome.result["isError"] is True
+
+
+def test_claude_rate_limit_event_gives_the_reset_time() -> None:
+    outcome = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "system", "subtype": "init", "session_id": "S1"},
+        {
+            "type": "rate_limit_event",
+            "rate_limit_info": {"status": "rejected", "resetsAt": 1_796_000_000},
+        },
+        {
+            "type": "result", "subtype": "success", "is_error": True,
+            "result": "You've hit your 5-hour limit · resets 6:42pm (UTC)",
+        },
+    )  # fmt: skip
+    assert not outcome.succeeded
+    assert outcome.usage_limit is not None
+    # The event's exact time wins over the time of day in the text.
+    assert outcome.usage_limit.resets_at == datetime.fromtimestamp(1_796_000_000, UTC)
+
+
+def test_claude_limit_text_alone_gives_its_time_of_day() -> None:
+    outcome = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "result", "subtype": "success", "is_error": True,
+         "result": "You've hit your 5-hour limit · resets 6:42pm (UTC)"},
+    )  # fmt: skip
+    assert outcome.usage_limit is not None
+    assert outcome.usage_limit.resets_at == datetime(2026, 11, 29, 18, 42, tzinfo=UTC)
+
+
+def test_claude_allowed_rate_limit_event_is_no_limit() -> None:
+    outcome = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "rate_limit_event", "rate_limit_info": {"status": "allowed", "resetsAt": 1}},
+        {"type": "result", "subtype": "success", "is_error": False, "result": "ok"},
+    )
+    assert outcome.usage_limit is None
+    assert outcome.succeeded
+
+
+def test_claude_usage_limit_with_epoch_in_the_text() -> None:
+    outcome = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "result", "subtype": "success", "is_error": True,
+         "result": "Claude AI usage limit reached|1796000000"},
+    )  # fmt: skip
+    assert outcome.usage_limit is not None
+    assert outcome.usage_limit.resets_at == datetime.fromtimestamp(1_796_000_000, UTC)
+
+
+def test_reset_times_of_day_roll_over_to_tomorrow() -> None:
+    assert reset_time_in_text("resets 3:45pm", NOW) == datetime(2026, 11, 30, 15, 45, tzinfo=UTC)
+    assert reset_time_in_text("try again at 6:45 PM.", NOW) == datetime(
+        2026, 11, 29, 18, 45, tzinfo=UTC
+    )
+    assert reset_time_in_text("resets 12am", NOW) == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+    assert reset_time_in_text("no time here", NOW) is None
+
+
+def test_reset_times_with_a_date() -> None:
+    assert reset_time_in_text("resets Nov 30, 11:59pm (UTC)", NOW) == datetime(
+        2026, 11, 30, 23, 59, tzinfo=UTC
+    )
+    assert reset_time_in_text("resets Jun 17, 2027, 5:59pm (UTC)", NOW) == datetime(
+        2027, 6, 17, 17, 59, tzinfo=UTC
+    )
+    assert reset_time_in_text("resets Jan 2, 1am", NOW) == datetime(2027, 1, 2, 1, 0, tzinfo=UTC)
+
+
+def test_codex_limit_message_with_a_typographic_apostrophe() -> None:
+    message = "You\u2019ve hit your usage limit. Upgrade or try again at 6:45 PM."
+    outcome = feed(
+        CodexProvider().reader(NOW),
+        {"type": "error", "message": message},
+        {"type": "turn.failed", "error": {"message": message}},
+    )
+    assert outcome.usage_limit is not None
+
+
+def test_codex_command_puts_the_sandbox_before_resume() -> None:
+    codex = CodexProvider()
+    assert codex.command("codex", "p", None, RunOptions()) == [
+        "codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write", "p",
+    ]  # fmt: skip
+    resumed = codex.command("codex", "p", "T1", RunOptions())
+    assert resumed.index("--sandbox") < resumed.index("resume")
+    assert resumed[-3:] == ["resume", "T1", "p"]
+
+
+def test_codex_reads_thread_message_and_completion() -> None:
+    outcome = feed(
+        CodexProvider().reader(NOW),
+        {"type": "thread.started", "thread_id": "T1"},
+        {"type": "turn.started"},
+        {"type": "error", "message": "Reconnecting... 1/5"},
+        {"type": "item.completed", "item": {"type": "agent_message", "text": "all done"}},
+        {"type": "turn.completed", "usage": {"input_tokens": 3}},
+    )
+    assert outcome.session_id == "T1"
+    assert outcome.succeeded
+    assert outcome.result is not None and outcome.result["result"] == "all done"
+
+
+def test_codex_turn_failed_is_a_failure_and_usage_limit_is_a_limit() -> None:
+    failed = feed(
+        CodexProvider().reader(NOW),
+        {"type": "thread.started", "thread_id": "T1"},
+        {"type": "turn.failed", "error": {"message": "exceeded retry limit, last status: 429"}},
+    )
+    assert not failed.succeeded
+    assert failed.usage_limit is None
+    message = "You've hit your usage limit. Upgrade or try again at 6:45 PM."
+    limited = feed(
+        CodexProvider().reader(NOW),
+        {"type": "thread.started", "thread_id": "T1"},
+        {"type": "error", "message": message},
+        {"type": "turn.failed", "error": {"message": message}},
+    )
+    assert limited.usage_limit is not None
+    assert limited.usage_limit.resets_at == datetime(2026, 11, 29, 18, 45, tzinfo=UTC)
+    assert not limited.succeeded
