@@ -61,7 +61,7 @@ screenshots: $(STAMP) $(CHROMIUM_STAMP)
 
 # Bytecode is compiled up front so the CLI timings measure cw, not the compiler
 # (PYTHONDONTWRITEBYTECODE would otherwise make every run recompile).
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m bench
 

@@ -8,6 +8,7 @@ which), 1 when one failed to run or saw wrong answers, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from bench import ceiling, cli, conversations, dbfloor, scale, wakeup
 from bench.report import Report, Section, print_section
 from bench.settings import Settings
 
-BENCHMARKS: dict[str, Callable[[Settings], Section]] = {
+BENCHMARKS: dict[str, Callable[[Settings], Section | list[Section]]] = {
     "ceiling": ceiling.run,
     "conversations": conversations.run,
     "wakeup": wakeup.run,
@@ -54,7 +55,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="DIR",
         help="run the conversations benchmark's server under pyinstrument; report into DIR",
     )
+    parser.add_argument(
+        "--kinds",
+        metavar="KIND[,KIND]",
+        help=f"the conversation benchmark's target kinds: {', '.join(conversations.KINDS)}",
+    )
     args = parser.parse_args(argv)
+    args.kinds = tuple(args.kinds.split(",")) if args.kinds else ()
+    wrong = [kind for kind in args.kinds if kind not in conversations.KINDS]
+    if wrong:
+        parser.error(f"unknown kind {wrong[0]!r}; choose from {', '.join(conversations.KINDS)}")
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
@@ -69,12 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     sections: list[Section] = []
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="crosswalk-bench-") as scratch:
         settings = Settings(
             quick=args.quick,
             scratch=Path(scratch),
             processes=args.processes,
             profile_dir=args.profile.resolve() if args.profile else None,
+            kinds=args.kinds,
         )
         if settings.profile_dir:
             settings.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -82,17 +94,24 @@ def main(argv: list[str] | None = None) -> int:
             for name in args.names:
                 started = time.perf_counter()
                 try:
-                    section = BENCHMARKS[name](settings)
+                    ran = BENCHMARKS[name](settings)
+                    done = ran if isinstance(ran, list) else [ran]
                 except Exception as exc:
-                    section = Section(name, name, [])
-                    section.errors.append(f"{type(exc).__name__}: {exc}")
+                    done = [Section(name, name, [])]
+                    done[0].errors.append(f"{type(exc).__name__}: {exc}")
                     traceback.print_exc()
-                section.seconds = time.perf_counter() - started
-                sections.append(section)
-                print_section(section)
+                for section in done:
+                    section.seconds = (time.perf_counter() - started) / len(done)
+                    sections.append(section)
+                    print_section(section)
         finally:
             settings.postgres.stop()
-    report = Report(sections, mode="quick" if args.quick else "full", command=command)
+    report = Report(
+        sections,
+        mode="quick" if args.quick else "full",
+        command=command,
+        load=(load_at_start, os.getloadavg()[0]),
+    )
     markdown, data = report.write(args.out)
     print("\n## Targets\n")
     print(report.summary())

@@ -1,19 +1,34 @@
-"""Full conversations between asker/answerer pairs, each agent on its own token.
+"""Full conversations between asker/answerer pairs, each agent on its own token, once per
+way of naming the answerer: by agent id, by agent name, by task, by phase.
 
 One cycle: the asker sends ``conversation.ask`` (POST) then parks on
 ``conversation.waitForAnswer`` (GET long poll); the answerer, parked on
 ``conversation.listen`` (GET long poll), wakes and sends ``conversation.answer``
 (POST). The round trip runs from the moment the ask is sent to the moment the
 asker receives the answered conversation; every answer is checked.
+
+Every pair is set up alike whatever the kind: the answerer has a name and works a
+task of its own in a phase of its own, so the kinds differ only in what the ask
+names (and so in how the server resolves it). In the same run, on the same server,
+``health`` is driven over as many connections as there are pairs (each pair has one
+request in flight at a time): the server's CPU per conversation is compared with its
+CPU per ``health`` request, the cheapest request it serves. The 20-pair case is also
+driven by a second, independent client, the official ``@trpc/client``
+(:mod:`bench.trpc_client`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from bench import trpc_client
+from bench.ceiling import drive_health
 from bench.loadgen import (
     Connection,
     Window,
@@ -28,6 +43,7 @@ from bench.server import BenchAgent, BenchServer
 from bench.settings import Settings
 
 LEVELS = (1, 20, 100)
+KINDS = ("agent-id", "agent-name", "task", "phase")
 LISTEN_TIMEOUT_MS = 5_000
 STOP = "that is all"  # the asker's last question: its answerer answers and leaves
 WAIT_TIMEOUT_MS = 10_000
@@ -35,21 +51,70 @@ MAX_CYCLES_PER_PAIR = 1_000_000
 TARGET_RATE_PAIRS = 20
 TARGET_RATE = 600.0
 TARGET_P50_MS = 3.0
+TARGET_VS_HEALTH = 10.0  # server CPU per conversation / per health request
+TARGET_AGREEMENT_PCT = 25.0  # the two clients' figures differ by less than this
+SECOND_CLIENT_PAIRS = 20  # the comparison the target checks
+# also run at 1 pair, where neither client lets the server batch work: a diagnosis of
+# any difference at 20 pairs (pacing or the requests themselves)
+SECOND_CLIENT_LEVELS = (1, SECOND_CLIENT_PAIRS)
 
 
 @dataclass(frozen=True)
 class Pair:
+    """An asker and the answerer it asks; the answerer may have a name and work
+    ``task_id`` in ``phase_id`` (:func:`make_pairs` sets all three)."""
+
     asker: BenchAgent
     answerer: BenchAgent
+    answerer_name: str | None = None
+    task_id: str | None = None
+    phase_id: str | None = None
+
+    def target(self, kind: str) -> dict[str, str]:
+        """The ask's target fields for ``kind`` (one of :data:`KINDS`)."""
+        fields = {
+            "agent-id": ("toAgentId", self.answerer.id),
+            "agent-name": ("toAgentId", self.answerer_name),
+            "task": ("taskId", self.task_id),
+            "phase": ("phaseId", self.phase_id),
+        }
+        if kind not in fields:
+            raise ValueError(f"unknown target kind {kind!r}; choose from {', '.join(KINDS)}")
+        field, value = fields[kind]
+        if value is None:
+            raise ValueError(f"this pair's answerer cannot be asked by {kind}")
+        return {field: value}
 
 
 def make_pairs(server: BenchServer, count: int) -> list[Pair]:
-    agents = server.create_agents(2 * count)
-    return [Pair(agents[2 * i], agents[2 * i + 1]) for i in range(count)]
+    """``count`` fresh pairs (nothing left over from another level), each answerer on a
+    task of its own in a phase of its own, all in one new initiative."""
+    tag = secrets.token_hex(3)
+    (initiative,) = server.admin_mutations("initiative.create", [{"name": f"bench {tag}"}])
+    phases = server.admin_mutations(
+        "phase.create",
+        [{"initiativeId": initiative["id"], "name": f"phase {i}"} for i in range(count)],
+    )
+    tasks = server.admin_mutations(
+        "task.create",
+        [{"name": f"task {i}", "phaseId": phase["id"]} for i, phase in enumerate(phases)],
+    )
+    names = [f"answerer-{tag}-{i}" for i in range(count)]
+    answerers = server.admin_mutations(
+        "agent.create",
+        [{"name": name, "taskId": task["id"]} for name, task in zip(names, tasks, strict=True)],
+    )
+    askers = server.create_agents(count)
+    return [
+        Pair(asker, BenchAgent(answerer["id"], answerer["token"]), name, task["id"], phase["id"])
+        for asker, answerer, name, task, phase in zip(
+            askers, answerers, names, tasks, phases, strict=True
+        )
+    ]
 
 
 async def drive_pairs(
-    port: int, pairs: Sequence[Pair], window: Window, server_pid: int | None
+    port: int, pairs: Sequence[Pair], kind: str, window: Window, server_pid: int | None
 ) -> WorkerResult:
     """Run every pair's cycle until the window ends; count cycles inside it."""
     result = WorkerResult()
@@ -57,7 +122,7 @@ async def drive_pairs(
     answerers = [await Connection.open(port, pair.answerer.token) for pair in pairs]
 
     async def ask_loop(pair: Pair, connection: Connection) -> None:
-        ask = {"fromAgentId": pair.asker.id, "toAgentId": pair.answerer.id, "question": ""}
+        ask: dict[str, Any] = {"fromAgentId": pair.asker.id, **pair.target(kind), "question": ""}
         try:
             for n in range(MAX_CYCLES_PER_PAIR):
                 if window.over:
@@ -71,7 +136,9 @@ async def drive_pairs(
                 ended = time.perf_counter_ns()
                 if waited["status"] != "answered" or waited["answer"] != "re: " + question:
                     raise RuntimeError(f"wrong answer for {asked['id']}: {waited!r}")
-                if window.contains(started, ended):
+                if asked["toAgentId"] != pair.answerer.id:
+                    raise RuntimeError(f"{kind} resolved to {asked['toAgentId']}, not the answerer")
+                if window.ends_inside(ended):
                     result.completed += 1
                     result.latencies_ns.append(ended - started)
             ask["question"] = STOP
@@ -115,23 +182,46 @@ async def drive_pairs(
 
 
 def measure(
-    server: BenchServer, pairs: Sequence[Pair], window: Window, processes: int
+    server: BenchServer, pairs: Sequence[Pair], kind: str, window: Window, processes: int
 ) -> WorkerResult:
     shares = split(pairs, processes)
     args = [
-        (server.port, share, window, server.pid if i == 0 else None)
+        (server.port, share, kind, window, server.pid if i == 0 else None)
         for i, share in enumerate(shares)
     ]
     deadline = (window.end_ns - time.perf_counter_ns()) / 1e9
     return run_workers(drive_pairs, args, deadline_s=deadline + WAIT_TIMEOUT_MS / 1000)
 
 
-def run(settings: Settings) -> Section:
+def measure_health(server: BenchServer, connections: int, window: Window) -> WorkerResult:
+    """``health`` over ``connections`` keep-alive connections, one call in flight on each."""
+    deadline = (window.end_ns - time.perf_counter_ns()) / 1e9
+    args = [(server.port, connections, window, server.pid)]
+    return run_workers(drive_health, args, deadline_s=deadline + 5)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and not math.isnan(b) else math.nan
+
+
+@dataclass(frozen=True)
+class Durations:
+    warmup: float
+    measured: float
+    health: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Durations:
+        return cls(settings.pick(1.0, 0.3), settings.pick(3.0, 1.0), settings.pick(2.0, 0.7))
+
+
+def run(settings: Settings) -> list[Section]:
     section = Section(
         "conversations",
-        "Conversations: asker/answerer pairs, full cycle over HTTP",
+        "Conversations: asker/answerer pairs, full cycle over HTTP, by target kind",
         [
             Column("database", "database"),
+            Column("kind", "target"),
             Column("pairs", "pairs"),
             Column("rate", "conversations/s", 0),
             Column("p50_ms", "p50 ms", 2),
@@ -140,23 +230,61 @@ def run(settings: Settings) -> Section:
             Column("server_cpu_pct", "server CPU %", 0),
             Column("client_cpu_pct", "client CPU %", 0),
             Column("server_us_per_op", "server CPU µs/conv", 0),
+            Column("health_us_per_req", "server CPU µs/health", 0),
+            Column("vs_health", "conv / health", 1),
             Column("errors", "errors"),
         ],
     )
-    warmup, duration = settings.pick(1.0, 0.3), settings.pick(5.0, 1.0)
+    second = Section(
+        "second_client",
+        "Second client: the official @trpc/client under Node",
+        [
+            Column("kind", "target"),
+            Column("pairs", "pairs"),
+            Column("bench_rate", "bench client conv/s", 0),
+            Column("trpc_rate", "@trpc/client conv/s", 0),
+            Column("rate_ratio", "conv/s ratio", 2),
+            Column("bench_server_us", "bench client: server µs/conv", 0),
+            Column("trpc_server_us", "@trpc/client: server µs/conv", 0),
+            Column("cpu_ratio", "server CPU ratio", 2),
+            Column("trpc_p50_ms", "@trpc/client p50 ms", 2),
+            Column("trpc_p99_ms", "@trpc/client p99 ms", 2),
+            Column("bench_client_us", "bench client CPU µs/conv", 0),
+            Column("trpc_client_us", "@trpc/client CPU µs/conv", 0),
+            Column("agree", "within 25%"),
+            Column("errors", "errors"),
+        ],
+    )
+    times = Durations.of(settings)
+    kinds = settings.kinds or KINDS
     profile = settings.profile_dir
 
     def levels(server: BenchServer, database: str) -> None:
         for level in LEVELS:
             pairs = make_pairs(server, level)  # fresh agents: nothing left over
-            window = Window.after(0.2, warmup, duration)
-            result = measure(server, pairs, window, settings.processes)
-            section.rows.append({"database": database, "pairs": level, **rate_row(result, window)})
-            if result.errors:
-                section.errors.append(
-                    f"{database}, {level} pairs: {result.errors} error(s), "
-                    f"first: {result.first_error}"
-                )
+            health = measure_health(server, level, Window.after(0.2, 0.3, times.health))
+            health_us = 1e6 * _ratio(health.server_cpu_s, health.completed)
+            if health.errors:
+                section.errors.append(f"{database}, health x{level}: {health.first_error}")
+            for kind in kinds:
+                window = Window.after(0.2, times.warmup, times.measured)
+                result = measure(server, pairs, kind, window, settings.processes)
+                row = {"database": database, "kind": kind, "pairs": level}
+                row.update(rate_row(result, window))
+                row["health_us_per_req"] = health_us
+                row["vs_health"] = _ratio(float(row["server_us_per_op"]), health_us)
+                section.rows.append(row)
+                if result.errors:
+                    section.errors.append(
+                        f"{database}, {kind}, {level} pairs: {result.errors} error(s), "
+                        f"first: {result.first_error}"
+                    )
+                if (
+                    database == "sqlite"
+                    and level in SECOND_CLIENT_LEVELS
+                    and (not settings.quick or (kind == "task" and level == SECOND_CLIENT_PAIRS))
+                ):
+                    second.rows.append(_second_client(server, pairs, kind, row, times, second))
 
     with BenchServer(
         settings.workdir("conversations"),
@@ -169,23 +297,115 @@ def run(settings: Settings) -> Section:
     else:
         with BenchServer(settings.workdir("conversations-postgresql"), database_url=url) as server:
             levels(server, "postgresql")
-    rows = {row["pairs"]: row for row in section.rows if row["database"] == "sqlite"}
-    section.targets += [
-        Target(
-            f"conversations/s at {TARGET_RATE_PAIRS} pairs",
-            rows[TARGET_RATE_PAIRS]["rate"],
-            TARGET_RATE,
-            "/s",
-            higher_is_better=True,
-        ),
-        Target("round trip p50, one pair", rows[1]["p50_ms"], TARGET_P50_MS, "ms", False),
-    ]
+    _targets(section, second, kinds)
     section.notes += [
-        f"Each level: {warmup:g} s warm-up, then {duration:g} s measured; a conversation counts "
-        "when its ask was sent and its answer received inside the window.",
+        f"Each kind and level: {times.warmup:g} s warm-up, then {times.measured:g} s measured; "
+        "a conversation counts when its answer is received inside the window (in a steady state "
+        "that is the throughput; counting only those also asked inside would under-count by "
+        "about one round trip's worth, a lot at 100 pairs).",
         "Round trip = ask sent -> answered conversation received by the asker (4 requests: "
         "ask, listen wakes, answer, waitForAnswer).",
+        "target: what the ask names. agent-id / agent-name: toAgentId; task: taskId (whoever "
+        "works it); phase: phaseId (the one other agent in it). Every answerer works a task of "
+        "its own in a phase of its own, so the kinds differ only in the resolution.",
         f"Load generator: {settings.processes} process(es), one keep-alive connection per "
-        "agent; server CPU µs/conv = server CPU time in the window / conversations.",
+        "agent; server CPU µs/conv = server CPU time in the window / conversations "
+        "(from /proc/<pid>/stat).",
+        f"server CPU µs/health: the same server, same level, driving `health` (no auth, no "
+        f"database) over as many connections as there are pairs for {times.health:g} s; "
+        "conv / health = the two divided (target: at most "
+        f"{TARGET_VS_HEALTH:g}, four requests and their database work per conversation).",
     ]
-    return section
+    second.notes += [
+        "The same pairs and cycle driven by the official @trpc/client 11 (httpLink; fetch over "
+        "node:http with a keep-alive Agent, one socket per agent) right after the bench "
+        "client's run of the same kind on the same server; ratios are @trpc/client / bench "
+        "client.",
+        *trpc_client.DIFFERENCES,
+    ]
+    if settings.quick:
+        second.notes.append("--quick: the task kind only.")
+    return [section, second]
+
+
+def _second_client(
+    server: BenchServer,
+    pairs: Sequence[Pair],
+    kind: str,
+    bench_row: dict[str, Any],
+    times: Durations,
+    section: Section,
+) -> dict[str, Any]:
+    window = Window.after(trpc_client.START_S, times.warmup, times.measured)
+    specs = [trpc_client.PairSpec(pair.asker, pair.answerer, pair.target(kind)) for pair in pairs]
+    result = trpc_client.drive(server, specs, window)
+    if result.errors:
+        section.errors.append(
+            f"@trpc/client, {kind}: {result.errors} error(s), first: {result.first_error}"
+        )
+    row = rate_row(result, window)
+    rate_ratio = _ratio(row["rate"], bench_row["rate"])
+    cpu_ratio = _ratio(row["server_us_per_op"], bench_row["server_us_per_op"])
+    worst = max(abs(rate_ratio - 1), abs(cpu_ratio - 1)) * 100
+    return {
+        "kind": kind,
+        "pairs": len(pairs),
+        "bench_rate": bench_row["rate"],
+        "trpc_rate": row["rate"],
+        "rate_ratio": rate_ratio,
+        "bench_server_us": bench_row["server_us_per_op"],
+        "trpc_server_us": row["server_us_per_op"],
+        "cpu_ratio": cpu_ratio,
+        "trpc_p50_ms": row["p50_ms"],
+        "trpc_p99_ms": row["p99_ms"],
+        "bench_client_us": bench_row["client_us_per_op"],
+        "trpc_client_us": row["client_us_per_op"],
+        "worst_pct": worst if not math.isnan(worst) else math.inf,
+        "agree": bool(worst < TARGET_AGREEMENT_PCT),
+        "errors": result.errors,
+    }
+
+
+def _targets(section: Section, second: Section, kinds: Sequence[str]) -> None:
+    sqlite = [row for row in section.rows if row["database"] == "sqlite"]
+    rows = {(row["kind"], row["pairs"]): row for row in sqlite}
+    if ("agent-id", TARGET_RATE_PAIRS) in rows:
+        section.targets += [
+            Target(
+                f"conversations/s at {TARGET_RATE_PAIRS} pairs, by agent-id",
+                rows["agent-id", TARGET_RATE_PAIRS]["rate"],
+                TARGET_RATE,
+                "/s",
+                higher_is_better=True,
+            ),
+            Target(
+                "round trip p50, one pair, by agent-id",
+                rows["agent-id", 1]["p50_ms"],
+                TARGET_P50_MS,
+                "ms",
+                False,
+            ),
+        ]
+    for kind in kinds:
+        ratios = [row["vs_health"] for row in sqlite if row["kind"] == kind]
+        section.targets.append(
+            Target(
+                f"server CPU per conversation / per health request, by {kind} (worst of "
+                f"{', '.join(str(level) for level in LEVELS)} pairs)",
+                max(ratios, key=lambda value: math.inf if math.isnan(value) else value),
+                TARGET_VS_HEALTH,
+                "x",
+                False,
+            )
+        )
+    if second.rows:
+        second.targets.append(
+            Target(
+                f"@trpc/client vs bench client at {SECOND_CLIENT_PAIRS} pairs: conv/s and "
+                "server CPU/conv differ (worst kind)",
+                max(row["worst_pct"] for row in second.rows if row["pairs"] == SECOND_CLIENT_PAIRS),
+                TARGET_AGREEMENT_PCT,
+                "%",
+                False,
+            )
+        )

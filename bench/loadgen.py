@@ -160,6 +160,12 @@ class Window:
     def contains(self, start_ns: int, end_ns: int) -> bool:
         return self.start_ns <= start_ns and end_ns <= self.end_ns
 
+    def ends_inside(self, end_ns: int) -> bool:
+        """For throughput in a steady state: a sample counts when it completes inside
+        (counting only those that also start inside under-counts by about one round
+        trip's worth of samples, a lot when the round trip is long)."""
+        return self.start_ns <= end_ns <= self.end_ns
+
     @property
     def over(self) -> bool:
         return time.perf_counter_ns() >= self.end_ns
@@ -169,6 +175,12 @@ async def sleep_until(deadline_ns: int) -> None:
     delay = (deadline_ns - time.perf_counter_ns()) / 1e9
     if delay > 0:
         await asyncio.sleep(delay)
+
+
+def sleep_until_sync(deadline_ns: int) -> None:
+    delay = (deadline_ns - time.perf_counter_ns()) / 1e9
+    if delay > 0:
+        time.sleep(delay)
 
 
 @dataclass

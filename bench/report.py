@@ -201,6 +201,9 @@ class Report:
     command: str
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     meta: dict[str, Any] = field(default_factory=dict)
+    # 1-minute load average when the run started and when it ended: other work on the
+    # machine competes with the server and the load generator
+    load: tuple[float, float] = (math.nan, math.nan)
 
     def __post_init__(self) -> None:
         self.meta = {
@@ -209,6 +212,7 @@ class Report:
             "mode": self.mode,
             "command": self.command,
             "machine": machine_info(),
+            "load_average": {"start": _finite(self.load[0]), "end": _finite(self.load[1])},
         }
 
     @property
@@ -243,6 +247,8 @@ class Report:
             f"- machine: {machine['cpu']}, {machine['cores']} cores, "
             f"{machine['memory_gb']} GiB, {machine['os']}",
             f"- python {machine['python']}, sqlite {machine['sqlite']}",
+            f"- load average (1 min) at start {_num(self.load[0])}, at end "
+            f"{_num(self.load[1])}, on {machine['cores']} cores",
             "",
             "## Targets",
             "",

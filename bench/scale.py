@@ -90,7 +90,9 @@ def run(settings: Settings) -> Section:
             plans[stored] = plan
             with BenchServer(home, db=dataset.path) as server:
                 window = Window.after(0.2, warmup, duration)
-                result = measure(server, [Pair(dataset.asker, dataset.answerer)], window, 1)
+                result = measure(
+                    server, [Pair(dataset.asker, dataset.answerer)], "agent-id", window, 1
+                )
             if result.errors:
                 section.errors.append(f"{stored:,} stored: {result.first_error}")
             latency = summarize_ms(result.latencies_ns)

@@ -15,9 +15,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from bench.loadgen import Connection, cpu_seconds, run_async
 
@@ -85,17 +87,21 @@ class BenchServer:
 
     def create_agents(self, count: int) -> list[BenchAgent]:
         """Register ``count`` agents through ``agent.create`` (as the admin)."""
+        created = self.admin_mutations("agent.create", [{}] * count)
+        return [BenchAgent(agent["id"], agent["token"]) for agent in created]
 
-        async def create() -> list[BenchAgent]:
+    def admin_mutations(self, path: str, inputs: Sequence[Any]) -> list[Any]:
+        """``path`` called once per input, in order, as the admin; the results."""
+
+        async def call() -> list[Any]:
             admin = await Connection.open(self.port, self.admin_token)
             try:
-                created = [await admin.mutation("agent.create", {}) for _ in range(count)]
+                return [await admin.mutation(path, input) for input in inputs]
             finally:
                 await admin.close()
-            return [BenchAgent(agent["id"], agent["token"]) for agent in created]
 
-        agents: list[BenchAgent] = run_async(create)
-        return agents
+        results: list[Any] = run_async(call)
+        return results
 
     def start(self) -> BenchServer:
         self.home.mkdir(parents=True, exist_ok=True)

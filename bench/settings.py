@@ -15,6 +15,7 @@ class Settings:
     processes: int = 1  # load-generator processes for the HTTP benchmarks
     profile_dir: Path | None = None  # profile the server under pyinstrument, reports here
     postgres: BenchPostgres = field(default_factory=BenchPostgres)  # the PostgreSQL column
+    kinds: tuple[str, ...] = ()  # the conversation benchmark's target kinds (all if empty)
 
     def pick(self, full: float, quick: float) -> float:
         return quick if self.quick else full

@@ -34,7 +34,9 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
+from crosswalk.db.engine import is_sqlite
 from crosswalk.db.repositories.sqlalchemy._base import serialize_on, translate_errors
+from crosswalk.db.repositories.sqlalchemy._prepared import thread_connections
 from crosswalk.db.transaction import ACTIVE, Transaction
 from crosswalk.domain.events import Event
 
@@ -63,6 +65,8 @@ class SqlAlchemyUnitOfWork:
         self._engine = engine
         self._publishers = publishers
         self._transaction: Transaction | None = None
+        # On SQLite each thread keeps its connection between units of work.
+        self._held = thread_connections(engine) if is_sqlite(engine) else None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         outer = ACTIVE.by_engine.get(self._engine)
@@ -70,12 +74,14 @@ class SqlAlchemyUnitOfWork:
             outer.depth += 1
             self._transaction = outer
             return self
+        held = self._held
         with translate_errors("transaction"):
-            connection = self._engine.connect()
+            connection = held.sqlalchemy() if held is not None else self._engine.connect()
             try:
                 connection.begin()
             except BaseException:
-                connection.close()
+                if held is None:
+                    connection.close()
                 raise
         self._transaction = ACTIVE.by_engine[self._engine] = Transaction(connection)
         return self
@@ -121,6 +127,7 @@ class SqlAlchemyUnitOfWork:
                 connection.rollback()
                 raise
         finally:
-            connection.close()
+            if self._held is None:
+                connection.close()
         for publisher in self._publishers:
             publisher.publish_committed(events)

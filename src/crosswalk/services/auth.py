@@ -11,11 +11,12 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crosswalk.db.repositories import AgentRepository
 from crosswalk.domain.errors import ForbiddenError, UnauthorizedError
+from crosswalk.domain.rows import Agent
 
 TOKEN_PREFIX = "cw_"
 
@@ -54,9 +55,16 @@ def load_or_create_admin_token(path: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller: the administrator (``agent_id`` None) or one agent."""
+    """The caller: the administrator (``agent_id`` None) or one agent, with the agent's
+    row as its token found it (``agent``), so the request need not read it again."""
 
     agent_id: str | None
+    agent: Agent | None = field(default=None, compare=False, repr=False)
+
+    def known(self, agent_id: str) -> Agent | None:
+        """The caller's own row when ``agent_id`` is the caller, else None."""
+        agent = self.agent
+        return agent if agent is not None and agent.id == agent_id else None
 
     @property
     def is_admin(self) -> bool:
@@ -107,4 +115,4 @@ class Authenticator:
         agent = self._agents.find_by_token_hash(hash_token(token))
         if agent is None:
             raise UnauthorizedError("the token is not valid (unknown or revoked)")
-        return Principal(agent_id=agent.id)
+        return Principal(agent_id=agent.id, agent=agent)

@@ -76,6 +76,7 @@ class ConversationService:
         *,
         id: str | None = None,
         deliver_answer: bool = False,
+        asker: Agent | None = None,
     ) -> Conversation:
         """Record a pending question to the resolved agent and wake its listeners.
 
@@ -83,7 +84,8 @@ class ConversationService:
         conversation instead of asking twice; the same ``id`` with another asker or
         question is ``ConflictError``. The check and the insert share one unit of work.
         With ``deliver_answer`` (the asker will not wait) the answer is also to be handed
-        to the asker's hooks, once.
+        to the asker's hooks, once. ``asker`` is the asking agent's row when the caller
+        has just read it (its token's agent): it is not read again.
         """
         if deliver_answer and self.answer_deliveries is None:
             raise InvalidInputError("this server does not deliver answers through hooks")
@@ -97,7 +99,8 @@ class ConversationService:
                     # A retry: the first ask already told everyone; the target is not
                     # resolved again (it may have changed since).
                     return _replayed(stored, from_agent_id, question)
-            asker = self._agent(from_agent_id)
+            if asker is None or asker.id != from_agent_id:
+                asker = self._agent(from_agent_id)
             resolution = resolve_target(
                 target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
             )
@@ -162,11 +165,19 @@ class ConversationService:
         return self.changes.subscribe(question_key(agent_id), entity_key("agent", agent_id))
 
     async def listen(
-        self, agent_id: str, timeout_s: float, *, after_id: str | None = None
+        self,
+        agent_id: str,
+        timeout_s: float,
+        *,
+        after_id: str | None = None,
+        agent: Agent | None = None,
     ) -> list[Conversation]:
         """A page of the agent's pending questions (as ``pending``): at once if there
-        are any, else as soon as one arrives, else ``[]`` when ``timeout_s`` passes."""
-        await self.offload(self._agent, agent_id)
+        are any, else as soon as one arrives, else ``[]`` when ``timeout_s`` passes.
+        ``agent``: its row when the caller has just read it (NOT_FOUND is checked only
+        otherwise)."""
+        if agent is None or agent.id != agent_id:
+            await self.offload(self._agent, agent_id)
         deadline = time.monotonic() + timeout_s
         async with self.changes.subscribe(
             question_key(agent_id), entity_key("agent", agent_id)

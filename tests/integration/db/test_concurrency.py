@@ -6,17 +6,23 @@ fail with "database is locked", and no write may be lost.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from sqlalchemy import ColumnElement, Engine, Table, func, select
 
+from crosswalk.db import engine as engine_module
+from crosswalk.db.migrate import ensure_schema
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
 from crosswalk.db.schema import agent_log_chunks, agents, conversations
+from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
 from crosswalk.domain.enums import AgentStatus, ConversationStatus
-from crosswalk.domain.errors import ConflictError
+from crosswalk.domain.errors import ConflictError, CrosswalkError
 from crosswalk.domain.rows import Conversation, NewAgent, NewConversation, NewLogChunk
 
 THREADS = 8
@@ -122,3 +128,57 @@ def test_racing_answers_exactly_one_wins(engine: Engine) -> None:
         stored = repo.get(conversation.id)
         assert stored == won[0]
         assert stored.status is ConversationStatus.ANSWERED
+
+
+def test_a_writer_that_cannot_get_the_lock_gets_a_crosswalk_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN IMMEDIATE runs on the driver; when the lock stays taken past the busy
+    timeout, the caller still gets the project's error naming what it wrote."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    engine = engine_module.create_database_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    ensure_schema(engine)
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(CrosswalkError, match="agent: database is locked"):
+            SqlAlchemyAgentRepository(engine).create(NewAgent(name="late", worktree_id="."))
+        holder.rollback()
+        # and the engine's connections are fine afterwards
+        created = SqlAlchemyAgentRepository(engine).create(NewAgent(name="late", worktree_id="."))
+        assert SqlAlchemyAgentRepository(engine).get(created.id).name == "late"
+    finally:
+        holder.close()
+        engine.dispose()
+
+
+def test_a_unit_of_work_that_cannot_begin_leaves_the_threads_connection_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a thread keeps its connection between units of work; one refused at
+    BEGIN (the lock stayed taken) must not spoil the next."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    engine = engine_module.create_database_engine(f"sqlite:///{tmp_path / 'held.db'}")
+    ensure_schema(engine)
+    agents_repo = SqlAlchemyAgentRepository(engine)
+    holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
+    try:
+        with SqlAlchemyUnitOfWork(engine):
+            first = agents_repo.create(NewAgent(name="first", worktree_id="."))
+        holder.execute("BEGIN IMMEDIATE")
+        with (
+            pytest.raises(CrosswalkError, match="database is locked"),
+            SqlAlchemyUnitOfWork(engine),
+        ):
+            agents_repo.create(NewAgent(name="refused", worktree_id="."))
+        holder.rollback()
+        with SqlAlchemyUnitOfWork(engine):
+            second = agents_repo.create(NewAgent(name="second", worktree_id="."))
+        with pytest.raises(CrosswalkError), SqlAlchemyUnitOfWork(engine):
+            agents_repo.create(NewAgent(name="rolled-back", worktree_id="."))
+            raise CrosswalkError("changed my mind")
+        names = sorted(agent.name for agent in agents_repo.find_all())
+        assert names == sorted([first.name, second.name])
+    finally:
+        holder.close()
+        engine.dispose()

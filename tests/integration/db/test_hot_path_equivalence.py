@@ -15,15 +15,27 @@ from sqlalchemy import Engine
 from crosswalk.db import Repositories
 from crosswalk.db.repositories.sqlalchemy import agent as agent_adapter
 from crosswalk.db.repositories.sqlalchemy import conversation as conversation_adapter
+from crosswalk.db.repositories.sqlalchemy import phase as phase_adapter
+from crosswalk.db.repositories.sqlalchemy import task as task_adapter
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository
 from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.transaction import current_connection
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
-from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.rows import Agent, Conversation, NewAgent, NewConversation
+from crosswalk.domain.enums import AgentStatus, ConversationStatus
+from crosswalk.domain.rows import (
+    Agent,
+    Conversation,
+    NewAgent,
+    NewConversation,
+    NewInitiative,
+    NewPhase,
+    NewTask,
+    Phase,
+    Task,
+)
 from crosswalk.domain.timestamps import utcnow
 
-HOT_MODULES = (agent_adapter, conversation_adapter)
+HOT_MODULES = (agent_adapter, conversation_adapter, task_adapter, phase_adapter)
 
 
 def _hot_statements() -> set[str]:
@@ -48,7 +60,18 @@ def seeded(repos: Repositories) -> dict[str, Any]:
         for i in range(3)
     ]
     repos.conversations.answer(asked[0].id, "done")
-    return {"alice": alice, "bob": bob, "asked": asked}
+    # Asking by task or phase: a phase with two tasks; two active agents and a stopped
+    # one work them (so the status filter and the newest-first order are compared too).
+    initiative = repos.initiatives.create(NewInitiative(name="ship"))
+    phase = repos.phases.create(NewPhase(initiative_id=initiative.id, name="build"))
+    task = repos.tasks.create(NewTask(name="api", phase_id=phase.id, initiative_id=initiative.id))
+    other = repos.tasks.create(NewTask(name="ui", phase_id=phase.id, initiative_id=initiative.id))
+    repos.agents.create(NewAgent(name="carol", worktree_id=".", task_id=task.id))
+    dave = repos.agents.create(NewAgent(name="dave", worktree_id=".", task_id=task.id))
+    repos.agents.update(dave.id, {"status": AgentStatus.RUNNING})
+    erin = repos.agents.create(NewAgent(name="erin", worktree_id=".", task_id=other.id))
+    repos.agents.update(erin.id, {"status": AgentStatus.STOPPED})
+    return {"alice": alice, "bob": bob, "asked": asked, "task": task, "phase": phase}
 
 
 def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[str, Any], type]]:
@@ -69,6 +92,41 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
         ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": alice.id}, tuple),
         ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": bob.id}, tuple),
         ("conversation.AGENT_NAME", conversation_adapter.AGENT_NAME, {"agent_id": bob.id}, tuple),
+        (
+            "conversation.PENDING_PAGE_FOR_AGENT",
+            conversation_adapter.PENDING_PAGE_FOR_AGENT,
+            {"agent_id": bob.id, "limit": 1},
+            Conversation,
+        ),
+        (
+            "conversation.PENDING_PAGE_FOR_AGENT",
+            conversation_adapter.PENDING_PAGE_FOR_AGENT,
+            {"agent_id": bob.id, "limit": 50},
+            Conversation,
+        ),
+        (
+            "conversation.COUNT_PENDING_BETWEEN",
+            conversation_adapter.COUNT_PENDING_BETWEEN,
+            {"from_agent_id": alice.id, "to_agent_id": bob.id},
+            tuple,
+        ),
+        ("task.BY_ID", task_adapter.BY_ID, {"id": seeded["task"].id}, Task),
+        ("task.BY_ID", task_adapter.BY_ID, {"id": "missing"}, Task),
+        ("phase.BY_ID", phase_adapter.BY_ID, {"id": seeded["phase"].id}, Phase),
+        ("phase.BY_ID", phase_adapter.BY_ID, {"id": "missing"}, Phase),
+        (
+            "agent.ACTIVE_BY_TASK",
+            agent_adapter.ACTIVE_BY_TASK,
+            {"task_id": seeded["task"].id},
+            Agent,
+        ),
+        ("agent.ACTIVE_BY_TASK", agent_adapter.ACTIVE_BY_TASK, {"task_id": "missing"}, Agent),
+        (
+            "agent.ACTIVE_BY_PHASE",
+            agent_adapter.ACTIVE_BY_PHASE,
+            {"phase_id": seeded["phase"].id},
+            Agent,
+        ),
     ]
 
 
@@ -200,3 +258,33 @@ def test_hot_writes_return_what_plain_sqlalchemy_returns(
             at,
         )
         assert list(map(type, asdict(row).values())) == list(map(type, asdict(plain_row).values()))
+
+
+def test_the_resolution_statements_find_the_active_agents_newest_first(
+    repos: Repositories, seeded: dict[str, Any]
+) -> None:
+    """The cases above are not vacuous: by task and by phase, the stopped agent is left
+    out and the most recently updated comes first."""
+    by_task = repos.agents.find_active_by_task_id(seeded["task"].id)
+    by_phase = repos.agents.find_active_by_phase_id(seeded["phase"].id)
+    assert (
+        [agent.name for agent in by_task]
+        == [agent.name for agent in by_phase]
+        == [
+            "dave",
+            "carol",
+        ]
+    )
+
+
+def test_the_page_and_count_statements_are_not_vacuous(
+    repos: Repositories, seeded: dict[str, Any]
+) -> None:
+    """Two of the three questions to bob are pending: a page of one holds the first of
+    them in the unpaged order, and the per-pair count sees both."""
+    alice, bob, asked = seeded["alice"], seeded["bob"], seeded["asked"]
+    everything = repos.conversations.find_pending_for_agent(bob.id)
+    assert {c.id for c in everything} == {asked[1].id, asked[2].id}
+    page = repos.conversations.find_pending_for_agent(bob.id, limit=1)
+    assert page == everything[:1]
+    assert repos.conversations.count_pending_between(alice.id, bob.id) == 2

@@ -134,3 +134,37 @@ async def test_wait_for_answer_check_refuses_before_any_waiting(
         await asyncio.wait_for(service.wait_for_answer(asked.id, 600, check=refuse), 1.0)
     assert seen == [asked.id]
     assert service.changes.waiting(f"answer:{asked.id}") == 0
+
+
+def test_the_askers_row_from_its_token_is_not_read_again(
+    service: ConversationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = service.agents.get("alice")
+    reads: list[str] = []
+    find_by_id = service.agents.find_by_id
+
+    def counted(id: str) -> object:
+        reads.append(id)
+        return find_by_id(id)
+
+    monkeypatch.setattr(service.agents, "find_by_id", counted)
+    asked = service.ask("alice", "port?", Target(agent="bob"), asker=alice)
+    assert asked.from_agent_id == "alice"
+    assert "alice" not in reads
+    # a row for another agent is not taken for the asker's
+    with pytest.raises(NotFoundError, match="agent 'carol' not found"):
+        service.ask("carol", "port?", Target(agent="bob"), asker=alice)
+
+
+async def test_listen_with_the_agents_own_row_skips_the_existence_read(
+    service: ConversationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bob = service.agents.get("bob")
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    with monkeypatch.context() as patch:
+        patch.setattr(service.agents, "find_by_id", lambda id: pytest.fail(f"read {id}"))
+        found = await service.listen("bob", timeout_s=0, agent=bob)
+    assert [c.id for c in found] == [asked.id]
+    # another agent's row does not stand in for a missing one
+    with pytest.raises(NotFoundError, match="agent 'carol' not found"):
+        await service.listen("carol", timeout_s=0, agent=bob)

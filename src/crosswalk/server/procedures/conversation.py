@@ -94,8 +94,10 @@ class OnAnswerInput(ApiInput):
 
 def _named(ctx: Context, conversations: list[Conversation]) -> list[dict[str, Any]]:
     """Conversations as API objects plus ``fromAgentName`` and ``toAgentName``, so
-    whoever reads a question sees who asks (names are looked up once per request)."""
-    names: dict[str, str | None] = {}
+    whoever reads a question sees who asks (names are looked up once per request; the
+    caller's own is known from its token)."""
+    own = ctx.principal.agent
+    names: dict[str, str | None] = {own.id: own.name} if own is not None else {}
 
     def name(agent_id: str) -> str | None:
         if agent_id not in names:
@@ -129,7 +131,12 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
     ctx.principal.require_agent(inp.from_agent_id)
     target = Target(agent=inp.to_agent_id, task_id=inp.task_id, phase_id=inp.phase_id)
     conversation = ctx.services.conversations.ask(
-        inp.from_agent_id, inp.question, target, id=inp.id, deliver_answer=inp.deliver_answer
+        inp.from_agent_id,
+        inp.question,
+        target,
+        id=inp.id,
+        deliver_answer=inp.deliver_answer,
+        asker=ctx.principal.known(inp.from_agent_id),
     )
     return to_api(conversation)
 
@@ -158,7 +165,10 @@ async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
     ``timeoutMs``."""
     ctx.principal.require_agent(inp.agent_id)
     found = await ctx.services.conversations.listen(
-        inp.agent_id, inp.timeout_ms / 1000, after_id=inp.after_id
+        inp.agent_id,
+        inp.timeout_ms / 1000,
+        after_id=inp.after_id,
+        agent=ctx.principal.known(inp.agent_id),
     )
     return await ctx.services.offload(_named, ctx, found)
 

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, Enum, Select, event
+from sqlalchemy import Connection, Dialect, Engine, Enum, Select, event
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
 
@@ -32,6 +32,10 @@ class ThreadConnections:
     and local, so each thread keeps its own (as datasette does). They come from
     the pool once, detached, so they carry the engine's connect-time PRAGMAs, and
     they are closed when the engine is disposed.
+
+    Units of work hold a SQLAlchemy :class:`Connection` per thread the same way
+    (:meth:`sqlalchemy`): a checkout and checkin per transaction cost more than the
+    begin and commit themselves.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -39,7 +43,19 @@ class ThreadConnections:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Any] = []
+        self._held: list[Connection] = []
         event.listen(engine, "engine_disposed", self._close_all)
+
+    def sqlalchemy(self) -> Connection:
+        """The calling thread's own SQLAlchemy connection (open, no transaction begun
+        by this call); a new one if the last was closed or invalidated."""
+        connection: Connection | None = getattr(self._local, "sqlalchemy", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._engine.connect()
+            self._local.sqlalchemy = connection
+            with self._lock:
+                self._held.append(connection)
+        return connection
 
     def get(self) -> Any:
         connection = getattr(self._local, "connection", None)
@@ -55,9 +71,12 @@ class ThreadConnections:
     def _close_all(self, _connection: Any = None) -> None:
         with self._lock:
             open_, self._open = self._open, []
+            held, self._held = self._held, []
             self._local = threading.local()
         for connection in open_:
             connection.close()
+        for pooled in held:
+            pooled.close()
 
 
 _THREAD_CONNECTIONS: weakref.WeakKeyDictionary[Engine, ThreadConnections] = (

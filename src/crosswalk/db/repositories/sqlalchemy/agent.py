@@ -51,6 +51,18 @@ BY_ID = HotStatement(_SELECT.where(_c.id == bindparam("id")))
 BY_NAME = HotStatement(_SELECT.where(_c.name == bindparam("name")))
 BY_TOKEN_HASH = HotStatement(_SELECT.where(_c.token_hash == bindparam("token_hash")))
 _NEWEST_UPDATE_FIRST = (_c.updated_at.desc(), _c.id.desc())
+# Asking by task or phase: the agents that can answer, most recently updated first. The
+# statuses are written as equalities (bound once) rather than an IN list, which a
+# prepared statement cannot expand; SQLite plans both alike.
+_ACTIVE = or_(*(_c.status == status for status in ACTIVE_AGENT_STATUSES))
+ACTIVE_BY_TASK = HotStatement(
+    _SELECT.where(_c.task_id == bindparam("task_id"), _ACTIVE).order_by(*_NEWEST_UPDATE_FIRST)
+)
+ACTIVE_BY_PHASE = HotStatement(
+    _SELECT.join(tasks, tasks.c.id == _c.task_id)
+    .where(tasks.c.phase_id == bindparam("phase_id"), _ACTIVE)
+    .order_by(*_NEWEST_UPDATE_FIRST)
+)
 _OLDEST_FIRST = (_c.created_at, _c.id)
 
 # Column -> (referenced table, its kind in error messages).
@@ -130,19 +142,10 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return self._prepared_first(BY_TOKEN_HASH, {"token_hash": token_hash})
 
     def find_active_by_task_id(self, task_id: str) -> list[Agent]:
-        return self._all(
-            _SELECT.where(_c.task_id == task_id, _c.status.in_(ACTIVE_AGENT_STATUSES)).order_by(
-                *_NEWEST_UPDATE_FIRST
-            )
-        )
+        return self._select(Agent, ACTIVE_BY_TASK, {"task_id": task_id})
 
     def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
-        query = (
-            _SELECT.join(tasks, tasks.c.id == _c.task_id)
-            .where(tasks.c.phase_id == phase_id, _c.status.in_(ACTIVE_AGENT_STATUSES))
-            .order_by(*_NEWEST_UPDATE_FIRST)
-        )
-        return self._all(query)
+        return self._select(Agent, ACTIVE_BY_PHASE, {"phase_id": phase_id})
 
     def list_page(
         self,

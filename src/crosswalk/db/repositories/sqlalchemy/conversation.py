@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
@@ -41,6 +52,20 @@ PENDING_FOR_AGENT = HotStatement(
     _SELECT.where(
         _c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
     ).order_by(_c.created_at, _c.id)
+)
+# The first page of them (what every listen and pending reads), and the asker's pending
+# count that the per-pair cap checks on every ask.
+PENDING_PAGE_FOR_AGENT = HotStatement(
+    _SELECT.where(_c.to_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING)
+    .order_by(_c.created_at, _c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+COUNT_PENDING_BETWEEN = HotStatement(
+    select(func.count()).where(
+        _c.to_agent_id == bindparam("to_agent_id"),
+        _c.status == ConversationStatus.PENDING,
+        _c.from_agent_id == bindparam("from_agent_id"),
+    )
 )
 INSERT = HotStatement(insert(conversations).returning(*_COLUMNS))  # a parameter per column
 ANSWER = HotStatement(
@@ -127,6 +152,9 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
     ) -> list[Conversation]:
         if after_id is None and limit is None:
             return self._select(Conversation, PENDING_FOR_AGENT, {"agent_id": agent_id})
+        if after_id is None:
+            values = {"agent_id": agent_id, "limit": limit}
+            return self._select(Conversation, PENDING_PAGE_FOR_AGENT, values)
         query = _SELECT.where(
             _c.to_agent_id == agent_id, _c.status == ConversationStatus.PENDING
         ).order_by(_c.created_at, _c.id)
@@ -148,13 +176,10 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         return [Conversation(*row) for row in rows]
 
     def count_pending_between(self, from_agent_id: str, to_agent_id: str) -> int:
-        query = select(func.count()).where(
-            _c.to_agent_id == to_agent_id,
-            _c.status == ConversationStatus.PENDING,
-            _c.from_agent_id == from_agent_id,
-        )
-        with self._read() as conn:
-            return int(conn.execute(query).scalar_one())
+        values = {"from_agent_id": from_agent_id, "to_agent_id": to_agent_id}
+        with self._direct() as db:
+            row = db.first(COUNT_PENDING_BETWEEN, values)
+        return int(row[0]) if row is not None else 0
 
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:
         query = _SELECT.where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, or_, select
+from sqlalchemy import Connection, Select, bindparam, delete, insert, or_, select
 
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
@@ -16,6 +16,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     require_row,
     serialize_on,
 )
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.repositories.sqlalchemy.task import (
     DependencyEdges,
     removed_tasks,
@@ -38,6 +39,8 @@ from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(phases, Phase)
 _SELECT = select(*_COLUMNS)
+# The hot path's statement (``_prepared.HotStatement``): asking by phase reads the phase.
+BY_ID = HotStatement(_SELECT.where(phases.c.id == bindparam("id")))
 _DEPENDENCIES = DependencyEdges("phase", phases, phase_dependencies, PhaseDependency)
 _p = phases.c
 _d = phase_dependencies.c
@@ -63,9 +66,8 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
         return Phase(*row)
 
     def find_by_id(self, id: str) -> Phase | None:
-        with self._read() as conn:
-            row = conn.execute(_SELECT.where(_p.id == id)).first()
-        return None if row is None else Phase(*row)
+        found = self._select(Phase, BY_ID, {"id": id})
+        return found[0] if found else None
 
     def get(self, id: str) -> Phase:
         found = self.find_by_id(id)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
+    bindparam,
     case,
     delete,
     false,
@@ -36,6 +37,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     require_row,
     serialize_on,
 )
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import (
     agents,
     conversations,
@@ -195,6 +197,9 @@ class DependencyEdges(Generic[E]):
 
 _COLUMNS = columns_for(tasks, Task)
 _SELECT = select(*_COLUMNS)
+# The hot path's statement (``_prepared.HotStatement``): asking by task or by an agent
+# that works one reads the task.
+BY_ID = HotStatement(_SELECT.where(tasks.c.id == bindparam("id")))
 _DEPENDENCIES = DependencyEdges("task", tasks, task_dependencies, TaskDependency)
 
 _PRIORITY_RANK = case(
@@ -258,9 +263,8 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
         return initiative_id
 
     def find_by_id(self, id: str) -> Task | None:
-        with self._read() as conn:
-            row = conn.execute(_SELECT.where(_t.id == id)).first()
-        return None if row is None else Task(*row)
+        found = self._select(Task, BY_ID, {"id": id})
+        return found[0] if found else None
 
     def get(self, id: str) -> Task:
         found = self.find_by_id(id)
