@@ -79,6 +79,10 @@ def create_database_engine(
         private_file(path)
         for file in sqlite_files(path)[1:]:
             tighten(file, 0o600)
+        # Every thread that runs a unit of work keeps one pooled connection for good
+        # (ThreadConnections.sqlalchemy): the pool must not cap the number of threads
+        # (SQLite connections are local and cheap), or the sixteenth waits 30 s.
+        kwargs.setdefault("max_overflow", -1)
     connect_args = kwargs.pop("connect_args", {})
     # The stdlib driver's own transaction handling is replaced by ours below.
     connect_args.setdefault("isolation_level", None)

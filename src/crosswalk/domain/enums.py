@@ -108,6 +108,14 @@ class ConversationStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
+class TargetKind(StrEnum):
+    """How a question named its target: an agent (by id or name), a task, a phase."""
+
+    AGENT = "agent"
+    TASK = "task"
+    PHASE = "phase"
+
+
 class DispatchStatus(StrEnum):
     """Whether the server hands an initiative's ready tasks to agents by itself."""
 

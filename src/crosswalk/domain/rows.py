@@ -24,6 +24,7 @@ from crosswalk.domain.enums import (
     PhaseStatus,
     ProposalStatus,
     ProposalTargetType,
+    TargetKind,
     TaskCategory,
     TaskPriority,
     TaskStatus,
@@ -460,6 +461,7 @@ class Conversation:
     answer: str | None
     status: ConversationStatus
     abandoned_reason: str | None
+    target_kind: TargetKind | None  # how the asker named the target (None: before 0006)
     created_at: datetime
     updated_at: datetime
 
@@ -473,6 +475,7 @@ class NewConversation:
     phase_id: str | None = None
     task_id: str | None = None
     id: str | None = None  # a client-chosen id makes the ask idempotent
+    target_kind: TargetKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,7 @@ class ConversationService:
                     initiative_id=resolution.initiative_id,
                     phase_id=resolution.phase_id,
                     task_id=resolution.task_id,
+                    target_kind=target.kind,
                 )
             )
             if deliver_answer and self.answer_deliveries is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from crosswalk.db.repositories import AgentRepository
-from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES
+from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, TargetKind
 from crosswalk.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -42,6 +42,12 @@ class Target:
     agent: str | None = None  # an agent id or name
     task_id: str | None = None
     phase_id: str | None = None
+
+    @property
+    def kind(self) -> TargetKind:
+        if self.agent:
+            return TargetKind.AGENT
+        return TargetKind.TASK if self.task_id else TargetKind.PHASE
 
     def __post_init__(self) -> None:
         given = [value for value in (self.agent, self.task_id, self.phase_id) if value]

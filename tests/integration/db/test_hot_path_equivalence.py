@@ -21,7 +21,7 @@ from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository
 from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.transaction import current_connection
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
-from crosswalk.domain.enums import AgentStatus, ConversationStatus
+from crosswalk.domain.enums import AgentStatus, ConversationStatus, TargetKind
 from crosswalk.domain.rows import (
     Agent,
     Conversation,
@@ -143,6 +143,7 @@ def _write_values(seeded: dict[str, Any], id: str) -> dict[str, Any]:
         "answer": None,
         "status": ConversationStatus.PENDING,
         "abandoned_reason": None,
+        "target_kind": TargetKind.TASK,
         "created_at": now,
         "updated_at": now,
     }
@@ -238,6 +239,7 @@ def test_hot_writes_return_what_plain_sqlalchemy_returns(
 
     # abandoning: bob's pending questions one way, one to alice the other
     back = {**_write_values(seeded, "back"), "from_agent_id": seeded["bob"].id}
+    back["target_kind"] = None  # like the seeded questions, so the rows compare alike
     _plain(engine, insert, {**back, "to_agent_id": seeded["alice"].id})
     abandon = conversation_adapter.ABANDON
     at = utcnow()

@@ -189,8 +189,14 @@ def test_a_task_is_approved_once_when_two_servers_approve_it(
             NewTask("gate", initiative_id=initiative.id, status=TaskStatus.PENDING_APPROVAL)
         )
 
+        # What approving a task that never ran does (dispatch/landing.py): one
+        # conditional move from pending_approval.
+        approve = {"to": TaskStatus.PENDING, "expected": [TaskStatus.PENDING_APPROVAL]}
         approved, errors = race(
-            (partial(a.planning.approve_task, task.id), partial(b.planning.approve_task, task.id))
+            (
+                partial(a.planning.move_task, task.id, **approve),
+                partial(b.planning.move_task, task.id, **approve),
+            )
         )
 
         assert len(approved) == 1, (approved, errors)

@@ -658,7 +658,8 @@ class FakeConversations:
             id=data.id or fake_id("c"), from_agent_id=data.from_agent_id,
             to_agent_id=data.to_agent_id, initiative_id=data.initiative_id,
             phase_id=data.phase_id, task_id=data.task_id, question=data.question, answer=None,
-            status=ConversationStatus.PENDING, abandoned_reason=None, created_at=now,
+            status=ConversationStatus.PENDING, abandoned_reason=None,
+            target_kind=data.target_kind, created_at=now,
             updated_at=now,
         )  # fmt: skip
         self.rows[row.id] = row

@@ -121,6 +121,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "answer": None,
             "status": ConversationStatus.PENDING,
             "abandoned_reason": None,
+            "target_kind": data.target_kind,
             "created_at": now,
             "updated_at": now,
         }

@@ -472,6 +472,14 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
             )
             condition = condition & (running < max_in_progress)
         with self._write() as conn:
+            if max_in_progress is not None:
+                # The limit counts the initiative's other claims; under PostgreSQL's
+                # read committed two claimers would each count before the other's
+                # commit, so they take turns per initiative (nothing on SQLite).
+                initiative_id = conn.execute(
+                    select(_t.initiative_id).where(_t.id == task_id)
+                ).scalar()
+                serialize_on(conn, "task-claims", initiative_id)
             row = conn.execute(
                 update(tasks)
                 .where(condition)
