@@ -420,3 +420,40 @@ def test_approve_and_retry_move_tasks_on(app: CrosswalkApp, tmp_path: Path) -> N
             }
 
     asyncio.run(scenario())
+
+
+def test_conversations_show_how_the_asker_named_the_target(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            initiative = await trpc(client, token, "initiative.create", {"name": "Auth"})
+            phase = await trpc(
+                client, token, "phase.create", {"initiativeId": initiative["id"], "name": "P"}
+            )
+            task = await trpc(client, token, "task.create", {"name": "T", "phaseId": phase["id"]})
+            asker = await trpc(client, token, "agent.create", {"name": "asker-ant"})
+            worker = await trpc(
+                client, token, "agent.create", {"name": "worker-bee", "taskId": task["id"]}
+            )
+            by_task = await trpc(
+                client,
+                token,
+                "conversation.ask",
+                {"fromAgentId": asker["id"], "taskId": task["id"], "question": "port?"},
+            )
+            by_name = await trpc(
+                client,
+                token,
+                "conversation.ask",
+                {"fromAgentId": asker["id"], "toAgentId": "worker-bee", "question": "host?"},
+            )
+            assert (by_task["targetKind"], by_name["targetKind"]) == ("task", "agent")
+            assert by_task["toAgentId"] == by_name["toAgentId"] == worker["id"]
+            await signed_in(client, token)
+            page = (await client.get("/conversations")).text
+            assert "asked by task" in page and "asked by agent" in page
+
+    asyncio.run(scenario())
