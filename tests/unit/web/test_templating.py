@@ -47,6 +47,7 @@ def _conversation(question: str) -> dict[str, object]:
         "taskName": None,
         "phaseName": None,
         "createdAt": "2026-11-29T11:57:00.000Z",
+        "targetKind": "task",
         "question": question,
         "answer": None,
     }
