@@ -381,7 +381,9 @@ conversations = Table(
     Column("target_kind", _enum(TargetKind, "target_kind"), nullable=True),
     *_timestamps(),
     Index("ix_conversations_to_agent_id_status", "to_agent_id", "status"),
-    Index("ix_conversations_from_agent_id", "from_agent_id"),
+    # The asker's side, on every ask: the per-pair cap's count and the wait-cycle walk
+    # read only pending rows (an asker's answered history can be long).
+    Index("ix_conversations_from_agent_id_status", "from_agent_id", "status", "to_agent_id"),
 )
 
 # Answers the asker did not wait for (``cw ask --no-wait``): the agent's hooks deliver

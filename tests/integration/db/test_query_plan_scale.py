@@ -1,10 +1,13 @@
-"""At scale, ``find_pending_for_agent`` is still served by the (to_agent_id, status) index.
+"""At scale, the conversation statements of the hot path read only the rows they need.
 
 The small-table test in ``test_conversations.py`` proves the index is chosen when
 there is nothing else to choose; this one loads 50k conversations across many
 agents (nearly all answered, as a long-running deployment accumulates them) and
-checks SQLite's plan for the statement the repository really sends, both with the
-planner's default guesses and after ``ANALYZE`` has given it real statistics.
+checks SQLite's plan for the statements the repository really sends, both with the
+planner's default guesses and after ``ANALYZE`` has given it real statistics: the
+answerer's pending lookup, and every hot statement that filters on ``status`` (the
+per-pair cap's count and the wait-cycle walk on the asker's side of each ask once read
+the asker's whole history through ``ix_conversations_from_agent_id``).
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Insert, event
 
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema
+from crosswalk.db.repositories.sqlalchemy import conversation as conversation_module
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 
 CONVERSATIONS = 50_000
@@ -123,3 +128,39 @@ def test_pending_lookup_uses_the_to_agent_status_index_at_50k_rows(
 
     assert any(f"USING INDEX {INDEX}" in d for d in details), details
     assert not any(d.startswith("SCAN conversations") for d in details), details
+
+
+HOT_STATEMENTS = {
+    name: value
+    for name, value in vars(conversation_module).items()
+    if isinstance(value, HotStatement)
+    and "conversations" in str(value.statement)
+    and not isinstance(value.statement, Insert)  # writes a row, reads none
+}
+
+
+def test_the_hot_statements_are_all_checked() -> None:
+    # A new hot statement on conversations joins the check below by being defined.
+    assert {"COUNT_PENDING_BETWEEN", "WAITS_OF", "PENDING_PAGE_FOR_AGENT"} <= set(HOT_STATEMENTS)
+
+
+@pytest.mark.parametrize("name", sorted(HOT_STATEMENTS))
+def test_every_hot_statement_searches_by_id_or_by_pending_status(
+    loaded: tuple[Engine, str], name: str
+) -> None:
+    """Each conversations row source is an index search on the primary key or one whose
+    constraint includes ``status``: never a scan, never all of one agent's history."""
+    engine, _ = loaded
+    prepared = HOT_STATEMENTS[name].prepared(engine.dialect)
+    keys = {key for _, key, _, _ in prepared._params if key is not None}
+    values = dict.fromkeys(keys)  # SQLite plans without looking at the values
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {prepared.sql}", tuple(prepared.bind(values))
+        ).all()
+    details = [str(row[-1]) for row in plan if "conversations" in str(row[-1])]
+    assert details, plan
+    for detail in details:
+        assert detail.startswith("SEARCH conversations USING"), (name, details)
+        constraint = detail[detail.index("(") :]
+        assert constraint == "(id=?)" or "status=?" in constraint, (name, details)

@@ -78,7 +78,7 @@ ANSWER = HotStatement(
     )
     .returning(*_COLUMNS)
 )
-# The questions an agent waits on (served by ``ix_conversations_from_agent_id``).
+# The questions an agent waits on (served by ``ix_conversations_from_agent_id_status``).
 WAITS_OF = HotStatement(
     select(_c.id, _c.to_agent_id).where(
         _c.from_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
