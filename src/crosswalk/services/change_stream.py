@@ -43,12 +43,16 @@ DEFAULT_MAX_BACKLOG = 10_000
 
 
 class Subscription:
-    """A waiter on a set of keys."""
+    """A waiter on a set of keys.
 
-    __slots__ = ("_closed", "_woken", "received")
+    Waiting is one future and one timer: no task per wait (``asyncio.wait_for`` would
+    wrap the wait in a task of its own, on every long poll of the hot path)."""
+
+    __slots__ = ("_closed", "_pending", "_waiter", "received")
 
     def __init__(self, closed: asyncio.Event) -> None:
-        self._woken = asyncio.Event()
+        self._pending = False  # woken since the last wait returned
+        self._waiter: asyncio.Future[None] | None = None
         self._closed = closed
         self.received: list[Event] = []
 
@@ -57,17 +61,33 @@ class Subscription:
         the stream closes (False). An event since the last wait counts: none is missed."""
         if self._closed.is_set():
             return False
-        if not self._woken.is_set():
+        if not self._pending:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(max(timeout, 0.0), _release, waiter)
             try:
-                await asyncio.wait_for(self._woken.wait(), timeout)
-            except TimeoutError:
-                return False
-        self._woken.clear()
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if not self._pending:
+                return False  # the timeout passed
+        self._pending = False
         return not self._closed.is_set()
+
+    def _wake(self) -> None:
+        self._pending = True
+        if self._waiter is not None:
+            _release(self._waiter)
 
     def _deliver(self, event: Event) -> None:
         self.received.append(event)
-        self._woken.set()
+        self._wake()
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class Follower:
@@ -193,7 +213,7 @@ class ChangeStream:
     def _resync(self) -> None:
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
-                subscription._woken.set()
+                subscription._wake()
         for follower in self._followers:
             follower.lagged = True
             follower._ready.set()
@@ -203,7 +223,7 @@ class ChangeStream:
         self._closed.set()
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
-                subscription._woken.set()
+                subscription._wake()
         for follower in self._followers:
             follower._ready.set()
 
