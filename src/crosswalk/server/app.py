@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.encryption import load_secret_box
@@ -244,11 +245,41 @@ def build_services(
     )
 
 
+class ApiFirst:
+    """The ASGI entry point: API requests (``/trpc/...``) go straight to the tRPC
+    endpoint; everything else (the dashboard, ``/trpc`` itself, lifespan) through
+    ``rest``, the Starlette app.
+
+    Starlette's router and its two error-handling middlewares each wrap a request, and
+    each ``send`` of its response, in a coroutine of their own; the endpoint answers its
+    own errors (an escaped exception still becomes uvicorn's 500), so every agent's
+    every request skips them. The scope is what Starlette's ``Mount`` would give the
+    endpoint (``root_path`` extended by the mount point).
+    """
+
+    MOUNT: ClassVar[str] = "/trpc"
+
+    def __init__(self, endpoint: ASGIApp, rest: Starlette) -> None:
+        self._endpoint = endpoint
+        self.rest = rest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            root_path: str = scope.get("root_path", "")
+            path: str = scope["path"]
+            if path.startswith(root_path + self.MOUNT + "/"):
+                child = dict(scope)
+                child["root_path"] = root_path + self.MOUNT
+                await self._endpoint(child, receive, send)
+                return
+        await self.rest(scope, receive, send)
+
+
 @dataclass
 class CrosswalkApp:
     """The ASGI app plus the handles the process needs to shut it down cleanly."""
 
-    asgi: Starlette
+    asgi: ApiFirst
     services: Services
     endpoint: TrpcEndpoint[Context]
     engine: Engine
@@ -353,8 +384,8 @@ def create_app(
         services.offload.close()
         engine.dispose()
 
-    asgi = Starlette(
+    rest = Starlette(
         routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
         lifespan=lifespan,
     )
-    return CrosswalkApp(asgi=asgi, services=services, endpoint=endpoint, engine=engine, relay=relay)
+    return CrosswalkApp(asgi=ApiFirst(endpoint, rest), services=services, endpoint=endpoint, engine=engine, relay=relay)
