@@ -10,6 +10,9 @@ import os
 
 ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"
 ID_LENGTH = 21
+# Each random byte's low 6 bits pick one of the 64 symbols uniformly: one table lookup
+# per byte in C (``bytes.translate``), not a Python-level join.
+_SYMBOL_OF_BYTE = bytes(ord(ALPHABET[b & 63]) for b in range(256))
 
 
 def new_id() -> str:
@@ -19,7 +22,6 @@ def new_id() -> str:
     those first characters costs under 2 of ~126 bits of entropy.
     """
     while True:
-        # 64 symbols: each random byte's low 6 bits pick one uniformly.
-        candidate = "".join(ALPHABET[b & 63] for b in os.urandom(ID_LENGTH))
+        candidate = os.urandom(ID_LENGTH).translate(_SYMBOL_OF_BYTE).decode("ascii")
         if candidate[0] not in "-_":
             return candidate

@@ -388,4 +388,10 @@ def create_app(
         routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
         lifespan=lifespan,
     )
-    return CrosswalkApp(asgi=ApiFirst(endpoint, rest), services=services, endpoint=endpoint, engine=engine, relay=relay)
+    return CrosswalkApp(
+        asgi=ApiFirst(endpoint, rest),
+        services=services,
+        endpoint=endpoint,
+        engine=engine,
+        relay=relay,
+    )
