@@ -114,19 +114,34 @@ def make_pairs(server: BenchServer, count: int) -> list[Pair]:
 
 
 async def drive_pairs(
-    port: int, pairs: Sequence[Pair], kind: str, window: Window, server_pid: int | None
+    port: int,
+    pairs: Sequence[Pair],
+    kind: str,
+    window: Window,
+    server_pid: int | None,
+    interval_s: float | None = None,
 ) -> WorkerResult:
-    """Run every pair's cycle until the window ends; count cycles inside it."""
+    """Run every pair's cycle until the window ends; count cycles inside it. With
+    ``interval_s`` each pair starts a cycle at most that often (a paced run: the rate
+    is set, not the most the server carries)."""
     result = WorkerResult()
+    interval_ns = int(interval_s * 1e9) if interval_s else 0
     askers = [await Connection.open(port, pair.asker.token) for pair in pairs]
     answerers = [await Connection.open(port, pair.answerer.token) for pair in pairs]
 
     async def ask_loop(pair: Pair, connection: Connection) -> None:
         ask: dict[str, Any] = {"fromAgentId": pair.asker.id, **pair.target(kind), "question": ""}
         try:
+            next_ns = time.perf_counter_ns()
             for n in range(MAX_CYCLES_PER_PAIR):
                 if window.over:
                     break
+                if interval_ns:
+                    # Pairs start out of step, so the paced asks are spread, not bunched.
+                    next_ns += interval_ns if n else secrets.randbelow(interval_ns)
+                    delay_ns = next_ns - time.perf_counter_ns()
+                    if delay_ns > 0:
+                        await asyncio.sleep(delay_ns / 1e9)
                 ask["question"] = question = f"q{n} from {pair.asker.id}"
                 started = time.perf_counter_ns()
                 asked = await connection.mutation("conversation.ask", ask)
@@ -182,11 +197,16 @@ async def drive_pairs(
 
 
 def measure(
-    server: BenchServer, pairs: Sequence[Pair], kind: str, window: Window, processes: int
+    server: BenchServer,
+    pairs: Sequence[Pair],
+    kind: str,
+    window: Window,
+    processes: int,
+    interval_s: float | None = None,
 ) -> WorkerResult:
     shares = split(pairs, processes)
     args = [
-        (server.port, share, kind, window, server.pid if i == 0 else None)
+        (server.port, share, kind, window, server.pid if i == 0 else None, interval_s)
         for i, share in enumerate(shares)
     ]
     deadline = (window.end_ns - time.perf_counter_ns()) / 1e9
@@ -249,6 +269,9 @@ def run(settings: Settings) -> list[Section]:
             Column("cpu_ratio", "server CPU ratio", 2),
             Column("trpc_p50_ms", "@trpc/client p50 ms", 2),
             Column("trpc_p99_ms", "@trpc/client p99 ms", 2),
+            Column("paced_rate", "bench client paced: conv/s", 0),
+            Column("paced_server_us", "bench client paced: server µs/conv", 0),
+            Column("paced_cpu_ratio", "@trpc/client / paced: server CPU", 2),
             Column("bench_client_us", "bench client CPU µs/conv", 0),
             Column("trpc_client_us", "@trpc/client CPU µs/conv", 0),
             Column("agree", "within 25%"),
@@ -269,7 +292,7 @@ def run(settings: Settings) -> list[Section]:
             for kind in kinds:
                 window = Window.after(0.2, times.warmup, times.measured)
                 result = measure(server, pairs, kind, window, settings.processes)
-                row = {"database": database, "kind": kind, "pairs": level}
+                row: dict[str, Any] = {"database": database, "kind": kind, "pairs": level}
                 row.update(rate_row(result, window))
                 row["health_us_per_req"] = health_us
                 row["vs_health"] = _ratio(float(row["server_us_per_op"]), health_us)
@@ -344,6 +367,14 @@ def _second_client(
             f"@trpc/client, {kind}: {result.errors} error(s), first: {result.first_error}"
         )
     row = rate_row(result, window)
+    # The bench client again, paced to the rate @trpc/client reached: the same requests
+    # at the same rate, so what differs from @trpc/client's server CPU is the client.
+    paced_window = Window.after(0.2, times.warmup, times.measured)
+    interval = len(pairs) / row["rate"] if row["rate"] else None
+    paced = rate_row(
+        measure(server, pairs, kind, paced_window, processes=1, interval_s=interval),
+        paced_window,
+    )
     rate_ratio = _ratio(row["rate"], bench_row["rate"])
     cpu_ratio = _ratio(row["server_us_per_op"], bench_row["server_us_per_op"])
     worst = max(abs(rate_ratio - 1), abs(cpu_ratio - 1)) * 100
@@ -358,6 +389,9 @@ def _second_client(
         "cpu_ratio": cpu_ratio,
         "trpc_p50_ms": row["p50_ms"],
         "trpc_p99_ms": row["p99_ms"],
+        "paced_rate": paced["rate"],
+        "paced_server_us": paced["server_us_per_op"],
+        "paced_cpu_ratio": _ratio(row["server_us_per_op"], paced["server_us_per_op"]),
         "bench_client_us": bench_row["client_us_per_op"],
         "trpc_client_us": row["client_us_per_op"],
         "worst_pct": worst if not math.isnan(worst) else math.inf,

@@ -41,9 +41,10 @@ DIFFERENCES = (
     "server CPU/conv: the server's cost per conversation rises as the rate falls (compare "
     "the bench client's own 1- and 20-pair rows): with fewer requests in flight it handles "
     "each arrival on its own, paying the event loop's wake-up and a socket read per "
-    "request instead of sharing them, and on a shared machine it runs with colder caches. "
-    "The slower @trpc/client therefore shows a higher server CPU per conversation, most "
-    "where its rate is furthest below the bench client's.",
+    "request instead of sharing them. The paced columns test that: the bench client run "
+    "again at the rate @trpc/client reached costs the server what @trpc/client's run did "
+    "(@trpc/client / paced near 1), so what differs is the rate the client drives, not "
+    "the requests.",
 )
 
 

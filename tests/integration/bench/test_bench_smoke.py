@@ -93,6 +93,8 @@ def test_the_measurements_are_real(
             assert 0 < row["health_us_per_req"] < row["server_us_per_op"], row
     (second,) = benchmarks["second_client"]["rows"]
     assert second["kind"] == "task" and second["errors"] == 0 and second["trpc_rate"] > 0
+    # the bench client paced to @trpc/client's rate ran too, near that rate
+    assert 0.5 * second["trpc_rate"] < second["paced_rate"] < 1.5 * second["trpc_rate"]
     assert second["trpc_server_us"] > 0
     wakeups = benchmarks["wakeup"]["rows"]
     assert all(row["samples"] > 0 for row in wakeups)
