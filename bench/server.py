@@ -132,11 +132,13 @@ class BenchServer:
         raise RuntimeError(f"the server did not answer within {STARTUP_TIMEOUT_S:.0f} s")
 
     def stop(self) -> None:
-        """SIGTERM by pid, then SIGKILL if it does not exit in time."""
+        """SIGTERM (SIGINT when profiled) by pid, then SIGKILL if it does not exit in time."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
+        # A profiled server gets SIGINT: uvicorn shuts down and re-raises the signal it
+        # caught, and only KeyboardInterrupt lets pyinstrument write its report first.
+        process.send_signal(signal.SIGINT if self.profile is not None else signal.SIGTERM)
         try:
             process.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
