@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
+from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -208,29 +209,46 @@ class SqlAlchemyRepository:
         return NotFoundError(self.kind, id)
 
 
-@contextmanager
-def translate_errors(kind: str, driver: Any = None) -> Iterator[None]:
+class translate_errors:  # noqa: N801 - used as ``with translate_errors(...)``, like a function
     """The one translation of database failures into ``CrosswalkError``s naming ``kind``:
     SQLAlchemy's exceptions, and (given the DB-API ``driver`` module) the driver's own,
-    raised on the hot path where SQLAlchemy is bypassed."""
-    try:
-        yield
-    except CrosswalkError:
-        raise
-    except StatementError as exc:
-        # A value the bind processors refuse (unknown enum string, non-boolean
-        # flag, JSON that does not serialize) fails before the database sees it.
-        if not isinstance(exc, DBAPIError) and isinstance(
-            exc.orig, LookupError | ValueError | TypeError
-        ):
-            raise InvalidInputError(f"{kind}: {exc.orig}") from None
-        if not isinstance(exc, DBAPIError):
-            raise
-        raise driver_error(kind, exc.orig if exc.orig is not None else exc) from exc
-    except Exception as exc:
-        if driver is not None and isinstance(exc, driver.Error):
+    raised on the hot path where SQLAlchemy is bypassed.
+
+    A class, not a ``@contextmanager`` generator: it wraps every statement of the hot
+    path (a dozen per conversation), and entering and leaving a generator-based context
+    costs several times as much."""
+
+    __slots__ = ("driver", "kind")
+
+    def __init__(self, kind: str, driver: Any = None) -> None:
+        self.kind = kind
+        self.driver = driver
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, CrosswalkError) or not isinstance(exc, Exception):
+            return
+        kind = self.kind
+        if isinstance(exc, StatementError):
+            # A value the bind processors refuse (unknown enum string, non-boolean
+            # flag, JSON that does not serialize) fails before the database sees it.
+            if not isinstance(exc, DBAPIError) and isinstance(
+                exc.orig, LookupError | ValueError | TypeError
+            ):
+                raise InvalidInputError(f"{kind}: {exc.orig}") from None
+            if not isinstance(exc, DBAPIError):
+                return
+            raise driver_error(kind, exc.orig if exc.orig is not None else exc) from exc
+        if self.driver is not None and isinstance(exc, self.driver.Error):
             raise driver_error(kind, exc) from exc
-        raise
+        return
 
 
 def driver_error(kind: str, exc: BaseException) -> CrosswalkError:
