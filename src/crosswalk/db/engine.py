@@ -36,18 +36,33 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def database_pool_size() -> int:
     """Connections each server keeps to a network database (``CW_DB_POOL_SIZE``,
-    default 10); as many worker threads run its queries (``services.offload``)."""
-    raw = os.environ.get("CW_DB_POOL_SIZE")
+    default 10)."""
+    return _positive_setting("CW_DB_POOL_SIZE", DEFAULT_POOL_SIZE)
+
+
+def database_threads() -> int:
+    """Worker threads running a server's queries on a network database
+    (``CW_DB_THREADS``; default twice the CPUs this process may use, at most the pool
+    size). They wait on the network with the GIL released, but each hop to one and back
+    costs CPU, and the more threads there are per core the more of it goes to switching
+    between them: on 2 cores with a local PostgreSQL, 4 threads carried 1.3 times the
+    conversations of 10 at 0.7 times the CPU each (``docs/performance.md``). Raise it
+    when the database is far away and requests queue for a thread."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    default = min(database_pool_size(), 2 * (cpus or 1))
+    return _positive_setting("CW_DB_THREADS", default)
+
+
+def _positive_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name)
     if raw is None:
-        return DEFAULT_POOL_SIZE
+        return default
     try:
         size = int(raw)
     except ValueError:
         size = 0
     if size < 1:
-        raise InvalidInputError(
-            f"CW_DB_POOL_SIZE must be a whole number of at least 1, not {raw!r}"
-        )
+        raise InvalidInputError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return size
 
 

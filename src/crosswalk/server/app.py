@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.encryption import load_secret_box
-from crosswalk.db.engine import create_database_engine, database_pool_size, is_sqlite
+from crosswalk.db.engine import create_database_engine, database_threads, is_sqlite
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 from crosswalk.db.repositories.sqlalchemy.account import (
@@ -105,10 +105,10 @@ def build_router() -> Router[Context]:
 
 def build_offload(engine: Engine) -> Offload:
     """Inline on SQLite (a local file answers in microseconds); on a network database
-    a worker thread per pooled connection, so no query holds up the event loop."""
+    a pool of worker threads (``database_threads``), so no query holds up the loop."""
     if is_sqlite(engine):
         return InlineOffload()
-    return ThreadOffload(workers=database_pool_size())
+    return ThreadOffload(workers=database_threads())
 
 
 def build_services(

@@ -4,8 +4,9 @@ The repositories are synchronous. On a local SQLite file a call takes microsecon
 and runs inline, on the loop (a thread hop would cost more than the query). On a
 network database (PostgreSQL) a call waits on the network and on locks, and one
 slow query inline would delay every other request's wake-up; there each call runs
-on a worker thread of a pool sized like the connection pool, and the loop only
-awaits it. The composition root picks one :class:`Offload` per process.
+on a worker thread (``CW_DB_THREADS``: by default twice the CPUs, at most the
+connection pool's size; more threads per core cost more in switching), and the loop
+only awaits it. The composition root picks one :class:`Offload` per process.
 """
 
 from __future__ import annotations
