@@ -210,6 +210,8 @@ def build_services(
         changes=changes,
         launcher=launcher or RunnerLauncher(runner),
     )
+    authenticator = Authenticator(admin_token, repos.agents)
+    changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
     return Services(
         repos=repos,
         changes=changes,
@@ -227,7 +229,7 @@ def build_services(
             unit_of_work=unit_of_work,
         ),
         logs=logs,
-        authenticator=Authenticator(admin_token, repos.agents),
+        authenticator=authenticator,
         human_questions=human_questions,
         landing=landing,
         checkpoints=checkpoints,
@@ -359,7 +361,9 @@ def create_app(
             authorization = f"Bearer {token}" if token else None
         if public and authorization is None:
             return public_context
-        principal = await services.offload(services.authenticator.authenticate, authorization)
+        principal = services.authenticator.known(authorization)
+        if principal is None:  # not cached: read the database (off the loop if it waits)
+            principal = await services.offload(services.authenticator.authenticate, authorization)
         return Context(principal=principal, services=services)
 
     router = build_router()

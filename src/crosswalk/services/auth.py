@@ -3,6 +3,14 @@
 The admin token is created on the server's first start in ``<data dir>/admin-token``
 (mode 0600), so the CLI of the same user on the same machine finds it. Agent
 tokens are handed out once by ``agent.create``; only their SHA-256 is stored.
+
+Every request of an agent presents its token, so the server keeps the agents its
+tokens found in memory (:class:`TokenCache`) until the agent changes: any committed
+change to an agent row (a new token, a new status, its deletion) comes with an
+``EntityChanged("agent", id)`` event, and the change stream hands every event to the
+cache as the unit of work commits, before the request that made the change is
+answered. Other servers' changes arrive through the PostgreSQL relay; when it loses
+its connection the cache is emptied (``ChangeStream.resync``).
 """
 
 from __future__ import annotations
@@ -11,11 +19,14 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crosswalk.db.repositories import AgentRepository
 from crosswalk.domain.errors import ForbiddenError, UnauthorizedError
+from crosswalk.domain.events import EntityChanged, Event
 from crosswalk.domain.rows import Agent
 
 TOKEN_PREFIX = "cw_"
@@ -89,30 +100,110 @@ class Principal:
 ADMIN = Principal(agent_id=None)
 
 
+class TokenCache:
+    """Agents found by their token's hash, kept until the agent changes (see the module
+    docstring); at most ``capacity`` of them, the least recently used dropped first.
+
+    Any thread may use it. A lookup that read the database may only store what it
+    read if no agent changed meanwhile (:meth:`epoch` before the read, :meth:`put`
+    after): a deletion committed during the read must not be undone by the read's
+    older row."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._agents: OrderedDict[str, Agent] = OrderedDict()  # token hash -> agent
+        self._hash_of: dict[str, str] = {}  # agent id -> token hash
+        self._epoch = 0
+
+    def get(self, token_hash: str) -> Agent | None:
+        with self._lock:
+            agent = self._agents.get(token_hash)
+            if agent is not None:
+                self._agents.move_to_end(token_hash)
+            return agent
+
+    def epoch(self) -> int:
+        return self._epoch
+
+    def put(self, token_hash: str, agent: Agent, epoch: int) -> None:
+        with self._lock:
+            if epoch != self._epoch:
+                return  # an agent changed since the read: it may be this one
+            self._agents[token_hash] = agent
+            self._hash_of[agent.id] = token_hash
+            if len(self._agents) > self._capacity:
+                _, dropped = self._agents.popitem(last=False)
+                self._hash_of.pop(dropped.id, None)
+
+    def observe(self, event: Event | None) -> None:
+        """A committed event (forget the agent it changed), or None: events may have
+        been missed (forget everything)."""
+        if event is None:
+            with self._lock:
+                self._epoch += 1
+                self._agents.clear()
+                self._hash_of.clear()
+        elif isinstance(event, EntityChanged) and event.entity == "agent":
+            with self._lock:
+                self._epoch += 1
+                token_hash = self._hash_of.pop(event.id, None)
+                if token_hash is not None:
+                    self._agents.pop(token_hash, None)
+
+    def __len__(self) -> int:
+        return len(self._agents)
+
+
 class Authenticator:
-    def __init__(self, admin_token: str, agents: AgentRepository) -> None:
+    """Turns an ``authorization`` header into a :class:`Principal`."""
+
+    def __init__(
+        self, admin_token: str, agents: AgentRepository, cache: TokenCache | None = None
+    ) -> None:
         self._admin_token = admin_token
         self._agents = agents
+        self.cache = cache if cache is not None else TokenCache()
 
     def authenticate(self, authorization: str | None) -> Principal:
-        if not authorization:
-            raise UnauthorizedError(
-                "missing credentials: send 'authorization: Bearer <token>' "
-                "(the admin token is in the server's data directory, agent tokens "
-                "come from agent.create)"
-            )
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise UnauthorizedError("the authorization header must be 'Bearer <token>'")
-        if not valid_token_text(token):
-            raise UnauthorizedError(
-                "the token is malformed: tokens are printable ASCII without spaces; "
-                "copy it again from the admin-token file or from agent.create"
-            )
+        """The caller, reading the database when its token is not cached."""
+        token = _token(authorization)
         if hmac.compare_digest(token.encode(), self._admin_token.encode()):
             return ADMIN
-        agent = self._agents.find_by_token_hash(hash_token(token))
+        token_hash = hash_token(token)
+        agent = self.cache.get(token_hash)
         if agent is None:
-            raise UnauthorizedError("the token is not valid (unknown or revoked)")
+            epoch = self.cache.epoch()
+            agent = self._agents.find_by_token_hash(token_hash)
+            if agent is None:
+                raise UnauthorizedError("the token is not valid (unknown or revoked)")
+            self.cache.put(token_hash, agent, epoch)
         return Principal(agent_id=agent.id, agent=agent)
+
+    def known(self, authorization: str | None) -> Principal | None:
+        """The caller if no database read is needed to tell (the admin, or a cached
+        agent token), else None. Refuses malformed credentials as ``authenticate``."""
+        token = _token(authorization)
+        if hmac.compare_digest(token.encode(), self._admin_token.encode()):
+            return ADMIN
+        agent = self.cache.get(hash_token(token))
+        return None if agent is None else Principal(agent_id=agent.id, agent=agent)
+
+
+def _token(authorization: str | None) -> str:
+    if not authorization:
+        raise UnauthorizedError(
+            "missing credentials: send 'authorization: Bearer <token>' "
+            "(the admin token is in the server's data directory, agent tokens "
+            "come from agent.create)"
+        )
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise UnauthorizedError("the authorization header must be 'Bearer <token>'")
+    if not valid_token_text(token):
+        raise UnauthorizedError(
+            "the token is malformed: tokens are printable ASCII without spaces; "
+            "copy it again from the admin-token file or from agent.create"
+        )
+    return token

@@ -21,6 +21,12 @@ Two ways to follow them, both push, never polling:
   iteration ends with ``lagged`` set) rather than holding memory for ever: it
   re-reads the state it needs and follows again.
 
+- **observe** (in-memory caches that must not outlive what they copy, like the
+  authenticator's tokens): ``observe(fn)`` calls ``fn(event)`` for every committed
+  event synchronously, on the thread that publishes it, before any waiter wakes (so
+  before the request that made the change is answered), and ``fn(None)`` on
+  ``resync``.
+
 ``ChangeStream`` serves one server process; it is the ``EventPublisher`` the unit of
 work calls after commit. Several servers on one PostgreSQL database add a publisher
 that sends ``NOTIFY`` inside the transaction and a listener that feeds each server's
@@ -133,6 +139,7 @@ class ChangeStream:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
         self._followers: set[Follower] = set()
+        self._observers: tuple[Callable[[Event | None], None], ...] = ()
         self._closed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -175,6 +182,12 @@ class ChangeStream:
         finally:
             self._followers.discard(follower)
 
+    def observe(self, observer: Callable[[Event | None], None]) -> None:
+        """Call ``observer`` with every event committed from now on, and with None when
+        events may have been missed (see the module docstring). It must be quick and
+        must not raise."""
+        self._observers = (*self._observers, observer)
+
     def publish_in_transaction(self, connection: Any, events: Sequence[Event]) -> None:
         """Nothing to do before the commit: in-process waiters hear only committed changes."""
 
@@ -182,6 +195,9 @@ class ChangeStream:
         """Deliver the events of a committed unit of work to every matching waiter."""
         if not events:
             return
+        for observer in self._observers:
+            for event in events:
+                observer(event)
         loop = self._loop
         if loop is None:
             return  # nobody has ever waited: nothing to wake
@@ -202,6 +218,8 @@ class ChangeStream:
         """After a gap in what this process heard (its connection to the other servers
         was lost): wake every waiter once, with no event, to re-read the database, and
         end every follower as ``lagged`` so it re-reads what it needs. Any thread."""
+        for observer in self._observers:
+            observer(None)
         loop = self._loop
         if loop is None:
             return

@@ -177,6 +177,7 @@ def test_an_agent_reads_agents_and_updates_only_its_own_run_state(api: Api) -> N
 
 def test_rotating_the_token_revokes_the_old_one(api: Api) -> None:
     agent, old = register(api, name="worker")
+    assert old.query("agent.get", {"id": "worker"})["id"] == agent["id"]  # now it is cached
 
     rotated = api.mutation("agent.rotateToken", {"id": "worker"})
 
@@ -187,6 +188,16 @@ def test_rotating_the_token_revokes_the_old_one(api: Api) -> None:
     again = new.mutation("agent.rotateToken", {"id": agent["id"]})  # an agent may rotate its own
     assert new.fails("query", "agent.list").code == "UNAUTHORIZED"
     assert api.as_token(again["token"]).query("agent.list")["items"]
+
+
+def test_a_deleted_agents_token_is_refused_at_once(api: Api) -> None:
+    agent, token = register(api, name="leaving")
+    for _ in range(2):  # known to the server, and kept by it
+        assert token.query("agent.get", {"id": "leaving"})["id"] == agent["id"]
+
+    api.mutation("agent.delete", {"id": agent["id"]})
+
+    assert token.fails("query", "agent.list").code == "UNAUTHORIZED"
 
 
 def test_delete_says_what_went_along(api: Api) -> None:

@@ -234,3 +234,28 @@ def test_a_retried_ask_racing_itself_on_two_servers_asks_once(
     with psycopg.connect(postgres_url.replace("+psycopg", "")) as conn:
         row = conn.execute("SELECT count(*) FROM conversations").fetchone()
     assert row is not None and row[0] == 10
+
+
+def test_a_token_kept_by_a_is_refused_once_b_deletes_its_agent(
+    servers: tuple[Server, Server],
+) -> None:
+    """Server A keeps the agents its tokens found; B's deletion reaches A as an event
+    (NOTIFY), and from then on A refuses the token."""
+    a, b = servers
+
+    async def scenario() -> None:
+        async with a.client() as on_a, b.client() as on_b:
+            agent = data(await on_b.post("/trpc/agent.create", json={"name": "leaving"}))
+            as_agent = {"authorization": f"Bearer {agent['token']}"}
+            for _ in range(2):
+                seen = await on_a.get("/trpc/agent.list", headers=as_agent)
+                assert seen.status_code == 200, seen.text
+            assert len(a.app.services.authenticator.cache) == 1
+
+            await on_b.post("/trpc/agent.delete", json={"id": agent["id"]})
+
+            async with asyncio.timeout(10):  # the NOTIFY's way from B to A
+                while (await on_a.get("/trpc/agent.list", headers=as_agent)).status_code != 401:
+                    await asyncio.sleep(0.005)
+
+    asyncio.run(scenario())
