@@ -25,6 +25,7 @@ from crosswalk.config import (
 from crosswalk.domain.errors import CrosswalkError, StartupError
 from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
+from crosswalk.server.http_protocol import JoiningHttpToolsProtocol
 from crosswalk.server.single_server import SqliteServerLock, sqlite_file
 from crosswalk.server.startup import EXIT_STARTUP, bind_socket
 
@@ -145,7 +146,7 @@ def _run(
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=JoiningHttpToolsProtocol,  # httptools, one write per response
         lifespan="on",
         access_log=False,
         log_level="warning",
