@@ -173,7 +173,11 @@ EVENT_TYPES = _event_types()
 
 def encode_event(event: Event) -> str:
     """One JSON line: the event's type name and its fields (enums as their values)."""
-    fields = {field.name: _plain(getattr(event, field.name)) for field in dataclasses.fields(event)}
+    fields = {
+        field.name: _plain(getattr(event, field.name))
+        for field in dataclasses.fields(event)
+        if not field.metadata.get("local")
+    }
     return json.dumps({"type": type(event).__name__, **fields}, separators=(",", ":"))
 
 
@@ -188,6 +192,8 @@ def decode_event(line: str) -> Event | None:
         hints = typing.get_type_hints(cls)
         values = {}
         for field in dataclasses.fields(cls):
+            if field.metadata.get("local"):
+                continue  # stays on the server that made it (its default: None)
             value = data[field.name]
             hint = hints[field.name]
             if isinstance(hint, type) and issubclass(hint, enum.Enum) and value is not None:

@@ -27,10 +27,11 @@ Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from crosswalk.domain.enums import AgentStatus, PhaseStatus, TaskStatus
+from crosswalk.domain.rows import Conversation
 
 
 def question_key(agent_id: str) -> str:
@@ -99,11 +100,21 @@ class QuestionAsked(Event):
         return (question_key(self.to_agent_id),)
 
 
+#: ``field(metadata=LOCAL)``: a field that stays in this process, never sent to other
+#: servers (``db/pg_listen`` leaves it out; there it is None).
+LOCAL = {"local": True}
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionAnswered(Event):
     conversation_id: str
     from_agent_id: str
     to_agent_id: str
+    #: The answered row as committed, so the waiter it wakes need not read it again;
+    #: None when the event came from another server.
+    conversation: Conversation | None = field(
+        default=None, compare=False, repr=False, metadata=LOCAL
+    )
 
     def wake_keys(self) -> tuple[str, ...]:
         return (answer_key(self.conversation_id),)

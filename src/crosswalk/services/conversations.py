@@ -158,7 +158,11 @@ class ConversationService:
                         f"'{conversation.to_agent_id}', not to '{acting_agent_id}'"
                     )
             answered = self.conversations.answer(id, answer)
-            uow.record(QuestionAnswered(answered.id, answered.from_agent_id, answered.to_agent_id))
+            uow.record(
+                QuestionAnswered(
+                    answered.id, answered.from_agent_id, answered.to_agent_id, answered
+                )
+            )
         return answered
 
     def _questions_for(self, agent_id: str) -> AbstractAsyncContextManager[Subscription]:
@@ -218,8 +222,13 @@ class ConversationService:
                 ):
                     return conversation
                 await subscription.wait(remaining)
-                conversation = _still_there(
-                    await self.offload(self.conversations.find_by_id, id), id, subscription
+                carried = _answered_row(subscription, id)
+                conversation = (
+                    carried
+                    if carried is not None
+                    else _still_there(
+                        await self.offload(self.conversations.find_by_id, id), id, subscription
+                    )
                 )
 
     async def question_stream(
@@ -274,6 +283,15 @@ class ConversationService:
                     yield conversation
                     return
                 await subscription.wait(3600.0)
+
+
+def _answered_row(subscription: Subscription, id: str) -> Conversation | None:
+    """The answered row a ``QuestionAnswered`` of this process brought, if that is what
+    woke the waiter (other servers' events carry none: the row is read then)."""
+    for event in reversed(subscription.received):
+        if isinstance(event, QuestionAnswered) and event.conversation_id == id:
+            return event.conversation
+    return None
 
 
 def _still_there(found: Conversation | None, id: str, subscription: Subscription) -> Conversation:

@@ -10,6 +10,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from crosswalk.db.pg_listen import (
     parse_payload,
     payloads,
 )
-from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.enums import AgentStatus, ConversationStatus
 from crosswalk.domain.events import (
     Action,
     AgentStatusChanged,
@@ -35,7 +36,7 @@ from crosswalk.domain.events import (
     QuestionAsked,
     QuestionWithdrawn,
 )
-from crosswalk.domain.rows import NewAgent
+from crosswalk.domain.rows import Conversation, NewAgent
 from crosswalk.ids import new_id
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.pg_changes import PostgresChangeRelay
@@ -174,6 +175,19 @@ def test_events_travel_as_ids_and_kinds_in_payloads_under_the_limit() -> None:
     assert received == events
     assert {parse_payload(payload)[0] for payload in sent} == {"origin-id"}
     assert decode_event('{"type":"SomethingNewer","id":"x"}') is None
+
+
+def test_an_answered_row_stays_on_the_server_that_answered() -> None:
+    now = datetime.now(UTC)
+    row = Conversation(
+        "f" * 21, "a" * 21, "b" * 21, None, None, None, "the question", "the secret answer",
+        ConversationStatus.ANSWERED, None, None, now, now,
+    )  # fmt: skip
+    line = encode_event(QuestionAnswered(row.id, row.from_agent_id, row.to_agent_id, row))
+    assert "secret" not in line and "question" not in line  # ids and kinds only
+    received = decode_event(line)
+    assert isinstance(received, QuestionAnswered) and received.conversation is None
+    assert received.conversation_id == row.id
 
 
 def test_only_committed_events_reach_the_other_server(servers: tuple[Server, Server]) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from crosswalk.domain.events import QuestionAnswered
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.targets import Target
@@ -62,6 +63,37 @@ async def test_wait_for_answer_wakes_on_answer(service: ConversationService) -> 
     service.answer(asked.id, "8443", acting_agent_id="bob")
     answered = await asyncio.wait_for(waiting, 1.0)
     assert (answered.status, answered.answer) == (ConversationStatus.ANSWERED, "8443")
+
+
+async def test_a_waiter_woken_by_an_answer_here_takes_the_row_from_the_event(
+    service: ConversationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
+    await asyncio.sleep(0.01)
+    reads: list[str] = []
+    find = service.conversations.find_by_id
+    monkeypatch.setattr(
+        service.conversations, "find_by_id", lambda id: reads.append(id) or find(id)
+    )
+    answered = service.answer(asked.id, "8443", acting_agent_id="bob")
+
+    assert await asyncio.wait_for(waiting, 1.0) == answered
+    assert reads == []  # not read again after the wake-up
+
+
+async def test_a_waiter_woken_by_another_servers_answer_reads_the_row(
+    service: ConversationService,
+) -> None:
+    """Events from other servers carry ids, not rows (``db/pg_listen``)."""
+    asked = service.ask("alice", "port?", Target(agent="bob"))
+    waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
+    await asyncio.sleep(0.01)
+    with service.unit_of_work():  # the answer written elsewhere: only the row changes
+        answered = service.conversations.answer(asked.id, "8443")
+    service.changes.publish_committed([QuestionAnswered(asked.id, "alice", "bob")])
+
+    assert await asyncio.wait_for(waiting, 1.0) == answered
 
 
 async def test_wait_for_answer_times_out_with_the_pending_conversation(
