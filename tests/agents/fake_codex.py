@@ -33,6 +33,18 @@ WRITABLE = {"workspace-write", "danger-full-access"}
 HOOK_EVENTS = {"SessionStart": "session_start", "PostToolUse": "post_tool_use", "Stop": "stop"}
 
 
+def reset_time(resets_at: int, now: float | None = None) -> str:
+    """When a usage limit resets, as the real Codex writes it (local time): the clock
+    alone on the same day (``9:05 PM``), else with the date (``Nov 30th, 2026 12:12 AM``)."""
+    reset = time.localtime(resets_at)
+    clock = time.strftime("%-I:%M %p", reset)
+    if time.strftime("%Y-%m-%d", reset) == time.strftime("%Y-%m-%d", time.localtime(now)):
+        return clock
+    day = reset.tm_mday
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{time.strftime('%b', reset)} {day}{suffix}, {reset.tm_year} {clock}"
+
+
 class UsageError(Exception):
     """A command line the real CLI would refuse: message on stderr, exit 2."""
 
@@ -241,10 +253,9 @@ class FakeCodex:
         )
 
     def usage_limit(self, resets_at: int) -> NoReturn:
-        clock = time.strftime("%-I:%M %p", time.gmtime(resets_at))
         self.fail(
             "You\u2019ve hit your usage limit. Visit https://chatgpt.com/settings/usage "
-            f"to purchase more credits or try again at {clock}."
+            f"to purchase more credits or try again at {reset_time(resets_at)}."
         )
 
     def fail(self, message: str) -> NoReturn:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.agents.fake_codex import reset_time
 from tests.agents.kit import FAKE_CODEX, FakeAgents
 from tests.agents.real_clis import Run, run_cli
 
@@ -129,3 +131,13 @@ def test_hooks_run_only_when_trusted_in_config(
     assert [(s["cli"], s["event"], s["text"]) for s in fake_agents.seen()] == [
         ("codex", "PostToolUse", "Q")
     ]
+
+
+def test_a_usage_limit_names_the_reset_by_clock_that_day_and_by_date_after_it() -> None:
+    # As the real Codex does (test_codex_faithful checks whichever case the hour brings).
+    noon = time.mktime((2026, 11, 29, 12, 0, 0, 0, 0, -1))
+    assert reset_time(int(noon + 3600), now=noon) == "1:00 PM"
+    assert reset_time(int(noon + 12 * 3600 + 720), now=noon) == "Nov 30th, 2026 12:12 AM"
+    for day, written in [(1, "1st"), (2, "2nd"), (3, "3rd"), (11, "11th"), (22, "22nd")]:
+        later = time.mktime((2026, 12, day, 9, 5, 0, 0, 0, -1))
+        assert reset_time(int(later), now=noon) == f"Dec {written}, 2026 9:05 AM"
