@@ -26,7 +26,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, func, select
 
 from crosswalk.domain.errors import CrosswalkError
-from crosswalk.domain.events import Event
+from crosswalk.domain.events import Event, is_local
 
 logger = logging.getLogger("crosswalk.server")
 
@@ -176,7 +176,7 @@ def encode_event(event: Event) -> str:
     fields = {
         field.name: _plain(getattr(event, field.name))
         for field in dataclasses.fields(event)
-        if not field.metadata.get("local")
+        if not is_local(field)
     }
     return json.dumps({"type": type(event).__name__, **fields}, separators=(",", ":"))
 
@@ -192,7 +192,7 @@ def decode_event(line: str) -> Event | None:
         hints = typing.get_type_hints(cls)
         values = {}
         for field in dataclasses.fields(cls):
-            if field.metadata.get("local"):
+            if is_local(field):
                 continue  # stays on the server that made it (its default: None)
             value = data[field.name]
             hint = hints[field.name]

@@ -27,8 +27,11 @@ Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import Field, dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
 
 from crosswalk.domain.enums import AgentStatus, PhaseStatus, TaskStatus
 from crosswalk.domain.rows import Conversation
@@ -101,8 +104,12 @@ class QuestionAsked(Event):
 
 
 #: ``field(metadata=LOCAL)``: a field that stays in this process, never sent to other
-#: servers (``db/pg_listen`` leaves it out; there it is None).
-LOCAL = {"local": True}
+#: servers (``db/pg_listen`` leaves it out; there it is None). See :func:`is_local`.
+LOCAL: Mapping[str, bool] = MappingProxyType({"local": True})
+
+
+def is_local(field: Field[Any]) -> bool:
+    return bool(field.metadata.get("local"))
 
 
 @dataclass(frozen=True, slots=True)

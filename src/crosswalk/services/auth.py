@@ -167,27 +167,31 @@ class Authenticator:
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The caller, reading the database when its token is not cached."""
-        token = _token(authorization)
-        if hmac.compare_digest(token.encode(), self._admin_token.encode()):
-            return ADMIN
-        token_hash = hash_token(token)
-        agent = self.cache.get(token_hash)
+        found = self._without_reading(authorization)
+        if isinstance(found, Principal):
+            return found
+        epoch = self.cache.epoch()
+        agent = self._agents.find_by_token_hash(found)
         if agent is None:
-            epoch = self.cache.epoch()
-            agent = self._agents.find_by_token_hash(token_hash)
-            if agent is None:
-                raise UnauthorizedError("the token is not valid (unknown or revoked)")
-            self.cache.put(token_hash, agent, epoch)
+            raise UnauthorizedError("the token is not valid (unknown or revoked)")
+        self.cache.put(found, agent, epoch)
         return Principal(agent_id=agent.id, agent=agent)
 
     def known(self, authorization: str | None) -> Principal | None:
         """The caller if no database read is needed to tell (the admin, or a cached
         agent token), else None. Refuses malformed credentials as ``authenticate``."""
+        found = self._without_reading(authorization)
+        return found if isinstance(found, Principal) else None
+
+    def _without_reading(self, authorization: str | None) -> Principal | str:
+        """The caller when the admin token or the cache tells; else the token's hash,
+        to look up."""
         token = _token(authorization)
         if hmac.compare_digest(token.encode(), self._admin_token.encode()):
             return ADMIN
-        agent = self.cache.get(hash_token(token))
-        return None if agent is None else Principal(agent_id=agent.id, agent=agent)
+        token_hash = hash_token(token)
+        agent = self.cache.get(token_hash)
+        return token_hash if agent is None else Principal(agent_id=agent.id, agent=agent)
 
 
 def _token(authorization: str | None) -> str:

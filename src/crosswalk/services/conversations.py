@@ -222,14 +222,12 @@ class ConversationService:
                 ):
                     return conversation
                 await subscription.wait(remaining)
-                carried = _answered_row(subscription, id)
-                conversation = (
-                    carried
-                    if carried is not None
-                    else _still_there(
-                        await self.offload(self.conversations.find_by_id, id), id, subscription
-                    )
-                )
+                answered = _answered_row(subscription, id)
+                if answered is not None:
+                    conversation = answered
+                else:
+                    found = await self.offload(self.conversations.find_by_id, id)
+                    conversation = _still_there(found, id, subscription)
 
     async def question_stream(
         self, agent_id: str, last_event_id: str | None = None

@@ -248,7 +248,6 @@ class translate_errors:  # noqa: N801 - used as ``with translate_errors(...)``, 
             raise driver_error(kind, exc.orig if exc.orig is not None else exc) from exc
         if self.driver is not None and isinstance(exc, self.driver.Error):
             raise driver_error(kind, exc) from exc
-        return
 
 
 def driver_error(kind: str, exc: BaseException) -> CrosswalkError:
