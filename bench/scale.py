@@ -10,6 +10,7 @@ work; the plan line shows which index.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -51,16 +52,10 @@ def probe_pending(dataset: Dataset, lookups: int) -> tuple[dict[str, float], str
         statement = next(sql for sql in sent if "FROM conversations" in sql)
         with engine.connect() as conn:
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
-        for _ in range(min(lookups, 100)):
-            repo.find_pending_for_agent(dataset.probe.id)
-        timings: list[int] = []
-        for _ in range(lookups):
-            started = time.perf_counter_ns()
-            repo.find_pending_for_agent(dataset.probe.id)
-            timings.append(time.perf_counter_ns() - started)
+        timings = _time_calls(lambda: repo.find_pending_for_agent(dataset.probe.id), lookups)
     finally:
         engine.dispose()
-    return summarize_ms(timings), "; ".join(str(row[-1]) for row in plan)
+    return timings, "; ".join(str(row[-1]) for row in plan)
 
 
 def probe_cap(dataset: Dataset, lookups: int) -> dict[str, float]:
@@ -73,15 +68,20 @@ def probe_cap(dataset: Dataset, lookups: int) -> dict[str, float]:
         asker, answerer = dataset.asker.id, dataset.answerer.id
         if repo.count_pending_between(asker, answerer) != 0:
             raise RuntimeError("the server pair's history should be all answered")
-        for _ in range(min(lookups, 100)):
-            repo.count_pending_between(asker, answerer)
-        timings: list[int] = []
-        for _ in range(lookups):
-            started = time.perf_counter_ns()
-            repo.count_pending_between(asker, answerer)
-            timings.append(time.perf_counter_ns() - started)
+        return _time_calls(lambda: repo.count_pending_between(asker, answerer), lookups)
     finally:
         engine.dispose()
+
+
+def _time_calls(call: Callable[[], object], count: int) -> dict[str, float]:
+    """``call`` timed ``count`` times, after up to 100 untimed calls to warm up."""
+    for _ in range(min(count, 100)):
+        call()
+    timings: list[int] = []
+    for _ in range(count):
+        started = time.perf_counter_ns()
+        call()
+        timings.append(time.perf_counter_ns() - started)
     return summarize_ms(timings)
 
 
