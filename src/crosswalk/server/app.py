@@ -259,11 +259,11 @@ class ApiFirst:
     endpoint (``root_path`` extended by the mount point).
     """
 
-    MOUNT: ClassVar[str] = "/trpc"
+    MOUNT: ClassVar[str] = "/trpc"  # also the Starlette app's mount (``/trpc`` itself)
 
     def __init__(self, endpoint: ASGIApp, rest: Starlette) -> None:
         self._endpoint = endpoint
-        self.rest = rest
+        self._rest = rest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -274,7 +274,7 @@ class ApiFirst:
                 child["root_path"] = root_path + self.MOUNT
                 await self._endpoint(child, receive, send)
                 return
-        await self.rest(scope, receive, send)
+        await self._rest(scope, receive, send)
 
 
 @dataclass
@@ -389,7 +389,10 @@ def create_app(
         engine.dispose()
 
     rest = Starlette(
-        routes=[Mount("/trpc", app=endpoint), Mount("/", app=create_dashboard(services, router))],
+        routes=[
+            Mount(ApiFirst.MOUNT, app=endpoint),
+            Mount("/", app=create_dashboard(services, router)),
+        ],
         lifespan=lifespan,
     )
     return CrosswalkApp(
