@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import ColumnElement, Engine, Table, func, select
+from sqlalchemy import ColumnElement, Engine, Table, func, select, text
 
 from crosswalk.db import engine as engine_module
 from crosswalk.db.migrate import ensure_schema
+from crosswalk.db.repositories.sqlalchemy import agent as agent_module
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
@@ -23,7 +25,7 @@ from crosswalk.db.schema import agent_log_chunks, agents, conversations
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
 from crosswalk.domain.enums import AgentStatus, ConversationStatus
 from crosswalk.domain.errors import ConflictError, CrosswalkError
-from crosswalk.domain.rows import Conversation, NewAgent, NewConversation, NewLogChunk
+from crosswalk.domain.rows import Agent, Conversation, NewAgent, NewConversation, NewLogChunk
 
 THREADS = 8
 AGENTS_PER_THREAD = 4
@@ -182,3 +184,34 @@ def test_a_unit_of_work_that_cannot_begin_leaves_the_threads_connection_usable(
     finally:
         holder.close()
         engine.dispose()
+
+
+def test_an_unnamed_agent_whose_alias_is_taken_meanwhile_gets_another(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another transaction registers the alias this one drew, after this one checked it
+    was free (PostgreSQL lets both check; SQLite makes this one wait and see it taken):
+    the new agent gets the next alias, not a conflict."""
+    drawn = iter(["brave-otter", "calm-heron"])
+    monkeypatch.setattr(agent_module, "random_alias", lambda: next(drawn))
+    repo = SqlAlchemyAgentRepository(engine)
+    created: list[Agent] = []
+
+    with engine.connect() as other:
+        other.begin()
+        other.execute(
+            text(
+                "INSERT INTO agents (id, name, worktree_id, provider, status, mode, created_at,"
+                " updated_at) VALUES ('other-agent-000000000', 'brave-otter', '.', 'claude',"
+                " 'idle', 'execute', 0, 0)"
+            )
+        )
+        racer = threading.Thread(target=lambda: created.append(repo.create(NewAgent("/wt/r"))))
+        racer.start()  # PostgreSQL: its insert waits on the uncommitted name; SQLite: on the lock
+        time.sleep(0.3)
+        other.commit()
+        racer.join(timeout=30)
+
+    assert not racer.is_alive()
+    assert [agent.name for agent in created] == ["calm-heron"]
+    assert count_rows(engine, agents, agents.c.name == "brave-otter") == 1

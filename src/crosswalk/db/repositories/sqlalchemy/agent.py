@@ -15,11 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, bindparam, func, insert, or_, select
 from sqlalchemy import delete as sql_delete
+from sqlalchemy.exc import IntegrityError
 
+from crosswalk.db.driver_errors import Failure, classify
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
     checked_changes,
     columns_for,
+    constraint_columns,
     paginate,
     require_row,
 )
@@ -100,10 +103,9 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         with self._write() as conn:
             _require_references(conn, values)
             if data.name is None:
-                values["name"] = _free_alias(conn)
-            else:
-                _require_free_name(conn, data.name)
-                values["name"] = data.name
+                return _insert_with_free_alias(conn, values)
+            _require_free_name(conn, data.name)
+            values["name"] = data.name
             row = conn.execute(insert(agents).values(values).returning(*_COLUMNS)).one()
         return Agent(*row)
 
@@ -221,9 +223,33 @@ def _name_taken(conn: Connection, name: str) -> bool:
     return conn.execute(select(_c.id).where(_c.name == name)).first() is not None
 
 
+def _insert_with_free_alias(conn: Connection, values: dict[str, Any]) -> Agent:
+    """Insert the agent under a fresh alias. On SQLite the write transaction keeps
+    every other writer out between the check and the insert; on PostgreSQL another
+    transaction can take the same alias meanwhile, and the insert then fails on the
+    unique name, inside a savepoint, and another alias is tried."""
+    for _ in range(ALIAS_ATTEMPTS):
+        values["name"] = _free_alias(conn)
+        try:
+            with conn.begin_nested():
+                row = conn.execute(insert(agents).values(values).returning(*_COLUMNS)).one()
+            return Agent(*row)
+        except IntegrityError as exc:
+            if "agents.name" not in _unique_columns(exc):
+                raise
+    raise ConflictError("no free agent name after several tries; give the agent a name")
+
+
+def _unique_columns(exc: IntegrityError) -> tuple[str, ...]:
+    """The columns of the unique constraint ``exc`` broke (none for other failures)."""
+    error = classify(exc.orig if exc.orig is not None else exc)
+    if error.failure is not Failure.UNIQUE:
+        return ()
+    return error.columns or constraint_columns(error.constraint)
+
+
 def _free_alias(conn: Connection) -> str:
-    """A fresh alias nobody holds. Runs inside the insert's write transaction, so
-    no other writer can take it between this check and the insert."""
+    """An alias nobody holds as this transaction sees it."""
     for _ in range(ALIAS_ATTEMPTS):
         alias = random_alias()
         if not _name_taken(conn, alias):
