@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import Engine
 
-from crosswalk.db.repositories.sqlalchemy._prepared import thread_connection
+from crosswalk.db.repositories.sqlalchemy._prepared import thread_connection, thread_connections
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -21,6 +21,22 @@ def test_each_thread_keeps_its_own_connection(engine: Engine) -> None:
     worker.start()
     worker.join()
     assert theirs[0] is not mine
+
+
+def test_units_of_work_and_hot_reads_share_the_threads_one_connection(engine: Engine) -> None:
+    # One connection, so a write's pages stay in the cache the reads after it use.
+    held = thread_connections(engine).sqlalchemy()
+    assert held.connection.dbapi_connection is thread_connection(engine)
+
+
+def test_an_invalidated_connection_is_replaced_for_both(engine: Engine) -> None:
+    connections = thread_connections(engine)
+    before = thread_connection(engine)
+    connections.sqlalchemy().invalidate()
+    after = thread_connection(engine)
+    assert after is not before
+    assert connections.sqlalchemy().connection.dbapi_connection is after
+    assert after.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_connections_carry_the_engine_pragmas(engine: Engine) -> None:

@@ -25,58 +25,57 @@ from crosswalk.domain.errors import InvalidInputError
 
 
 class ThreadConnections:
-    """One SQLite driver connection per thread, held for the thread's life.
+    """One SQLite connection per thread, held for the thread's life.
 
     Checking a connection out of SQLAlchemy's pool and back costs about 5 µs, as
     much as the hot path's whole SQLite statement; SQLite connections are cheap
-    and local, so each thread keeps its own (as datasette does). They come from
-    the pool once, detached, so they carry the engine's connect-time PRAGMAs, and
-    they are closed when the engine is disposed.
-
-    Units of work hold a SQLAlchemy :class:`Connection` per thread the same way
-    (:meth:`sqlalchemy`): a checkout and checkin per transaction cost more than the
-    begin and commit themselves.
+    and local, so each thread keeps its own (as datasette does), closed when the
+    engine is disposed. Units of work use it as a SQLAlchemy :class:`Connection`
+    (:meth:`sqlalchemy`), the hot statements outside them as the driver connection
+    under it (:meth:`get`): one connection, so the pages a write just changed are
+    still in its cache for the reads after it. With a second connection for the reads,
+    every commit made the reader's cache stale, and it read the pages again (about
+    eleven ``pread`` calls per conversation; ``docs/performance.md``).
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[Any] = []
         self._held: list[Connection] = []
         event.listen(engine, "engine_disposed", self._close_all)
 
     def sqlalchemy(self) -> Connection:
         """The calling thread's own SQLAlchemy connection (open, no transaction begun
         by this call); a new one if the last was closed or invalidated."""
-        connection: Connection | None = getattr(self._local, "sqlalchemy", None)
+        local = self._local
+        connection: Connection | None = getattr(local, "sqlalchemy", None)
         if connection is None or connection.closed or connection.invalidated:
             connection = self._engine.connect()
-            self._local.sqlalchemy = connection
+            local.sqlalchemy = connection
+            local.driver = connection.connection.dbapi_connection
             with self._lock:
                 self._held.append(connection)
         return connection
 
     def get(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            proxied = self._engine.raw_connection()
-            proxied.detach()
-            connection = proxied.dbapi_connection
-            self._local.connection = connection
-            with self._lock:
-                self._open.append(connection)
-        return connection
+        """The driver connection under :meth:`sqlalchemy`'s, outside any transaction of
+        SQLAlchemy's (a unit of work's statements run on the unit's connection)."""
+        local = self._local
+        connection: Connection | None = getattr(local, "sqlalchemy", None)
+        if connection is None or connection.closed or connection.invalidated:
+            self.sqlalchemy()
+        return local.driver
 
     def _close_all(self, _connection: Any = None) -> None:
         with self._lock:
-            open_, self._open = self._open, []
             held, self._held = self._held, []
             self._local = threading.local()
-        for connection in open_:
+        for connection in held:
+            if not connection.closed and not connection.invalidated:
+                # Closed, not returned to the pool: the pool is being disposed of.
+                connection.invalidate()
             connection.close()
-        for pooled in held:
-            pooled.close()
 
 
 _THREAD_CONNECTIONS: weakref.WeakKeyDictionary[Engine, ThreadConnections] = (
