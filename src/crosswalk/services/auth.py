@@ -123,6 +123,13 @@ class TokenCache:
                 self._agents.move_to_end(token_hash)
             return agent
 
+    def by_id(self, agent_id: str) -> Agent | None:
+        """The agent's row, if one of its requests put it here and it has not changed
+        since: as current as a read (names shown beside questions come from here)."""
+        with self._lock:
+            token_hash = self._hash_of.get(agent_id)
+            return None if token_hash is None else self._agents.get(token_hash)
+
     def epoch(self) -> int:
         return self._epoch
 

@@ -23,7 +23,6 @@ from crosswalk.db.repositories import (
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import (
     ConflictError,
-    ForbiddenError,
     InvalidInputError,
     LimitExceededError,
     NotFoundError,
@@ -150,14 +149,7 @@ class ConversationService:
         """pending -> answered; only the addressed agent may answer (``acting_agent_id``
         None means an administrator). Wakes whoever waits for the answer."""
         with self.unit_of_work() as uow:
-            if acting_agent_id is not None:
-                conversation = self.conversations.get(id)
-                if conversation.to_agent_id != acting_agent_id:
-                    raise ForbiddenError(
-                        f"conversation '{id}' is addressed to agent "
-                        f"'{conversation.to_agent_id}', not to '{acting_agent_id}'"
-                    )
-            answered = self.conversations.answer(id, answer)
+            answered = self.conversations.answer(id, answer, addressed_to=acting_agent_id)
             uow.record(
                 QuestionAnswered(
                     answered.id, answered.from_agent_id, answered.to_agent_id, answered

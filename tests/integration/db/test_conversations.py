@@ -15,6 +15,7 @@ from crosswalk.db.schema import conversations, initiatives, phases, tasks
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     WaitCycleError,
@@ -244,6 +245,35 @@ def test_a_second_answer_is_a_conflict_and_changes_nothing(
     ):
         repo.answer(conversation.id, "second")
 
+    assert repo.get(conversation.id) == answered
+
+
+def test_an_answer_addressed_to_the_answerer_goes_through(
+    repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent
+) -> None:
+    conversation = ask(repo, asker, answerer)
+
+    answered = repo.answer(conversation.id, "mine", addressed_to=answerer.id)
+
+    assert (answered.status, answered.answer) == (ANSWERED, "mine")
+
+
+def test_another_agents_answer_is_forbidden_and_changes_nothing(
+    repo: SqlAlchemyConversationRepository, asker: Agent, answerer: Agent
+) -> None:
+    conversation = ask(repo, asker, answerer)
+
+    with pytest.raises(
+        ForbiddenError,
+        match=f"conversation '{conversation.id}' is addressed to agent '{answerer.id}', "
+        f"not to '{asker.id}'",
+    ):
+        repo.answer(conversation.id, "not mine", addressed_to=asker.id)
+    assert repo.get(conversation.id) == conversation
+
+    answered = repo.answer(conversation.id, "mine")  # nobody named: the administrator
+    with pytest.raises(ForbiddenError):  # who may not answer hears that first
+        repo.answer(conversation.id, "again", addressed_to=asker.id)
     assert repo.get(conversation.id) == answered
 
 

@@ -36,6 +36,7 @@ from crosswalk.domain.enums import (
 )
 from crosswalk.domain.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
@@ -704,8 +705,13 @@ class FakeConversations:
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:
         return self._pending(lambda c: agent_id in (c.from_agent_id, c.to_agent_id))
 
-    def answer(self, id: str, answer: str) -> Conversation:
+    def answer(self, id: str, answer: str, *, addressed_to: str | None = None) -> Conversation:
         row = self.get(id)
+        if addressed_to is not None and row.to_agent_id != addressed_to:
+            raise ForbiddenError(
+                f"conversation '{id}' is addressed to agent '{row.to_agent_id}', "
+                f"not to '{addressed_to}'"
+            )
         if row.status is ConversationStatus.ABANDONED:
             raise ConflictError(f"conversation '{id}' was abandoned ({row.abandoned_reason})")
         if row.status is ConversationStatus.ANSWERED:

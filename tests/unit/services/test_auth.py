@@ -158,6 +158,21 @@ def test_a_read_that_raced_a_change_is_not_kept() -> None:
     assert authenticator.known(f"Bearer {token}") is None
 
 
+def test_an_agent_is_found_by_id_while_its_token_is_cached() -> None:
+    bob, token = _bob()
+    authenticator = Authenticator("cw_admin", CountingAgents(bob))
+    cache = authenticator.cache
+    assert cache.by_id("bob") is None
+    authenticator.authenticate(f"Bearer {token}")
+    assert cache.by_id("bob") == bob
+    assert cache.by_id("alice") is None
+    cache.observe(EntityChanged("agent", "bob", Action.UPDATED))  # renamed, say
+    assert cache.by_id("bob") is None
+    authenticator.authenticate(f"Bearer {token}")
+    cache.observe(None)
+    assert cache.by_id("bob") is None
+
+
 def test_the_cache_keeps_the_most_recently_used_tokens() -> None:
     cache = TokenCache(capacity=2)
     rows = {name: replace(make_agent(name), token_hash=name) for name in ("a", "b", "c")}

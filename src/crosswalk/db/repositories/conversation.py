@@ -36,9 +36,11 @@ class ConversationRepository(Protocol):
         """Pending conversations the agent asked or is asked, oldest first."""
         ...
 
-    def answer(self, id: str, answer: str) -> Conversation:
-        """pending -> answered in one conditional statement. Unknown id:
-        ``NotFoundError``; already answered: ``ConflictError``, nothing changed."""
+    def answer(self, id: str, answer: str, *, addressed_to: str | None = None) -> Conversation:
+        """pending -> answered in one conditional statement; with ``addressed_to``, only
+        if the question is addressed to that agent. Unknown id: ``NotFoundError``;
+        addressed to another agent: ``ForbiddenError``; already answered or abandoned:
+        ``ConflictError``; nothing changed on any of them."""
         ...
 
     def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:

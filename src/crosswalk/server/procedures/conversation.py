@@ -94,14 +94,16 @@ class OnAnswerInput(ApiInput):
 
 def _named(ctx: Context, conversations: list[Conversation]) -> list[dict[str, Any]]:
     """Conversations as API objects plus ``fromAgentName`` and ``toAgentName``, so
-    whoever reads a question sees who asks (names are looked up once per request; the
-    caller's own is known from its token)."""
+    whoever reads a question sees who asks. Names are looked up once per request: the
+    caller's own is known from its token, an agent that made a request lately is in
+    the token cache (current: any change to an agent evicts it), others are read."""
     own = ctx.principal.agent
     names: dict[str, str | None] = {own.id: own.name} if own is not None else {}
+    recent = ctx.services.authenticator.cache.by_id
 
     def name(agent_id: str) -> str | None:
         if agent_id not in names:
-            agent = ctx.repos.agents.find_by_id(agent_id)
+            agent = recent(agent_id) or ctx.repos.agents.find_by_id(agent_id)
             names[agent_id] = agent.name if agent is not None else None
         return names[agent_id]
 

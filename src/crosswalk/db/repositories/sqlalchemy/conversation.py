@@ -34,6 +34,7 @@ from crosswalk.db.schema import agents, conversations, initiatives, phases, task
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     WaitCycleError,
@@ -68,9 +69,15 @@ COUNT_PENDING_BETWEEN = HotStatement(
     )
 )
 INSERT = HotStatement(insert(conversations).returning(*_COLUMNS))  # a parameter per column
+_ADDRESSED_TO = bindparam("addressed_to", type_=_c.to_agent_id.type)
+# ``addressed_to`` NULL: an administrator's answer, to whoever the question is addressed.
 ANSWER = HotStatement(
     update(conversations)
-    .where(_c.id == bindparam("answered_id"), _c.status == ConversationStatus.PENDING)
+    .where(
+        _c.id == bindparam("answered_id"),
+        _c.status == ConversationStatus.PENDING,
+        or_(_ADDRESSED_TO.is_(None), _c.to_agent_id == _ADDRESSED_TO),
+    )
     .values(
         answer=bindparam("answer_text"),
         status=ConversationStatus.ANSWERED,
@@ -190,17 +197,24 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         with self._read() as conn:
             return [Conversation(*row) for row in conn.execute(query).all()]
 
-    def answer(self, id: str, answer: str) -> Conversation:
+    def answer(self, id: str, answer: str, *, addressed_to: str | None = None) -> Conversation:
+        values = {
+            "answered_id": id,
+            "addressed_to": addressed_to,
+            "answer_text": answer,
+            "answered_at": utcnow(),
+        }
         with self._direct(write=True) as db:
-            row = db.first(
-                ANSWER, {"answered_id": id, "answer_text": answer, "answered_at": utcnow()}
-            )
+            row = db.first(ANSWER, values)
             if row is not None:
                 return Conversation(*row)
+            # Refused: read the row only now, to say why.
             stored = db.first(BY_ID, {"id": id})
         if stored is None:
             raise self._not_found(id)
         current = Conversation(*stored)
+        if addressed_to is not None and current.to_agent_id != addressed_to:
+            raise _not_addressed_to(current, addressed_to)
         if current.status is ConversationStatus.ABANDONED:
             raise ConflictError(
                 f"conversation '{id}' was abandoned ({current.abandoned_reason}); "
@@ -276,3 +290,10 @@ def _require_references(conn: Connection, values: Mapping[str, object]) -> None:
             conn.execute(select(table.c.id).where(table.c.id == target)).first() is None
         ):
             raise NotFoundError(kind, str(target))
+
+
+def _not_addressed_to(conversation: Conversation, agent_id: str) -> ForbiddenError:
+    return ForbiddenError(
+        f"conversation '{conversation.id}' is addressed to agent "
+        f"'{conversation.to_agent_id}', not to '{agent_id}'"
+    )
