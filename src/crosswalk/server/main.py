@@ -149,6 +149,9 @@ def _run(
         http=JoiningHttpToolsProtocol,  # httptools, one write per response
         lifespan="on",
         access_log=False,
+        # crosswalk reads neither the client's address nor the scheme: no need for
+        # uvicorn's X-Forwarded-* middleware around every request.
+        proxy_headers=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
