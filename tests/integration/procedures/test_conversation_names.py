@@ -55,3 +55,15 @@ def test_an_agent_that_never_made_a_request_is_named_from_the_database(api: Api)
     )
     assert names(as_asker.query("conversation.get", {"id": asked["id"]})) == ("carol", "dave")
     assert names(api.query("conversation.get", {"id": asked["id"]})) == ("carol", "dave")
+
+
+def test_a_listener_hears_the_name_of_an_asker_it_must_read(api: Api) -> None:
+    asker = api.mutation("agent.create", {"name": "erin"})  # asks through the admin
+    answerer, as_answerer = register(api, "frank")
+    api.mutation(
+        "conversation.ask", {"fromAgentId": asker["id"], "toAgentId": "frank", "question": "?"}
+    )
+    [listened] = as_answerer.query(
+        "conversation.listen", {"agentId": answerer["id"], "timeoutMs": 1000}
+    )
+    assert names(listened) == ("erin", "frank")

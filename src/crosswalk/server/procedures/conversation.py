@@ -97,24 +97,44 @@ def _named(ctx: Context, conversations: list[Conversation]) -> list[dict[str, An
     whoever reads a question sees who asks. Names are looked up once per request: the
     caller's own is known from its token, an agent that made a request lately is in
     the token cache (current: any change to an agent evicts it), others are read."""
-    own = ctx.principal.agent
-    names: dict[str, str | None] = {own.id: own.name} if own is not None else {}
-    recent = ctx.services.authenticator.cache.by_id
-
-    def name(agent_id: str) -> str | None:
-        if agent_id not in names:
-            agent = recent(agent_id) or ctx.repos.agents.find_by_id(agent_id)
-            names[agent_id] = agent.name if agent is not None else None
-        return names[agent_id]
-
+    names = _known_names(ctx, conversations)
+    for conversation in conversations:
+        for agent_id in (conversation.from_agent_id, conversation.to_agent_id):
+            if agent_id not in names:
+                agent = ctx.repos.agents.find_by_id(agent_id)
+                names[agent_id] = agent.name if agent is not None else None
     return [
         {
             **to_api(conversation),
-            "fromAgentName": name(conversation.from_agent_id),
-            "toAgentName": name(conversation.to_agent_id),
+            "fromAgentName": names[conversation.from_agent_id],
+            "toAgentName": names[conversation.to_agent_id],
         }
         for conversation in conversations
     ]
+
+
+async def _named_off_loop(ctx: Context, conversations: list[Conversation]) -> list[Any]:
+    """``_named`` for a handler that waits: off the loop only when a name must be read
+    (on PostgreSQL each hop to a worker thread costs more than the naming itself)."""
+    names = _known_names(ctx, conversations)
+    if all(
+        conversation.from_agent_id in names and conversation.to_agent_id in names
+        for conversation in conversations
+    ):
+        return _named(ctx, conversations)
+    return await ctx.services.offload(_named, ctx, conversations)
+
+
+def _known_names(ctx: Context, conversations: list[Conversation]) -> dict[str, str | None]:
+    """The names of the conversations' agents known without a read (see ``_named``)."""
+    own = ctx.principal.agent
+    names: dict[str, str | None] = {own.id: own.name} if own is not None else {}
+    recent = ctx.services.authenticator.cache.by_id
+    for conversation in conversations:
+        for agent_id in (conversation.from_agent_id, conversation.to_agent_id):
+            if agent_id not in names and (agent := recent(agent_id)) is not None:
+                names[agent_id] = agent.name
+    return names
 
 
 def _participant(ctx: Context, conversation: Conversation) -> None:
@@ -172,7 +192,7 @@ async def listen(ctx: Context, inp: ListenInput) -> list[dict[str, Any]]:
         after_id=inp.after_id,
         agent=ctx.principal.known(inp.agent_id),
     )
-    return await ctx.services.offload(_named, ctx, found)
+    return await _named_off_loop(ctx, found)
 
 
 @router.mutation("conversation.answer", input=AnswerInput)
@@ -225,7 +245,7 @@ async def on_question(
     ctx.principal.require_agent(inp.agent_id)
     stream = ctx.services.conversations.question_stream(inp.agent_id, inp.last_event_id)
     async for conversation in stream:
-        data = (await ctx.services.offload(_named, ctx, [conversation]))[0]
+        data = (await _named_off_loop(ctx, [conversation]))[0]
         # An id stored before ids were checked may not be usable as an SSE event id:
         # send that one untracked rather than break the agent's stream.
         yield Tracked(conversation.id, data) if is_client_id(conversation.id) else data
