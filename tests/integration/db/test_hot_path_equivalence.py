@@ -217,14 +217,30 @@ def test_hot_writes_return_what_plain_sqlalchemy_returns(
 
     answer = conversation_adapter.ANSWER
     answered_at = utcnow()
+    # addressed to someone else: no row, both ways
+    wrong = {"answered_id": "fast", "addressed_to": fast.from_agent_id, "answer_text": "x"}
+    wrong["answered_at"] = answered_at
+    assert _fast(repo, answer, wrong, write=True) == _plain(engine, answer, wrong) == []
     fast_answer = _fast(
         repo,
         answer,
-        {"answered_id": "fast", "answer_text": "443", "answered_at": answered_at},
+        {
+            "answered_id": "fast",
+            "addressed_to": fast.to_agent_id,
+            "answer_text": "443",
+            "answered_at": answered_at,
+        },
         write=True,
     )
-    plain_answer = _plain(
-        engine, answer, {"answered_id": "plain", "answer_text": "443", "answered_at": answered_at}
+    plain_answer = _plain(  # an administrator's answer: to whoever it is addressed
+        engine,
+        answer,
+        {
+            "answered_id": "plain",
+            "addressed_to": None,
+            "answer_text": "443",
+            "answered_at": answered_at,
+        },
     )
     fast_row, plain_row = Conversation(*fast_answer[0]), Conversation(*plain_answer[0])
     assert fast_row.status is ConversationStatus.ANSWERED
@@ -234,7 +250,8 @@ def test_hot_writes_return_what_plain_sqlalchemy_returns(
         "created_at": fast.created_at,
     }
     # a second answer matches no row, both ways
-    again = {"answered_id": "fast", "answer_text": "x", "answered_at": answered_at}
+    again = {"answered_id": "fast", "addressed_to": None, "answer_text": "x"}
+    again["answered_at"] = answered_at
     assert _fast(repo, answer, again, write=True) == _plain(engine, answer, again) == []
 
     # abandoning: bob's pending questions one way, one to alice the other
