@@ -4,23 +4,14 @@ admin only, and secrets that never come back in any response."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from tests.integration.procedures.planning_api import Api, running_api
+from tests.integration.procedures.planning_api import Api
 
 CREDENTIALS = '{"claudeAiOauth": {"accessToken": "sk-ant-CREDENTIAL-SECRET-1"}}'
 CONFIG = '{"oauthAccount": {"token": "CONFIG-SECRET-2"}}'
 NEW_CREDENTIALS = '{"accessToken": "ROTATED-SECRET-3"}'
 SECRETS = ("CREDENTIAL-SECRET-1", "CONFIG-SECRET-2", "ROTATED-SECRET-3")
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
 
 
 def no_secrets(response: Any) -> Any:

@@ -4,20 +4,12 @@ tokens that never leak, and what a delete takes along."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.procedures.planning_api import Api, running_api
+from tests.integration.procedures.planning_api import Api
 
 from crosswalk.services.auth import hash_token
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
 
 
 def register(api: Api, **fields: Any) -> tuple[dict[str, Any], Api]:

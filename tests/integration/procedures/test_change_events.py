@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.integration.procedures.planning_api import Api, running_api
+from tests.integration.procedures.planning_api import Api
 
 from crosswalk.domain.enums import AgentStatus, PhaseStatus, TaskStatus
 from crosswalk.domain.events import (
@@ -30,12 +28,6 @@ from crosswalk.domain.events import (
     answer_key,
     question_key,
 )
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
 
 
 @pytest.fixture

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from tests.integration.procedures.planning_api import Api, agent_api, running_api
+from tests.integration.procedures.planning_api import Api, agent_api
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
 
 
 def test_create_returns_the_initiative_in_api_shape(api: Api) -> None:

@@ -3,18 +3,9 @@ kept with each chunk, and logs that outlive their agent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from tests.integration.procedures.planning_api import Api, running_api
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
+from tests.integration.procedures.planning_api import Api
 
 
 def register(api: Api, name: str) -> tuple[dict[str, Any], Api]:

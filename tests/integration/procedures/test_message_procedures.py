@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from tests.integration.procedures.planning_api import Api, running_api
+from tests.integration.procedures.planning_api import Api
 
 from crosswalk.domain.events import reply_key
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
 
 
 def register(api: Api, name: str) -> tuple[dict[str, Any], Api]:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.procedures.planning_api import Api, agent_api, running_api
+from tests.integration.procedures.planning_api import Api, agent_api
 
 Row = dict[str, Any]
 DOC = {
     "type": "doc",
     "content": [{"type": "paragraph", "content": [{"type": "text", "text": "x"}]}],
 }
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
 
 
 @pytest.fixture

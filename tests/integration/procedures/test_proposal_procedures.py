@@ -3,18 +3,10 @@ the administrator decides, one at a time or in bulk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.procedures.planning_api import Api, running_api
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
+from tests.integration.procedures.planning_api import Api
 
 
 @pytest.fixture

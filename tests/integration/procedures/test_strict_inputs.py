@@ -4,13 +4,11 @@ coerced (``"yes"`` is not ``true``, ``"5"`` is not ``5``, ``true`` is not ``1``)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from tests.integration.procedures.planning_api import Api, running_api
+from tests.integration.procedures.planning_api import Api
 
 from crosswalk.server.app import build_router
 from crosswalk.server.procedures._inputs import ApiInput
@@ -56,12 +54,6 @@ def test_every_strict_field_refuses_other_json_types(path: str, field: str, kind
         assert errors, f"{path}.{field} accepted {value!r}"
         if not isinstance(value, float):
             assert errors[0]["type"] == ("strict_bool" if kind is bool else "strict_int")
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    with running_api(database_url, tmp_path) as api:
-        yield api
 
 
 @pytest.mark.parametrize(
