@@ -139,6 +139,8 @@ def quiet_before_ping(dialect: Any) -> None:
     without waiting, and only one with something to read gets the real ping, which
     reads it and fails when the connection is gone.
     """
+    if not hasattr(select, "poll"):
+        return  # no poll() (Windows): every checkout keeps SQLAlchemy's SELECT 1
     ping = dialect.do_ping
 
     def do_ping(dbapi_connection: Any) -> bool:
