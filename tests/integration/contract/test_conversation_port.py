@@ -6,7 +6,12 @@ import pytest
 from tests.integration.contract.conftest import Ports
 
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ConflictError, NotFoundError, WaitCycleError
+from crosswalk.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    WaitCycleError,
+)
 from crosswalk.domain.rows import Agent, NewAgent, NewConversation
 
 
@@ -66,6 +71,23 @@ def test_answer_once_exactly(ports: Ports) -> None:
     assert conversations.get(asked.id).answer == "443"
     with pytest.raises(NotFoundError):
         conversations.answer("nope", "x")
+
+
+def test_only_the_addressee_answers_when_one_is_named(ports: Ports) -> None:
+    alice, bob = _pair(ports)
+    conversations = ports.conversations
+    asked = conversations.create(
+        NewConversation(from_agent_id=alice.id, to_agent_id=bob.id, question="?")
+    )
+    with pytest.raises(ForbiddenError, match=f"addressed to agent '{bob.id}', not to '{alice.id}'"):
+        conversations.answer(asked.id, "mine", addressed_to=alice.id)
+    assert conversations.get(asked.id) == asked
+    answered = conversations.answer(asked.id, "443", addressed_to=bob.id)
+    assert answered.answer == "443"
+    with pytest.raises(ForbiddenError):  # not the addressee: told so before "answered"
+        conversations.answer(asked.id, "80", addressed_to=alice.id)
+    with pytest.raises(ConflictError, match="already answered"):
+        conversations.answer(asked.id, "80", addressed_to=bob.id)
 
 
 def test_list_newest_first_paged_and_filtered(ports: Ports) -> None:
