@@ -1,7 +1,8 @@
 """Full conversations between asker/answerer pairs, each agent on its own token, once per
 way of naming the answerer: by agent id, by agent name, by task, by phase.
 
-One cycle: the asker sends ``conversation.ask`` (POST) then parks on
+One cycle: the asker sends ``conversation.ask`` (POST, with a fresh client-chosen id,
+as ``cw ask`` does) then parks on
 ``conversation.waitForAnswer`` (GET long poll); the answerer, parked on
 ``conversation.listen`` (GET long poll), wakes and sends ``conversation.answer``
 (POST). The round trip runs from the moment the ask is sent to the moment the
@@ -41,6 +42,7 @@ from bench.loadgen import (
 from bench.report import Column, Section, Target
 from bench.server import BenchAgent, BenchServer
 from bench.settings import Settings
+from crosswalk.ids import new_id
 
 LEVELS = (1, 20, 100)
 KINDS = ("agent-id", "agent-name", "task", "phase")
@@ -143,6 +145,7 @@ async def drive_pairs(
                     if delay_ns > 0:
                         await asyncio.sleep(delay_ns / 1e9)
                 ask["question"] = question = f"q{n} from {pair.asker.id}"
+                ask["id"] = new_id()  # as `cw ask` sends: a retry would not ask twice
                 started = time.perf_counter_ns()
                 asked = await connection.mutation("conversation.ask", ask)
                 waited = await connection.query(
@@ -156,7 +159,7 @@ async def drive_pairs(
                 if window.ends_inside(ended):
                     result.completed += 1
                     result.latencies_ns.append(ended - started)
-            ask["question"] = STOP
+            ask["question"], ask["id"] = STOP, new_id()
             asked = await connection.mutation("conversation.ask", ask)
             await connection.query(
                 "conversation.waitForAnswer", {"id": asked["id"], "timeoutMs": WAIT_TIMEOUT_MS}

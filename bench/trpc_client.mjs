@@ -16,6 +16,10 @@ const require = createRequire(new URL("../tests/compat/package.json", import.met
 const { createTRPCClient, httpLink } = require("@trpc/client");
 
 const STOP = "that is all";
+// A client-chosen id per ask, as `cw ask` sends (21 characters of nanoid's alphabet).
+const ID_ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
+const newId = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(21)), (b) => ID_ALPHABET[b & 63]).join("");
 const MAX_CYCLES_PER_PAIR = 1_000_000;
 
 // fetch as httpLink calls it (url, {method, headers, body, signal}), over node:http.
@@ -70,6 +74,7 @@ async function askLoop(pair, asker) {
       const question = `q${n} from ${pair.asker.id}`;
       const started = now();
       const asked = await asker.conversation.ask.mutate({
+        id: newId(),
         fromAgentId: pair.asker.id,
         ...pair.target,
         question,
@@ -91,6 +96,7 @@ async function askLoop(pair, asker) {
       }
     }
     const last = await asker.conversation.ask.mutate({
+      id: newId(),
       fromAgentId: pair.asker.id,
       ...pair.target,
       question: STOP,

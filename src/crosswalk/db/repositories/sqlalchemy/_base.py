@@ -325,7 +325,20 @@ def serialize_on(conn: Connection, *key: str | None) -> None:
     if conn.dialect.name != "postgresql":
         return
     name = "\x1f".join(part or "" for part in key)
-    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+    # Straight to the driver, as the hot path's statements: every ask with a
+    # client-chosen id (all of `cw ask`'s) takes this lock, and SQLAlchemy's statement
+    # building and execution cost several times the round trip's own CPU.
+    driver = conn.connection.dbapi_connection
+    assert driver is not None, "the transaction's connection is open"
+    with translate_errors("transaction", conn.dialect.loaded_dbapi):
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_ADVISORY_LOCK, (name,))
+        finally:
+            cursor.close()
+
+
+_ADVISORY_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"  # psycopg's style
 
 
 def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:
