@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from crosswalk.db.schema import conversations, messages, phase_dependencies, task_dependencies
-from crosswalk.domain.enums import MessageType, ParticipantType
+from crosswalk.domain.enums import AgentStatus, MessageType, ParticipantType
 from crosswalk.domain.errors import (
     ConflictError,
     DependencyCycleError,
     InvalidInputError,
     NotFoundError,
+    PreconditionFailedError,
 )
 from crosswalk.domain.events import Action, EntityChanged, Event
 from crosswalk.domain.rows import (
@@ -291,6 +292,33 @@ def test_a_retried_ask_returns_the_stored_conversation_and_tells_no_one(
     assert again == first
     assert count(engine, conversations) == 1
     assert published == []
+
+
+def test_a_retry_is_replayed_even_when_its_target_could_no_longer_be_asked(
+    services: Services, asker: Agent, answerer: Agent, engine: Engine, published: list[Event]
+) -> None:
+    ask = services.conversations.ask
+    first = ask(asker.id, "Which port?", Target(agent=answerer.id), id="client-chosen-id-0002")
+    services.agents.update(answerer.id, {"status": AgentStatus.STOPPED})
+    with pytest.raises(PreconditionFailedError, match="stopped and cannot answer"):
+        ask(asker.id, "Which port?", Target(agent=answerer.id))  # a new ask is refused
+    published.clear()
+
+    again = ask(asker.id, "Which port?", Target(agent=answerer.id), id=first.id)
+
+    assert again == services.conversations.get(first.id)
+    assert count(engine, conversations) == 1
+    assert published == []
+
+
+def test_a_new_ask_that_fails_with_an_id_fails_as_it_would_without(
+    services: Services, asker: Agent
+) -> None:
+    with pytest.raises(NotFoundError, match="agent 'nobody' not found"):
+        services.conversations.ask(
+            asker.id, "Which port?", Target(agent="nobody"), id="client-chosen-id-0003"
+        )
+    assert services.repos.conversations.find_by_id("client-chosen-id-0003") is None
 
 
 def test_reusing_a_conversation_id_for_another_question_or_asker_is_a_conflict(
