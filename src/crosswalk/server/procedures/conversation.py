@@ -92,12 +92,17 @@ class OnAnswerInput(ApiInput):
     last_event_id: Id | None = None
 
 
-def _named(ctx: Context, conversations: list[Conversation]) -> list[dict[str, Any]]:
+def _named(
+    ctx: Context,
+    conversations: list[Conversation],
+    known: dict[str, str | None] | None = None,
+) -> list[dict[str, Any]]:
     """Conversations as API objects plus ``fromAgentName`` and ``toAgentName``, so
     whoever reads a question sees who asks. Names are looked up once per request: the
     caller's own is known from its token, an agent that made a request lately is in
-    the token cache (current: any change to an agent evicts it), others are read."""
-    names = _known_names(ctx, conversations)
+    the token cache (current: any change to an agent evicts it), others are read.
+    ``known``: the first two, when the caller has gathered them already."""
+    names = _known_names(ctx, conversations) if known is None else known
     for conversation in conversations:
         for agent_id in (conversation.from_agent_id, conversation.to_agent_id):
             if agent_id not in names:
@@ -121,8 +126,8 @@ async def _named_off_loop(ctx: Context, conversations: list[Conversation]) -> li
         conversation.from_agent_id in names and conversation.to_agent_id in names
         for conversation in conversations
     ):
-        return _named(ctx, conversations)
-    return await ctx.services.offload(_named, ctx, conversations)
+        return _named(ctx, conversations, names)
+    return await ctx.services.offload(_named, ctx, conversations, names)
 
 
 def _known_names(ctx: Context, conversations: list[Conversation]) -> dict[str, str | None]:

@@ -325,20 +325,25 @@ def serialize_on(conn: Connection, *key: str | None) -> None:
     if conn.dialect.name != "postgresql":
         return
     name = "\x1f".join(part or "" for part in key)
-    # Straight to the driver, as the hot path's statements: every ask with a
-    # client-chosen id (all of `cw ask`'s) takes this lock, and SQLAlchemy's statement
-    # building and execution cost several times the round trip's own CPU.
+    # Every ask with a client-chosen id (all of `cw ask`'s) takes this lock.
+    execute_on_driver(conn, "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+
+def execute_on_driver(conn: Connection, sql: str, *params: tuple[Any, ...]) -> None:
+    """Run ``sql`` (in the driver's own placeholder style) once per ``params``, straight
+    on the driver connection under ``conn``, inside its transaction. For the statements
+    every ask or answer makes outside the repositories (an advisory lock, a ``NOTIFY``):
+    SQLAlchemy's statement building and execution cost several times the round trip's
+    own CPU, as on the hot path (``_prepared``)."""
     driver = conn.connection.dbapi_connection
     assert driver is not None, "the transaction's connection is open"
     with translate_errors("transaction", conn.dialect.loaded_dbapi):
         cursor = driver.cursor()
         try:
-            cursor.execute(_ADVISORY_LOCK, (name,))
+            for values in params:
+                cursor.execute(sql, values)
         finally:
             cursor.close()
-
-
-_ADVISORY_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"  # psycopg's style
 
 
 def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:

@@ -61,11 +61,8 @@ class ThreadConnections:
     def get(self) -> Any:
         """The driver connection under :meth:`sqlalchemy`'s, outside any transaction of
         SQLAlchemy's (a unit of work's statements run on the unit's connection)."""
-        local = self._local
-        connection: Connection | None = getattr(local, "sqlalchemy", None)
-        if connection is None or connection.closed or connection.invalidated:
-            self.sqlalchemy()
-        return local.driver
+        self.sqlalchemy()  # opens (or replaces) it, and with it ``driver``
+        return self._local.driver
 
     def _close_all(self, _connection: Any = None) -> None:
         with self._lock:
