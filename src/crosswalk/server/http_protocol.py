@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol, writing a response's head and body in one system call.
+"""uvicorn's httptools protocol: one write per response, and under load one burst per turn.
 
 uvicorn writes a response's status line and headers, then its body, each with its own
 ``transport.write``; on uvloop each of those is a ``send()`` system call when the
@@ -9,63 +9,124 @@ written in the same turn of the event loop for every JSON response), or alone at
 of that turn when nothing follows yet (a stream's head). uvicorn takes the class as
 ``Config(http=...)``.
 
-Holding every write until the end of the loop turn instead (so that, under load, the
-responses of many connections go out back to back) cost 10% less CPU per conversation
-at 20 pairs but 11% more, and 0.2 ms more latency, for a lone pair
-(``docs/performance.md``, fix 13): not taken.
+A ``send()`` to a client that sleeps waiting for it also wakes that client, and on a
+virtual machine a wake-up on another core costs the sender more than the write itself.
+So the first response of a loop turn goes out at once, and any later ones wait for the
+turn's end and go out back to back (:class:`_Turn`): a lone agent's request is
+answered as before, while under load the clients are woken together instead of one by
+one, each between two handlers' work. At 20 and 100 pairs this is 10-12% less server
+CPU per conversation and as much more throughput; at one pair nothing changes
+(``docs/performance.md``, fix 22). Holding every response to the end of its turn
+instead, the first too, had cost a lone pair 11% more and 0.2 ms (fix 13).
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
+class _Turn:
+    """One event loop's current turn, as the server's writes see it.
+
+    The first response written in a turn goes out at once; any later one is held and
+    they go out back to back when the turn ends (a callback queued behind the turn's
+    other work). One at a time, a lone client's response is never delayed; under load,
+    the clients' wake-ups come together."""
+
+    __slots__ = ("_ending", "_held", "_loop", "_sent")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._held: list[_JoiningTransport] = []
+        self._sent = False  # a response went out in this turn
+        self._ending = False  # the end-of-turn callback is queued
+
+    def send(self, transport: _JoiningTransport, data: bytes) -> None:
+        if self._sent:
+            transport.hold(data)
+            self._held.append(transport)
+        else:
+            self._sent = True
+            transport.send_now(data)
+        self._end_later()
+
+    def hold(self, transport: _JoiningTransport) -> None:
+        self._held.append(transport)
+        self._end_later()
+
+    def _end_later(self) -> None:
+        if not self._ending:
+            self._ending = True
+            self._loop.call_soon(self._end)
+
+    def _end(self) -> None:
+        self._ending = self._sent = False
+        held, self._held = self._held, []
+        for transport in held:
+            transport.flush()
+
+
 class _JoiningTransport:
-    """A transport that sends a response's head together with the write after it.
+    """A transport that sends a response's head together with its body, in one write,
+    and lets the loop's :class:`_Turn` decide when that write goes out.
 
     A write that starts like a status line is held until the next write or the end of
-    the loop turn, whichever comes first; any other write goes out at once, after what
-    is held (so the order of the bytes never changes, whatever a body starts with).
+    the loop turn, whichever comes first; any other write goes out after what is held
+    (so the order of the bytes never changes, whatever a body starts with).
     Everything else is the wrapped transport's. ``close`` first sends what is held, as
     closing a transport sends its buffer first."""
 
-    __slots__ = ("_held", "_loop", "_transport")
+    __slots__ = ("_held", "_transport", "_turn")
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: asyncio.Transport, turn: _Turn) -> None:
         self._transport = transport
-        self._loop = loop
+        self._turn = turn
         self._held: bytes | None = None
 
     def write(self, data: bytes) -> None:
         held = self._held
         if held is not None:
             self._held = None
-            self._transport.write(held + data)
+            self._turn.send(self, held + data)
         elif data.startswith(b"HTTP/1."):
             self._held = data
-            self._loop.call_soon(self._flush)
+            self._turn.hold(self)
         else:
             self._transport.write(data)
 
-    def _flush(self) -> None:
+    def send_now(self, data: bytes) -> None:
+        self._transport.write(data)
+
+    def hold(self, data: bytes) -> None:
+        self._held = data if self._held is None else self._held + data
+
+    def flush(self) -> None:
         held, self._held = self._held, None
         if held is not None and not self._transport.is_closing():
             self._transport.write(held)
 
     def close(self) -> None:
-        self._flush()
+        self.flush()
         self._transport.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
 
+# Each loop's turn (a server has one loop; tests may run several, one after another).
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turn] = weakref.WeakKeyDictionary()
+
+
 class JoiningHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol on a :class:`_JoiningTransport`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        joining: Any = _JoiningTransport(transport, self.loop)
+        turn = _TURNS.get(self.loop)
+        if turn is None:
+            turn = _TURNS[self.loop] = _Turn(self.loop)
+        joining: Any = _JoiningTransport(transport, turn)
         super().connection_made(joining)
