@@ -143,3 +143,14 @@ def test_a_held_response_is_sent_by_close_and_dropped_once_the_connection_is_gon
     closing, lost = asyncio.run(scenario())
     assert closing.writes == [HEAD + b"{}"] and closing.closed
     assert lost.writes == []
+
+
+def test_a_turn_that_does_not_batch_sends_every_response_at_once() -> None:
+    async def scenario() -> None:
+        turn = _Turn(asyncio.get_running_loop(), batching=False)
+        first, second = RecordingTransport(), RecordingTransport()
+        respond(joining(first, turn))
+        respond(joining(second, turn))
+        assert first.writes == [HEAD + b"{}"] and second.writes == [HEAD + b"{}"]
+
+    asyncio.run(scenario())
