@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import ceiling, cli, conversations, dbfloor, scale, wakeup
+from bench import ceiling, cli, conversations, dbfloor, layers, scale, wakeup
 from bench.report import Report, Section, print_section
 from bench.settings import Settings
 
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Settings], Section | list[Section]]] = {
     "wakeup": wakeup.run,
     "cli": cli.run,
     "dbfloor": dbfloor.run,
+    "layers": layers.run,
     "scale": scale.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -43,7 +43,14 @@ def test_quick_run_exits_cleanly_and_prints_the_targets(
     done, _ = quick_run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "## Targets" in done.stdout
-    for name in ("Conversations", "Wake-up latency", "CLI wall time", "Database floor", "Scale"):
+    for name in (
+        "Conversations",
+        "Wake-up latency",
+        "CLI wall time",
+        "Database floor",
+        "Layers",
+        "Scale",
+    ):
         assert name in done.stdout
 
 
@@ -110,6 +117,13 @@ def test_the_measurements_are_real(
     assert (
         "USING INDEX ix_conversations_to_agent_id_status" in benchmarks["scale"]["rows"][0]["plan"]
     )
+    services, app, parked, health = benchmarks["layers"]["rows"]
+    assert 0 < health["conversation"] < services["conversation"] < app["conversation"]
+    assert parked["conversation"] > 0 and health["vs_health"] == 1
+    # each layer's steps add up to its conversation
+    for layer in (services, app):
+        steps = sum(layer[step] for step in ("ask", "listen", "answer", "waitForAnswer"))
+        assert math.isclose(steps, layer["conversation"], rel_tol=1e-6), layer
     markdown = (out / "latest.md").read_text()
     assert "## Targets" in markdown
     assert "| target | measured | result | headroom |" in markdown
