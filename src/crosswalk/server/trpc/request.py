@@ -8,16 +8,18 @@ without an input model never sees, nor fails on, whatever input was sent).
 
 from __future__ import annotations
 
+import binascii
 import json
 import re
 from typing import Any, Final, NoReturn
-from urllib.parse import unquote_plus, unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
 from starlette.types import Receive, Scope
 
 from crosswalk.server.trpc.errors import TrpcError
 
 _MALFORMED_ESCAPE: Final = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+_MALFORMED_TEXT_ESCAPE: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _BAD_EVENT_ID: Final = re.compile(r"[\0\r\n]")
 _UPLOAD_MEDIA_TYPES: Final = ("multipart/form-data", "application/octet-stream")
 _BATCH_INPUT_NOT_OBJECT: Final = '"input" needs to be an object when doing a batch call'
@@ -76,6 +78,29 @@ def parse_query(query_string: bytes) -> dict[str, str]:
         if name not in params:
             params[name] = unquote_plus(value) if "%" in value or "+" in value else value
     return params
+
+
+def unquote_plus(text: str) -> str:
+    """``urllib.parse.unquote_plus``, in C for what clients send.
+
+    A query's input is percent-encoded JSON (``%7B%22id%22%3A...``), a dozen escapes
+    or more, which the standard library decodes in Python, a list append apiece.
+    Quoted-printable decoding (``binascii.a2b_qp``) is the same operation with ``=`` in
+    place of ``%``, done in C. It is used when that swap cannot change the meaning:
+    ASCII text with no ``=`` of its own and no malformed escape. Anything else takes
+    the standard library's path, and so does a result that is not UTF-8 (which it
+    decodes with replacement characters).
+    """
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii() and "=" not in text and _MALFORMED_TEXT_ESCAPE.search(text) is None:
+        try:
+            return binascii.a2b_qp(text.replace("%", "=")).decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return unquote(text)
 
 
 class RequestHead:
