@@ -197,6 +197,26 @@ class Agent:
 
 
 @dataclass(frozen=True, slots=True)
+class LocatedAgent:
+    """An agent and where its task sits (None and None when it has no task, or the
+    task is gone): what a question addressed to the agent is filed under."""
+
+    agent: Agent
+    task_phase_id: str | None
+    task_initiative_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Workers:
+    """The active agents on one task or in one phase, most recently updated first, with
+    that task's phase (or the phase itself) and its initiative."""
+
+    phase_id: str | None
+    initiative_id: str | None
+    agents: list[Agent]
+
+
+@dataclass(frozen=True, slots=True)
 class NewAgent:
     worktree_id: str
     name: str | None = None  # None: a fresh adjective-animal alias

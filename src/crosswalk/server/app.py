@@ -143,8 +143,6 @@ def build_services(
     conversations = ConversationService(
         conversations=repos.conversations,
         agents=repos.agents,
-        tasks=repos.tasks,
-        phases=repos.phases,
         unit_of_work=unit_of_work,
         changes=changes,
         answer_deliveries=repos.answer_deliveries,

@@ -16,7 +16,7 @@ questions waiting for it become ``abandoned`` with the reason
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from crosswalk.db.repositories import (
     AgentRepository,
@@ -32,11 +32,17 @@ from crosswalk.domain.events import (
     QuestionAbandoned,
     QuestionWithdrawn,
 )
-from crosswalk.domain.rows import Agent, AgentUpdate, NewAgent, Removal
+from crosswalk.domain.rows import Agent, AgentUpdate, NewAgent, Removal, Task
 from crosswalk.domain.timestamps import to_iso
 from crosswalk.services.auth import hash_token, new_token
-from crosswalk.services.targets import TaskLookup
 from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+class TaskLookup(Protocol):
+    """What the agent service needs of the task port (``TaskRepository`` has it)."""
+
+    def get(self, id: str) -> Task: ...
+
 
 #: An agent in one of these will not answer: the questions waiting for it end.
 UNAVAILABLE_AGENT_STATUSES = (AgentStatus.STOPPED, AgentStatus.CRASHED)

@@ -41,7 +41,7 @@ from crosswalk.domain.rows import Agent, Conversation, NewConversation
 from crosswalk.services.change_stream import ChangeStream, Subscription
 from crosswalk.services.limits import Limits
 from crosswalk.services.offload import InlineOffload, Offload
-from crosswalk.services.targets import PhaseLookup, Target, TaskLookup, resolve_target
+from crosswalk.services.targets import Target, resolve_target
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 MAX_TEXT_LENGTH = 100_000
@@ -51,8 +51,6 @@ MAX_TEXT_LENGTH = 100_000
 class ConversationService:
     conversations: ConversationRepository
     agents: AgentRepository
-    tasks: TaskLookup
-    phases: PhaseLookup
     unit_of_work: UnitOfWorkFactory
     changes: ChangeStream
     #: Where ``ask(..., deliver_answer=True)`` records that the asker's hooks bring the
@@ -100,9 +98,7 @@ class ConversationService:
                     return _replayed(stored, from_agent_id, question)
             if asker is None or asker.id != from_agent_id:
                 asker = self._agent(from_agent_id)
-            resolution = resolve_target(
-                target, asker, agents=self.agents, tasks=self.tasks, phases=self.phases
-            )
+            resolution = resolve_target(target, asker, agents=self.agents)
             self._within_cap(asker, resolution.agent)
             conversation = self.conversations.create(
                 NewConversation(

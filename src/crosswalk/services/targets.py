@@ -8,7 +8,6 @@ about, or an error that tells the asker what to do instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from crosswalk.db.repositories import AgentRepository
 from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, TargetKind
@@ -18,21 +17,7 @@ from crosswalk.domain.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
-from crosswalk.domain.rows import Agent, Phase, Task
-
-
-class TaskLookup(Protocol):
-    """What resolving a target needs of the task port (``TaskRepository`` has it)."""
-
-    def find_by_id(self, id: str) -> Task | None: ...
-
-    def get(self, id: str) -> Task: ...
-
-
-class PhaseLookup(Protocol):
-    """What resolving a target needs of the phase port (``PhaseRepository`` has it)."""
-
-    def get(self, id: str) -> Phase: ...
+from crosswalk.domain.rows import Agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,29 +59,22 @@ def describe(agent: Agent) -> str:
     return f"{agent.name} ({agent.id}){task}"
 
 
-def resolve_target(
-    target: Target,
-    asker: Agent,
-    *,
-    agents: AgentRepository,
-    tasks: TaskLookup,
-    phases: PhaseLookup,
-) -> Resolution:
-    """Resolve ``target`` for ``asker`` as ``docs/contract.md`` specifies (see module docstring)."""
+def resolve_target(target: Target, asker: Agent, *, agents: AgentRepository) -> Resolution:
+    """Resolve ``target`` for ``asker`` as ``docs/contract.md`` specifies (see module
+    docstring). Each kind is one read: who answers, and where the question belongs."""
     if target.agent is not None:
-        return _resolve_agent(target.agent, asker, agents=agents, tasks=tasks)
+        return _resolve_agent(target.agent, asker, agents)
     if target.task_id is not None:
-        return _resolve_task(target.task_id, asker, agents=agents, tasks=tasks)
+        return _resolve_task(target.task_id, asker, agents)
     assert target.phase_id is not None
-    return _resolve_phase(target.phase_id, asker, agents=agents, phases=phases)
+    return _resolve_phase(target.phase_id, asker, agents)
 
 
-def _resolve_agent(
-    id_or_name: str, asker: Agent, *, agents: AgentRepository, tasks: TaskLookup
-) -> Resolution:
-    agent = agents.find_by_id(id_or_name) or agents.find_by_name(id_or_name)
-    if agent is None:
+def _resolve_agent(id_or_name: str, asker: Agent, agents: AgentRepository) -> Resolution:
+    located = agents.locate(id_or_name)
+    if located is None:
         raise NotFoundError("agent", id_or_name)
+    agent = located.agent
     if agent.id == asker.id:
         raise InvalidInputError("an agent cannot ask itself", field="toAgentId")
     if not is_active(agent):
@@ -104,19 +82,19 @@ def _resolve_agent(
             f"agent {agent.name} ({agent.id}) is {agent.status.value} and cannot answer; "
             "ask another agent, or ask by task or phase"
         )
-    phase_id = initiative_id = None
-    if agent.task_id is not None:
-        task = tasks.find_by_id(agent.task_id)
-        if task is not None:
-            phase_id, initiative_id = task.phase_id, task.initiative_id
-    return Resolution(agent, agent.task_id, phase_id, initiative_id or agent.initiative_id)
+    return Resolution(
+        agent,
+        agent.task_id,
+        located.task_phase_id,
+        located.task_initiative_id or agent.initiative_id,
+    )
 
 
-def _resolve_task(
-    task_id: str, asker: Agent, *, agents: AgentRepository, tasks: TaskLookup
-) -> Resolution:
-    task = tasks.get(task_id)
-    working = agents.find_active_by_task_id(task_id)
+def _resolve_task(task_id: str, asker: Agent, agents: AgentRepository) -> Resolution:
+    workers = agents.workers_of_task(task_id)
+    if workers is None:
+        raise NotFoundError("task", task_id)
+    working = workers.agents
     candidates = [agent for agent in working if agent.id != asker.id]
     if not candidates:
         if working:
@@ -127,14 +105,14 @@ def _resolve_task(
             )
         raise NotFoundError("task", task_id, f"no active agent is working on task '{task_id}'")
     # The ports return the most recently updated agent first.
-    return Resolution(candidates[0], task.id, task.phase_id, task.initiative_id)
+    return Resolution(candidates[0], task_id, workers.phase_id, workers.initiative_id)
 
 
-def _resolve_phase(
-    phase_id: str, asker: Agent, *, agents: AgentRepository, phases: PhaseLookup
-) -> Resolution:
-    phase = phases.get(phase_id)
-    working = agents.find_active_by_phase_id(phase_id)
+def _resolve_phase(phase_id: str, asker: Agent, agents: AgentRepository) -> Resolution:
+    workers = agents.workers_in_phase(phase_id)
+    if workers is None:
+        raise NotFoundError("phase", phase_id)
+    working = workers.agents
     candidates = [agent for agent in working if agent.id != asker.id]
     if not candidates:
         raise NotFoundError(
@@ -147,4 +125,4 @@ def _resolve_phase(
             "Ask one of them by agent (--agent) or by task (--task)."
         )
     agent = candidates[0]
-    return Resolution(agent, agent.task_id, phase.id, phase.initiative_id)
+    return Resolution(agent, agent.task_id, phase_id, workers.initiative_id)

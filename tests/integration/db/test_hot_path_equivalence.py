@@ -71,7 +71,16 @@ def seeded(repos: Repositories) -> dict[str, Any]:
     repos.agents.update(dave.id, {"status": AgentStatus.RUNNING})
     erin = repos.agents.create(NewAgent(name="erin", worktree_id=".", task_id=other.id))
     repos.agents.update(erin.id, {"status": AgentStatus.STOPPED})
-    return {"alice": alice, "bob": bob, "asked": asked, "task": task, "phase": phase}
+    empty = repos.phases.create(NewPhase(initiative_id=initiative.id, name="later"))
+    return {
+        "alice": alice,
+        "bob": bob,
+        "asked": asked,
+        "task": task,
+        "other_task": other,
+        "phase": phase,
+        "empty_phase": empty,
+    }
 
 
 def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[str, Any], type]]:
@@ -127,6 +136,37 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
             {"phase_id": seeded["phase"].id},
             Agent,
         ),
+        # by id; by name, with the task's phase and initiative joined in; nobody
+        ("agent.LOCATE", agent_adapter.LOCATE, {"key": bob.id}, tuple),
+        ("agent.LOCATE", agent_adapter.LOCATE, {"key": "dave"}, tuple),
+        ("agent.LOCATE", agent_adapter.LOCATE, {"key": "missing"}, tuple),
+        # active agents newest first; only a stopped one (a row without an agent); no task
+        (
+            "agent.WORKERS_OF_TASK",
+            agent_adapter.WORKERS_OF_TASK,
+            {"task_id": seeded["task"].id},
+            tuple,
+        ),
+        (
+            "agent.WORKERS_OF_TASK",
+            agent_adapter.WORKERS_OF_TASK,
+            {"task_id": seeded["other_task"].id},
+            tuple,
+        ),
+        ("agent.WORKERS_OF_TASK", agent_adapter.WORKERS_OF_TASK, {"task_id": "missing"}, tuple),
+        (
+            "agent.WORKERS_IN_PHASE",
+            agent_adapter.WORKERS_IN_PHASE,
+            {"phase_id": seeded["phase"].id},
+            tuple,
+        ),
+        (
+            "agent.WORKERS_IN_PHASE",
+            agent_adapter.WORKERS_IN_PHASE,
+            {"phase_id": seeded["empty_phase"].id},
+            tuple,
+        ),
+        ("agent.WORKERS_IN_PHASE", agent_adapter.WORKERS_IN_PHASE, {"phase_id": "missing"}, tuple),
     ]
 
 
@@ -294,6 +334,59 @@ def test_the_resolution_statements_find_the_active_agents_newest_first(
             "carol",
         ]
     )
+
+
+def test_the_one_read_resolution_finds_what_the_separate_reads_find(
+    repos: Repositories, seeded: dict[str, Any]
+) -> None:
+    """Asking by agent, task or phase reads one statement each; it agrees with the
+    separate reads it replaces, on hits and misses alike."""
+    agents, task, phase = repos.agents, seeded["task"], seeded["phase"]
+    dave = agents.find_by_name("dave")
+    assert dave is not None
+    for key in (dave.id, "dave"):
+        located = agents.locate(key)
+        assert located is not None and located.agent == dave
+        assert (located.task_phase_id, located.task_initiative_id) == (
+            phase.id,
+            phase.initiative_id,
+        )
+    bob = agents.locate(seeded["bob"].id)
+    assert bob is not None and (bob.agent, bob.task_phase_id, bob.task_initiative_id) == (
+        seeded["bob"],
+        None,
+        None,
+    )
+    assert agents.locate("missing") is None
+
+    workers = agents.workers_of_task(task.id)
+    assert workers is not None
+    assert workers.agents == agents.find_active_by_task_id(task.id)
+    assert [agent.name for agent in workers.agents] == ["dave", "carol"]
+    assert (workers.phase_id, workers.initiative_id) == (task.phase_id, task.initiative_id)
+    stopped_only = agents.workers_of_task(seeded["other_task"].id)
+    assert stopped_only is not None and stopped_only.agents == []
+    assert agents.workers_of_task("missing") is None
+
+    in_phase = agents.workers_in_phase(phase.id)
+    assert in_phase is not None
+    assert in_phase.agents == agents.find_active_by_phase_id(phase.id)
+    assert (in_phase.phase_id, in_phase.initiative_id) == (phase.id, phase.initiative_id)
+    empty = agents.workers_in_phase(seeded["empty_phase"].id)
+    assert empty is not None and empty.agents == []
+    assert agents.workers_in_phase("missing") is None
+
+
+def test_an_id_match_wins_over_a_name_match(repos: Repositories) -> None:
+    """``locate`` reads an agent by id or by name in one statement: when one agent's
+    name is another's id, the id match is the one asked, as a read by id first did."""
+    first = repos.agents.create(NewAgent(name="first", worktree_id="."))
+    named_like_it = repos.agents.create(NewAgent(name=first.id, worktree_id="."))
+    located = repos.agents.locate(first.id)
+    assert located is not None and located.agent == first
+    by_name = repos.agents.locate("first")
+    assert by_name is not None and by_name.agent == first
+    assert named_like_it.name == first.id
 
 
 def test_the_page_and_count_statements_are_not_vacuous(

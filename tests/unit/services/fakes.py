@@ -53,6 +53,7 @@ from crosswalk.domain.rows import (
     Conversation,
     Initiative,
     InitiativeUpdate,
+    LocatedAgent,
     Message,
     MessageUpdate,
     NewAgent,
@@ -72,6 +73,7 @@ from crosswalk.domain.rows import (
     Task,
     TaskDependency,
     TaskUpdate,
+    Workers,
 )
 from crosswalk.domain.slug import slugify
 from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
@@ -237,6 +239,29 @@ class FakeAgents:
         return self._recent_first(
             lambda a: a.task_id in in_phase and a.status in ACTIVE_AGENT_STATUSES
         )
+
+    def locate(self, id_or_name: str) -> LocatedAgent | None:
+        agent = self.find_by_id(id_or_name) or self.find_by_name(id_or_name)
+        if agent is None:
+            return None
+        task = self.tasks.rows.get(agent.task_id) if agent.task_id is not None else None
+        if task is None:
+            return LocatedAgent(agent, None, None)
+        return LocatedAgent(agent, task.phase_id, task.initiative_id)
+
+    def workers_of_task(self, task_id: str) -> Workers | None:
+        task = self.tasks.rows.get(task_id)
+        if task is None:
+            return None
+        return Workers(task.phase_id, task.initiative_id, self.find_active_by_task_id(task_id))
+
+    def workers_in_phase(self, phase_id: str) -> Workers | None:
+        """Phases are the tasks' ``phases`` (none without them)."""
+        phases = self.tasks.phases
+        phase = phases.rows.get(phase_id) if phases is not None else None
+        if phase is None:
+            return None
+        return Workers(phase.id, phase.initiative_id, self.find_active_by_phase_id(phase_id))
 
     def list_page(
         self,
@@ -961,7 +986,7 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
         PhaseRepository,
         TaskRepository,
     )
-    from crosswalk.services.targets import PhaseLookup, TaskLookup
+    from crosswalk.services.agents import TaskLookup
     from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
     _agents: AgentRepository = FakeAgents()
@@ -969,7 +994,6 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
     _deliveries: AnswerDeliveryRepository = FakeAnswerDeliveries(FakeConversations())
     _messages: MessageRepository = FakeMessages()
     _task_lookup: TaskLookup = FakeTasks()
-    _phase_lookup: PhaseLookup = FakePhases()
     _initiatives: InitiativeRepository = FakeInitiatives()
     _phases: PhaseRepository = FakePhases()
     _tasks: TaskRepository = FakeTasks()

@@ -15,7 +15,6 @@ from crosswalk.services.targets import Target
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeConversations,
-    FakePhases,
     FakeTasks,
     FakeUnitsOfWork,
     make_agent,
@@ -31,8 +30,6 @@ def service() -> ConversationService:
     return ConversationService(
         conversations=FakeConversations(),
         agents=FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks),
-        tasks=tasks,
-        phases=FakePhases(),
         unit_of_work=FakeUnitsOfWork(stream),
         changes=stream,
     )

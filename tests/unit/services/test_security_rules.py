@@ -23,7 +23,6 @@ from crosswalk.services.targets import Target
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeConversations,
-    FakePhases,
     FakeTasks,
     FakeUnitsOfWork,
     make_agent,
@@ -84,8 +83,6 @@ def service(limits: Limits) -> ConversationService:
     return ConversationService(
         conversations=FakeConversations(),
         agents=FakeAgents(make_agent("alice"), make_agent("bob"), make_agent("carol"), tasks=tasks),
-        tasks=tasks,
-        phases=FakePhases(),
         unit_of_work=FakeUnitsOfWork(stream),
         changes=stream,
         limits=limits,

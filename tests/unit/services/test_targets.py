@@ -29,12 +29,7 @@ from tests.unit.services.fakes import (
 def world(
     *agents: Agent, tasks: Iterable[Task] = (), phases: Iterable[Phase] = ()
 ) -> dict[str, Any]:
-    task_repo = FakeTasks(*tasks)
-    return {
-        "agents": FakeAgents(*agents, tasks=task_repo),
-        "tasks": task_repo,
-        "phases": FakePhases(*phases),
-    }
+    return {"agents": FakeAgents(*agents, tasks=FakeTasks(*tasks, phases=FakePhases(*phases)))}
 
 
 ASKER = make_agent("asker")

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Protocol
 
 from crosswalk.domain.enums import AgentStatus
-from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Agent, AgentUpdate, NewAgent, Paged, Removal
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Agent,
+    AgentUpdate,
+    LocatedAgent,
+    NewAgent,
+    Paged,
+    Removal,
+    Workers,
+)
 
 
 class AgentRepository(Protocol):
@@ -42,6 +51,24 @@ class AgentRepository(Protocol):
 
     def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
         """Active agents whose task belongs to the phase, most recently updated first."""
+        ...
+
+    # Asking a question reads one of these three, each one statement: who answers, and
+    # what the question is filed under.
+
+    def locate(self, id_or_name: str) -> LocatedAgent | None:
+        """The agent with this id, else the one with this name, and where its task
+        sits."""
+        ...
+
+    def workers_of_task(self, task_id: str) -> Workers | None:
+        """The task's active agents (as ``find_active_by_task_id``) with the task's
+        phase and initiative; None when there is no such task."""
+        ...
+
+    def workers_in_phase(self, phase_id: str) -> Workers | None:
+        """The phase's active agents (as ``find_active_by_phase_id``) with the phase
+        and its initiative; None when there is no such phase."""
         ...
 
     def list_page(

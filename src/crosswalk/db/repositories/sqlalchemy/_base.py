@@ -171,19 +171,24 @@ class SqlAlchemyRepository:
         self, model: type[T], statement: HotStatement, values: Mapping[str, Any]
     ) -> list[T]:
         """A single hot SELECT whose columns are ``model``'s fields: its rows as
-        ``model``s. On SQLite, outside a unit of work, it runs straight on the thread's
-        connection, in the statement's own snapshot, with no transaction or cursor
-        bookkeeping (the hot path's most frequent call)."""
+        ``model``s (see ``_rows``)."""
+        return [model(*row) for row in self._rows(statement, values)]
+
+    def _rows(self, statement: HotStatement, values: Mapping[str, Any]) -> list[list[Any]]:
+        """A single hot SELECT's rows, each value converted as SQLAlchemy would. On
+        SQLite, outside a unit of work, it runs straight on the thread's connection, in
+        the statement's own snapshot, with no transaction or cursor bookkeeping (the hot
+        path's most frequent call)."""
         if self._connections is None or current_connection(self._engine) is not None:
             with self._direct() as db:
-                return [model(*row) for row in db.all(statement, values)]
+                return db.all(statement, values)
         dialect = self._engine.dialect
         prepared = statement.prepared(dialect)
         params = prepared.bind_or_refuse(values, self.kind)
         with translate_errors(self.kind, dialect.loaded_dbapi):
             rows = self._connections.get().execute(prepared.sql, params).fetchall()
         convert = prepared.convert
-        return [model(*convert(row)) for row in rows]
+        return [convert(row) for row in rows]
 
     def _update_row(
         self,

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, func, insert, or_, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
@@ -34,13 +34,23 @@ from crosswalk.db.schema import (
     conversations,
     initiatives,
     messages,
+    phases,
     proposals,
     tasks,
 )
 from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, AgentStatus
 from crosswalk.domain.errors import ConflictError
 from crosswalk.domain.names import random_alias
-from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Agent, AgentUpdate, NewAgent, Paged, Removal
+from crosswalk.domain.rows import (
+    DEFAULT_PAGE_SIZE,
+    Agent,
+    AgentUpdate,
+    LocatedAgent,
+    NewAgent,
+    Paged,
+    Removal,
+    Workers,
+)
 from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
@@ -64,6 +74,32 @@ ACTIVE_BY_TASK = HotStatement(
 ACTIVE_BY_PHASE = HotStatement(
     _SELECT.join(tasks, tasks.c.id == _c.task_id)
     .where(tasks.c.phase_id == bindparam("phase_id"), _ACTIVE)
+    .order_by(*_NEWEST_UPDATE_FIRST)
+)
+# Asking reads one of these three: who answers, and what the question is filed under
+# (its task's phase and initiative), in one statement. An agent: an id match or a name
+# match (the id match wins). A task or a phase: a row per active agent, and rows
+# without an agent where there is none; no row when the task or phase does not exist.
+LOCATE = HotStatement(
+    select(*_COLUMNS, tasks.c.phase_id, tasks.c.initiative_id)
+    .select_from(agents.outerjoin(tasks, tasks.c.id == _c.task_id))
+    .where(or_(_c.id == bindparam("key"), _c.name == bindparam("key")))
+)
+WORKERS_OF_TASK = HotStatement(
+    select(tasks.c.phase_id, tasks.c.initiative_id, *_COLUMNS)
+    .select_from(tasks.outerjoin(agents, and_(_c.task_id == tasks.c.id, _ACTIVE)))
+    .where(tasks.c.id == bindparam("task_id"))
+    .order_by(*_NEWEST_UPDATE_FIRST)
+)
+# (One row per task of the phase with no active agent, too: a phase has few tasks.)
+WORKERS_IN_PHASE = HotStatement(
+    select(phases.c.id, phases.c.initiative_id, *_COLUMNS)
+    .select_from(
+        phases.outerjoin(tasks, tasks.c.phase_id == phases.c.id).outerjoin(
+            agents, and_(_c.task_id == tasks.c.id, _ACTIVE)
+        )
+    )
+    .where(phases.c.id == bindparam("phase_id"))
     .order_by(*_NEWEST_UPDATE_FIRST)
 )
 _OLDEST_FIRST = (_c.created_at, _c.id)
@@ -148,6 +184,20 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
 
     def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
         return self._select(Agent, ACTIVE_BY_PHASE, {"phase_id": phase_id})
+
+    def locate(self, id_or_name: str) -> LocatedAgent | None:
+        rows = self._rows(LOCATE, {"key": id_or_name})
+        if not rows:
+            return None
+        # At most two rows: one whose id matches, one whose name does.
+        row = next((row for row in rows if row[0] == id_or_name), rows[0])
+        return LocatedAgent(Agent(*row[:-2]), row[-2], row[-1])
+
+    def workers_of_task(self, task_id: str) -> Workers | None:
+        return _workers(self._rows(WORKERS_OF_TASK, {"task_id": task_id}))
+
+    def workers_in_phase(self, phase_id: str) -> Workers | None:
+        return _workers(self._rows(WORKERS_IN_PHASE, {"phase_id": phase_id}))
 
     def list_page(
         self,
@@ -280,3 +330,12 @@ def _removal(conn: Connection, id: str) -> Removal:
         ),
         "logChunksKept": _count(conn, agent_log_chunks, agent_log_chunks.c.agent_id == id),
     }
+
+
+def _workers(rows: list[list[Any]]) -> Workers | None:
+    """``Workers`` from rows of (phase id, initiative id, the agent's columns or NULLs);
+    the rows with an agent come newest first."""
+    if not rows:
+        return None
+    phase_id, initiative_id = rows[0][0], rows[0][1]
+    return Workers(phase_id, initiative_id, [Agent(*row[2:]) for row in rows if row[2] is not None])
