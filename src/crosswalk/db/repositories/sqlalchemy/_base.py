@@ -18,7 +18,7 @@ statement its own consistent snapshot.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
@@ -62,6 +62,12 @@ from crosswalk.domain.rows import MAX_PAGE_SIZE, Paged
 from crosswalk.domain.timestamps import utcnow
 
 T = TypeVar("T")
+
+
+def values_of(*values: Any) -> tuple[Any, ...]:
+    """A row's values as they are: ``_select``'s ``model`` for rows that are not one
+    dataclass (a join's)."""
+    return values
 
 
 class SqlAlchemyRepository:
@@ -168,27 +174,23 @@ class SqlAlchemyRepository:
             pooled.close()
 
     def _select(
-        self, model: type[T], statement: HotStatement, values: Mapping[str, Any]
+        self, model: Callable[..., T], statement: HotStatement, values: Mapping[str, Any]
     ) -> list[T]:
-        """A single hot SELECT whose columns are ``model``'s fields: its rows as
-        ``model``s (see ``_rows``)."""
-        return [model(*row) for row in self._rows(statement, values)]
-
-    def _rows(self, statement: HotStatement, values: Mapping[str, Any]) -> list[list[Any]]:
-        """A single hot SELECT's rows, each value converted as SQLAlchemy would. On
-        SQLite, outside a unit of work, it runs straight on the thread's connection, in
-        the statement's own snapshot, with no transaction or cursor bookkeeping (the hot
-        path's most frequent call)."""
+        """A single hot SELECT: each row, its values converted as SQLAlchemy would, as
+        ``model(*values)`` (a row dataclass whose fields are the columns, or ``tuple``'s
+        like ``values_of``). On SQLite, outside a unit of work, it runs straight on the
+        thread's connection, in the statement's own snapshot, with no transaction or
+        cursor bookkeeping (the hot path's most frequent call)."""
         if self._connections is None or current_connection(self._engine) is not None:
             with self._direct() as db:
-                return db.all(statement, values)
+                return [model(*row) for row in db.all(statement, values)]
         dialect = self._engine.dialect
         prepared = statement.prepared(dialect)
         params = prepared.bind_or_refuse(values, self.kind)
         with translate_errors(self.kind, dialect.loaded_dbapi):
             rows = self._connections.get().execute(prepared.sql, params).fetchall()
         convert = prepared.convert
-        return [convert(row) for row in rows]
+        return [model(*convert(row)) for row in rows]
 
     def _update_row(
         self,

@@ -25,6 +25,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     constraint_columns,
     paginate,
     require_row,
+    values_of,
 )
 from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import (
@@ -186,7 +187,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return self._select(Agent, ACTIVE_BY_PHASE, {"phase_id": phase_id})
 
     def locate(self, id_or_name: str) -> LocatedAgent | None:
-        rows = self._rows(LOCATE, {"key": id_or_name})
+        rows = self._select(values_of, LOCATE, {"key": id_or_name})
         if not rows:
             return None
         # At most two rows: one whose id matches, one whose name does.
@@ -194,10 +195,10 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         return LocatedAgent(Agent(*row[:-2]), row[-2], row[-1])
 
     def workers_of_task(self, task_id: str) -> Workers | None:
-        return _workers(self._rows(WORKERS_OF_TASK, {"task_id": task_id}))
+        return _workers(self._select(values_of, WORKERS_OF_TASK, {"task_id": task_id}))
 
     def workers_in_phase(self, phase_id: str) -> Workers | None:
-        return _workers(self._rows(WORKERS_IN_PHASE, {"phase_id": phase_id}))
+        return _workers(self._select(values_of, WORKERS_IN_PHASE, {"phase_id": phase_id}))
 
     def list_page(
         self,
@@ -332,7 +333,7 @@ def _removal(conn: Connection, id: str) -> Removal:
     }
 
 
-def _workers(rows: list[list[Any]]) -> Workers | None:
+def _workers(rows: list[tuple[Any, ...]]) -> Workers | None:
     """``Workers`` from rows of (phase id, initiative id, the agent's columns or NULLs);
     the rows with an agent come newest first."""
     if not rows:
