@@ -242,7 +242,7 @@ def test_find_active_by_task_id_skips_stopped_and_crashed_agents(
     assert repo.find_active_by_task_id("other-task") == []
 
 
-def test_find_active_by_phase_id_follows_the_agents_task_to_its_phase(
+def test_workers_in_phase_follow_the_agents_task_to_its_phase(
     repo: SqlAlchemyAgentRepository, engine: Engine, task_id: str
 ) -> None:
     with engine.connect() as conn:
@@ -260,8 +260,12 @@ def test_find_active_by_phase_id_follows_the_agents_task_to_its_phase(
     tick()
     on_task = repo.update(on_task.id, {"status": AgentStatus.RUNNING})
 
-    assert repo.find_active_by_phase_id(phase_id) == [on_task, on_sibling]
-    assert repo.find_active_by_phase_id(other_phase)[0].task_id == elsewhere
+    in_phase = repo.workers_in_phase(phase_id)
+    assert in_phase is not None
+    assert in_phase.agents == [on_task, on_sibling]
+    assert (in_phase.phase_id, in_phase.initiative_id) == (phase_id, initiative_id)
+    later = repo.workers_in_phase(other_phase)
+    assert later is not None and later.agents[0].task_id == elsewhere
 
 
 # --- JSON columns --------------------------------------------------------------

@@ -130,12 +130,6 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
             Agent,
         ),
         ("agent.ACTIVE_BY_TASK", agent_adapter.ACTIVE_BY_TASK, {"task_id": "missing"}, Agent),
-        (
-            "agent.ACTIVE_BY_PHASE",
-            agent_adapter.ACTIVE_BY_PHASE,
-            {"phase_id": seeded["phase"].id},
-            Agent,
-        ),
         # by id; by name, with the task's phase and initiative joined in; nobody
         ("agent.LOCATE", agent_adapter.LOCATE, {"key": bob.id}, tuple),
         ("agent.LOCATE", agent_adapter.LOCATE, {"key": "dave"}, tuple),
@@ -325,7 +319,9 @@ def test_the_resolution_statements_find_the_active_agents_newest_first(
     """The cases above are not vacuous: by task and by phase, the stopped agent is left
     out and the most recently updated comes first."""
     by_task = repos.agents.find_active_by_task_id(seeded["task"].id)
-    by_phase = repos.agents.find_active_by_phase_id(seeded["phase"].id)
+    in_phase = repos.agents.workers_in_phase(seeded["phase"].id)
+    assert in_phase is not None
+    by_phase = in_phase.agents
     assert (
         [agent.name for agent in by_task]
         == [agent.name for agent in by_phase]
@@ -370,7 +366,7 @@ def test_the_one_read_resolution_finds_what_the_separate_reads_find(
 
     in_phase = agents.workers_in_phase(phase.id)
     assert in_phase is not None
-    assert in_phase.agents == agents.find_active_by_phase_id(phase.id)
+    assert in_phase.agents == workers.agents  # the phase's other task has a stopped agent
     assert (in_phase.phase_id, in_phase.initiative_id) == (phase.id, phase.initiative_id)
     empty = agents.workers_in_phase(seeded["empty_phase"].id)
     assert empty is not None and empty.agents == []

@@ -167,7 +167,7 @@ def make_phase(id: str, initiative_id: str = "init") -> Phase:
 
 class FakeAgents:
     """The whole ``AgentRepository`` port in memory; ``tasks`` answers which task is in
-    which phase (for ``find_active_by_phase_id``)."""
+    which phase (for ``workers_in_phase``)."""
 
     def __init__(self, *agents: Agent, tasks: FakeTasks | None = None) -> None:
         self.rows = {agent.id: agent for agent in agents}
@@ -234,12 +234,6 @@ class FakeAgents:
             lambda a: a.task_id == task_id and a.status in ACTIVE_AGENT_STATUSES
         )
 
-    def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
-        in_phase = {t.id for t in self.tasks.rows.values() if t.phase_id == phase_id}
-        return self._recent_first(
-            lambda a: a.task_id in in_phase and a.status in ACTIVE_AGENT_STATUSES
-        )
-
     def locate(self, id_or_name: str) -> LocatedAgent | None:
         agent = self.find_by_id(id_or_name) or self.find_by_name(id_or_name)
         if agent is None:
@@ -261,7 +255,11 @@ class FakeAgents:
         phase = phases.rows.get(phase_id) if phases is not None else None
         if phase is None:
             return None
-        return Workers(phase.id, phase.initiative_id, self.find_active_by_phase_id(phase_id))
+        in_phase = {t.id for t in self.tasks.rows.values() if t.phase_id == phase_id}
+        working = self._recent_first(
+            lambda a: a.task_id in in_phase and a.status in ACTIVE_AGENT_STATUSES
+        )
+        return Workers(phase.id, phase.initiative_id, working)
 
     def list_page(
         self,

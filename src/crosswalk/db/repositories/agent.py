@@ -49,10 +49,6 @@ class AgentRepository(Protocol):
         updated first."""
         ...
 
-    def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
-        """Active agents whose task belongs to the phase, most recently updated first."""
-        ...
-
     # Asking a question reads one of these three, each one statement: who answers, and
     # what the question is filed under.
 
@@ -67,8 +63,8 @@ class AgentRepository(Protocol):
         ...
 
     def workers_in_phase(self, phase_id: str) -> Workers | None:
-        """The phase's active agents (as ``find_active_by_phase_id``) with the phase
-        and its initiative; None when there is no such phase."""
+        """The active agents whose task belongs to the phase, most recently updated
+        first, with the phase and its initiative; None when there is no such phase."""
         ...
 
     def list_page(

@@ -58,24 +58,18 @@ from crosswalk.ids import new_id
 _COLUMNS = columns_for(agents, Agent)
 _SELECT = select(*_COLUMNS)
 _c = agents.c
-# Prepared lookups on the request path (authentication, asking by id or name).
 # The hot path's statements (``_prepared.HotStatement``): every request authenticates
-# by token hash, and asks resolve agents by id or name.
+# by token hash; agents are read by id and by name.
 BY_ID = HotStatement(_SELECT.where(_c.id == bindparam("id")))
 BY_NAME = HotStatement(_SELECT.where(_c.name == bindparam("name")))
 BY_TOKEN_HASH = HotStatement(_SELECT.where(_c.token_hash == bindparam("token_hash")))
 _NEWEST_UPDATE_FIRST = (_c.updated_at.desc(), _c.id.desc())
-# Asking by task or phase: the agents that can answer, most recently updated first. The
-# statuses are written as equalities (bound once) rather than an IN list, which a
-# prepared statement cannot expand; SQLite plans both alike.
+# The active agents: on a task, most recently updated first (the runner checks it before
+# it starts one there). The statuses are written as equalities (bound once) rather than
+# an IN list, which a prepared statement cannot expand; SQLite plans both alike.
 _ACTIVE = or_(*(_c.status == status for status in ACTIVE_AGENT_STATUSES))
 ACTIVE_BY_TASK = HotStatement(
     _SELECT.where(_c.task_id == bindparam("task_id"), _ACTIVE).order_by(*_NEWEST_UPDATE_FIRST)
-)
-ACTIVE_BY_PHASE = HotStatement(
-    _SELECT.join(tasks, tasks.c.id == _c.task_id)
-    .where(tasks.c.phase_id == bindparam("phase_id"), _ACTIVE)
-    .order_by(*_NEWEST_UPDATE_FIRST)
 )
 # Asking reads one of these three: who answers, and what the question is filed under
 # (its task's phase and initiative), in one statement. An agent: an id match or a name
@@ -182,9 +176,6 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
 
     def find_active_by_task_id(self, task_id: str) -> list[Agent]:
         return self._select(Agent, ACTIVE_BY_TASK, {"task_id": task_id})
-
-    def find_active_by_phase_id(self, phase_id: str) -> list[Agent]:
-        return self._select(Agent, ACTIVE_BY_PHASE, {"phase_id": phase_id})
 
     def locate(self, id_or_name: str) -> LocatedAgent | None:
         rows = self._select(values_of, LOCATE, {"key": id_or_name})
