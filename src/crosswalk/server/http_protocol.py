@@ -48,7 +48,10 @@ class _Turn:
         self._ending = False  # the end-of-turn callback is queued
 
     def send(self, transport: _JoiningTransport, data: bytes) -> None:
-        if self._sent and self._batching:
+        if not self._batching:
+            transport.send_now(data)  # nothing to end the turn for
+            return
+        if self._sent:
             transport.hold(data)
             self._held.append(transport)
         else:
