@@ -2,14 +2,15 @@
 
 ``Api`` speaks plain tRPC HTTP (GET for queries, POST for mutations) to the app
 ``create_app`` builds, through httpx's ASGI transport (Starlette's TestClient warns on
-import, and warnings are errors here). Each test module declares its own ``api``
-fixture with ``running_api``, so no conftest is shared with other routers' tests.
+import, and warnings are errors here). The tier's ``api`` fixture (``conftest.py``)
+runs it with ``running_api``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,13 @@ import httpx
 
 from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
+
+
+def next_millisecond() -> None:
+    """Let the millisecond clock move. Lists order by ``createdAt``, then by id, so rows
+    made within one millisecond come back in id order, not in the order they were made:
+    a test that expects the latter waits between them."""
+    time.sleep(0.002)
 
 
 class ProcedureError(Exception):

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from tests.integration.procedures.planning_api import Api
+from tests.integration.procedures.planning_api import Api, next_millisecond
 
 from crosswalk.services.auth import hash_token
 
@@ -51,7 +51,10 @@ def test_get_by_id_or_name_and_unknown_is_not_found(api: Api) -> None:
 def test_list_filters_and_pages(api: Api) -> None:
     initiative = api.mutation("initiative.create", {"name": "Cache"})
     task = api.mutation("task.create", {"name": "Build", "initiativeId": initiative["id"]})
-    on_task = [register(api, taskId=task["id"])[0] for _ in range(3)]
+    on_task = []
+    for _ in range(3):
+        on_task.append(register(api, taskId=task["id"])[0])
+        next_millisecond()
     idle = register(api)[0]
     api.mutation("agent.update", {"id": idle["id"], "status": "stopped"})
 

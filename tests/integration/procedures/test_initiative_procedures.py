@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.integration.procedures.planning_api import Api, agent_api
+from tests.integration.procedures.planning_api import Api, agent_api, next_millisecond
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -55,7 +55,10 @@ def test_get_unknown_is_not_found_naming_it(api: Api) -> None:
 
 
 def test_list_filters_by_status_and_pages_with_a_cursor(api: Api) -> None:
-    made = [api.mutation("initiative.create", {"name": f"i{n}"}) for n in range(3)]
+    made = []
+    for n in range(3):
+        made.append(api.mutation("initiative.create", {"name": f"i{n}"}))
+        next_millisecond()
     api.mutation("initiative.update", {"id": made[1]["id"], "status": "archived"})
 
     first = api.query("initiative.list", {"limit": 2})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.integration.procedures.planning_api import Api, agent_api
+from tests.integration.procedures.planning_api import Api, agent_api, next_millisecond
 
 Row = dict[str, Any]
 
@@ -71,7 +71,10 @@ def test_get_unknown_is_not_found(api: Api) -> None:
 
 
 def test_list_pages(api: Api) -> None:
-    made = [project(api, name) for name in ("b", "a", "c")]
+    made = []
+    for name in ("b", "a", "c"):
+        made.append(project(api, name))
+        next_millisecond()
 
     first = api.query("project.list", {"limit": 2})
     rest = api.query("project.list", {"limit": 2, "cursor": first["nextCursor"]})

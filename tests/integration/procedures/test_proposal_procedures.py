@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.integration.procedures.planning_api import Api
+from tests.integration.procedures.planning_api import Api, next_millisecond
 
 
 @pytest.fixture
@@ -91,7 +91,10 @@ def test_create_checks_its_references(api: Api, initiative: dict[str, Any]) -> N
 def test_list_filters_pages_and_counts(api: Api, initiative: dict[str, Any]) -> None:
     planner, as_planner = register(api, "planner")
     _, as_other = register(api, "other")
-    mine = [propose(as_planner, "planner", initiative, title=f"p{i}") for i in range(3)]
+    mine = []
+    for i in range(3):
+        mine.append(propose(as_planner, "planner", initiative, title=f"p{i}"))
+        next_millisecond()
     propose(as_other, "other", initiative)
     api.mutation("proposal.dismiss", {"id": mine[0]["id"]})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.integration.procedures.planning_api import Api, agent_api
+from tests.integration.procedures.planning_api import Api, agent_api, next_millisecond
 
 Row = dict[str, Any]
 
@@ -153,8 +153,11 @@ def test_get_unknown_is_not_found(api: Api) -> None:
 
 def test_list_filters_and_pages(api: Api, initiative: Row, phase: Row) -> None:
     a = task(api, "a", phaseId=phase["id"])
+    next_millisecond()
     b = task(api, "b", parentTaskId=a["id"])
+    next_millisecond()
     c = task(api, "c", initiativeId=initiative["id"], status="completed")
+    next_millisecond()
     loose = task(api, "loose")
 
     assert ids(api.query("task.list")["items"]) == ids([a, b, c, loose])
