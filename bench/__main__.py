@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import ceiling, cli, conversations, dbfloor, layers, scale, wakeup
+from bench import ceiling, cli, conversations, dbfloor, floor, layers, scale, wakeup
 from bench.report import Report, Section, print_section
 from bench.settings import Settings
 
@@ -107,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                     print_section(section)
         finally:
             settings.postgres.stop()
+    derived = floor.derive(sections)
+    if derived is not None:
+        sections.append(derived)
+        print_section(derived)
     report = Report(
         sections,
         mode="quick" if args.quick else "full",

@@ -12,6 +12,10 @@ settings:
   token, validation, serialisation, the long polls), with no HTTP server and no socket;
   once one after another (each request's own cost) and once with the long polls parked
   and woken as they are over HTTP;
+- sqlite3: the time the service calls spend inside the ``sqlite3`` module's own calls
+  (executing, fetching, committing: SQLite's work and the driver's), measured on an app
+  of its own whose connections time those calls; what is left of ``services`` is the
+  services' and repositories' Python;
 
 beside ``health`` through the same app. The figures are this process's CPU time (one
 thread), so they move little from run to run. What the HTTP benchmark adds on top is
@@ -23,15 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import statistics
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import uvloop
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bench.report import Column, Section
 from bench.settings import Settings
@@ -45,6 +53,84 @@ from crosswalk.services.targets import Target
 
 STEPS = ("ask", "listen", "answer", "waitForAnswer")
 TIMEOUT_MS = 30_000
+
+
+class _Inside:
+    """Nanoseconds spent inside the sqlite3 module's calls, wall clock (a CPU clock costs
+    0.4 µs a reading here, ten times the calls it would time; inside these calls the
+    process is busy, apart from a checkpoint's rare fsync)."""
+
+    ns = 0
+
+
+_clock = time.perf_counter_ns
+
+
+class _TimedCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> _TimedCursor:
+        start = _clock()
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            _Inside.ns += _clock() - start
+
+    def fetchall(self) -> list[Any]:
+        start = _clock()
+        try:
+            return super().fetchall()
+        finally:
+            _Inside.ns += _clock() - start
+
+    def fetchone(self) -> Any:
+        start = _clock()
+        try:
+            return super().fetchone()
+        finally:
+            _Inside.ns += _clock() - start
+
+
+class _TimedConnection(sqlite3.Connection):
+    """A connection whose statements, fetches and commits add their time to ``_Inside``
+    (``Connection.execute`` makes its cursor in C, so it is timed itself)."""
+
+    def cursor(self, factory: Any = _TimedCursor) -> Any:
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        start = _clock()
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            _Inside.ns += _clock() - start
+
+    def commit(self) -> None:
+        start = _clock()
+        try:
+            super().commit()
+        finally:
+            _Inside.ns += _clock() - start
+
+    def rollback(self) -> None:
+        start = _clock()
+        try:
+            super().rollback()
+        finally:
+            _Inside.ns += _clock() - start
+
+
+@contextmanager
+def _timed_connections() -> Iterator[None]:
+    """Engines made inside connect SQLite through :class:`_TimedConnection`."""
+
+    def factory(dialect: Any, record: Any, args: Any, params: dict[str, Any]) -> None:
+        if dialect.name == "sqlite":
+            params["factory"] = _TimedConnection
+
+    event.listen(Engine, "do_connect", factory)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "do_connect", factory)
 
 
 @dataclass
@@ -192,13 +278,19 @@ async def _parked(client: Client, pair: Pair, r: Requests) -> None:
         raise RuntimeError(f"conversation {r.id} went wrong: {questions!r}, {waited!r}")
 
 
-async def _services(app: CrosswalkApp, pair: Pair, id: str, spent: dict[str, float]) -> None:
-    """The service calls the four requests make, without the requests."""
+async def _services(
+    app: CrosswalkApp,
+    pair: Pair,
+    id: str,
+    spent: dict[str, float],
+    clock: Callable[[], float] = time.process_time,
+) -> None:
+    """The service calls the four requests make, without the requests; each step's
+    ``clock`` seconds (by default this process's CPU time) added to ``spent``."""
     conversations = app.services.conversations
     # The rows the procedures take from the caller's token.
     asker = app.services.repos.agents.get(pair.asker_id)
     answerer = app.services.repos.agents.get(pair.answerer_id)
-    clock = time.process_time
     start = clock()
     conversations.ask(pair.asker_id, "q", Target(agent=pair.answerer_id), id=id, asker=asker)
     asked = clock()
@@ -267,6 +359,26 @@ async def _measure(app: CrosswalkApp, count: int, rounds: int) -> dict[str, list
     return results
 
 
+async def _measure_sqlite(app: CrosswalkApp, count: int, rounds: int) -> dict[str, list[float]]:
+    """The µs per conversation (and per step) the service calls spend inside sqlite3's
+    calls, ``rounds`` times; ``app``'s connections must be :class:`_TimedConnection`."""
+    pair = _pair(app)
+    results: dict[str, list[float]] = {}
+
+    def inside() -> float:
+        return _Inside.ns / 1e9
+
+    for round_ in range(rounds + 1):  # the first round warms up, unrecorded
+        spent = dict.fromkeys(STEPS, 0.0)
+        for _ in range(count):
+            await _services(app, pair, new_id(), spent, inside)
+        if round_:
+            for step in STEPS:
+                results.setdefault(f"sqlite.{step}", []).append(spent[step] / count * 1e6)
+            results.setdefault("sqlite", []).append(sum(spent.values()) / count * 1e6)
+    return results
+
+
 def _app(home: Path) -> CrosswalkApp:
     """The server's app on a fresh SQLite file in ``home`` (migrated first, so the app
     has nothing to say about it)."""
@@ -301,9 +413,16 @@ def run(settings: Settings) -> Section:
         results = uvloop.run(_measure(app, count, rounds))
     finally:
         app.close()
+    with _timed_connections():  # an app of its own: the timing costs the others nothing
+        app = _app(settings.workdir("layers-sqlite"))
+        try:
+            results |= uvloop.run(_measure_sqlite(app, count, rounds))
+        finally:
+            app.close()
     median = {key: statistics.median(values) for key, values in results.items()}
     health = median["health"]
     rows: list[tuple[str, str, bool]] = [
+        ("sqlite", "sqlite3 alone: inside its calls, in the service calls", True),
         ("services", "services only (logic and SQLite, no request)", True),
         ("app", "app: the four requests one after another", True),
         ("parked", "app: long polls parked and woken, as over HTTP", False),
@@ -329,6 +448,9 @@ def run(settings: Settings) -> Section:
         "the clock starts (that is the client's work).",
         "services: the service calls the four requests make (ask; listen and waitForAnswer "
         "finding their result at once, as after a wake-up), with nothing around them. "
+        "sqlite3 alone: the part of those calls spent inside the sqlite3 module's calls "
+        "(executing, fetching, committing), timed on an app of its own; the database's "
+        "floor, whatever the code around it. "
         "Between services and app: the tRPC wire format, the token, validation, "
         "serialisation. Between app and the HTTP benchmark's figure: uvicorn, the sockets "
         "and the clients' wake-ups.",

@@ -50,6 +50,7 @@ def test_quick_run_exits_cleanly_and_prints_the_targets(
         "Database floor",
         "Layers",
         "Scale",
+        "What the 10x target leaves",
     ):
         assert name in done.stdout
 
@@ -64,7 +65,7 @@ def test_the_json_report_has_every_benchmark_target_and_machine_fact(
     assert {"date", "commit", "mode", "command", "machine"} <= set(report["meta"])
     assert report["meta"]["mode"] == "quick"
     assert {"cpu", "cores", "python", "sqlite"} <= set(report["meta"]["machine"])
-    assert set(report["benchmarks"]) == {*BENCHMARKS, "second_client"}
+    assert set(report["benchmarks"]) == {*BENCHMARKS, "second_client", "floor"}
     for name, section in report["benchmarks"].items():
         assert section["errors"] == [], (name, section["errors"])
         assert section["rows"], name
@@ -117,13 +118,24 @@ def test_the_measurements_are_real(
     assert (
         "USING INDEX ix_conversations_to_agent_id_status" in benchmarks["scale"]["rows"][0]["plan"]
     )
-    services, app, parked, health = benchmarks["layers"]["rows"]
+    inside_sqlite, services, app, parked, health = benchmarks["layers"]["rows"]
     assert 0 < health["conversation"] < services["conversation"] < app["conversation"]
+    assert 0 < inside_sqlite["conversation"] < services["conversation"]
     assert parked["conversation"] > 0 and health["vs_health"] == 1
     # each layer's steps add up to its conversation
-    for layer in (services, app):
+    for layer in (inside_sqlite, services, app):
         steps = sum(layer[step] for step in ("ask", "listen", "answer", "waitForAnswer"))
         assert math.isclose(steps, layer["conversation"], rel_tol=1e-6), layer
+    # the floor is derived from the same run's figures
+    floors = {row["pairs"]: row for row in benchmarks["floor"]["rows"]}
+    assert set(floors) == {1, 20, 100}
+    for pairs, floor in floors.items():
+        level = [row for row in rows if row["database"] == "sqlite" and row["pairs"] == pairs]
+        assert floor["health_us"] == level[0]["health_us_per_req"]
+        assert floor["sqlite_us"] == inside_sqlite["conversation"]
+        assert math.isclose(floor["floor_us"], 4 * floor["health_us"] + floor["sqlite_us"])
+        assert floor["measured_us"] == min(row["server_us_per_op"] for row in level)
+        assert floor["measured_us"] > floor["floor_us"]
     markdown = (out / "latest.md").read_text()
     assert "## Targets" in markdown
     assert "| target | measured | result | headroom |" in markdown
