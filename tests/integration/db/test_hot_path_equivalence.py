@@ -6,7 +6,7 @@ field (enums, timestamps and JSON converted alike)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 import pytest
@@ -207,6 +207,10 @@ def placement(request: pytest.FixtureRequest, engine: Engine) -> Iterator[str]:
         yield request.param
 
 
+def _field_types(row: Any) -> list[type]:
+    return [type(getattr(row, field.name)) for field in fields(row)]
+
+
 def test_every_hot_statement_has_a_case(seeded: dict[str, Any]) -> None:
     covered = {name for name, *_ in _read_cases(seeded)} | {
         "conversation.INSERT",
@@ -228,8 +232,12 @@ def test_hot_reads_return_what_plain_sqlalchemy_returns(
         # and of the same types (a StrEnum equals its string, so compare types too)
         assert [list(map(type, row)) for row in fast] == [list(map(type, row)) for row in plain]
         if model is not tuple:
-            # and through the repository's row building (_select), as the methods use it
-            assert repo._select(model, statement, values) == [model(*row) for row in plain]
+            # and through the repository's row building (_select), as the methods use it,
+            # field types included
+            built = repo._select(model, statement, values)
+            expected = [model(*row) for row in plain]
+            assert built == expected, name
+            assert list(map(_field_types, built)) == list(map(_field_types, expected)), name
 
 
 def test_hot_writes_return_what_plain_sqlalchemy_returns(

@@ -183,14 +183,14 @@ class SqlAlchemyRepository:
         cursor bookkeeping (the hot path's most frequent call)."""
         if self._connections is None or current_connection(self._engine) is not None:
             with self._direct() as db:
-                return [model(*row) for row in db.all(statement, values)]
+                return db.all_as(model, statement, values)
         dialect = self._engine.dialect
         prepared = statement.prepared(dialect)
         params = prepared.bind_or_refuse(values, self.kind)
         with translate_errors(self.kind, dialect.loaded_dbapi):
             rows = self._connections.get().execute(prepared.sql, params).fetchall()
-        convert = prepared.convert
-        return [model(*convert(row)) for row in rows]
+        build = prepared.builder(model)
+        return [build(row) for row in rows]
 
     def _update_row(
         self,

@@ -11,10 +11,12 @@ SQLite each thread also keeps its own connection (:func:`thread_connection`).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import types
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Dialect, Engine, Enum, Select, event
 from sqlalchemy.sql.dml import UpdateBase
@@ -98,6 +100,7 @@ def thread_connection(engine: Engine) -> Any:
 
 
 _Processor = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 class Prepared:
@@ -106,10 +109,11 @@ class Prepared:
     Parameters are the statement's ``bindparam`` keys (an ``insert(table)`` without
     values takes one per column, keyed by column name); values given inline in the
     statement are bound once, here. Rows come back as tuples with each column's
-    result processor applied (enums, timestamps, JSON), as SQLAlchemy would.
+    result processor applied (enums, timestamps, JSON), as SQLAlchemy would, or as the
+    row dataclass whose fields are the columns (:meth:`builder`).
     """
 
-    __slots__ = ("_named", "_params", "_readers", "sql")
+    __slots__ = ("_builders", "_named", "_params", "_readers", "_width", "sql")
 
     def __init__(self, statement: Select[Any] | UpdateBase, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -135,6 +139,8 @@ class Prepared:
             if reader is not None:
                 readers.append((index, reader))
         self._readers = tuple(readers)
+        self._width = len(statement.exported_columns)
+        self._builders: dict[Callable[..., Any], Callable[[Sequence[Any]], Any]] = {}
 
     def bind_or_refuse(
         self, values: Mapping[str, Any], kind: str
@@ -166,6 +172,81 @@ class Prepared:
             if value is not None:
                 values[index] = reader(value)
         return values
+
+    def builder(self, model: Callable[..., T]) -> Callable[[Sequence[Any]], T]:
+        """What makes ``model(*self.convert(row))`` of a driver row (made once per model)."""
+        build = self._builders.get(model)
+        if build is None:
+            build = self._builders[model] = _row_builder(model, self._readers, self._width)
+        return build
+
+
+def _row_builder(
+    model: Callable[..., T], readers: tuple[tuple[int, _Processor], ...], width: int
+) -> Callable[[Sequence[Any]], T]:
+    """``model(*converted_row)``, made faster for the domain's rows.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, a
+    call per field that costs more than the whole row's conversion. When ``model`` is a
+    frozen dataclass with slots whose ``__init__`` does nothing else (every field taken
+    in order, one per column, no ``__post_init__``), the row is made the way pickle
+    makes one: a bare instance, each slot set through its descriptor, values converted
+    on the way. The result is the same object. Any other model is called.
+    """
+    setters = _slot_setters(model, width)
+    if setters is None:
+
+        def call(row: Sequence[Any]) -> T:
+            values = list(row)
+            for index, reader in readers:
+                value = values[index]
+                if value is not None:
+                    values[index] = reader(value)
+            return model(*values)
+
+        return call
+    converted = {index for index, _ in readers}
+    plain = tuple((setters[i], i) for i in range(width) if i not in converted)
+    read = tuple((setters[i], i, reader) for i, reader in readers)
+    cls: type[T] = model  # type: ignore[assignment]  # _slot_setters checked it is a class
+    new = object.__new__
+
+    def build(row: Sequence[Any]) -> T:
+        made = new(cls)
+        for setter, index in plain:
+            setter(made, row[index])
+        for setter, index, reader in read:
+            value = row[index]
+            setter(made, None if value is None else reader(value))
+        return made
+
+    return build
+
+
+def _slot_setters(model: Callable[..., Any], width: int) -> list[_Setter] | None:
+    """The slot setters of ``model``'s fields in order, if ``model(*values)`` only sets
+    ``width`` fields (see ``_row_builder``); else None."""
+    if not isinstance(model, type) or not dataclasses.is_dataclass(model):
+        return None
+    params = model.__dataclass_params__  # type: ignore[attr-defined]
+    fields = dataclasses.fields(model)
+    if (
+        not params.frozen
+        or not params.init
+        or "__slots__" not in model.__dict__
+        or hasattr(model, "__post_init__")
+        or len(fields) != width
+        or not all(field.init for field in fields)
+        or any(isinstance(field.type, dataclasses.InitVar) for field in fields)
+    ):
+        return None
+    descriptors = [model.__dict__.get(field.name) for field in fields]
+    if not all(isinstance(d, types.MemberDescriptorType) for d in descriptors):
+        return None
+    return [d.__set__ for d in descriptors]  # type: ignore[union-attr]
+
+
+_Setter = Callable[[Any, Any], None]
 
 
 def _result_reader(type_: TypeEngine[Any], dialect: Dialect) -> _Processor | None:
@@ -228,3 +309,19 @@ class DirectCursor:
     def all(self, statement: HotStatement, values: Mapping[str, Any]) -> list[list[Any]]:
         prepared = self._execute(statement, values)
         return [prepared.convert(row) for row in self._cursor.fetchall()]
+
+    def first_as(
+        self, model: Callable[..., T], statement: HotStatement, values: Mapping[str, Any]
+    ) -> T | None:
+        """``first``, the row made ``model(*row)`` (see ``Prepared.builder``)."""
+        prepared = self._execute(statement, values)
+        rows = self._cursor.fetchall()
+        return prepared.builder(model)(rows[0]) if rows else None
+
+    def all_as(
+        self, model: Callable[..., T], statement: HotStatement, values: Mapping[str, Any]
+    ) -> list[T]:
+        """``all``, each row made ``model(*row)`` (see ``Prepared.builder``)."""
+        prepared = self._execute(statement, values)
+        build = prepared.builder(model)
+        return [build(row) for row in self._cursor.fetchall()]

@@ -135,15 +135,15 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         try:
             with self._direct(write=True) as db:
                 _refuse_wait_cycle(db, data.from_agent_id, data.to_agent_id)
-                row = db.first(INSERT, values)
+                created = db.first_as(Conversation, INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
             # fails do we look up which, to name it.
             with self._read() as conn:
                 _require_references(conn, values)
             raise
-        assert row is not None, "INSERT ... RETURNING returned no row"
-        return Conversation(*row)
+        assert created is not None, "INSERT ... RETURNING returned no row"
+        return created
 
     def find_by_id(self, id: str) -> Conversation | None:
         found = self._select(Conversation, BY_ID, {"id": id})
@@ -205,14 +205,13 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "answered_at": utcnow(),
         }
         with self._direct(write=True) as db:
-            row = db.first(ANSWER, values)
-            if row is not None:
-                return Conversation(*row)
+            answered = db.first_as(Conversation, ANSWER, values)
+            if answered is not None:
+                return answered
             # Refused: read the row only now, to say why.
-            stored = db.first(BY_ID, {"id": id})
-        if stored is None:
+            current = db.first_as(Conversation, BY_ID, {"id": id})
+        if current is None:
             raise self._not_found(id)
-        current = Conversation(*stored)
         if addressed_to is not None and current.to_agent_id != addressed_to:
             raise _not_addressed_to(current, addressed_to)
         if current.status is ConversationStatus.ABANDONED:
@@ -224,10 +223,11 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
 
     def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
         with self._direct(write=True) as db:
-            rows = db.all(
-                ABANDON, {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()}
+            return db.all_as(
+                Conversation,
+                ABANDON,
+                {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()},
             )
-        return [Conversation(*row) for row in rows]
 
     def list_page(
         self,
