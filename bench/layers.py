@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import uvloop
@@ -70,6 +70,7 @@ class _Inside:
 
 
 _clock = time.thread_time_ns
+_T = TypeVar("_T")
 
 
 def _clock_cost() -> float:
@@ -82,30 +83,25 @@ def _clock_cost() -> float:
     return statistics.median(gaps)
 
 
+def _timed(call: Callable[..., _T], *args: Any) -> _T:
+    """``call(*args)``, its CPU time and the call counted in ``_Inside``."""
+    start = _clock()
+    try:
+        return call(*args)
+    finally:
+        _Inside.ns += _clock() - start
+        _Inside.calls += 1
+
+
 class _TimedCursor(sqlite3.Cursor):
     def execute(self, sql: str, parameters: Any = (), /) -> _TimedCursor:
-        start = _clock()
-        try:
-            return super().execute(sql, parameters)
-        finally:
-            _Inside.ns += _clock() - start
-            _Inside.calls += 1
+        return _timed(super().execute, sql, parameters)
 
     def fetchall(self) -> list[Any]:
-        start = _clock()
-        try:
-            return super().fetchall()
-        finally:
-            _Inside.ns += _clock() - start
-            _Inside.calls += 1
+        return _timed(super().fetchall)
 
     def fetchone(self) -> Any:
-        start = _clock()
-        try:
-            return super().fetchone()
-        finally:
-            _Inside.ns += _clock() - start
-            _Inside.calls += 1
+        return _timed(super().fetchone)
 
 
 class _TimedConnection(sqlite3.Connection):
@@ -116,28 +112,13 @@ class _TimedConnection(sqlite3.Connection):
         return super().cursor(factory)
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        start = _clock()
-        try:
-            return super().execute(sql, parameters)
-        finally:
-            _Inside.ns += _clock() - start
-            _Inside.calls += 1
+        return _timed(super().execute, sql, parameters)
 
     def commit(self) -> None:
-        start = _clock()
-        try:
-            super().commit()
-        finally:
-            _Inside.ns += _clock() - start
-            _Inside.calls += 1
+        _timed(super().commit)
 
     def rollback(self) -> None:
-        start = _clock()
-        try:
-            super().rollback()
-        finally:
-            _Inside.ns += _clock() - start
-            _Inside.calls += 1
+        _timed(super().rollback)
 
 
 @contextmanager
