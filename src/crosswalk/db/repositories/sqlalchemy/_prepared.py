@@ -166,12 +166,7 @@ class Prepared:
         return bound
 
     def convert(self, row: Sequence[Any]) -> list[Any]:
-        values = list(row)
-        for index, reader in self._readers:
-            value = values[index]
-            if value is not None:
-                values[index] = reader(value)
-        return values
+        return _converted(row, self._readers)
 
     def builder(self, model: Callable[..., T]) -> Callable[[Sequence[Any]], T]:
         """What makes ``model(*self.convert(row))`` of a driver row (made once per model)."""
@@ -179,6 +174,16 @@ class Prepared:
         if build is None:
             build = self._builders[model] = _row_builder(model, self._readers, self._width)
         return build
+
+
+def _converted(row: Sequence[Any], readers: tuple[tuple[int, _Processor], ...]) -> list[Any]:
+    """The row's values, each non-None one a reader is given for converted by it."""
+    values = list(row)
+    for index, reader in readers:
+        value = values[index]
+        if value is not None:
+            values[index] = reader(value)
+    return values
 
 
 def _row_builder(
@@ -195,16 +200,7 @@ def _row_builder(
     """
     setters = _slot_setters(model, width)
     if setters is None:
-
-        def call(row: Sequence[Any]) -> T:
-            values = list(row)
-            for index, reader in readers:
-                value = values[index]
-                if value is not None:
-                    values[index] = reader(value)
-            return model(*values)
-
-        return call
+        return lambda row: model(*_converted(row, readers))
     converted = {index for index, _ in readers}
     plain = tuple((setters[i], i) for i in range(width) if i not in converted)
     read = tuple((setters[i], i, reader) for i, reader in readers)
