@@ -322,6 +322,15 @@ def _pair(app: CrosswalkApp) -> Pair:
     return Pair(asker.id, asker_token, answerer.id, answerer_token)
 
 
+def _record(
+    results: dict[str, list[float]], layer: str, spent: dict[str, float], count: int
+) -> None:
+    """One round of ``layer``: each step's and the conversation's µs per conversation."""
+    for step in STEPS:
+        results.setdefault(f"{layer}.{step}", []).append(spent[step] / count * 1e6)
+    results.setdefault(layer, []).append(sum(spent.values()) / count * 1e6)
+
+
 async def _measure(app: CrosswalkApp, count: int, rounds: int) -> dict[str, list[float]]:
     """Each layer's CPU µs per conversation (and per step), ``rounds`` times, layers
     alternating so that drift hits them alike."""
@@ -336,17 +345,13 @@ async def _measure(app: CrosswalkApp, count: int, rounds: int) -> dict[str, list
         for _ in range(count):
             await _services(app, pair, new_id(), spent)
         if round_:
-            for step in STEPS:
-                add(f"services.{step}", spent[step], count)
-            add("services", sum(spent.values()), count)
+            _record(results, "services", spent, count)
         spent = dict.fromkeys(STEPS, 0.0)
         batch = [Requests.make(pair) for _ in range(count)]
         for requests in batch:
             await _one_by_one(client, pair, requests, spent)
         if round_:
-            for step in STEPS:
-                add(f"app.{step}", spent[step], count)
-            add("app", sum(spent.values()), count)
+            _record(results, "app", spent, count)
         batch = [Requests.make(pair) for _ in range(count)]
         start = time.process_time()
         for requests in batch:
@@ -378,9 +383,7 @@ async def _measure_sqlite(app: CrosswalkApp, count: int, rounds: int) -> dict[st
         for _ in range(count):
             await _services(app, pair, new_id(), spent, inside)
         if round_:
-            for step in STEPS:
-                results.setdefault(f"sqlite.{step}", []).append(spent[step] / count * 1e6)
-            results.setdefault("sqlite", []).append(sum(spent.values()) / count * 1e6)
+            _record(results, "sqlite", spent, count)
     return results
 
 

@@ -100,6 +100,7 @@ def thread_connection(engine: Engine) -> Any:
 
 
 _Processor = Callable[[Any], Any]
+_Setter = Callable[[Any, Any], None]
 T = TypeVar("T")
 
 
@@ -240,9 +241,6 @@ def _slot_setters(model: Callable[..., Any], width: int) -> list[_Setter] | None
     if not all(isinstance(d, types.MemberDescriptorType) for d in descriptors):
         return None
     return [d.__set__ for d in descriptors]  # type: ignore[union-attr]
-
-
-_Setter = Callable[[Any, Any], None]
 
 
 def _result_reader(type_: TypeEngine[Any], dialect: Dialect) -> _Processor | None:
