@@ -1,9 +1,9 @@
 """The one error tree of crosswalk.
 
-Domain code, repositories and services raise these; the tRPC layer maps them to
-wire codes in one table (``crosswalk.server.trpc.errors``) and the CLI maps the
-wire codes to exit codes. Nothing above the repositories ever sees a driver
-exception.
+Domain code, repositories and services raise these; one table
+(``crosswalk.server.trpc.errors``) maps them to wire codes and HTTP statuses for the
+tRPC endpoint and the dashboard alike, and the CLI maps the wire codes to exit codes.
+Nothing above the repositories ever sees a driver exception.
 
     CrosswalkError
      ├── InvalidInputError        bad or inconsistent input (BAD_REQUEST)

@@ -1,6 +1,7 @@
 """tRPC error codes and the one table that maps crosswalk's error tree onto them.
 
-Every exception that reaches the wire goes through :func:`to_trpc_error`:
+Every exception that reaches the wire goes through :func:`to_trpc_error`, and so does
+every refusal the dashboard shows, so one error answers with one HTTP status everywhere:
 
 - a :class:`TrpcError` passes through (protocol errors raised by the endpoint itself);
 - a ``crosswalk.domain.errors`` error becomes its key from :data:`DOMAIN_ERROR_KEYS`;

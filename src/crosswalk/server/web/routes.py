@@ -26,16 +26,10 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from crosswalk.domain.errors import (
-    ConflictError,
-    CrosswalkError,
-    ForbiddenError,
-    NotFoundError,
-    PreconditionFailedError,
-    UnauthorizedError,
-)
+from crosswalk.domain.errors import CrosswalkError
 from crosswalk.server.context import Services
 from crosswalk.server.procedures.dashboard import SIGN_IN_PATH
+from crosswalk.server.trpc import TrpcError, to_trpc_error
 from crosswalk.server.web import auth, live, views
 from crosswalk.server.web.api import AdminApi
 from crosswalk.server.web.templating import create_environment
@@ -50,15 +44,6 @@ RESUME_AGENT = "agent.resume"
 #: server offers it, else put back to ``pending`` (``task.update``) for whoever
 #: dispatches work.
 RETRY_TASK = "task.retryMerge"
-
-#: The HTTP status a refused action answers with, by domain error (else 400).
-_STATUS_OF: tuple[tuple[type[CrosswalkError], int], ...] = (
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (PreconditionFailedError, 412),
-    (ForbiddenError, 403),
-    (UnauthorizedError, 401),
-)
 
 
 class Dashboard:
@@ -113,6 +98,12 @@ class Dashboard:
             status=status,
         )
 
+    def _refused(
+        self, request: Request, session: Session | None, exc: CrosswalkError
+    ) -> HTMLResponse:
+        error = _as_wire_error(request, exc)
+        return self._error(request, session, error.message, error.http_status)
+
     def _read_page(
         self, build: Callable[[Request], dict[str, Any]], request: Request
     ) -> dict[str, Any]:
@@ -132,7 +123,7 @@ class Dashboard:
             try:
                 data = await run_in_threadpool(self._read_page, build, request)
             except CrosswalkError as exc:
-                return self._error(request, session, exc.message, _status(exc))
+                return self._refused(request, session, exc)
             return self._render(request, template, data, session=session)
 
         async def twin(request: Request) -> Response:
@@ -142,7 +133,8 @@ class Dashboard:
                 data = await run_in_threadpool(build, request)
                 return JSONResponse(data, headers={"cache-control": "no-store"})
             except CrosswalkError as exc:
-                return JSONResponse({"error": exc.message}, status_code=_status(exc))
+                error = _as_wire_error(request, exc)
+                return JSONResponse({"error": error.message}, status_code=error.http_status)
 
         return html, twin
 
@@ -172,7 +164,7 @@ class Dashboard:
         try:
             await self.api.call(path, input(form))
         except CrosswalkError as exc:
-            return self._error(request, session, exc.message, _status(exc))
+            return self._refused(request, session, exc)
         back = _local_path(str(form.get("next") or "")) or "/"
         return RedirectResponse(back, status_code=303)
 
@@ -356,8 +348,11 @@ class Dashboard:
         return routes + page_routes
 
 
-def _status(exc: CrosswalkError) -> int:
-    return next((status for kind, status in _STATUS_OF if isinstance(exc, kind)), 400)
+def _as_wire_error(request: Request, exc: CrosswalkError) -> TrpcError:
+    """The status and message the tRPC endpoint answers ``exc`` with: the one table
+    from the error tree to HTTP statuses serves both, so a refused button and the same
+    refused ``cw`` call agree."""
+    return to_trpc_error(exc, request.url.path)
 
 
 def _unauthorized() -> Response:
