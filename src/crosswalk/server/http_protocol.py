@@ -19,6 +19,10 @@ CPU per conversation and as much more throughput; at one pair nothing changes
 (``docs/performance.md``, fix 22). Holding every response to the end of its turn
 instead, the first too, had cost a lone pair 11% more and 0.2 ms (fix 13). Only a
 server whose handlers run on the loop batches (:class:`BatchingHttpToolsProtocol`).
+
+``HttpToolsProtocol`` is private to uvicorn: pyproject.toml pins uvicorn to the minor
+versions ``tests/unit/server/test_uvicorn_internals.py`` passes on, and that test names
+what this module relies on.
 """
 
 from __future__ import annotations
