@@ -27,7 +27,7 @@ from bench.settings import Settings
 
 RUN_TIMEOUT_S = 30.0
 TARGET_MEDIAN_MS = 60.0
-#: What ``cw`` may add to bare interpreter start-up (issue targets, in ms).
+#: What ``cw`` may add to bare interpreter start-up (the targets, in ms).
 TARGET_OVER_PYTHON_MS = 25.0
 TARGET_HOOK_OVER_PYTHON_MS = 20.0
 BASELINE = "python -c pass"

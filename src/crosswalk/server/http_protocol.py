@@ -13,12 +13,12 @@ A ``send()`` to a client that sleeps waiting for it also wakes that client, and 
 virtual machine a wake-up on another core costs the sender more than the write itself.
 So the first response of a loop turn goes out at once, and any later ones wait for the
 turn's end and go out back to back (:class:`_Turn`): a lone agent's request is
-answered as before, while under load the clients are woken together instead of one by
+never delayed, while under load the clients are woken together instead of one by
 one, each between two handlers' work. At 20 and 100 pairs this is 10-12% less server
 CPU per conversation and as much more throughput; at one pair nothing changes
-(``docs/performance.md``, fix 22). Holding every response to the end of its turn
-instead, the first too, had cost a lone pair 11% more and 0.2 ms (fix 13). Only a
-server whose handlers run on the loop batches (:class:`BatchingHttpToolsProtocol`).
+(``docs/performance.md``); holding the first response too would cost a lone pair 11%
+more CPU and 0.2 ms. Only a server whose handlers run on the loop batches
+(:class:`BatchingHttpToolsProtocol`).
 
 ``HttpToolsProtocol`` is private to uvicorn: pyproject.toml pins uvicorn to the minor
 versions ``tests/unit/server/test_uvicorn_internals.py`` passes on, and that test names

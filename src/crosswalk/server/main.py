@@ -147,7 +147,7 @@ def _run(
         port=port,
         loop="uvloop",
         # httptools, one write per response; a turn's responses sent together when the
-        # handlers run on the loop (docs/performance.md, fix 22)
+        # handlers run on the loop (docs/performance.md)
         http=BatchingHttpToolsProtocol if app.services.offload.inline else JoiningHttpToolsProtocol,
         lifespan="on",
         access_log=False,
