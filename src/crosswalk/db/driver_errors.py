@@ -33,10 +33,6 @@ class DriverError:
     constraint: str | None = None
     columns: tuple[str, ...] = ()  # as ``table.column``
 
-    @property
-    def retryable(self) -> bool:
-        return self.failure is Failure.RETRY
-
 
 # PostgreSQL: Appendix A of its manual, "PostgreSQL Error Codes".
 _PG_CODES = {

@@ -106,10 +106,6 @@ class Listener:
         self._first_error: str | None = None
         self.reconnections = 0  # how many times it came back after a loss
 
-    @property
-    def listening(self) -> bool:
-        return self._listening.is_set()
-
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Start listening; returns once ``LISTEN`` is in place, so no change committed
         after this can be missed. ``CrosswalkError`` when the database is unreachable."""

@@ -126,9 +126,3 @@ class GitWorktrees:
             if line.startswith("worktree ")
         ]
         return [path for path in paths if path.resolve() != clone.resolve()]
-
-    def prune_all(self) -> None:
-        """``git worktree prune`` in every clone (worktree directories removed by hand)."""
-        if self._projects.is_dir():
-            for clone in self._projects.glob("*.git"):
-                git("worktree", "prune", cwd=clone, check=False)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import (
@@ -152,10 +151,6 @@ class ConversationService:
                 )
             )
         return answered
-
-    def _questions_for(self, agent_id: str) -> AbstractAsyncContextManager[Subscription]:
-        """Wakes on a new question for the agent, and on the agent's deletion."""
-        return self.changes.subscribe(question_key(agent_id), entity_key("agent", agent_id))
 
     async def listen(
         self,
