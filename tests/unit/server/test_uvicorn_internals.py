@@ -1,12 +1,13 @@
-"""What ``server/http_protocol.py`` takes from uvicorn's private httptools protocol.
+"""What crosswalk's subclasses take from uvicorn beyond its documented settings.
 
-The subclass relies on uvicorn internals no release promises to keep: the class's
-module path, the constructor and ``connection_made`` signatures, ``self.loop``, and
-that a response goes out as two ``transport.write`` calls (the status line and headers
-in one, starting ``HTTP/1.``; then the body). pyproject.toml pins uvicorn to the minor
-versions these tests pass on; before widening the pin, run them against the new
-version: a failure here names what changed, where a change unnoticed would merge no
-writes, or hold a response for ever.
+``server/http_protocol.py`` subclasses the private httptools protocol and relies on its
+module path, the constructor and ``connection_made`` signatures, ``self.loop``, and on a
+response going out as two ``transport.write`` calls (the status line and headers in one,
+starting ``HTTP/1.``; then the body). ``server/main.py``'s ``_Server`` overrides
+``Server.capture_signals``, ``handle_exit`` and ``startup``. pyproject.toml pins uvicorn
+to the minor versions these tests pass on; before widening the pin, run them against the
+new version: a failure here names what changed, where a change unnoticed would merge no
+writes, hold a response for ever, or drop the graceful wake-up on an exit signal.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from crosswalk.server.http_protocol import (
     JoiningHttpToolsProtocol,
     _JoiningTransport,
 )
+from crosswalk.server.main import _Server
 
 
 def parameters(function: Any) -> list[str]:
@@ -41,6 +43,17 @@ def test_the_overridden_and_used_members_keep_their_shape() -> None:
     assert parameters(HttpToolsProtocol.connection_made) == ["self", "transport"]
     # The loop the subclass keys each turn by is an attribute the constructor sets.
     assert "self.loop = " in inspect.getsource(HttpToolsProtocol.__init__)
+
+
+def test_the_server_hooks_the_subclass_overrides_are_still_called() -> None:
+    assert parameters(uvicorn.Server.handle_exit) == ["self", "sig", "frame"]
+    assert parameters(uvicorn.Server.startup) == ["self", "sockets"]
+    assert "self.started = True" in inspect.getsource(uvicorn.Server.startup)
+    # serve() installs the signal handlers through capture_signals, which _Server
+    # replaces so that a clean stop exits 0 instead of re-raising the signal.
+    assert "with self.capture_signals():" in inspect.getsource(uvicorn.Server.serve)
+    assert "self.handle_exit" in inspect.getsource(uvicorn.Server.capture_signals)
+    assert set(vars(_Server)) >= {"capture_signals", "handle_exit", "startup"}
 
 
 class RecordingTransport:
