@@ -12,6 +12,7 @@ from crosswalk.db.repositories import (
 )
 from crosswalk.dispatch.choose import Plan, is_checkpoint, ready, waits_for_prerequisites
 from crosswalk.domain.enums import (
+    LIVE_AGENT_STATUSES,
     AgentStatus,
     ConversationStatus,
     DispatchStatus,
@@ -148,7 +149,7 @@ def report(situation: Situation) -> dict[str, Any]:
         "runningAgents": [
             {"id": a.id, "name": a.name, "taskId": a.task_id, "status": a.status.value}
             for a in situation.agents
-            if a.status in (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+            if a.status in LIVE_AGENT_STATUSES
         ],
         "openQuestions": [
             {

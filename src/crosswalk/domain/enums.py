@@ -60,7 +60,18 @@ class AgentStatus(StrEnum):
     CRASHED = "crashed"
 
 
+# The status sets every layer asks about. Tuples, not sets, so a query built from one
+# reads the same in every process. ACTIVE and ENDED split the statuses in two.
+
+#: An agent that can still work: it may be asked, answers, and counts as its task's.
 ACTIVE_AGENT_STATUSES = (AgentStatus.IDLE, AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+#: An agent whose run is going: it has (or is believed to have) a process.
+LIVE_AGENT_STATUSES = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+#: An agent that has stopped or crashed: it will not answer until it is resumed.
+ENDED_AGENT_STATUSES = (AgentStatus.STOPPED, AgentStatus.CRASHED)
+#: The statuses an agent's hooks may move it between (``waiting_for_input`` follows its
+#: open questions, and the runner alone records a run's end: docs/hooks.md).
+HOOK_MANAGED_AGENT_STATUSES = (AgentStatus.IDLE, AgentStatus.RUNNING)
 
 
 class AgentMode(StrEnum):

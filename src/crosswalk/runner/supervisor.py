@@ -22,7 +22,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from crosswalk.db.repositories import Repositories
-from crosswalk.domain.enums import AgentMode, AgentStatus, TaskStatus
+from crosswalk.domain.accounts import is_exhausted
+from crosswalk.domain.enums import (
+    ENDED_AGENT_STATUSES,
+    LIVE_AGENT_STATUSES,
+    AgentMode,
+    AgentStatus,
+    TaskStatus,
+)
 from crosswalk.domain.errors import (
     ConflictError,
     CrosswalkError,
@@ -55,8 +62,6 @@ logger = logging.getLogger("crosswalk.runner")
 
 #: How long an account stays exhausted when the CLI did not say when it resets.
 DEFAULT_LIMIT_WAIT = timedelta(hours=1)
-#: Statuses in which an agent has (or is believed to have) a process.
-LIVE_STATUSES = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
 #: An agent's ``result`` while it waits for an account to become available.
 WAITING_FOR_ACCOUNT = "waitingForAccount"
 
@@ -187,7 +192,7 @@ class Supervisor:
         """Run the agent again in its session (``--resume``), with ``message`` as the
         prompt (default: carry on). Its account is kept unless it is exhausted."""
         agent = self._repos.agents.get(agent_id)
-        if agent.id in self._runs or agent.status in LIVE_STATUSES:
+        if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
             raise ConflictError(f"agent {agent.name} is running; stop it before resuming it")
         if agent.session_id is None:
             raise PreconditionFailedError(
@@ -219,13 +224,13 @@ class Supervisor:
             )
             await run.done.wait()
             return self._repos.agents.get(agent.id)
-        if agent.status in LIVE_STATUSES and agent.pid is not None:
+        if agent.status in LIVE_AGENT_STATUSES and agent.pid is not None:
             # Believed running but not followed: only a process with the recorded
             # start time is signalled.
             handle = self._handle_of(agent)
             ended = lambda: self._processes.poll(handle) is not None  # noqa: E731
             await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
-        if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED):
+        if agent.status in ENDED_AGENT_STATUSES:
             return agent
         stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
         await self._ended_badly(stopped, "was stopped")
@@ -239,7 +244,7 @@ class Supervisor:
         agents = self._repos.agents
         if agent_id is not None:
             agent = agents.get(agent_id)
-            if agent.id in self._runs or agent.status in LIVE_STATUSES:
+            if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
                 raise ConflictError(
                     f"agent {agent.name} is running; stop it first with 'cw agent stop "
                     f"{agent.name}'"
@@ -250,7 +255,7 @@ class Supervisor:
             targets = [
                 (agent.id, agent.name)
                 for agent in known.values()
-                if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED)
+                if agent.status in ENDED_AGENT_STATUSES
             ]
             root = self._layout.worktrees
             if root.is_dir():
@@ -265,7 +270,7 @@ class Supervisor:
     async def delete(self, agent_id: str) -> Agent:
         """Before an agent is deleted: stop it if it runs and remove its worktrees."""
         agent = self._repos.agents.get(agent_id)
-        if agent.id in self._runs or agent.status in LIVE_STATUSES:
+        if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
             agent = await self.stop(agent.id)
         self._alarms.cancel(agent.id)
         await asyncio.to_thread(self._workspaces.remove, agent.id, False)
@@ -281,7 +286,7 @@ class Supervisor:
         run (adopting a live process, or reading what a dead one left), and re-arm agents
         waiting for an account. Agents registered by hand, and agents another server of
         the deployment runs (``server_id``), are left alone."""
-        for status in LIVE_STATUSES:
+        for status in LIVE_AGENT_STATUSES:
             for agent in self._repos.agents.find_by_status(status):
                 if agent.process_started_at is None:
                     continue  # registered by hand (`cw agent register`): not ours to follow
@@ -361,7 +366,7 @@ class Supervisor:
     def _resume_account(self, agent: Agent, provider: Provider) -> Account | None:
         now = self._now()
         current = self._repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
-        if current is not None and not _exhausted(current, now):
+        if current is not None and not is_exhausted(current, now):
             return current
         return self._record.next_account(provider.name) or current
 
@@ -647,9 +652,3 @@ class Supervisor:
             self._record.agent(
                 agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
             )
-
-
-def _exhausted(account: Account, now: datetime) -> bool:
-    return account.is_exhausted and (
-        account.exhausted_until is None or account.exhausted_until > now
-    )

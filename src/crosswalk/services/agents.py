@@ -23,7 +23,12 @@ from crosswalk.db.repositories import (
     ConversationRepository,
     MessageRepository,
 )
-from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, AgentStatus, ParticipantType
+from crosswalk.domain.enums import (
+    ACTIVE_AGENT_STATUSES,
+    ENDED_AGENT_STATUSES,
+    AgentStatus,
+    ParticipantType,
+)
 from crosswalk.domain.errors import NotFoundError
 from crosswalk.domain.events import (
     Action,
@@ -42,10 +47,6 @@ class TaskLookup(Protocol):
     """What the agent service needs of the task port (``TaskRepository`` has it)."""
 
     def get(self, id: str) -> Task: ...
-
-
-#: An agent in one of these will not answer: the questions waiting for it end.
-UNAVAILABLE_AGENT_STATUSES = (AgentStatus.STOPPED, AgentStatus.CRASHED)
 
 
 @dataclass(slots=True)
@@ -104,7 +105,7 @@ class AgentService:
         uow.record(EntityChanged("agent", updated.id, Action.UPDATED))
         if updated.status is not agent.status:
             uow.record(AgentStatusChanged(updated.id, updated.status))
-        if updated.status in UNAVAILABLE_AGENT_STATUSES:
+        if updated.status in ENDED_AGENT_STATUSES:
             reason = (
                 f"agent {updated.name} ({updated.id}) is {updated.status.value} and will not answer"
             )

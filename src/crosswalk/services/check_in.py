@@ -30,13 +30,10 @@ from crosswalk.db.repositories import (
     ConversationRepository,
     TaskRepository,
 )
-from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.enums import HOOK_MANAGED_AGENT_STATUSES, LIVE_AGENT_STATUSES, AgentStatus
 from crosswalk.domain.rows import Agent, Conversation, Task
 from crosswalk.services.agents import AgentService
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
-
-#: The statuses a hook may move an agent between.
-HOOK_MANAGED_STATUSES = frozenset({AgentStatus.IDLE, AgentStatus.RUNNING})
 
 
 class Activity(StrEnum):
@@ -63,10 +60,7 @@ def runner_owns_status(agent: Agent) -> bool:
     runner records ``processStartedAt`` (when it starts the process; an agent registered
     by hand never has one), and a run it follows is ``running`` or ``waiting_for_input``
     until the runner records its end (docs/runner.md)."""
-    return agent.process_started_at is not None and agent.status in (
-        AgentStatus.RUNNING,
-        AgentStatus.WAITING_FOR_INPUT,
-    )
+    return agent.process_started_at is not None and agent.status in LIVE_AGENT_STATUSES
 
 
 def status_after(activity: Activity | None, *, questions_pending: bool) -> AgentStatus | None:
@@ -120,7 +114,7 @@ class CheckInService:
         if (
             wanted is None
             or wanted is agent.status
-            or agent.status not in HOOK_MANAGED_STATUSES
+            or agent.status not in HOOK_MANAGED_AGENT_STATUSES
             or runner_owns_status(agent)
         ):
             return None

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from crosswalk.domain.accounts import is_exhausted
 from crosswalk.domain.dependency_graph import would_create_cycle
 from crosswalk.domain.enums import ProposalStatus
 from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -380,10 +381,7 @@ class FakeAccounts:
 
     def find_next_available(self, provider: str, now: datetime | None = None) -> Account | None:
         now = now or tick()
-        available = [
-            a for a in self.find_by_provider(provider)
-            if not a.is_exhausted or (a.exhausted_until is not None and a.exhausted_until <= now)
-        ]  # fmt: skip
+        available = [a for a in self.find_by_provider(provider) if not is_exhausted(a, now)]
         if not available:
             return None
         chosen = min(available, key=lambda a: (a.last_used_at is not None, a.last_used_at or now))
@@ -397,9 +395,7 @@ class FakeAccounts:
     def clear_expired_exhaustion(self, now: datetime | None = None) -> list[str]:
         now = now or tick()
         expired = sorted(
-            a.id
-            for a in self.rows.values()
-            if a.is_exhausted and a.exhausted_until is not None and a.exhausted_until <= now
+            a.id for a in self.rows.values() if a.is_exhausted and not is_exhausted(a, now)
         )
         for id in expired:
             self.update(id, {"is_exhausted": False, "exhausted_until": None})

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from crosswalk.domain.enums import LIVE_AGENT_STATUSES
 from crosswalk.domain.events import entity_key, logs_key
-from crosswalk.runner.supervisor import LIVE_STATUSES
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import agent_id_of, resolve_agent
 from crosswalk.server.procedures._inputs import ApiInput, Name
@@ -101,7 +101,7 @@ async def follow(ctx: Context, inp: FollowInput) -> AsyncIterator[Tracked]:
         while not changes.closed:
             # The status first: every chunk of a run is stored before its end is.
             agent = agents.find_by_id(agent_id)
-            running = agent is not None and agent.status in LIVE_STATUSES
+            running = agent is not None and agent.status in LIVE_AGENT_STATUSES
             chunks = logs.find_by_agent_id(agent_id, session_number=inp.session_number, after=after)
             for chunk in chunks:
                 after = chunk.created_at

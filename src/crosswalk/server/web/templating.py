@@ -11,6 +11,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES
+
 
 def parse_iso(value: str | None) -> datetime | None:
     if not value:
@@ -77,4 +79,6 @@ def create_environment() -> Environment:
         "status_label": status_label,
     }
     env.filters.update(filters)
+    # The domain's status set, so a page decides as the server does (stop or resume).
+    env.globals["ACTIVE_AGENT_STATUSES"] = ACTIVE_AGENT_STATUSES
     return env

@@ -12,9 +12,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from crosswalk.domain.accounts import is_exhausted
 from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
-    AgentStatus,
+    LIVE_AGENT_STATUSES,
     ConversationStatus,
     TaskStatus,
 )
@@ -99,7 +100,7 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
     running = [
         agent_summary(services, agent, names, now)
         for agent in repos.agents.find_all()
-        if agent.status in (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+        if agent.status in LIVE_AGENT_STATUSES
     ]
     waiting = services.human_questions.inbox()
     recent = repos.conversations.list_page(limit=RECENT_CONVERSATIONS).items
@@ -144,11 +145,8 @@ def agents(services: Services, now: datetime | None = None) -> dict[str, Any]:
     now = now or _now()
     names = _Names(services)
     rows = [agent_summary(services, a, names, now) for a in services.repos.agents.find_all()]
-    rows.sort(key=lambda row: (row["status"] not in _ACTIVE, row["name"]))
+    rows.sort(key=lambda row: (row["status"] not in ACTIVE_AGENT_STATUSES, row["name"]))
     return {"agents": rows}
-
-
-_ACTIVE = {status.value for status in ACTIVE_AGENT_STATUSES}
 
 
 def agent(services: Services, id_or_name: str, now: datetime | None = None) -> dict[str, Any]:
@@ -241,10 +239,7 @@ def accounts(services: Services, now: datetime | None = None) -> dict[str, Any]:
     now = now or _now()
     rows = []
     for account in services.repos.accounts.find_all():
-        exhausted = account.is_exhausted and (
-            account.exhausted_until is None or account.exhausted_until > now
-        )
-        rows.append({**to_api(account), "exhaustedNow": exhausted})
+        rows.append({**to_api(account), "exhaustedNow": is_exhausted(account, now)})
     return {"accounts": rows}
 
 
