@@ -24,6 +24,7 @@ from tests.unit.services.fakes import (
     FakeMessages,
     FakePhases,
     FakeTasks,
+    FakeUnitsOfWork,
 )
 
 from crosswalk.db.repositories import (
@@ -42,6 +43,9 @@ from crosswalk.db.repositories import (
 )
 from crosswalk.db.repositories import sqlalchemy as adapters
 from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Ports:
     proposals: ProposalRepository
     accounts: AccountRepository
     log_chunks: LogChunkRepository
+    unit_of_work: UnitOfWorkFactory  # the unit-of-work port over these repositories
 
 
 def fakes() -> Ports:
@@ -65,19 +70,25 @@ def fakes() -> Ports:
     phases = FakePhases(initiatives=initiatives)
     tasks = FakeTasks(phases=phases, initiatives=initiatives)
     conversations = FakeConversations()
+    agents, messages = FakeAgents(tasks=tasks), FakeMessages()
+    answer_deliveries = FakeAnswerDeliveries(conversations)
+    projects, pages = FakeProjects(initiatives), FakePages(initiatives)
+    proposals, accounts, log_chunks = FakeProposals(), FakeAccounts(), FakeLogChunks()
+    stores = (agents, conversations, answer_deliveries, messages, projects, pages)
     return Ports(
-        agents=FakeAgents(tasks=tasks),
+        agents=agents,
         conversations=conversations,
-        answer_deliveries=FakeAnswerDeliveries(conversations),
-        messages=FakeMessages(),
+        answer_deliveries=answer_deliveries,
+        messages=messages,
         initiatives=initiatives,
         phases=phases,
         tasks=tasks,
-        projects=FakeProjects(initiatives),
-        pages=FakePages(initiatives),
-        proposals=FakeProposals(),
-        accounts=FakeAccounts(),
-        log_chunks=FakeLogChunks(),
+        projects=projects,
+        pages=pages,
+        proposals=proposals,
+        accounts=accounts,
+        log_chunks=log_chunks,
+        unit_of_work=FakeUnitsOfWork(ChangeStream(), *stores, proposals, accounts, log_chunks),
     )
 
 
@@ -119,4 +130,9 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
         proposals=repos.proposals,
         accounts=repos.accounts,
         log_chunks=repos.log_chunks,
+        unit_of_work=lambda: _unit_of_work(engine),
     )
+
+
+def _unit_of_work(engine: Engine) -> UnitOfWork:
+    return SqlAlchemyUnitOfWork(engine)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
+from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -921,14 +922,17 @@ class FakeMessages:
 
 
 class FakeUnitOfWork:
-    """The unit-of-work port over in-memory repositories: no transaction to roll back
-    (fakes write at once), but events are published only when the block ends without
-    an exception, as the real one does, and nested blocks join the outer one."""
+    """The unit-of-work port over in-memory repositories. Like the real one, it keeps
+    a unit's writes only if the block ends without an exception: the outermost block
+    snapshots the stores it guards and, on an exception, puts them back as they were
+    and drops the events; otherwise it publishes them. Nested blocks join the outer one."""
 
     def __init__(self, owner: FakeUnitsOfWork) -> None:
         self._owner = owner
 
     def __enter__(self) -> FakeUnitOfWork:
+        if self._owner.depth == 0:
+            self._owner.snapshot = _snapshot(self._owner.stores)
         self._owner.depth += 1
         return self
 
@@ -949,20 +953,26 @@ class FakeUnitOfWork:
         if self._owner.depth:
             return
         events, self._owner.pending = tuple(self._owner.pending), []
+        snapshot, self._owner.snapshot = self._owner.snapshot, []
         if exc_type is None:
             self._owner.committed.append(events)
             self._owner.stream.publish_committed(events)
         else:
+            _restore(snapshot)
             self._owner.rolled_back.append(events)
 
 
 class FakeUnitsOfWork:
-    """A ``UnitOfWorkFactory`` that remembers what each unit published or dropped."""
+    """A ``UnitOfWorkFactory`` over the fake repositories ``stores`` (and every fake
+    they hold: an agents fake holds its tasks, which hold phases and initiatives), that
+    remembers what each unit published or dropped."""
 
-    def __init__(self, stream: ChangeStream) -> None:
+    def __init__(self, stream: ChangeStream, *stores: object) -> None:
         self.stream = stream
+        self.stores = stores
         self.depth = 0
         self.pending: list[Event] = []
+        self.snapshot: list[tuple[object, str, object]] = []
         self.committed: list[tuple[Event, ...]] = []
         self.rolled_back: list[tuple[Event, ...]] = []
 
@@ -972,6 +982,35 @@ class FakeUnitsOfWork:
     @property
     def published(self) -> list[Event]:
         return [event for events in self.committed for event in events]
+
+
+def _is_fake(value: object) -> bool:
+    return type(value).__module__.startswith("tests.") and hasattr(value, "__dict__")
+
+
+def _snapshot(stores: Iterable[object]) -> list[tuple[object, str, object]]:
+    """A copy of each container (rows, links, edges) of every fake reachable from
+    ``stores``, by owner and attribute. Rows are frozen, so copying the containers
+    (and the lists inside them) is enough."""
+    saved: list[tuple[object, str, object]] = []
+    seen: set[int] = set()
+    pending = list(stores)
+    while pending:
+        store = pending.pop()
+        if id(store) in seen:
+            continue
+        seen.add(id(store))
+        for name, value in vars(store).items():
+            if isinstance(value, dict | list | set):
+                saved.append((store, name, deepcopy(value)))
+            elif _is_fake(value):
+                pending.append(value)
+    return saved
+
+
+def _restore(saved: list[tuple[object, str, object]]) -> None:
+    for store, name, value in saved:
+        setattr(store, name, value)
 
 
 if TYPE_CHECKING:  # mypy: each fake satisfies its port

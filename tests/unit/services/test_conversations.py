@@ -27,10 +27,12 @@ pytestmark = pytest.mark.anyio
 def service() -> ConversationService:
     tasks = FakeTasks()
     stream = ChangeStream()
+    conversations = FakeConversations()
+    agents = FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks)
     return ConversationService(
-        conversations=FakeConversations(),
-        agents=FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks),
-        unit_of_work=FakeUnitsOfWork(stream),
+        conversations=conversations,
+        agents=agents,
+        unit_of_work=FakeUnitsOfWork(stream, conversations, agents),
         changes=stream,
     )
 

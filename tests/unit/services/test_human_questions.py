@@ -42,12 +42,13 @@ def messages() -> FakeMessages:
 @pytest.fixture
 def service(agents: FakeAgents, messages: FakeMessages) -> HumanQuestionService:
     stream = ChangeStream()
-    units = FakeUnitsOfWork(stream)
+    tasks, conversations = FakeTasks(), FakeConversations()
+    units = FakeUnitsOfWork(stream, agents, tasks, messages, conversations)
     agent_service = AgentService(
         agents=agents,
-        tasks=FakeTasks(),
+        tasks=tasks,
         messages=messages,
-        conversations=FakeConversations(),
+        conversations=conversations,
         unit_of_work=units,
     )
     return HumanQuestionService(

@@ -80,10 +80,12 @@ def test_a_token_that_cannot_be_one_is_unauthorized(token: str) -> None:
 def service(limits: Limits) -> ConversationService:
     tasks = FakeTasks()
     stream = ChangeStream()
+    conversations = FakeConversations()
+    agents = FakeAgents(make_agent("alice"), make_agent("bob"), make_agent("carol"), tasks=tasks)
     return ConversationService(
-        conversations=FakeConversations(),
-        agents=FakeAgents(make_agent("alice"), make_agent("bob"), make_agent("carol"), tasks=tasks),
-        unit_of_work=FakeUnitsOfWork(stream),
+        conversations=conversations,
+        agents=agents,
+        unit_of_work=FakeUnitsOfWork(stream, conversations, agents),
         changes=stream,
         limits=limits,
     )
