@@ -57,9 +57,14 @@ class AgentService:
     conversations: ConversationRepository
     unit_of_work: UnitOfWorkFactory
 
+    def find(self, id_or_name: str) -> Agent | None:
+        """The agent with this id, else the one with this name (people type names; an
+        id match wins, as in ``AgentRepository.locate``)."""
+        return self.agents.find_by_id(id_or_name) or self.agents.find_by_name(id_or_name)
+
     def resolve(self, id_or_name: str) -> Agent:
-        """The agent with this id, else the one with this name; NOT_FOUND naming it."""
-        agent = self.agents.find_by_id(id_or_name) or self.agents.find_by_name(id_or_name)
+        """:meth:`find`, or NOT_FOUND naming what was given."""
+        agent = self.find(id_or_name)
         if agent is None:
             raise NotFoundError("agent", id_or_name)
         return agent

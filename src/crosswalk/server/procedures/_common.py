@@ -84,6 +84,5 @@ def resolve_agent(ctx: Context, id_or_name: str) -> Agent:
 def agent_id_of(ctx: Context, id_or_name: str) -> str:
     """The id of the agent with this id or name, else ``id_or_name`` unchanged: for
     filters and for logs, which outlive their agent, an unknown agent is no error."""
-    agents = ctx.repos.agents
-    agent = agents.find_by_id(id_or_name) or agents.find_by_name(id_or_name)
+    agent = ctx.services.agents.find(id_or_name)
     return id_or_name if agent is None else agent.id

@@ -19,7 +19,6 @@ from crosswalk.domain.enums import (
     ConversationStatus,
     TaskStatus,
 )
-from crosswalk.domain.errors import NotFoundError
 from crosswalk.domain.rows import Agent, Conversation, Task
 from crosswalk.server.context import Services
 from crosswalk.server.serialize import to_api
@@ -152,9 +151,7 @@ def agents(services: Services, now: datetime | None = None) -> dict[str, Any]:
 def agent(services: Services, id_or_name: str, now: datetime | None = None) -> dict[str, Any]:
     now = now or _now()
     repos = services.repos
-    found = repos.agents.find_by_id(id_or_name) or repos.agents.find_by_name(id_or_name)
-    if found is None:
-        raise NotFoundError("agent", id_or_name)
+    found = services.agents.resolve(id_or_name)
     names = _Names(services)
     chunks = repos.log_chunks.find_by_agent_id(found.id)
     entries = logs.render(chunk.content for chunk in chunks)
@@ -196,7 +193,7 @@ def conversations(
     names = _Names(services)
     agent_id = None
     if agent:
-        found = repos.agents.find_by_id(agent) or repos.agents.find_by_name(agent)
+        found = services.agents.find(agent)
         agent_id = found.id if found is not None else agent
     wanted = ConversationStatus(status) if status in _CONVERSATION_STATES else None
     page = repos.conversations.list_page(
