@@ -274,6 +274,16 @@ class Supervisor:
     def is_running(self, agent_id: str) -> bool:
         return agent_id in self._runs
 
+    def check_output_file(self, agent_id: str, path: str) -> None:
+        """Refuse an output file the runner would not read for this agent."""
+        if self._layout.own_output_file(agent_id, path) is None:
+            own = self._layout.agent_dir(agent_id)
+            raise InvalidInputError(
+                f"outputFilePath must be one of the agent's own output files, "
+                f"{own}/session-<n>.jsonl: the runner reads no other; {path!r} is not",
+                field="outputFilePath",
+            )
+
     # -- server start and stop ---------------------------------------------------------
 
     async def start(self) -> None:
