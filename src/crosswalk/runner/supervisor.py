@@ -3,8 +3,11 @@ they end, resumes them (on another account after a usage limit) and stops them.
 
 It is the one writer of an agent's run state (``pid``, ``process_started_at``,
 ``exit_code``, ``session_id``, ``output_file_path`` and a running agent's
-``status``). Git and processes sit behind ports (``crosswalk.runner.ports``), so
-its rules are tested with fakes. The lifecycle is drawn in ``docs/runner.md``.
+``status``), and of its token: issued as each run starts (``RunRecorder.issue_token``
+in ``_launch``, which every spawn and resume goes through) and revoked as each run
+ends (``RunRecorder.run_ended``, which every end goes through). Git and processes sit
+behind ports (``crosswalk.runner.ports``), so its rules are tested with fakes. The
+lifecycle is drawn in ``docs/runner.md``.
 
 Blocking work (git, reading output files, writing config directories) runs in
 threads; database writes are short and run on the loop, as in the procedures.
@@ -49,7 +52,6 @@ from crosswalk.runner.recorder import RunnerServices, RunRecorder
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.stopping import terminate
 from crosswalk.runner.workspaces import Workspaces
-from crosswalk.services.auth import hash_token, new_token
 
 logger = logging.getLogger("crosswalk.runner")
 
@@ -227,7 +229,10 @@ class Supervisor:
             await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
         if agent.status in (AgentStatus.STOPPED, AgentStatus.CRASHED):
             return agent
-        stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+        if agent.process_started_at is None:  # registered by hand: its token is its own
+            stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+        else:
+            stopped = self._record.run_ended(agent.id, {"status": AgentStatus.STOPPED})
         await self._ended_badly(stopped, "was stopped")
         return stopped
 
@@ -300,7 +305,7 @@ class Supervisor:
                 try:
                     self._adopt(agent)
                 except CrosswalkError as exc:
-                    self._record.agent(
+                    self._record.run_ended(
                         agent.id,
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
@@ -413,14 +418,14 @@ class Supervisor:
     ) -> Agent:
         session = self._next_session(agent)
         output = self._layout.output_file(agent.id, session)
-        token = new_token()
         env = dict(self._settings.base_env)
-        env.update(CW_URL=self._settings.server_url, CW_AGENT_ID=agent.id, CW_TOKEN=token)
         if account is not None:
             directory = self._layout.account_dir(account.id)
             await asyncio.to_thread(write_account_dir, directory, provider, account)
             env[provider.config_dir_env] = str(directory)
         options = RunOptions(self._settings.permission_modes.get(provider.name))
+        token = self._record.issue_token(agent.id, {"account_id": account.id if account else None})
+        env.update(CW_URL=self._settings.server_url, CW_AGENT_ID=agent.id, CW_TOKEN=token)
         spec = LaunchSpec(
             argv=provider.command(executable, prompt, session_id, options),
             cwd=Path(agent.worktree_id),
@@ -429,14 +434,10 @@ class Supervisor:
             stderr_path=DataLayout.stderr_file(output),
             exit_code_path=DataLayout.exit_file(output),
         )
-        # The token works before the process starts, so its first `cw` call succeeds.
-        self._record.agent(
-            agent.id,
-            {"token_hash": hash_token(token), "account_id": account.id if account else None},
-        )
         try:
             handle = await asyncio.to_thread(self._processes.launch, spec)
         except OSError as exc:
+            self._record.run_ended(agent.id, {})
             raise PreconditionFailedError(
                 f"cannot start {spec.argv[0]} for agent {agent.name}: {exc.strerror or exc}"
             ) from None
@@ -561,13 +562,15 @@ class Supervisor:
         outcome = run.reader.outcome
         code = ended.code
         if run.stopping:
-            agent = self._record.agent(agent.id, {"status": AgentStatus.STOPPED, "exit_code": code})
+            agent = self._record.run_ended(
+                agent.id, {"status": AgentStatus.STOPPED, "exit_code": code}
+            )
             await self._ended_badly(agent, "was stopped")
         elif outcome.usage_limit is not None and outcome.session_id is not None:
             self._record.agent(agent.id, {"exit_code": code, "result": outcome.result})
             await self._on_usage_limit(run, outcome.usage_limit)
         elif outcome.succeeded and code in (0, None):
-            agent = self._record.agent(
+            agent = self._record.run_ended(
                 agent.id,
                 {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result},
             )
@@ -577,7 +580,7 @@ class Supervisor:
                 await self._run_ends.run_succeeded(agent)
         else:
             result = outcome.result or {"error": self._crash_reason(run, code)}
-            agent = self._record.agent(
+            agent = self._record.run_ended(
                 agent.id, {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
             )
             how = "ended" if code is None else f"exited with code {code}"
@@ -610,12 +613,12 @@ class Supervisor:
                 await self._relaunch(agent, run.provider, executable, account, None)
                 return
             except CrosswalkError as exc:
-                self._record.agent(
+                self._record.run_ended(
                     agent.id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
                 )
                 return
         until = self._earliest_reset(agent.provider, resets_at)
-        self._record.agent(
+        self._record.run_ended(
             agent.id,
             {
                 "status": AgentStatus.IDLE,
@@ -654,7 +657,7 @@ class Supervisor:
             executable = self._executable(provider)
             await self._relaunch(agent, provider, executable, account, None)
         except CrosswalkError as exc:
-            self._record.agent(
+            self._record.run_ended(
                 agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
             )
 

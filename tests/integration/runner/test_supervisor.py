@@ -157,6 +157,9 @@ class Harness:
     def agent(self, agent_id: str) -> Agent:
         return self.repos.agents.get(agent_id)
 
+    def agent_by_token(self, token: str) -> Agent | None:
+        return self.repos.agents.find_by_token_hash(hash_token(token))
+
     def last(self) -> FakeProcess:
         return self.processes.launched[-1]
 
@@ -743,5 +746,71 @@ def test_each_end_of_a_run_is_told_after_the_agent_row_says_so(h: Harness) -> No
         await h.sup.stop(stopped.id)
         await until(lambda: len(told) == 3, "the stop to be told")
         assert told[2] == ("failed", stopped.id, AgentStatus.STOPPED, "was stopped")
+
+    run(h, body)
+
+
+# -- a run's token ---------------------------------------------------------------------
+
+
+def _token_works(h: Harness, process: FakeProcess) -> bool:
+    return h.agent_by_token(process.spec.env["CW_TOKEN"]) is not None
+
+
+def test_a_runs_token_lives_as_long_as_the_run(h: Harness) -> None:
+    """Each run gets a fresh token; however it ends (idle, crashed, stopped, waiting for
+    an account) the token stops working, and the agent holds none between runs."""
+
+    async def body() -> None:
+        h.account("a@example.com")
+        agent = await h.spawn()
+        runs = [h.last()]
+        assert _token_works(h, runs[-1])
+        runs[-1].write(INIT, SUCCESS)
+        runs[-1].end(0)
+        await ends(h, agent.id, AgentStatus.IDLE)
+        assert h.agent(agent.id).token_hash is None
+
+        for end in ("crash", "stop", "usage limit"):
+            await h.sup.resume(agent.id)
+            runs.append(h.last())
+            assert _token_works(h, runs[-1])
+            assert not any(_token_works(h, earlier) for earlier in runs[:-1])
+            if end == "crash":
+                runs[-1].end(1)
+                await ends(h, agent.id, AgentStatus.CRASHED)
+            elif end == "stop":
+                await h.sup.stop(agent.id)
+            else:
+                runs[-1].write(INIT, LIMIT, LIMIT_RESULT)
+                runs[-1].end(1)
+                await until(lambda: bool(h.sleeps), "the wait for an account")
+            assert h.agent(agent.id).token_hash is None, end
+        assert len({run.spec.env["CW_TOKEN"] for run in runs}) == len(runs)
+
+    run(h, body)
+
+
+def test_a_resume_that_cannot_start_leaves_no_token(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        h.last().write(INIT, SUCCESS)
+        h.last().end(0)
+        await ends(h, agent.id, AgentStatus.IDLE)
+        h.processes.fail_with = PermissionError(13, "Permission denied")
+        with pytest.raises(PreconditionFailedError, match="Permission denied"):
+            await h.sup.resume(agent.id)
+        assert h.agent(agent.id).token_hash is None
+
+    run(h, body)
+
+
+def test_a_hand_registered_agent_keeps_its_token_when_stopped(h: Harness) -> None:
+    async def body() -> None:
+        assert h.task is not None
+        agent, token = h.services().agents.register(NewAgent(worktree_id=".", task_id=h.task.id))
+        stopped = await h.sup.stop(agent.id)
+        assert stopped.status is AgentStatus.STOPPED
+        assert h.agent_by_token(token) is not None
 
     run(h, body)
