@@ -5,6 +5,7 @@ agent CLIs in real git worktrees (docs/security.md, docs/runner.md)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tests.e2e.runner_kit import (
     agent_in,
     js,
     make_plan,
+    ok,
     runner_server,
     stop_leftovers,
     until,
@@ -98,3 +100,63 @@ def test_a_stopped_agents_token_stops_working_and_a_registered_agent_keeps_its_o
     js(server, "agent", "stop", "by-hand")
     shown = server.call("query", "agent.get", {"id": "by-hand"}, token=by_hand["token"])
     assert shown["status"] == "stopped"
+
+
+def test_an_agent_cannot_make_the_runner_read_another_agents_file_or_the_admin_token(
+    server: ServerProcess, plan: Plan, fake_agents: FakeAgents
+) -> None:
+    """The attack: an agent records itself running with someone else's file as its
+    output (through `cw`, which its permissions allow, or in a row written by anyone),
+    or plants a link named like a session file; the next server start would adopt that
+    "run" and copy the file into the attacker's own log, and take the victim's session."""
+    victim_key = fake_agents.script(
+        "victim", [{"kind": "text", "text": "VICTIM-SECRET"}, {"kind": "result"}]
+    )
+    victim = js(server, "agent", "spawn", "--task", plan.task(server, "V", victim_key)["id"])
+    victim = agent_in(server, victim["id"], "idle")
+    victim_file = victim["outputFilePath"]
+    admin_token = server.admin_token
+
+    update = "cw agent update"
+    attacker_key = fake_agents.script(
+        "attacker",
+        [
+            {"kind": "bash", "command": f"{update} --output-file {victim_file} 2> output-file.err"},
+            {"kind": "bash", "command": f"{update} --status running --pid 1 2> pid.err"},
+            {"kind": "bash", "command": f"{update} --session-id {victim['sessionId']} 2> s.err"},
+            {"kind": "bash", "command": f"ln -s {server.home / 'admin-token'} session-2.jsonl"},
+            {"kind": "result", "text": "tried"},
+        ],
+    )
+    task = plan.task(server, "A", attacker_key)
+    attacker = js(server, "agent", "spawn", "--task", task["id"])
+    attacker = agent_in(server, attacker["id"], "idle")
+    worktree = Path(attacker["worktreeId"])
+    # Through `cw`, from inside its run, the runner following it: FORBIDDEN, named.
+    for name, field in (("output-file", "outputFilePath"), ("pid", "pid"), ("s", "sessionId")):
+        refusal = (worktree / f"{name}.err").read_text()
+        assert f"may not set {field}" in refusal, refusal
+    mine = attacker["sessionId"]
+    assert mine != victim["sessionId"]
+    own_dir = server.home / "agents" / attacker["id"]
+    planted = own_dir / "session-2.jsonl"
+    planted.symlink_to(server.home / "admin-token")
+
+    # A row says otherwise (an older version accepted it, or anyone who could write it).
+    for recorded in (victim_file, str(planted), str(worktree / "session-2.jsonl")):
+        server.stop()
+        with sqlite3.connect(server.home / "crosswalk.db") as db:
+            db.execute(
+                "UPDATE agents SET status = 'running', pid = 1, output_file_path = ? WHERE id = ?",
+                (recorded, attacker["id"]),
+            )
+        server.start()
+        after = agent_in(server, attacker["id"], "crashed")
+        assert "refused, not read" in after["result"]["error"], after
+        assert after["sessionId"] == mine
+        assert f"agent {attacker['name']} ({attacker['id']})" in server.log()
+        logged = ok(server, "logs", "show", attacker["id"], "--raw")
+        assert "VICTIM-SECRET" not in logged
+        assert admin_token not in logged
+        assert admin_token not in json.dumps(after)
+    assert js(server, "agent", "show", victim["id"])["sessionId"] == victim["sessionId"]

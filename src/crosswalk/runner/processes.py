@@ -14,6 +14,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from crosswalk.runner.output import ForeignFileError, open_run_file
 from crosswalk.runner.ports import LaunchSpec, ProcessExit, ProcessHandle
 
 _WRAPPER = (
@@ -37,9 +38,12 @@ def process_start_time(pid: int) -> int | None:
 
 
 def read_exit_code(path: Path) -> int | None:
+    """The code the wrapper wrote, or None: none yet, unreadable, or not the runner's
+    own file (a symbolic link is not followed)."""
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        with open_run_file(path) as handle:
+            return int(handle.read(64).strip())
+    except (OSError, ValueError, ForeignFileError):
         return None
 
 

@@ -37,7 +37,7 @@ from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.alarms import Alarms
 from crosswalk.runner.layout import DataLayout
-from crosswalk.runner.output import read_complete_lines, tail_text
+from crosswalk.runner.output import ForeignFileError, read_complete_lines, tail_text
 from crosswalk.runner.ports import (
     LaunchSpec,
     Processes,
@@ -304,6 +304,8 @@ class Supervisor:
                     continue  # another server's process: only that server can follow it
                 try:
                     self._adopt(agent)
+                except ForeignFileError as exc:
+                    self._refuse(agent, exc)
                 except CrosswalkError as exc:
                     self._record.run_ended(
                         agent.id,
@@ -473,14 +475,15 @@ class Supervisor:
     # -- following a run ---------------------------------------------------------------
 
     def _adopt(self, agent: Agent) -> None:
-        """Follow a run this server did not start (it ran before a restart)."""
+        """Follow a run this server did not start (it ran before a restart): only
+        through an output file the runner makes for the agent, whoever wrote the row."""
         if agent.pid is None or agent.output_file_path is None:
             raise PreconditionFailedError(
                 "the server restarted and found no process or output file recorded"
             )
+        output = self._own_output(agent)
         provider = self._provider(agent.provider)
-        output = Path(agent.output_file_path)
-        session = DataLayout.session_of(agent.output_file_path) or 1
+        session = DataLayout.session_of(str(output)) or 1
         reader = provider.reader(self._now())
         offset = 0
         for chunk in self._repos.log_chunks.find_by_agent_id(agent.id, session_number=session):
@@ -498,9 +501,34 @@ class Supervisor:
         )
         self._follow(run)
 
+    def _own_output(self, agent: Agent) -> Path:
+        """The agent's recorded output file, if it is one the runner made for it."""
+        recorded = agent.output_file_path or ""
+        output = self._layout.own_output_file(agent.id, recorded)
+        if output is None:
+            raise ForeignFileError(
+                f"its recorded output file {recorded!r} is not one the runner made for it "
+                f"({self._layout.agent_dir(agent.id)}/session-<n>.jsonl)"
+            )
+        return output
+
+    def _refuse(self, agent: Agent, exc: ForeignFileError) -> None:
+        """A run whose files are not the runner's own: logged, never read, ended."""
+        logger.warning("agent %s (%s): %s; not read", agent.name, agent.id, exc.message)
+        self._record.run_ended(
+            agent.id,
+            {
+                "status": AgentStatus.CRASHED,
+                "result": {"error": f"{exc.message}; refused, not read"},
+            },
+        )
+
     def _handle_of(self, agent: Agent) -> ProcessHandle:
         assert agent.pid is not None
-        output = Path(agent.output_file_path or ".")
+        try:
+            output = self._own_output(agent)
+        except ForeignFileError:
+            output = self._layout.output_file(agent.id, 1)  # the exit file is never used
         return ProcessHandle(
             agent.pid,
             agent.process_started_at if agent.process_started_at is not None else -1,
@@ -526,12 +554,21 @@ class Supervisor:
             await self._finish(run, ended)
         except asyncio.CancelledError:
             raise
+        except ForeignFileError as exc:
+            await self._stop_refused(run)
+            self._refuse(run.agent, exc)
         except Exception:
             logger.exception("following agent %s failed", run.agent.name)
         finally:
             if self._runs.get(run.agent.id) is run:
                 del self._runs[run.agent.id]
             run.done.set()
+
+    async def _stop_refused(self, run: _Run) -> None:
+        """A run the runner will not follow does not run on unseen."""
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
+        ended = lambda: self._processes.poll(run.handle) is not None  # noqa: E731
+        await terminate(self._processes, run.handle, ended, grace_s=grace, poll_s=poll)
 
     async def _drain(self, run: _Run, *, final: bool) -> None:
         """Store what the agent wrote since the last read, as log chunks in order."""
@@ -592,7 +629,11 @@ class Supervisor:
 
     def _crash_reason(self, run: _Run, code: int | None) -> str:
         how = "ended" if code is None else f"exited with code {code}"
-        stderr = tail_text(DataLayout.stderr_file(run.output))
+        try:
+            stderr = tail_text(DataLayout.stderr_file(run.output))
+        except ForeignFileError as exc:
+            logger.warning("agent %s (%s): %s; not read", run.agent.name, run.agent.id, exc)
+            stderr = ""
         reason = f"the {run.provider.name} process {how} without a result"
         return f"{reason}; its stderr ends with:\n{stderr}" if stderr else reason
 

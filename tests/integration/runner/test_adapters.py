@@ -216,3 +216,20 @@ def test_codex_carries_a_thread_to_another_home(tmp_path: Path) -> None:
     rollout.write_text("{}\n")
     CodexProvider().carry_session("T1", source, target)
     assert (target / rollout.relative_to(source)).exists()
+
+
+def test_a_link_in_a_config_dir_is_not_carried(tmp_path: Path) -> None:
+    """The runner reads only what the CLI wrote: a link named like a transcript is left."""
+    secret = tmp_path / "admin-token"
+    secret.write_text("cw_secret\n")
+    source, target = tmp_path / "a", tmp_path / "b"
+    planted = source / "projects" / "-work-wt" / "S1.jsonl"
+    planted.parent.mkdir(parents=True)
+    planted.symlink_to(secret)
+    rollout = source / "sessions" / "2026" / "rollout-2026-S1.jsonl"
+    rollout.parent.mkdir(parents=True)
+    rollout.symlink_to(secret)
+    ClaudeProvider().carry_session("S1", source, target)
+    CodexProvider().carry_session("S1", source, target)
+    assert not (target / planted.relative_to(source)).exists()
+    assert not (target / rollout.relative_to(source)).exists()

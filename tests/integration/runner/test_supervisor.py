@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import shutil
 import signal
 import stat
 from collections.abc import Awaitable, Callable
@@ -812,5 +814,97 @@ def test_a_hand_registered_agent_keeps_its_token_when_stopped(h: Harness) -> Non
         stopped = await h.sup.stop(agent.id)
         assert stopped.status is AgentStatus.STOPPED
         assert h.agent_by_token(token) is not None
+
+    run(h, body)
+
+
+# -- the runner reads only its own files ----------------------------------------------
+
+SECRET = "cw_the-admin-token-itself"
+
+
+def _victim_output(h: Harness) -> Path:
+    """Another agent's session file, which names its session and holds a secret."""
+    victim = running_agent(h, 5000, 5000)
+    path = Path(victim.output_file_path or "")
+    path.write_text(json.dumps({**INIT, "session_id": "VICTIM"}) + "\n" + SECRET + "\n")
+    return path
+
+
+def _attacker(h: Harness, output: Path | str) -> Agent:
+    """An agent recorded as running (its process long gone) with ``output`` as its file."""
+    agent = running_agent(h, 4250, 1)
+    h.repos.agents.update(agent.id, {"session_id": "MINE"})
+    return h.repos.agents.update(agent.id, {"output_file_path": str(output)})
+
+
+def _nothing_read(h: Harness, agent: Agent, caplog: pytest.LogCaptureFixture) -> None:
+    done = h.agent(agent.id)
+    assert done.status is AgentStatus.CRASHED
+    assert "not read" in done.result["error"]
+    assert done.session_id == "MINE"
+    assert h.repos.log_chunks.find_by_agent_id(agent.id) == []
+    assert SECRET not in json.dumps(done.result)
+    assert any("not read" in r.getMessage() and agent.id in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "another agent's session file",
+        "a symlink named like its own session file",
+        "its own session file, in a directory that is a symlink",
+        "a symlink in its worktree",
+    ],
+)
+def test_a_recorded_output_file_that_is_not_the_runners_own_is_never_read(
+    h: Harness, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    async def body() -> None:
+        victim = _victim_output(h)
+        secret = h.data / "admin-token"
+        secret.write_text(SECRET + "\n")
+        attacker = _attacker(h, victim)
+        own_dir = h.data / "agents" / attacker.id
+        if where == "a symlink named like its own session file":
+            (own_dir / "session-2.jsonl").symlink_to(secret)
+            h.repos.agents.update(
+                attacker.id, {"output_file_path": str(own_dir / "session-2.jsonl")}
+            )
+        elif where == "its own session file, in a directory that is a symlink":
+            shutil.rmtree(own_dir)
+            own_dir.symlink_to(victim.parent)
+            h.repos.agents.update(
+                attacker.id, {"output_file_path": str(own_dir / "session-1.jsonl")}
+            )
+        elif where == "a symlink in its worktree":
+            planted = h.data / "worktree" / "session-1.jsonl"
+            planted.parent.mkdir()
+            planted.symlink_to(secret)
+            h.repos.agents.update(attacker.id, {"output_file_path": str(planted)})
+        with caplog.at_level(logging.WARNING, "crosswalk.runner"):
+            await h.sup.start()
+            await until(lambda: not h.sup.is_running(attacker.id) and h.agent(attacker.id).status
+                        is AgentStatus.CRASHED, "the refusal")  # fmt: skip
+        _nothing_read(h, attacker, caplog)
+
+    run(h, body)
+
+
+def test_a_crashed_runs_stderr_is_not_read_through_a_symlink(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def body() -> None:
+        secret = h.data / "admin-token"
+        secret.write_text(SECRET + "\n")
+        agent = await h.spawn()
+        process = h.last()
+        process.spec.stderr_path.unlink(missing_ok=True)
+        process.spec.stderr_path.symlink_to(secret)
+        with caplog.at_level(logging.WARNING, "crosswalk.runner"):
+            process.end(1)
+            crashed = await ends(h, agent.id, AgentStatus.CRASHED)
+        assert SECRET not in json.dumps(crashed.result)
+        assert any("not read" in r.getMessage() for r in caplog.records)
 
     run(h, body)
