@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,52 @@ def test_an_agent_cannot_make_the_runner_read_another_agents_file_or_the_admin_t
         assert admin_token not in logged
         assert admin_token not in json.dumps(after)
     assert js(server, "agent", "show", victim["id"])["sessionId"] == victim["sessionId"]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def test_everything_the_runner_writes_is_private(
+    server: ServerProcess, plan: Plan, fake_agents: FakeAgents
+) -> None:
+    server.call("mutation", "account.create", {"email": "a@example.com", "credentials": "{}"})
+    server.call(
+        "mutation",
+        "initiative.update",
+        {"id": plan.initiative["id"], "mergeRequiresApproval": False},
+    )
+    key = fake_agents.script(
+        "work",
+        [
+            {"kind": "write", "path": "done.txt", "content": "done\n"},
+            {"kind": "bash", "command": "echo to-stderr >&2"},
+            {"kind": "result", "text": "ok"},
+        ],
+    )
+    task = plan.task(server, "Work", key)
+    spawned = js(server, "agent", "spawn", "--task", task["id"])
+    agent = agent_in(server, spawned["id"], "idle")
+    until(lambda: js(server, "task", "show", task["id"])["status"] == "completed", "the merge")
+
+    home = server.home
+    run_dir = home / "agents" / agent["id"]
+    directories = [
+        home / "agents",
+        run_dir,
+        home / "worktrees",
+        home / "worktrees" / agent["id"],
+        home / "projects",
+        home / "projects" / f"{plan.project['id']}.git",
+        home / "accounts",
+        home / "accounts" / agent["accountId"],
+        home / "merges",
+        *(home / "merges").iterdir(),
+    ]
+    files = [run_dir / f"session-1.{suffix}" for suffix in ("jsonl", "stderr", "exit")]
+    files += [path for path in (home / "accounts" / agent["accountId"]).iterdir() if path.is_file()]
+    assert len(files) > 3
+    for path in directories:
+        assert (path, oct(mode(path))) == (path, oct(0o700))
+    for path in files:
+        assert (path, oct(mode(path))) == (path, oct(0o600))

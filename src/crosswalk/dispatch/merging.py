@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
+from crosswalk.fsmodes import private_dir
 
 #: Who crosswalk's own commits are by (the agent's commits keep their author).
 COMMITTER = ("crosswalk", "crosswalk@localhost")
@@ -113,7 +114,7 @@ class GitMerger:
                     "it is created when the first agent of the initiative starts"
                 )
             self._run(clone, "branch", branch, request.base_branch)
-        worktree.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(worktree.parent)
         self._run(clone, "worktree", "prune")
         self._run(clone, "worktree", "add", "--quiet", str(worktree), branch)
 

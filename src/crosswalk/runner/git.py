@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.fsmodes import PRIVATE_DIR, private_dir
 from crosswalk.runner.ports import ProjectSource
 
 GIT_TIMEOUT_S = 600.0
@@ -72,7 +73,7 @@ class GitWorktrees:
         return clone
 
     def _clone(self, project: ProjectSource, clone: Path) -> None:
-        self._projects.mkdir(parents=True, exist_ok=True)
+        private_dir(self._projects)
         partial = clone.with_name(clone.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         try:
@@ -83,6 +84,7 @@ class GitWorktrees:
                 f"cannot clone project {project.name} from {project.url}: {exc.message}"
             ) from None
         git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*", cwd=partial)
+        partial.chmod(PRIVATE_DIR)  # git made it by the umask
         partial.rename(clone)
 
     def _default_start(self, clone: Path, project: ProjectSource) -> str:
@@ -103,7 +105,7 @@ class GitWorktrees:
         return bool(git("rev-parse", "--verify", "--quiet", ref, cwd=clone, check=False).strip())
 
     def add(self, clone: Path, path: Path, branch: str, start: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         git("worktree", "add", "--quiet", "-b", branch, str(path), start, cwd=clone)
 
     def remove(self, path: Path, *, delete_branch: bool = False) -> None:

@@ -6,6 +6,10 @@
 <data>/agents/<agent id>/session-<n>.stderr  its stderr
 <data>/agents/<agent id>/session-<n>.exit    its exit code, once it ended
 <data>/accounts/<account id>/           the account's private config directory
+<data>/merges/<clone>/<branch>/         initiative branches checked out for merging
+
+Every directory here is 0700 and every file the runner writes 0600
+(``crosswalk.fsmodes``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ _SESSION_NAME = re.compile(r"session-([1-9][0-9]{0,8})\.jsonl")
 class DataLayout:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir
+
+    @property
+    def private_roots(self) -> tuple[Path, ...]:
+        """The directories the runner and dispatch keep their files under (0700)."""
+        names = ("agents", "worktrees", "projects", "accounts", "merges")
+        return tuple(self.root / name for name in names)
 
     @property
     def worktrees(self) -> Path:

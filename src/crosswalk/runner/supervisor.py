@@ -34,6 +34,7 @@ from crosswalk.domain.errors import (
 )
 from crosswalk.domain.rows import Account, Agent, NewAgent
 from crosswalk.domain.timestamps import to_iso, utcnow
+from crosswalk.fsmodes import PRIVATE_DIR, private_dir, tighten
 from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.alarms import Alarms
 from crosswalk.runner.layout import DataLayout
@@ -295,7 +296,10 @@ class Supervisor:
         """Reconcile: follow again every agent this runner started that is believed to
         run (adopting a live process, or reading what a dead one left), and re-arm agents
         waiting for an account. Agents registered by hand, and agents another server of
-        the deployment runs (``server_id``), are left alone."""
+        the deployment runs (``server_id``), are left alone. Directories an older
+        version left readable by others are tightened first."""
+        for root in self._layout.private_roots:
+            tighten(root, PRIVATE_DIR)
         for status in LIVE_STATUSES:
             for agent in self._repos.agents.find_by_status(status):
                 if agent.process_started_at is None:
@@ -401,7 +405,7 @@ class Supervisor:
         )
 
     def _carry(self, provider: Provider, session_id: str, source: Path, target: Path) -> None:
-        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(target)
         provider.carry_session(session_id, source, target)
 
     def _config_dir(self, provider: Provider, account_id: str | None) -> Path:

@@ -908,3 +908,16 @@ def test_a_crashed_runs_stderr_is_not_read_through_a_symlink(
         assert any("not read" in r.getMessage() for r in caplog.records)
 
     run(h, body)
+
+
+def test_directories_an_older_version_left_open_are_tightened_on_start(h: Harness) -> None:
+    for name in ("agents", "worktrees", "projects", "accounts", "merges"):
+        (h.data / name).mkdir(mode=0o755)
+        (h.data / name).chmod(0o755)
+
+    async def body() -> None:
+        await h.sup.start()
+
+    run(h, body)
+    for name in ("agents", "worktrees", "projects", "accounts", "merges"):
+        assert stat.S_IMODE((h.data / name).stat().st_mode) == 0o700, name
