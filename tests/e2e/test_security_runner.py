@@ -210,3 +210,28 @@ def test_everything_the_runner_writes_is_private(
         assert (path, oct(mode(path))) == (path, oct(0o700))
     for path in files:
         assert (path, oct(mode(path))) == (path, oct(0o600))
+
+
+def test_values_git_would_read_as_options_are_refused_and_never_run(
+    server: ServerProcess, plan: Plan, fake_agents: FakeAgents, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    evil_url = f"--upload-pack=touch {marker}"
+    for args, says in (
+        (("project", "create", "evil", "--", evil_url), "url: git will not be given"),
+        (("project", "create", "evil", "ext::sh -c touch% x"), "ext:: transport runs a command"),
+        (("project", "update", plan.project["id"], "--default-branch=-h"), "defaultBranch: '-h'"),
+        (("initiative", "create", "Evil", "--branch=--orphan"), "branch: '--orphan' cannot be"),
+    ):
+        done = server.cw(*args)
+        assert done.returncode == 1, (args, done.stdout)
+        assert says in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+    # One stored before these checks existed reaches git as a URL, not an option.
+    with sqlite3.connect(server.home / "crosswalk.db") as db:
+        db.execute("UPDATE projects SET url = ? WHERE id = ?", (evil_url, plan.project["id"]))
+    task = plan.task(server, "T", fake_agents.script("never", [{"kind": "result"}]))
+    refusal = server.cw("agent", "spawn", "--task", task["id"])
+    assert refusal.returncode == 1
+    assert f"repository '{evil_url}' does not exist" in refusal.stderr, refusal.stderr
+    assert not marker.exists()

@@ -4,6 +4,11 @@ Each project has one bare clone, ``<data>/projects/<project id>.git``, whose
 ``origin`` is the project's URL (any URL ``git clone`` accepts, a local path
 included). Remote branches are fetched to ``refs/remotes/origin/*`` so a fetch
 never touches the branches crosswalk made locally. ``docs/runner.md`` has the layout.
+
+Every value from the database (a URL, a branch, a path) follows ``--``, where git stops
+reading options, so a value that starts with ``-`` is taken for what it claims to be;
+refs are given in full (``refs/heads/...``), which no option starts with. The services
+refuse such values on input too (``crosswalk.domain.git_names``).
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ class GitWorktrees:
         if not (clone / "HEAD").exists():
             self._clone(project, clone)
         else:
-            git("remote", "set-url", "origin", project.url, cwd=clone)
+            git("remote", "set-url", "--", "origin", project.url, cwd=clone)
         try:
             git("fetch", "--quiet", "--prune", "origin", cwd=clone)
         except GitError as exc:
@@ -69,7 +74,7 @@ class GitWorktrees:
             ) from None
         if not self._has_ref(clone, f"refs/heads/{initiative_branch}"):
             start = self._default_start(clone, project)
-            git("branch", "--no-track", initiative_branch, start, cwd=clone)
+            git("branch", "--no-track", "--", initiative_branch, start, cwd=clone)
         return clone
 
     def _clone(self, project: ProjectSource, clone: Path) -> None:
@@ -77,7 +82,7 @@ class GitWorktrees:
         partial = clone.with_name(clone.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         try:
-            git("clone", "--quiet", "--bare", project.url, str(partial))
+            git("clone", "--quiet", "--bare", "--", project.url, str(partial))
         except GitError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise GitError(
@@ -106,7 +111,7 @@ class GitWorktrees:
 
     def add(self, clone: Path, path: Path, branch: str, start: str) -> None:
         private_dir(path.parent)
-        git("worktree", "add", "--quiet", "-b", branch, str(path), start, cwd=clone)
+        git("worktree", "add", "--quiet", "-b", branch, "--", str(path), start, cwd=clone)
 
     def remove(self, path: Path, *, delete_branch: bool = False) -> None:
         if not (path / ".git").exists():
@@ -115,10 +120,10 @@ class GitWorktrees:
         common = git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=path).strip()
         branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=path, check=False).strip()
         clone = Path(common)
-        git("worktree", "remove", "--force", "--force", str(path), cwd=clone)
+        git("worktree", "remove", "--force", "--force", "--", str(path), cwd=clone)
         git("worktree", "prune", cwd=clone)
         if delete_branch and branch and branch != "HEAD":
-            git("branch", "-D", branch, cwd=clone, check=False)
+            git("branch", "-D", "--", branch, cwd=clone, check=False)
 
     def listed(self, clone: Path) -> list[Path]:
         out = git("worktree", "list", "--porcelain", cwd=clone)
