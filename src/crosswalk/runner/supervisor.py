@@ -316,8 +316,8 @@ class Supervisor:
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
-            if not self._ours(agent):
-                continue
+            if agent.process_started_at is None or not self._ours(agent):
+                continue  # an agent's own `result` does not make the runner start it
             if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
                 self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
 

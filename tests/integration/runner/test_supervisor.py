@@ -631,6 +631,25 @@ def test_an_agent_registered_by_hand_is_left_alone_on_start(h: Harness) -> None:
     run(h, body)
 
 
+def test_an_agent_registered_by_hand_saying_it_waits_for_an_account_is_not_started(
+    h: Harness,
+) -> None:
+    """``result`` is the agent's own to set: it must not make the runner launch a CLI."""
+
+    async def body() -> None:
+        assert h.task is not None
+        agent = h.repos.agents.create(
+            NewAgent(worktree_id=str(h.data), task_id=h.task.id, session_id="S1")
+        )
+        h.repos.agents.update(agent.id, {"result": {"waitingForAccount": True}})
+        await h.sup.start()
+        await asyncio.sleep(0.05)  # an armed alarm would be sleeping by now
+        assert h.sleeps == []
+        assert h.processes.launched == []
+
+    run(h, body)
+
+
 def test_a_restart_reconciles_only_this_servers_agents(h: Harness) -> None:
     """Several servers share a database: each records the agents it spawns under its
     ``server_id`` and, after a restart, follows only those, leaving another server's
