@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 logger = logging.getLogger("crosswalk.files")
 
@@ -47,10 +48,27 @@ def tighten(path: Path, mode: int) -> bool:
 
 
 def private_dir(path: Path) -> Path:
-    """``path`` as an existing directory only its owner can enter (created 0700)."""
-    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    """``path`` as an existing directory only its owner can enter: created 0700, as is
+    every missing directory above it (``mkdir -p`` would make those by the umask)."""
+    missing = []
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        directory.chmod(PRIVATE_DIR)  # exactly 0700, whatever the umask
     tighten(path, PRIVATE_DIR)
     return path
+
+
+def open_private_append(path: Path) -> BinaryIO:
+    """``path`` opened for appending, created 0600 if missing; a symbolic link in its
+    place is refused (``OSError``), so nothing is written through one."""
+    fd = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE
+    )
+    return os.fdopen(fd, "ab")
 
 
 def private_file(path: Path) -> Path:

@@ -53,9 +53,12 @@ def test_agents_register_and_round_trip(server: ServerProcess, tmp_path: Path) -
     assert (me["id"], me["name"], me["taskId"]) == (worker["id"], "worker", task["id"])
     assert (me["initiativeId"], me["worktreeId"]) == (initiative["id"], str(tmp_path / "wt"))
     assert "token" not in me and "tokenHash" not in me
-    ok(server.cw("agent", "update", "--status", "running", "--pid", "4242", env=worker["env"]))
+    ok(server.cw("agent", "update", "--status", "running", env=worker["env"]))
     refused = server.cw("agent", "update", "--name", "boss", env=worker["env"])
     assert refused.returncode == 1 and "only the administrator" in refused.stderr
+    refused = server.cw("agent", "update", "--pid", "4242", env=worker["env"])
+    assert refused.returncode == 1 and "may not set pid" in refused.stderr
+    ok(server.cw("agent", "update", "worker", "--pid", "4242"))  # the administrator may
 
     listed = ok(server.cw("agent", "list")).stdout.splitlines()
     assert listed[0].split() == ["ID", "NAME", "STATUS", "MODE", "TASK", "PROVIDER", "UPDATED"]

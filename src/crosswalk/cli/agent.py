@@ -179,12 +179,15 @@ def register(subparsers: Subparsers) -> None:
         help="change an agent's state or assignment",
         description=(
             "Change the fields given; the rest stay. An empty value clears a field\n"
-            "(--task ''). An agent's own token may change only its run state: --status,\n"
-            "--session-id, --pid, --exit-code, --output-file, --result. Without AGENT:\n"
-            "the agent you are (CW_AGENT_ID)."
+            "(--task ''). An agent's own token may change only its --status (between\n"
+            "idle, running and waiting_for_input) and --result; a run's fields (--pid,\n"
+            "--session-id, --output-file, --exit-code, --account, --worktree,\n"
+            "--provider) are crosswalk's runner's, or the admin's to correct. Without\n"
+            "AGENT: the agent you are (CW_AGENT_ID)."
         ),
         examples=[
-            "cw agent update --status running --pid 4242",
+            "cw agent update --status running",
+            "cw agent update bold-otter --pid 4242 --session-id 3f2a9c1e",
             "cw agent update bold-otter --task T43 --mode plan",
             "cw agent update bold-otter --result '{\"ok\": true}' --status stopped",
             "cw agent update bold-otter --task ''",
@@ -203,7 +206,9 @@ def register(subparsers: Subparsers) -> None:
     upd.add_argument("--account", metavar="ACCOUNT_ID", help="its account ('' for none)")
     upd.add_argument("--pid", type=_int_or_clear, metavar="PID", help="its process id")
     upd.add_argument("--exit-code", type=_int_or_clear, metavar="N", help="its exit code")
-    upd.add_argument("--output-file", metavar="PATH", help="where its output goes")
+    upd.add_argument(
+        "--output-file", metavar="PATH", help="its output file (<data dir>/agents/<id>/...)"
+    )
     upd.add_argument(
         "--result", metavar="JSON|-", help="its result as JSON ('-': stdin, '': clear)"
     )

@@ -10,7 +10,8 @@ that has the initiative branch checked out (never in an agent's worktree):
    initiative branch is exactly as before, and the conflicting files are reported.
 
 ``Merger`` is the port the services use; ``GitMerger`` runs the real ``git``.
-Merges into one initiative worktree are serialised by a lock per worktree.
+Merges into one initiative worktree are serialised by a lock per worktree. Branches and
+paths follow ``--``, so one that starts with ``-`` is never read as an option.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
+from crosswalk.fsmodes import private_dir
 
 #: Who crosswalk's own commits are by (the agent's commits keep their author).
 COMMITTER = ("crosswalk", "crosswalk@localhost")
@@ -112,10 +114,10 @@ class GitMerger:
                     f"the initiative branch '{branch}' does not exist in {clone.name}; "
                     "it is created when the first agent of the initiative starts"
                 )
-            self._run(clone, "branch", branch, request.base_branch)
-        worktree.parent.mkdir(parents=True, exist_ok=True)
+            self._run(clone, "branch", "--", branch, request.base_branch)
+        private_dir(worktree.parent)
         self._run(clone, "worktree", "prune")
-        self._run(clone, "worktree", "add", "--quiet", str(worktree), branch)
+        self._run(clone, "worktree", "add", "--quiet", "--", str(worktree), branch)
 
     def _merge_in(
         self, worktree: Path, request: MergeRequest, leftovers: str | None
@@ -133,6 +135,7 @@ class GitMerger:
             "--no-edit",
             "-m",
             request.message,
+            "--",
             request.agent_branch,
         )
         if merged.returncode == 0:

@@ -6,14 +6,14 @@ import os
 from pathlib import Path
 
 from crosswalk.domain.rows import Account
+from crosswalk.fsmodes import private_dir
 from crosswalk.runner.providers import Provider
 
 
 def write_account_dir(directory: Path, provider: Provider, account: Account) -> Path:
     """Write the account's files into ``directory`` (created 0700), each 0600 and
     atomically, so the CLI never reads half a credentials file."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    directory.chmod(0o700)
+    private_dir(directory)
     for name, content in provider.account_files(account).items():
         path = directory / name
         partial = path.with_name(path.name + ".partial")

@@ -4,6 +4,11 @@ Each project has one bare clone, ``<data>/projects/<project id>.git``, whose
 ``origin`` is the project's URL (any URL ``git clone`` accepts, a local path
 included). Remote branches are fetched to ``refs/remotes/origin/*`` so a fetch
 never touches the branches crosswalk made locally. ``docs/runner.md`` has the layout.
+
+Every value from the database (a URL, a branch, a path) follows ``--``, where git stops
+reading options, so a value that starts with ``-`` is taken for what it claims to be;
+refs are given in full (``refs/heads/...``), which no option starts with. The services
+refuse such values on input too (``crosswalk.domain.git_names``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.fsmodes import PRIVATE_DIR, private_dir
 from crosswalk.runner.ports import ProjectSource
 
 GIT_TIMEOUT_S = 600.0
@@ -59,7 +65,7 @@ class GitWorktrees:
         if not (clone / "HEAD").exists():
             self._clone(project, clone)
         else:
-            git("remote", "set-url", "origin", project.url, cwd=clone)
+            git("remote", "set-url", "--", "origin", project.url, cwd=clone)
         try:
             git("fetch", "--quiet", "--prune", "origin", cwd=clone)
         except GitError as exc:
@@ -68,21 +74,22 @@ class GitWorktrees:
             ) from None
         if not self._has_ref(clone, f"refs/heads/{initiative_branch}"):
             start = self._default_start(clone, project)
-            git("branch", "--no-track", initiative_branch, start, cwd=clone)
+            git("branch", "--no-track", "--", initiative_branch, start, cwd=clone)
         return clone
 
     def _clone(self, project: ProjectSource, clone: Path) -> None:
-        self._projects.mkdir(parents=True, exist_ok=True)
+        private_dir(self._projects)
         partial = clone.with_name(clone.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         try:
-            git("clone", "--quiet", "--bare", project.url, str(partial))
+            git("clone", "--quiet", "--bare", "--", project.url, str(partial))
         except GitError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise GitError(
                 f"cannot clone project {project.name} from {project.url}: {exc.message}"
             ) from None
         git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*", cwd=partial)
+        partial.chmod(PRIVATE_DIR)  # git made it by the umask
         partial.rename(clone)
 
     def _default_start(self, clone: Path, project: ProjectSource) -> str:
@@ -103,8 +110,8 @@ class GitWorktrees:
         return bool(git("rev-parse", "--verify", "--quiet", ref, cwd=clone, check=False).strip())
 
     def add(self, clone: Path, path: Path, branch: str, start: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        git("worktree", "add", "--quiet", "-b", branch, str(path), start, cwd=clone)
+        private_dir(path.parent)
+        git("worktree", "add", "--quiet", "-b", branch, "--", str(path), start, cwd=clone)
 
     def remove(self, path: Path, *, delete_branch: bool = False) -> None:
         if not (path / ".git").exists():
@@ -113,10 +120,10 @@ class GitWorktrees:
         common = git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=path).strip()
         branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=path, check=False).strip()
         clone = Path(common)
-        git("worktree", "remove", "--force", "--force", str(path), cwd=clone)
+        git("worktree", "remove", "--force", "--force", "--", str(path), cwd=clone)
         git("worktree", "prune", cwd=clone)
         if delete_branch and branch and branch != "HEAD":
-            git("branch", "-D", branch, cwd=clone, check=False)
+            git("branch", "-D", "--", branch, cwd=clone, check=False)
 
     def listed(self, clone: Path) -> list[Path]:
         out = git("worktree", "list", "--porcelain", cwd=clone)

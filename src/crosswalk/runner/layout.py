@@ -6,21 +6,33 @@
 <data>/agents/<agent id>/session-<n>.stderr  its stderr
 <data>/agents/<agent id>/session-<n>.exit    its exit code, once it ended
 <data>/accounts/<account id>/           the account's private config directory
+<data>/merges/<clone>/<branch>/         initiative branches checked out for merging
+
+Every directory here is 0700 and every file the runner writes 0600
+(``crosswalk.fsmodes``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from crosswalk.domain.slug import slugify
 
 _SESSION_FILE = re.compile(r"session-(\d+)\.jsonl$")
+_SESSION_NAME = re.compile(r"session-([1-9][0-9]{0,8})\.jsonl")
 
 
 class DataLayout:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir
+
+    @property
+    def private_roots(self) -> tuple[Path, ...]:
+        """The directories the runner and dispatch keep their files under (0700)."""
+        names = ("agents", "worktrees", "projects", "accounts", "merges")
+        return tuple(self.root / name for name in names)
 
     @property
     def worktrees(self) -> Path:
@@ -37,6 +49,21 @@ class DataLayout:
 
     def output_file(self, agent_id: str, session: int) -> Path:
         return self.agent_dir(agent_id) / f"session-{session}.jsonl"
+
+    def own_output_file(self, agent_id: str, recorded: str) -> Path | None:
+        """The output file ``recorded`` names, if it is one the runner makes for the
+        agent: ``session-<n>.jsonl`` in a directory that resolves to the agent's own
+        (``agents/`` resolved, then ``<agent id>``, so a symbolic link in its place does
+        not count); else None. A path read from the database is only ever used through
+        this: it may have been written by anyone who could write the row."""
+        path = Path(recorded)
+        match = _SESSION_NAME.fullmatch(path.name)
+        if not path.is_absolute() or match is None:
+            return None
+        own = Path(os.path.realpath(self.root / "agents")) / agent_id
+        if Path(os.path.realpath(path.parent)) != own:
+            return None
+        return self.output_file(agent_id, int(match.group(1)))
 
     def account_dir(self, account_id: str) -> Path:
         return self.root / "accounts" / account_id

@@ -14,10 +14,14 @@ import os
 import subprocess
 from pathlib import Path
 
+from crosswalk.fsmodes import open_private_append, private_dir
+from crosswalk.runner.output import ForeignFileError, open_run_file
 from crosswalk.runner.ports import LaunchSpec, ProcessExit, ProcessHandle
 
+# The umask is set after the agent's CLI ended, so the exit file is 0600 like the other
+# run files while the files the agent makes keep the umask the person chose.
 _WRAPPER = (
-    'exit_file=$1; shift; "$@"; code=$?; '
+    'exit_file=$1; shift; "$@"; code=$?; umask 077; '
     'echo "$code" > "$exit_file.tmp" && mv "$exit_file.tmp" "$exit_file"; exit "$code"'
 )
 
@@ -37,9 +41,12 @@ def process_start_time(pid: int) -> int | None:
 
 
 def read_exit_code(path: Path) -> int | None:
+    """The code the wrapper wrote, or None: none yet, unreadable, or not the runner's
+    own file (a symbolic link is not followed)."""
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        with open_run_file(path) as handle:
+            return int(handle.read(64).strip())
+    except (OSError, ValueError, ForeignFileError):
         return None
 
 
@@ -49,9 +56,12 @@ class OsProcesses:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
     def launch(self, spec: LaunchSpec) -> ProcessHandle:
-        spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(spec.stdout_path.parent)
         spec.exit_code_path.unlink(missing_ok=True)
-        with spec.stdout_path.open("ab") as out, spec.stderr_path.open("ab") as err:
+        with (
+            open_private_append(spec.stdout_path) as out,
+            open_private_append(spec.stderr_path) as err,
+        ):
             process = subprocess.Popen(
                 ["/bin/sh", "-c", _WRAPPER, "cw-agent", str(spec.exit_code_path), *spec.argv],
                 cwd=spec.cwd,

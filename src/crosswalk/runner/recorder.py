@@ -15,6 +15,7 @@ from crosswalk.domain.errors import NotFoundError
 from crosswalk.domain.rows import Account, Agent, AgentUpdate, NewAgent
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
+from crosswalk.services.auth import hash_token, new_token
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
 
@@ -35,8 +36,8 @@ class RunRecorder:
         self._now = now
 
     def create_agent(self, data: NewAgent) -> Agent:
-        agent, _token = self._services.agents.register(data)  # each run issues its own
-        return agent
+        """A new agent holding no token yet: each run issues its own."""
+        return self._services.agents.create(data)
 
     def discard_agent(self, agent_id: str) -> None:
         """Undo ``create_agent`` when the spawn failed before the agent ever ran."""
@@ -44,6 +45,21 @@ class RunRecorder:
 
     def agent(self, agent_id: str, changes: AgentUpdate) -> Agent:
         return self._services.agents.update(agent_id, changes)
+
+    def issue_token(self, agent_id: str, changes: AgentUpdate) -> str:
+        """A fresh token for the run about to start, recorded with ``changes``; the
+        previous one stops working. It works before the process starts, so the run's
+        first ``cw`` call succeeds."""
+        token = new_token()
+        self.agent(agent_id, {**changes, "token_hash": hash_token(token)})
+        return token
+
+    def run_ended(self, agent_id: str, changes: AgentUpdate) -> Agent:
+        """Record how a run ended (or that it never started) with ``changes``, revoking
+        the run's token: a spawned agent's token lives exactly as long as its run. The
+        change is an agent update, so every server's token cache forgets the token
+        before the next request (docs/security.md)."""
+        return self.agent(agent_id, {**changes, "token_hash": None})
 
     def task(self, agent: Agent, status: TaskStatus) -> None:
         """Move the agent's task to ``status`` (a completed task stays completed)."""

@@ -3,8 +3,11 @@ they end, resumes them (on another account after a usage limit) and stops them.
 
 It is the one writer of an agent's run state (``pid``, ``process_started_at``,
 ``exit_code``, ``session_id``, ``output_file_path`` and a running agent's
-``status``). Git and processes sit behind ports (``crosswalk.runner.ports``), so
-its rules are tested with fakes. The lifecycle is drawn in ``docs/runner.md``.
+``status``), and of its token: issued as each run starts (``RunRecorder.issue_token``
+in ``_launch``, which every spawn and resume goes through) and revoked as each run
+ends (``RunRecorder.run_ended``, which every end goes through). Git and processes sit
+behind ports (``crosswalk.runner.ports``), so its rules are tested with fakes. The
+lifecycle is drawn in ``docs/runner.md``.
 
 Blocking work (git, reading output files, writing config directories) runs in
 threads; database writes are short and run on the loop, as in the procedures.
@@ -38,10 +41,11 @@ from crosswalk.domain.errors import (
 )
 from crosswalk.domain.rows import Account, Agent, NewAgent
 from crosswalk.domain.timestamps import to_iso, utcnow
+from crosswalk.fsmodes import PRIVATE_DIR, private_dir, tighten
 from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.alarms import Alarms
 from crosswalk.runner.layout import DataLayout
-from crosswalk.runner.output import read_complete_lines, tail_text
+from crosswalk.runner.output import ForeignFileError, read_complete_lines, tail_text
 from crosswalk.runner.ports import (
     LaunchSpec,
     Processes,
@@ -56,7 +60,6 @@ from crosswalk.runner.recorder import RunnerServices, RunRecorder
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.stopping import terminate
 from crosswalk.runner.workspaces import Workspaces
-from crosswalk.services.auth import hash_token, new_token
 
 logger = logging.getLogger("crosswalk.runner")
 
@@ -232,7 +235,10 @@ class Supervisor:
             await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
         if agent.status in ENDED_AGENT_STATUSES:
             return agent
-        stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+        if agent.process_started_at is None:  # registered by hand: its token is its own
+            stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+        else:
+            stopped = self._record.run_ended(agent.id, {"status": AgentStatus.STOPPED})
         await self._ended_badly(stopped, "was stopped")
         return stopped
 
@@ -279,13 +285,26 @@ class Supervisor:
     def is_running(self, agent_id: str) -> bool:
         return agent_id in self._runs
 
+    def check_output_file(self, agent_id: str, path: str) -> None:
+        """Refuse an output file the runner would not read for this agent."""
+        if self._layout.own_output_file(agent_id, path) is None:
+            own = self._layout.agent_dir(agent_id)
+            raise InvalidInputError(
+                f"outputFilePath must be one of the agent's own output files, "
+                f"{own}/session-<n>.jsonl: the runner reads no other; {path!r} is not",
+                field="outputFilePath",
+            )
+
     # -- server start and stop ---------------------------------------------------------
 
     async def start(self) -> None:
         """Reconcile: follow again every agent this runner started that is believed to
         run (adopting a live process, or reading what a dead one left), and re-arm agents
         waiting for an account. Agents registered by hand, and agents another server of
-        the deployment runs (``server_id``), are left alone."""
+        the deployment runs (``server_id``), are left alone. Directories an older
+        version left readable by others are tightened first."""
+        for root in self._layout.private_roots:
+            tighten(root, PRIVATE_DIR)
         for status in LIVE_AGENT_STATUSES:
             for agent in self._repos.agents.find_by_status(status):
                 if agent.process_started_at is None:
@@ -294,14 +313,16 @@ class Supervisor:
                     continue  # another server's process: only that server can follow it
                 try:
                     self._adopt(agent)
+                except ForeignFileError as exc:
+                    self._refuse(agent, exc)
                 except CrosswalkError as exc:
-                    self._record.agent(
+                    self._record.run_ended(
                         agent.id,
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
-            if not self._ours(agent):
-                continue
+            if agent.process_started_at is None or not self._ours(agent):
+                continue  # an agent's own `result` does not make the runner start it
             if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
                 self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
 
@@ -389,7 +410,7 @@ class Supervisor:
         )
 
     def _carry(self, provider: Provider, session_id: str, source: Path, target: Path) -> None:
-        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(target)
         provider.carry_session(session_id, source, target)
 
     def _config_dir(self, provider: Provider, account_id: str | None) -> Path:
@@ -408,14 +429,14 @@ class Supervisor:
     ) -> Agent:
         session = self._next_session(agent)
         output = self._layout.output_file(agent.id, session)
-        token = new_token()
         env = dict(self._settings.base_env)
-        env.update(CW_URL=self._settings.server_url, CW_AGENT_ID=agent.id, CW_TOKEN=token)
         if account is not None:
             directory = self._layout.account_dir(account.id)
             await asyncio.to_thread(write_account_dir, directory, provider, account)
             env[provider.config_dir_env] = str(directory)
         options = RunOptions(self._settings.permission_modes.get(provider.name))
+        token = self._record.issue_token(agent.id, {"account_id": account.id if account else None})
+        env.update(CW_URL=self._settings.server_url, CW_AGENT_ID=agent.id, CW_TOKEN=token)
         spec = LaunchSpec(
             argv=provider.command(executable, prompt, session_id, options),
             cwd=Path(agent.worktree_id),
@@ -424,14 +445,10 @@ class Supervisor:
             stderr_path=DataLayout.stderr_file(output),
             exit_code_path=DataLayout.exit_file(output),
         )
-        # The token works before the process starts, so its first `cw` call succeeds.
-        self._record.agent(
-            agent.id,
-            {"token_hash": hash_token(token), "account_id": account.id if account else None},
-        )
         try:
             handle = await asyncio.to_thread(self._processes.launch, spec)
         except OSError as exc:
+            self._record.run_ended(agent.id, {})
             raise PreconditionFailedError(
                 f"cannot start {spec.argv[0]} for agent {agent.name}: {exc.strerror or exc}"
             ) from None
@@ -467,14 +484,15 @@ class Supervisor:
     # -- following a run ---------------------------------------------------------------
 
     def _adopt(self, agent: Agent) -> None:
-        """Follow a run this server did not start (it ran before a restart)."""
+        """Follow a run this server did not start (it ran before a restart): only
+        through an output file the runner makes for the agent, whoever wrote the row."""
         if agent.pid is None or agent.output_file_path is None:
             raise PreconditionFailedError(
                 "the server restarted and found no process or output file recorded"
             )
+        output = self._own_output(agent)
         provider = self._provider(agent.provider)
-        output = Path(agent.output_file_path)
-        session = DataLayout.session_of(agent.output_file_path) or 1
+        session = DataLayout.session_of(str(output)) or 1
         reader = provider.reader(self._now())
         offset = 0
         for chunk in self._repos.log_chunks.find_by_agent_id(agent.id, session_number=session):
@@ -492,9 +510,34 @@ class Supervisor:
         )
         self._follow(run)
 
+    def _own_output(self, agent: Agent) -> Path:
+        """The agent's recorded output file, if it is one the runner made for it."""
+        recorded = agent.output_file_path or ""
+        output = self._layout.own_output_file(agent.id, recorded)
+        if output is None:
+            raise ForeignFileError(
+                f"its recorded output file {recorded!r} is not one the runner made for it "
+                f"({self._layout.agent_dir(agent.id)}/session-<n>.jsonl)"
+            )
+        return output
+
+    def _refuse(self, agent: Agent, exc: ForeignFileError) -> None:
+        """A run whose files are not the runner's own: logged, never read, ended."""
+        logger.warning("agent %s (%s): %s; not read", agent.name, agent.id, exc.message)
+        self._record.run_ended(
+            agent.id,
+            {
+                "status": AgentStatus.CRASHED,
+                "result": {"error": f"{exc.message}; refused, not read"},
+            },
+        )
+
     def _handle_of(self, agent: Agent) -> ProcessHandle:
         assert agent.pid is not None
-        output = Path(agent.output_file_path or ".")
+        try:
+            output = self._own_output(agent)
+        except ForeignFileError:
+            output = self._layout.output_file(agent.id, 1)  # the exit file is never used
         return ProcessHandle(
             agent.pid,
             agent.process_started_at if agent.process_started_at is not None else -1,
@@ -520,12 +563,21 @@ class Supervisor:
             await self._finish(run, ended)
         except asyncio.CancelledError:
             raise
+        except ForeignFileError as exc:
+            await self._stop_refused(run)
+            self._refuse(run.agent, exc)
         except Exception:
             logger.exception("following agent %s failed", run.agent.name)
         finally:
             if self._runs.get(run.agent.id) is run:
                 del self._runs[run.agent.id]
             run.done.set()
+
+    async def _stop_refused(self, run: _Run) -> None:
+        """A run the runner will not follow does not run on unseen."""
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
+        ended = lambda: self._processes.poll(run.handle) is not None  # noqa: E731
+        await terminate(self._processes, run.handle, ended, grace_s=grace, poll_s=poll)
 
     async def _drain(self, run: _Run, *, final: bool) -> None:
         """Store what the agent wrote since the last read, as log chunks in order."""
@@ -556,13 +608,15 @@ class Supervisor:
         outcome = run.reader.outcome
         code = ended.code
         if run.stopping:
-            agent = self._record.agent(agent.id, {"status": AgentStatus.STOPPED, "exit_code": code})
+            agent = self._record.run_ended(
+                agent.id, {"status": AgentStatus.STOPPED, "exit_code": code}
+            )
             await self._ended_badly(agent, "was stopped")
         elif outcome.usage_limit is not None and outcome.session_id is not None:
             self._record.agent(agent.id, {"exit_code": code, "result": outcome.result})
             await self._on_usage_limit(run, outcome.usage_limit)
         elif outcome.succeeded and code in (0, None):
-            agent = self._record.agent(
+            agent = self._record.run_ended(
                 agent.id,
                 {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result},
             )
@@ -572,7 +626,7 @@ class Supervisor:
                 await self._run_ends.run_succeeded(agent)
         else:
             result = outcome.result or {"error": self._crash_reason(run, code)}
-            agent = self._record.agent(
+            agent = self._record.run_ended(
                 agent.id, {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
             )
             how = "ended" if code is None else f"exited with code {code}"
@@ -584,7 +638,11 @@ class Supervisor:
 
     def _crash_reason(self, run: _Run, code: int | None) -> str:
         how = "ended" if code is None else f"exited with code {code}"
-        stderr = tail_text(DataLayout.stderr_file(run.output))
+        try:
+            stderr = tail_text(DataLayout.stderr_file(run.output))
+        except ForeignFileError as exc:
+            logger.warning("agent %s (%s): %s; not read", run.agent.name, run.agent.id, exc)
+            stderr = ""
         reason = f"the {run.provider.name} process {how} without a result"
         return f"{reason}; its stderr ends with:\n{stderr}" if stderr else reason
 
@@ -605,12 +663,12 @@ class Supervisor:
                 await self._relaunch(agent, run.provider, executable, account, None)
                 return
             except CrosswalkError as exc:
-                self._record.agent(
+                self._record.run_ended(
                     agent.id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
                 )
                 return
         until = self._earliest_reset(agent.provider, resets_at)
-        self._record.agent(
+        self._record.run_ended(
             agent.id,
             {
                 "status": AgentStatus.IDLE,
@@ -649,6 +707,6 @@ class Supervisor:
             executable = self._executable(provider)
             await self._relaunch(agent, provider, executable, account, None)
         except CrosswalkError as exc:
-            self._record.agent(
+            self._record.run_ended(
                 agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
             )

@@ -73,12 +73,17 @@ class AgentService:
         """Create the agent with a fresh token (returned once, stored hashed). Without
         an initiative, an agent on a task works on the task's initiative."""
         token = new_token()
+        return self.create(replace(data, token_hash=hash_token(token))), token
+
+    def create(self, data: NewAgent) -> Agent:
+        """Create the agent with the token hash given: none for an agent crosswalk's
+        runner spawns, which holds a token only while a run of it lasts."""
         with self.unit_of_work() as uow:
             if data.initiative_id is None and data.task_id is not None:
                 data = replace(data, initiative_id=self.tasks.get(data.task_id).initiative_id)
-            agent = self.agents.create(replace(data, token_hash=hash_token(token)))
+            agent = self.agents.create(data)
             uow.record(EntityChanged("agent", agent.id, Action.CREATED))
-        return agent, token
+        return agent
 
     def update(self, agent_id: str, changes: AgentUpdate) -> Agent:
         with self.unit_of_work() as uow:

@@ -2,7 +2,8 @@
 
 Every write runs in a unit of work and records ``EntityChanged`` (``id`` ``*`` when a
 write touched several rows). The rules of proposals live here: a target must exist,
-and only a pending proposal can be accepted or dismissed.
+and only a pending proposal can be accepted or dismissed. A project's URL and default
+branch must be values git takes as such (``crosswalk.domain.git_names``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from crosswalk.db.repositories import (
 from crosswalk.domain.enums import ProposalStatus, ProposalTargetType
 from crosswalk.domain.errors import ConflictError
 from crosswalk.domain.events import Action, EntityChanged
+from crosswalk.domain.git_names import check_branch, check_project_url
 from crosswalk.domain.rows import (
     InitiativeProjectsChange,
     NewPage,
@@ -138,12 +140,16 @@ class DocumentService:
     # --- projects ----------------------------------------------------------------------
 
     def create_project(self, data: NewProject) -> Project:
+        check_project_url(data.url)
+        check_branch(data.default_branch, "defaultBranch")
         with self.unit_of_work() as uow:
             project = self.projects.create(data)
             uow.record(EntityChanged("project", project.id, Action.CREATED))
         return project
 
     def update_project(self, id: str, changes: ProjectUpdate) -> Project:
+        check_project_url(changes.get("url"))
+        check_branch(changes.get("default_branch"), "defaultBranch")
         with self.unit_of_work() as uow:
             project = self.projects.update(id, changes)
             uow.record(EntityChanged("project", id, Action.UPDATED))

@@ -24,6 +24,7 @@ from crosswalk.domain.dependency_graph import format_path, would_create_cycle
 from crosswalk.domain.enums import PhaseStatus, TaskStatus
 from crosswalk.domain.errors import DependencyCycleError, InvalidInputError
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
+from crosswalk.domain.git_names import check_branch
 from crosswalk.domain.rows import (
     Initiative,
     InitiativeUpdate,
@@ -69,12 +70,14 @@ class PlanningService:
     # --- initiatives ---------------------------------------------------------------
 
     def create_initiative(self, data: NewInitiative) -> Initiative:
+        check_branch(data.branch, "branch")
         with self.unit_of_work() as uow:
             initiative = self.initiatives.create(data)
             uow.record(EntityChanged("initiative", initiative.id, Action.CREATED))
         return initiative
 
     def update_initiative(self, id: str, changes: InitiativeUpdate) -> Initiative:
+        check_branch(changes.get("branch"), "branch")
         with self.unit_of_work() as uow:
             initiative = self.initiatives.update(id, changes)
             uow.record(EntityChanged("initiative", id, Action.UPDATED))

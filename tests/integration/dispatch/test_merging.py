@@ -11,7 +11,7 @@ import pytest
 from tests.support.git_repos import Project, git, make_project
 
 from crosswalk.dispatch.merging import GitMerger, MergeRequest
-from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 
 
 @pytest.fixture
@@ -119,3 +119,19 @@ def test_a_missing_agent_branch_or_initiative_branch_is_a_clear_error(
     created = merger.merge(replace(missing, base_branch="main"))
     assert created.merged
     assert project.head("cw/other") == created.commit
+
+
+def test_branches_reach_git_as_names_never_as_options(project: Project, merger: GitMerger) -> None:
+    """Names an older version stored unchecked are told apart from git's options."""
+    worktree, branch = project.agent_worktree("badger")
+    (worktree / "work.txt").write_text("work\n")
+    git(worktree, "add", "--all")
+    git(worktree, "commit", "--quiet", "-m", "work")
+    git(project.clone, "update-ref", "refs/heads/-x", project.head(branch))
+    landed = merger.merge(request(project, "-x", None, "T1"))
+    assert landed.merged
+    assert project.file_on(project.initiative_branch, "work.txt") == "work\n"
+
+    orphan = replace(request(project, "main", None, "T2"), initiative_branch="--orphan")
+    with pytest.raises(CrosswalkError, match="'--orphan' is not a valid branch name"):
+        merger.merge(replace(orphan, base_branch="main"))

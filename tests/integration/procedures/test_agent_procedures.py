@@ -4,6 +4,7 @@ tokens that never leak, and what a delete takes along."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,19 +144,18 @@ def test_update_refers_to_things_that_exist(api: Api) -> None:
     assert error.code == "CONFLICT"
 
 
-def test_an_agent_reads_agents_and_updates_only_its_own_run_state(api: Api) -> None:
+def test_an_agent_reads_agents_and_updates_only_its_own_status_and_result(api: Api) -> None:
     _, as_me = register(api, name="me")
     other, _ = register(api, name="other")
 
     assert as_me.query("agent.get", {"id": "other"})["id"] == other["id"]
     assert len(as_me.query("agent.list")["items"]) == 2
-    mine = as_me.mutation(
-        "agent.update",
-        {"id": "me", "status": "running", "sessionId": "s1", "pid": 7, "exitCode": None},
-    )
-    assert (mine["status"], mine["sessionId"], mine["pid"]) == ("running", "s1", 7)
+    mine = as_me.mutation("agent.update", {"id": "me", "status": "running", "result": {"a": 1}})
+    assert (mine["status"], mine["result"]) == ("running", {"a": 1})
 
     for path, payload in [
+        ("agent.update", {"id": "me", "sessionId": "s1"}),
+        ("agent.update", {"id": "me", "pid": 7}),
         ("agent.update", {"id": "me", "taskId": None}),
         ("agent.update", {"id": "me", "name": "boss"}),
         ("agent.update", {"id": "other", "status": "stopped"}),
@@ -168,6 +168,29 @@ def test_an_agent_reads_agents_and_updates_only_its_own_run_state(api: Api) -> N
         assert error.code == "FORBIDDEN", (path, payload, error)
     assert "taskId" in as_me.fails("mutation", "agent.update", {"id": "me", "taskId": None}).message
     assert api.query("agent.get", {"id": "other"})["status"] == "idle"
+
+
+def test_the_administrator_may_record_only_an_output_file_the_runner_would_read(
+    api: Api, tmp_path: Path
+) -> None:
+    agent, _ = register(api, name="worker")
+    other, _ = register(api, name="other")
+    own = tmp_path / "data" / "agents" / agent["id"] / "session-3.jsonl"
+
+    recorded = api.mutation("agent.update", {"id": "worker", "outputFilePath": str(own)})
+    assert recorded["outputFilePath"] == str(own)
+    for elsewhere in (
+        tmp_path / "data" / "agents" / other["id"] / "session-1.jsonl",
+        tmp_path / "data" / "admin-token",
+        own.with_name("session-3.stderr"),
+        own.parent / ".." / other["id"] / "session-1.jsonl",
+    ):
+        error = api.fails(
+            "mutation", "agent.update", {"id": "worker", "outputFilePath": str(elsewhere)}
+        )
+        assert error.code == "BAD_REQUEST"
+        assert "outputFilePath" in error.message and "own output files" in error.message
+    assert api.query("agent.get", {"id": "worker"})["outputFilePath"] == str(own)
 
 
 def test_rotating_the_token_revokes_the_old_one(api: Api) -> None:

@@ -47,8 +47,9 @@ class World:
     carol asking each other would be a refused wait cycle) and factories that make a
     fresh row per call, so deletes never see each other."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, data_dir: Path) -> None:
         self.api = api
+        self.data_dir = data_dir
         self.alice = api.mutation("agent.create", {"name": "alice"})["id"]
         self.bob = api.mutation("agent.create", {"name": "bob"})["id"]
         self.carol = api.mutation("agent.create", {"name": "carol"})["id"]
@@ -337,7 +338,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrosswalkA
     with running_api(f"sqlite:///{home / 'crosswalk.db'}", home) as api:
         api.app.services.landing.workspaces = _OneWorkspace(home)
         api.app.services.landing.merger = _NothingLeftToMerge()
-        yield api.app, World(api)
+        yield api.app, World(api, home / "data")
 
 
 class _OneWorkspace:
@@ -434,3 +435,56 @@ def test_without_a_token(world: tuple[CrosswalkApp, World], path: str) -> None:
         assert response.status_code == 401, response.text
         error = response.json()["error"]
     assert error["data"]["code"] == "UNAUTHORIZED"
+
+
+# -- what no agent token may write on any agent ----------------------------------------
+
+#: The runner's fields, each with a value the administrator may store on agent ``a``:
+#: an agent setting them on itself could make a restarted runner adopt a "run" of its
+#: choosing.
+RUNNER_FIELDS: dict[str, Callable[[World, str], Any]] = {
+    "pid": lambda w, a: 1,
+    "processStartedAt": lambda w, a: 12345,
+    "outputFilePath": lambda w, a: str(w.data_dir / "agents" / a / "session-2.jsonl"),
+    "exitCode": lambda w, a: 0,
+    "sessionId": lambda w, a: "someone-elses-session",
+    "accountId": lambda w, a: w.account(),
+    "worktreeId": lambda w, a: "/elsewhere",
+    "provider": lambda w, a: "codex",
+}
+AGENT_STATUSES = ("idle", "running", "waiting_for_input", "stopped", "crashed")
+SELF_STATUSES = ("idle", "running", "waiting_for_input")
+
+
+@pytest.mark.parametrize("whose", ["its own", "another agent's"])
+@pytest.mark.parametrize("field", sorted(RUNNER_FIELDS))
+def test_no_agent_token_sets_a_runner_field(
+    world: tuple[CrosswalkApp, World], field: str, whose: str
+) -> None:
+    app, w = world
+    target = w.alice if whose == "its own" else w.bob
+    payload = {"id": target, field: RUNNER_FIELDS[field](w, target)}
+    with pytest.raises(ForbiddenError, match=rf"\b{field}\b"):
+        asyncio.run(_run(app, "agent.update", Principal(agent_id=w.alice), payload))
+    other = w.agent()  # the administrator keeps the power
+    value = RUNNER_FIELDS[field](w, other)
+    assert (
+        asyncio.run(_run(app, "agent.update", ADMIN, {"id": other, field: value}))[field] == value
+    )
+
+
+@pytest.mark.parametrize("after", AGENT_STATUSES)
+@pytest.mark.parametrize("before", AGENT_STATUSES)
+def test_an_agent_moves_its_own_status_only_between_idle_running_and_waiting(
+    world: tuple[CrosswalkApp, World], before: str, after: str
+) -> None:
+    app, w = world
+    agent = w.agent()
+    w.api.mutation("agent.update", {"id": agent, "status": before})
+    call = _run(app, "agent.update", Principal(agent_id=agent), {"id": agent, "status": after})
+    if before in SELF_STATUSES and after in SELF_STATUSES:
+        assert asyncio.run(call)["status"] == after
+    else:
+        with pytest.raises(ForbiddenError, match=r"\bstatus\b"):
+            asyncio.run(call)
+        assert w.api.query("agent.get", {"id": agent})["status"] == before

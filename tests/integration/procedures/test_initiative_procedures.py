@@ -180,3 +180,22 @@ def test_agents_read_but_do_not_write(api: Api) -> None:
 
 def test_no_token_is_unauthorized(api: Api) -> None:
     assert api.as_token("wrong").fails("query", "initiative.list").code == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize(
+    ("branch", "says"),
+    [("--orphan", "starts with '-'"), ("cw/a..b", "'..'"), ("x y", "' '"), ("HEAD", "HEAD")],
+)
+def test_a_branch_git_would_refuse_or_misread_is_refused_at_create_and_update(
+    api: Api, branch: str, says: str
+) -> None:
+    error = api.fails("mutation", "initiative.create", {"name": "x", "branch": branch})
+    assert error.code == "BAD_REQUEST"
+    assert error.message.startswith("branch: ") and says in error.message, error.message
+    assert api.query("initiative.list")["items"] == []
+
+    created = api.mutation("initiative.create", {"name": "a"})
+    error = api.fails("mutation", "initiative.update", {"id": created["id"], "branch": branch})
+    assert error.code == "BAD_REQUEST"
+    assert error.message.startswith("branch: ") and says in error.message, error.message
+    assert api.query("initiative.get", {"id": created["id"]}) == created

@@ -210,3 +210,30 @@ def test_agents_read_but_do_not_write(api: Api, initiative: Row) -> None:
     ]:
         assert agent.fails("mutation", path, payload).code == "FORBIDDEN", path
     assert ids(api.query("project.forInitiative", {"initiativeId": iid})) == [web["id"]]
+
+
+@pytest.mark.parametrize(
+    ("fields", "named", "says"),
+    [
+        ({"url": "-h"}, "url", "starts with '-'"),
+        ({"url": "--upload-pack=touch /tmp/pwned"}, "url", "starts with '-'"),
+        ({"url": "ext::sh -c touch% /tmp/pwned"}, "url", "ext:: transport runs a command"),
+        ({"defaultBranch": "--orphan"}, "defaultBranch", "starts with '-'"),
+        ({"defaultBranch": "a..b"}, "defaultBranch", "'..'"),
+        ({"defaultBranch": "main.lock"}, "defaultBranch", "'.lock'"),
+    ],
+)
+def test_values_git_would_misread_are_refused_at_create_and_update(
+    api: Api, fields: Row, named: str, says: str
+) -> None:
+    payload = {"name": "evil", "url": "https://example.com/evil.git", **fields}
+    error = api.fails("mutation", "project.create", payload)
+    assert error.code == "BAD_REQUEST"
+    assert named in error.message and says in error.message, error.message
+    assert api.query("project.list")["items"] == []
+
+    created = project(api, "good")
+    error = api.fails("mutation", "project.update", {"id": created["id"], **fields})
+    assert error.code == "BAD_REQUEST"
+    assert named in error.message and says in error.message, error.message
+    assert api.query("project.get", {"id": created["id"]}) == created

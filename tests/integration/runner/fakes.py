@@ -64,8 +64,11 @@ class FakeProcesses:
         self.launched: list[FakeProcess] = []
         self.by_pid: dict[int, FakeProcess] = {}
         self._next_pid = 1000
+        self.fail_with: OSError | None = None
 
     def launch(self, spec: LaunchSpec) -> ProcessHandle:
+        if self.fail_with is not None:
+            raise self.fail_with
         self._next_pid += 1
         spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
         spec.stdout_path.touch()

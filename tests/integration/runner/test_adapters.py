@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.unit.services.test_git_names import INVALID_BRANCHES, VALID_BRANCHES
 
 from crosswalk.domain.errors import PreconditionFailedError
+from crosswalk.domain.git_names import branch_name_problem
 from crosswalk.runner.git import GitWorktrees, git
 from crosswalk.runner.output import read_complete_lines
 from crosswalk.runner.ports import LaunchSpec, ProcessHandle, ProjectSource
@@ -89,6 +91,27 @@ def test_a_missing_default_branch_is_named(tmp_path: Path) -> None:
     worktrees = GitWorktrees(tmp_path / "data")
     with pytest.raises(PreconditionFailedError, match="has no branch 'main'"):
         worktrees.prepare(ProjectSource("P3", "api", str(origin), "main"), "cw/x")
+
+
+def test_values_stored_for_git_reach_it_as_values_never_as_options(tmp_path: Path) -> None:
+    """A URL or branch an older version stored unchecked: git is told where its
+    options end, so each is taken for what it claims to be and refused as such."""
+    origin = make_repo(tmp_path / "origin")
+    worktrees = GitWorktrees(tmp_path / "data")
+    marker = tmp_path / "pwned"
+    evil = ProjectSource("P4", "evil", f"--upload-pack=touch {marker}", "main")
+    with pytest.raises(PreconditionFailedError) as caught:
+        worktrees.prepare(evil, "cw/x")
+    assert f"repository '--upload-pack=touch {marker}' does not exist" in caught.value.message
+    assert not marker.exists()
+
+    good = ProjectSource("P5", "api", str(origin), "main")
+    with pytest.raises(PreconditionFailedError, match="'--orphan' is not a valid branch name"):
+        worktrees.prepare(good, "--orphan")
+    with pytest.raises(PreconditionFailedError, match="cannot fetch project api from -h"):
+        worktrees.prepare(ProjectSource("P5", "api", "-h", "main"), "cw/x")
+    clone = worktrees.clone_path("P5")
+    assert git("config", "remote.origin.url", cwd=clone).strip() == "-h"
 
 
 # -- processes ------------------------------------------------------------------------
@@ -216,3 +239,45 @@ def test_codex_carries_a_thread_to_another_home(tmp_path: Path) -> None:
     rollout.write_text("{}\n")
     CodexProvider().carry_session("T1", source, target)
     assert (target / rollout.relative_to(source)).exists()
+
+
+def test_a_link_in_a_config_dir_is_not_carried(tmp_path: Path) -> None:
+    """The runner reads only what the CLI wrote: a link named like a transcript is left."""
+    secret = tmp_path / "admin-token"
+    secret.write_text("cw_secret\n")
+    source, target = tmp_path / "a", tmp_path / "b"
+    planted = source / "projects" / "-work-wt" / "S1.jsonl"
+    planted.parent.mkdir(parents=True)
+    planted.symlink_to(secret)
+    rollout = source / "sessions" / "2026" / "rollout-2026-S1.jsonl"
+    rollout.parent.mkdir(parents=True)
+    rollout.symlink_to(secret)
+    ClaudeProvider().carry_session("S1", source, target)
+    CodexProvider().carry_session("S1", source, target)
+    assert not (target / planted.relative_to(source)).exists()
+    assert not (target / rollout.relative_to(source)).exists()
+
+
+# -- names given to git -----------------------------------------------------------------
+
+
+def test_the_branch_rule_is_git_check_ref_format_branch(tmp_path: Path) -> None:
+    """Outside any repository (so '@' and '@{-N}' are not expanded to a branch), on the
+    unit test's names and on every short name over a tricky alphabet."""
+    alphabet = "a.-/@{~:*"
+    names = {*VALID_BRANCHES, *INVALID_BRANCHES, *alphabet}
+    names |= {a + b for a in alphabet for b in alphabet}
+    names |= {a + b + c for a in "a./-" for b in "a./@" for c in "a.{/"}
+    names |= {"a.lock/b", "a/b.", "x.lock.y", "-", "@@", "a@{", "@{"}
+    names.discard("")
+    disagreements = []
+    for name in sorted(names):
+        done = subprocess.run(
+            ["git", "check-ref-format", "--branch", name],
+            cwd=tmp_path,
+            capture_output=True,
+            check=False,
+        )
+        if (done.returncode == 0) != (branch_name_problem(name) is None):
+            disagreements.append((name, done.returncode, branch_name_problem(name)))
+    assert disagreements == []

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import shutil
 import signal
 import stat
 from collections.abc import Awaitable, Callable
@@ -156,6 +158,9 @@ class Harness:
 
     def agent(self, agent_id: str) -> Agent:
         return self.repos.agents.get(agent_id)
+
+    def agent_by_token(self, token: str) -> Agent | None:
+        return self.repos.agents.find_by_token_hash(hash_token(token))
 
     def last(self) -> FakeProcess:
         return self.processes.launched[-1]
@@ -626,6 +631,25 @@ def test_an_agent_registered_by_hand_is_left_alone_on_start(h: Harness) -> None:
     run(h, body)
 
 
+def test_an_agent_registered_by_hand_saying_it_waits_for_an_account_is_not_started(
+    h: Harness,
+) -> None:
+    """``result`` is the agent's own to set: it must not make the runner launch a CLI."""
+
+    async def body() -> None:
+        assert h.task is not None
+        agent = h.repos.agents.create(
+            NewAgent(worktree_id=str(h.data), task_id=h.task.id, session_id="S1")
+        )
+        h.repos.agents.update(agent.id, {"result": {"waitingForAccount": True}})
+        await h.sup.start()
+        await asyncio.sleep(0.05)  # an armed alarm would be sleeping by now
+        assert h.sleeps == []
+        assert h.processes.launched == []
+
+    run(h, body)
+
+
 def test_a_restart_reconciles_only_this_servers_agents(h: Harness) -> None:
     """Several servers share a database: each records the agents it spawns under its
     ``server_id`` and, after a restart, follows only those, leaving another server's
@@ -745,3 +769,174 @@ def test_each_end_of_a_run_is_told_after_the_agent_row_says_so(h: Harness) -> No
         assert told[2] == ("failed", stopped.id, AgentStatus.STOPPED, "was stopped")
 
     run(h, body)
+
+
+# -- a run's token ---------------------------------------------------------------------
+
+
+def _token_works(h: Harness, process: FakeProcess) -> bool:
+    return h.agent_by_token(process.spec.env["CW_TOKEN"]) is not None
+
+
+def test_a_runs_token_lives_as_long_as_the_run(h: Harness) -> None:
+    """Each run gets a fresh token; however it ends (idle, crashed, stopped, waiting for
+    an account) the token stops working, and the agent holds none between runs."""
+
+    async def body() -> None:
+        h.account("a@example.com")
+        agent = await h.spawn()
+        runs = [h.last()]
+        assert _token_works(h, runs[-1])
+        runs[-1].write(INIT, SUCCESS)
+        runs[-1].end(0)
+        await ends(h, agent.id, AgentStatus.IDLE)
+        assert h.agent(agent.id).token_hash is None
+
+        for end in ("crash", "stop", "usage limit"):
+            await h.sup.resume(agent.id)
+            runs.append(h.last())
+            assert _token_works(h, runs[-1])
+            assert not any(_token_works(h, earlier) for earlier in runs[:-1])
+            if end == "crash":
+                runs[-1].end(1)
+                await ends(h, agent.id, AgentStatus.CRASHED)
+            elif end == "stop":
+                await h.sup.stop(agent.id)
+            else:
+                runs[-1].write(INIT, LIMIT, LIMIT_RESULT)
+                runs[-1].end(1)
+                await until(lambda: bool(h.sleeps), "the wait for an account")
+            assert h.agent(agent.id).token_hash is None, end
+        assert len({run.spec.env["CW_TOKEN"] for run in runs}) == len(runs)
+
+    run(h, body)
+
+
+def test_a_resume_that_cannot_start_leaves_no_token(h: Harness) -> None:
+    async def body() -> None:
+        agent = await h.spawn()
+        h.last().write(INIT, SUCCESS)
+        h.last().end(0)
+        await ends(h, agent.id, AgentStatus.IDLE)
+        h.processes.fail_with = PermissionError(13, "Permission denied")
+        with pytest.raises(PreconditionFailedError, match="Permission denied"):
+            await h.sup.resume(agent.id)
+        assert h.agent(agent.id).token_hash is None
+
+    run(h, body)
+
+
+def test_a_hand_registered_agent_keeps_its_token_when_stopped(h: Harness) -> None:
+    async def body() -> None:
+        assert h.task is not None
+        agent, token = h.services().agents.register(NewAgent(worktree_id=".", task_id=h.task.id))
+        stopped = await h.sup.stop(agent.id)
+        assert stopped.status is AgentStatus.STOPPED
+        assert h.agent_by_token(token) is not None
+
+    run(h, body)
+
+
+# -- the runner reads only its own files ----------------------------------------------
+
+SECRET = "cw_the-admin-token-itself"
+
+
+def _victim_output(h: Harness) -> Path:
+    """Another agent's session file, which names its session and holds a secret."""
+    victim = running_agent(h, 5000, 5000)
+    path = Path(victim.output_file_path or "")
+    path.write_text(json.dumps({**INIT, "session_id": "VICTIM"}) + "\n" + SECRET + "\n")
+    return path
+
+
+def _attacker(h: Harness, output: Path | str) -> Agent:
+    """An agent recorded as running (its process long gone) with ``output`` as its file."""
+    agent = running_agent(h, 4250, 1)
+    h.repos.agents.update(agent.id, {"session_id": "MINE"})
+    return h.repos.agents.update(agent.id, {"output_file_path": str(output)})
+
+
+def _nothing_read(h: Harness, agent: Agent, caplog: pytest.LogCaptureFixture) -> None:
+    done = h.agent(agent.id)
+    assert done.status is AgentStatus.CRASHED
+    assert "not read" in done.result["error"]
+    assert done.session_id == "MINE"
+    assert h.repos.log_chunks.find_by_agent_id(agent.id) == []
+    assert SECRET not in json.dumps(done.result)
+    assert any("not read" in r.getMessage() and agent.id in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "another agent's session file",
+        "a symlink named like its own session file",
+        "its own session file, in a directory that is a symlink",
+        "a symlink in its worktree",
+    ],
+)
+def test_a_recorded_output_file_that_is_not_the_runners_own_is_never_read(
+    h: Harness, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    async def body() -> None:
+        victim = _victim_output(h)
+        secret = h.data / "admin-token"
+        secret.write_text(SECRET + "\n")
+        attacker = _attacker(h, victim)
+        own_dir = h.data / "agents" / attacker.id
+        if where == "a symlink named like its own session file":
+            (own_dir / "session-2.jsonl").symlink_to(secret)
+            h.repos.agents.update(
+                attacker.id, {"output_file_path": str(own_dir / "session-2.jsonl")}
+            )
+        elif where == "its own session file, in a directory that is a symlink":
+            shutil.rmtree(own_dir)
+            own_dir.symlink_to(victim.parent)
+            h.repos.agents.update(
+                attacker.id, {"output_file_path": str(own_dir / "session-1.jsonl")}
+            )
+        elif where == "a symlink in its worktree":
+            planted = h.data / "worktree" / "session-1.jsonl"
+            planted.parent.mkdir()
+            planted.symlink_to(secret)
+            h.repos.agents.update(attacker.id, {"output_file_path": str(planted)})
+        with caplog.at_level(logging.WARNING, "crosswalk.runner"):
+            await h.sup.start()
+            await until(lambda: not h.sup.is_running(attacker.id) and h.agent(attacker.id).status
+                        is AgentStatus.CRASHED, "the refusal")  # fmt: skip
+        _nothing_read(h, attacker, caplog)
+
+    run(h, body)
+
+
+def test_a_crashed_runs_stderr_is_not_read_through_a_symlink(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def body() -> None:
+        secret = h.data / "admin-token"
+        secret.write_text(SECRET + "\n")
+        agent = await h.spawn()
+        process = h.last()
+        process.spec.stderr_path.unlink(missing_ok=True)
+        process.spec.stderr_path.symlink_to(secret)
+        with caplog.at_level(logging.WARNING, "crosswalk.runner"):
+            process.end(1)
+            crashed = await ends(h, agent.id, AgentStatus.CRASHED)
+        assert SECRET not in json.dumps(crashed.result)
+        assert any("not read" in r.getMessage() for r in caplog.records)
+
+    run(h, body)
+
+
+def test_directories_an_older_version_left_open_are_tightened_on_start(h: Harness) -> None:
+    for name in ("agents", "worktrees", "projects", "accounts", "merges"):
+        (h.data / name).mkdir(mode=0o755)
+        (h.data / name).chmod(0o755)
+
+    async def body() -> None:
+        await h.sup.start()
+
+    run(h, body)
+    for name in ("agents", "worktrees", "projects", "accounts", "merges"):
+        assert stat.S_IMODE((h.data / name).stat().st_mode) == 0o700, name

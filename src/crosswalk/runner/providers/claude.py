@@ -67,10 +67,12 @@ class ClaudeProvider:
         if not projects.is_dir():
             return
         for found in projects.glob(f"*/{session_id}*"):
+            if found.is_symlink():
+                continue  # the CLI writes files; a link is not its transcript
             destination = target / found.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
             if found.is_dir():
-                shutil.copytree(found, destination, dirs_exist_ok=True)
+                shutil.copytree(found, destination, symlinks=True, dirs_exist_ok=True)
             else:
                 shutil.copy2(found, destination)
 

@@ -67,6 +67,8 @@ class CodexProvider:
         if not sessions.is_dir():
             return
         for found in sessions.rglob(f"*{session_id}*.jsonl"):
+            if found.is_symlink():
+                continue  # the CLI writes files; a link is not its thread
             destination = target / found.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(found, destination)

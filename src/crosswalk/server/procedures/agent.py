@@ -5,8 +5,9 @@
 
 Every procedure that takes an agent's ``id`` also accepts its name (agents are
 addressed by name in ``cw``, as in ``conversation.ask``). An agent token may read
-agents and change its own runtime state (status, session, pid, exit code, output
-file, result); everything else is the administrator's.
+agents and change its own ``status`` (between idle, running and waiting_for_input)
+and ``result``; the run's fields (``RUNNER_FIELDS``) are set by crosswalk's runner
+and the administrator alone; everything else is the administrator's.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import AwareDatetime, Field
 
-from crosswalk.domain.enums import AgentMode, AgentStatus
+from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, AgentMode, AgentStatus
 from crosswalk.domain.errors import ConflictError, ForbiddenError
 from crosswalk.domain.rows import Agent, AgentUpdate, NewAgent
 from crosswalk.runner import CleanedAgent, SpawnRequest
@@ -35,11 +36,27 @@ router: Router[Context] = Router()
 
 AgentName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.-]*$")]
 Pid = Annotated[int, Field(ge=0, le=2**31 - 1)]
+ClockTicks = Annotated[int, Field(ge=0, le=2**63 - 1)]
 ExitCode = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
-#: What an agent may change about itself: the state of its own run.
-SELF_SERVICE_FIELDS = frozenset(
-    {"status", "session_id", "pid", "exit_code", "output_file_path", "result"}
+#: What an agent may change about itself.
+SELF_SERVICE_FIELDS = frozenset({"status", "result"})
+#: The statuses an agent moves itself between; stopped and crashed are the runner's
+#: and the administrator's word, which an agent may neither give nor take back.
+SELF_STATUSES = frozenset(ACTIVE_AGENT_STATUSES)
+#: What crosswalk's runner records of a run: no agent token sets them on any agent,
+#: itself included, or a restarted runner would adopt a "run" of the agent's making.
+RUNNER_FIELDS = frozenset(
+    {
+        "pid",
+        "process_started_at",
+        "output_file_path",
+        "exit_code",
+        "session_id",
+        "account_id",
+        "worktree_id",
+        "provider",
+    }
 )
 
 
@@ -79,6 +96,7 @@ class UpdateAgentInput(UpdateInput):
             "session_id",
             "account_id",
             "pid",
+            "process_started_at",
             "exit_code",
             "output_file_path",
             "result",
@@ -98,6 +116,7 @@ class UpdateAgentInput(UpdateInput):
     provider: PathText | None = None
     account_id: Id | None = None
     pid: Pid | None = None
+    process_started_at: ClockTicks | None = None
     exit_code: ExitCode | None = None
     output_file_path: PathText | None = None
     result: Any = None
@@ -106,9 +125,7 @@ class UpdateAgentInput(UpdateInput):
 
 
 #: What the runner owns while it runs the agent.
-RUN_STATE_FIELDS = frozenset(
-    {"status", "session_id", "pid", "exit_code", "output_file_path", "account_id"}
-)
+RUN_STATE_FIELDS = RUNNER_FIELDS | {"status"}
 
 Prompt = Annotated[str, Field(min_length=1, max_length=100_000)]
 
@@ -199,25 +216,47 @@ async def by_session(ctx: Context, inp: SessionInput) -> dict[str, Any] | None:
 @router.mutation("agent.update", input=UpdateAgentInput)
 async def update(ctx: Context, inp: UpdateAgentInput) -> dict[str, Any]:
     """Changes exactly the fields sent. An agent token may update only itself, and only
-    its run state (``SELF_SERVICE_FIELDS``); FORBIDDEN names the first other field."""
+    its ``status`` (between idle, running and waiting_for_input) and ``result``;
+    FORBIDDEN names the first other field. ``outputFilePath`` must be a file the runner
+    would read: ``<data dir>/agents/<agent id>/session-<n>.jsonl``."""
     agent = resolve_agent(ctx, inp.id)
     changes = inp.changes()
+    if not ctx.principal.is_admin:
+        _authorize_self_service(ctx, agent, changes)
     owned = sorted(changes.keys() & RUN_STATE_FIELDS)
     if owned and ctx.services.runner.is_running(agent.id):
         raise ConflictError(
             f"agent {agent.name} is run by crosswalk, which alone changes its "
             f"{camel(owned[0])} while it runs; stop it with 'cw agent stop {agent.name}'"
         )
-    if not ctx.principal.is_admin:
-        ctx.principal.require_agent(agent.id)
-        admin_only = sorted(changes.keys() - SELF_SERVICE_FIELDS)
-        if admin_only:
-            allowed = ", ".join(sorted(map(camel, SELF_SERVICE_FIELDS)))
-            raise ForbiddenError(
-                f"an agent may not change its own {camel(admin_only[0])}; only the "
-                f"administrator may (an agent may change: {allowed})"
-            )
+    if changes.get("output_file_path") is not None:
+        ctx.services.runner.check_output_file(agent.id, changes["output_file_path"])
     return to_api(ctx.services.agents.update(agent.id, cast(AgentUpdate, changes)))
+
+
+def _authorize_self_service(ctx: Context, agent: Agent, changes: dict[str, Any]) -> None:
+    """What an agent token may change: its own status and result, nothing of a run."""
+    runners = sorted(changes.keys() & RUNNER_FIELDS)
+    if runners:
+        raise ForbiddenError(
+            f"an agent may not set {camel(runners[0])}, of any agent or its own: crosswalk's "
+            "runner records it (the administrator may correct it)"
+        )
+    ctx.principal.require_agent(agent.id)
+    admin_only = sorted(changes.keys() - SELF_SERVICE_FIELDS)
+    if admin_only:
+        allowed = ", ".join(sorted(map(camel, SELF_SERVICE_FIELDS)))
+        raise ForbiddenError(
+            f"an agent may not change its own {camel(admin_only[0])}; only the "
+            f"administrator may (an agent may change: {allowed})"
+        )
+    status = changes.get("status")
+    if status is not None and (agent.status not in SELF_STATUSES or status not in SELF_STATUSES):
+        raise ForbiddenError(
+            f"an agent may move its own status only between idle, running and "
+            f"waiting_for_input; agent {agent.name} is {agent.status.value} and asked for "
+            f"{status.value}: only the runner or the administrator may"
+        )
 
 
 @router.mutation("agent.delete", input=AgentRef, waits=True)
