@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from crosswalk.cli.context import Context
 
 
-def _worktree(args: argparse.Namespace) -> Path:
+def worktree_of(args: argparse.Namespace) -> Path:
+    """``--worktree``, else the git top level of the current directory, else it."""
     if args.worktree:
         given = Path(args.worktree)
         if not given.is_dir():
@@ -136,30 +137,36 @@ def cmd_hook(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
-    worktree = _worktree(args)
+    worktree = worktree_of(args)
     try:
         path = install_hooks(worktree, args.provider)
     except HookConfigError as exc:
         raise UsageError(str(exc)) from None
     ctx.out(f"installed the cw hooks in {path}")
     if args.agent:
-        agent = ctx.client.query("agent.get", {"id": args.agent})
-        own_token = getattr(args, "token", None) or ctx.runtime.env.get("CW_TOKEN")
-        if own_token and ctx.agent_id in (agent["id"], agent.get("name")):
-            token, note = own_token, "with the token of this shell"
-        else:
-            issued = ctx.client.mutation("agent.rotateToken", {"id": agent["id"]})
-            token, note = (
-                str(issued["token"]),
-                "with a new token (the previous one stopped working)",
-            )
-        identity = write_identity(worktree, str(agent["id"]), token, ctx.url)
-        ctx.out(f"wrote {identity} for agent {agent.get('name')} ({agent['id']}) {note}")
+        install_identity(args, ctx, worktree)
     return EXIT_OK
 
 
+def install_identity(args: argparse.Namespace, ctx: Context, worktree: Path) -> None:
+    """Write ``.crosswalk/agent.json`` for ``--agent``: with this shell's token when it is
+    that agent's, else (as the administrator) with a newly issued one."""
+    agent = ctx.client.query("agent.get", {"id": args.agent})
+    own_token = getattr(args, "token", None) or ctx.runtime.env.get("CW_TOKEN")
+    if own_token and ctx.agent_id in (agent["id"], agent.get("name")):
+        token, note = own_token, "with the token of this shell"
+    else:
+        issued = ctx.client.mutation("agent.rotateToken", {"id": agent["id"]})
+        token, note = (
+            str(issued["token"]),
+            "with a new token (the previous one stopped working)",
+        )
+    identity = write_identity(worktree, str(agent["id"]), token, ctx.url)
+    ctx.out(f"wrote {identity} for agent {agent.get('name')} ({agent['id']}) {note}")
+
+
 def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
-    worktree = _worktree(args)
+    worktree = worktree_of(args)
     try:
         removed = uninstall_hooks(worktree, args.provider)
     except HookConfigError as exc:

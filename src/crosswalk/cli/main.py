@@ -44,6 +44,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.logs": ("logs",),
     "crosswalk.cli.dashboard": ("dashboard",),
     "crosswalk.cli.hooks": ("hook", "hooks"),
+    "crosswalk.cli.mcp": ("mcp",),
 }
 
 DESCRIPTION = """\
@@ -127,7 +128,7 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
             ctx.stdout.flush()
             return status
         except CliError as exc:
-            _report(exc, ctx, getattr(args, "command_parser", None))
+            report_error(exc, ctx, getattr(args, "command_parser", None))
             return exc.exit_code
         finally:
             ctx.close()
@@ -165,7 +166,9 @@ def _status(code: object) -> int:
     return code if isinstance(code, int) else EXIT_USAGE
 
 
-def _report(exc: CliError, ctx: Context, parser: argparse.ArgumentParser | None) -> None:
+def report_error(
+    exc: CliError, ctx: Context, parser: argparse.ArgumentParser | None = None
+) -> None:
     """Print ``error: ...`` (and a hint when there is something to do about it)."""
     if exc.exit_code == EXIT_USAGE and parser is not None:
         ctx.stderr.write(parser.format_usage())

@@ -30,6 +30,10 @@ FORBIDDEN = (
     "crosswalk.db",
     "crosswalk.services",
     "crosswalk.runner",
+    # the MCP SDK and crosswalk's server on it: `cw mcp` alone loads them
+    "mcp",
+    "mcp_types",
+    "crosswalk.mcp_server",
 )
 #: Not forbidden for every command (``https://`` needs ``ssl``), but a plain ``http://``
 #: request must not load them: ``http.client`` and the ``email`` parser it brings cost
@@ -80,6 +84,8 @@ def _forbidden(modules: list[str]) -> list[str]:
         ["--version"],
         ["--help"],
         ["ask", "--help"],
+        ["mcp", "--help"],
+        ["mcp", "install", "--help"],
     ],
 )
 def test_no_server_imports_without_a_request(argv: list[str], tmp_path: Path) -> None:

@@ -1,0 +1,265 @@
+"""`cw mcp` spoken to directly over stdio (initialize, tools/list, each tool), acting as
+an agent against the real server, with other agents on the real `cw`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.e2e.test_conversations_cli import finish, setup_pair, wait_for_pending
+from tests.support.mcp_stdio import McpStdio, clean_env, text_of
+from tests.support.server import CW, CallError, ServerProcess
+
+pytestmark = pytest.mark.slow
+
+Start = Callable[..., McpStdio]
+
+
+@pytest.fixture
+def start_mcp(server: ServerProcess, tmp_path: Path) -> Iterator[Start]:
+    """``start_mcp(agent)``: a `cw mcp` acting as ``agent``, initialized; closed after."""
+    started: list[McpStdio] = []
+
+    def start(
+        agent: dict[str, Any] | None, *, cwd: Path | None = None, url: str | None = None
+    ) -> McpStdio:
+        env = clean_env(CW_HOME=str(server.home), CW_URL=url or server.url)
+        if agent is not None:
+            env.update(CW_AGENT_ID=agent["id"], CW_TOKEN=agent["token"])
+        mcp = McpStdio([CW, "mcp"], env, cwd=cwd or tmp_path)
+        started.append(mcp)
+        mcp.initialize()
+        return mcp
+
+    try:
+        yield start
+    finally:
+        for mcp in started:
+            mcp.close()
+
+
+def test_initialize_names_the_server_and_lists_every_tool_with_a_schema(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    mcp = McpStdio([CW, "mcp"], clean_env(CW_URL=server.url), cwd=tmp_path)
+    try:
+        started = mcp.initialize()
+        listed = mcp.request("tools/list")
+    finally:
+        mcp.close()
+    assert started["serverInfo"]["name"] == "crosswalk"
+    assert "tools" in started["capabilities"]
+    assert "ask" in started["instructions"]
+    tools = {tool["name"]: tool for tool in listed["tools"]}
+    assert list(tools) == ["ask", "pending", "answer", "wait", "whoami"]
+    ask = tools["ask"]
+    assert set(ask["inputSchema"]["properties"]) == {
+        "question", "agent", "task", "phase", "file", "line", "user", "timeoutS",
+    }  # fmt: skip
+    assert ask["inputSchema"]["required"] == ["question"]
+    assert tools["answer"]["inputSchema"]["required"] == ["conversationId", "answer"]
+    for tool in tools.values():
+        assert tool["inputSchema"]["type"] == "object"
+        assert len(tool["description"]) > 80  # says what it does and when to use it
+
+
+@pytest.mark.parametrize("target", ["agent", "task", "phase"])
+def test_ask_waits_for_the_answer_given_with_cw(
+    server: ServerProcess, start_mcp: Start, target: str
+) -> None:
+    alice, bob, ids = setup_pair(server)
+    mcp = start_mcp(alice)
+    value = {"agent": "bob", "task": ids["bob_task"], "phase": ids["phase"]}[target]
+    asking = mcp.send(
+        "tools/call", {"name": "ask", "arguments": {"question": "which port?", target: value}}
+    )
+    [question] = wait_for_pending(server, bob)
+    assert question["question"] == "which port?"
+    assert server.cw("answer", question["id"], "8443", agent=bob).returncode == 0
+
+    result = mcp.receive(asking)
+    assert result["isError"] is False
+    assert text_of(result) == f"Answer from agent bob (conversation {question['id']}):\n8443"
+    assert result["structuredContent"]["answer"] == "8443"
+    assert result["structuredContent"]["status"] == "answered"
+
+
+def test_pending_lists_a_question_from_cw_and_answer_reaches_the_asker(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    alice, bob, ids = setup_pair(server)
+    mcp = start_mcp(bob)
+    assert text_of(mcp.call_tool("pending")) == "No question waits for your answer."
+    asking = server.spawn_cw("ask", "--agent", "bob", "is the schema migrated?", agent=alice)
+    [question] = wait_for_pending(server, bob)
+
+    pending = mcp.call_tool("pending")
+    assert pending["isError"] is False
+    text = text_of(pending)
+    assert f"Question {question['id']} from agent alice, about task {ids['bob_task']}:" in text
+    assert "  is the schema migrated?" in text
+    assert f'conversationId "{question["id"]}"' in text
+    assert [q["id"] for q in pending["structuredContent"]["questions"]] == [question["id"]]
+
+    answered = mcp.call_tool("answer", {"conversationId": question["id"], "answer": "yes, 0002"})
+    assert answered["isError"] is False
+    assert text_of(answered) == f"Answered conversation {question['id']} (asked by agent alice)."
+    code, out, err = finish(asking)
+    assert (code, out) == (0, "yes, 0002\n"), err
+
+
+def test_a_timed_out_ask_says_how_to_wait_and_wait_brings_the_answer(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    alice, bob, _ = setup_pair(server)
+    mcp = start_mcp(alice)
+    timed_out = mcp.call_tool("ask", {"question": "ready?", "agent": "bob", "timeoutS": 0.5})
+    [question] = wait_for_pending(server, bob)
+    cid = question["id"]
+    assert timed_out["isError"] is False  # the question was sent; it stays open
+    assert timed_out["structuredContent"] == {"status": "waiting", "conversationId": cid}
+    assert f"timed out waiting for an answer to conversation {cid}" in text_of(timed_out)
+    assert f'call `wait` with conversationId "{cid}"' in text_of(timed_out)
+
+    waiting = mcp.send("tools/call", {"name": "wait", "arguments": {"conversationId": cid}})
+    assert server.cw("answer", cid, "yes", agent=bob).returncode == 0
+    result = mcp.receive(waiting)
+    assert text_of(result) == f"Answer from agent bob (conversation {cid}):\nyes"
+
+
+def test_ask_the_person_and_get_the_reply(server: ServerProcess, start_mcp: Start) -> None:
+    alice, _, _ = setup_pair(server)
+    mcp = start_mcp(alice)
+    timed_out = mcp.call_tool(
+        "ask", {"question": "Postgres or SQLite?", "user": True, "timeoutS": 0.2}
+    )
+    mid = timed_out["structuredContent"]["messageId"]
+    assert f'call `wait` with messageId "{mid}"' in text_of(timed_out)
+    inbox = json.loads(server.cw("inbox", "--json").stdout)
+    assert [m["id"] for m in inbox] == [mid]
+
+    waiting = mcp.send("tools/call", {"name": "wait", "arguments": {"messageId": mid}})
+    assert server.cw("reply", mid, "SQLite").returncode == 0
+    result = mcp.receive(waiting)
+    assert text_of(result) == f"The person replied (message {mid}):\nSQLite"
+
+
+def test_whoami_names_the_agent_its_task_phase_and_peers(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    alice, bob, ids = setup_pair(server)
+    server.create_agent(name="gone", taskId=ids["bob_task"], status="stopped")
+    result = start_mcp(alice).call_tool("whoami")
+    assert result["isError"] is False
+    assert text_of(result).splitlines() == [
+        f"You are agent alice (id {alice['id']}), running.",
+        f'Your task: {ids["alice_task"]} "alice_task" (pending).',
+        f'Its phase: {ids["phase"]} "Backend".',
+        "Other active agents of your initiative (ask them by agent or task):",
+        f'- bob (id {bob["id"]}), running on task {ids["bob_task"]} "bob_task"',
+    ]
+    data = result["structuredContent"]
+    assert data["agent"]["id"] == alice["id"]
+    assert [peer["name"] for peer in data["peers"]] == ["bob"]
+
+
+def cli_error(server: ServerProcess, agent: dict[str, Any] | None, *args: str) -> str:
+    """What `cw` prints on stderr for the same request."""
+    done = server.cw(*args, agent=agent)
+    assert done.returncode != 0
+    return done.stderr.strip()
+
+
+def test_errors_are_tool_errors_worded_as_the_cli_words_them(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    alice, _, _ = setup_pair(server)
+    mcp = start_mcp(alice)
+
+    unknown = mcp.call_tool("ask", {"question": "hello?", "agent": "nobody"})
+    assert unknown["isError"] is True
+    assert text_of(unknown) == cli_error(server, alice, "ask", "--agent", "nobody", "hello?")
+    assert text_of(unknown).startswith("error: ")
+
+    answered = mcp.call_tool("answer", {"conversationId": "no-such-id", "answer": "x"})
+    assert answered["isError"] is True
+    assert text_of(answered) == cli_error(server, alice, "answer", "no-such-id", "x")
+
+    two = mcp.call_tool("ask", {"question": "hi", "agent": "bob", "task": "T1"})
+    assert two["isError"] is True
+    assert text_of(two) == (
+        "error: name exactly one addressee: agent, task, phase, file or user: true "
+        "(got agent and task)"
+    )
+    none = mcp.call_tool("ask", {"question": "hi"})
+    assert text_of(none).startswith("error: name exactly one addressee")
+    empty = mcp.call_tool("answer", {"conversationId": "c1", "answer": "   "})
+    assert text_of(empty) == "error: answer must be a non-empty string"
+    negative = mcp.call_tool("ask", {"question": "hi", "agent": "bob", "timeoutS": -1})
+    assert text_of(negative) == "error: timeoutS must be a number of seconds >= 0, got -1"
+    unknown_tool = mcp.call_tool("deploy")
+    assert unknown_tool["isError"] is True
+    assert "no tool named 'deploy'" in text_of(unknown_tool)
+
+
+def test_asking_by_file_passes_the_file_to_the_server_and_shows_its_answer(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    """The file target goes to ``conversation.ask`` as ``file`` (and ``line``): whatever
+    the server says of it, the tool says too."""
+    alice, _, _ = setup_pair(server)
+    payload = {"fromAgentId": alice["id"], "question": "why?", "file": "src/a.py", "line": 3}
+    try:
+        server.call("mutation", "conversation.ask", payload, token=alice["token"])
+    except CallError as refusal:
+        expected = f"error: {refusal.message}"
+    else:
+        pytest.skip("this server routes questions by file: covered where that is built")
+    result = start_mcp(alice).call_tool(
+        "ask", {"question": "why?", "file": "src/a.py", "line": 3, "timeoutS": 5}
+    )
+    assert result["isError"] is True
+    assert text_of(result).splitlines()[0] == expected
+
+
+def test_without_an_identity_the_error_is_the_clis(server: ServerProcess, start_mcp: Start) -> None:
+    result = start_mcp(None).call_tool("pending")
+    assert result["isError"] is True
+    message = text_of(result).removeprefix("error: ")
+    assert text_of(result) == f"error: {message}"
+    assert message.startswith("no agent identity")
+    # the CLI says it after its usage line, as `cw listen: error: ...`
+    assert cli_error(server, None, "listen", "--timeout", "0").endswith(f": error: {message}")
+
+
+def test_an_unreachable_server_is_an_error_naming_the_url(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    alice, _, _ = setup_pair(server)
+    url = "http://127.0.0.1:9/trpc"
+    result = start_mcp(alice, url=url).call_tool("whoami")
+    assert result["isError"] is True
+    assert text_of(result).startswith(f"error: cannot reach the crosswalk server at {url}: ")
+
+
+def test_cw_mcp_install_with_an_agent_lets_a_hand_started_cli_act_as_it(
+    server: ServerProcess, start_mcp: Start, tmp_path: Path
+) -> None:
+    """As with the hooks: `cw mcp install --agent` saves an identity in the worktree,
+    which `cw mcp` (started there by Claude Code, without CW_* variables) acts as."""
+    alice, _, _ = setup_pair(server)
+    worktree = tmp_path / "wt"
+    (worktree / "src").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(worktree)], check=True)
+    installed = server.cw("mcp", "install", "--worktree", str(worktree), "--agent", "alice")
+    assert installed.returncode == 0, installed.stderr
+    entry = json.loads((worktree / ".mcp.json").read_text())["mcpServers"]["crosswalk"]
+    assert (entry["command"], entry["args"]) == (CW, ["mcp"])
+    assert "with a new token" in installed.stdout
+
+    result = start_mcp(None, cwd=worktree / "src").call_tool("whoami")
+    assert text_of(result).startswith(f"You are agent alice (id {alice['id']})")

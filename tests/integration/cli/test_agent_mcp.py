@@ -1,0 +1,125 @@
+"""``crosswalk.agent_mcp``: the entries that start ``cw mcp`` (``.mcp.json``, Claude's
+``--mcp-config``, Codex's ``-c`` overrides), and ``cw mcp install|uninstall``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from tests.support.server import CW
+
+from crosswalk.agent_mcp import (
+    McpConfigError,
+    claude_mcp_config,
+    codex_overrides,
+    install_mcp,
+    server_entry,
+    tool_names,
+    uninstall_mcp,
+)
+
+
+def test_the_entry_starts_this_installations_cw_mcp() -> None:
+    entry = server_entry()
+    assert entry == {"type": "stdio", "command": CW, "args": ["mcp"]}
+    assert json.loads(claude_mcp_config()) == {"mcpServers": {"crosswalk": entry}}
+    assert tool_names() == [
+        "mcp__crosswalk__ask",
+        "mcp__crosswalk__pending",
+        "mcp__crosswalk__answer",
+        "mcp__crosswalk__wait",
+        "mcp__crosswalk__whoami",
+    ]
+
+
+def test_the_codex_overrides_are_toml_naming_the_server_and_the_identity_to_pass() -> None:
+    overrides = codex_overrides()
+    assert overrides[::2] == ["-c"] * 3
+    settings: dict[str, object] = {}
+    for override in overrides[1::2]:
+        key, _, value = override.partition("=")
+        assert key.startswith("mcp_servers.crosswalk.")
+        settings[key.removeprefix("mcp_servers.crosswalk.")] = tomllib.loads(f"v = {value}")["v"]
+    assert settings == {
+        "command": CW,
+        "args": ["mcp"],
+        "env_vars": ["CW_URL", "CW_AGENT_ID", "CW_TOKEN"],
+    }
+
+
+def _git_repo(path: Path) -> Path:
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    return path
+
+
+def test_install_keeps_other_servers_and_uninstall_takes_only_its_own(tmp_path: Path) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    path = repo / ".mcp.json"
+    other = {"command": "npx", "args": ["some-server"]}
+    path.write_text(json.dumps({"mcpServers": {"other": other}, "note": "kept"}))
+
+    assert install_mcp(repo) == path
+    first = path.read_text()
+    install_mcp(repo)
+    assert path.read_text() == first  # nothing duplicated
+    assert json.loads(first) == {
+        "mcpServers": {"other": other, "crosswalk": server_entry()},
+        "note": "kept",
+    }
+    assert "/.mcp.json" in (repo / ".git" / "info" / "exclude").read_text().splitlines()
+
+    assert uninstall_mcp(repo) is True
+    assert json.loads(path.read_text()) == {"mcpServers": {"other": other}, "note": "kept"}
+    assert uninstall_mcp(repo) is False
+
+
+def test_a_file_holding_only_our_entry_goes_with_it(tmp_path: Path) -> None:
+    install_mcp(tmp_path)
+    assert uninstall_mcp(tmp_path) is True
+    assert not (tmp_path / ".mcp.json").exists()
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"mcpServers": []}'])
+def test_a_file_that_cannot_be_merged_is_left_alone(tmp_path: Path, content: str) -> None:
+    path = tmp_path / ".mcp.json"
+    path.write_text(content)
+    with pytest.raises(McpConfigError, match="fix or remove it first"):
+        install_mcp(tmp_path)
+    assert path.read_text() == content
+
+
+def _cw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crosswalk", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cw_mcp_install_and_uninstall_in_the_git_top_level(tmp_path: Path) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    (repo / "src").mkdir()
+    installed = _cw("mcp", "install", cwd=repo / "src")
+    assert installed.returncode == 0, installed.stderr
+    assert installed.stdout == f"added the crosswalk MCP server to {repo / '.mcp.json'}\n"
+    assert "crosswalk" in json.loads((repo / ".mcp.json").read_text())["mcpServers"]
+
+    removed = _cw("mcp", "uninstall", "--worktree", str(repo), cwd=tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout == f"removed the crosswalk MCP server from {repo / '.mcp.json'}\n"
+    assert not (repo / ".mcp.json").exists()
+
+
+def test_cw_mcp_install_refuses_a_broken_file_saying_which(tmp_path: Path) -> None:
+    (tmp_path / ".mcp.json").write_text("{oops")
+    refused = _cw("mcp", "install", "--worktree", str(tmp_path), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "is not valid JSON" in refused.stderr
+    assert "Traceback" not in refused.stderr
