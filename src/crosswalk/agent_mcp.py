@@ -25,6 +25,9 @@ SERVER_NAME = "crosswalk"
 TOOL_NAMES = ("ask", "pending", "answer", "wait", "whoami")
 #: The file Claude Code reads project MCP servers from, at the worktree's top level.
 PROJECT_FILE = ".mcp.json"
+#: Claude Code's local settings (the hooks' file too): where a project server is approved
+#: and its tools allowed.
+SETTINGS_FILE = ".claude/settings.local.json"
 #: What the server needs from the agent CLI's environment (Codex passes a stdio server
 #: only a few variables unless told which others to pass).
 IDENTITY_ENV = ("CW_URL", "CW_AGENT_ID", "CW_TOKEN")
@@ -76,7 +79,9 @@ def codex_overrides() -> list[str]:
     return overrides
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, fields: dict[str, type]) -> dict[str, Any]:
+    """The JSON object in ``path`` ({} when absent), whose ``fields`` (dotted keys) have
+    the given types when present."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -87,47 +92,100 @@ def _read(path: Path) -> dict[str, Any]:
         raise McpConfigError(f"{path} is not valid JSON ({exc}); fix or remove it first") from None
     if not isinstance(config, dict):
         raise McpConfigError(f"{path} does not hold a JSON object; fix or remove it first")
-    if not isinstance(config.get("mcpServers", {}), dict):
-        raise McpConfigError(f'{path}: "mcpServers" is not an object; fix or remove it first')
+    for dotted, kind in fields.items():
+        value: Any = config
+        for key in dotted.split("."):
+            value = value.get(key, kind()) if isinstance(value, dict) else kind()
+        if not isinstance(value, kind):
+            what = "an object" if kind is dict else "a list"
+            raise McpConfigError(f'{path}: "{dotted}" is not {what}; fix or remove it first')
     return config
 
 
 def _write(path: Path, config: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     temporary.replace(path)
 
 
+def _write_or_remove(path: Path, config: dict[str, Any]) -> None:
+    if config:
+        _write(path, config)
+    elif path.exists():
+        path.unlink()  # it held nothing but ours
+
+
+_SERVERS: dict[str, type] = {"mcpServers": dict}
+_SETTINGS: dict[str, type] = {
+    "enabledMcpjsonServers": list,
+    "permissions": dict,
+    "permissions.allow": list,
+}
+
+
 def install_mcp(worktree: str | os.PathLike[str]) -> Path:
     """Add (or refresh) the ``crosswalk`` entry of the worktree's ``.mcp.json``, keeping
-    every other server, and keep the file out of git; return its path."""
+    every other server; approve it and allow its tools in Claude Code's local settings
+    (``claude -p`` cannot ask, and would neither start nor use it); keep both files out
+    of git. Return the ``.mcp.json`` path."""
     from pathlib import Path
 
     from crosswalk.agent_hooks import exclude_from_git
 
-    path = Path(worktree) / PROJECT_FILE
-    config = _read(path)
-    servers = {**(config.get("mcpServers") or {}), SERVER_NAME: server_entry()}
-    _write(path, {**config, "mcpServers": servers})
-    exclude_from_git(worktree, [PROJECT_FILE])
+    path, settings_path = Path(worktree) / PROJECT_FILE, Path(worktree) / SETTINGS_FILE
+    config, settings = _read(path, _SERVERS), _read(settings_path, _SETTINGS)
+    _write(
+        path,
+        {**config, "mcpServers": {**config.get("mcpServers", {}), SERVER_NAME: server_entry()}},
+    )
+    permissions = settings.get("permissions", {})
+    allow = [*permissions.get("allow", []), *tool_names()]
+    enabled = [*settings.get("enabledMcpjsonServers", []), SERVER_NAME]
+    settings = {
+        **settings,
+        "enabledMcpjsonServers": list(dict.fromkeys(enabled)),
+        "permissions": {**permissions, "allow": list(dict.fromkeys(allow))},
+    }
+    _write(settings_path, settings)
+    exclude_from_git(worktree, [PROJECT_FILE, SETTINGS_FILE])
     return path
 
 
 def uninstall_mcp(worktree: str | os.PathLike[str]) -> bool:
-    """Remove the ``crosswalk`` entry; delete the file when nothing else was in it.
-    Return whether there was an entry."""
+    """Remove exactly what ``install_mcp`` added; a file left empty goes. Return whether
+    there was a ``crosswalk`` entry."""
     from pathlib import Path
 
-    path = Path(worktree) / PROJECT_FILE
-    config = _read(path)
-    servers = dict(config.get("mcpServers") or {})
-    if servers.pop(SERVER_NAME, None) is None:
+    path, settings_path = Path(worktree) / PROJECT_FILE, Path(worktree) / SETTINGS_FILE
+    config, settings = _read(path, _SERVERS), _read(settings_path, _SETTINGS)
+    servers = dict(config.get("mcpServers", {}))
+    found = servers.pop(SERVER_NAME, None) is not None
+    if found:
+        rest = {key: value for key, value in config.items() if key != "mcpServers"}
+        _write_or_remove(path, {**rest, "mcpServers": servers} if servers else rest)
+    ours = {SERVER_NAME, *tool_names()}
+    enabled = [name for name in settings.get("enabledMcpjsonServers", []) if name not in ours]
+    permissions = dict(settings.get("permissions", {}))
+    allow = [rule for rule in permissions.pop("allow", []) if rule not in ours]
+    if allow:
+        permissions["allow"] = allow
+    kept = {k: v for k, v in settings.items() if k not in ("enabledMcpjsonServers", "permissions")}
+    if enabled:
+        kept["enabledMcpjsonServers"] = enabled
+    if permissions:
+        kept["permissions"] = permissions
+    if kept != settings:
+        _write_or_remove(settings_path, kept)
+    return found
+
+
+def has_mcp(worktree: str | os.PathLike[str]) -> bool:
+    """Whether the worktree's ``.mcp.json`` holds the ``crosswalk`` entry."""
+    from pathlib import Path
+
+    try:
+        servers = _read(Path(worktree) / PROJECT_FILE, _SERVERS).get("mcpServers", {})
+    except McpConfigError:
         return False
-    rest = {key: value for key, value in config.items() if key != "mcpServers"}
-    if servers:
-        rest["mcpServers"] = servers
-    if rest:
-        _write(path, rest)
-    else:
-        path.unlink()
-    return True
+    return SERVER_NAME in servers

@@ -84,8 +84,7 @@ def test_ask_waits_for_the_answer_given_with_cw(
     result = mcp.receive(asking)
     assert result["isError"] is False
     assert text_of(result) == f"Answer from agent bob (conversation {question['id']}):\n8443"
-    assert result["structuredContent"]["answer"] == "8443"
-    assert result["structuredContent"]["status"] == "answered"
+    assert "structuredContent" not in result  # Claude Code would show it instead of the text
 
 
 def test_pending_lists_a_question_from_cw_and_answer_reaches_the_asker(
@@ -103,7 +102,6 @@ def test_pending_lists_a_question_from_cw_and_answer_reaches_the_asker(
     assert f"Question {question['id']} from agent alice, about task {ids['bob_task']}:" in text
     assert "  is the schema migrated?" in text
     assert f'conversationId "{question["id"]}"' in text
-    assert [q["id"] for q in pending["structuredContent"]["questions"]] == [question["id"]]
 
     answered = mcp.call_tool("answer", {"conversationId": question["id"], "answer": "yes, 0002"})
     assert answered["isError"] is False
@@ -121,7 +119,6 @@ def test_a_timed_out_ask_says_how_to_wait_and_wait_brings_the_answer(
     [question] = wait_for_pending(server, bob)
     cid = question["id"]
     assert timed_out["isError"] is False  # the question was sent; it stays open
-    assert timed_out["structuredContent"] == {"status": "waiting", "conversationId": cid}
     assert f"timed out waiting for an answer to conversation {cid}" in text_of(timed_out)
     assert f'call `wait` with conversationId "{cid}"' in text_of(timed_out)
 
@@ -137,10 +134,9 @@ def test_ask_the_person_and_get_the_reply(server: ServerProcess, start_mcp: Star
     timed_out = mcp.call_tool(
         "ask", {"question": "Postgres or SQLite?", "user": True, "timeoutS": 0.2}
     )
-    mid = timed_out["structuredContent"]["messageId"]
-    assert f'call `wait` with messageId "{mid}"' in text_of(timed_out)
     inbox = json.loads(server.cw("inbox", "--json").stdout)
-    assert [m["id"] for m in inbox] == [mid]
+    [mid] = [m["id"] for m in inbox]
+    assert f'call `wait` with messageId "{mid}"' in text_of(timed_out)
 
     waiting = mcp.send("tools/call", {"name": "wait", "arguments": {"messageId": mid}})
     assert server.cw("reply", mid, "SQLite").returncode == 0
@@ -162,9 +158,6 @@ def test_whoami_names_the_agent_its_task_phase_and_peers(
         "Other active agents of your initiative (ask them by agent or task):",
         f'- bob (id {bob["id"]}), running on task {ids["bob_task"]} "bob_task"',
     ]
-    data = result["structuredContent"]
-    assert data["agent"]["id"] == alice["id"]
-    assert [peer["name"] for peer in data["peers"]] == ["bob"]
 
 
 def cli_error(server: ServerProcess, agent: dict[str, Any] | None, *args: str) -> str:
@@ -263,3 +256,10 @@ def test_cw_mcp_install_with_an_agent_lets_a_hand_started_cli_act_as_it(
 
     result = start_mcp(None, cwd=worktree / "src").call_tool("whoami")
     assert text_of(result).startswith(f"You are agent alice (id {alice['id']})")
+
+    identity = worktree / ".crosswalk" / "agent.json"
+    assert server.cw("hooks", "install", "--worktree", str(worktree)).returncode == 0
+    assert server.cw("mcp", "uninstall", "--worktree", str(worktree)).returncode == 0
+    assert identity.exists()  # the hooks still use it
+    removed = server.cw("hooks", "uninstall", "--worktree", str(worktree))
+    assert f"removed {identity}" in removed.stdout

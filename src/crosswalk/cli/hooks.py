@@ -22,6 +22,7 @@ from crosswalk.agent_hooks import (
     uninstall_hooks,
     write_identity,
 )
+from crosswalk.agent_mcp import has_mcp
 from crosswalk.cli.commands import add_command, add_group
 from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.hook import EVENTS, run_hook
@@ -173,8 +174,14 @@ def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(str(exc)) from None
     path = worktree / CONFIG_FILES[args.provider]
     ctx.out(f"removed the cw hooks from {path}" if removed else f"no cw hooks in {path}")
+    remove_unused_identity(ctx, worktree)
+    return EXIT_OK
+
+
+def remove_unused_identity(ctx: Context, worktree: Path) -> None:
+    """The identity file goes once neither hooks nor the MCP server are left to use it."""
     identity = worktree / STATE_DIR / IDENTITY_FILE
-    if identity.exists() and not any(has_hooks(worktree, p) for p in PROVIDERS):
+    in_use = has_mcp(worktree) or any(has_hooks(worktree, p) for p in PROVIDERS)
+    if identity.exists() and not in_use:
         identity.unlink()
         ctx.out(f"removed {identity}")
-    return EXIT_OK

@@ -7,10 +7,16 @@ The ``.mcp.json`` entry is ``crosswalk.agent_mcp``'s business; docs/mcp.md has t
 
 from __future__ import annotations
 
-from crosswalk.agent_mcp import PROJECT_FILE, McpConfigError, install_mcp, uninstall_mcp
+from crosswalk.agent_mcp import (
+    PROJECT_FILE,
+    SETTINGS_FILE,
+    McpConfigError,
+    install_mcp,
+    uninstall_mcp,
+)
 from crosswalk.cli.commands import add_command
 from crosswalk.cli.errors import EXIT_OK, UsageError
-from crosswalk.cli.hooks import install_identity, worktree_of
+from crosswalk.cli.hooks import install_identity, remove_unused_identity, worktree_of
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -53,8 +59,9 @@ def register(subparsers: Subparsers) -> None:
         help="add the crosswalk server to a worktree's .mcp.json",
         description=(
             f"Merge a 'crosswalk' entry (this cw, 'cw mcp') into {PROJECT_FILE} at the\n"
-            "worktree's top level, keeping other servers, and exclude the file from git.\n"
-            "Claude Code started there asks once whether to use the project's servers.\n"
+            "worktree's top level, keeping other servers; approve it and allow its tools\n"
+            f"in {SETTINGS_FILE} (so 'claude -p' uses them too); keep both\n"
+            "files out of git.\n"
             "The server acts as the agent in the agent CLI's CW_AGENT_ID/CW_TOKEN/CW_URL;\n"
             "with --agent it also writes the private identity file the hooks use\n"
             "(.crosswalk/agent.json, as 'cw hooks install --agent' does)."
@@ -67,8 +74,9 @@ def register(subparsers: Subparsers) -> None:
         "uninstall",
         help="remove the crosswalk server from a worktree's .mcp.json",
         description=(
-            f"Remove the 'crosswalk' entry from {PROJECT_FILE}; other servers stay, and the\n"
-            "file goes when nothing else is left in it."
+            f"Remove what 'cw mcp install' added to {PROJECT_FILE} and {SETTINGS_FILE};\n"
+            "everything else stays, and a file goes when nothing else is left in it. The\n"
+            "identity file goes too unless the cw hooks still use it."
         ),
         examples=["cw mcp uninstall", "cw mcp uninstall --worktree ../wt-tokens"],
         handler=cmd_uninstall,
@@ -116,4 +124,5 @@ def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(str(exc)) from None
     path = worktree / PROJECT_FILE
     ctx.out(f"removed the crosswalk MCP server from {path}" if removed else f"none in {path}")
+    remove_unused_identity(ctx, worktree)
     return EXIT_OK

@@ -79,9 +79,7 @@ def serve(tools: AgentTools) -> None:
 
 def _to_protocol(result: ToolResult) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(text=result.text)],
-        structured_content=result.data or None,
-        is_error=result.is_error,
+        content=[types.TextContent(text=result.text)], is_error=result.is_error
     )
 
 

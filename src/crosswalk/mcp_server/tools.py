@@ -16,7 +16,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -135,10 +135,13 @@ TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
 
 @dataclass(frozen=True)
 class ToolResult:
-    """What a tool returns: text for the model, the same as data, and whether it failed."""
+    """What a tool returns: text for the model, and whether it failed.
+
+    Text only, no ``structuredContent``: Claude Code 2.1.332 gives the model a result's
+    structured content instead of its text when there is some, and the text is what
+    says what happened and what to do next."""
 
     text: str
-    data: dict[str, Any] = field(default_factory=dict)
     is_error: bool = False
 
 
@@ -206,7 +209,7 @@ class AgentTools:
         handler = _HANDLERS.get(name)
         if handler is None:
             known = ", ".join(TOOLS)
-            return ToolResult(f"error: no tool named {name!r}; the tools are {known}", {}, True)
+            return ToolResult(f"error: no tool named {name!r}; the tools are {known}", True)
         recording: list[_Recording] = []
 
         def client(url: str, token: str | None) -> RpcClient:
@@ -226,19 +229,18 @@ class AgentTools:
             result = _still_open(exc, sent, arguments)
         except CliError as exc:
             report_error(exc, ctx)
-            return ToolResult(stderr.getvalue().strip(), {}, True)
+            return ToolResult(stderr.getvalue().strip(), True)
         except Exception as exc:  # a bug: said as `cw` says it, and the server goes on
             return ToolResult(
                 f"error: unexpected {type(exc).__name__}: {exc}\n"
                 "this is a bug in cw mcp; please report it with the tool call",
-                {},
                 True,
             )
         finally:
             ctx.close()
         notes = stderr.getvalue().strip()
         if notes:
-            result = ToolResult(f"{result.text}\n\n{notes}", result.data, result.is_error)
+            result = ToolResult(f"{result.text}\n\n{notes}", result.is_error)
         return result
 
 
@@ -298,10 +300,10 @@ def _pending(ctx: Context, arguments: Mapping[str, Any]) -> ToolResult:
         questions += page
         after = str(page[-1].get("id"))
     if not questions:
-        return ToolResult("No question waits for your answer.", {"questions": []})
+        return ToolResult("No question waits for your answer.")
     blocks = [_render_question(q) for q in questions]
     head = f"{len(questions)} question(s) wait for your answer; answer each with `answer`."
-    return ToolResult("\n\n".join([head, *blocks]), {"questions": questions})
+    return ToolResult("\n\n".join([head, *blocks]))
 
 
 def _answer(ctx: Context, arguments: Mapping[str, Any]) -> ToolResult:
@@ -310,7 +312,7 @@ def _answer(ctx: Context, arguments: Mapping[str, Any]) -> ToolResult:
     cmd_answer(argparse.Namespace(conversation_id=cid, answer=answer), ctx)
     conversation = _named(ctx, _printed(ctx))
     asker = conversation.get("fromAgentName") or conversation.get("fromAgentId")
-    return ToolResult(f"Answered conversation {cid} (asked by agent {asker}).", conversation)
+    return ToolResult(f"Answered conversation {cid} (asked by agent {asker}).")
 
 
 def _wait(ctx: Context, arguments: Mapping[str, Any]) -> ToolResult:
@@ -347,8 +349,7 @@ def _whoami(ctx: Context, arguments: Mapping[str, Any]) -> ToolResult:
             lines.append(f"- {peer.get('name')} (id {peer['id']}), {peer.get('status')}{work}")
     else:
         lines.append("No other agent of your initiative is active now.")
-    data = {"agent": agent, "task": task, "phase": phase, "peers": peers}
-    return ToolResult("\n".join(lines), data)
+    return ToolResult("\n".join(lines))
 
 
 _HANDLERS: dict[str, Callable[[Context, Mapping[str, Any]], ToolResult]] = {
@@ -414,12 +415,11 @@ def _answered(ctx: Context, result: Any) -> ToolResult:
         reply = result.get("reply") or {}
         mid = (result.get("question") or {}).get("id")
         text = reply.get("content") or "(the question was marked answered without a reply)"
-        return ToolResult(f"The person replied (message {mid}):\n{text}", result)
+        return ToolResult(f"The person replied (message {mid}):\n{text}")
     result = _named(ctx, result)
     who = result.get("toAgentName") or result.get("toAgentId")
     return ToolResult(
-        f"Answer from agent {who} (conversation {result.get('id')}):\n{result.get('answer')}",
-        result,
+        f"Answer from agent {who} (conversation {result.get('id')}):\n{result.get('answer')}"
     )
 
 
@@ -432,7 +432,7 @@ def _still_open(exc: TimedOutError, sent: str | None, arguments: Mapping[str, An
     text = f"No answer yet: {exc.message}\nThe question stays open. {again}".strip()
     if exc.hint:
         text += f"\nhint: {exc.hint}"
-    return ToolResult(text, {"status": "waiting", key: qid})
+    return ToolResult(text)
 
 
 def _render_question(question: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests.support.server import CW
 
+from crosswalk.agent_hooks import install_hooks
 from crosswalk.agent_mcp import (
     McpConfigError,
     claude_mcp_config,
@@ -70,26 +71,65 @@ def test_install_keeps_other_servers_and_uninstall_takes_only_its_own(tmp_path: 
         "mcpServers": {"other": other, "crosswalk": server_entry()},
         "note": "kept",
     }
-    assert "/.mcp.json" in (repo / ".git" / "info" / "exclude").read_text().splitlines()
+    exclude = (repo / ".git" / "info" / "exclude").read_text().splitlines()
+    assert {"/.mcp.json", "/.claude/settings.local.json"} <= set(exclude)
 
     assert uninstall_mcp(repo) is True
     assert json.loads(path.read_text()) == {"mcpServers": {"other": other}, "note": "kept"}
     assert uninstall_mcp(repo) is False
 
 
-def test_a_file_holding_only_our_entry_goes_with_it(tmp_path: Path) -> None:
+def test_install_approves_the_server_and_allows_its_tools_beside_the_hooks(
+    tmp_path: Path,
+) -> None:
+    """``claude -p`` neither starts an unapproved project server nor runs a tool that
+    is not allowed; the hooks share the settings file and stay."""
+    settings = tmp_path / ".claude" / "settings.local.json"
+    install_hooks(tmp_path, "claude", cw="/x/cw")
+    settings.write_text(
+        json.dumps({**json.loads(settings.read_text()), "permissions": {"allow": ["Read"]}})
+    )
+    install_mcp(tmp_path)
+    install_mcp(tmp_path)
+    merged = json.loads(settings.read_text())
+    assert merged["enabledMcpjsonServers"] == ["crosswalk"]
+    assert merged["permissions"]["allow"] == ["Read", *tool_names()]
+    assert "hooks" in merged
+
+    uninstall_mcp(tmp_path)
+    kept = json.loads(settings.read_text())
+    assert kept["permissions"] == {"allow": ["Read"]}
+    assert "enabledMcpjsonServers" not in kept
+    assert "hooks" in kept
+
+
+def test_a_settings_file_holding_only_our_entries_goes_with_them(tmp_path: Path) -> None:
     install_mcp(tmp_path)
     assert uninstall_mcp(tmp_path) is True
     assert not (tmp_path / ".mcp.json").exists()
+    assert not (tmp_path / ".claude" / "settings.local.json").exists()
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"mcpServers": []}'])
-def test_a_file_that_cannot_be_merged_is_left_alone(tmp_path: Path, content: str) -> None:
-    path = tmp_path / ".mcp.json"
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (".mcp.json", "{not json"),
+        (".mcp.json", "[]"),
+        (".mcp.json", '{"mcpServers": []}'),
+        (".claude/settings.local.json", '{"permissions": {"allow": "Read"}}'),
+        (".claude/settings.local.json", '{"enabledMcpjsonServers": {}}'),
+    ],
+)
+def test_a_file_that_cannot_be_merged_is_left_alone(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
     path.write_text(content)
     with pytest.raises(McpConfigError, match="fix or remove it first"):
         install_mcp(tmp_path)
     assert path.read_text() == content
+    assert not (tmp_path / ".mcp.json").exists() or name == ".mcp.json"
 
 
 def _cw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
