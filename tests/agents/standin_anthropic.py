@@ -2,7 +2,8 @@
 
 It answers ``POST /v1/messages`` with ``"stream": true`` as server-sent events
 (message_start, content_block_start/delta/stop per block, message_delta, message_stop),
-taking each answer from a scripted list of turns: text, or a Bash tool_use. Requests that
+taking each answer from a scripted list of turns: text, or a tool_use (Bash, or any tool
+by name, such as ToolSearch and an MCP server's tools). Requests that
 offer no tools (Claude Code's side requests, e.g. titles) get a short text and consume no
 turn. Every request is recorded; accounts are told apart by x-api-key or bearer token, and
 an account can be made to hit its subscription limit (429 with the unified rate-limit
@@ -24,10 +25,13 @@ MODEL = "claude-sonnet-4-5-20250929"
 
 @dataclass
 class Turn:
-    """One model answer: ``text`` (ends the turn) and/or a Bash ``command`` (a tool_use)."""
+    """One model answer: ``text`` (ends the turn) and/or a tool_use: a Bash ``command``,
+    or any tool by ``tool`` name with its ``input``."""
 
     text: str = ""
     command: str | None = None
+    tool: str | None = None
+    input: dict[str, Any] | None = None
 
 
 def text(value: str) -> Turn:
@@ -36,6 +40,17 @@ def text(value: str) -> Turn:
 
 def bash(command: str) -> Turn:
     return Turn(command=command)
+
+
+def tool(name: str, input: dict[str, Any]) -> Turn:
+    """A call of any tool, e.g. ``ToolSearch`` or an MCP server's ``mcp__<server>__<tool>``."""
+    return Turn(tool=name, input=input)
+
+
+def load_tools(*names: str) -> Turn:
+    """What a model does before calling deferred tools (MCP ones, in Claude Code 2.1.332):
+    ``ToolSearch`` with ``select:`` and their names."""
+    return tool("ToolSearch", {"query": "select:" + ",".join(names), "max_results": len(names)})
 
 
 class AnthropicStandin(StandinServer):
@@ -127,16 +142,21 @@ def message_reply(turn: Turn, model: str, stream: bool) -> Reply:
     blocks: list[dict[str, Any]] = []
     if turn.text:
         blocks.append({"type": "text", "text": turn.text})
+    called: tuple[str, dict[str, Any]] | None = None
     if turn.command is not None:
+        called = ("Bash", {"command": turn.command, "description": "Run a command"})
+    elif turn.tool is not None:
+        called = (turn.tool, turn.input or {})
+    if called is not None:
         blocks.append(
             {
                 "type": "tool_use",
                 "id": f"toolu_{uuid.uuid4().hex[:24]}",
-                "name": "Bash",
-                "input": {"command": turn.command, "description": "Run a command"},
+                "name": called[0],
+                "input": called[1],
             }
         )
-    stop_reason = "tool_use" if turn.command is not None else "end_turn"
+    stop_reason = "tool_use" if called is not None else "end_turn"
     usage = {
         "input_tokens": 100,
         "output_tokens": 20,

@@ -50,3 +50,25 @@ def test_the_real_codex_runs_a_command_in_the_worktree(
     [started] = [e for e in events if e.get("type") == "thread.started"]
     assert agent["sessionId"] == started["thread_id"]
     assert "tool exec:" in ok(server, "logs", "show", agent["id"])
+
+
+def test_the_real_codex_is_given_crosswalks_mcp_server_for_the_run(
+    server: ServerProcess, openai_standin: OpenAIStandin, tmp_path: Path
+) -> None:
+    """`-c mcp_servers.crosswalk.*` on the command line: Codex starts `cw mcp` and offers
+    its tools as one namespace. Codex does not wait for a server before the first turn
+    (only for one marked `required`, and then a server that fails to start fails the
+    run), so the model runs a command first and the request after it is the one read."""
+    openai_standin.script(bash("sleep 5"), text("All done."))
+    plan = make_plan(server, tmp_path)
+    task = plan.task(server, "Codex tools", "Look at your tools.")
+
+    spawned = js(server, "agent", "spawn", "--task", task["id"], "--provider", "codex")
+    agent = agent_in(server, spawned["id"], "idle", "crashed")
+
+    assert agent["status"] == "idle", agent["result"]
+    last = openai_standin.response_requests()[-1].body
+    [crosswalk] = [tool for tool in last["tools"] if tool.get("name") == "mcp__crosswalk"]
+    assert sorted(tool["name"] for tool in crosswalk["tools"]) == [
+        "answer", "ask", "pending", "wait", "whoami",
+    ]  # fmt: skip

@@ -1,4 +1,5 @@
-"""The prompt an agent starts with: its task, verbatim, and how to reach its peers."""
+"""The prompt an agent starts with: its task, verbatim, and how to reach its peers (with
+`cw`, or the tools of crosswalk's MCP server the runner gives it, docs/mcp.md)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def build_prompt(agent: Agent, task: Task, phase: Phase | None, extra: str | Non
         "- see questions addressed to you: cw listen",
         '- answer one: cw answer CONVERSATION_ID "answer"',
         "`cw ask` waits for the answer and prints it.",
+        "The same are tools of the `crosswalk` MCP server you have: ask, pending, answer, wait",
+        "and whoami (your task and peers); in Claude Code, mcp__crosswalk__ask and so on.",
     ]
     if extra:
         lines += ["", extra]

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from crosswalk.agent_mcp import claude_mcp_config, codex_overrides
 from crosswalk.runner.providers import ClaudeProvider, CodexProvider, RunOptions
 from crosswalk.runner.providers._limits import reset_time_in_text
 
@@ -21,13 +22,20 @@ def feed(reader: Any, *events: dict[str, Any] | str) -> Any:
 def test_claude_command_for_a_first_run_and_a_resume() -> None:
     claude = ClaudeProvider()
     first = claude.command("/bin/claude", "do it", None, RunOptions())
+    tools = (
+        "Bash(cw:*),mcp__crosswalk__ask,mcp__crosswalk__pending,mcp__crosswalk__answer,"
+        "mcp__crosswalk__wait,mcp__crosswalk__whoami"
+    )
     assert first == [
         "/bin/claude", "-p", "do it", "--output-format", "stream-json", "--verbose",
-        "--permission-mode", "acceptEdits", "--allowedTools", "Bash(cw:*)",
+        "--permission-mode", "acceptEdits", "--allowedTools", tools,
+        "--mcp-config", claude_mcp_config(),
     ]  # fmt: skip
     resumed = claude.command("/bin/claude", "go on", "S1", RunOptions("bypassPermissions"))
     assert resumed[resumed.index("--resume") + 1] == "S1"
-    assert resumed[-2:] == ["--permission-mode", "bypassPermissions"]
+    assert resumed[-4:] == [
+        "--permission-mode", "bypassPermissions", "--mcp-config", claude_mcp_config(),
+    ]  # fmt: skip
     assert "--allowedTools" not in resumed
 
 
@@ -148,7 +156,8 @@ def test_codex_limit_message_with_a_typographic_apostrophe() -> None:
 def test_codex_command_puts_the_sandbox_before_resume() -> None:
     codex = CodexProvider()
     assert codex.command("codex", "p", None, RunOptions()) == [
-        "codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write", "p",
+        "codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write",
+        *codex_overrides(), "p",
     ]  # fmt: skip
     resumed = codex.command("codex", "p", "T1", RunOptions())
     assert resumed.index("--sandbox") < resumed.index("resume")

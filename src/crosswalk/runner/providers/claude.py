@@ -1,4 +1,5 @@
-"""Claude Code: ``claude -p PROMPT --output-format stream-json --verbose [--resume ID]``.
+"""Claude Code: ``claude -p PROMPT --output-format stream-json --verbose [--resume ID]``,
+with crosswalk's MCP server for the run (``--mcp-config``, docs/mcp.md).
 
 The stream's first line (``system``/``init``) names the session; the last
 (``result``) says how the run ended. A usage limit shows as a ``rate_limit_event``
@@ -17,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crosswalk.agent_mcp import claude_mcp_config, tool_names
 from crosswalk.domain.rows import Account
 from crosswalk.runner.providers._limits import epoch_seconds, reset_time_in_text
 from crosswalk.runner.providers._port import RunOptions, RunOutcome, UsageLimit
@@ -41,8 +43,9 @@ class ClaudeProvider:
         mode = options.permission_mode or DEFAULT_PERMISSION_MODE
         argv += ["--permission-mode", mode]
         if mode != "bypassPermissions":
-            argv += ["--allowedTools", ALLOWED_TOOLS]
-        return argv
+            # `cw` and crosswalk's MCP tools (docs/mcp.md) run without a prompt nobody sees
+            argv += ["--allowedTools", ",".join([ALLOWED_TOOLS, *tool_names()])]
+        return [*argv, "--mcp-config", claude_mcp_config()]
 
     def reader(self, now: datetime) -> ClaudeStreamReader:
         return ClaudeStreamReader(now)

@@ -1,4 +1,5 @@
-"""Codex: ``codex exec --json --skip-git-repo-check --sandbox S [resume ID] PROMPT``.
+"""Codex: ``codex exec --json --skip-git-repo-check --sandbox S -c mcp_servers.crosswalk.*
+[resume ID] PROMPT`` (crosswalk's MCP server for the run, docs/mcp.md).
 
 ``thread.started`` names the session (the thread); ``turn.completed`` ends a good
 run, ``turn.failed`` and ``error`` a bad one. A usage limit is an error whose
@@ -16,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crosswalk.agent_mcp import codex_overrides
 from crosswalk.domain.rows import Account
 from crosswalk.runner.providers._limits import reset_time_in_text
 from crosswalk.runner.providers._port import RunOptions, RunOutcome, UsageLimit
@@ -34,6 +36,7 @@ class CodexProvider:
     ) -> list[str]:
         argv = [executable, "exec", "--json", "--skip-git-repo-check"]
         argv += ["--sandbox", options.permission_mode or DEFAULT_SANDBOX]
+        argv += codex_overrides()  # crosswalk's MCP server, for this run only (docs/mcp.md)
         if session_id is not None:
             argv += ["resume", session_id]
         return [*argv, prompt]
