@@ -1,6 +1,8 @@
 """Wall time of the ``cw`` command, as an agent's shell sees it: fork, exec, import,
 one request, exit; beside bare ``python -c pass`` in the same run, so the difference
-(what ``cw`` itself costs) holds across machines.
+(what ``cw`` itself costs) holds across machines. ``cw mcp`` (the MCP server an agent CLI
+starts) is timed from its start to its answer to ``initialize``, the first thing a client
+waits for.
 
 Commands are timed in interleaved rounds (each command once per round), so a machine
 that gets busier during the run slows every command alike. ``cw answer`` gets a fresh
@@ -30,7 +32,22 @@ TARGET_MEDIAN_MS = 60.0
 #: What ``cw`` may add to bare interpreter start-up (the targets, in ms).
 TARGET_OVER_PYTHON_MS = 25.0
 TARGET_HOOK_OVER_PYTHON_MS = 20.0
+#: ``cw mcp`` from start to its answer to ``initialize`` (it loads the MCP SDK).
+TARGET_MCP_INITIALIZE_MS = 1000.0
 BASELINE = "python -c pass"
+MCP_LABEL = "cw mcp, start to its answer to initialize"
+MCP_INITIALIZE = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"},
+        },
+    }
+)
 
 
 @dataclass
@@ -44,6 +61,8 @@ class Measured:
     error: str = ""
     cpu_times: list[float] = field(default_factory=list)
     env: dict[str, str] | None = None  # added to the run's environment
+    #: Timed until its first line of output (a server's first answer), not its exit.
+    until_first_line: bool = False
 
 
 def _ask(port: int, asker: BenchAgent, answerer: BenchAgent) -> str:
@@ -84,20 +103,11 @@ def _time_rounds(runs: int, env: dict[str, str], cwd: str, measured: list[Measur
             argv, stdin = item.make()
             run_env = {**env, **item.env} if item.env else env
             cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            done = subprocess.run(
-                argv,
-                env=run_env,
-                cwd=cwd,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                timeout=RUN_TIMEOUT_S,
-            )
-            elapsed = (time.perf_counter() - started) * 1000
+            run_once = _first_line if item.until_first_line else _to_exit
+            elapsed, error = run_once(argv, stdin, run_env, cwd)
             cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if done.returncode != 0:
-                item.error = f"{item.label} exited {done.returncode}: {done.stderr.strip()}"
+            if error:
+                item.error = f"{item.label} {error}"
             elif n:
                 item.times.append(elapsed)
                 item.cpu_times.append(
@@ -109,6 +119,48 @@ def _time_rounds(runs: int, env: dict[str, str], cwd: str, measured: list[Measur
                     )
                     * 1000
                 )
+
+
+def _to_exit(
+    argv: list[str], stdin: str | None, env: dict[str, str], cwd: str
+) -> tuple[float, str]:
+    """Milliseconds from start to exit, and what went wrong (empty if nothing)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        argv, env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    return elapsed, f"exited {done.returncode}: {done.stderr.strip()}" if done.returncode else ""
+
+
+def _first_line(
+    argv: list[str], stdin: str | None, env: dict[str, str], cwd: str
+) -> tuple[float, str]:
+    """Milliseconds from start to the first line on stdout (``stdin`` written at once, as a
+    client does); then stdin is closed and the process waited for, untimed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(stdin or "")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    elapsed = (time.perf_counter() - started) * 1000
+    try:  # closes stdin: the end of the session
+        _, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+    if '"result"' not in line:
+        return elapsed, f"gave no answer ({line.strip()!r}): {stderr.strip()}"
+    return elapsed, ""
 
 
 def _expect_output(
@@ -191,6 +243,14 @@ def run(settings: Settings) -> Section:
                 [],
                 env=as_agent(busy),
             ),
+            Measured(
+                MCP_LABEL,
+                lambda: ([CW, "mcp"], MCP_INITIALIZE + "\n"),
+                None,
+                [],
+                env=as_agent(quiet),
+                until_first_line=True,
+            ),
         ]
         for item, printed in ((measured[4], False), (measured[5], True)):
             argv, stdin = item.make()
@@ -242,6 +302,16 @@ def run(settings: Settings) -> Section:
                         higher_is_better=False,
                     )
                 )
+        if item.label == MCP_LABEL:
+            section.targets.append(
+                Target(
+                    f"{item.label}: median wall time",
+                    median,
+                    TARGET_MCP_INITIALIZE_MS,
+                    "ms",
+                    higher_is_better=False,
+                )
+            )
     section.notes += [
         f"{runs} timed rounds after one untimed warm-up round; in each round every command "
         "runs once, in the order listed, so load on the machine falls on all of them alike. "
@@ -249,7 +319,10 @@ def run(settings: Settings) -> Section:
         "`cw answer` answers a fresh pending conversation each run (asked beforehand, not "
         "timed). The hook runs read a PostToolUse event on stdin in a worktree directory; "
         "with one question pending, each run is a new session, so the question is shown "
-        "(and the session's state file written) every time.",
+        "(and the session's state file written) every time. `cw mcp` is timed from its start "
+        "to the first line it prints, its answer to the `initialize` written on its stdin "
+        "at once (the MCP SDK's import is most of it); its exit is not timed, and its CPU ms "
+        "include the exit.",
         "CPU ms is the process's user + system CPU time (getrusage of the waited child): "
         "unlike wall time it hardly moves when other work shares the machine, so on a busy "
         "machine its difference to the baseline is the better guide to what `cw` costs.",
