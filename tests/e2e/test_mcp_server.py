@@ -263,3 +263,30 @@ def test_cw_mcp_install_with_an_agent_lets_a_hand_started_cli_act_as_it(
     assert identity.exists()  # the hooks still use it
     removed = server.cw("hooks", "uninstall", "--worktree", str(worktree))
     assert f"removed {identity}" in removed.stdout
+
+
+def test_a_waiting_ask_does_not_hold_up_other_calls(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    """Each call runs on its own: a model may call tools in parallel."""
+    alice, bob, _ = setup_pair(server)
+    mcp = start_mcp(alice)
+    asking = mcp.send("tools/call", {"name": "ask", "arguments": {"question": "?", "agent": "bob"}})
+    [question] = wait_for_pending(server, bob)
+    assert text_of(mcp.call_tool("whoami")).startswith("You are agent alice")
+    assert server.cw("answer", question["id"], "now", agent=bob).returncode == 0
+    assert text_of(mcp.receive(asking)).endswith(":\nnow")
+
+
+def test_the_server_ends_when_the_client_does_even_during_a_wait(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    """A wait in flight must not keep the process alive after its client went away (it
+    would poll on until its deadline)."""
+    alice, bob, _ = setup_pair(server)
+    mcp = start_mcp(alice)
+    mcp.send("tools/call", {"name": "ask", "arguments": {"question": "?", "agent": "bob"}})
+    wait_for_pending(server, bob)
+    assert mcp.process.stdin is not None
+    mcp.process.stdin.close()
+    assert mcp.process.wait(timeout=15) == 0

@@ -21,7 +21,7 @@ from mcp.server.stdio import stdio_server
 
 from crosswalk import __version__
 from crosswalk.agent_mcp import SERVER_NAME
-from crosswalk.mcp_server.tools import TOOLS, AgentTools, Cancelled, ToolResult
+from crosswalk.mcp_server.tools import TOOLS, AgentTools, ToolResult
 
 T = TypeVar("T")
 
@@ -48,14 +48,8 @@ def build_server(tools: AgentTools) -> Server[Any]:
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        cancelled = Cancelled()
         arguments = dict(params.arguments or {})
-        try:
-            result = await _on_daemon_thread(lambda: tools.call(params.name, arguments, cancelled))
-        except BaseException:
-            cancelled.is_set = True
-            raise
-        return _to_protocol(result)
+        return _to_protocol(await _on_daemon_thread(lambda: tools.call(params.name, arguments)))
 
     return Server(
         SERVER_NAME,

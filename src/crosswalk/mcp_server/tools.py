@@ -14,7 +14,6 @@ import io
 import json
 import math
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,17 +144,6 @@ class ToolResult:
     is_error: bool = False
 
 
-class Cancelled:
-    """Set when the client gives up on a call: the call's clock jumps past every
-    deadline, so a wait ends after the long poll in flight instead of running on."""
-
-    def __init__(self) -> None:
-        self.is_set = False
-
-    def clock(self) -> float:
-        return time.monotonic() + (1e9 if self.is_set else 0.0)
-
-
 class _Recording:
     """The client, noting the id of each question it sends (the CLI's flows make it)."""
 
@@ -204,7 +192,7 @@ class AgentTools:
         self.env = agent_env(os.environ if env is None else env, str(Path.cwd()))
         self._client_factory = client_factory
 
-    def call(self, name: str, arguments: Mapping[str, Any], cancelled: Cancelled) -> ToolResult:
+    def call(self, name: str, arguments: Mapping[str, Any]) -> ToolResult:
         """Run tool ``name``; a failure comes back as a result, never as an exception."""
         handler = _HANDLERS.get(name)
         if handler is None:
@@ -219,7 +207,7 @@ class AgentTools:
         stdout, stderr = io.StringIO(), io.StringIO()
         runtime = Runtime(
             env=self.env, stdin=io.StringIO(), stdout=stdout, stderr=stderr,
-            clock=cancelled.clock, client_factory=client,
+            client_factory=client,
         )  # fmt: skip
         ctx = Context(argparse.Namespace(json=True), runtime)
         try:
