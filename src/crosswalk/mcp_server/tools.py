@@ -168,7 +168,8 @@ class _Recording:
 
 def agent_env(env: Mapping[str, str], cwd: str) -> dict[str, str]:
     """The environment the tools act in: the agent CLI's, or, when that names no agent,
-    the identity ``cw hooks install --agent`` saved in the worktree."""
+    the identity ``cw hooks install --agent`` (or ``cw mcp install --agent``) saved in
+    the worktree."""
     found = dict(env)
     if found.get("CW_AGENT_ID") and found.get("CW_TOKEN"):
         return found
@@ -180,8 +181,8 @@ def agent_env(env: Mapping[str, str], cwd: str) -> dict[str, str]:
 
 
 class AgentTools:
-    """Runs one tool call at a time per call (each with its own client), as the agent
-    named in ``env``."""
+    """Runs tool calls as the agent named in ``env``. Each call has its own client and
+    streams, so calls may run at once, on different threads."""
 
     def __init__(
         self,
