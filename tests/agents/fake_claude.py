@@ -362,9 +362,13 @@ class FakeClaude:
         sys.stdout.flush()
         os._exit(code)
 
-    def finish(self, text: str) -> NoReturn:
+    def finish(self, text: str, usage: dict[str, Any] | None = None) -> NoReturn:
+        """``usage``: what the result line reports, ``total_cost_usd`` and the token
+        counts of its ``usage`` (zero when not given)."""
         self.stop()
-        self.result(text, is_error=False)
+        reported = dict(usage or {})
+        cost = reported.pop("total_cost_usd", 0.0)
+        self.result(text, is_error=False, total_cost_usd=cost, usage={**ZERO_USAGE, **reported})
         raise SystemExit(0)
 
     def stop(self) -> None:

@@ -267,18 +267,20 @@ class FakeCodex:
         sys.stdout.flush()
         os._exit(code)
 
-    def finish(self, text: str) -> NoReturn:
+    def finish(self, text: str, usage: dict[str, Any] | None = None) -> NoReturn:
+        """``usage``: token counts ``turn.completed`` reports instead of the made-up ones."""
         if text != self.last_text:
             self.text(text)
         self.stop()
-        usage = {
+        tokens = {
             "input_tokens": self.tokens * 10,
             "cached_input_tokens": 0,
             "cache_write_input_tokens": 0,
             "output_tokens": self.tokens,
             "reasoning_output_tokens": 0,
+            **(usage or {}),
         }
-        self.emit({"type": "turn.completed", "usage": usage})
+        self.emit({"type": "turn.completed", "usage": tokens})
         raise SystemExit(0)
 
     def stop(self) -> None:

@@ -104,6 +104,7 @@ def render_status(status: Any) -> str:
     lines = [
         f"initiative {status.get('name')} ({status.get('id')}) on {status.get('branch')}",
         f"dispatch: {dispatch.get('status')}" + (f", at most {limit} agents" if limit else ""),
+        f"spent: {usage_text(status.get('usage'))}",
     ]
     tasks = status.get("tasks") or {}
     for state in STATE_ORDER:
@@ -114,7 +115,9 @@ def render_status(status: Any) -> str:
         for task in found:
             agent = f" [{task['agent']}]" if task.get("agent") else ""
             waiting = f": waits for {task['waitingFor']}" if task.get("waitingFor") else ""
-            lines.append(f"  {task.get('id')}  {task.get('name')}{agent}{waiting}")
+            spent = (task.get("usage") or {}).get("runs")
+            cost = f" ({usage_text(task.get('usage'), short=True)})" if spent else ""
+            lines.append(f"  {task.get('id')}  {task.get('name')}{agent}{cost}{waiting}")
     agents = status.get("runningAgents") or []
     lines.append(f"running agents ({len(agents)}):")
     lines += [f"  {a.get('name')} ({a.get('id')}) on task {a.get('taskId')}" for a in agents]
@@ -124,3 +127,30 @@ def render_status(status: Any) -> str:
         lines.append(f"  {question.get('kind')} {question.get('id')}:")
         lines.append(indent(str(question.get("question", "")), "    "))
     return "\n".join(lines)
+
+
+def usage_text(usage: Any, *, short: bool = False) -> str:
+    """``$1.25, 14 turns, 6 min over 3 runs; tokens 12.0k in, 3.4k out, 80.1k cache``
+    (the cost is "cost unknown" when no run reported one, as Codex does not)."""
+    if not usage or not usage.get("runs"):
+        return "nothing yet (no agent has run)"
+    cost = usage.get("costUsd")
+    money = "cost unknown" if cost is None else f"${cost:,.2f}"
+    runs = usage["runs"]
+    text = f"{money}, {usage.get('turns', 0)} turns, {_minutes(usage.get('runSeconds', 0))}"
+    if short:
+        return text
+    text += f" over {runs} run{'s' if runs != 1 else ''}"
+    cache = usage.get("cacheReadTokens", 0) + usage.get("cacheCreationTokens", 0)
+    return (
+        f"{text}; tokens {_thousands(usage.get('inputTokens', 0))} in, "
+        f"{_thousands(usage.get('outputTokens', 0))} out, {_thousands(cache)} cache"
+    )
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"
+
+
+def _thousands(count: int) -> str:
+    return str(count) if count < 1000 else f"{count / 1000:.1f}k"

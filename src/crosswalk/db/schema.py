@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -42,6 +43,7 @@ from crosswalk.domain.enums import (
     PhaseStatus,
     ProposalStatus,
     ProposalTargetType,
+    RunEnd,
     TargetKind,
     TaskCategory,
     TaskPriority,
@@ -358,6 +360,32 @@ agent_log_chunks = Table(
     Column("session_number", Integer, nullable=False, server_default=text("1")),
     Column("content", Text, nullable=False),
     Column("created_at", EpochMillis(), nullable=False),
+)
+
+# One row per run (session) of an agent's process: when it ran and what its CLI reported
+# it cost. No foreign keys: like the log, the record of what was spent outlives the
+# agent, and the task and initiative it worked for are kept as they were.
+agent_runs = Table(
+    "agent_runs",
+    metadata,
+    _id(),
+    Column("agent_id", String(ID_LENGTH), nullable=False),
+    Column("agent_name", Text, nullable=False),
+    Column("task_id", String(ID_LENGTH), nullable=True, index=True),
+    Column("initiative_id", String(ID_LENGTH), nullable=True, index=True),
+    Column("session_number", Integer, nullable=False),
+    Column("provider", Text, nullable=False),
+    Column("started_at", EpochMillis(), nullable=False),
+    Column("ended_at", EpochMillis(), nullable=True),
+    Column("outcome", _enum(RunEnd, "outcome"), nullable=True),
+    Column("cost_usd", Float, nullable=True),
+    Column("turns", Integer, nullable=True),
+    Column("duration_ms", BigInteger, nullable=True),
+    Column("input_tokens", BigInteger, nullable=True),
+    Column("output_tokens", BigInteger, nullable=True),
+    Column("cache_creation_tokens", BigInteger, nullable=True),
+    Column("cache_read_tokens", BigInteger, nullable=True),
+    UniqueConstraint("agent_id", "session_number"),
 )
 
 conversations = Table(

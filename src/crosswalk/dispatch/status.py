@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from crosswalk.db.repositories import (
     AgentRepository,
+    AgentRunRepository,
     ConversationRepository,
     MessageRepository,
 )
@@ -19,7 +21,9 @@ from crosswalk.domain.enums import (
     ParticipantType,
     TaskStatus,
 )
-from crosswalk.domain.rows import Agent, Conversation, Initiative, Message, Task
+from crosswalk.domain.rows import Agent, AgentRun, Conversation, Initiative, Message, Task
+from crosswalk.domain.timestamps import utcnow
+from crosswalk.domain.usage import UsageTotals, total, totals_by
 from crosswalk.services.targets import describe
 
 
@@ -33,6 +37,8 @@ class Situation:
     asked: list[Conversation]  # pending questions asked by those agents
     open_messages: list[Message]  # questions to the person about its tasks or from its agents
     names: dict[str, str]  # agent id -> name, for every agent named above
+    runs: list[AgentRun]  # every run of an agent for the initiative, with its usage
+    now: datetime
 
 
 def gather(
@@ -42,6 +48,8 @@ def gather(
     agents: AgentRepository,
     conversations: ConversationRepository,
     messages: MessageRepository,
+    runs: AgentRunRepository,
+    now: datetime | None = None,
 ) -> Situation:
     task_ids = {task.id for task in plan.tasks}
     mine = [
@@ -70,7 +78,8 @@ def gather(
         if conversation.to_agent_id not in names:
             other = agents.find_by_id(conversation.to_agent_id)
             names[conversation.to_agent_id] = other.name if other else conversation.to_agent_id
-    return Situation(initiative, plan, mine, asked, open_messages, names)
+    spent = runs.find(initiative_id=initiative.id)
+    return Situation(initiative, plan, mine, asked, open_messages, names, spent, now or utcnow())
 
 
 def waiting_for(situation: Situation, task: Task) -> str | None:
@@ -123,6 +132,9 @@ def _agent_waits(situation: Situation, task: Task) -> str:
 def report(situation: Situation) -> dict[str, Any]:
     """The API shape of ``initiative.status``."""
     by_status: dict[str, list[dict[str, Any]]] = {status.value: [] for status in TaskStatus}
+    now = situation.now
+    per_task = totals_by(situation.runs, lambda run: run.task_id, now)
+    per_agent = totals_by(situation.runs, lambda run: run.agent_id, now)
     for task in situation.plan.tasks:
         agent = next((a for a in situation.agents if a.task_id == task.id), None)
         by_status[task.status.value].append(
@@ -133,6 +145,7 @@ def report(situation: Situation) -> dict[str, Any]:
                 "priority": task.priority.value,
                 "agent": agent.name if agent is not None else None,
                 "waitingFor": waiting_for(situation, task),
+                "usage": per_task.get(task.id, UsageTotals()).to_api(),
             }
         )
     initiative = situation.initiative
@@ -146,8 +159,15 @@ def report(situation: Situation) -> dict[str, Any]:
             "provider": initiative.dispatch_provider,
         },
         "tasks": by_status,
+        "usage": total(situation.runs, now).to_api(),
         "runningAgents": [
-            {"id": a.id, "name": a.name, "taskId": a.task_id, "status": a.status.value}
+            {
+                "id": a.id,
+                "name": a.name,
+                "taskId": a.task_id,
+                "status": a.status.value,
+                "usage": per_agent.get(a.id, UsageTotals()).to_api(),
+            }
             for a in situation.agents
             if a.status in LIVE_AGENT_STATUSES
         ],

@@ -74,6 +74,15 @@ ENDED_AGENT_STATUSES = (AgentStatus.STOPPED, AgentStatus.CRASHED)
 HOOK_MANAGED_AGENT_STATUSES = (AgentStatus.IDLE, AgentStatus.RUNNING)
 
 
+class RunEnd(StrEnum):
+    """How one run (session) of an agent's process ended."""
+
+    SUCCEEDED = "succeeded"
+    CRASHED = "crashed"
+    STOPPED = "stopped"
+    USAGE_LIMIT = "usage_limit"
+
+
 class AgentMode(StrEnum):
     EXECUTE = "execute"
     DISCUSS = "discuss"

@@ -24,6 +24,7 @@ from crosswalk.domain.enums import (
     PhaseStatus,
     ProposalStatus,
     ProposalTargetType,
+    RunEnd,
     TargetKind,
     TaskCategory,
     TaskPriority,
@@ -252,6 +253,58 @@ class AgentUpdate(TypedDict, total=False):
     user_dismissed_at: datetime | None
     token_hash: str | None
     server_id: str | None
+
+
+# --- agent runs ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRun:
+    """One run (session) of an agent's process and what it cost, as its CLI reported it.
+
+    The task and initiative are the agent's when the run started, so totals per task and
+    per initiative hold after the agent is deleted or moved."""
+
+    id: str
+    agent_id: str
+    agent_name: str
+    task_id: str | None
+    initiative_id: str | None
+    session_number: int
+    provider: str
+    started_at: datetime
+    ended_at: datetime | None  # None while it runs
+    outcome: RunEnd | None
+    cost_usd: float | None  # None: the CLI reported no cost (Codex)
+    turns: int | None
+    duration_ms: int | None  # the CLI's own measure, else the server's
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_creation_tokens: int | None
+    cache_read_tokens: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAgentRun:
+    agent_id: str
+    agent_name: str
+    session_number: int
+    provider: str
+    started_at: datetime
+    task_id: str | None = None
+    initiative_id: str | None = None
+
+
+class AgentRunEnd(TypedDict, total=False):
+    ended_at: datetime
+    outcome: RunEnd
+    cost_usd: float | None
+    turns: int | None
+    duration_ms: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_creation_tokens: int | None
+    cache_read_tokens: int | None
 
 
 # --- accounts ------------------------------------------------------------------

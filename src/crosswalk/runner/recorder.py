@@ -1,8 +1,9 @@
 """Every write the runner makes, in one place, each through the service that owns it:
 an agent's run state (``AgentService``, the one writer of its status), its task's
-status (``PlanningService``), its log (``LogService``) and the accounts it uses
-(``AccountService``). Each runs in a unit of work whose events wake the waiters
-(``logs:<agentId>`` and ``agent:<agentId>`` wake ``log.follow``)."""
+status (``PlanningService``), its log (``LogService``), the accounts it uses
+(``AccountService``) and each run's start, end and usage (``UsageService``). Each runs
+in a unit of work whose events wake the waiters (``logs:<agentId>`` and
+``agent:<agentId>`` wake ``log.follow``)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from crosswalk.domain.enums import TaskStatus
+from crosswalk.domain.enums import RunEnd, TaskStatus
 from crosswalk.domain.errors import NotFoundError
 from crosswalk.domain.rows import Account, Agent, AgentUpdate, NewAgent
+from crosswalk.domain.usage import Usage
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import hash_token, new_token
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class RunnerServices:
     planning: PlanningService
     accounts: AccountService
     logs: LogService
+    usage: UsageService
 
 
 class RunRecorder:
@@ -76,6 +80,17 @@ class RunRecorder:
 
     def log(self, agent: Agent, content: str, session: int) -> None:
         self._services.logs.append(agent, content, session)
+
+    def run_started(self, agent: Agent, session: int) -> None:
+        self._services.usage.run_started(agent, session, self._now())
+
+    def run_usage(self, agent: Agent, session: int, how: RunEnd, usage: Usage | None) -> None:
+        """How the session's run ended and what its CLI said it cost."""
+        self._services.usage.run_ended(agent, session, how, usage, self._now())
+
+    def runs_closed(self, agent: Agent, how: RunEnd) -> None:
+        """The agent's process is gone without a word on how: end its open runs."""
+        self._services.usage.close_open_runs(agent, how, self._now())
 
     def next_account(self, provider: str) -> Account | None:
         """Round robin: the provider's available account used least recently, stamped."""

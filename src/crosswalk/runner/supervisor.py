@@ -31,6 +31,7 @@ from crosswalk.domain.enums import (
     LIVE_AGENT_STATUSES,
     AgentMode,
     AgentStatus,
+    RunEnd,
     TaskStatus,
 )
 from crosswalk.domain.errors import (
@@ -55,7 +56,13 @@ from crosswalk.runner.ports import (
     Worktrees,
 )
 from crosswalk.runner.prompt import RESUME_PROMPT, build_prompt
-from crosswalk.runner.providers import Provider, RunOptions, StreamReader, UsageLimit
+from crosswalk.runner.providers import (
+    Provider,
+    RunOptions,
+    RunOutcome,
+    StreamReader,
+    UsageLimit,
+)
 from crosswalk.runner.recorder import RunnerServices, RunRecorder
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.stopping import terminate
@@ -238,6 +245,7 @@ class Supervisor:
         if agent.process_started_at is None:  # registered by hand: its token is its own
             stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
         else:
+            self._record.runs_closed(agent, RunEnd.STOPPED)
             stopped = self._record.run_ended(agent.id, {"status": AgentStatus.STOPPED})
         await self._ended_badly(stopped, "was stopped")
         return stopped
@@ -320,6 +328,7 @@ class Supervisor:
                         agent.id,
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
+                    self._record.runs_closed(agent, RunEnd.CRASHED)
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
             if agent.process_started_at is None or not self._ours(agent):
                 continue  # an agent's own `result` does not make the runner start it
@@ -464,6 +473,7 @@ class Supervisor:
                 "result": None,
             },
         )
+        self._record.run_started(agent, session)
         self._record.task(agent, TaskStatus.IN_PROGRESS)
         run = _Run(
             agent=agent,
@@ -603,19 +613,22 @@ class Supervisor:
     async def _finish(self, run: _Run, ended: ProcessExit) -> None:
         """Record how the run ended: stopped, usage limit, success (idle) or crashed."""
         agent = self._repos.agents.find_by_id(run.agent.id)
-        if agent is None:
-            return
         outcome = run.reader.outcome
         code = ended.code
-        if run.stopping:
+        how = _how_it_ended(run, outcome, code)
+        # Its cost counts even when the agent was deleted meanwhile.
+        self._record.run_usage(agent or run.agent, run.session, how, outcome.usage)
+        if agent is None:
+            return
+        if how is RunEnd.STOPPED:
             agent = self._record.run_ended(
                 agent.id, {"status": AgentStatus.STOPPED, "exit_code": code}
             )
             await self._ended_badly(agent, "was stopped")
-        elif outcome.usage_limit is not None and outcome.session_id is not None:
+        elif how is RunEnd.USAGE_LIMIT and outcome.usage_limit is not None:
             self._record.agent(agent.id, {"exit_code": code, "result": outcome.result})
             await self._on_usage_limit(run, outcome.usage_limit)
-        elif outcome.succeeded and code in (0, None):
+        elif how is RunEnd.SUCCEEDED:
             agent = self._record.run_ended(
                 agent.id,
                 {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result},
@@ -629,8 +642,8 @@ class Supervisor:
             agent = self._record.run_ended(
                 agent.id, {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
             )
-            how = "ended" if code is None else f"exited with code {code}"
-            await self._ended_badly(agent, f"crashed (its process {how} without a result)")
+            exited = "ended" if code is None else f"exited with code {code}"
+            await self._ended_badly(agent, f"crashed (its process {exited} without a result)")
 
     async def _ended_badly(self, agent: Agent, how: str) -> None:
         if self._run_ends is not None:
@@ -710,3 +723,13 @@ class Supervisor:
             self._record.run_ended(
                 agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
             )
+
+
+def _how_it_ended(run: _Run, outcome: RunOutcome, code: int | None) -> RunEnd:
+    if run.stopping:
+        return RunEnd.STOPPED
+    if outcome.usage_limit is not None and outcome.session_id is not None:
+        return RunEnd.USAGE_LIMIT
+    if outcome.succeeded and code in (0, None):
+        return RunEnd.SUCCEEDED
+    return RunEnd.CRASHED

@@ -28,6 +28,30 @@ unknown fields are refused. Timestamps are ISO-8601 UTC strings. Lists answer
 """
 
 
+#: Objects several procedures return, described once (the tables name them).
+OBJECTS = """\
+## Objects in answers
+
+### `usage`: what agents' runs cost
+
+Summed over runs (one per session of an agent: its spawn, then each resume), each as its
+CLI reported it. `initiative.status` returns one for the initiative, one per task and one
+per running agent.
+
+| key | meaning |
+|---|---|
+| `runs` | how many runs are counted |
+| `running` | how many of them still run (their time counts up to now) |
+| `costUsd` | dollars, as Claude Code reports them; `null` when no run reported one (Codex) |
+| `turns` | model turns (Claude's `num_turns`; Codex: its completed turns) |
+| `runSeconds` | how long the runs ran (each one's `duration_ms`, else as the server saw it) |
+| `inputTokens` | input tokens read fresh (not from the prompt cache) |
+| `outputTokens` | output tokens |
+| `cacheCreationTokens` | input tokens written to the prompt cache |
+| `cacheReadTokens` | input tokens read from the prompt cache (Codex: `cached_input_tokens`) |
+"""
+
+
 def render(router: Router[Any]) -> str:
     groups: dict[str, list[Procedure[Any]]] = defaultdict(list)
     for procedure in sorted(router, key=lambda p: p.path):
@@ -41,6 +65,7 @@ def render(router: Router[Any]) -> str:
                 f"| `{procedure.path}` | {kind} | {_input(procedure)} | {_summary(procedure)} |"
             )
         lines.append("")
+    lines.append(OBJECTS)
     return "\n".join(lines)
 
 

@@ -75,6 +75,7 @@ from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.sessions import SessionStore
+from crosswalk.services.usage import UsageService
 
 if TYPE_CHECKING:
     from crosswalk.server.pg_changes import PostgresChangeRelay
@@ -164,6 +165,7 @@ def build_services(
     )
     accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
     logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
+    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work)
     settings = runner_settings or RunnerSettings.from_env()
     worktrees = GitWorktrees(settings.data_dir)
     human_questions = HumanQuestionService(
@@ -191,7 +193,9 @@ def build_services(
     )
     runner = Supervisor(
         repos=repos,
-        services=RunnerServices(agents=agents, planning=planning, accounts=accounts, logs=logs),
+        services=RunnerServices(
+            agents=agents, planning=planning, accounts=accounts, logs=logs, usage=usage
+        ),
         worktrees=worktrees,
         processes=OsProcesses(),
         providers=default_providers(),
@@ -227,6 +231,7 @@ def build_services(
             unit_of_work=unit_of_work,
         ),
         logs=logs,
+        usage=usage,
         authenticator=authenticator,
         human_questions=human_questions,
         landing=landing,

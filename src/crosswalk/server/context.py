@@ -26,6 +26,7 @@ from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
+from crosswalk.services.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Services:
     accounts: AccountService
     documents: DocumentService
     logs: LogService
+    usage: UsageService
     authenticator: Authenticator
     human_questions: HumanQuestionService
     landing: LandingService

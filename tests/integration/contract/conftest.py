@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from tests.integration.db.clock import Clock
 from tests.unit.services.fake_documents import (
     FakeAccounts,
+    FakeAgentRuns,
     FakeLogChunks,
     FakePages,
     FakeProjects,
@@ -30,6 +31,7 @@ from tests.unit.services.fakes import (
 from crosswalk.db.repositories import (
     AccountRepository,
     AgentRepository,
+    AgentRunRepository,
     AnswerDeliveryRepository,
     ConversationRepository,
     InitiativeRepository,
@@ -62,6 +64,7 @@ class Ports:
     proposals: ProposalRepository
     accounts: AccountRepository
     log_chunks: LogChunkRepository
+    agent_runs: AgentRunRepository
     unit_of_work: UnitOfWorkFactory  # the unit-of-work port over these repositories
 
 
@@ -74,6 +77,7 @@ def fakes() -> Ports:
     answer_deliveries = FakeAnswerDeliveries(conversations)
     projects, pages = FakeProjects(initiatives), FakePages(initiatives)
     proposals, accounts, log_chunks = FakeProposals(), FakeAccounts(), FakeLogChunks()
+    agent_runs = FakeAgentRuns()
     stores = (agents, conversations, answer_deliveries, messages, projects, pages)
     return Ports(
         agents=agents,
@@ -88,7 +92,10 @@ def fakes() -> Ports:
         proposals=proposals,
         accounts=accounts,
         log_chunks=log_chunks,
-        unit_of_work=FakeUnitsOfWork(ChangeStream(), *stores, proposals, accounts, log_chunks),
+        agent_runs=agent_runs,
+        unit_of_work=FakeUnitsOfWork(
+            ChangeStream(), *stores, proposals, accounts, log_chunks, agent_runs
+        ),
     )
 
 
@@ -130,6 +137,7 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
         proposals=repos.proposals,
         accounts=repos.accounts,
         log_chunks=repos.log_chunks,
+        agent_runs=repos.agent_runs,
         unit_of_work=lambda: _unit_of_work(engine),
     )
 

@@ -272,6 +272,7 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
             agents=services.repos.agents,
             conversations=services.repos.conversations,
             messages=services.repos.messages,
+            runs=services.repos.agent_runs,
         )
         found = report(situation)["tasks"]
         return {task["name"]: task["waitingFor"] for state in found.values() for task in state}

@@ -22,7 +22,7 @@ from tests.integration.runner.fakes import FakeProcess, FakeProcesses, FakeWorkt
 
 from crosswalk.db import Repositories, create_repositories
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
-from crosswalk.domain.enums import AgentStatus, TaskStatus
+from crosswalk.domain.enums import AgentStatus, RunEnd, TaskStatus
 from crosswalk.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -41,6 +41,7 @@ from crosswalk.domain.rows import (
     NewTask,
     Task,
 )
+from crosswalk.domain.usage import total
 from crosswalk.runner import (
     RunnerServices,
     RunnerSettings,
@@ -54,6 +55,7 @@ from crosswalk.services.auth import hash_token
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.usage import UsageService
 
 T0 = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
 INIT = {"type": "system", "subtype": "init", "session_id": "S1", "model": "m"}
@@ -149,6 +151,9 @@ class Harness:
             ),
             accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
             logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
+            usage=UsageService(
+                runs=repos.agent_runs, unit_of_work=unit_of_work, now=lambda: self.now
+            ),
         )
 
     @property
@@ -511,6 +516,47 @@ def test_resume_runs_the_session_again_as_the_next_log_session(h: Harness) -> No
         await h.sup.resume(agent.id)
         with pytest.raises(ConflictError, match="is running"):
             await h.sup.resume(agent.id)
+
+    run(h, body)
+
+
+def test_each_run_is_recorded_with_its_own_usage_and_totals_add_up(h: Harness) -> None:
+    """The result is overwritten by every run; the runs table keeps each one's cost."""
+
+    async def body() -> None:
+        h.account("a@example.com")
+        h.account("b@example.com")
+        agent = await h.spawn()
+        [first] = h.repos.agent_runs.find(agent_id=agent.id)
+        assert (first.session_number, first.started_at, first.ended_at) == (1, T0, None)
+        assert (first.task_id, first.initiative_id) == (agent.task_id, agent.initiative_id)
+        h.now = T0 + timedelta(seconds=30)
+        h.last().write(INIT, LIMIT, {**LIMIT_RESULT, "total_cost_usd": 0.05, "num_turns": 1})
+        h.last().end(1)
+        await relaunched(h, agent.id, "the resume on the next account")
+        h.now = T0 + timedelta(seconds=50)
+        tokens = {"input_tokens": 10, "output_tokens": 20,
+                  "cache_creation_input_tokens": 30, "cache_read_input_tokens": 40}  # fmt: skip
+        h.last().write(INIT, {**SUCCESS, "usage": tokens})
+        h.last().end(0)
+        await ends(h, agent.id, AgentStatus.IDLE)
+        await h.sup.resume(agent.id, "and the docs")
+        h.now = T0 + timedelta(seconds=80)
+        stopped = await h.sup.stop(agent.id)
+        assert stopped.status is AgentStatus.STOPPED
+
+        runs = h.repos.agent_runs.find(agent_id=agent.id)
+        assert [(r.session_number, r.outcome) for r in runs] == [
+            (1, RunEnd.USAGE_LIMIT), (2, RunEnd.SUCCEEDED), (3, RunEnd.STOPPED),
+        ]  # fmt: skip
+        assert [r.cost_usd for r in runs] == [0.05, 0.1, None]
+        # the CLI's own duration when it gave one, else the time the server saw it run
+        assert [r.duration_ms for r in runs] == [30_000, 5, 30_000]
+        totals = total(runs, h.now)
+        assert totals.cost_usd == pytest.approx(0.15)
+        assert (totals.runs, totals.running, totals.turns, totals.run_ms) == (3, 0, 2, 60_005)
+        assert (totals.input_tokens, totals.output_tokens) == (10, 20)
+        assert (totals.cache_creation_tokens, totals.cache_read_tokens) == (30, 40)
 
     run(h, body)
 

@@ -10,12 +10,15 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from crosswalk.domain.enums import RunEnd
+from crosswalk.domain.usage import Usage
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.web import live
 
@@ -360,12 +363,13 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
 def test_agents_show_cost_turns_and_duration_from_their_result(
     app: CrosswalkApp, tmp_path: Path
 ) -> None:
+    """An agent no runner started shows its result, with the keys the runner writes."""
     token = admin_token(app, tmp_path)
 
     async def scenario() -> dict[str, Any]:
         async with browser(app) as client:
             agent = await trpc(client, token, "agent.create", {"name": "done-dove"})
-            result = {"num_turns": 12, "total_cost_usd": 1.5, "duration_ms": 95_000}
+            result = {"numTurns": 12, "totalCostUsd": 1.5, "durationMs": 95_000}
             await trpc(
                 client,
                 token,
@@ -380,6 +384,48 @@ def test_agents_show_cost_turns_and_duration_from_their_result(
 
     [row] = asyncio.run(scenario())["agents"]
     assert (row["costUsd"], row["turns"], row["runningSeconds"]) == (1.5, 12, 95)
+
+
+def test_an_agents_cost_and_run_time_add_up_over_its_runs(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    """Each run (spawn, resumes) reports its own usage; the agent shows their sums, and
+    its run time is the time its runs ran, not the time since it was created."""
+    token = admin_token(app, tmp_path)
+    usage = app.services.usage
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    async def scenario() -> tuple[dict[str, Any], str]:
+        async with browser(app) as client:
+            made = await trpc(client, token, "agent.create", {"name": "busy-bee"})
+            agent = app.services.repos.agents.get(made["id"])
+            usage.run_started(agent, 1, t0)
+            first = Usage(
+                cost_usd=0.75, turns=5, duration_ms=120_000, input_tokens=1500,
+                output_tokens=800, cache_creation_tokens=2000, cache_read_tokens=30_000,
+            )  # fmt: skip
+            usage.run_ended(agent, 1, RunEnd.SUCCEEDED, first, t0 + timedelta(minutes=2))
+            usage.run_started(agent, 2, t0 + timedelta(hours=5))
+            second = Usage(
+                cost_usd=0.25, turns=2, duration_ms=60_000, input_tokens=500, output_tokens=200
+            )
+            usage.run_ended(agent, 2, RunEnd.SUCCEEDED, second, t0 + timedelta(hours=5, minutes=1))
+            await trpc(client, token, "agent.update", {"id": agent.id, "status": "stopped"})
+            await signed_in(client, token)
+            rows: dict[str, Any] = (await client.get("/agents.json")).json()
+            page = (await client.get(f"/agents/{agent.id}")).text
+            return rows, page
+
+    rows, page = asyncio.run(scenario())
+    [row] = rows["agents"]
+    assert (row["costUsd"], row["turns"], row["runningSeconds"]) == (1.0, 7, 180)
+    assert row["usage"] == {
+        "runs": 2, "running": 0, "costUsd": 1.0, "turns": 7, "runSeconds": 180,
+        "inputTokens": 2000, "outputTokens": 1000, "cacheCreationTokens": 2000,
+        "cacheReadTokens": 30_000,
+    }  # fmt: skip
+    assert "$1.00" in page and "7 turns" in page and "over 2 runs" in page
+    assert "2k in · 1k out · 32k cache" in page
 
 
 def test_approve_and_retry_move_tasks_on(app: CrosswalkApp, tmp_path: Path) -> None:

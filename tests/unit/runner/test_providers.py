@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crosswalk.agent_mcp import claude_mcp_config, codex_overrides
+from crosswalk.domain.usage import Usage
 from crosswalk.runner.providers import ClaudeProvider, CodexProvider, RunOptions
 from crosswalk.runner.providers._limits import reset_time_in_text
 
@@ -196,3 +197,45 @@ def test_codex_turn_failed_is_a_failure_and_usage_limit_is_a_limit() -> None:
     assert limited.usage_limit is not None
     assert limited.usage_limit.resets_at == datetime(2026, 11, 29, 18, 45, tzinfo=UTC)
     assert not limited.succeeded
+
+
+def test_claude_reports_the_runs_cost_turns_duration_and_tokens() -> None:
+    outcome = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "system", "subtype": "init", "session_id": "S1"},
+        {
+            "type": "result", "subtype": "success", "is_error": False, "result": "done",
+            "num_turns": 4, "total_cost_usd": 0.1234, "duration_ms": 65_000,
+            "usage": {
+                "input_tokens": 120, "output_tokens": 2400,
+                "cache_creation_input_tokens": 9000, "cache_read_input_tokens": 45_000,
+                "server_tool_use": {"web_search_requests": 0},
+            },
+        },
+    )  # fmt: skip
+    assert outcome.usage == Usage(
+        cost_usd=0.1234, turns=4, duration_ms=65_000, input_tokens=120, output_tokens=2400,
+        cache_creation_tokens=9000, cache_read_tokens=45_000,
+    )  # fmt: skip
+    # before its result line a run has reported nothing; odd values are not counts
+    assert feed(ClaudeProvider().reader(NOW), {"type": "system", "subtype": "init"}).usage is None
+    odd = feed(
+        ClaudeProvider().reader(NOW),
+        {"type": "result", "subtype": "success", "num_turns": True, "total_cost_usd": "1"},
+    )
+    assert odd.usage == Usage()
+
+
+def test_codex_sums_the_tokens_of_its_turns_cached_ones_apart() -> None:
+    outcome = feed(
+        CodexProvider().reader(NOW),
+        {"type": "thread.started", "thread_id": "T1"},
+        {"type": "turn.completed", "usage": {"input_tokens": 1000, "cached_input_tokens": 600,
+                                             "output_tokens": 50}},
+        {"type": "turn.completed", "usage": {"input_tokens": 300, "cached_input_tokens": 0,
+                                             "output_tokens": 20, "reasoning_output_tokens": 8}},
+    )  # fmt: skip
+    assert outcome.usage == Usage(
+        cost_usd=None, turns=2, input_tokens=700, output_tokens=70, cache_read_tokens=600
+    )
+    assert feed(CodexProvider().reader(NOW), {"type": "thread.started"}).usage is None

@@ -1,11 +1,12 @@
-"""In-memory stand-ins for the remaining ports: projects, pages, proposals, accounts
-and log chunks. Each is a dict of rows implementing its whole port (mypy checks it, see
+"""In-memory stand-ins for the remaining ports: projects, pages, proposals, accounts,
+log chunks and agent runs. Each is a dict of rows implementing its whole port (mypy checks it, see
 the end), with the helpers and clock of ``fakes.py``; the contract suites in
 ``tests/integration/contract/`` hold each to its SQLAlchemy adapter."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,9 +18,12 @@ from crosswalk.domain.rows import (
     DEFAULT_PAGE_SIZE,
     Account,
     AccountUpdate,
+    AgentRun,
+    AgentRunEnd,
     InitiativeProjectsChange,
     LogChunk,
     NewAccount,
+    NewAgentRun,
     NewLogChunk,
     NewPage,
     NewProject,
@@ -437,9 +441,57 @@ class FakeLogChunks:
         return max((c.session_number for c in self.find_by_agent_id(agent_id)), default=0)
 
 
+class FakeAgentRuns:
+    """``AgentRunRepository``: one run per agent and session, kept after the agent."""
+
+    def __init__(self) -> None:
+        self.rows: list[AgentRun] = []
+
+    def start(self, data: NewAgentRun) -> AgentRun:
+        stored = self._find(data.agent_id, data.session_number)
+        if stored is not None:
+            return stored
+        row = AgentRun(
+            fake_id("r"), data.agent_id, data.agent_name, data.task_id, data.initiative_id,
+            data.session_number, data.provider, data.started_at,
+            None, None, None, None, None, None, None, None, None,
+        )  # fmt: skip
+        self.rows.append(row)
+        return row
+
+    def finish(self, agent_id: str, session_number: int, end: AgentRunEnd) -> AgentRun | None:
+        stored = self._find(agent_id, session_number)
+        if stored is None:
+            return None
+        row = replace(stored, **end)
+        self.rows[self.rows.index(stored)] = row
+        return row
+
+    def find(
+        self,
+        *,
+        agent_id: str | None = None,
+        task_id: str | None = None,
+        initiative_id: str | None = None,
+    ) -> list[AgentRun]:
+        found = [
+            r for r in self.rows
+            if agent_id in (None, r.agent_id) and task_id in (None, r.task_id)
+            and initiative_id in (None, r.initiative_id)
+        ]  # fmt: skip
+        return sorted(found, key=lambda r: (r.started_at, r.id))
+
+    def _find(self, agent_id: str, session_number: int) -> AgentRun | None:
+        return next(
+            (r for r in self.rows if (r.agent_id, r.session_number) == (agent_id, session_number)),
+            None,
+        )
+
+
 if TYPE_CHECKING:  # mypy: each fake satisfies its port
     from crosswalk.db.repositories import (
         AccountRepository,
+        AgentRunRepository,
         LogChunkRepository,
         PageRepository,
         ProjectRepository,
@@ -447,6 +499,7 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
     )
 
     _projects: ProjectRepository = FakeProjects()
+    _runs: AgentRunRepository = FakeAgentRuns()
     _pages: PageRepository = FakePages()
     _proposals: ProposalRepository = FakeProposals()
     _accounts: AccountRepository = FakeAccounts()

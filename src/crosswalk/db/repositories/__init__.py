@@ -1,9 +1,10 @@
-"""The repository ports: one ``typing.Protocol`` per repository (12), and their container."""
+"""The repository ports: one ``typing.Protocol`` per repository (13), and their container."""
 
 from dataclasses import dataclass
 
 from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
+from crosswalk.db.repositories.agent_run import AgentRunRepository
 from crosswalk.db.repositories.answer_delivery import AnswerDeliveryRepository
 from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
@@ -18,7 +19,7 @@ from crosswalk.db.repositories.task import TaskRepository
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
-    """All 12 repositories, typed by their ports so fakes can stand in."""
+    """All 13 repositories, typed by their ports so fakes can stand in."""
 
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -32,11 +33,13 @@ class Repositories:
     log_chunks: LogChunkRepository
     conversations: ConversationRepository
     answer_deliveries: AnswerDeliveryRepository
+    agent_runs: AgentRunRepository
 
 
 __all__ = [
     "AccountRepository",
     "AgentRepository",
+    "AgentRunRepository",
     "AnswerDeliveryRepository",
     "ConversationRepository",
     "InitiativeRepository",

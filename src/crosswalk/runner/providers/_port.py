@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crosswalk.domain.rows import Account
+from crosswalk.domain.usage import Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class RunOutcome:
     #: The run ended with a successful result.
     succeeded: bool = False
     usage_limit: UsageLimit | None = None
+    #: What the run cost, as the CLI reported it (None: it reported nothing yet).
+    usage: Usage | None = None
 
 
 class StreamReader(Protocol):

@@ -20,6 +20,7 @@ from typing import Any
 
 from crosswalk.agent_mcp import claude_mcp_config, tool_names
 from crosswalk.domain.rows import Account
+from crosswalk.domain.usage import Usage, count
 from crosswalk.runner.providers._limits import epoch_seconds, reset_time_in_text
 from crosswalk.runner.providers._port import RunOptions, RunOutcome, UsageLimit
 
@@ -88,10 +89,11 @@ class ClaudeStreamReader:
         self._succeeded = False
         self._limit: UsageLimit | None = None
         self._limit_reset: datetime | None = None
+        self._usage: Usage | None = None
 
     @property
     def outcome(self) -> RunOutcome:
-        return RunOutcome(self._session_id, self._result, self._succeeded, self._limit)
+        return RunOutcome(self._session_id, self._result, self._succeeded, self._limit, self._usage)
 
     def feed(self, line: str) -> None:
         try:
@@ -124,9 +126,29 @@ class ClaudeStreamReader:
             "numTurns": event.get("num_turns"),
             "durationMs": event.get("duration_ms"),
         }
+        self._usage = _usage(event)
         self._succeeded = event.get("subtype") == "success" and not is_error
         if isinstance(text, str) and _LIMIT_TEXT.search(text):
             resets_at = self._limit_reset or reset_time_in_text(text, self._now)
             self._limit = UsageLimit(text, resets_at)
         if self._limit is not None:
             self._succeeded = False
+
+
+def _usage(result: dict[str, Any]) -> Usage:
+    """The result line's ``total_cost_usd``, ``num_turns``, ``duration_ms`` and token
+    counts (``usage``: input, output, cache creation and cache read)."""
+    tokens = result.get("usage")
+    tokens = tokens if isinstance(tokens, dict) else {}
+    cost = result.get("total_cost_usd")
+    return Usage(
+        cost_usd=float(cost)
+        if isinstance(cost, int | float) and not isinstance(cost, bool)
+        else None,
+        turns=count(result.get("num_turns")),
+        duration_ms=count(result.get("duration_ms")),
+        input_tokens=count(tokens.get("input_tokens")),
+        output_tokens=count(tokens.get("output_tokens")),
+        cache_creation_tokens=count(tokens.get("cache_creation_input_tokens")),
+        cache_read_tokens=count(tokens.get("cache_read_input_tokens")),
+    )

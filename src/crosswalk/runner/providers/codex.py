@@ -19,6 +19,7 @@ from typing import Any
 
 from crosswalk.agent_mcp import codex_overrides
 from crosswalk.domain.rows import Account
+from crosswalk.domain.usage import Usage, count
 from crosswalk.runner.providers._limits import reset_time_in_text
 from crosswalk.runner.providers._port import RunOptions, RunOutcome, UsageLimit
 
@@ -83,6 +84,8 @@ class CodexStreamReader:
         self._session_id: str | None = None
         self._last_message: str | None = None
         self._usage: Any = None
+        self._turns = 0
+        self._tokens = Usage()
         self._completed = False
         self._failure: str | None = None
         self._limit: UsageLimit | None = None
@@ -99,7 +102,8 @@ class CodexStreamReader:
                 "usage": self._usage,
             }
         succeeded = self._completed and self._failure is None and self._limit is None
-        return RunOutcome(self._session_id, result, succeeded, self._limit)
+        usage = self._tokens if self._turns else None
+        return RunOutcome(self._session_id, result, succeeded, self._limit, usage)
 
     def feed(self, line: str) -> None:
         try:
@@ -118,12 +122,35 @@ class CodexStreamReader:
         elif kind == "turn.completed":
             self._completed = True
             self._usage = event.get("usage")
+            self._add_usage(self._usage)
         elif kind == "turn.failed":
             error = event.get("error")
             message = error.get("message") if isinstance(error, dict) else None
             self._fail(str(message or "the turn failed"))
         elif kind == "error":
             self._error(str(event.get("message", "")))
+
+    def _add_usage(self, usage: Any) -> None:
+        """Sum the turn's tokens into the run's. Codex reports no cost; its
+        ``cached_input_tokens`` are part of ``input_tokens`` (so taken out of them)."""
+        self._turns += 1
+        tokens = usage if isinstance(usage, dict) else {}
+        cached = count(tokens.get("cached_input_tokens")) or 0
+        fresh = count(tokens.get("input_tokens"))
+        before = self._tokens
+        self._tokens = Usage(
+            turns=self._turns,
+            input_tokens=_plus(
+                before.input_tokens, None if fresh is None else max(fresh - cached, 0)
+            ),
+            output_tokens=_plus(before.output_tokens, count(tokens.get("output_tokens"))),
+            cache_creation_tokens=_plus(
+                before.cache_creation_tokens, count(tokens.get("cache_write_input_tokens"))
+            ),
+            cache_read_tokens=_plus(
+                before.cache_read_tokens, count(tokens.get("cached_input_tokens"))
+            ),
+        )
 
     def _error(self, message: str) -> None:
         # Retries ("Reconnecting... 1/5") and model-metadata warnings are not the end.
@@ -134,3 +161,7 @@ class CodexStreamReader:
         self._failure = message
         if _LIMIT_TEXT.search(message):
             self._limit = UsageLimit(message, reset_time_in_text(message, self._now))
+
+
+def _plus(total: int | None, more: int | None) -> int | None:
+    return total if more is None else (total or 0) + more

@@ -112,8 +112,9 @@ async def pause(ctx: Context, inp: IdInput) -> dict[str, Any]:
 
 @router.query("initiative.status", input=IdInput)
 async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
-    """The initiative's tasks by status, each with what it waits for; its running
-    agents; and its open questions (between agents, and to the person)."""
+    """The initiative's tasks by status, each with what it waits for and what its
+    agents' runs cost (``usage``); its running agents; its open questions (between
+    agents, and to the person); and ``usage``, what the whole initiative cost."""
     initiative = ctx.repos.initiatives.get(inp.id)
     situation = gather(
         initiative,
@@ -121,5 +122,6 @@ async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
         agents=ctx.repos.agents,
         conversations=ctx.repos.conversations,
         messages=ctx.repos.messages,
+        runs=ctx.repos.agent_runs,
     )
     return report(situation)

@@ -59,6 +59,16 @@ def money(value: float | None) -> str:
     return "" if value is None else f"${value:,.2f}"
 
 
+def abbrev(value: int | None) -> str:
+    """``"950"``, ``"12.3k"``, ``"4.5M"``: token counts at a glance."""
+    if value is None:
+        return ""
+    for limit, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if value >= limit:
+            return f"{value / limit:.1f}".removesuffix(".0") + suffix
+    return str(value)
+
+
 def status_label(value: str) -> str:
     return value.replace("_", " ")
 
@@ -76,6 +86,7 @@ def create_environment() -> Environment:
         "exact": exact,
         "duration": duration,
         "money": money,
+        "abbrev": abbrev,
         "status_label": status_label,
     }
     env.filters.update(filters)

@@ -20,6 +20,7 @@ from crosswalk.domain.enums import (
     TaskStatus,
 )
 from crosswalk.domain.rows import Agent, Conversation, Task
+from crosswalk.domain.usage import UsageTotals
 from crosswalk.server.context import Services
 from crosswalk.server.serialize import to_api
 from crosswalk.server.web import graph, logs
@@ -96,11 +97,9 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
                 "percentDone": round(100 * counts.get("completed", 0) / total) if total else 0,
             }
         )
-    running = [
-        agent_summary(services, agent, names, now)
-        for agent in repos.agents.find_all()
-        if agent.status in LIVE_AGENT_STATUSES
-    ]
+    live = [agent for agent in repos.agents.find_all() if agent.status in LIVE_AGENT_STATUSES]
+    usage = services.usage.by_agent() if live else {}
+    running = [agent_summary(services, a, names, now, usage.get(a.id)) for a in live]
     waiting = services.human_questions.inbox()
     recent = repos.conversations.list_page(limit=RECENT_CONVERSATIONS).items
     return {
@@ -117,33 +116,70 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
 # --- agents --------------------------------------------------------------------------
 
 
-def agent_summary(services: Services, agent: Agent, names: _Names, now: datetime) -> dict[str, Any]:
-    """An agent's row on every page: who, doing what, for how long, at what cost (cost,
-    turns and a finished run's duration come from its result, as Claude Code reports
-    them: ``total_cost_usd``, ``num_turns``, ``duration_ms``)."""
-    result = agent.result if isinstance(agent.result, dict) else {}
+def agent_summary(
+    services: Services,
+    agent: Agent,
+    names: _Names,
+    now: datetime,
+    usage: UsageTotals | None = None,
+) -> dict[str, Any]:
+    """An agent's row on every page: who, doing what, for how long, at what cost.
+
+    Cost, turns, tokens and run time are summed over the agent's runs (one per session:
+    its spawn and each resume), each as its CLI reported it, so a resume adds to them
+    instead of replacing them; a run still going counts up to now. An agent that no
+    runner started (registered by hand) has no runs: its result's ``totalCostUsd``,
+    ``numTurns`` and ``durationMs`` are shown, and while active the time since it was
+    registered."""
     account = services.repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
-    end = now if agent.status in ACTIVE_AGENT_STATUSES else agent.updated_at
-    running = max(int((end - agent.created_at).total_seconds()), 0)
-    if agent.status not in ACTIVE_AGENT_STATUSES and isinstance(result.get("duration_ms"), int):
-        running = result["duration_ms"] // 1000  # the finished run's own measure
-    cost = result.get("total_cost_usd")
-    turns = result.get("num_turns")
+    cost: float | None
+    turns: int | None
+    running: int | None
+    if usage is not None and usage.runs:
+        cost, turns, running = usage.cost_usd, usage.turns, usage.run_ms // 1000
+    else:
+        cost, turns, running = _reported(agent, now)
     return {
         **to_api(agent),
         "taskName": names.task_name(agent.task_id),
         "accountEmail": account.email if account is not None else None,
         "sessionNumber": services.repos.log_chunks.get_session_count(agent.id),
         "runningSeconds": running,
-        "costUsd": cost if isinstance(cost, int | float) else None,
-        "turns": turns if isinstance(turns, int) else None,
+        "costUsd": cost,
+        "turns": turns,
+        "usage": (usage or UsageTotals()).to_api(),
     }
+
+
+def _reported(agent: Agent, now: datetime) -> tuple[float | None, int | None, int | None]:
+    """Cost, turns and seconds from the agent's own result (keys as the runner writes
+    them), for an agent without recorded runs."""
+    result = agent.result if isinstance(agent.result, dict) else {}
+    cost, turns, duration = (
+        result.get("totalCostUsd"),
+        result.get("numTurns"),
+        result.get("durationMs"),
+    )
+    running = None
+    if agent.status in ACTIVE_AGENT_STATUSES:
+        running = max(int((now - agent.created_at).total_seconds()), 0)
+    elif isinstance(duration, int):
+        running = duration // 1000
+    return (
+        cost if isinstance(cost, int | float) else None,
+        turns if isinstance(turns, int) else None,
+        running,
+    )
 
 
 def agents(services: Services, now: datetime | None = None) -> dict[str, Any]:
     now = now or _now()
     names = _Names(services)
-    rows = [agent_summary(services, a, names, now) for a in services.repos.agents.find_all()]
+    usage = services.usage.by_agent()
+    rows = [
+        agent_summary(services, a, names, now, usage.get(a.id))
+        for a in services.repos.agents.find_all()
+    ]
     rows.sort(key=lambda row: (row["status"] not in ACTIVE_AGENT_STATUSES, row["name"]))
     return {"agents": rows}
 
@@ -157,7 +193,7 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
     entries = logs.render(chunk.content for chunk in chunks)
     conversations = repos.conversations.list_page(agent_id=found.id, limit=50).items
     return {
-        "agent": agent_summary(services, found, names, now),
+        "agent": agent_summary(services, found, names, now, services.usage.of_agent(found.id)),
         "log": [
             {"kind": e.kind, "title": e.title, "text": e.text} for e in entries[-LOG_ENTRIES_SHOWN:]
         ],

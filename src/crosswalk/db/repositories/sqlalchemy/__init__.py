@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 12."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 13."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from crosswalk.db.repositories import Repositories
 from crosswalk.db.repositories.sqlalchemy.account import SqlAlchemyAccountRepository
 from crosswalk.db.repositories.sqlalchemy.agent import SqlAlchemyAgentRepository
+from crosswalk.db.repositories.sqlalchemy.agent_run import SqlAlchemyAgentRunRepository
 from crosswalk.db.repositories.sqlalchemy.answer_delivery import (
     SqlAlchemyAnswerDeliveryRepository,
 )
@@ -35,12 +36,14 @@ def create_repositories(engine: Engine) -> Repositories:
         log_chunks=SqlAlchemyLogChunkRepository(engine),
         conversations=SqlAlchemyConversationRepository(engine),
         answer_deliveries=SqlAlchemyAnswerDeliveryRepository(engine),
+        agent_runs=SqlAlchemyAgentRunRepository(engine),
     )
 
 
 __all__ = [
     "SqlAlchemyAccountRepository",
     "SqlAlchemyAgentRepository",
+    "SqlAlchemyAgentRunRepository",
     "SqlAlchemyAnswerDeliveryRepository",
     "SqlAlchemyConversationRepository",
     "SqlAlchemyInitiativeRepository",
