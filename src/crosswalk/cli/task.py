@@ -4,8 +4,9 @@
 tasks whose dependencies (and their phase's dependencies) are all completed, highest
 priority first. Approval gates the merge: a task whose approval is required (its own
 flag, else its initiative's) waits in ``pending_approval`` once its agent succeeded,
-until ``cw task approve`` merges it. ``cw task retry-merge`` merges a task blocked
-by a conflict again.
+until ``cw task approve`` merges it (``cw task diff`` shows the work, ``cw task
+reject`` sends it back to its agent: ``task_review``). ``cw task retry-merge`` merges a
+task blocked by a conflict again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from crosswalk.cli._planning import add_dependency_commands, label, send_update
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.output import Column, command_arg, detail, indent, table
+from crosswalk.cli.task_review import register_review
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -117,12 +119,14 @@ def register(subparsers: Subparsers) -> None:
         examples=[
             'cw task create --phase P1 --priority high "Login form"',
             "cw task ready --initiative I7",
+            "cw task diff T42",
             "cw task done T42",
         ],
     )
     _register_crud(group)
     add_dependency_commands(group, "task", ("T2", "T1"))
     _register_workflow(group)
+    register_review(group)
 
 
 def _register_crud(group: Subparsers) -> None:

@@ -29,9 +29,11 @@ from crosswalk.db.repositories.sqlalchemy.account import (
 )
 from crosswalk.db.unit_of_work import EventPublisher, SqlAlchemyUnitOfWork
 from crosswalk.dispatch.checkpoints import CheckpointService
+from crosswalk.dispatch.diffs import GitDiffer
 from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
 from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
+from crosswalk.dispatch.review import ReviewService
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
 from crosswalk.fsmodes import private_dir
 from crosswalk.runner import (
@@ -180,6 +182,9 @@ def build_services(
         tasks=repos.tasks, planning=planning, human_questions=human_questions
     )
     human_questions.on_task_reply = checkpoints.replied
+    workspaces = workspaces or RunnerWorkspaces(
+        settings.data_dir, worktrees, repos.initiatives, repos.projects
+    )
     landing = LandingService(
         tasks=repos.tasks,
         agents=repos.agents,
@@ -188,8 +193,7 @@ def build_services(
         agent_service=agents,
         human_questions=human_questions,
         merger=GitMerger(root=settings.data_dir / "merges"),
-        workspaces=workspaces
-        or RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects),
+        workspaces=workspaces,
     )
     runner = Supervisor(
         repos=repos,
@@ -201,6 +205,15 @@ def build_services(
         providers=default_providers(),
         settings=settings,
         run_ends=landing,
+    )
+    review = ReviewService(
+        tasks=repos.tasks,
+        agents=repos.agents,
+        planning=planning,
+        human_questions=human_questions,
+        workspaces=workspaces,
+        differ=GitDiffer(),
+        resumer=runner,
     )
     dispatcher = Dispatcher(
         initiatives=repos.initiatives,
@@ -235,6 +248,7 @@ def build_services(
         authenticator=authenticator,
         human_questions=human_questions,
         landing=landing,
+        review=review,
         checkpoints=checkpoints,
         dispatcher=dispatcher,
         sessions=SessionStore(admin_token, path=sessions_file),

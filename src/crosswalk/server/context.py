@@ -12,6 +12,7 @@ from crosswalk.db.repositories import Repositories
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
+from crosswalk.dispatch.review import ReviewService
 from crosswalk.runner import Supervisor
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
@@ -46,6 +47,7 @@ class Services:
     authenticator: Authenticator
     human_questions: HumanQuestionService
     landing: LandingService
+    review: ReviewService
     checkpoints: CheckpointService
     dispatcher: Dispatcher
     sessions: SessionStore

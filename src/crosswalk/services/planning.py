@@ -173,6 +173,11 @@ class PlanningService:
             before = self.tasks.get(id)
             return self._task_changed(uow, before, self.tasks.transition(id, to, expected=expected))
 
+    def request_changes(self, id: str) -> Task:
+        """``pending_approval`` -> ``in_progress``: the person sent the work back to its
+        agent (``crosswalk.dispatch.review``); any other status is PRECONDITION_FAILED."""
+        return self.move_task(id, TaskStatus.IN_PROGRESS, expected=[TaskStatus.PENDING_APPROVAL])
+
     def claim_task(self, id: str, *, max_in_progress: int | None = None) -> Task | None:
         """``pending`` -> ``in_progress`` for dispatch, in one conditional statement (see
         ``TaskRepository.claim``): None when another claimer won or the limit is full."""

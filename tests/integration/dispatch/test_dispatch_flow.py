@@ -17,7 +17,7 @@ from tests.support.git_repos import Project, git, make_project
 from crosswalk.dispatch.landing import AgentWork
 from crosswalk.dispatch.status import gather, report
 from crosswalk.domain.enums import AgentStatus, DispatchStatus, TaskPriority, TaskStatus, TaskType
-from crosswalk.domain.errors import InvalidInputError
+from crosswalk.domain.errors import InvalidInputError, PreconditionFailedError
 from crosswalk.domain.rows import Agent, NewAgent, NewInitiative, NewTask, Task
 from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import build_services
@@ -172,6 +172,64 @@ async def test_approval_holds_the_merge_until_a_person_approves(
     assert approved.status is TaskStatus.COMPLETED
     assert project.file_on(project.initiative_branch, f"{started.id}.txt") == started.id
     assert {t.name for t in await services.dispatcher.step(initiative_id)} == {"b", "c"}
+
+
+@dataclass
+class StandInResumer:
+    """Resumes agents as the runner's supervisor would, or refuses as it would."""
+
+    services: Services
+    resumed: list[tuple[str, str | None]] = field(default_factory=list)
+    refuse: str | None = None
+
+    async def resume(self, agent_id: str, message: str | None = None) -> Agent:
+        if self.refuse is not None:
+            raise PreconditionFailedError(self.refuse)
+        self.resumed.append((agent_id, message))
+        return self.services.repos.agents.get(agent_id)
+
+
+async def test_a_person_sends_work_back_with_a_comment_and_it_waits_again(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    resumer = StandInResumer(services)
+    services.review.resumer = resumer
+    initiative_id, _ = plan(services, approval=True)
+    services.dispatcher.run(initiative_id, max_agents=1, provider=None)
+    [started] = await services.dispatcher.step(initiative_id)
+    await runner.finish(started.id, {"login.py": "def login(): pass\n"})
+    [agent] = services.repos.agents.find_by_task_id(started.id)
+
+    first = await services.review.diff(started.id)
+    assert [c.path for p in first.projects for c in p.diff.files if p.diff] == ["login.py"]
+
+    resumer.refuse = f"the worktree of agent {agent.name} is gone"
+    with pytest.raises(PreconditionFailedError, match="worktree of agent"):
+        await services.review.request_changes(started.id, "check the password")
+    assert status(services, started) is TaskStatus.PENDING_APPROVAL  # nothing moved
+
+    resumer.refuse = None
+    sent = await services.review.request_changes(started.id, "check the password too")
+    assert sent.status is TaskStatus.IN_PROGRESS
+    [(resumed, prompt)] = resumer.resumed
+    assert resumed == agent.id and prompt is not None and "check the password too" in prompt
+    [note] = services.repos.messages.list_page(recipient_id=agent.id).items
+    assert (note.content, note.task_id) == ("check the password too", started.id)
+    with pytest.raises(PreconditionFailedError, match="not pending_approval"):
+        await services.review.request_changes(started.id, "again")
+
+    again = await runner.finish(started.id, {"login.py": "def login(password): ...\n"})
+    assert again is not None and again.status is TaskStatus.PENDING_APPROVAL
+    second = await services.review.diff(started.id)
+    [patch] = [c.patch for p in second.projects if p.diff for c in p.diff.files]
+    assert patch is not None and "+def login(password): ..." in patch
+
+    await services.landing.approve(started.id)
+    merged = await services.review.diff(started.id)
+    assert [p.diff.source for p in merged.projects if p.diff] == ["merged"]
+    assert project.file_on(project.initiative_branch, "login.py") == "def login(password): ...\n"
 
 
 async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(

@@ -229,6 +229,19 @@ RULES: dict[str, Rule] = {
     ),
     "task.ready": Rule(ANY, lambda w: {}),
     "task.retryMerge": Rule(ADM, _blocked_task_with_work),
+    "task.diff": Rule(ANY, lambda w: {"id": w.task()}),
+    # a task that never ran has no agent to send it back to
+    "task.reject": Rule(
+        ADM,
+        lambda w: {
+            "id": w.api.mutation(
+                "task.create",
+                {"name": "held", "initiativeId": w.initiative(), "status": "pending_approval"},
+            )["id"],
+            "comment": "redo it",
+        },
+        PreconditionFailedError,
+    ),
     "project.create": Rule(ADM, lambda w: {"name": "p", "url": "https://example.com/p.git"}),
     "project.get": Rule(ANY, lambda w: {"id": w.project()}),
     "project.list": Rule(ANY, lambda w: {}),

@@ -27,6 +27,7 @@ from crosswalk.server.procedures._common import (
 )
 from crosswalk.server.procedures._inputs import ApiInput, Id, Limit, Name
 from crosswalk.server.serialize import to_api, to_api_list
+from crosswalk.server.task_diff import task_diff_to_api
 from crosswalk.server.trpc import Router
 
 router: Router[Context] = Router()
@@ -82,6 +83,16 @@ class DependencyInput(ApiInput):
 
 class InitiativeFilter(OptionalInput):
     initiative_id: Id | None = None
+
+
+class DiffInput(ApiInput):
+    id: Id
+    patch: bool = True
+
+
+class RejectInput(ApiInput):
+    id: Id
+    comment: Annotated[str, Field(min_length=1, max_length=100_000)]
 
 
 class ReadyInput(OptionalInput):
@@ -209,6 +220,31 @@ async def retry_merge(ctx: Context, inp: IdInput) -> dict[str, Any]:
     it conflicts. Any other status is PRECONDITION_FAILED."""
     ctx.principal.require_admin("merge tasks")
     return _with_approval(ctx, await ctx.services.landing.retry_merge(inp.id))
+
+
+@router.query("task.diff", input=DiffInput, waits=True)
+async def diff(ctx: Context, inp: DiffInput) -> dict[str, Any]:
+    """What the task's agent changed, per project of its initiative, from the merge base
+    with the initiative branch: its commits and, while its worktree exists, everything
+    uncommitted or untracked in it (a completed task: what its merge brought in).
+    ``{taskId, agent, files, additions, deletions, truncated, projects: [{project,
+    source, base, head, error, truncation, files: [{path, oldPath, status, additions,
+    deletions, binary, patch, truncated}]}]}``; without ``patch`` only the counts.
+    ``agent`` is null and ``projects`` empty while no agent has worked on the task."""
+    found = await ctx.services.review.diff(inp.id, with_patch=inp.patch)
+    return task_diff_to_api(found)
+
+
+@router.mutation("task.reject", input=RejectInput, waits=True)
+async def reject(ctx: Context, inp: RejectInput) -> dict[str, Any]:
+    """Sends a ``pending_approval`` task back to its agent: the task is ``in_progress``
+    and the agent runs again in its session with ``comment`` as the prompt; when that
+    run succeeds the task waits for approval again, with the new diff. Any other status
+    is PRECONDITION_FAILED, as is an agent that cannot be resumed (the task then stays
+    ``pending_approval``)."""
+    ctx.principal.require_admin("send tasks back to their agents")
+    task = await ctx.services.review.request_changes(inp.id, inp.comment.strip() or inp.comment)
+    return _with_approval(ctx, task)
 
 
 @router.query("task.ready", input=ReadyInput)
