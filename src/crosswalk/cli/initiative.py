@@ -29,6 +29,7 @@ _FIELDS = (
     ("status", "status"),
     ("branch", "branch"),
     ("mergeRequiresApproval", "merges need approval"),
+    ("autoPush", "pushed after every merge"),
     ("dispatchStatus", "dispatch"),
     ("createdAt", "created"),
     ("updatedAt", "updated"),
@@ -76,18 +77,21 @@ def register(subparsers: Subparsers) -> None:
         description=(
             "Create an initiative. Its branch is cw/<slug of the name> (-2, -3... when\n"
             "taken) unless --branch is given. Its tasks' finished work is merged only after\n"
-            "a person's approval unless --no-merge-requires-approval (a task may override it)."
+            "a person's approval unless --no-merge-requires-approval (a task may override it).\n"
+            "With --auto-push the branch is pushed to each linked project's URL after every\n"
+            "merge (see cw initiative push)."
         ),
         examples=[
             'cw initiative create "User auth"',
             'cw initiative create "Billing" --branch feature/billing --no-merge-requires-approval',
-            'cw initiative create "Docs" --json',
+            'cw initiative create "Docs" --auto-push --json',
         ],
         handler=cmd_create,
     )
     create.add_argument("name", metavar="NAME", help="the initiative's name")
     create.add_argument("--branch", metavar="BRANCH", help="its git branch (default cw/<slug>)")
     _approval_flag(create)
+    _auto_push_flag(create)
 
     lst = add_command(
         group,
@@ -120,12 +124,13 @@ def register(subparsers: Subparsers) -> None:
         help="change an initiative",
         description=(
             "Change the fields given; the rest stay. --branch '' clears the branch.\n"
-            "Changing the approval default does not move tasks already created."
+            "Changing the approval default does not move tasks already created.\n"
+            "--auto-push pushes the branch to the projects after every merge from now on."
         ),
         examples=[
             "cw initiative update I7 --status completed",
             'cw initiative update I7 --name "Auth v2" --branch cw/auth-v2',
-            "cw initiative update I7 --no-merge-requires-approval",
+            "cw initiative update I7 --no-merge-requires-approval --auto-push",
         ],
         handler=cmd_update,
     )
@@ -134,6 +139,7 @@ def register(subparsers: Subparsers) -> None:
     upd.add_argument("--status", choices=STATUSES, help="the initiative's status")
     upd.add_argument("--branch", metavar="BRANCH", help="its git branch ('' for none)")
     _approval_flag(upd)
+    _auto_push_flag(upd)
 
     delete = add_command(
         group,
@@ -162,12 +168,26 @@ def _approval_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _auto_push_flag(parser: argparse.ArgumentParser) -> None:
+    import argparse
+
+    parser.add_argument(
+        "--auto-push",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="push its branch to each linked project's URL after every merge (default no)",
+    )
+
+
 # -- handlers ---------------------------------------------------------------------------
 
 
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     payload = given(
-        name=args.name, branch=args.branch, mergeRequiresApproval=args.merge_requires_approval
+        name=args.name,
+        branch=args.branch,
+        mergeRequiresApproval=args.merge_requires_approval,
+        autoPush=args.auto_push,
     )
     initiative = ctx.client.mutation("initiative.create", payload)
     ctx.emit(
@@ -194,7 +214,10 @@ def cmd_update(args: argparse.Namespace, ctx: Context) -> int:
     payload: dict[str, Any] = {
         "id": args.id,
         **given(
-            name=args.name, status=args.status, mergeRequiresApproval=args.merge_requires_approval
+            name=args.name,
+            status=args.status,
+            mergeRequiresApproval=args.merge_requires_approval,
+            autoPush=args.auto_push,
         ),
     }
     clearable(payload, "branch", args.branch)

@@ -1,9 +1,10 @@
-"""``cw initiative run|pause|status``: the server dispatches an initiative's work.
+"""``cw initiative run|pause|status|push``: the server dispatches an initiative's work.
 
 ``run`` turns dispatch on: every ready task gets an agent (never more than
 ``--max-agents`` at once), checkpoint tasks go to the person, finished work is
 merged (after ``cw task approve`` where approval is required). ``status`` shows
-the tasks by state and what each one waits for.
+the tasks by state, what each one waits for and what it cost. ``push`` sends the
+merged work (the initiative branch) to the projects' own repositories.
 """
 
 from __future__ import annotations
@@ -73,6 +74,23 @@ def register_dispatch(group: Subparsers) -> None:
     )
     status.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
 
+    push = add_command(
+        group,
+        "push",
+        help="push the initiative branch to each linked project's repository",
+        description=(
+            "Push the initiative branch (where the server merged the tasks' work) from\n"
+            "the server's clone of each linked project to that project's URL, under the\n"
+            "same name. Never forced: a remote branch that has diverged (commits the\n"
+            "server's branch lacks) is refused, naming it, and the others still go.\n"
+            "--auto-push on create or update pushes after every merge. Admin only."
+        ),
+        examples=["cw initiative push I7", "cw initiative push I7 --project api"],
+        handler=cmd_push,
+    )
+    push.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    push.add_argument("--project", metavar="P", help="only this project (its id or name)")
+
 
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     payload = {"id": args.id, **given(maxAgents=args.max_agents, provider=args.provider)}
@@ -95,6 +113,13 @@ def cmd_pause(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     ctx.emit(ctx.client.query("initiative.status", {"id": args.id}), render_status)
+    return EXIT_OK
+
+
+def cmd_push(args: argparse.Namespace, ctx: Context) -> int:
+    payload = {"id": args.id, **given(project=args.project)}
+    done = ctx.client.mutation("initiative.push", payload)
+    ctx.emit(done, lambda d: "\n".join(str(p.get("message")) for p in d.get("pushed") or []))
     return EXIT_OK
 
 
@@ -121,6 +146,14 @@ def render_status(status: Any) -> str:
     agents = status.get("runningAgents") or []
     lines.append(f"running agents ({len(agents)}):")
     lines += [f"  {a.get('name')} ({a.get('id')}) on task {a.get('taskId')}" for a in agents]
+    pushes = status.get("pushes") or []
+    auto = " (after every merge)" if status.get("autoPush") else ""
+    lines.append(f"pushed to{auto}:" if pushes else "pushed to: no project linked")
+    for push in pushes:
+        commit = push.get("pushedCommit")
+        when = f"{str(commit)[:12]} at {push.get('pushedAt')}" if commit else "never"
+        failed = f"; last push failed: {push['pushError']}" if push.get("pushError") else ""
+        lines.append(f"  {push.get('project')} ({push.get('url')}): {when}{failed}")
     questions = status.get("openQuestions") or []
     lines.append(f"open questions ({len(questions)}):")
     for question in questions:

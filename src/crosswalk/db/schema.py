@@ -136,6 +136,8 @@ initiatives = Table(
     ),
     Column("dispatch_max_agents", Integer, nullable=True),
     Column("dispatch_provider", Text, nullable=True),
+    # Not in the seed: push the initiative branch to each project's URL after every merge.
+    _flag("auto_push", default=False),
     *_timestamps(),
 )
 
@@ -321,6 +323,10 @@ initiative_projects = Table(
     _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False, index=False),
     _fk("project_id", "projects.id", ondelete="CASCADE", nullable=False),
     Column("created_at", EpochMillis(), nullable=False),
+    # Not in the seed: the last push of the initiative branch to the project's URL.
+    Column("pushed_commit", Text, nullable=True),
+    Column("pushed_at", EpochMillis(), nullable=True),
+    Column("push_error", Text, nullable=True),  # why the last push failed, if it did
     UniqueConstraint("initiative_id", "project_id"),
 )
 

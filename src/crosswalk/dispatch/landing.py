@@ -7,9 +7,11 @@ task and records the merge commit in the agent's ``result["merge"]``; a conflict
 leaves the initiative branch untouched, marks the task ``blocked`` and asks the
 person (a message that requires a response, about the task) which files to fix.
 
-Git runs in a worker thread (``asyncio.to_thread``), outside any unit of work; every
-state change goes through the services (tasks: ``PlanningService``, the agent's
-result: ``AgentService``, questions to the person: ``HumanQuestionService``).
+After a merge, ``after_merge`` pushes the initiative branch when the initiative asks
+for it (``autoPush``, ``crosswalk.dispatch.pushing``). Git runs in a worker thread
+(``asyncio.to_thread``), outside any unit of work; every state change goes through the
+services (tasks: ``PlanningService``, the agent's result: ``AgentService``, questions
+to the person: ``HumanQuestionService``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ class Workspaces(Protocol):
         ...
 
 
+class AfterMerge(Protocol):
+    """Told after a merge completed a task (``pushing.PushService`` pushes, when the
+    initiative says so)."""
+
+    async def after_merge(self, initiative_id: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Conflict:
     project: str
@@ -64,6 +73,7 @@ class LandingService:
     human_questions: HumanQuestionService
     merger: Merger
     workspaces: Workspaces
+    after_merge: AfterMerge | None = None
 
     async def run_succeeded(self, agent: Agent) -> Task | None:
         """The agent's run ended with a success result: its in-progress task waits for
@@ -180,6 +190,8 @@ class LandingService:
             return self._block(task, expected, _conflict_text(task, agent, works, conflicts))
         completed = self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
         self._close_questions(task.id)
+        if self.after_merge is not None and completed.initiative_id is not None:
+            await self.after_merge.after_merge(completed.initiative_id)
         return completed
 
     def _request(self, task: Task, agent: Agent, work: AgentWork) -> MergeRequest:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from crosswalk.db.repositories import InitiativeRepository, ProjectRepository
 from crosswalk.dispatch.landing import AgentWork
-from crosswalk.domain.rows import Agent, Task
+from crosswalk.dispatch.pushing import PushTarget
+from crosswalk.domain.rows import Agent, Initiative, Task
 from crosswalk.runner import GitWorktrees, SpawnRequest, Supervisor
 from crosswalk.runner.layout import DataLayout
 from crosswalk.runner.workspaces import agent_branch, initiative_branch
@@ -26,7 +27,8 @@ class RunnerLauncher:
 class RunnerWorkspaces:
     """Where the runner put an agent's work on a task (``Workspaces``): per project of
     the task's initiative, the server's clone, the initiative branch, the agent's
-    branch and its worktree (None once cleaned)."""
+    branch and its worktree (None once cleaned); and where an initiative's branch is,
+    to be pushed (``Clones``)."""
 
     def __init__(
         self,
@@ -60,3 +62,16 @@ class RunnerWorkspaces:
                 )
             )
         return works
+
+    def push_targets(self, initiative: Initiative) -> list[PushTarget]:
+        branch = initiative_branch(initiative)
+        return [
+            PushTarget(
+                project_id=project.id,
+                project=project.name,
+                url=project.url,
+                clone=self._worktrees.clone_path(project.id),
+                branch=branch,
+            )
+            for project in self._projects.find_projects_by_initiative_id(initiative.id)
+        ]

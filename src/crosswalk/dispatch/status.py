@@ -11,6 +11,7 @@ from crosswalk.db.repositories import (
     AgentRunRepository,
     ConversationRepository,
     MessageRepository,
+    ProjectRepository,
 )
 from crosswalk.dispatch.choose import Plan, is_checkpoint, ready, waits_for_prerequisites
 from crosswalk.domain.enums import (
@@ -21,8 +22,16 @@ from crosswalk.domain.enums import (
     ParticipantType,
     TaskStatus,
 )
-from crosswalk.domain.rows import Agent, AgentRun, Conversation, Initiative, Message, Task
-from crosswalk.domain.timestamps import utcnow
+from crosswalk.domain.rows import (
+    Agent,
+    AgentRun,
+    Conversation,
+    Initiative,
+    Message,
+    ProjectPush,
+    Task,
+)
+from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.domain.usage import UsageTotals, total, totals_by
 from crosswalk.services.targets import describe
 
@@ -38,6 +47,7 @@ class Situation:
     open_messages: list[Message]  # questions to the person about its tasks or from its agents
     names: dict[str, str]  # agent id -> name, for every agent named above
     runs: list[AgentRun]  # every run of an agent for the initiative, with its usage
+    pushes: list[ProjectPush]  # its projects, each with the last push of its branch
     now: datetime
 
 
@@ -49,6 +59,7 @@ def gather(
     conversations: ConversationRepository,
     messages: MessageRepository,
     runs: AgentRunRepository,
+    projects: ProjectRepository,
     now: datetime | None = None,
 ) -> Situation:
     task_ids = {task.id for task in plan.tasks}
@@ -79,7 +90,10 @@ def gather(
             other = agents.find_by_id(conversation.to_agent_id)
             names[conversation.to_agent_id] = other.name if other else conversation.to_agent_id
     spent = runs.find(initiative_id=initiative.id)
-    return Situation(initiative, plan, mine, asked, open_messages, names, spent, now or utcnow())
+    pushes = projects.find_pushes(initiative.id)
+    return Situation(
+        initiative, plan, mine, asked, open_messages, names, spent, pushes, now or utcnow()
+    )
 
 
 def waiting_for(situation: Situation, task: Task) -> str | None:
@@ -160,6 +174,8 @@ def report(situation: Situation) -> dict[str, Any]:
         },
         "tasks": by_status,
         "usage": total(situation.runs, now).to_api(),
+        "autoPush": initiative.auto_push,
+        "pushes": [push_to_api(push) for push in situation.pushes],
         "runningAgents": [
             {
                 "id": a.id,
@@ -191,4 +207,16 @@ def report(situation: Situation) -> dict[str, Any]:
             }
             for m in situation.open_messages
         ],
+    }
+
+
+def push_to_api(push: ProjectPush) -> dict[str, Any]:
+    """A project of the initiative and the last push of its branch there."""
+    return {
+        "projectId": push.project_id,
+        "project": push.project_name,
+        "url": push.url,
+        "pushedCommit": push.pushed_commit,
+        "pushedAt": None if push.pushed_at is None else to_iso(push.pushed_at),
+        "pushError": push.push_error,
     }

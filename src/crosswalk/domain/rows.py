@@ -54,6 +54,7 @@ class Initiative:
     dispatch_status: DispatchStatus
     dispatch_max_agents: int | None
     dispatch_provider: str | None
+    auto_push: bool
     created_at: datetime
     updated_at: datetime
 
@@ -64,6 +65,7 @@ class NewInitiative:
     status: InitiativeStatus = InitiativeStatus.ACTIVE
     merge_requires_approval: bool = True
     branch: str | None = None  # None: the repository derives `cw/<slug>`
+    auto_push: bool = False  # push the branch to the projects after every merge
 
 
 class InitiativeUpdate(TypedDict, total=False):
@@ -74,6 +76,7 @@ class InitiativeUpdate(TypedDict, total=False):
     dispatch_status: DispatchStatus
     dispatch_max_agents: int | None
     dispatch_provider: str | None
+    auto_push: bool
 
 
 # --- phases --------------------------------------------------------------------
@@ -445,6 +448,25 @@ class ProjectUpdate(TypedDict, total=False):
     name: str
     url: str
     default_branch: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPush:
+    """A project of an initiative and the last push of the initiative branch to it."""
+
+    initiative_id: str
+    project_id: str
+    project_name: str
+    url: str
+    pushed_commit: str | None  # None: never pushed
+    pushed_at: datetime | None
+    push_error: str | None  # why the last push failed; None after one that did not
+
+
+class PushUpdate(TypedDict, total=False):
+    pushed_commit: str | None
+    pushed_at: datetime | None
+    push_error: str | None
 
 
 @dataclass(frozen=True, slots=True)

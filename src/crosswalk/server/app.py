@@ -33,6 +33,7 @@ from crosswalk.dispatch.diffs import GitDiffer
 from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
 from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
+from crosswalk.dispatch.pushing import Clones, GitPusher, PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
 from crosswalk.fsmodes import private_dir
@@ -126,14 +127,15 @@ def build_services(
     sessions_file: Path | None = None,
     workspaces: Workspaces | None = None,
     launcher: AgentLauncher | None = None,
+    clones: Clones | None = None,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
     to this process's change stream. ``offload`` runs the long polls' reads;
     ``runner_settings`` default to the environment's; dashboard sessions are kept in
     ``sessions_file``. Dispatch merges in worktrees under the data directory's
-    ``merges/``; ``workspaces`` and ``launcher`` replace the runner's side of dispatch
-    (tests)."""
+    ``merges/``; ``workspaces``, ``launcher`` and ``clones`` replace the runner's side of
+    dispatch (tests)."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
     changes = changes or ChangeStream()
@@ -182,8 +184,21 @@ def build_services(
         tasks=repos.tasks, planning=planning, human_questions=human_questions
     )
     human_questions.on_task_reply = checkpoints.replied
-    workspaces = workspaces or RunnerWorkspaces(
-        settings.data_dir, worktrees, repos.initiatives, repos.projects
+    runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
+    workspaces = workspaces or runner_side
+    documents = DocumentService(
+        pages=repos.pages,
+        proposals=repos.proposals,
+        projects=repos.projects,
+        phases=repos.phases,
+        tasks=repos.tasks,
+        unit_of_work=unit_of_work,
+    )
+    pushes = PushService(
+        initiatives=repos.initiatives,
+        documents=documents,
+        clones=clones or runner_side,
+        pusher=GitPusher(),
     )
     landing = LandingService(
         tasks=repos.tasks,
@@ -194,6 +209,7 @@ def build_services(
         human_questions=human_questions,
         merger=GitMerger(root=settings.data_dir / "merges"),
         workspaces=workspaces,
+        after_merge=pushes,
     )
     runner = Supervisor(
         repos=repos,
@@ -235,20 +251,14 @@ def build_services(
         agents=agents,
         planning=planning,
         accounts=accounts,
-        documents=DocumentService(
-            pages=repos.pages,
-            proposals=repos.proposals,
-            projects=repos.projects,
-            phases=repos.phases,
-            tasks=repos.tasks,
-            unit_of_work=unit_of_work,
-        ),
+        documents=documents,
         logs=logs,
         usage=usage,
         authenticator=authenticator,
         human_questions=human_questions,
         landing=landing,
         review=review,
+        pushes=pushes,
         checkpoints=checkpoints,
         dispatcher=dispatcher,
         sessions=SessionStore(admin_token, path=sessions_file),

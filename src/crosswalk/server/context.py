@@ -12,6 +12,7 @@ from crosswalk.db.repositories import Repositories
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
+from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.runner import Supervisor
 from crosswalk.services.accounts import AccountService
@@ -48,6 +49,7 @@ class Services:
     human_questions: HumanQuestionService
     landing: LandingService
     review: ReviewService
+    pushes: PushService
     checkpoints: CheckpointService
     dispatcher: Dispatcher
     sessions: SessionStore

@@ -33,6 +33,7 @@ from crosswalk.domain.rows import (
     ProjectUpdate,
     Proposal,
     ProposalUpdate,
+    PushUpdate,
     Removal,
 )
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
@@ -182,3 +183,9 @@ class DocumentService:
             self.projects.remove_project_from_initiative(initiative_id, project_id)
             uow.record(EntityChanged("initiative", initiative_id, Action.UPDATED))
             return self.projects.find_projects_by_initiative_id(initiative_id)
+
+    def record_push(self, initiative_id: str, project_id: str, changes: PushUpdate) -> None:
+        """The last push of the initiative's branch to the project (``dispatch.pushing``)."""
+        with self.unit_of_work() as uow:
+            self.projects.record_push(initiative_id, project_id, changes)
+            uow.record(EntityChanged("initiative", initiative_id, Action.UPDATED))

@@ -4,7 +4,8 @@ Every write runs in a unit of work and records ``EntityChanged``; a task or phas
 status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here and only
 here (the one writer of those status fields). A task's status moves in one conditional
 statement (``move_task``, ``claim_task``), and its phase's status follows its tasks
-(:func:`derive_phase_status`) in the same unit of work; approval gates the merge of
+(:func:`derive_phase_status`) in the same unit of work, as does its initiative's once
+every task is completed (:func:`derive_initiative_status`); approval gates the merge of
 finished work (``crosswalk.dispatch.landing``), not the start. The rules of the
 dependency graphs are decided here, in the unit of work of the write they guard: a
 dependency joins two tasks (or phases) of one initiative, never closes a cycle, and a
@@ -21,7 +22,7 @@ from typing import cast
 
 from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
-from crosswalk.domain.enums import PhaseStatus, TaskStatus
+from crosswalk.domain.enums import InitiativeStatus, PhaseStatus, TaskStatus
 from crosswalk.domain.errors import DependencyCycleError, InvalidInputError
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
 from crosswalk.domain.git_names import check_branch
@@ -150,6 +151,7 @@ class PlanningService:
             task = self.tasks.create(data)
             uow.record(EntityChanged("task", task.id, Action.CREATED))
             self._settle(uow, task)
+            self._derive_initiative(uow, task.initiative_id)
         return task
 
     def update_task(self, id: str, changes: TaskUpdate) -> Task:
@@ -199,6 +201,7 @@ class PlanningService:
             removed = self.tasks.delete(id)
             uow.record(*(EntityChanged("task", gone, Action.DELETED) for gone in [id, *subtasks]))
             self._settle(uow, task)
+            self._derive_initiative(uow, task.initiative_id)
         return task, removed
 
     def add_task_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
@@ -235,6 +238,11 @@ class PlanningService:
             self._settle(uow, after)
             if before.phase_id not in (None, after.phase_id):
                 self._derive_phase(uow, before.phase_id)
+        if (
+            TaskStatus.COMPLETED in (before.status, after.status)
+            and before.status is not after.status
+        ):
+            self._derive_initiative(uow, after.initiative_id)
         return after
 
     def _settle(self, uow: UnitOfWork, task: Task) -> None:
@@ -252,6 +260,18 @@ class PlanningService:
             self.phases.update(phase_id, {"status": status})
             uow.record(EntityChanged("phase", phase_id, Action.UPDATED))
             uow.record(PhaseStatusChanged(phase_id, status))
+
+    def _derive_initiative(self, uow: UnitOfWork, initiative_id: str | None) -> None:
+        """Its initiative follows the task (only a task's completion, or a task added
+        or reopened, can change it)."""
+        initiative = self.initiatives.find_by_id(initiative_id) if initiative_id else None
+        if initiative is None:
+            return
+        statuses = [task.status for task in self.tasks.find_by_initiative_id(initiative.id)]
+        status = derive_initiative_status(initiative.status, statuses)
+        if status is not initiative.status:
+            self.initiatives.update(initiative.id, {"status": status})
+            uow.record(EntityChanged("initiative", initiative.id, Action.UPDATED))
 
 
 def _describe(initiative_id: str | None) -> str:
@@ -292,3 +312,16 @@ def derive_phase_status(current: PhaseStatus, tasks: Sequence[TaskStatus]) -> Ph
     if any(status in _WORKING for status in tasks) or current is PhaseStatus.COMPLETED:
         return PhaseStatus.IN_PROGRESS
     return current
+
+
+def derive_initiative_status(
+    current: InitiativeStatus, tasks: Sequence[TaskStatus]
+) -> InitiativeStatus:
+    """What an active or completed initiative's status becomes given its tasks': every
+    task completed: ``completed``; a completed initiative that gains unfinished work is
+    ``active`` again. An archived one, or one without tasks, keeps its status."""
+    if current is InitiativeStatus.ARCHIVED or not tasks:
+        return current
+    if all(status is TaskStatus.COMPLETED for status in tasks):
+        return InitiativeStatus.COMPLETED
+    return InitiativeStatus.ACTIVE if current is InitiativeStatus.COMPLETED else current

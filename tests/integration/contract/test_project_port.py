@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from tests.integration.contract.conftest import Ports
 
@@ -48,3 +50,32 @@ def test_linking_projects_to_an_initiative(ports: Ports) -> None:
         projects.remove_project_from_initiative(initiative.id, a.id)
     assert projects.delete(b.id) == {"initiativeProjects": 1}
     assert projects.find_projects_by_initiative_id(initiative.id) == [c]
+
+
+def test_the_last_push_is_kept_per_link_and_goes_with_it(ports: Ports) -> None:
+    initiative = ports.initiatives.create(NewInitiative("Push me"))
+    api = ports.projects.create(NewProject("api", "https://example.com/api.git"))
+    web = ports.projects.create(NewProject("web", "https://example.com/web.git"))
+    ports.projects.set_initiative_projects(initiative.id, [web.id, api.id])
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+    never = ports.projects.find_pushes(initiative.id)
+    assert [(p.project_name, p.url, p.pushed_commit, p.pushed_at) for p in never] == [
+        ("api", "https://example.com/api.git", None, None),
+        ("web", "https://example.com/web.git", None, None),
+    ]
+    ports.projects.record_push(initiative.id, api.id, {"pushed_commit": "c1", "pushed_at": at})
+    ports.projects.record_push(initiative.id, api.id, {"push_error": "diverged"})
+    [pushed, _] = ports.projects.find_pushes(initiative.id)
+    assert (pushed.project_id, pushed.pushed_commit, pushed.pushed_at, pushed.push_error) == (
+        api.id,
+        "c1",
+        at,
+        "diverged",
+    )
+    with pytest.raises(NotFoundError, match="not linked"):
+        ports.projects.record_push(initiative.id, "nope", {"push_error": "x"})
+
+    ports.projects.remove_project_from_initiative(initiative.id, api.id)
+    ports.projects.add_project_to_initiative(initiative.id, api.id)  # a new link: no push yet
+    assert ports.projects.find_pushes(initiative.id)[0].pushed_commit is None

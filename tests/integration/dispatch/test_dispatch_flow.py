@@ -15,10 +15,26 @@ from sqlalchemy import Engine
 from tests.support.git_repos import Project, git, make_project
 
 from crosswalk.dispatch.landing import AgentWork
+from crosswalk.dispatch.pushing import PushTarget
 from crosswalk.dispatch.status import gather, report
-from crosswalk.domain.enums import AgentStatus, DispatchStatus, TaskPriority, TaskStatus, TaskType
+from crosswalk.domain.enums import (
+    AgentStatus,
+    DispatchStatus,
+    InitiativeStatus,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+)
 from crosswalk.domain.errors import InvalidInputError, PreconditionFailedError
-from crosswalk.domain.rows import Agent, NewAgent, NewInitiative, NewTask, Task
+from crosswalk.domain.rows import (
+    Agent,
+    Initiative,
+    NewAgent,
+    NewInitiative,
+    NewProject,
+    NewTask,
+    Task,
+)
 from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
@@ -66,6 +82,10 @@ class StandInRunner:
             )
         ]
 
+    def push_targets(self, initiative: Initiative) -> list[PushTarget]:
+        url = str(self.project.root / "origin")
+        return [PushTarget("p1", "app", url, self.project.clone, self.project.initiative_branch)]
+
     async def finish(self, task_id: str, files: dict[str, str] | None = None) -> Task | None:
         assert self.services is not None
         [agent] = self.services.repos.agents.find_by_task_id(task_id)
@@ -91,6 +111,7 @@ def runner(project: Project, engine: Engine) -> StandInRunner:
         runner_settings=RunnerSettings(data_dir=project.root),
         workspaces=runner,
         launcher=runner,
+        clones=runner,
     )
     return runner
 
@@ -232,6 +253,55 @@ async def test_a_person_sends_work_back_with_a_comment_and_it_waits_again(
     assert project.file_on(project.initiative_branch, "login.py") == "def login(password): ...\n"
 
 
+async def test_with_auto_push_each_merge_is_pushed_and_the_last_completes_the_initiative(
+    runner: StandInRunner, project: Project
+) -> None:
+    services = runner.services
+    assert services is not None
+    origin = project.root / "origin"
+    initiative = services.planning.create_initiative(
+        NewInitiative("Pushy", merge_requires_approval=False, branch="cw/auth", auto_push=True)
+    )
+    linked = services.repos.projects.create(NewProject("app", str(origin)))
+    services.repos.projects.add_project_to_initiative(initiative.id, linked.id)
+    runner.push_targets = lambda i: [  # type: ignore[method-assign]
+        PushTarget(linked.id, "app", str(origin), project.clone, "cw/auth")
+    ]
+    first, second = (
+        services.planning.create_task(NewTask(name, initiative_id=initiative.id))
+        for name in ("first", "second")
+    )
+    services.dispatcher.run(initiative.id, max_agents=2, provider=None)
+    await services.dispatcher.step(initiative.id)
+
+    await runner.finish(first.id)
+    merged_first = project.head("cw/auth")
+    assert git(origin, "rev-parse", "cw/auth").strip() == merged_first
+    [push] = services.repos.projects.find_pushes(initiative.id)
+    assert (push.pushed_commit, push.push_error) == (merged_first, None)
+    assert services.repos.initiatives.get(initiative.id).status is InitiativeStatus.ACTIVE
+
+    # someone pushes to the branch meanwhile: the next auto-push is refused, the merge stands
+    theirs = project.root / "theirs"
+    git(project.root, "clone", "--quiet", "--branch", "cw/auth", str(origin), str(theirs))
+    (theirs / "theirs.txt").write_text("by hand\n")
+    git(theirs, "add", "theirs.txt")
+    git(theirs, "commit", "--quiet", "-m", "by hand")
+    git(theirs, "push", "--quiet", "origin", "cw/auth")
+    done = await runner.finish(second.id)
+
+    assert done is not None and done.status is TaskStatus.COMPLETED
+    assert services.repos.initiatives.get(initiative.id).status is InitiativeStatus.COMPLETED
+    [push] = services.repos.projects.find_pushes(initiative.id)
+    assert push.pushed_commit == merged_first
+    assert push.push_error is not None and "diverged" in push.push_error
+    assert git(origin, "rev-parse", "cw/auth").strip() == git(theirs, "rev-parse", "HEAD").strip()
+
+    # a task added later reopens the initiative
+    services.planning.create_task(NewTask("third", initiative_id=initiative.id))
+    assert services.repos.initiatives.get(initiative.id).status is InitiativeStatus.ACTIVE
+
+
 async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
     runner: StandInRunner, project: Project
 ) -> None:
@@ -331,6 +401,7 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
             conversations=services.repos.conversations,
             messages=services.repos.messages,
             runs=services.repos.agent_runs,
+            projects=services.repos.projects,
         )
         found = report(situation)["tasks"]
         return {task["name"]: task["waitingFor"] for state in found.values() for task in state}

@@ -198,6 +198,8 @@ RULES: dict[str, Rule] = {
     "initiative.run": Rule(ADM, lambda w: {"id": w.initiative(), "maxAgents": 1}),
     "initiative.pause": Rule(ADM, lambda w: {"id": w.initiative()}),
     "initiative.status": Rule(ANY, lambda w: {"id": w.initiative()}),
+    # pushing to the person's repositories: an initiative with no project has nowhere to go
+    "initiative.push": Rule(ADM, lambda w: {"id": w.initiative()}, PreconditionFailedError),
     "phase.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "name": "p"}),
     "phase.get": Rule(ANY, lambda w: {"id": w.phase()}),
     "phase.list": Rule(ANY, lambda w: {}),

@@ -227,7 +227,8 @@ def test_planning_and_document_writes_publish_their_entity_and_status_events(
         TaskStatusChanged(task["id"], TaskStatus.COMPLETED),
         EntityChanged("phase", phase["id"], Action.UPDATED),
         PhaseStatusChanged(phase["id"], PhaseStatus.COMPLETED),
-    )  # its only task completed: the phase follows, in the same unit of work
+        EntityChanged("initiative", initiative["id"], Action.UPDATED),
+    )  # its only task completed: the phase and the initiative follow, in one unit of work
     other, _ = only("task.create", {"phaseId": phase["id"], "name": "Docs", "status": "pending"})
     dependency, events = only(
         "task.addDependency", {"taskId": other["id"], "dependsOnTaskId": task["id"]}
@@ -253,7 +254,8 @@ def test_planning_and_document_writes_publish_their_entity_and_status_events(
         EntityChanged("task", other["id"], Action.DELETED),
         EntityChanged("phase", phase["id"], Action.UPDATED),
         PhaseStatusChanged(phase["id"], PhaseStatus.COMPLETED),
-    )  # "Docs" had reopened the phase; without it every task is completed again
+        EntityChanged("initiative", initiative["id"], Action.UPDATED),
+    )  # "Docs" had reopened the phase and the initiative; without it all is completed again
 
 
 def test_a_delete_or_bulk_update_records_an_event_for_each_row(

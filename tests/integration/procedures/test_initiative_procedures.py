@@ -22,10 +22,12 @@ def test_create_returns_the_initiative_in_api_shape(api: Api) -> None:
         "dispatchStatus",
         "dispatchMaxAgents",
         "dispatchProvider",
+        "autoPush",
         "createdAt",
         "updatedAt",
     }
     assert (created["dispatchStatus"], created["dispatchMaxAgents"]) == ("off", None)
+    assert created["autoPush"] is False
     assert (created["name"], created["status"], created["mergeRequiresApproval"]) == (
         "User Auth",
         "active",
@@ -46,6 +48,15 @@ def test_create_takes_branch_and_approval(api: Api) -> None:
     taken = api.fails("mutation", "initiative.create", {"name": "y", "branch": "feature/x"})
     assert taken.code == "CONFLICT"
     assert "feature/x" in taken.message
+
+
+def test_auto_push_is_set_on_create_and_update(api: Api) -> None:
+    created = api.mutation("initiative.create", {"name": "pushy", "autoPush": True})
+    assert created["autoPush"] is True
+    updated = api.mutation("initiative.update", {"id": created["id"], "autoPush": False})
+    assert updated["autoPush"] is False
+    bad = api.fails("mutation", "initiative.update", {"id": created["id"], "autoPush": "maybe"})
+    assert bad.code == "BAD_REQUEST"
 
 
 def test_get_unknown_is_not_found_naming_it(api: Api) -> None:

@@ -32,9 +32,11 @@ from crosswalk.domain.rows import (
     Paged,
     PageUpdate,
     Project,
+    ProjectPush,
     ProjectUpdate,
     Proposal,
     ProposalUpdate,
+    PushUpdate,
     Removal,
 )
 from tests.unit.services.fakes import (
@@ -54,6 +56,7 @@ class FakeProjects:
     def __init__(self, initiatives: FakeInitiatives | None = None) -> None:
         self.rows: dict[str, Project] = {}
         self.links: dict[str, list[str]] = {}  # initiative id -> project ids, oldest first
+        self.pushes: dict[tuple[str, str], PushUpdate] = {}  # (initiative, project) -> last push
         self.initiatives = initiatives or FakeInitiatives()
 
     def _refuse_taken(self, name: str | None, url: str | None, owner: str | None) -> None:
@@ -97,9 +100,10 @@ class FakeProjects:
     def delete(self, id: str) -> Removal:
         del self.rows[self.get(id).id]
         links = 0
-        for linked in self.links.values():
+        for initiative_id, linked in self.links.items():
             if id in linked:
                 linked.remove(id)
+                self.pushes.pop((initiative_id, id), None)
                 links += 1
         return {"initiativeProjects": links}
 
@@ -114,6 +118,8 @@ class FakeProjects:
         added = [id for id in wanted if id not in linked]
         removed = [id for id in linked if id not in wanted]
         self.links[initiative_id] = [id for id in linked if id in wanted] + added
+        for id in removed:
+            self.pushes.pop((initiative_id, id), None)
         return InitiativeProjectsChange(tuple(added), tuple(removed), tuple(wanted))
 
     def add_project_to_initiative(self, initiative_id: str, project_id: str) -> None:
@@ -132,10 +138,38 @@ class FakeProjects:
                 f"project '{project_id}' is not linked to initiative '{initiative_id}'",
             )
         linked.remove(project_id)
+        self.pushes.pop((initiative_id, project_id), None)
 
     def find_projects_by_initiative_id(self, initiative_id: str) -> list[Project]:
         linked = [self.rows[id] for id in self.links.get(initiative_id, [])]
         return sorted(linked, key=lambda p: (p.name, p.id))
+
+    def find_pushes(self, initiative_id: str) -> list[ProjectPush]:
+        found = []
+        for project in self.find_projects_by_initiative_id(initiative_id):
+            push = self.pushes.get((initiative_id, project.id), {})
+            found.append(
+                ProjectPush(
+                    initiative_id,
+                    project.id,
+                    project.name,
+                    project.url,
+                    push.get("pushed_commit"),
+                    push.get("pushed_at"),
+                    push.get("push_error"),
+                )
+            )
+        return found
+
+    def record_push(self, initiative_id: str, project_id: str, changes: PushUpdate) -> None:
+        if project_id not in self.links.get(initiative_id, []):
+            raise NotFoundError(
+                "project",
+                project_id,
+                f"project '{project_id}' is not linked to initiative '{initiative_id}'",
+            )
+        key = (initiative_id, project_id)
+        self.pushes[key] = {**self.pushes.get(key, {}), **changes}  # type: ignore[typeddict-item]
 
 
 class FakePages:

@@ -314,7 +314,7 @@ class FakeInitiatives:
             id=fake_id("i"), name=data.name, status=data.status,
             merge_requires_approval=data.merge_requires_approval, branch=branch,
             dispatch_status=DispatchStatus.OFF, dispatch_max_agents=None, dispatch_provider=None,
-            created_at=now, updated_at=now,
+            auto_push=data.auto_push, created_at=now, updated_at=now,
         )  # fmt: skip
         self.rows[row.id] = row
         return row

@@ -11,7 +11,9 @@ from crosswalk.domain.rows import (
     NewProject,
     Paged,
     Project,
+    ProjectPush,
     ProjectUpdate,
+    PushUpdate,
     Removal,
 )
 
@@ -49,3 +51,11 @@ class ProjectRepository(Protocol):
     def remove_project_from_initiative(self, initiative_id: str, project_id: str) -> None: ...
 
     def find_projects_by_initiative_id(self, initiative_id: str) -> list[Project]: ...
+
+    def find_pushes(self, initiative_id: str) -> list[ProjectPush]:
+        """The initiative's projects (by name) with the last push of its branch to each."""
+        ...
+
+    def record_push(self, initiative_id: str, project_id: str, changes: PushUpdate) -> None:
+        """Record a push on the link; ``NotFoundError`` when the project is not linked."""
+        ...

@@ -1,7 +1,8 @@
 """``initiative.*``: the top of the plan; deleting one takes its whole plan along.
 
 ``initiative.run`` / ``initiative.pause`` turn the server's dispatch of the
-initiative's ready tasks on and off; ``initiative.status`` shows where it stands.
+initiative's ready tasks on and off; ``initiative.status`` shows where it stands;
+``initiative.push`` sends its branch to the projects' own repositories.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ class CreateInput(ApiInput):
     name: Name
     merge_requires_approval: bool = True
     branch: Name | None = None
+    auto_push: bool = False
+
+
+class PushInput(ApiInput):
+    id: Id
+    project: Name | None = None  # a project's id or name; None: every linked project
 
 
 class RunInput(ApiInput):
@@ -53,6 +60,7 @@ class UpdateInitiativeInput(UpdateInput):
     status: InitiativeStatus | None = None
     merge_requires_approval: bool | None = None
     branch: Name | None = None  # null clears it; nothing is derived on update
+    auto_push: bool | None = None
 
 
 @router.mutation("initiative.create", input=CreateInput)
@@ -60,7 +68,10 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
     ctx.principal.require_admin("create initiatives")
     initiative = ctx.services.planning.create_initiative(
         NewInitiative(
-            name=inp.name, merge_requires_approval=inp.merge_requires_approval, branch=inp.branch
+            name=inp.name,
+            merge_requires_approval=inp.merge_requires_approval,
+            branch=inp.branch,
+            auto_push=inp.auto_push,
         )
     )
     return to_api(initiative)
@@ -110,11 +121,39 @@ async def pause(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return to_api(ctx.services.dispatcher.pause(inp.id))
 
 
+@router.mutation("initiative.push", input=PushInput, waits=True)
+async def push(ctx: Context, inp: PushInput) -> dict[str, Any]:
+    """Pushes the initiative branch from the server's clone of each linked project (or
+    of ``project``, an id or name) to that project's URL, under the same name, never
+    forced: ``{pushed: [{projectId, project, url, branch, status, commit, message}]}``,
+    ``status`` one of ``pushed``, ``up_to_date``, ``nothing_yet`` (no agent has started
+    there). A remote branch that diverged is CONFLICT naming it; another failure is
+    PRECONDITION_FAILED; either way the other projects are pushed and each push is
+    recorded (``initiative.status``'s ``pushes``)."""
+    ctx.principal.require_admin("push initiatives")
+    results = await ctx.services.pushes.push(inp.id, inp.project)
+    return {
+        "pushed": [
+            {
+                "projectId": r.target.project_id,
+                "project": r.target.project,
+                "url": r.target.url,
+                "branch": r.target.branch,
+                "status": r.status,
+                "commit": r.commit,
+                "message": r.message,
+            }
+            for r in results
+        ]
+    }
+
+
 @router.query("initiative.status", input=IdInput)
 async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """The initiative's tasks by status, each with what it waits for and what its
     agents' runs cost (``usage``); its running agents; its open questions (between
-    agents, and to the person); and ``usage``, what the whole initiative cost."""
+    agents, and to the person); ``usage``, what the whole initiative cost; and
+    ``pushes``, the last push of its branch to each project."""
     initiative = ctx.repos.initiatives.get(inp.id)
     situation = gather(
         initiative,
@@ -123,5 +162,6 @@ async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
         conversations=ctx.repos.conversations,
         messages=ctx.repos.messages,
         runs=ctx.repos.agent_runs,
+        projects=ctx.repos.projects,
     )
     return report(situation)

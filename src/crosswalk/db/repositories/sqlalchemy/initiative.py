@@ -71,6 +71,7 @@ class SqlAlchemyInitiativeRepository(SqlAlchemyRepository):
                     status=data.status,
                     merge_requires_approval=data.merge_requires_approval,
                     branch=branch,
+                    auto_push=data.auto_push,
                     created_at=now,
                     updated_at=now,
                 )

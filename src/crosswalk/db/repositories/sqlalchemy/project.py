@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, select
+from sqlalchemy import Connection, Select, delete, insert, select, update
 
 from crosswalk.db.repositories.sqlalchemy._base import (
     SqlAlchemyRepository,
@@ -23,7 +23,9 @@ from crosswalk.domain.rows import (
     NewProject,
     Paged,
     Project,
+    ProjectPush,
     ProjectUpdate,
+    PushUpdate,
     Removal,
 )
 from crosswalk.domain.timestamps import utcnow
@@ -202,6 +204,39 @@ class SqlAlchemyProjectRepository(SqlAlchemyRepository):
             .order_by(_p.name, _p.id)
         )
         return self._find(query)
+
+    def find_pushes(self, initiative_id: str) -> list[ProjectPush]:
+        query = (
+            select(
+                _l.initiative_id,
+                _l.project_id,
+                _p.name,
+                _p.url,
+                _l.pushed_commit,
+                _l.pushed_at,
+                _l.push_error,
+            )
+            .join(projects, _l.project_id == _p.id)
+            .where(_l.initiative_id == initiative_id)
+            .order_by(_p.name, _p.id)
+        )
+        with self._read() as conn:
+            return [ProjectPush(*row) for row in conn.execute(query)]
+
+    def record_push(self, initiative_id: str, project_id: str, changes: PushUpdate) -> None:
+        with self._write() as conn:
+            done = conn.execute(
+                update(initiative_projects)
+                .where(_l.initiative_id == initiative_id, _l.project_id == project_id)
+                .values(**changes)
+                .returning(_l.id)
+            ).first()
+        if done is None:
+            raise NotFoundError(
+                self.kind,
+                project_id,
+                f"project '{project_id}' is not linked to initiative '{initiative_id}'",
+            )
 
     # --- helpers ----------------------------------------------------------------
 
