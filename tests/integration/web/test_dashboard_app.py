@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from crosswalk.domain.enums import RunEnd
+from crosswalk.domain.enums import MessageType, ParticipantType, RunEnd
+from crosswalk.domain.rows import NewMessage
 from crosswalk.domain.usage import Usage
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.web import live
@@ -501,5 +502,81 @@ def test_conversations_show_how_the_asker_named_the_target(
             await signed_in(client, token)
             page = (await client.get("/conversations")).text
             assert "asked by task" in page and "asked by agent" in page
+
+    asyncio.run(scenario())
+
+
+def test_the_task_page_its_twin_and_the_pages_that_link_to_it(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    """The page without git work behind it (no agent yet); tests/browser drives a real
+    agent's diff through it."""
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            initiative = await trpc(client, token, "initiative.create", {"name": "Ship"})
+            held = await trpc(
+                client,
+                token,
+                "task.create",
+                {
+                    "name": "Held <b>",
+                    "initiativeId": initiative["id"],
+                    "status": "pending_approval",
+                    "description": "Do <the> thing",
+                },
+            )
+            app.services.human_questions.send(
+                NewMessage(
+                    sender_type=ParticipantType.USER,
+                    recipient_type=ParticipantType.USER,
+                    type=MessageType.QUESTION,
+                    content="Could not start an agent",
+                    requires_response=True,
+                    task_id=held["id"],
+                )
+            )
+            csrf = await signed_in(client, token)
+            link = f'href="/tasks/{held["id"]}'
+            assert link in (await client.get(f"/initiatives/{initiative['id']}")).text
+            inbox = (await client.get("/inbox")).text
+            assert inbox.count(link) == 2  # the question about it, and the work waiting
+
+            page = await client.get(f"/tasks/{held['id']}")
+            assert page.status_code == 200
+            assert "Held &lt;b&gt;" in page.text and "Do &lt;the&gt; thing" in page.text
+            assert "No agent has worked on this task yet" in page.text
+            assert f'action="/tasks/{held["id"]}/approve"' in page.text
+            assert "request-changes" not in page.text  # no agent to send it back to
+            live = await client.get(f"/tasks/{held['id']}", headers={"hx-request": "true"})
+            assert "Approve" in live.text and "Changes" not in live.text  # no git on refresh
+
+            twin = (await client.get(f"/tasks/{held['id']}.json")).json()
+            assert twin["task"]["name"] == "Held <b>"
+            assert (twin["initiative"]["id"], twin["awaitingApproval"]) == (initiative["id"], True)
+            assert twin["diff"]["agent"] is None and twin["diff"]["projects"] == []
+            assert twin["usage"]["runs"] == 0
+
+            refused = await client.post(
+                f"/tasks/{held['id']}/reject",
+                data={"csrf": csrf, "comment": "redo it"},
+                headers={"origin": ORIGIN},
+            )
+            assert refused.status_code == 412 and "no agent worked on it" in refused.text
+            nowhere = await client.post(
+                f"/initiatives/{initiative['id']}/push",
+                data={"csrf": csrf},
+                headers={"origin": ORIGIN},
+            )
+            assert nowhere.status_code == 412 and "no project to push to" in nowhere.text
+            cross = await client.post(
+                f"/tasks/{held['id']}/reject",
+                data={"csrf": csrf, "comment": "x"},
+                headers={"origin": "http://evil.example"},
+            )
+            assert cross.status_code == 403
+            missing = await client.get("/tasks/nope")
+            assert missing.status_code == 404
 
     asyncio.run(scenario())

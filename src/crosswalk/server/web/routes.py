@@ -40,6 +40,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 #: Procedures the agent page's buttons call when the server offers them.
 STOP_AGENT = "agent.stop"
 RESUME_AGENT = "agent.resume"
+#: The task page's Request changes, and the initiative page's Push.
+REJECT_TASK = "task.reject"
+PUSH_INITIATIVE = "initiative.push"
 #: A blocked task is retried through this procedure (merging its work again) when the
 #: server offers it, else put back to ``pending`` (``task.update``) for whoever
 #: dispatches work.
@@ -179,6 +182,18 @@ class Dashboard:
     async def approve_task(self, request: Request) -> Response:
         task_id = request.path_params["task_id"]
         return await self._action(request, "task.approve", lambda _form: {"id": task_id})
+
+    async def reject_task(self, request: Request) -> Response:
+        task_id = request.path_params["task_id"]
+        return await self._action(
+            request,
+            REJECT_TASK,
+            lambda form: {"id": task_id, "comment": str(form.get("comment") or "").strip()},
+        )
+
+    async def push_initiative(self, request: Request) -> Response:
+        initiative_id = request.path_params["initiative_id"]
+        return await self._action(request, PUSH_INITIATIVE, lambda _form: {"id": initiative_id})
 
     async def retry_task(self, request: Request) -> Response:
         task_id = request.path_params["task_id"]
@@ -321,6 +336,16 @@ class Dashboard:
                 lambda r: views.initiative(services, r.path_params["initiative_id"]),
                 "/initiatives/{initiative_id}.json",
             ),
+            # The diff runs git: a live refresh (htmx) re-reads the task, not the diff.
+            "/tasks/{task_id}": (
+                "task.html",
+                lambda r: views.task(
+                    services,
+                    r.path_params["task_id"],
+                    with_diff=r.headers.get("hx-request") != "true",
+                ),
+                "/tasks/{task_id}.json",
+            ),
         }
         routes: list[BaseRoute] = [
             Mount(
@@ -336,6 +361,10 @@ class Dashboard:
             Route("/inbox/{message_id}/reply", self.reply, methods=["POST"]),
             Route("/tasks/{task_id}/approve", self.approve_task, methods=["POST"]),
             Route("/tasks/{task_id}/retry", self.retry_task, methods=["POST"]),
+            Route("/tasks/{task_id}/reject", self.reject_task, methods=["POST"]),
+            Route(
+                "/initiatives/{initiative_id}/push", self.push_initiative, methods=["POST"]
+            ),
             Route("/agents/{agent_id}/stop", self.stop_agent, methods=["POST"]),
             Route("/agents/{agent_id}/resume", self.resume_agent, methods=["POST"]),
         ]

@@ -69,6 +69,19 @@ def abbrev(value: int | None) -> str:
     return str(value)
 
 
+def diff_lines(patch: str | None) -> list[tuple[str, str]]:
+    """A file's patch as (kind, text) lines for colouring: ``add``, ``del``, ``hunk``,
+    ``ctx``; git's header lines (``diff --git``, ``index``, ``---``/``+++``) are left
+    out, since the page names the file, unless they are all there is (a binary file,
+    a rename), and then kept as ``meta``."""
+    lines = (patch or "").splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("@@")), None)
+    if start is None:
+        return [("meta", line) for line in lines if not line.startswith("diff --git ")]
+    kinds = {"+": "add", "-": "del", "@": "hunk", "\\": "meta"}
+    return [(kinds.get(line[:1], "ctx"), line) for line in lines[start:]]
+
+
 def status_label(value: str) -> str:
     return value.replace("_", " ")
 
@@ -87,6 +100,7 @@ def create_environment() -> Environment:
         "duration": duration,
         "money": money,
         "abbrev": abbrev,
+        "diff_lines": diff_lines,
         "status_label": status_label,
     }
     env.filters.update(filters)

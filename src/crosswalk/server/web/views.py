@@ -12,17 +12,21 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from crosswalk.dispatch.status import push_to_api
 from crosswalk.domain.accounts import is_exhausted
 from crosswalk.domain.enums import (
     ACTIVE_AGENT_STATUSES,
     LIVE_AGENT_STATUSES,
     ConversationStatus,
+    ParticipantType,
     TaskStatus,
 )
 from crosswalk.domain.rows import Agent, Conversation, Task
-from crosswalk.domain.usage import UsageTotals
+from crosswalk.domain.timestamps import to_iso
+from crosswalk.domain.usage import UsageTotals, total, totals_by
 from crosswalk.server.context import Services
 from crosswalk.server.serialize import to_api
+from crosswalk.server.task_diff import task_diff_to_api
 from crosswalk.server.web import graph, logs
 
 TASK_STATES = [status.value for status in TaskStatus]
@@ -30,6 +34,8 @@ RECENT_CONVERSATIONS = 10
 CONVERSATION_PAGE = 200
 #: The agent page shows the newest log entries only (older ones stay in ``cw logs``).
 LOG_ENTRIES_SHOWN = 400
+#: A file whose patch is longer than this many lines starts collapsed on the task page.
+LONG_FILE_LINES = 200
 
 
 def _now() -> datetime:
@@ -254,14 +260,20 @@ def inbox(services: Services) -> dict[str, Any]:
     items = []
     for message in services.human_questions.inbox():
         asker = names.agent(message.sender_id)
+        about = message.task_id or (asker.task_id if asker is not None else None)
         items.append(
             {
                 **to_api(message),
                 "fromAgentName": asker.name if asker is not None else None,
-                "taskName": names.task_name(asker.task_id) if asker is not None else None,
+                "aboutTaskId": about if names.task(about) is not None else None,
+                "taskName": names.task_name(about),
             }
         )
-    return {"messages": items}
+    awaiting = [
+        {"id": t.id, "name": t.name, "updatedAt": to_api(t)["updatedAt"]}
+        for t in services.repos.tasks.find_pending_approval(None)
+    ]
+    return {"messages": items, "awaitingApproval": awaiting}
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -280,7 +292,8 @@ def accounts(services: Services, now: datetime | None = None) -> dict[str, Any]:
 
 
 def initiative(services: Services, id: str) -> dict[str, Any]:
-    """Phases and tasks, the task graph laid out, and each task's agent and approval."""
+    """Phases and tasks, the task graph laid out, each task's agent, approval and cost,
+    what the initiative cost, and the last push of its branch to each project."""
     repos = services.repos
     found = repos.initiatives.get(id)
     names = _Names(services)
@@ -308,6 +321,9 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
     drawn = [(task_id, dep) for task_id, deps in task_deps.items() for dep in deps]
     placed = graph.layout([t.id for t in tasks], waits_for, drawn)
     phase_names = {p.id: p.name for p in phases}
+    now = _now()
+    runs = repos.agent_runs.find(initiative_id=found.id)
+    spent = totals_by(runs, lambda run: run.task_id, now)
     task_rows = []
     for task in tasks:
         working = repos.agents.find_by_task_id(task.id)
@@ -321,12 +337,15 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
                 "agents": [{"id": a.id, "name": a.name, "status": a.status.value} for a in working],
                 "needsApproval": repos.tasks.requires_approval(task.id),
                 "awaitingApproval": task.status is TaskStatus.PENDING_APPROVAL,
+                "usage": spent.get(task.id, UsageTotals()).to_api(),
                 "x": node.x,
                 "y": node.y,
             }
         )
     return {
         "initiative": to_api(found),
+        "usage": total(runs, now).to_api(),
+        "pushes": [push_to_api(push) for push in repos.projects.find_pushes(found.id)],
         "phases": [
             {
                 **to_api(p),
@@ -344,3 +363,54 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
             "edges": [{"from": e.source, "to": e.target, "path": e.path} for e in placed.edges],
         },
     }
+
+
+# --- a task ---------------------------------------------------------------------------
+
+
+def task(
+    services: Services, id: str, *, with_diff: bool = True, now: datetime | None = None
+) -> dict[str, Any]:
+    """A task, its agents and what they cost, the person's comments to them, and the
+    diff of its work (``task.diff``; git runs here, so the page asks for it on full
+    loads only, not on every live refresh)."""
+    now = now or _now()
+    repos = services.repos
+    found = repos.tasks.get(id)
+    names = _Names(services)
+    initiative = repos.initiatives.find_by_id(found.initiative_id) if found.initiative_id else None
+    working = repos.agents.find_by_task_id(found.id)
+    runs = repos.agent_runs.find(task_id=found.id)
+    per_agent = totals_by(runs, lambda run: run.agent_id, now)
+    diff = None
+    if with_diff:
+        diff = task_diff_to_api(services.review.read_diff(found.id))
+        for project in diff["projects"]:
+            for change in project["files"]:
+                lines = (change["patch"] or "").count("\n")
+                change["lines"] = lines
+                change["long"] = lines > LONG_FILE_LINES
+    return {
+        "task": {**to_api(found), "requiresApprovalEffective": repos.tasks.requires_approval(id)},
+        "initiative": None
+        if initiative is None
+        else {"id": initiative.id, "name": initiative.name, "branch": initiative.branch},
+        "phaseName": names.phase_name(found.phase_id),
+        "agents": [agent_summary(services, a, names, now, per_agent.get(a.id)) for a in working],
+        "usage": total(runs, now).to_api(),
+        "awaitingApproval": found.status is TaskStatus.PENDING_APPROVAL,
+        "comments": _comments(services, found, working),
+        "diff": diff,
+        "diffTakenAt": None if diff is None else to_iso(now),
+    }
+
+
+def _comments(services: Services, task: Task, working: list[Agent]) -> list[dict[str, Any]]:
+    """What the person told the task's agents about it (a request for changes), oldest first."""
+    found = []
+    for agent in working:
+        sent = services.repos.messages.list_page(
+            recipient_id=agent.id, sender_type=ParticipantType.USER, limit=200
+        ).items
+        found += [{**to_api(m), "agentName": agent.name} for m in sent if m.task_id == task.id]
+    return sorted(found, key=lambda m: (m["createdAt"], m["id"]))
