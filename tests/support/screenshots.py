@@ -3,8 +3,9 @@
 Starts a real server in a temporary data directory, fills it through the API as
 agents and the person would (an initiative with phases and dependent tasks in every
 state, agents with results and logs, conversations, questions to the person, an
-exhausted account), then saves the overview, the initiative graph and the inbox at a
-laptop and a phone width:
+exhausted account, and one task whose agent, the fake ``claude`` run by the server in a
+real git worktree, left work waiting for approval), then saves the overview, the
+initiative graph, the inbox and that task's page at a laptop and a phone width:
 
     python -m tests.support.screenshots docs/screenshots
 """
@@ -12,12 +13,16 @@ laptop and a phone width:
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.agents.kit import FakeAgents
+from tests.agents.scripts import SCRIPTS_ENV
 from tests.support.browser import MISSING, chromium_available, dashboard_url, open_browser, sign_in
 from tests.support.server import ServerProcess
 
@@ -29,10 +34,68 @@ def _log(*events: dict[str, Any]) -> str:
     return "".join(json.dumps(event) + "\n" for event in events)
 
 
-def seed(server: ServerProcess) -> dict[str, str]:
+ROUTES_BEFORE = """from api.app import app
+
+
+@app.get("/health")
+def health():
+    return {"ok": True}
+"""
+ROUTES_AFTER = """from api.app import app
+from api.login import login
+
+
+@app.get("/health")
+def health():
+    return {"ok": True}
+
+
+app.post("/login")(login)
+"""
+LOGIN = """from api.tokens import issue
+
+
+def login(email: str, password: str) -> dict:
+    user = users.find(email)
+    if user is None or not user.check(password):
+        raise Unauthorized("wrong email or password")
+    return {"token": issue(user.id, ttl_s=3600)}
+"""
+LOGIN_TEST = """def test_a_wrong_password_is_refused(client):
+    answer = client.post("/login", json={"email": "a@b.c", "password": "no"})
+    assert answer.status_code == 401
+"""
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Team", "-c", "user.email=team@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def project_repository(root: Path) -> Path:
+    """The team's repository, bare as it is hosted, with a small API in it."""
+    seed_dir = root / "seed"
+    (seed_dir / "api").mkdir(parents=True)
+    (seed_dir / "api" / "routes.py").write_text(ROUTES_BEFORE)
+    (seed_dir / "README.md").write_text("# api\n")
+    git(seed_dir, "init", "--quiet", "-b", "main")
+    git(seed_dir, "add", ".")
+    git(seed_dir, "commit", "--quiet", "-m", "start")
+    bare = root / "api.git"
+    git(root, "clone", "--quiet", "--bare", str(seed_dir), str(bare))
+    return bare
+
+
+def seed(server: ServerProcess, fake_agents: FakeAgents, repository: Path) -> dict[str, str]:
     """Realistic data through the API; returns the ids the pages need."""
     call = server.call
     initiative = call("mutation", "initiative.create", {"name": "Auth rewrite"})["id"]
+    project = call("mutation", "project.create", {"name": "api", "url": str(repository)})["id"]
+    call("mutation", "project.addToInitiative", {"initiativeId": initiative, "projectId": project})
     call(
         "mutation", "initiative.create", {"name": "Billing exports", "mergeRequiresApproval": False}
     )
@@ -44,9 +107,11 @@ def seed(server: ServerProcess) -> dict[str, str]:
     ]
     call("mutation", "phase.addDependency", {"phaseId": frontend, "dependsOnPhaseId": backend})
 
-    def task(name: str, phase: str, status: str, *after: str) -> str:
+    def task(name: str, phase: str, status: str, *after: str, description: str = "") -> str:
         created = call(
-            "mutation", "task.create", {"name": name, "phaseId": phase, "status": status}
+            "mutation",
+            "task.create",
+            {"name": name, "phaseId": phase, "status": status, "description": description},
         )
         for dep in after:
             call(
@@ -57,7 +122,24 @@ def seed(server: ServerProcess) -> dict[str, str]:
     schema = task("Session schema", backend, "completed")
     tokens = task("Token service", backend, "in_progress", schema)
     revoke = task("Revocation list", backend, "in_progress", schema)
-    login = task("Login API", backend, "pending_approval", tokens)
+    fake_agents.script(
+        "login",
+        [
+            {"kind": "write", "path": "api/login.py", "content": LOGIN},
+            {"kind": "write", "path": "api/routes.py", "content": ROUTES_AFTER},
+            {"kind": "write", "path": "tests/test_login.py", "content": LOGIN_TEST},
+            {"kind": "result", "text": "POST /login issues a token", "usage": {
+                "total_cost_usd": 0.84, "input_tokens": 2_310, "output_tokens": 1_870,
+                "cache_creation_input_tokens": 9_400, "cache_read_input_tokens": 61_200}},
+        ],
+    )  # fmt: skip
+    login = task(
+        "Login API",
+        backend,
+        "pending",
+        tokens,
+        description="POST /login checks the password and issues a token.\nfake-script: login",
+    )
     task("Rate limits", backend, "blocked", tokens)
     form = task("Sign-in form", frontend, "pending", login)
     task("Session expiry banner", frontend, "pending", form, revoke)
@@ -88,7 +170,7 @@ def seed(server: ServerProcess) -> dict[str, str]:
         "agent.update",
         {
             "id": badger["id"],
-            "result": {"num_turns": 41, "total_cost_usd": 2.87, "duration_ms": 1_312_000},
+            "result": {"numTurns": 41, "totalCostUsd": 2.87, "durationMs": 1_312_000},
         },
     )
     call(
@@ -168,20 +250,36 @@ def seed(server: ServerProcess) -> dict[str, str]:
         },
         token=heron["token"],
     )
-    return {"initiative": initiative}
+    # the server runs the (fake) agent in a real worktree; its work waits for approval
+    call("mutation", "agent.spawn", {"taskId": login})
+    deadline = time.monotonic() + 60
+    while call("query", "task.get", {"id": login})["status"] != "pending_approval":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the Login API agent did not finish within 60 s")
+        time.sleep(0.2)
+    # where the team hosts it, as the page would show it (the clone is made by now)
+    call("mutation", "project.update", {"id": project, "url": "https://git.example.com/api.git"})
+    return {"initiative": initiative, "task": login}
 
 
 def capture(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = []
     with tempfile.TemporaryDirectory(prefix="cw-screenshots-") as work:
-        server = ServerProcess(home=Path(work) / "home").start()
+        fake_agents = FakeAgents(Path(work) / "fake-agent-scripts")
+        env = {
+            key: value
+            for key, value in fake_agents.env().items()
+            if not key.startswith("CW_") or key == SCRIPTS_ENV
+        }
+        server = ServerProcess(home=Path(work) / "home", server_env=env).start()
         try:
-            ids = seed(server)
+            ids = seed(server, fake_agents, project_repository(Path(work)))
             pages = {
                 "overview": "/",
                 "initiative": f"/initiatives/{ids['initiative']}",
                 "inbox": "/inbox",
+                "task": f"/tasks/{ids['task']}",
             }
             for size_name, size in (("", LAPTOP), ("-phone", PHONE)):
                 profile = Path(work) / f"profile{size_name}"

@@ -362,9 +362,7 @@ class Dashboard:
             Route("/tasks/{task_id}/approve", self.approve_task, methods=["POST"]),
             Route("/tasks/{task_id}/retry", self.retry_task, methods=["POST"]),
             Route("/tasks/{task_id}/reject", self.reject_task, methods=["POST"]),
-            Route(
-                "/initiatives/{initiative_id}/push", self.push_initiative, methods=["POST"]
-            ),
+            Route("/initiatives/{initiative_id}/push", self.push_initiative, methods=["POST"]),
             Route("/agents/{agent_id}/stop", self.stop_agent, methods=["POST"]),
             Route("/agents/{agent_id}/resume", self.resume_agent, methods=["POST"]),
         ]
