@@ -166,9 +166,15 @@ class PushService:
     now: Callable[[], datetime] = field(default=utcnow)
 
     async def push(self, initiative_id: str, project: str | None = None) -> list[PushResult]:
+        """``push_now`` in a worker thread: git and the reads and writes around it stay
+        off the event loop."""
+        return await asyncio.to_thread(self.push_now, initiative_id, project)
+
+    def push_now(self, initiative_id: str, project: str | None = None) -> list[PushResult]:
         """Push the initiative branch to every linked project (or the one named, by id
         or name) and record each push. A push that was refused or failed is raised
-        (CONFLICT when a remote branch diverged) after the others went, naming each."""
+        (CONFLICT when a remote branch diverged) after the others went, naming each.
+        Blocking."""
         initiative = self.initiatives.get(initiative_id)
         targets = list(self.clones.push_targets(initiative))
         if not targets:
@@ -187,7 +193,7 @@ class PushService:
                 )
         results = []
         for target in targets:
-            result = await asyncio.to_thread(self.pusher.push, target)
+            result = self.pusher.push(target)
             self._record(initiative.id, result)
             results.append(result)
         failed = [r for r in results if r.status in (DIVERGED, FAILED)]
