@@ -13,7 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Boolean, Column, Engine, Enum, Integer, Table, delete, func, select, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Enum,
+    Float,
+    Integer,
+    Table,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from crosswalk.db import Repositories
@@ -66,6 +78,8 @@ def plain_value(column: Column[Any], parents: dict[str, str]) -> Any:
         return to_millis(utcnow())
     if isinstance(column.type, Integer):
         return 0
+    if isinstance(column.type, Float):
+        return 0.0
     text = f"{column.table.name}-{column.name}-{new_id()}"
     length = getattr(column.type, "length", None)
     return text[-length:] if length else text
