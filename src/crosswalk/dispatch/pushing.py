@@ -93,10 +93,11 @@ class GitPusher:
                 f"nothing to push to {target.project} yet: the branch {target.branch} is made "
                 "in the server's clone when the first agent starts",
             )
-        self._git(target.clone, "remote", "set-url", "origin", target.url)
+        # "--": the URL and the branch are taken for what they are, never for options
+        self._git(target.clone, "remote", "set-url", "--", "origin", target.url)
         commit = self._git(target.clone, "rev-parse", "--verify", ref).stdout.strip()
         done = self._git(
-            target.clone, "push", "--porcelain", "origin", f"{commit}:{ref}", check=False
+            target.clone, "push", "--porcelain", "--", "origin", f"{commit}:{ref}", check=False
         )
         flag, summary = _porcelain(done.stdout, ref)
         where = f"{target.branch} at {target.url} (project {target.project})"
