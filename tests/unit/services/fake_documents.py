@@ -169,7 +169,7 @@ class FakeProjects:
                 f"project '{project_id}' is not linked to initiative '{initiative_id}'",
             )
         key = (initiative_id, project_id)
-        self.pushes[key] = {**self.pushes.get(key, {}), **changes}  # type: ignore[typeddict-item]
+        self.pushes[key] = {**self.pushes.get(key, {}), **changes}
 
 
 class FakePages:
