@@ -295,7 +295,8 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
     app: CrosswalkApp, tmp_path: Path
 ) -> None:
     """The agent page's buttons appear for the procedures the router offers and call
-    them; a server without an agent runner shows neither."""
+    them; a server without an agent runner shows neither. An agent with a process
+    (running, waiting for input) shows Stop; any other (idle, stopped, crashed) Resume."""
     from starlette.applications import Starlette
 
     from crosswalk.server.app import build_router
@@ -328,6 +329,12 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
         transport = httpx.ASGITransport(app=Starlette(routes=dashboard.routes()))
         return httpx.AsyncClient(transport=transport, base_url=ORIGIN, cookies=cookies)
 
+    app_dashboard = Dashboard(app.services, AdminApi(build_router(), app.services))
+
+    async def trpc_as_admin(path: str, payload: Any) -> Any:
+        async with browser(app) as client:
+            return await trpc(client, token, path, payload)
+
     async def scenario() -> None:
         async with browser(app) as client:
             agent = await trpc(
@@ -352,6 +359,16 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
                 f"/agents/{agent['id']}/resume", data={"csrf": csrf[1]}, headers={"origin": ORIGIN}
             )
             assert missing.status_code == 404
+        async with served(app_dashboard, cookies) as client:
+            for status, shown, hidden in (
+                ("idle", "resume", "stop"),
+                ("waiting_for_input", "stop", "resume"),
+                ("crashed", "resume", "stop"),
+            ):
+                await trpc_as_admin("agent.update", {"id": agent["id"], "status": status})
+                page = (await client.get(f"/agents/{agent['id']}")).text
+                assert f'action="/agents/{agent["id"]}/{shown}"' in page, status
+                assert f'action="/agents/{agent["id"]}/{hidden}"' not in page, status
         assert stopped == [agent["id"]]
 
     asyncio.run(scenario())
