@@ -36,7 +36,8 @@ def register_dispatch(group: Subparsers) -> None:
             "(dependencies and phase dependencies completed), highest priority first,\n"
             "never more than --max-agents of this initiative at once, and goes on as\n"
             "tasks complete, until paused or until every task is completed. Checkpoint\n"
-            "tasks are asked of the person (cw inbox) instead. Admin only."
+            "tasks are asked of the person (cw inbox) instead. The initiative needs a\n"
+            "project to work in (cw project link INITIATIVE PROJECT). Admin only."
         ),
         examples=[
             "cw initiative run I7",

@@ -60,6 +60,7 @@ from crosswalk.runner.recorder import RunnerServices, RunRecorder
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.stopping import terminate
 from crosswalk.runner.workspaces import Workspaces
+from crosswalk.services.documents import projects_to_work_in
 
 logger = logging.getLogger("crosswalk.runner")
 
@@ -149,12 +150,7 @@ class Supervisor:
                 field="taskId",
             )
         initiative = repos.initiatives.get(task.initiative_id)
-        projects = repos.projects.find_projects_by_initiative_id(initiative.id)
-        if not projects:
-            raise PreconditionFailedError(
-                f"initiative {initiative.name} ({initiative.id}) has no project to work in; "
-                f"link one with: cw project link {initiative.id} PROJECT_ID"
-            )
+        projects = projects_to_work_in(repos.projects, initiative)
         provider = self._provider(request.provider or "claude")
         executable = self._executable(provider)
         account = self._named_account(provider, request.account_id)

@@ -202,6 +202,7 @@ def build_services(
         initiatives=repos.initiatives,
         tasks=repos.tasks,
         phases=repos.phases,
+        projects=repos.projects,
         planning=planning,
         human_questions=human_questions,
         checkpoints=checkpoints,

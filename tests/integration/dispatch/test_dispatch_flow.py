@@ -17,8 +17,16 @@ from tests.support.git_repos import Project, git, make_project
 from crosswalk.dispatch.landing import AgentWork
 from crosswalk.dispatch.status import gather, report
 from crosswalk.domain.enums import AgentStatus, DispatchStatus, TaskPriority, TaskStatus, TaskType
-from crosswalk.domain.errors import InvalidInputError
-from crosswalk.domain.rows import Agent, NewAgent, NewInitiative, NewTask, Task
+from crosswalk.domain.errors import InvalidInputError, PreconditionFailedError
+from crosswalk.domain.rows import (
+    Agent,
+    Initiative,
+    NewAgent,
+    NewInitiative,
+    NewProject,
+    NewTask,
+    Task,
+)
 from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
@@ -95,10 +103,21 @@ def runner(project: Project, engine: Engine) -> StandInRunner:
     return runner
 
 
+def new_initiative(services: Services, data: NewInitiative) -> Initiative:
+    """An initiative with a project linked (dispatch refuses one without); the stand-in
+    runner's workspaces decide where the work really is."""
+    initiative = services.repos.initiatives.create(data)
+    project = services.repos.projects.create(
+        NewProject(f"app-{initiative.id}", f"https://example.com/{initiative.id}.git")
+    )
+    services.repos.projects.add_project_to_initiative(initiative.id, project.id)
+    return initiative
+
+
 def plan(services: Services, approval: bool = False) -> tuple[str, dict[str, Task]]:
     """Five tasks: a diamond (a -> b, c -> d) and a chain (e after d), plus priorities."""
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Diamond", merge_requires_approval=approval, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Diamond", merge_requires_approval=approval, branch="cw/auth")
     )
     tasks = {
         name: services.repos.tasks.create(
@@ -179,8 +198,8 @@ async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Clash", merge_requires_approval=False, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Clash", merge_requires_approval=False, branch="cw/auth")
     )
     first, second = (
         services.repos.tasks.create(NewTask(name, initiative_id=initiative.id))
@@ -216,7 +235,7 @@ async def test_a_checkpoint_asks_the_person_and_completes_on_the_reply(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(NewInitiative("Check", branch="cw/auth"))
+    initiative = new_initiative(services, NewInitiative("Check", branch="cw/auth"))
     check = services.repos.tasks.create(
         NewTask(
             "staging looks right",
@@ -244,7 +263,7 @@ async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(NewInitiative("Broken", branch="cw/auth"))
+    initiative = new_initiative(services, NewInitiative("Broken", branch="cw/auth"))
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
     runner.fail_with = "provider executable not found: tried /nowhere/claude"
     services.dispatcher.run(initiative.id, max_agents=1, provider=None)
@@ -254,6 +273,24 @@ async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
     assert status(services, task) is TaskStatus.BLOCKED
     [question] = services.human_questions.inbox()
     assert "tried /nowhere/claude" in question.content
+
+
+async def test_an_initiative_without_a_project_is_refused_before_anything_runs(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(NewInitiative("Nowhere", branch="cw/x"))
+    services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
+
+    with pytest.raises(PreconditionFailedError) as refused:
+        services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+
+    assert f"initiative Nowhere ({initiative.id}) has no project" in refused.value.message
+    assert f"cw project link {initiative.id} PROJECT_ID" in refused.value.message
+    found = services.repos.initiatives.get(initiative.id)
+    assert found.dispatch_status is DispatchStatus.OFF
+    assert runner.launched == []
 
 
 async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> None:
@@ -346,8 +383,8 @@ async def test_a_merge_that_fails_otherwise_blocks_the_task_with_the_reason(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Gone", merge_requires_approval=False, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Gone", merge_requires_approval=False, branch="cw/auth")
     )
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
     services.dispatcher.run(initiative.id, max_agents=1, provider=None)
@@ -370,8 +407,8 @@ async def test_a_failed_run_blocks_the_task_and_a_resumed_success_still_lands(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Crash", merge_requires_approval=False, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Crash", merge_requires_approval=False, branch="cw/auth")
     )
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
     services.dispatcher.run(initiative.id, max_agents=1, provider=None)

@@ -195,7 +195,13 @@ RULES: dict[str, Rule] = {
     "initiative.list": Rule(ANY, lambda w: {}),
     "initiative.update": Rule(ADM, lambda w: {"id": w.initiative(), "name": "renamed"}),
     "initiative.delete": Rule(ADM, lambda w: {"id": w.initiative()}),
-    "initiative.run": Rule(ADM, lambda w: {"id": w.initiative(), "maxAgents": 1}),
+    "initiative.run": Rule(
+        ADM,
+        lambda w: (
+            {"id": _linked(w, "project.addToInitiative", _project_link(w))["initiativeId"]}
+            | {"maxAgents": 1}
+        ),
+    ),
     "initiative.pause": Rule(ADM, lambda w: {"id": w.initiative()}),
     "initiative.status": Rule(ANY, lambda w: {"id": w.initiative()}),
     "phase.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "name": "p"}),

@@ -98,7 +98,8 @@ async def run(ctx: Context, inp: RunInput) -> dict[str, Any]:
     """Turns dispatch on: the server starts an agent for every ready task (dependencies
     and phase dependencies completed), highest priority first, never more than
     ``maxAgents`` of the initiative at once, until paused or until every task is
-    completed. Checkpoint tasks go to the person instead. Returns the initiative."""
+    completed. Checkpoint tasks go to the person instead. Returns the initiative;
+    PRECONDITION_FAILED when no project is linked to it (there is nowhere to work)."""
     ctx.principal.require_admin("run initiatives")
     return to_api(ctx.services.dispatcher.run(inp.id, inp.max_agents, inp.provider))
 
