@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from crosswalk.db.repositories import AgentRepository, MessageRepository, TaskRepository
+from crosswalk.db.repositories import AgentRepository, TaskRepository
 from crosswalk.dispatch.merging import Merger, MergeRequest, MergeResult
-from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType, TaskStatus
+from crosswalk.domain.enums import MessageType, ParticipantType, TaskStatus
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.domain.rows import Agent, NewMessage, Task
 from crosswalk.services.agents import AgentService
@@ -58,7 +58,6 @@ class Conflict:
 class LandingService:
     tasks: TaskRepository
     agents: AgentRepository
-    messages: MessageRepository
     planning: PlanningService
     agent_service: AgentService
     human_questions: HumanQuestionService
@@ -178,9 +177,8 @@ class LandingService:
             self._record(agent, merged)
         if conflicts:
             return self._block(task, expected, _conflict_text(task, agent, works, conflicts))
-        completed = self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
-        self._close_questions(task.id)
-        return completed
+        # Completing the task closes the conflict questions about it (PlanningService).
+        return self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
 
     def _request(self, task: Task, agent: Agent, work: AgentWork) -> MergeRequest:
         return MergeRequest(
@@ -202,11 +200,6 @@ class LandingService:
         else:  # keep a result of another shape under a key of its own
             result = {} if agent.result is None else {"value": agent.result}
         self.agent_service.update(agent.id, {"result": {**result, "merge": merged}})
-
-    def _close_questions(self, task_id: str) -> None:
-        """A merge that went through answers the conflict questions about the task."""
-        for message in self.messages.find_requiring_response(task_id=task_id):
-            self.human_questions.update(message.id, {"status": MessageStatus.RESPONDED})
 
 
 def _conflict_text(

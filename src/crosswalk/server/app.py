@@ -156,16 +156,6 @@ def build_services(
         conversations=repos.conversations,
         unit_of_work=unit_of_work,
     )
-    planning = PlanningService(
-        initiatives=repos.initiatives,
-        phases=repos.phases,
-        tasks=repos.tasks,
-        unit_of_work=unit_of_work,
-    )
-    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
-    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
-    settings = runner_settings or RunnerSettings.from_env()
-    worktrees = GitWorktrees(settings.data_dir)
     human_questions = HumanQuestionService(
         messages=repos.messages,
         agents=agents,
@@ -174,6 +164,17 @@ def build_services(
         offload=offload,
         limits=limits,
     )
+    planning = PlanningService(
+        initiatives=repos.initiatives,
+        phases=repos.phases,
+        tasks=repos.tasks,
+        unit_of_work=unit_of_work,
+        human_questions=human_questions,
+    )
+    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
+    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
+    settings = runner_settings or RunnerSettings.from_env()
+    worktrees = GitWorktrees(settings.data_dir)
     checkpoints = CheckpointService(
         tasks=repos.tasks, planning=planning, human_questions=human_questions
     )
@@ -181,7 +182,6 @@ def build_services(
     landing = LandingService(
         tasks=repos.tasks,
         agents=repos.agents,
-        messages=repos.messages,
         planning=planning,
         agent_service=agents,
         human_questions=human_questions,

@@ -4,7 +4,9 @@ Every write runs in a unit of work and records ``EntityChanged``; a task or phas
 status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here and only
 here (the one writer of those status fields). A task's status moves in one conditional
 statement (``move_task``, ``claim_task``), and its phase's status follows its tasks
-(:func:`derive_phase_status`) in the same unit of work; approval gates the merge of
+(:func:`derive_phase_status`) in the same unit of work, as does the closing of the
+questions crosswalk asked the person about the task (``close_own_questions``: their
+cause has moved on). Approval gates the merge of
 finished work (``crosswalk.dispatch.landing``), not the start. The rules of the
 dependency graphs are decided here, in the unit of work of the write they guard: a
 dependency joins two tasks (or phases) of one initiative, never closes a cycle, and a
@@ -39,6 +41,7 @@ from crosswalk.domain.rows import (
     TaskDependency,
     TaskUpdate,
 )
+from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -48,6 +51,8 @@ class PlanningService:
     phases: PhaseRepository
     tasks: TaskRepository
     unit_of_work: UnitOfWorkFactory
+    #: Closes crosswalk's own questions about a task once it moves (None: nobody asks).
+    human_questions: HumanQuestionService | None = None
 
     # --- reads with a rule ---------------------------------------------------------
 
@@ -184,6 +189,7 @@ class PlanningService:
                 EntityChanged("task", id, Action.UPDATED), TaskStatusChanged(id, claimed.status)
             )
             self._settle(uow, claimed)
+            self._questions_resolved(claimed)
         return claimed
 
     def delete_task(self, id: str) -> tuple[Task, Removal]:
@@ -191,6 +197,8 @@ class PlanningService:
         with self.unit_of_work() as uow:
             task = self.tasks.get(id)
             subtasks = self.tasks.subtask_ids(id)
+            for gone in [task, *(self.tasks.get(sub) for sub in subtasks)]:
+                self._questions_resolved(gone, gone=True)
             removed = self.tasks.delete(id)
             uow.record(*(EntityChanged("task", gone, Action.DELETED) for gone in [id, *subtasks]))
             self._settle(uow, task)
@@ -227,10 +235,16 @@ class PlanningService:
         if after.status is not before.status or after.phase_id != before.phase_id:
             if after.status is not before.status:
                 uow.record(TaskStatusChanged(after.id, after.status))
+                self._questions_resolved(after)
             self._settle(uow, after)
             if before.phase_id not in (None, after.phase_id):
                 self._derive_phase(uow, before.phase_id)
         return after
+
+    def _questions_resolved(self, task: Task, *, gone: bool = False) -> None:
+        """The task moved (or goes): what crosswalk asked the person about it is moot."""
+        if self.human_questions is not None:
+            self.human_questions.close_own_questions(task, gone)
 
     def _settle(self, uow: UnitOfWork, task: Task) -> None:
         """After a task is created, moved or deleted: its phase follows its tasks."""

@@ -427,3 +427,53 @@ async def test_a_failed_run_blocks_the_task_and_a_resumed_success_still_lands(
     assert landed is not None and landed.status is TaskStatus.COMPLETED
     assert project.file_on(project.initiative_branch, f"{task.id}.txt") == task.id
     assert services.human_questions.inbox() == []  # the merge answered the question
+
+
+async def test_crosswalks_own_questions_close_once_their_task_moves_on(
+    runner: StandInRunner,
+) -> None:
+    """Could not start, crashed, a checkpoint done by hand, a task deleted: each question
+    crosswalk asked closes, with a note saying why; an agent's own question stays."""
+    services = runner.services
+    assert services is not None
+    initiative = new_initiative(services, NewInitiative("Moves", branch="cw/auth"))
+    tasks = {
+        name: services.repos.tasks.create(NewTask(name, initiative_id=initiative.id, type=kind))
+        for name, kind in (
+            ("unstartable", TaskType.AUTO),
+            ("crashing", TaskType.AUTO),
+            ("check", TaskType.HUMAN_VERIFY),
+            ("doomed", TaskType.AUTO),
+        )
+    }
+    runner.fail_with = "the claude executable was not found"
+    services.dispatcher.run(initiative.id, max_agents=4, provider=None)
+    await services.dispatcher.step(initiative.id)  # every auto task blocked, check asked
+    runner.fail_with = None
+    asker = services.repos.agents.create(NewAgent(".", task_id=tasks["crashing"].id))
+    services.human_questions.ask(asker.id, "which port?")
+    open_about = {
+        name: [m.id for m in services.human_questions.inbox() if m.task_id == task.id]
+        for name, task in tasks.items()
+    }
+    assert all(len(ids) == 1 for ids in open_about.values()), open_about
+    planning = services.planning
+
+    planning.update_task(tasks["unstartable"].id, {"status": TaskStatus.PENDING})
+    planning.update_task(tasks["crashing"].id, {"status": TaskStatus.IN_PROGRESS})  # resumed
+    planning.update_task(tasks["check"].id, {"status": TaskStatus.COMPLETED})
+    planning.delete_task(tasks["doomed"].id)
+
+    left = services.human_questions.inbox()
+    assert [m.content for m in left] == ["which port?"]
+    for name, where in (
+        ("unstartable", "is now pending"),
+        ("crashing", "is now in_progress"),
+        ("check", "is now completed"),
+        ("doomed", "was deleted"),
+    ):
+        state = services.human_questions.state(open_about[name][0])
+        assert state.responded and state.reply is not None
+        assert state.reply.content == (
+            f"Closed by crosswalk: task '{name}' ({tasks[name].id}) {where}."
+        )
