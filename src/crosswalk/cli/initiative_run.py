@@ -118,7 +118,11 @@ def render_status(status: Any) -> str:
             lines.append(f"  {task.get('id')}  {task.get('name')}{agent}{waiting}")
     agents = status.get("runningAgents") or []
     lines.append(f"running agents ({len(agents)}):")
-    lines += [f"  {a.get('name')} ({a.get('id')}) on task {a.get('taskId')}" for a in agents]
+    lines += [
+        f"  {a.get('name')} ({a.get('id')})"
+        + (f" on task {a['taskId']}" if a.get("taskId") else "")
+        for a in agents
+    ]
     questions = status.get("openQuestions") or []
     lines.append(f"open questions ({len(questions)}):")
     for question in questions:
