@@ -236,6 +236,55 @@ def test_a_conversation_asked_from_cw_appears_without_a_reload(
     expect(page.get_by_text("No conversations yet.")).to_be_visible()
 
 
+def append_log(server: ServerProcess, agent: str, session: int, *texts: str) -> None:
+    chunk = "".join(text + "\n" for text in texts)
+    done = server.cw("logs", "append", agent, "-", "--session", str(session), input=chunk)
+    assert done.returncode == 0, done.stderr
+
+
+def log_position(page: Page) -> dict[str, float]:
+    position: dict[str, float] = page.locator("#agent-log").evaluate(
+        "node => ({top: node.scrollTop, height: node.scrollHeight, view: node.clientHeight})"
+    )
+    return position
+
+
+def at_end(position: dict[str, float]) -> bool:
+    return position["height"] - position["top"] - position["view"] < 2
+
+
+def test_the_log_follows_its_newest_entry_with_a_divider_per_session(
+    server: ServerProcess, page: Page, tmp_path: Path
+) -> None:
+    register(server, "chatty-wren", tmp_path)
+    append_log(server, "chatty-wren", 1, *(f"first run line {n}" for n in range(40)))
+    append_log(server, "chatty-wren", 2, *(f"second run line {n}" for n in range(40)))
+    sign_in(page, server)
+    page.goto(dashboard_url(server, "/agents/chatty-wren"))
+    wait_for_stream(page)
+    mark_page(page)
+
+    log = page.locator("#agent-log")
+    expect(log.get_by_role("separator")).to_have_text(["Session 1", "Session 2"])
+    opened = log_position(page)
+    assert opened["height"] > opened["view"]  # the log scrolls in its own box...
+    assert at_end(opened)  # ...opened at its newest entry
+
+    append_log(server, "chatty-wren", 3, "third run begins")
+    expect(log.get_by_role("separator")).to_have_count(3, timeout=LIVE_TIMEOUT_MS)
+    expect(log.locator("li").last).to_have_text("third run begins")
+    page.wait_for_function(
+        "() => { const n = document.querySelector('#agent-log');"
+        " return n.scrollHeight - n.scrollTop - n.clientHeight < 2; }"
+    )  # it followed the new entry
+
+    log.evaluate("node => { node.scrollTop = 0; }")  # the reader scrolls up to read
+    append_log(server, "chatty-wren", 3, "third run goes on")
+    expect(log.locator("li").last).to_have_text("third run goes on", timeout=LIVE_TIMEOUT_MS)
+    assert log_position(page)["top"] == 0  # their place is kept
+    assert_not_reloaded(page)
+
+
 def test_a_task_changes_state_on_the_initiative_graph(
     server: ServerProcess, page: Page, tmp_path: Path
 ) -> None:

@@ -27,7 +27,8 @@ from crosswalk.server.web import graph, logs
 TASK_STATES = [status.value for status in TaskStatus]
 RECENT_CONVERSATIONS = 10
 CONVERSATION_PAGE = 200
-#: The agent page shows the newest log entries only (older ones stay in ``cw logs``).
+#: The agent page shows the newest log entries only (older ones stay in ``cw logs``);
+#: a session's divider counts as one.
 LOG_ENTRIES_SHOWN = 400
 
 
@@ -154,13 +155,12 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
     found = services.agents.resolve(id_or_name)
     names = _Names(services)
     chunks = repos.log_chunks.find_by_agent_id(found.id)
-    entries = logs.render(chunk.content for chunk in chunks)
+    entries = logs.render_sessions((chunk.session_number, chunk.content) for chunk in chunks)
+    shown = logs.newest(entries, LOG_ENTRIES_SHOWN)
     conversations = repos.conversations.list_page(agent_id=found.id, limit=50).items
     return {
         "agent": agent_summary(services, found, names, now),
-        "log": [
-            {"kind": e.kind, "title": e.title, "text": e.text} for e in entries[-LOG_ENTRIES_SHOWN:]
-        ],
+        "log": [{"kind": e.kind, "title": e.title, "text": e.text} for e in shown],
         "logEntriesHidden": max(len(entries) - LOG_ENTRIES_SHOWN, 0),
         "conversations": [conversation_view(c, names) for c in conversations],
     }
