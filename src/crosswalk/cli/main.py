@@ -41,6 +41,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.account": ("account",),
     "crosswalk.cli.proposal": ("proposal",),
     "crosswalk.cli.message": ("message", "inbox", "reply"),
+    "crosswalk.cli.tell": ("tell",),
     "crosswalk.cli.logs": ("logs",),
     "crosswalk.cli.dashboard": ("dashboard",),
     "crosswalk.cli.hooks": ("hook", "hooks"),

@@ -40,6 +40,7 @@ from crosswalk.runner import (
     RunnerServices,
     RunnerSettings,
     Supervisor,
+    TellService,
     default_providers,
 )
 from crosswalk.server.context import Context, Services
@@ -239,9 +240,11 @@ def build_services(
             tasks=repos.tasks,
             conversations=repos.conversations,
             answer_deliveries=repos.answer_deliveries,
+            messages=repos.messages,
             unit_of_work=unit_of_work,
         ),
         runner=runner,
+        telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
         offload=offload,
     )
 

@@ -12,7 +12,7 @@ from crosswalk.db.repositories import Repositories
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
-from crosswalk.runner import Supervisor
+from crosswalk.runner import Supervisor, TellService
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
@@ -49,6 +49,7 @@ class Services:
     sessions: SessionStore
     check_in: CheckInService
     runner: Supervisor
+    telling: TellService
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 

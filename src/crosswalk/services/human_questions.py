@@ -123,6 +123,22 @@ class HumanQuestionService:
                 )
             )
 
+    def tell(self, agent_id: str, text: str, *, handed_over: bool) -> Message:
+        """Record what the person tells the agent: a message from the user to it,
+        ``read`` when it was ``handed_over`` already (as the prompt of a resumed run),
+        else ``pending`` until the agent's next hook takes it (``CheckInService``)."""
+        with self.unit_of_work():
+            agent = self.agents.agents.get(agent_id)
+            return self.send(
+                NewMessage(
+                    sender_type=USER,
+                    recipient_type=AGENT,
+                    recipient_id=agent.id,
+                    content=text,
+                    status=MessageStatus.READ if handed_over else MessageStatus.PENDING,
+                )
+            )
+
     def inbox(self) -> list[Message]:
         """Every message waiting for the user, oldest first: those still unread, and
         those that need a response even if already read."""

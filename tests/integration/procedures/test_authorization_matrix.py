@@ -271,6 +271,8 @@ RULES: dict[str, Rule] = {
     "agent.stop": Rule(ADM, lambda w: {"id": w.agent()}),
     "agent.resume": Rule(ADM, lambda w: {"id": w.agent()}, PreconditionFailedError),
     "agent.clean": Rule(ADM, lambda w: {"id": w.agent()}),
+    # the person's word: no agent may speak as the person, even to itself
+    "agent.tell": Rule(ADM, lambda w: {"id": w.alice, "message": "use port 8080"}),
     # accounts hold provider credentials: the administrator's alone
     "account.create": Rule(ADM, lambda w: {"email": f"{w._name('n')}@example.com"}),
     "account.get": Rule(ADM, lambda w: {"id": w.account()}),

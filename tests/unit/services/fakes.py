@@ -856,6 +856,21 @@ class FakeMessages:
             lambda m: m.recipient_type is ParticipantType.USER and m.status is MessageStatus.PENDING
         )
 
+    def find_pending_from_user(self, agent_id: str) -> list[Message]:
+        return self.oldest_first(
+            lambda m: (
+                m.recipient_id == agent_id
+                and m.sender_type is ParticipantType.USER
+                and m.status is MessageStatus.PENDING
+                and m.parent_message_id is None
+            )
+        )
+
+    def mark_read(self, ids: Sequence[str]) -> list[Message]:
+        wanted = set(ids)
+        pending = self.oldest_first(lambda m: m.id in wanted and m.status is MessageStatus.PENDING)
+        return [self.update(m.id, {"status": MessageStatus.READ}) for m in pending]
+
     def find_requiring_response(
         self, *, sender_id: str | None = None, task_id: str | None = None
     ) -> list[Message]:
