@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from tests.support.browser import dashboard_url, sign_in
-from tests.support.server import ServerProcess
+from tests.support.server import CW, ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -283,6 +283,56 @@ def test_the_log_follows_its_newest_entry_with_a_divider_per_session(
     expect(log.locator("li").last).to_have_text("third run goes on", timeout=LIVE_TIMEOUT_MS)
     assert log_position(page)["top"] == 0  # their place is kept
     assert_not_reloaded(page)
+
+
+def run_hook(server: ServerProcess, agent: dict[str, Any], worktree: Path, event: str) -> str:
+    """The real `cw hook claude EVENT`, as Claude Code runs it in the agent's worktree."""
+    worktree.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(worktree)], check=True, timeout=30)
+    payload = {"session_id": "s1", "cwd": str(worktree), "hook_event_name": event}
+    done = subprocess.run(
+        [CW, "hook", "claude", event],
+        env=server.env(CW_AGENT_ID=agent["id"], CW_TOKEN=agent["token"], CLAUDE_PROJECT_DIR=""),
+        cwd=worktree,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_message_box_tells_the_agent_and_shows_when_it_was_handed_over(
+    server: ServerProcess, page: Page, tmp_path: Path
+) -> None:
+    bob = register(server, "quiet-owl", tmp_path)
+    sign_in(page, server)
+    page.goto(dashboard_url(server, "/agents/quiet-owl"))
+    wait_for_stream(page)
+    expect(page.get_by_text("crosswalk does not run quiet-owl")).to_be_visible()
+
+    box = page.get_by_label("Message to quiet-owl")
+    box.fill("Half-typed, kept through a refresh")
+    append_log(server, "quiet-owl", 1, "something happened")  # a live refresh
+    expect(page.locator("#agent-log")).to_contain_text("something happened")
+    expect(box).to_have_value("Half-typed, kept through a refresh")
+
+    box.fill("Please rebase on main before you go on.")
+    page.get_by_role("button", name="Send to quiet-owl").click()
+    expect(page).to_have_url(re.compile(f"/agents/{bob['id']}$"))
+    wait_for_stream(page)
+    mark_page(page)
+    told = page.locator(".message.from-you", has_text="Please rebase on main before you go on.")
+    expect(told).to_contain_text("not read yet: waits for its next hook")
+
+    out = run_hook(server, bob, tmp_path / "quiet-owl", "PostToolUse")
+    assert "Please rebase on main before you go on." in out
+    expect(told).to_contain_text("handed over", timeout=LIVE_TIMEOUT_MS)
+    assert_not_reloaded(page)
+    # Nothing inline for a strict Content-Security-Policy: scripts from files, no styles.
+    assert page.locator("script:not([src])").count() == 0
+    assert page.locator("[style]").count() == 0
 
 
 def test_a_task_changes_state_on_the_initiative_graph(
