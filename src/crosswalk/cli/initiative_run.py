@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import given
 from crosswalk.cli._planning import label
-from crosswalk.cli.commands import add_command, positive_int
+from crosswalk.cli.commands import add_command, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.output import indent
 
@@ -45,7 +45,7 @@ def register_dispatch(group: Subparsers) -> None:
         ],
         handler=cmd_run,
     )
-    run.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(run, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
     run.add_argument(
         "--max-agents", type=positive_int, default=2, metavar="N", help="at most N agents (2)"
     )
@@ -59,7 +59,7 @@ def register_dispatch(group: Subparsers) -> None:
         examples=["cw initiative pause I7"],
         handler=cmd_pause,
     )
-    pause.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(pause, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
 
     status = add_command(
         group,
@@ -72,7 +72,7 @@ def register_dispatch(group: Subparsers) -> None:
         examples=["cw initiative status I7", "cw initiative status I7 --json"],
         handler=cmd_status,
     )
-    status.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(status, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
 
 
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:

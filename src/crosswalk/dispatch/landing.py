@@ -146,7 +146,7 @@ class LandingService:
         task = self.tasks.get(task_id)
         if task.status is not status:
             raise PreconditionFailedError(
-                f"task '{task_id}' is {task.status.value}, not {status.value}; "
+                f"task '{task.name}' ({task.id}) is {task.status.value}, not {status.value}; "
                 f"only a {status.value} task can {action}"
             )
         return task

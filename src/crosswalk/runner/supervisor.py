@@ -145,8 +145,8 @@ class Supervisor:
         task = repos.tasks.get(request.task_id)
         if task.initiative_id is None:
             raise InvalidInputError(
-                f"task {task.id} belongs to no initiative, so there is no repository to "
-                "work in; create it in a phase of an initiative",
+                f"task '{task.name}' ({task.id}) belongs to no initiative, so there is no "
+                "repository to work in; create it in a phase of an initiative",
                 field="taskId",
             )
         initiative = repos.initiatives.get(task.initiative_id)
@@ -158,8 +158,8 @@ class Supervisor:
         if active:
             other = active[0]
             raise ConflictError(
-                f"task {task.id} already has an active agent: {other.name} ({other.id}, "
-                f"{other.status.value}); stop it with 'cw agent stop {other.name}' or "
+                f"task '{task.name}' ({task.id}) already has an active agent: {other.name} "
+                f"({other.id}, {other.status.value}); stop it with 'cw agent stop {other.name}' or "
                 f"resume it with 'cw agent resume {other.name}'"
             )
         if account is None:

@@ -27,6 +27,7 @@ from crosswalk.domain.enums import PhaseStatus, TaskStatus
 from crosswalk.domain.errors import DependencyCycleError, InvalidInputError
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
 from crosswalk.domain.git_names import check_branch
+from crosswalk.domain.refs import MAX_CANDIDATES, Named, describe, pick_by_ref
 from crosswalk.domain.rows import (
     Initiative,
     InitiativeUpdate,
@@ -43,6 +44,9 @@ from crosswalk.domain.rows import (
 )
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+#: Rows a reference is looked up among: one more than an ambiguity error lists.
+_CANDIDATES = MAX_CANDIDATES + 1
 
 
 @dataclass(slots=True)
@@ -63,6 +67,19 @@ class PlanningService:
             self.initiatives.get(initiative_id)
         if phase_id is not None:
             self.phases.get(phase_id)
+
+    def resolve_initiative(self, ref: str) -> Initiative:
+        """The initiative ``ref`` names: its id, its name, or the start of its id
+        (``domain.refs``: ambiguous is an error listing the candidates)."""
+        return pick_by_ref("initiative", ref, self.initiatives.find_by_ref(ref, _CANDIDATES))
+
+    def resolve_phase(self, ref: str) -> Phase:
+        """The phase ``ref`` names, as :meth:`resolve_initiative`."""
+        return pick_by_ref("phase", ref, self.phases.find_by_ref(ref, _CANDIDATES))
+
+    def resolve_task(self, ref: str) -> Task:
+        """The task ``ref`` names, as :meth:`resolve_initiative`."""
+        return pick_by_ref("task", ref, self.tasks.find_by_ref(ref, _CANDIDATES))
 
     def ready_tasks(self, initiative_id: str | None, phase_id: str | None) -> list[Task]:
         self.require_scope(initiative_id, phase_id)
@@ -127,16 +144,16 @@ class PlanningService:
             prerequisite = self.phases.get(depends_on_phase_id)
             if phase.initiative_id != prerequisite.initiative_id:
                 raise InvalidInputError(
-                    f"phase '{phase_id}' (initiative '{phase.initiative_id}') cannot depend on "
-                    f"phase '{depends_on_phase_id}' of another initiative "
-                    f"('{prerequisite.initiative_id}')",
+                    f"phase {describe(phase)} ({self._initiative(phase.initiative_id)}) cannot "
+                    f"depend on phase {describe(prerequisite)} of another initiative "
+                    f"({self._initiative(prerequisite.initiative_id)})",
                     field="depends_on_phase_id",
                 )
             self.phases.lock_dependency_graph(phase.initiative_id)
             existing = self.phases.find_dependency(phase_id, depends_on_phase_id)
             if existing is not None:
                 return existing  # a retry: the first add already told everyone
-            _refuse_cycle("phase", phase_id, depends_on_phase_id, self.phases.prerequisite_ids)
+            _refuse_cycle("phase", phase, prerequisite, self.phases.prerequisite_ids, self._name)
             dependency = self.phases.create_dependency(phase_id, depends_on_phase_id)
             uow.record(EntityChanged("phaseDependency", dependency.id, Action.CREATED))
         return dependency
@@ -212,15 +229,16 @@ class PlanningService:
             prerequisite = self.tasks.get(depends_on_task_id)
             if task.initiative_id != prerequisite.initiative_id:
                 raise InvalidInputError(
-                    f"task '{task_id}' ({_describe(task.initiative_id)}) cannot depend on task "
-                    f"'{depends_on_task_id}' ({_describe(prerequisite.initiative_id)})",
+                    f"task {describe(task)} ({self._initiative(task.initiative_id)}) cannot "
+                    f"depend on task {describe(prerequisite)} "
+                    f"({self._initiative(prerequisite.initiative_id)})",
                     field="depends_on_task_id",
                 )
             self.tasks.lock_dependency_graph(task.initiative_id)
             existing = self.tasks.find_dependency(task_id, depends_on_task_id)
             if existing is not None:
                 return existing  # a retry: the first add already told everyone
-            _refuse_cycle("task", task_id, depends_on_task_id, self.tasks.prerequisite_ids)
+            _refuse_cycle("task", task, prerequisite, self.tasks.prerequisite_ids, self._name)
             dependency = self.tasks.create_dependency(task_id, depends_on_task_id)
             uow.record(EntityChanged("taskDependency", dependency.id, Action.CREATED))
         return dependency
@@ -229,6 +247,18 @@ class PlanningService:
         with self.unit_of_work() as uow:
             self.tasks.remove_dependency(task_id, depends_on_task_id)
             uow.record(EntityChanged("task", task_id, Action.UPDATED))
+
+    def _initiative(self, initiative_id: str | None) -> str:
+        """``initiative 'name' (id)``, or ``no initiative``, for error messages."""
+        if initiative_id is None:
+            return "no initiative"
+        found = self.initiatives.find_by_id(initiative_id)
+        return f"initiative {describe(found)}" if found else f"initiative '{initiative_id}'"
+
+    def _name(self, kind: str, id: str) -> str:
+        """A task's or phase's name, for the cycle an error shows."""
+        found = (self.tasks if kind == "task" else self.phases).find_by_id(id)
+        return found.name if found is not None else id
 
     def _task_changed(self, uow: UnitOfWork, before: Task, after: Task) -> Task:
         uow.record(EntityChanged("task", after.id, Action.UPDATED))
@@ -263,22 +293,24 @@ class PlanningService:
             uow.record(PhaseStatusChanged(phase_id, status))
 
 
-def _describe(initiative_id: str | None) -> str:
-    return "no initiative" if initiative_id is None else f"initiative '{initiative_id}'"
-
-
 def _refuse_cycle(
-    kind: str, dependent: str, prerequisite: str, prerequisites_of: Callable[[str], list[str]]
+    kind: str,
+    dependent: Named,
+    prerequisite: Named,
+    prerequisites_of: Callable[[str], list[str]],
+    name_of: Callable[[str, str], str],
 ) -> None:
     """A self-edge, or an edge after which ``dependent`` would (through
-    ``prerequisites_of``) wait for itself, is ``DependencyCycleError`` showing the cycle."""
-    if dependent == prerequisite:
-        raise DependencyCycleError(f"{kind} '{dependent}' cannot depend on itself")
-    cycle = would_create_cycle(dependent, prerequisite, prerequisites_of)
+    ``prerequisites_of``) wait for itself, is ``DependencyCycleError`` showing the cycle
+    by name (the two ends with their ids)."""
+    if dependent.id == prerequisite.id:
+        raise DependencyCycleError(f"{kind} {describe(dependent)} cannot depend on itself")
+    cycle = would_create_cycle(dependent.id, prerequisite.id, prerequisites_of)
     if cycle is not None:
+        path = format_path([f"'{name_of(kind, id)}'" for id in cycle])
         raise DependencyCycleError(
-            f"{kind} '{dependent}' cannot depend on {kind} '{prerequisite}': "
-            f"that would close the cycle {format_path(cycle)}"
+            f"{kind} {describe(dependent)} cannot depend on {kind} {describe(prerequisite)}: "
+            f"that would close the cycle {path}"
         )
 
 

@@ -192,6 +192,7 @@ RULES: dict[str, Rule] = {
     # planning: read by every agent, changed by the administrator
     "initiative.create": Rule(ADM, lambda w: {"name": "new"}),
     "initiative.get": Rule(ANY, lambda w: {"id": w.initiative()}),
+    "initiative.resolve": Rule(ANY, lambda w: {"ref": w.initiative()}),
     "initiative.list": Rule(ANY, lambda w: {}),
     "initiative.update": Rule(ADM, lambda w: {"id": w.initiative(), "name": "renamed"}),
     "initiative.delete": Rule(ADM, lambda w: {"id": w.initiative()}),
@@ -206,6 +207,7 @@ RULES: dict[str, Rule] = {
     "initiative.status": Rule(ANY, lambda w: {"id": w.initiative()}),
     "phase.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "name": "p"}),
     "phase.get": Rule(ANY, lambda w: {"id": w.phase()}),
+    "phase.resolve": Rule(ANY, lambda w: {"ref": w.phase()}),
     "phase.list": Rule(ANY, lambda w: {}),
     "phase.update": Rule(ADM, lambda w: {"id": w.phase(), "name": "renamed"}),
     "phase.delete": Rule(ADM, lambda w: {"id": w.phase()}),
@@ -215,6 +217,7 @@ RULES: dict[str, Rule] = {
     "phase.dependents": Rule(ANY, lambda w: {"id": w.phase()}),
     "task.create": Rule(ADM, lambda w: {"name": "t", "initiativeId": w.initiative()}),
     "task.get": Rule(ANY, lambda w: {"id": w.task()}),
+    "task.resolve": Rule(ANY, lambda w: {"ref": w.task()}),
     "task.list": Rule(ANY, lambda w: {}),
     "task.update": Rule(ADM, lambda w: {"id": w.task(), "name": "renamed"}),
     "task.delete": Rule(ADM, lambda w: {"id": w.task()}),

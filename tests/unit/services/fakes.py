@@ -166,6 +166,19 @@ def make_phase(id: str, initiative_id: str = "init") -> Phase:
     )  # fmt: skip
 
 
+R = TypeVar("R", Initiative, Phase, Task)
+
+
+def by_ref(rows: Iterable[R], ref: str, limit: int) -> list[R]:
+    """What ``find_by_ref`` returns: the id, then the names, then the id prefixes."""
+
+    def rank(row: R) -> int:
+        return 0 if row.id == ref else 1 if row.name == ref else 2
+
+    found = [row for row in rows if ref in (row.id, row.name) or row.id.startswith(ref)]
+    return sorted(found, key=lambda row: (rank(row), row.created_at, row.id))[:limit]
+
+
 class FakeAgents:
     """The whole ``AgentRepository`` port in memory; ``tasks`` answers which task is in
     which phase (for ``workers_in_phase``)."""
@@ -319,6 +332,9 @@ class FakeInitiatives:
         self.rows[row.id] = row
         return row
 
+    def find_by_ref(self, ref: str, limit: int) -> list[Initiative]:
+        return by_ref(self.rows.values(), ref, limit)
+
     def find_by_id(self, id: str) -> Initiative | None:
         return self.rows.get(id)
 
@@ -374,6 +390,9 @@ class FakePhases:
         )  # fmt: skip
         self.rows[row.id] = row
         return row
+
+    def find_by_ref(self, ref: str, limit: int) -> list[Phase]:
+        return by_ref(self.rows.values(), ref, limit)
 
     def find_by_id(self, id: str) -> Phase | None:
         return self.rows.get(id)
@@ -519,6 +538,9 @@ class FakeTasks:
             parent = self.get(data.parent_task_id)
             initiative_id = initiative_id or parent.initiative_id
         return initiative_id
+
+    def find_by_ref(self, ref: str, limit: int) -> list[Task]:
+        return by_ref(self.rows.values(), ref, limit)
 
     def find_by_id(self, id: str) -> Task | None:
         return self.rows.get(id)

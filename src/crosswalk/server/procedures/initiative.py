@@ -17,6 +17,7 @@ from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,
     OptionalInput,
+    RefInput,
     UpdateInput,
     deleted_output,
     page_output,
@@ -69,6 +70,14 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
 @router.query("initiative.get", input=IdInput)
 async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return to_api(ctx.repos.initiatives.get(inp.id))
+
+
+@router.query("initiative.resolve", input=RefInput)
+async def resolve(ctx: Context, inp: RefInput) -> dict[str, Any]:
+    """The initiative ``ref`` names: its id, its name, or the start of its id. Several
+    initiatives with that name or id start is BAD_REQUEST listing them (name and id);
+    none is NOT_FOUND. ``cw`` resolves every initiative it is given this way."""
+    return to_api(ctx.services.planning.resolve_initiative(inp.ref))
 
 
 @router.query("initiative.list", input=ListInput)
