@@ -352,21 +352,22 @@ class Supervisor:
             )
         return provider
 
+    def executables(self) -> dict[str, Located]:
+        """Where each provider's CLI is, as a spawn would find it now (``cw serve``
+        says so at start)."""
+        return {
+            name: locate_executable(provider, self._settings, self._which)
+            for name, provider in sorted(self._providers.items())
+        }
+
     def _executable(self, provider: Provider) -> str:
-        configured = self._settings.executables.get(provider.name)
-        wanted = configured or provider.executable_name
-        found = self._which(wanted)
-        if found is None:
-            where = (
-                f"the path {configured!r} (set by CW_{provider.name.upper()}_PATH)"
-                if configured
-                else f"{provider.executable_name!r} on the server's PATH"
-            )
+        located = locate_executable(provider, self._settings, self._which)
+        if located.path is None:
             raise PreconditionFailedError(
-                f"the {provider.name} executable was not found: tried {where}; install it "
-                f"or set CW_{provider.name.upper()}_PATH to its path and restart the server"
+                f"the {provider.name} executable was not found: tried {located.tried}; "
+                f"{located.remedy} and restart the server"
             )
-        return found
+        return located.path
 
     def _named_account(self, provider: Provider, account_id: str | None) -> Account | None:
         if account_id is None:
@@ -706,3 +707,26 @@ class Supervisor:
             self._record.run_ended(
                 agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
             )
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where a provider's CLI was looked for, and found (``path``) or not."""
+
+    path: str | None
+    tried: str  # what was looked for, in words
+    remedy: str  # what a person does when it is missing
+
+
+def locate_executable(provider: Provider, settings: RunnerSettings, which: Which) -> Located:
+    """The CLI at ``CW_<PROVIDER>_PATH`` if set, else its name on the server's PATH (the
+    agents' too: they inherit the server's environment)."""
+    variable = f"CW_{provider.name.upper()}_PATH"
+    configured = settings.executables.get(provider.name)
+    tried = (
+        f"the path {configured!r} (set by {variable})"
+        if configured
+        else f"{provider.executable_name!r} on the server's PATH"
+    )
+    remedy = f"install it (npm install -g {provider.package}) or set {variable} to its path"
+    return Located(which(configured or provider.executable_name), tried, remedy)
