@@ -3,8 +3,8 @@
 Starts a real server in a temporary data directory, fills it through the API as
 agents and the person would (an initiative with phases and dependent tasks in every
 state, agents with results and logs, conversations, questions to the person, an
-exhausted account), then saves the overview, the initiative graph and the inbox at a
-laptop and a phone width:
+exhausted account), then saves the overview, the initiative graph, the inbox and an
+agent's page at a laptop and a phone width:
 
     python -m tests.support.screenshots docs/screenshots
 """
@@ -168,7 +168,34 @@ def seed(server: ServerProcess) -> dict[str, str]:
         },
         token=heron["token"],
     )
-    return {"initiative": initiative}
+    call(
+        "mutation",
+        "log.append",
+        {
+            "agentId": otter["id"],
+            "sessionNumber": 2,
+            "content": _log(
+                {
+                    "type": "assistant",
+                    "message": {"content": [{"type": "text", "text": "Back on the token table."}]},
+                },
+            ),
+        },
+        token=otter["token"],
+    )
+    call(
+        "mutation",
+        "agent.tell",
+        {"id": otter["id"], "message": "Keep the refresh tokens in the same table."},
+    )
+    call(
+        "mutation",
+        "agent.checkIn",
+        {"agentId": otter["id"], "activity": "tool", "takeMessages": True},
+        token=otter["token"],
+    )  # its hook took the first one
+    call("mutation", "agent.tell", {"id": otter["id"], "message": "And add a migration test."})
+    return {"initiative": initiative, "agent": otter["id"]}
 
 
 def capture(out_dir: Path) -> list[Path]:
@@ -182,6 +209,7 @@ def capture(out_dir: Path) -> list[Path]:
                 "overview": "/",
                 "initiative": f"/initiatives/{ids['initiative']}",
                 "inbox": "/inbox",
+                "agent": f"/agents/{ids['agent']}",
             }
             for size_name, size in (("", LAPTOP), ("-phone", PHONE)):
                 profile = Path(work) / f"profile{size_name}"
