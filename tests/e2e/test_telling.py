@@ -207,5 +207,5 @@ def test_only_the_person_tells_and_mistakes_are_explained(
     piped = server.cw("tell", "bob", "-", "--json", input="From stdin,\nover two lines.")
     assert piped.returncode == 0, piped.stderr
     told = json.loads(piped.stdout)
-    assert told["delivery"] == "next_hook" and told["agent"]["name"] == "bob"
+    assert told["delivery"] == "next_session" and told["agent"]["name"] == "bob"
     assert told["message"]["content"] == "From stdin,\nover two lines."

@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from crosswalk.cli.commands import Subparsers
     from crosswalk.cli.context import Context
 
-#: Statuses in which an agent has a process that runs hooks.
-WORKING = ("running", "waiting_for_input")
-
 
 def register(subparsers: Subparsers) -> None:
     tell = add_command(
@@ -66,7 +63,7 @@ def render_told(told: Any) -> str:
             f"resumed agent {name} in its session with your message as the prompt ({kept}); "
             f"follow it with: cw logs show {name} --follow"
         )
-    if status in WORKING:
+    if told.get("delivery") == "next_hook":
         return (
             f"agent {name} is {status}: it reads your message at its next hook, after its "
             f"current tool call or before it stops ({kept})"

@@ -30,15 +30,21 @@ from crosswalk.services.human_questions import HumanQuestionService
 class Delivery(StrEnum):
     """How a message from the person reaches the agent."""
 
+    #: It is working: its next hook (after a tool call, at a prompt, at its stop).
     NEXT_HOOK = "next_hook"
+    #: Registered by hand and not working: the first hook of its next session.
+    NEXT_SESSION = "next_session"
+    #: crosswalk resumed it with the message as the prompt.
     RESUMED = "resumed"
 
 
 def delivery_for(agent: Agent) -> Delivery:
     """Resume a run crosswalk started that has ended; anything else hears it at its
-    next hook."""
-    if agent.status in LIVE_AGENT_STATUSES or agent.process_started_at is None:
+    next hook, now if it is working, else when its session runs again."""
+    if agent.status in LIVE_AGENT_STATUSES:
         return Delivery.NEXT_HOOK
+    if agent.process_started_at is None:
+        return Delivery.NEXT_SESSION
     return Delivery.RESUMED
 
 
@@ -70,4 +76,7 @@ class TellService:
                 message = self.human_questions.tell(agent.id, text, handed_over=True)
                 return Told(message, agent, Delivery.RESUMED)
         message = self.human_questions.tell(agent.id, text, handed_over=False)
-        return Told(message, agent, Delivery.NEXT_HOOK)
+        delivery = delivery_for(agent)
+        return Told(
+            message, agent, Delivery.NEXT_HOOK if delivery is Delivery.RESUMED else delivery
+        )

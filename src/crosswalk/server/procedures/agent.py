@@ -329,8 +329,9 @@ async def tell(ctx: Context, inp: TellInput) -> dict[str, Any]:
     (``agent.checkIn``'s ``messages``); one crosswalk ran whose run has ended is resumed
     in its session with it as the prompt. Either way it is recorded as a message from
     the user to the agent (``read`` once handed over). Returns ``{message, agent,
-    delivery}``, ``delivery`` being ``next_hook`` or ``resumed``. Admin only: the
-    person's word."""
+    delivery}``, ``delivery`` being ``next_hook`` (it is working), ``next_session``
+    (registered by hand and not working: its session's next hook) or ``resumed``.
+    Admin only: the person's word."""
     ctx.principal.require_admin("tell agents something as the person")
     told = await ctx.services.telling.tell(resolve_agent(ctx, inp.id).id, inp.message)
     return {
