@@ -6,13 +6,16 @@ driven and checked through the real `cw`."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.agents import real_clis
 from tests.agents.kit import FakeAgents
+from tests.agents.standin_anthropic import AnthropicStandin, bash, text, texts_in
 from tests.e2e.runner_kit import (
     Plan,
     agent_in,
@@ -209,3 +212,37 @@ def test_only_the_person_tells_and_mistakes_are_explained(
     told = json.loads(piped.stdout)
     assert told["delivery"] == "next_session" and told["agent"]["name"] == "bob"
     assert told["message"]["content"] == "From stdin,\nover two lines."
+
+
+def test_the_real_claude_reads_what_the_person_says_after_its_tool_call(
+    server: ServerProcess, tmp_path: Path, real_claude: Path, anthropic_standin: AnthropicStandin
+) -> None:
+    """Claude Code 2.1.332 against the stand-in model: the person's words, sent while the
+    model's one tool call runs, reach the model in the PostToolUse hook's context."""
+    worktree = tmp_path / "wt-bob"
+    bob = register(server, "bob", worktree)
+    assert server.cw("hooks", "install", "--worktree", str(worktree)).returncode == 0
+    ok(server, "agent", "update", "bob", "--status", "running")
+    tell = f"CW_TOKEN={server.admin_token} {CW} tell bob 'Use port 8080, not 80.'"
+    anthropic_standin.script(bash(tell), text("Noted: port 8080."))
+    env = real_clis.claude_env(anthropic_standin.url, tmp_path / "home")
+    env.update(CW_URL=server.url, CW_AGENT_ID=bob["id"], CW_TOKEN=bob["token"])
+    env["PATH"] = f"{Path(CW).parent}{os.pathsep}{env.get('PATH', '')}"
+    if os.geteuid() == 0:
+        env["IS_SANDBOX"] = "1"
+
+    run = real_clis.run_cli(
+        [real_claude, "-p", "work", "--output-format", "stream-json", "--verbose",
+         "--permission-mode", "bypassPermissions"],
+        worktree,
+        env,
+    )  # fmt: skip
+
+    assert run.returncode == 0, run.stderr
+    requests = anthropic_standin.conversation_requests()
+    assert "Use port 8080" not in "\n".join(texts_in(requests[0].body))
+    after_tool = "\n".join(texts_in(requests[-1].body))
+    assert "PostToolUse:Bash hook additional context:" in after_tool
+    assert "from the person coordinating the work" in after_tool
+    assert "Use port 8080, not 80." in after_tool
+    assert [m["status"] for m in told_to(server, "bob")] == ["read"]
