@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from tests.support.browser import dashboard_url, sign_in
-from tests.support.server import ServerProcess
+from tests.support.server import CW, ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -234,6 +234,105 @@ def test_a_conversation_asked_from_cw_appears_without_a_reload(
 
     page.goto(dashboard_url(server, "/conversations?status=pending"))
     expect(page.get_by_text("No conversations yet.")).to_be_visible()
+
+
+def append_log(server: ServerProcess, agent: str, session: int, *texts: str) -> None:
+    chunk = "".join(text + "\n" for text in texts)
+    done = server.cw("logs", "append", agent, "-", "--session", str(session), input=chunk)
+    assert done.returncode == 0, done.stderr
+
+
+def log_position(page: Page) -> dict[str, float]:
+    position: dict[str, float] = page.locator("#agent-log").evaluate(
+        "node => ({top: node.scrollTop, height: node.scrollHeight, view: node.clientHeight})"
+    )
+    return position
+
+
+def at_end(position: dict[str, float]) -> bool:
+    return position["height"] - position["top"] - position["view"] < 2
+
+
+def test_the_log_follows_its_newest_entry_with_a_divider_per_session(
+    server: ServerProcess, page: Page, tmp_path: Path
+) -> None:
+    register(server, "chatty-wren", tmp_path)
+    append_log(server, "chatty-wren", 1, *(f"first run line {n}" for n in range(40)))
+    append_log(server, "chatty-wren", 2, *(f"second run line {n}" for n in range(40)))
+    sign_in(page, server)
+    page.goto(dashboard_url(server, "/agents/chatty-wren"))
+    wait_for_stream(page)
+    mark_page(page)
+
+    log = page.locator("#agent-log")
+    expect(log.get_by_role("separator")).to_have_text(["Session 1", "Session 2"])
+    opened = log_position(page)
+    assert opened["height"] > opened["view"]  # the log scrolls in its own box...
+    assert at_end(opened)  # ...opened at its newest entry
+
+    append_log(server, "chatty-wren", 3, "third run begins")
+    expect(log.get_by_role("separator")).to_have_count(3, timeout=LIVE_TIMEOUT_MS)
+    expect(log.locator("li").last).to_have_text("third run begins")
+    page.wait_for_function(
+        "() => { const n = document.querySelector('#agent-log');"
+        " return n.scrollHeight - n.scrollTop - n.clientHeight < 2; }"
+    )  # it followed the new entry
+
+    log.evaluate("node => { node.scrollTop = 0; }")  # the reader scrolls up to read
+    append_log(server, "chatty-wren", 3, "third run goes on")
+    expect(log.locator("li").last).to_have_text("third run goes on", timeout=LIVE_TIMEOUT_MS)
+    assert log_position(page)["top"] == 0  # their place is kept
+    assert_not_reloaded(page)
+
+
+def run_hook(server: ServerProcess, agent: dict[str, Any], worktree: Path, event: str) -> str:
+    """The real `cw hook claude EVENT`, as Claude Code runs it in the agent's worktree."""
+    worktree.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(worktree)], check=True, timeout=30)
+    payload = {"session_id": "s1", "cwd": str(worktree), "hook_event_name": event}
+    done = subprocess.run(
+        [CW, "hook", "claude", event],
+        env=server.env(CW_AGENT_ID=agent["id"], CW_TOKEN=agent["token"], CLAUDE_PROJECT_DIR=""),
+        cwd=worktree,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_message_box_tells_the_agent_and_shows_when_it_was_handed_over(
+    server: ServerProcess, page: Page, tmp_path: Path
+) -> None:
+    bob = register(server, "quiet-owl", tmp_path)
+    sign_in(page, server)
+    page.goto(dashboard_url(server, "/agents/quiet-owl"))
+    wait_for_stream(page)
+    expect(page.get_by_text("crosswalk does not run quiet-owl")).to_be_visible()
+
+    box = page.get_by_label("Message to quiet-owl")
+    box.fill("Half-typed, kept through a refresh")
+    append_log(server, "quiet-owl", 1, "something happened")  # a live refresh
+    expect(page.locator("#agent-log")).to_contain_text("something happened")
+    expect(box).to_have_value("Half-typed, kept through a refresh")
+
+    box.fill("Please rebase on main before you go on.")
+    page.get_by_role("button", name="Send to quiet-owl").click()
+    expect(page).to_have_url(re.compile(f"/agents/{bob['id']}$"))
+    wait_for_stream(page)
+    mark_page(page)
+    told = page.locator(".message.from-you", has_text="Please rebase on main before you go on.")
+    expect(told).to_contain_text("not read yet: waits for its next hook")
+
+    out = run_hook(server, bob, tmp_path / "quiet-owl", "PostToolUse")
+    assert "Please rebase on main before you go on." in out
+    expect(told).to_contain_text("handed over", timeout=LIVE_TIMEOUT_MS)
+    assert_not_reloaded(page)
+    # Nothing inline for a strict Content-Security-Policy: scripts from files, no styles.
+    assert page.locator("script:not([src])").count() == 0
+    assert page.locator("[style]").count() == 0
 
 
 def test_a_task_changes_state_on_the_initiative_graph(

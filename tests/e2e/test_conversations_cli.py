@@ -209,7 +209,7 @@ def test_refusals_are_clear_and_lose_nothing(server: ServerProcess) -> None:
         ("--agent", "ghost"): "agent 'ghost' not found",
         ("--agent", "alice"): "cannot ask itself",
         ("--agent", "sleepy"): "is stopped",
-        ("--task", "no-such-task"): "task 'no-such-task' not found",
+        ("--task", "no-such-task"): "no task has the id or the name 'no-such-task'",
     }
     for flag, message in cases.items():
         result = server.cw("ask", *flag, "--no-wait", "hello?", agent=alice)

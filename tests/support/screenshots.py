@@ -5,7 +5,8 @@ agents and the person would (an initiative with phases and dependent tasks in ev
 state, agents with results and logs, conversations, questions to the person, an
 exhausted account, and one task whose agent, the fake ``claude`` run by the server in a
 real git worktree, left work waiting for approval), then saves the overview, the
-initiative graph, the inbox and that task's page at a laptop and a phone width:
+initiative graph, the inbox, that task's page and an agent's page at a laptop and a
+phone width:
 
     python -m tests.support.screenshots docs/screenshots
 """
@@ -250,6 +251,33 @@ def seed(server: ServerProcess, fake_agents: FakeAgents, repository: Path) -> di
         },
         token=heron["token"],
     )
+    call(
+        "mutation",
+        "log.append",
+        {
+            "agentId": otter["id"],
+            "sessionNumber": 2,
+            "content": _log(
+                {
+                    "type": "assistant",
+                    "message": {"content": [{"type": "text", "text": "Back on the token table."}]},
+                },
+            ),
+        },
+        token=otter["token"],
+    )
+    call(
+        "mutation",
+        "agent.tell",
+        {"id": otter["id"], "message": "Keep the refresh tokens in the same table."},
+    )
+    call(
+        "mutation",
+        "agent.checkIn",
+        {"agentId": otter["id"], "activity": "tool", "takeMessages": True},
+        token=otter["token"],
+    )  # its hook took the first one
+    call("mutation", "agent.tell", {"id": otter["id"], "message": "And add a migration test."})
     # the server runs the (fake) agent in a real worktree; its work waits for approval
     call("mutation", "agent.spawn", {"taskId": login})
     deadline = time.monotonic() + 60
@@ -259,7 +287,7 @@ def seed(server: ServerProcess, fake_agents: FakeAgents, repository: Path) -> di
         time.sleep(0.2)
     # where the team hosts it, as the page would show it (the clone is made by now)
     call("mutation", "project.update", {"id": project, "url": "https://git.example.com/api.git"})
-    return {"initiative": initiative, "task": login}
+    return {"initiative": initiative, "task": login, "agent": otter["id"]}
 
 
 def capture(out_dir: Path) -> list[Path]:
@@ -280,6 +308,7 @@ def capture(out_dir: Path) -> list[Path]:
                 "initiative": f"/initiatives/{ids['initiative']}",
                 "inbox": "/inbox",
                 "task": f"/tasks/{ids['task']}",
+                "agent": f"/agents/{ids['agent']}",
             }
             for size_name, size in (("", LAPTOP), ("-phone", PHONE)):
                 profile = Path(work) / f"profile{size_name}"

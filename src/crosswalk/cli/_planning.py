@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from crosswalk.cli._crud import read_source
-from crosswalk.cli.commands import add_command, add_group
+from crosswalk.cli.commands import add_command, add_group, ref_argument
 from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.output import Column, table
 
@@ -87,8 +87,10 @@ def add_dependency_commands(subparsers: Subparsers, kind: str, sample: Sequence[
             handler=handler,
         )
         parser.set_defaults(kind=kind)
-        parser.add_argument("id", metavar=upper, help=f"the {kind} that waits")
-        parser.add_argument("depends_on", metavar="DEPENDS_ON", help=f"the {kind} it waits for")
+        ref_argument(parser, "id", metavar=upper, help=f"the {kind} that waits", kind=kind)
+        ref_argument(
+            parser, "depends_on", metavar="DEPENDS_ON", help=f"the {kind} it waits for", kind=kind
+        )
     lst = add_command(
         group,
         "list",
@@ -101,7 +103,7 @@ def add_dependency_commands(subparsers: Subparsers, kind: str, sample: Sequence[
         handler=_cmd_dep_list,
     )
     lst.set_defaults(kind=kind)
-    lst.add_argument("id", metavar=upper, help=f"the {kind}'s id")
+    ref_argument(lst, "id", metavar=upper, help=f"the {kind}", kind=kind)
 
 
 def _dependency_payload(args: argparse.Namespace) -> dict[str, str]:
@@ -111,17 +113,21 @@ def _dependency_payload(args: argparse.Namespace) -> dict[str, str]:
 
 def _cmd_dep_add(args: argparse.Namespace, ctx: Context) -> int:
     edge = ctx.client.mutation(f"{args.kind}.addDependency", _dependency_payload(args))
-    ctx.emit(edge, lambda _: f"{args.kind} {args.id} now depends on {args.kind} {args.depends_on}")
+    ctx.emit(edge, lambda _: _edge_line(ctx, args, "now depends on"))
     return EXIT_OK
 
 
 def _cmd_dep_rm(args: argparse.Namespace, ctx: Context) -> int:
     result = ctx.client.mutation(f"{args.kind}.removeDependency", _dependency_payload(args))
-    ctx.emit(
-        result,
-        lambda _: f"{args.kind} {args.id} no longer depends on {args.kind} {args.depends_on}",
-    )
+    ctx.emit(result, lambda _: _edge_line(ctx, args, "no longer depends on"))
     return EXIT_OK
+
+
+def _edge_line(ctx: Context, args: argparse.Namespace, verb: str) -> str:
+    from crosswalk.cli.refs import name_of
+
+    kind = args.kind
+    return f"{kind} {name_of(ctx, args.id)} {verb} {kind} {name_of(ctx, args.depends_on)}"
 
 
 def _cmd_dep_list(args: argparse.Namespace, ctx: Context) -> int:

@@ -8,6 +8,7 @@ Credentials and config files go in with ``--credentials-file`` / ``--config-file
 from __future__ import annotations
 
 from crosswalk.cli._crud import given, one_stdin, read_source, send_delete, send_list
+from crosswalk.cli.account_import import register_import
 from crosswalk.cli.commands import add_command, add_group, positive_int
 from crosswalk.cli.errors import EXIT_OK, CliError, UsageError
 from crosswalk.cli.output import Column, detail
@@ -74,6 +75,7 @@ def register(subparsers: Subparsers) -> None:
             "Credentials and config go in but never come out. Admin only."
         ),
         examples=[
+            "cw account import",
             "cw account create dev@example.com --credentials-file ~/.claude/.credentials.json",
             "cw account next --provider claude",
             "cw account exhaust A1 --for 5h",
@@ -189,6 +191,8 @@ def register(subparsers: Subparsers) -> None:
     when = exhaust.add_mutually_exclusive_group(required=True)
     when.add_argument("--until", metavar="TIME", help="when the exhaustion ends (ISO-8601)")
     when.add_argument("--for", dest="duration", metavar="DURATION", help="how long (e.g. 5h)")
+
+    register_import(group)
 
     add_command(
         group,

@@ -10,7 +10,7 @@ it makes sense, default to the agent you are (``CW_AGENT_ID``).
 from __future__ import annotations
 
 from crosswalk.cli._crud import clearable, given, parse_json, read_source, send_delete, send_list
-from crosswalk.cli.commands import add_command, add_group, positive_int
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.output import Column, detail, indent, to_json
 
@@ -129,9 +129,13 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_register,
     )
     reg.add_argument("--name", metavar="NAME", help="a unique name (default: a fresh alias)")
-    reg.add_argument("--task", metavar="TASK_ID", help="the task the agent works on")
-    reg.add_argument(
-        "--initiative", metavar="ID", help="its initiative (default: the task's initiative)"
+    ref_argument(reg, "--task", metavar="TASK", help="the task the agent works on", kind="task")
+    ref_argument(
+        reg,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="its initiative (default: the task's initiative)",
+        kind="initiative",
     )
     reg.add_argument("--worktree", metavar="PATH", help="the agent's git worktree (made absolute)")
     reg.add_argument("--provider", metavar="P", help="the agent's provider (default claude)")
@@ -155,8 +159,14 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_list,
     )
     lst.add_argument("--status", choices=STATUSES, help="only agents in this status")
-    lst.add_argument("--task", metavar="TASK_ID", help="only agents on this task")
-    lst.add_argument("--initiative", metavar="ID", help="only agents in this initiative")
+    ref_argument(lst, "--task", metavar="TASK", help="only agents on this task", kind="task")
+    ref_argument(
+        lst,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only agents in this initiative",
+        kind="initiative",
+    )
     lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
     lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")
 
@@ -198,8 +208,16 @@ def register(subparsers: Subparsers) -> None:
     upd.add_argument("--name", metavar="NAME", help="a new unique name")
     upd.add_argument("--status", choices=STATUSES, help="the agent's status")
     upd.add_argument("--mode", choices=MODES, help="what the agent does")
-    upd.add_argument("--task", metavar="TASK_ID", help="the task it works on ('' for none)")
-    upd.add_argument("--initiative", metavar="ID", help="its initiative ('' for none)")
+    ref_argument(
+        upd, "--task", metavar="TASK", help="the task it works on ('' for none)", kind="task"
+    )
+    ref_argument(
+        upd,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="its initiative ('' for none)",
+        kind="initiative",
+    )
     upd.add_argument("--session-id", metavar="S", help="its CLI session id ('' for none)")
     upd.add_argument("--worktree", metavar="PATH", help="its git worktree (made absolute)")
     upd.add_argument("--provider", metavar="P", help="its provider")

@@ -8,7 +8,7 @@ removes worktrees of agents that no longer run. ``docs/runner.md`` has the lifec
 from __future__ import annotations
 
 from crosswalk.cli._crud import given
-from crosswalk.cli.commands import add_command
+from crosswalk.cli.commands import add_command, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
@@ -42,7 +42,9 @@ def register_run_commands(group: Subparsers) -> None:
         ],
         handler=cmd_spawn,
     )
-    spawn.add_argument("--task", required=True, metavar="TASK_ID", help="the task to work on")
+    ref_argument(
+        spawn, "--task", required=True, metavar="TASK", help="the task to work on", kind="task"
+    )
     spawn.add_argument("--provider", choices=PROVIDERS, help="the agent CLI (default claude)")
     spawn.add_argument("--account", metavar="ACCOUNT_ID", help="the account to run it on")
     spawn.add_argument("--mode", choices=MODES, help="what the agent does (default execute)")

@@ -213,6 +213,31 @@ def add_group(
     )
 
 
+#: ``(dest, kind)`` of each argument that names an initiative, phase or task, kept in
+#: the command's defaults under this name (see :func:`ref_argument`).
+REFS_DEFAULT = "cw_refs"
+
+
+def ref_argument(
+    parser: argparse.ArgumentParser,
+    *names: str,
+    kind: str,
+    group: argparse._ActionsContainer | None = None,
+    **kwargs: object,
+) -> argparse.Action:
+    """An argument naming an initiative, phase or task (``kind``): a person may give
+    its id, its name or the start of its id. Before the handler runs, ``main`` asks
+    the server which one it is (``KIND.resolve``, one rule for every client) and puts
+    the id in its place; ambiguous or unknown, the server's error says so and lists
+    the candidates. ``group`` is the (mutually exclusive) group it belongs to, if any."""
+    if isinstance(kwargs.get("help"), str):
+        kwargs["help"] = f"{kwargs['help']}: id, name or start of id"
+    action = (group or parser).add_argument(*names, **kwargs)  # type: ignore[arg-type]
+    refs = tuple(parser.get_default(REFS_DEFAULT) or ())
+    parser.set_defaults(**{REFS_DEFAULT: (*refs, (action.dest, kind))})
+    return action
+
+
 def seconds(text: str) -> float:
     """argparse type for ``--timeout S``: a number of seconds, zero or more."""
     try:

@@ -85,6 +85,8 @@ class Context:
         self.stdout = runtime.stdout
         self.stderr = runtime.stderr
         self._client: RpcClient | None = None
+        #: ``(kind, what was typed)`` -> the initiative, phase or task it names.
+        self.resolved: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- settings ---------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from crosswalk.cli.asking import (
     new_question_id,
     wait_and_print,
 )
-from crosswalk.cli.commands import add_command, add_group, positive_int, seconds
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument, seconds
 from crosswalk.cli.errors import (
     EXIT_OK,
     RemoteError,
@@ -148,9 +148,21 @@ def register(subparsers: Subparsers) -> None:
     )
     target = ask.add_mutually_exclusive_group(required=True)
     target.add_argument("--agent", metavar="ID_OR_NAME", help="the agent to ask, by id or name")
-    target.add_argument("--task", metavar="TASK_ID", help="ask the agent working on this task")
-    target.add_argument(
-        "--phase", metavar="PHASE_ID", help="ask the one active agent working in this phase"
+    ref_argument(
+        ask,
+        "--task",
+        metavar="TASK",
+        help="ask the agent working on this task",
+        group=target,
+        kind="task",
+    )
+    ref_argument(
+        ask,
+        "--phase",
+        metavar="PHASE",
+        help="ask the one active agent working in this phase",
+        group=target,
+        kind="phase",
     )
     target.add_argument(
         "--user",
@@ -272,9 +284,19 @@ def register(subparsers: Subparsers) -> None:
     lst.add_argument(
         "--status", choices=("pending", "answered", "abandoned"), help="only this status"
     )
-    lst.add_argument("--initiative", metavar="ID", help="only conversations in this initiative")
-    lst.add_argument("--phase", metavar="ID", help="only conversations in this phase")
-    lst.add_argument("--task", metavar="ID", help="only conversations about this task")
+    ref_argument(
+        lst,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only conversations in this initiative",
+        kind="initiative",
+    )
+    ref_argument(
+        lst, "--phase", metavar="PHASE", help="only conversations in this phase", kind="phase"
+    )
+    ref_argument(
+        lst, "--task", metavar="TASK", help="only conversations about this task", kind="task"
+    )
     lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
     lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")
 

@@ -4,10 +4,12 @@ The agent CLI pipes the event's JSON to stdin and reads what this prints (docs/h
 
 - ``SessionStart``: context saying who the agent is, its task, how to ask and answer,
   and the questions already waiting;
-- ``PostToolUse``, ``UserPromptSubmit``: the questions addressed to the agent that this
-  session has not been shown yet, and answers to its ``--no-wait`` questions, as
+- ``PostToolUse``, ``UserPromptSubmit``: what the person told the agent (``cw tell``),
+  the questions addressed to the agent that this session has not been shown yet, and
+  answers to its ``--no-wait`` questions, as
   ``{"hookSpecificOutput": {"hookEventName": ..., "additionalContext": ...}}``;
-- ``Stop``: ``{"decision": "block", "reason": ...}`` while questions wait for the agent's
+- ``Stop``: ``{"decision": "block", "reason": ...}`` when the person told the agent
+  something (so it reads it before it stops), and while questions wait for the agent's
   answer, giving up after ``MAX_STOP_BLOCKS`` blocks in a row for the same questions.
 
 It must never be in the agent's way: whatever goes wrong (no server within
@@ -229,13 +231,30 @@ def render_answer(answer: Mapping[str, Any]) -> str:
     )
 
 
-def render_items(head: str, blocks: list[str], kind: str, limit: int = MAX_CONTEXT_CHARS) -> str:
+def render_told(message: Mapping[str, Any]) -> str:
+    mid = str(message.get("id"))
+    text = str(message.get("content", ""))
+    if len(text) > MAX_QUESTION_CHARS:
+        rest = len(text) - MAX_QUESTION_CHARS
+        text = (
+            f"{text[:MAX_QUESTION_CHARS]}\n[{rest} more characters: cw message show {_id_arg(mid)}]"
+        )
+    return f"Message {mid} from the person, sent {message.get('createdAt')}:\n{_indent(text)}"
+
+
+def render_items(
+    head: str,
+    blocks: list[str],
+    kind: str,
+    limit: int = MAX_CONTEXT_CHARS,
+    everything: str = "cw listen --timeout 0",
+) -> str:
     """``head`` and as many ``blocks`` as fit in ``limit`` characters; the rest is
     summarised with a count and the command that shows everything."""
     text = head
     for shown, block in enumerate(blocks):
         left = len(blocks) - shown
-        tail = f"\n\n{left} more {kind} not shown here; cw listen --timeout 0 lists them all."
+        tail = f"\n\n{left} more {kind} not shown here; {everything} lists them all."
         if len(text) + 2 + len(block) + len(tail) > limit:
             if not shown and len(text) + len(tail) > limit:
                 return text[: max(limit - len(tail), 0)] + tail
@@ -244,16 +263,34 @@ def render_items(head: str, blocks: list[str], kind: str, limit: int = MAX_CONTE
     return text
 
 
+def told_text(agent: Mapping[str, Any], messages: list[Any], limit: int) -> str:
+    """What the person told the agent (``cw tell``), first: the person steers the work."""
+    count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
+    return render_items(
+        f"crosswalk: {count} for you (agent {agent.get('name')}) from the person "
+        "coordinating the work. Read it and take it into account in what you do next; "
+        'to ask the person something back: cw ask --user "QUESTION".',
+        [render_told(m) for m in messages],
+        "messages",
+        limit,
+        everything="cw message list --from-user",
+    )
+
+
 def delivery_text(
     agent: Mapping[str, Any],
     questions: list[Any],
     answers: list[Any],
     limit: int = MAX_CONTEXT_CHARS,
+    messages: list[Any] | None = None,
 ) -> str:
-    """The questions and answers for the model, in at most ``limit`` characters (half
-    each when there are both)."""
+    """What the person told the agent, the questions and the answers for the model, in
+    at most ``limit`` characters (shared evenly between the kinds there are)."""
     parts = []
-    share = limit // 2 - 1 if questions and answers else limit
+    kinds = sum(1 for found in (messages, questions, answers) if found)
+    share = limit // kinds - 2 if kinds > 1 else limit
+    if messages:
+        parts.append(told_text(agent, messages, share))
     if questions:
         count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
         parts.append(
@@ -278,7 +315,12 @@ def delivery_text(
     return "\n\n".join(parts)
 
 
-def session_text(found: Mapping[str, Any], questions: list[Any], answers: list[Any]) -> str:
+def session_text(
+    found: Mapping[str, Any],
+    questions: list[Any],
+    answers: list[Any],
+    messages: list[Any] | None = None,
+) -> str:
     agent = found.get("agent") or {}
     task = found.get("task")
     lines = [f"crosswalk: you are agent {agent.get('name')} (id {agent.get('id')})."]
@@ -295,21 +337,31 @@ def session_text(found: Mapping[str, Any], questions: list[Any], answers: list[A
         'Questions for you arrive here with their id; cw answer ID "ANSWER" answers one.',
     ]
     text = "\n".join(lines)
-    if not questions and not answers:
+    if not questions and not answers and not messages:
         return text + "\nNo question is waiting for you now."
-    return (
-        text + "\n\n" + delivery_text(agent, questions, answers, MAX_CONTEXT_CHARS - len(text) - 2)
-    )
+    left = MAX_CONTEXT_CHARS - len(text) - 2
+    return text + "\n\n" + delivery_text(agent, questions, answers, left, messages)
 
 
-def stop_reason(agent: Mapping[str, Any], questions: list[Any]) -> str:
-    count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
-    return render_items(
-        f"crosswalk: {count} from other agents still wait for your answer "
-        f"(agent {agent.get('name')}); they are blocked until it comes.",
-        [render_question(q) for q in questions],
-        "questions",
-    )
+def stop_reason(
+    agent: Mapping[str, Any], questions: list[Any], messages: list[Any] | None = None
+) -> str:
+    parts = []
+    share = MAX_CONTEXT_CHARS // 2 - 2 if questions and messages else MAX_CONTEXT_CHARS
+    if messages:
+        parts.append(told_text(agent, messages, share))
+    if questions:
+        count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+        parts.append(
+            render_items(
+                f"crosswalk: {count} from other agents still wait for your answer "
+                f"(agent {agent.get('name')}); they are blocked until it comes.",
+                [render_question(q) for q in questions],
+                "questions",
+                share,
+            )
+        )
+    return "\n\n".join(parts)
 
 
 def hook_output(event: str, text: str) -> dict[str, Any]:
@@ -386,6 +438,7 @@ def _handle(
                 "agentId": identity.agent_id,
                 "activity": EVENTS[event],
                 "takeAnswers": event != "Stop",
+                "takeMessages": True,
                 "withTask": event == "SessionStart",
             },
         )
@@ -396,18 +449,20 @@ def _handle(
         client.close()
     questions = [q for q in found.get("questions") or [] if isinstance(q, dict)]
     answers = [a for a in found.get("answers") or [] if isinstance(a, dict)]
+    messages = [m for m in found.get("messages") or [] if isinstance(m, dict)]
     agent = found.get("agent") or {}
     session_id = str(payload.get("session_id") or "")
-    if not questions and not answers and event not in ("SessionStart", "Stop"):
+    if not (questions or answers or messages) and event not in ("SessionStart", "Stop"):
         return None  # the common case: nothing to read or write
     state = load_state(worktree, identity.agent_id, session_id)
     if event == "SessionStart":
         state = SessionState(None, identity.agent_id, session_id)  # a new or resumed session
-    result = _respond(event, found, agent, questions, answers, state)
+    result = _respond(event, found, agent, questions, answers, state, messages)
     if state.changed:
         save_state(worktree, state)
     if result is not None:
-        delivered = [q["id"] for q in questions] + [a["id"] for a in answers]
+        delivered = [m["id"] for m in messages]
+        delivered += [q["id"] for q in questions] + [a["id"] for a in answers]
         log_line(
             worktree,
             provider,
@@ -425,29 +480,49 @@ def _respond(
     questions: list[Any],
     answers: list[Any],
     state: SessionState,
+    messages: list[Any],
 ) -> dict[str, Any] | None:
-    """The JSON to print (``None``: nothing), updating ``state`` as it goes."""
+    """The JSON to print (``None``: nothing), updating ``state`` as it goes. What the
+    person told the agent was handed out once by the server: it is always shown."""
     ids = [str(q.get("id")) for q in questions]
     if event == "Stop":
-        if not questions:
-            if state.stop_ids:
-                state.stop_ids, state.stop_blocks, state.changed = [], 0, True
-            return None
-        blocks = state.stop_blocks + 1 if state.stop_ids == ids else 1
-        state.stop_ids, state.stop_blocks, state.changed = ids, blocks, True
-        if blocks > MAX_STOP_BLOCKS:
-            return None  # it had its chances; an agent must never be trapped
-        _mark_shown(state, ids)
-        return {"decision": "block", "reason": stop_reason(agent, questions)}
+        return _stop(agent, questions, ids, state, messages)
     if event == "SessionStart":
         _mark_shown(state, ids)
-        return hook_output(event, session_text(found, questions, answers))
+        return hook_output(event, session_text(found, questions, answers, messages))
     fresh = [q for q in questions if str(q.get("id")) not in state.shown]
     questions[:] = fresh  # what is reported as delivered
-    if not fresh and not answers:
+    if not fresh and not answers and not messages:
         return None
     _mark_shown(state, [str(q.get("id")) for q in fresh])
-    return hook_output(event, delivery_text(agent, fresh, answers))
+    return hook_output(event, delivery_text(agent, fresh, answers, messages=messages))
+
+
+def _stop(
+    agent: Mapping[str, Any],
+    questions: list[Any],
+    ids: list[str],
+    state: SessionState,
+    messages: list[Any],
+) -> dict[str, Any] | None:
+    """Block while questions wait (at most ``MAX_STOP_BLOCKS`` times in a row for the
+    same ones), and always when the person's words just arrived: the agent reads them
+    before it stops."""
+    if not questions:
+        if state.stop_ids:
+            state.stop_ids, state.stop_blocks, state.changed = [], 0, True
+        if messages:
+            return {"decision": "block", "reason": stop_reason(agent, [], messages)}
+        return None
+    blocks = state.stop_blocks + 1 if state.stop_ids == ids else 1
+    state.stop_ids, state.stop_blocks, state.changed = ids, blocks, True
+    if blocks > MAX_STOP_BLOCKS:
+        questions[:] = []  # it had its chances; an agent must never be trapped
+        if messages:
+            return {"decision": "block", "reason": stop_reason(agent, [], messages)}
+        return None
+    _mark_shown(state, ids)
+    return {"decision": "block", "reason": stop_reason(agent, questions, messages)}
 
 
 def _mark_shown(state: SessionState, ids: list[str]) -> None:

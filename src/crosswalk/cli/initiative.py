@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import label, send_update
-from crosswalk.cli.commands import add_command, add_group, positive_int
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.initiative_run import register_dispatch
 from crosswalk.cli.output import Column, detail
@@ -116,7 +116,7 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw initiative show I7", "cw initiative show I7 --json"],
         handler=cmd_show,
     )
-    show.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(show, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
 
     upd = add_command(
         group,
@@ -134,7 +134,7 @@ def register(subparsers: Subparsers) -> None:
         ],
         handler=cmd_update,
     )
-    upd.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(upd, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
     upd.add_argument("--name", metavar="NAME", help="a new name")
     upd.add_argument("--status", choices=STATUSES, help="the initiative's status")
     upd.add_argument("--branch", metavar="BRANCH", help="its git branch ('' for none)")
@@ -153,7 +153,7 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw initiative delete I7", "cw initiative delete I7 --json"],
         handler=cmd_delete,
     )
-    delete.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(delete, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
     register_dispatch(group)
 
 

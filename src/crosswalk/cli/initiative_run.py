@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import given
 from crosswalk.cli._planning import label
-from crosswalk.cli.commands import add_command, positive_int
+from crosswalk.cli.commands import add_command, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.output import indent
 
@@ -37,7 +37,8 @@ def register_dispatch(group: Subparsers) -> None:
             "(dependencies and phase dependencies completed), highest priority first,\n"
             "never more than --max-agents of this initiative at once, and goes on as\n"
             "tasks complete, until paused or until every task is completed. Checkpoint\n"
-            "tasks are asked of the person (cw inbox) instead. Admin only."
+            "tasks are asked of the person (cw inbox) instead. The initiative needs a\n"
+            "project to work in (cw project link INITIATIVE PROJECT). Admin only."
         ),
         examples=[
             "cw initiative run I7",
@@ -45,7 +46,7 @@ def register_dispatch(group: Subparsers) -> None:
         ],
         handler=cmd_run,
     )
-    run.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(run, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
     run.add_argument(
         "--max-agents", type=positive_int, default=2, metavar="N", help="at most N agents (2)"
     )
@@ -59,7 +60,7 @@ def register_dispatch(group: Subparsers) -> None:
         examples=["cw initiative pause I7"],
         handler=cmd_pause,
     )
-    pause.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(pause, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
 
     status = add_command(
         group,
@@ -72,7 +73,7 @@ def register_dispatch(group: Subparsers) -> None:
         examples=["cw initiative status I7", "cw initiative status I7 --json"],
         handler=cmd_status,
     )
-    status.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(status, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
 
     push = add_command(
         group,
@@ -88,7 +89,7 @@ def register_dispatch(group: Subparsers) -> None:
         examples=["cw initiative push I7", "cw initiative push I7 --project api"],
         handler=cmd_push,
     )
-    push.add_argument("id", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(push, "id", metavar="INITIATIVE", help="the initiative", kind="initiative")
     push.add_argument("--project", metavar="P", help="only this project (its id or name)")
 
 
@@ -145,7 +146,11 @@ def render_status(status: Any) -> str:
             lines.append(f"  {task.get('id')}  {task.get('name')}{agent}{cost}{waiting}")
     agents = status.get("runningAgents") or []
     lines.append(f"running agents ({len(agents)}):")
-    lines += [f"  {a.get('name')} ({a.get('id')}) on task {a.get('taskId')}" for a in agents]
+    lines += [
+        f"  {a.get('name')} ({a.get('id')})"
+        + (f" on task {a['taskId']}" if a.get("taskId") else "")
+        for a in agents
+    ]
     pushes = status.get("pushes") or []
     auto = " (after every merge)" if status.get("autoPush") else ""
     lines.append(f"pushed to{auto}:" if pushes else "pushed to: no project linked")

@@ -41,6 +41,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.account": ("account",),
     "crosswalk.cli.proposal": ("proposal",),
     "crosswalk.cli.message": ("message", "inbox", "reply"),
+    "crosswalk.cli.tell": ("tell",),
     "crosswalk.cli.logs": ("logs",),
     "crosswalk.cli.dashboard": ("dashboard",),
     "crosswalk.cli.hooks": ("hook", "hooks"),
@@ -124,6 +125,11 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
 
         ctx = Context(args, runtime or Runtime())
         try:
+            if getattr(args, "cw_refs", None):
+                from crosswalk.cli.refs import has_refs, resolve_refs
+
+                if has_refs(args):
+                    resolve_refs(args, ctx)
             status: int = args.handler(args, ctx)
             ctx.stdout.flush()
             return status

@@ -16,7 +16,7 @@ from crosswalk.cli._planning import (
     send_update,
     text_from_document,
 )
-from crosswalk.cli.commands import add_command, add_group, positive_int
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.output import Column, command_arg, detail, indent
 
@@ -110,7 +110,14 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_create,
     )
     create.add_argument("title", metavar="TITLE", help="the page's title")
-    create.add_argument("--initiative", required=True, metavar="ID", help="its initiative")
+    ref_argument(
+        create,
+        "--initiative",
+        required=True,
+        metavar="INITIATIVE",
+        help="its initiative",
+        kind="initiative",
+    )
     create.add_argument("--parent", metavar="PAGE_ID", help="its parent page (default: the root)")
     create.add_argument("--sort-order", type=int, metavar="N", help="position among siblings")
     add_content_options(create, "page", update=False)
@@ -126,7 +133,13 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw page list --initiative I7", "cw page list --parent PG1 --json"],
         handler=cmd_list,
     )
-    lst.add_argument("--initiative", metavar="ID", help="only pages of this initiative")
+    ref_argument(
+        lst,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only pages of this initiative",
+        kind="initiative",
+    )
     lst.add_argument("--parent", metavar="PAGE_ID", help="only direct subpages of this page")
     lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
     lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")
@@ -183,7 +196,7 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw page tree I7", "cw page tree I7 --json"],
         handler=cmd_tree,
     )
-    tree.add_argument("initiative", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(tree, "initiative", metavar="INITIATIVE", help="the initiative", kind="initiative")
 
     root = add_command(
         group,
@@ -196,7 +209,7 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw page root I7", 'cw page root I7 --title "Auth handbook" --json'],
         handler=cmd_root,
     )
-    root.add_argument("initiative", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(root, "initiative", metavar="INITIATIVE", help="the initiative", kind="initiative")
     root.add_argument("--title", metavar="TITLE", help="the title if the root is created now")
 
 

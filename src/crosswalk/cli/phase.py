@@ -11,7 +11,7 @@ from crosswalk.cli._planning import (
     send_update,
     text_from_document,
 )
-from crosswalk.cli.commands import add_command, add_group, positive_int
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.output import Column, detail, indent
 
@@ -84,7 +84,14 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_create,
     )
     create.add_argument("name", metavar="NAME", help="the phase's name")
-    create.add_argument("--initiative", required=True, metavar="ID", help="its initiative")
+    ref_argument(
+        create,
+        "--initiative",
+        required=True,
+        metavar="INITIATIVE",
+        help="its initiative",
+        kind="initiative",
+    )
     add_content_options(create, "phase", update=False)
 
     lst = add_command(
@@ -98,7 +105,13 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw phase list --initiative I7", "cw phase list --status in_progress --json"],
         handler=cmd_list,
     )
-    lst.add_argument("--initiative", metavar="ID", help="only phases of this initiative")
+    ref_argument(
+        lst,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only phases of this initiative",
+        kind="initiative",
+    )
     lst.add_argument("--status", choices=STATUSES, help="only phases in this status")
     lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
     lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")
@@ -111,7 +124,7 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw phase show P1", "cw phase show P1 --json"],
         handler=cmd_show,
     )
-    show.add_argument("id", metavar="PHASE", help="the phase's id")
+    ref_argument(show, "id", metavar="PHASE", help="the phase", kind="phase")
 
     upd = add_command(
         group,
@@ -125,7 +138,7 @@ def register(subparsers: Subparsers) -> None:
         ],
         handler=cmd_update,
     )
-    upd.add_argument("id", metavar="PHASE", help="the phase's id")
+    ref_argument(upd, "id", metavar="PHASE", help="the phase", kind="phase")
     upd.add_argument("--name", metavar="NAME", help="a new name")
     upd.add_argument("--status", choices=STATUSES, help="the phase's status")
     add_content_options(upd, "phase", update=True)
@@ -142,7 +155,7 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw phase delete P1", "cw phase delete P1 --json"],
         handler=cmd_delete,
     )
-    delete.add_argument("id", metavar="PHASE", help="the phase's id")
+    ref_argument(delete, "id", metavar="PHASE", help="the phase", kind="phase")
 
     add_dependency_commands(group, "phase", ("P2", "P1"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import given, send_delete, send_list
 from crosswalk.cli._planning import label, send_update
-from crosswalk.cli.commands import add_command, add_group, positive_int
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.output import Column, detail, table
 
@@ -94,7 +94,13 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw project list", "cw project list --initiative I7 --json"],
         handler=cmd_list,
     )
-    lst.add_argument("--initiative", metavar="ID", help="only the projects this initiative uses")
+    ref_argument(
+        lst,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only the projects this initiative uses",
+        kind="initiative",
+    )
     lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
     lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")
 
@@ -150,7 +156,7 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw project link I7 PR1 PR2", "cw project link I7 PR1 --json"],
         handler=cmd_link,
     )
-    link.add_argument("initiative", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(link, "initiative", metavar="INITIATIVE", help="the initiative", kind="initiative")
     link.add_argument("projects", nargs="+", metavar="PROJECT", help="the project ids it uses")
 
     unlink = add_command(
@@ -161,7 +167,9 @@ def register(subparsers: Subparsers) -> None:
         examples=["cw project unlink I7 PR2", "cw project unlink I7 PR1 PR2 --json"],
         handler=cmd_unlink,
     )
-    unlink.add_argument("initiative", metavar="INITIATIVE", help="the initiative's id")
+    ref_argument(
+        unlink, "initiative", metavar="INITIATIVE", help="the initiative", kind="initiative"
+    )
     unlink.add_argument("projects", nargs="+", metavar="PROJECT", help="the project ids to drop")
 
 

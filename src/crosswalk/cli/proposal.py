@@ -12,7 +12,7 @@ from crosswalk.cli._crud import (
     send_delete,
     send_list,
 )
-from crosswalk.cli.commands import add_command, add_group, positive_int
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.output import Column, detail, indent, to_json
 
@@ -94,7 +94,14 @@ def register(subparsers: Subparsers) -> None:
         ],
         handler=cmd_create,
     )
-    create.add_argument("--initiative", required=True, metavar="ID", help="its initiative")
+    ref_argument(
+        create,
+        "--initiative",
+        required=True,
+        metavar="INITIATIVE",
+        help="its initiative",
+        kind="initiative",
+    )
     create.add_argument(
         "--target-type", required=True, choices=TARGET_TYPES, help="what kind of thing it is"
     )
@@ -115,7 +122,13 @@ def register(subparsers: Subparsers) -> None:
         handler=cmd_list,
     )
     lst.add_argument("--agent", metavar="AGENT", help="only this agent's proposals")
-    lst.add_argument("--initiative", metavar="ID", help="only this initiative's proposals")
+    ref_argument(
+        lst,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only this initiative's proposals",
+        kind="initiative",
+    )
     lst.add_argument("--status", choices=STATUSES, help="only proposals in this status")
     lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
     lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import clearable, given, send_delete, send_list
 from crosswalk.cli._planning import add_dependency_commands, label, send_update
-from crosswalk.cli.commands import add_command, add_group, positive_int
+from crosswalk.cli.commands import add_command, add_group, positive_int, ref_argument
 from crosswalk.cli.errors import EXIT_OK
 from crosswalk.cli.output import Column, command_arg, detail, indent, table
 from crosswalk.cli.task_review import register_review
@@ -149,9 +149,17 @@ def _register_crud(group: Subparsers) -> None:
         handler=cmd_create,
     )
     create.add_argument("name", metavar="NAME", help="the task's name")
-    create.add_argument("--phase", metavar="PHASE_ID", help="the phase it belongs to")
-    create.add_argument("--initiative", metavar="ID", help="its initiative (default: the phase's)")
-    create.add_argument("--parent", metavar="TASK_ID", help="make it a subtask of this task")
+    ref_argument(create, "--phase", metavar="PHASE", help="the phase it belongs to", kind="phase")
+    ref_argument(
+        create,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="its initiative (default: the phase's)",
+        kind="initiative",
+    )
+    ref_argument(
+        create, "--parent", metavar="TASK", help="make it a subtask of this task", kind="task"
+    )
     _add_fields(create, update=False)
 
     lst = add_command(
@@ -169,9 +177,15 @@ def _register_crud(group: Subparsers) -> None:
         ],
         handler=cmd_list,
     )
-    lst.add_argument("--initiative", metavar="ID", help="only tasks of this initiative")
-    lst.add_argument("--phase", metavar="PHASE_ID", help="only tasks of this phase")
-    lst.add_argument("--parent", metavar="TASK_ID", help="only subtasks of this task")
+    ref_argument(
+        lst,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only tasks of this initiative",
+        kind="initiative",
+    )
+    ref_argument(lst, "--phase", metavar="PHASE", help="only tasks of this phase", kind="phase")
+    ref_argument(lst, "--parent", metavar="TASK", help="only subtasks of this task", kind="task")
     lst.add_argument("--status", choices=STATUSES, help="only tasks in this status")
     lst.add_argument("--limit", type=positive_int, metavar="N", help="at most N per page")
     lst.add_argument("--cursor", metavar="CURSOR", help="the page after this cursor")
@@ -187,7 +201,7 @@ def _register_crud(group: Subparsers) -> None:
         examples=["cw task show T42", "cw task show T42 --json"],
         handler=cmd_show,
     )
-    show.add_argument("id", metavar="TASK", help="the task's id")
+    ref_argument(show, "id", metavar="TASK", help="the task", kind="task")
 
     upd = add_command(
         group,
@@ -205,10 +219,14 @@ def _register_crud(group: Subparsers) -> None:
         ],
         handler=cmd_update,
     )
-    upd.add_argument("id", metavar="TASK", help="the task's id")
+    ref_argument(upd, "id", metavar="TASK", help="the task", kind="task")
     upd.add_argument("--name", metavar="NAME", help="a new name")
-    upd.add_argument("--phase", metavar="PHASE_ID", help="move it to this phase ('' for none)")
-    upd.add_argument("--parent", metavar="TASK_ID", help="make it a subtask ('' for none)")
+    ref_argument(
+        upd, "--phase", metavar="PHASE", help="move it to this phase ('' for none)", kind="phase"
+    )
+    ref_argument(
+        upd, "--parent", metavar="TASK", help="make it a subtask ('' for none)", kind="task"
+    )
     upd.add_argument("--status", choices=STATUSES, help="the task's status")
     _add_fields(upd, update=True)
 
@@ -223,7 +241,7 @@ def _register_crud(group: Subparsers) -> None:
         examples=["cw task delete T42", "cw task delete T42 --json"],
         handler=cmd_delete,
     )
-    delete.add_argument("id", metavar="TASK", help="the task's id")
+    ref_argument(delete, "id", metavar="TASK", help="the task", kind="task")
 
 
 def _add_fields(parser: argparse.ArgumentParser, *, update: bool) -> None:
@@ -277,8 +295,14 @@ def _register_workflow(group: Subparsers) -> None:
         ],
         handler=cmd_ready,
     )
-    ready.add_argument("--initiative", metavar="ID", help="only in this initiative")
-    ready.add_argument("--phase", metavar="PHASE_ID", help="only in this phase")
+    ref_argument(
+        ready,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only in this initiative",
+        kind="initiative",
+    )
+    ref_argument(ready, "--phase", metavar="PHASE", help="only in this phase", kind="phase")
 
     approve = add_command(
         group,
@@ -294,7 +318,7 @@ def _register_workflow(group: Subparsers) -> None:
         examples=["cw task approve T42", "cw task approve T42 --json"],
         handler=cmd_approve,
     )
-    approve.add_argument("id", metavar="TASK", help="the task's id")
+    ref_argument(approve, "id", metavar="TASK", help="the task", kind="task")
 
     retry = add_command(
         group,
@@ -309,7 +333,7 @@ def _register_workflow(group: Subparsers) -> None:
         examples=["cw task retry-merge T42", "cw task retry-merge T42 --json"],
         handler=cmd_retry_merge,
     )
-    retry.add_argument("id", metavar="TASK", help="the task's id")
+    ref_argument(retry, "id", metavar="TASK", help="the task", kind="task")
 
     pending = add_command(
         group,
@@ -319,7 +343,13 @@ def _register_workflow(group: Subparsers) -> None:
         examples=["cw task pending-approval", "cw task pending-approval --initiative I7 --json"],
         handler=cmd_pending_approval,
     )
-    pending.add_argument("--initiative", metavar="ID", help="only in this initiative")
+    ref_argument(
+        pending,
+        "--initiative",
+        metavar="INITIATIVE",
+        help="only in this initiative",
+        kind="initiative",
+    )
 
     subtasks = add_command(
         group,
@@ -329,7 +359,7 @@ def _register_workflow(group: Subparsers) -> None:
         examples=["cw task subtasks T42", "cw task subtasks T42 --json"],
         handler=cmd_subtasks,
     )
-    subtasks.add_argument("id", metavar="TASK", help="the parent task's id")
+    ref_argument(subtasks, "id", metavar="TASK", help="the parent task", kind="task")
 
     for name, status, help_line in (
         ("start", "in_progress", "mark a task in progress"),
@@ -347,7 +377,7 @@ def _register_workflow(group: Subparsers) -> None:
             handler=cmd_set_status,
         )
         command.set_defaults(status=status)
-        command.add_argument("id", metavar="TASK", help="the task's id")
+        ref_argument(command, "id", metavar="TASK", help="the task", kind="task")
 
 
 # -- handlers ---------------------------------------------------------------------------

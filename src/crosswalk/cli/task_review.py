@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from crosswalk.cli._crud import read_source
 from crosswalk.cli._planning import label
-from crosswalk.cli.commands import add_command
+from crosswalk.cli.commands import add_command, ref_argument
 from crosswalk.cli.errors import EXIT_OK, UsageError
 from crosswalk.cli.output import command_arg
 
@@ -50,7 +50,7 @@ def register_review(group: Subparsers) -> None:
         ],
         handler=cmd_diff,
     )
-    diff.add_argument("id", metavar="TASK", help="the task's id")
+    ref_argument(diff, "id", metavar="TASK", help="the task", kind="task")
     diff.add_argument(
         "--stat", action="store_true", help="only the changed files and their line counts"
     )
@@ -73,7 +73,7 @@ def register_review(group: Subparsers) -> None:
         ],
         handler=cmd_reject,
     )
-    reject.add_argument("id", metavar="TASK", help="the task's id")
+    ref_argument(reject, "id", metavar="TASK", help="the task", kind="task")
     reject.add_argument("comment", metavar="COMMENT", nargs="?", help="what to change")
     reject.add_argument(
         "--comment-file", metavar="PATH|-", help="read the comment from a file (- stdin)"

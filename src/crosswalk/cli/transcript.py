@@ -48,7 +48,8 @@ _CODEX_EVENTS = frozenset({"thread", "turn", "item", "error"})
 def _claude(event: dict[str, Any]) -> Iterator[str]:
     kind = event.get("type")
     if kind == "system" and event.get("subtype") == "init":
-        yield f"session {event.get('session_id')} started ({event.get('model', 'model ?')})"
+        session = f"session {event['session_id']}" if event.get("session_id") else "session"
+        yield f"{session} started ({event.get('model') or 'model ?'})"
     elif kind in ("assistant", "user"):
         message = event.get("message")
         content = message.get("content") if isinstance(message, dict) else None
@@ -56,11 +57,25 @@ def _claude(event: dict[str, Any]) -> Iterator[str]:
             if isinstance(block, dict):
                 yield from _block(block)
     elif kind == "rate_limit_event":
-        info = event.get("rate_limit_info") or {}
-        yield f"rate limit: {info.get('status')} (resets at {info.get('resetsAt')})"
+        info = event.get("rate_limit_info")
+        yield _rate_limit(info if isinstance(info, dict) else {})
     elif kind == "result":
         label = "error" if event.get("is_error") else event.get("subtype", "result")
         yield f"result ({label}): {one_line(event.get('result', ''))}"
+
+
+def _rate_limit(info: dict[str, Any]) -> str:
+    """``rate limit: rejected (resets at 2026-05-01 18:42 UTC)``; only what the CLI said."""
+    line = f"rate limit: {info.get('status') or 'reported'}"
+    resets = info.get("resetsAt")
+    if isinstance(resets, int | float) and not isinstance(resets, bool):
+        from datetime import UTC, datetime
+
+        try:
+            return line + f" (resets at {datetime.fromtimestamp(resets, UTC):%Y-%m-%d %H:%M} UTC)"
+        except (OverflowError, OSError, ValueError):
+            pass
+    return line + (f" (resets at {resets})" if isinstance(resets, str) and resets else "")
 
 
 def _block(block: dict[str, Any]) -> Iterator[str]:
@@ -70,7 +85,7 @@ def _block(block: dict[str, Any]) -> Iterator[str]:
     elif kind == "tool_use":
         tool_input = block.get("input")
         shown = tool_input.get("command") if isinstance(tool_input, dict) else None
-        yield f"tool {block.get('name')}: {one_line(shown or json.dumps(tool_input))}"
+        yield f"tool {block.get('name') or '?'}: {one_line(shown or json.dumps(tool_input))}"
     elif kind == "tool_result":
         content = block.get("content")
         if isinstance(content, list):
@@ -84,7 +99,7 @@ def _block(block: dict[str, Any]) -> Iterator[str]:
 def _codex(event: dict[str, Any]) -> Iterator[str]:
     kind = event.get("type")
     if kind == "thread.started":
-        yield f"thread {event.get('thread_id')} started"
+        yield f"thread {event['thread_id']} started" if event.get("thread_id") else "thread started"
     elif kind == "item.completed":
         item = event.get("item") or {}
         item_kind = item.get("type")
@@ -93,7 +108,12 @@ def _codex(event: dict[str, Any]) -> Iterator[str]:
         elif item_kind == "command_execution":
             yield f"tool exec: {one_line(item.get('command', ''))}"
             output = one_line(item.get("aggregated_output", ""))
-            yield f"tool result (exit {item.get('exit_code')}): {output}"
+            code = item.get("exit_code")
+            yield (
+                f"tool result (exit {code}): {output}"
+                if code is not None
+                else f"tool result: {output}"
+            )
         elif item_kind == "error":
             yield f"error: {one_line(item.get('message', ''))}"
     elif kind == "turn.completed":

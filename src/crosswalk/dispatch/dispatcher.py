@@ -19,7 +19,12 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
+from crosswalk.db.repositories import (
+    InitiativeRepository,
+    PhaseRepository,
+    ProjectRepository,
+    TaskRepository,
+)
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.choose import Plan, choose, is_checkpoint
 from crosswalk.domain.enums import DispatchStatus, MessageType, ParticipantType, TaskStatus
@@ -33,6 +38,7 @@ from crosswalk.domain.events import (
 )
 from crosswalk.domain.rows import Agent, Initiative, NewMessage, Task
 from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.documents import projects_to_work_in
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.planning import PlanningService
 
@@ -64,6 +70,7 @@ class Dispatcher:
     initiatives: InitiativeRepository
     tasks: TaskRepository
     phases: PhaseRepository
+    projects: ProjectRepository
     planning: PlanningService
     human_questions: HumanQuestionService
     checkpoints: CheckpointService
@@ -71,7 +78,9 @@ class Dispatcher:
     launcher: AgentLauncher | None = None
 
     def run(self, initiative_id: str, max_agents: int, provider: str | None) -> Initiative:
-        """Turn dispatch on for the initiative; the loop starts its ready tasks."""
+        """Turn dispatch on for the initiative; the loop starts its ready tasks. An
+        initiative without a project is refused, as spawning on it would be."""
+        projects_to_work_in(self.projects, self.initiatives.get(initiative_id))
         return self.planning.update_initiative(
             initiative_id,
             {

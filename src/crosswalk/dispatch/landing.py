@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from crosswalk.db.repositories import AgentRepository, MessageRepository, TaskRepository
+from crosswalk.db.repositories import AgentRepository, TaskRepository
 from crosswalk.dispatch.merging import Merger, MergeRequest, MergeResult
-from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType, TaskStatus
+from crosswalk.domain.enums import MessageType, ParticipantType, TaskStatus
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.domain.rows import Agent, NewMessage, Task
 from crosswalk.services.agents import AgentService
@@ -67,7 +67,6 @@ class Conflict:
 class LandingService:
     tasks: TaskRepository
     agents: AgentRepository
-    messages: MessageRepository
     planning: PlanningService
     agent_service: AgentService
     human_questions: HumanQuestionService
@@ -157,7 +156,7 @@ class LandingService:
         task = self.tasks.get(task_id)
         if task.status is not status:
             raise PreconditionFailedError(
-                f"task '{task_id}' is {task.status.value}, not {status.value}; "
+                f"task '{task.name}' ({task.id}) is {task.status.value}, not {status.value}; "
                 f"only a {status.value} task can {action}"
             )
         return task
@@ -188,8 +187,8 @@ class LandingService:
             self._record(agent, merged)
         if conflicts:
             return self._block(task, expected, _conflict_text(task, agent, works, conflicts))
+        # Completing the task closes the conflict questions about it (PlanningService).
         completed = self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
-        self._close_questions(task.id)
         if self.after_merge is not None and completed.initiative_id is not None:
             await self.after_merge.after_merge(completed.initiative_id)
         return completed
@@ -214,11 +213,6 @@ class LandingService:
         else:  # keep a result of another shape under a key of its own
             result = {} if agent.result is None else {"value": agent.result}
         self.agent_service.update(agent.id, {"result": {**result, "merge": merged}})
-
-    def _close_questions(self, task_id: str) -> None:
-        """A merge that went through answers the conflict questions about the task."""
-        for message in self.messages.find_requiring_response(task_id=task_id):
-            self.human_questions.update(message.id, {"status": MessageStatus.RESPONDED})
 
 
 def _conflict_text(

@@ -67,6 +67,7 @@ from crosswalk.runner.recorder import RunnerServices, RunRecorder
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.stopping import terminate
 from crosswalk.runner.workspaces import Workspaces
+from crosswalk.services.documents import projects_to_work_in
 
 logger = logging.getLogger("crosswalk.runner")
 
@@ -151,17 +152,12 @@ class Supervisor:
         task = repos.tasks.get(request.task_id)
         if task.initiative_id is None:
             raise InvalidInputError(
-                f"task {task.id} belongs to no initiative, so there is no repository to "
-                "work in; create it in a phase of an initiative",
+                f"task '{task.name}' ({task.id}) belongs to no initiative, so there is no "
+                "repository to work in; create it in a phase of an initiative",
                 field="taskId",
             )
         initiative = repos.initiatives.get(task.initiative_id)
-        projects = repos.projects.find_projects_by_initiative_id(initiative.id)
-        if not projects:
-            raise PreconditionFailedError(
-                f"initiative {initiative.name} ({initiative.id}) has no project to work in; "
-                f"link one with: cw project link {initiative.id} PROJECT_ID"
-            )
+        projects = projects_to_work_in(repos.projects, initiative)
         provider = self._provider(request.provider or "claude")
         executable = self._executable(provider)
         account = self._named_account(provider, request.account_id)
@@ -169,8 +165,8 @@ class Supervisor:
         if active:
             other = active[0]
             raise ConflictError(
-                f"task {task.id} already has an active agent: {other.name} ({other.id}, "
-                f"{other.status.value}); stop it with 'cw agent stop {other.name}' or "
+                f"task '{task.name}' ({task.id}) already has an active agent: {other.name} "
+                f"({other.id}, {other.status.value}); stop it with 'cw agent stop {other.name}' or "
                 f"resume it with 'cw agent resume {other.name}'"
             )
         if account is None:
@@ -365,21 +361,22 @@ class Supervisor:
             )
         return provider
 
+    def executables(self) -> dict[str, Located]:
+        """Where each provider's CLI is, as a spawn would find it now (``cw serve``
+        says so at start)."""
+        return {
+            name: locate_executable(provider, self._settings, self._which)
+            for name, provider in sorted(self._providers.items())
+        }
+
     def _executable(self, provider: Provider) -> str:
-        configured = self._settings.executables.get(provider.name)
-        wanted = configured or provider.executable_name
-        found = self._which(wanted)
-        if found is None:
-            where = (
-                f"the path {configured!r} (set by CW_{provider.name.upper()}_PATH)"
-                if configured
-                else f"{provider.executable_name!r} on the server's PATH"
-            )
+        located = locate_executable(provider, self._settings, self._which)
+        if located.path is None:
             raise PreconditionFailedError(
-                f"the {provider.name} executable was not found: tried {where}; install it "
-                f"or set CW_{provider.name.upper()}_PATH to its path and restart the server"
+                f"the {provider.name} executable was not found: tried {located.tried}; "
+                f"{located.remedy} and restart the server"
             )
-        return found
+        return located.path
 
     def _named_account(self, provider: Provider, account_id: str | None) -> Account | None:
         if account_id is None:
@@ -733,3 +730,26 @@ def _how_it_ended(run: _Run, outcome: RunOutcome, code: int | None) -> RunEnd:
     if outcome.succeeded and code in (0, None):
         return RunEnd.SUCCEEDED
     return RunEnd.CRASHED
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where a provider's CLI was looked for, and found (``path``) or not."""
+
+    path: str | None
+    tried: str  # what was looked for, in words
+    remedy: str  # what a person does when it is missing
+
+
+def locate_executable(provider: Provider, settings: RunnerSettings, which: Which) -> Located:
+    """The CLI at ``CW_<PROVIDER>_PATH`` if set, else its name on the server's PATH (the
+    agents' too: they inherit the server's environment)."""
+    variable = f"CW_{provider.name.upper()}_PATH"
+    configured = settings.executables.get(provider.name)
+    tried = (
+        f"the path {configured!r} (set by {variable})"
+        if configured
+        else f"{provider.executable_name!r} on the server's PATH"
+    )
+    remedy = f"install it (npm install -g {provider.package}) or set {variable} to its path"
+    return Located(which(configured or provider.executable_name), tried, remedy)

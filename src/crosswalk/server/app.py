@@ -43,6 +43,7 @@ from crosswalk.runner import (
     RunnerServices,
     RunnerSettings,
     Supervisor,
+    TellService,
     default_providers,
 )
 from crosswalk.server.context import Context, Services
@@ -161,17 +162,6 @@ def build_services(
         conversations=repos.conversations,
         unit_of_work=unit_of_work,
     )
-    planning = PlanningService(
-        initiatives=repos.initiatives,
-        phases=repos.phases,
-        tasks=repos.tasks,
-        unit_of_work=unit_of_work,
-    )
-    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
-    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
-    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work)
-    settings = runner_settings or RunnerSettings.from_env()
-    worktrees = GitWorktrees(settings.data_dir)
     human_questions = HumanQuestionService(
         messages=repos.messages,
         agents=agents,
@@ -180,6 +170,18 @@ def build_services(
         offload=offload,
         limits=limits,
     )
+    planning = PlanningService(
+        initiatives=repos.initiatives,
+        phases=repos.phases,
+        tasks=repos.tasks,
+        unit_of_work=unit_of_work,
+        human_questions=human_questions,
+    )
+    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
+    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
+    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work)
+    settings = runner_settings or RunnerSettings.from_env()
+    worktrees = GitWorktrees(settings.data_dir)
     checkpoints = CheckpointService(
         tasks=repos.tasks, planning=planning, human_questions=human_questions
     )
@@ -203,7 +205,6 @@ def build_services(
     landing = LandingService(
         tasks=repos.tasks,
         agents=repos.agents,
-        messages=repos.messages,
         planning=planning,
         agent_service=agents,
         human_questions=human_questions,
@@ -235,6 +236,7 @@ def build_services(
         initiatives=repos.initiatives,
         tasks=repos.tasks,
         phases=repos.phases,
+        projects=repos.projects,
         planning=planning,
         human_questions=human_questions,
         checkpoints=checkpoints,
@@ -267,9 +269,11 @@ def build_services(
             tasks=repos.tasks,
             conversations=repos.conversations,
             answer_deliveries=repos.answer_deliveries,
+            messages=repos.messages,
             unit_of_work=unit_of_work,
         ),
         runner=runner,
+        telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
         offload=offload,
     )
 

@@ -14,7 +14,7 @@ from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
-from crosswalk.runner import Supervisor
+from crosswalk.runner import Supervisor, TellService
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
@@ -55,6 +55,7 @@ class Services:
     sessions: SessionStore
     check_in: CheckInService
     runner: Supervisor
+    telling: TellService
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 

@@ -165,6 +165,7 @@ def _run(
         f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
+        *_agent_clis(app),
     ]
     # Everything built so far lives as long as the process: keep the cyclic garbage
     # collector from rescanning it on every full collection (shorter pauses).
@@ -174,6 +175,15 @@ def _run(
         return EXIT_STARTUP
     _say("crosswalk stopped")
     return 0
+
+
+def _agent_clis(app: CrosswalkApp) -> list[str]:
+    """One line per agent CLI: where the server found it, or how to get it."""
+    lines = []
+    for name, located in app.services.runner.executables().items():
+        where = located.path or f"not found (tried {located.tried}): {located.remedy}"
+        lines.append(f"{name + ':':<17}{where}")
+    return lines
 
 
 def _reachable(endpoint: str, host: str, port: int) -> str:

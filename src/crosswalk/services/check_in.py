@@ -3,7 +3,8 @@
 ``cw hook`` calls ``agent.checkIn`` at every hook event of Claude Code or Codex (after each
 tool call, at each prompt, at start and at stop; docs/hooks.md), so this is one cheap
 round trip: the agent's row, its pending questions and, when asked for, the answers to its
-``--no-wait`` questions that arrived since the last delivery (handed out once).
+``--no-wait`` questions that arrived since the last delivery and what the person told it
+(``cw tell``) since the last delivery, each handed out once.
 
 The agent's status is decided here, in one place, and written only when it changes:
 
@@ -15,23 +16,26 @@ The agent's status is decided here, in one place, and written only when it chang
 - an agent whose process crosswalk's runner supervises is left alone: the runner is the
   single writer of its status while it runs (``runner_owns_status``).
 
-A change (answers marked delivered, a new status) is one unit of work, and the status
+A change (answers marked delivered, the person's messages marked read, a new status) is
+one unit of work, and the status
 goes through ``AgentService.apply``, the one way an agent row changes; a check-in that
 changes nothing writes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from crosswalk.db.repositories import (
     AnswerDeliveryRepository,
     ConversationRepository,
+    MessageRepository,
     TaskRepository,
 )
 from crosswalk.domain.enums import HOOK_MANAGED_AGENT_STATUSES, LIVE_AGENT_STATUSES, AgentStatus
-from crosswalk.domain.rows import Agent, Conversation, Task
+from crosswalk.domain.events import Action, EntityChanged
+from crosswalk.domain.rows import Agent, Conversation, Message, Task
 from crosswalk.services.agents import AgentService
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -47,12 +51,14 @@ class Activity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CheckIn:
-    """What a hook needs: who the agent is now, what it is asked, what it was answered."""
+    """What a hook needs: who the agent is now, what it is asked, what it was answered,
+    what the person told it."""
 
     agent: Agent
     task: Task | None
     questions: list[Conversation]
     answers: list[Conversation]
+    messages: list[Message] = field(default_factory=list)
 
 
 def runner_owns_status(agent: Agent) -> bool:
@@ -78,6 +84,7 @@ class CheckInService:
     tasks: TaskRepository
     conversations: ConversationRepository
     answer_deliveries: AnswerDeliveryRepository
+    messages: MessageRepository
     unit_of_work: UnitOfWorkFactory
 
     def check_in(
@@ -86,24 +93,34 @@ class CheckInService:
         activity: Activity | None = None,
         *,
         take_answers: bool = False,
+        take_messages: bool = False,
         with_task: bool = False,
     ) -> CheckIn:
         """Report ``activity`` and return the agent's pending questions; with
-        ``take_answers``, also its undelivered answers, which count as delivered now."""
+        ``take_answers``, also its undelivered answers, which count as delivered now;
+        with ``take_messages``, what the person told it, which counts as read now (of
+        two check-ins at once, each message goes to one)."""
         agent = self.agents.resolve(agent_id)
         questions = self.conversations.find_pending_for_agent(agent.id)
         answers = self.answer_deliveries.find_undelivered(agent.id) if take_answers else []
+        told = self.messages.find_pending_from_user(agent.id) if take_messages else []
         wanted = self.status_to_report(agent, activity, questions_pending=bool(questions))
-        if answers or wanted is not None:
+        messages: list[Message] = []
+        if answers or told or wanted is not None:
             with self.unit_of_work() as uow:
                 if answers:
                     self.answer_deliveries.mark_delivered(agent.id, [a.id for a in answers])
+                if told:
+                    messages = self.messages.mark_read([m.id for m in told])
+                    uow.record(*(EntityChanged("message", m.id, Action.UPDATED) for m in messages))
                 if wanted is not None:
                     agent = self.agents.apply(uow, agent, {"status": wanted})
         task = None
         if with_task and agent.task_id is not None:
             task = self.tasks.find_by_id(agent.task_id)
-        return CheckIn(agent=agent, task=task, questions=questions, answers=answers)
+        return CheckIn(
+            agent=agent, task=task, questions=questions, answers=answers, messages=messages
+        )
 
     def status_to_report(
         self, agent: Agent, activity: Activity | None, *, questions_pending: bool

@@ -19,10 +19,11 @@ from crosswalk.db.repositories import (
     TaskRepository,
 )
 from crosswalk.domain.enums import ProposalStatus, ProposalTargetType
-from crosswalk.domain.errors import ConflictError
+from crosswalk.domain.errors import ConflictError, PreconditionFailedError
 from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.git_names import check_branch, check_project_url
 from crosswalk.domain.rows import (
+    Initiative,
     InitiativeProjectsChange,
     NewPage,
     NewProject,
@@ -37,6 +38,20 @@ from crosswalk.domain.rows import (
     Removal,
 )
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
+
+
+def projects_to_work_in(projects: ProjectRepository, initiative: Initiative) -> list[Project]:
+    """The initiative's projects. Agents work in their repositories, so an initiative
+    without one is PRECONDITION_FAILED, saying how to link one (spawn and dispatch
+    both refuse it before they start anything)."""
+    found = projects.find_projects_by_initiative_id(initiative.id)
+    if not found:
+        raise PreconditionFailedError(
+            f"initiative {initiative.name} ({initiative.id}) has no project to work in; "
+            f"link one with: cw project link {initiative.id} PROJECT_ID (register the "
+            "repository first with: cw project create NAME GIT_URL)"
+        )
+    return found
 
 
 @dataclass(slots=True)

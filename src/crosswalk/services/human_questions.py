@@ -40,7 +40,7 @@ from crosswalk.domain.events import (
     UserQuestionWithdrawn,
     reply_key,
 )
-from crosswalk.domain.rows import Message, MessageUpdate, NewMessage, Removal
+from crosswalk.domain.rows import Message, MessageUpdate, NewMessage, Removal, Task
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Principal
 from crosswalk.services.change_stream import ChangeStream
@@ -123,6 +123,22 @@ class HumanQuestionService:
                 )
             )
 
+    def tell(self, agent_id: str, text: str, *, handed_over: bool) -> Message:
+        """Record what the person tells the agent: a message from the user to it,
+        ``read`` when it was ``handed_over`` already (as the prompt of a resumed run),
+        else ``pending`` until the agent's next hook takes it (``CheckInService``)."""
+        with self.unit_of_work():
+            agent = self.agents.agents.get(agent_id)
+            return self.send(
+                NewMessage(
+                    sender_type=USER,
+                    recipient_type=AGENT,
+                    recipient_id=agent.id,
+                    content=text,
+                    status=MessageStatus.READ if handed_over else MessageStatus.PENDING,
+                )
+            )
+
     def inbox(self) -> list[Message]:
         """Every message waiting for the user, oldest first: those still unread, and
         those that need a response even if already read."""
@@ -200,6 +216,38 @@ class HumanQuestionService:
             elif asks and data.sender_type is USER:  # crosswalk's own question
                 uow.record(UserQuestionAsked(message.id, None))
         return message
+
+    def close_own_questions(self, task: Task, gone: bool = False) -> list[Message]:
+        """crosswalk's own open questions about ``task`` (a checkpoint to carry out,
+        a merge that conflicted, an agent that could not start, stopped or crashed) are
+        asked when the task reaches a state only the person can move it out of; once
+        it has moved (the agent resumed, the task dispatched again, completed or
+        deleted) their cause is resolved. Each is closed with a note in its thread
+        saying where the task went; the questions agents asked stay as they are.
+        Joins the caller's unit of work (``PlanningService`` calls it with the move)."""
+        where = "was deleted" if gone else f"is now {task.status.value}"
+        closed = []
+        with self.unit_of_work() as uow:
+            for question in self.messages.find_requiring_response(task_id=task.id):
+                if question.sender_type is not USER:
+                    continue
+                question, note = self.messages.reply(
+                    NewMessage(
+                        sender_type=USER,
+                        recipient_type=USER,
+                        type=MessageType.RESPONSE,
+                        content=f"Closed by crosswalk: task '{task.name}' ({task.id}) {where}.",
+                        parent_message_id=question.id,
+                        status=MessageStatus.READ,
+                    )
+                )
+                uow.record(
+                    UserQuestionReplied(question.id, None),
+                    EntityChanged("message", question.id, Action.UPDATED),
+                    EntityChanged("message", note.id, Action.CREATED),
+                )
+                closed.append(question)
+        return closed
 
     def _check_question_cap(self, agent_id: str) -> None:
         agent = self.agents.agents.get(agent_id)

@@ -5,7 +5,9 @@ status moves also records ``TaskStatusChanged`` / ``PhaseStatusChanged``, here a
 here (the one writer of those status fields). A task's status moves in one conditional
 statement (``move_task``, ``claim_task``), and its phase's status follows its tasks
 (:func:`derive_phase_status`) in the same unit of work, as does its initiative's once
-every task is completed (:func:`derive_initiative_status`); approval gates the merge of
+every task is completed (:func:`derive_initiative_status`) and the closing of the
+questions crosswalk asked the person about the task (``close_own_questions``: their
+cause has moved on). Approval gates the merge of
 finished work (``crosswalk.dispatch.landing``), not the start. The rules of the
 dependency graphs are decided here, in the unit of work of the write they guard: a
 dependency joins two tasks (or phases) of one initiative, never closes a cycle, and a
@@ -26,6 +28,7 @@ from crosswalk.domain.enums import InitiativeStatus, PhaseStatus, TaskStatus
 from crosswalk.domain.errors import DependencyCycleError, InvalidInputError
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
 from crosswalk.domain.git_names import check_branch
+from crosswalk.domain.refs import MAX_CANDIDATES, Named, describe, pick_by_ref
 from crosswalk.domain.rows import (
     Initiative,
     InitiativeUpdate,
@@ -40,7 +43,11 @@ from crosswalk.domain.rows import (
     TaskDependency,
     TaskUpdate,
 )
+from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+#: Rows a reference is looked up among: one more than an ambiguity error lists.
+_CANDIDATES = MAX_CANDIDATES + 1
 
 
 @dataclass(slots=True)
@@ -49,6 +56,8 @@ class PlanningService:
     phases: PhaseRepository
     tasks: TaskRepository
     unit_of_work: UnitOfWorkFactory
+    #: Closes crosswalk's own questions about a task once it moves (None: nobody asks).
+    human_questions: HumanQuestionService | None = None
 
     # --- reads with a rule ---------------------------------------------------------
 
@@ -59,6 +68,19 @@ class PlanningService:
             self.initiatives.get(initiative_id)
         if phase_id is not None:
             self.phases.get(phase_id)
+
+    def resolve_initiative(self, ref: str) -> Initiative:
+        """The initiative ``ref`` names: its id, its name, or the start of its id
+        (``domain.refs``: ambiguous is an error listing the candidates)."""
+        return pick_by_ref("initiative", ref, self.initiatives.find_by_ref(ref, _CANDIDATES))
+
+    def resolve_phase(self, ref: str) -> Phase:
+        """The phase ``ref`` names, as :meth:`resolve_initiative`."""
+        return pick_by_ref("phase", ref, self.phases.find_by_ref(ref, _CANDIDATES))
+
+    def resolve_task(self, ref: str) -> Task:
+        """The task ``ref`` names, as :meth:`resolve_initiative`."""
+        return pick_by_ref("task", ref, self.tasks.find_by_ref(ref, _CANDIDATES))
 
     def ready_tasks(self, initiative_id: str | None, phase_id: str | None) -> list[Task]:
         self.require_scope(initiative_id, phase_id)
@@ -123,16 +145,16 @@ class PlanningService:
             prerequisite = self.phases.get(depends_on_phase_id)
             if phase.initiative_id != prerequisite.initiative_id:
                 raise InvalidInputError(
-                    f"phase '{phase_id}' (initiative '{phase.initiative_id}') cannot depend on "
-                    f"phase '{depends_on_phase_id}' of another initiative "
-                    f"('{prerequisite.initiative_id}')",
+                    f"phase {describe(phase)} ({self._initiative(phase.initiative_id)}) cannot "
+                    f"depend on phase {describe(prerequisite)} of another initiative "
+                    f"({self._initiative(prerequisite.initiative_id)})",
                     field="depends_on_phase_id",
                 )
             self.phases.lock_dependency_graph(phase.initiative_id)
             existing = self.phases.find_dependency(phase_id, depends_on_phase_id)
             if existing is not None:
                 return existing  # a retry: the first add already told everyone
-            _refuse_cycle("phase", phase_id, depends_on_phase_id, self.phases.prerequisite_ids)
+            _refuse_cycle("phase", phase, prerequisite, self.phases.prerequisite_ids, self._name)
             dependency = self.phases.create_dependency(phase_id, depends_on_phase_id)
             uow.record(EntityChanged("phaseDependency", dependency.id, Action.CREATED))
         return dependency
@@ -191,6 +213,7 @@ class PlanningService:
                 EntityChanged("task", id, Action.UPDATED), TaskStatusChanged(id, claimed.status)
             )
             self._settle(uow, claimed)
+            self._questions_resolved(claimed)
         return claimed
 
     def delete_task(self, id: str) -> tuple[Task, Removal]:
@@ -198,6 +221,8 @@ class PlanningService:
         with self.unit_of_work() as uow:
             task = self.tasks.get(id)
             subtasks = self.tasks.subtask_ids(id)
+            for gone in [task, *(self.tasks.get(sub) for sub in subtasks)]:
+                self._questions_resolved(gone, gone=True)
             removed = self.tasks.delete(id)
             uow.record(*(EntityChanged("task", gone, Action.DELETED) for gone in [id, *subtasks]))
             self._settle(uow, task)
@@ -212,15 +237,16 @@ class PlanningService:
             prerequisite = self.tasks.get(depends_on_task_id)
             if task.initiative_id != prerequisite.initiative_id:
                 raise InvalidInputError(
-                    f"task '{task_id}' ({_describe(task.initiative_id)}) cannot depend on task "
-                    f"'{depends_on_task_id}' ({_describe(prerequisite.initiative_id)})",
+                    f"task {describe(task)} ({self._initiative(task.initiative_id)}) cannot "
+                    f"depend on task {describe(prerequisite)} "
+                    f"({self._initiative(prerequisite.initiative_id)})",
                     field="depends_on_task_id",
                 )
             self.tasks.lock_dependency_graph(task.initiative_id)
             existing = self.tasks.find_dependency(task_id, depends_on_task_id)
             if existing is not None:
                 return existing  # a retry: the first add already told everyone
-            _refuse_cycle("task", task_id, depends_on_task_id, self.tasks.prerequisite_ids)
+            _refuse_cycle("task", task, prerequisite, self.tasks.prerequisite_ids, self._name)
             dependency = self.tasks.create_dependency(task_id, depends_on_task_id)
             uow.record(EntityChanged("taskDependency", dependency.id, Action.CREATED))
         return dependency
@@ -230,11 +256,24 @@ class PlanningService:
             self.tasks.remove_dependency(task_id, depends_on_task_id)
             uow.record(EntityChanged("task", task_id, Action.UPDATED))
 
+    def _initiative(self, initiative_id: str | None) -> str:
+        """``initiative 'name' (id)``, or ``no initiative``, for error messages."""
+        if initiative_id is None:
+            return "no initiative"
+        found = self.initiatives.find_by_id(initiative_id)
+        return f"initiative {describe(found)}" if found else f"initiative '{initiative_id}'"
+
+    def _name(self, kind: str, id: str) -> str:
+        """A task's or phase's name, for the cycle an error shows."""
+        found = (self.tasks if kind == "task" else self.phases).find_by_id(id)
+        return found.name if found is not None else id
+
     def _task_changed(self, uow: UnitOfWork, before: Task, after: Task) -> Task:
         uow.record(EntityChanged("task", after.id, Action.UPDATED))
         if after.status is not before.status or after.phase_id != before.phase_id:
             if after.status is not before.status:
                 uow.record(TaskStatusChanged(after.id, after.status))
+                self._questions_resolved(after)
             self._settle(uow, after)
             if before.phase_id not in (None, after.phase_id):
                 self._derive_phase(uow, before.phase_id)
@@ -244,6 +283,11 @@ class PlanningService:
         ):
             self._derive_initiative(uow, after.initiative_id)
         return after
+
+    def _questions_resolved(self, task: Task, *, gone: bool = False) -> None:
+        """The task moved (or goes): what crosswalk asked the person about it is moot."""
+        if self.human_questions is not None:
+            self.human_questions.close_own_questions(task, gone)
 
     def _settle(self, uow: UnitOfWork, task: Task) -> None:
         """After a task is created, moved or deleted: its phase follows its tasks."""
@@ -274,22 +318,24 @@ class PlanningService:
             uow.record(EntityChanged("initiative", initiative.id, Action.UPDATED))
 
 
-def _describe(initiative_id: str | None) -> str:
-    return "no initiative" if initiative_id is None else f"initiative '{initiative_id}'"
-
-
 def _refuse_cycle(
-    kind: str, dependent: str, prerequisite: str, prerequisites_of: Callable[[str], list[str]]
+    kind: str,
+    dependent: Named,
+    prerequisite: Named,
+    prerequisites_of: Callable[[str], list[str]],
+    name_of: Callable[[str, str], str],
 ) -> None:
     """A self-edge, or an edge after which ``dependent`` would (through
-    ``prerequisites_of``) wait for itself, is ``DependencyCycleError`` showing the cycle."""
-    if dependent == prerequisite:
-        raise DependencyCycleError(f"{kind} '{dependent}' cannot depend on itself")
-    cycle = would_create_cycle(dependent, prerequisite, prerequisites_of)
+    ``prerequisites_of``) wait for itself, is ``DependencyCycleError`` showing the cycle
+    by name (the two ends with their ids)."""
+    if dependent.id == prerequisite.id:
+        raise DependencyCycleError(f"{kind} {describe(dependent)} cannot depend on itself")
+    cycle = would_create_cycle(dependent.id, prerequisite.id, prerequisites_of)
     if cycle is not None:
+        path = format_path([f"'{name_of(kind, id)}'" for id in cycle])
         raise DependencyCycleError(
-            f"{kind} '{dependent}' cannot depend on {kind} '{prerequisite}': "
-            f"that would close the cycle {format_path(cycle)}"
+            f"{kind} {describe(dependent)} cannot depend on {kind} {describe(prerequisite)}: "
+            f"that would close the cycle {path}"
         )
 
 

@@ -21,6 +21,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.questions: list[dict[str, Any]] = []
         self.answers: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
         self.calls: list[tuple[str, Any]] = []
         self.down = False
 
@@ -35,12 +36,16 @@ class FakeServer:
         answers = self.answers if input.get("takeAnswers") else []
         if input.get("takeAnswers"):
             self.answers = []  # handed out once, as the server does
+        messages = self.messages if input.get("takeMessages") else []
+        if input.get("takeMessages"):
+            self.messages = []
         task = {"id": "T1", "name": "Cache", "description": "an LRU"}
         return {
             "agent": {"id": "A1", "name": "bob", "status": "running"},
             "task": task if input.get("withTask") else None,
             "questions": list(self.questions),
             "answers": answers,
+            "messages": messages,
         }
 
     def close(self) -> None:
@@ -101,7 +106,13 @@ def test_the_event_is_reported_and_nothing_pending_prints_nothing(
     assert server.calls == [
         (
             "agent.checkIn",
-            {"agentId": "A1", "activity": "tool", "takeAnswers": True, "withTask": False},
+            {
+                "agentId": "A1",
+                "activity": "tool",
+                "takeAnswers": True,
+                "takeMessages": True,
+                "withTask": False,
+            },
         )
     ]
     assert not (tmp_path / ".crosswalk").exists()  # the common case writes nothing
@@ -130,6 +141,55 @@ def test_answers_are_shown_with_their_question(server: FakeServer, tmp_path: Pat
     assert "Answer from agent carol to your question c7" in text
     assert "cache size?" in text and "512 MiB" in text
     assert run(server, tmp_path, "PostToolUse") is None
+
+
+def told(mid: str, text: str = "Use port 8080, not 80.") -> dict[str, Any]:
+    return {"id": mid, "content": text, "createdAt": "2026-12-07T12:00:00.000Z"}
+
+
+def test_what_the_person_told_the_agent_comes_first_and_once(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    server.messages = [told("m1")]
+    server.questions = [question("c1")]
+    text = context(run(server, tmp_path, "PostToolUse"))
+    assert text.startswith("crosswalk: 1 message for you (agent bob) from the person")
+    assert "Message m1 from the person, sent 2026-12-07T12:00:00.000Z:\n  Use port 8080" in text
+    assert text.index("Message m1") < text.index("Question c1")
+    assert run(server, tmp_path, "PostToolUse") is None  # both shown in this session
+    server.messages = [told("m2", "Also log in JSON.")]
+    assert "Also log in JSON." in context(run(server, tmp_path, "UserPromptSubmit"))
+    log = (tmp_path / ".crosswalk" / "hook.log").read_text()
+    assert "delivered m1 c1" in log and "delivered m2" in log
+
+
+def test_a_stop_is_blocked_once_for_what_the_person_just_said(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    server.messages = [told("m1")]
+    out = run(server, tmp_path, "Stop")
+    assert out["decision"] == "block"
+    assert "Use port 8080, not 80." in out["reason"]
+    assert server.calls[-1][1]["takeMessages"] is True
+    assert run(server, tmp_path, "Stop") is None  # read: the agent may stop now
+    server.questions = [question("c1")]
+    for _ in range(MAX_STOP_BLOCKS):
+        run(server, tmp_path, "Stop")  # the questions had their chances...
+    server.messages = [told("m3", "One more thing.")]
+    out = run(server, tmp_path, "Stop")  # ...but the person's new words still reach it
+    assert out["decision"] == "block" and "One more thing." in out["reason"]
+    assert "Question c1" not in out["reason"]
+
+
+def test_session_start_hands_over_what_the_person_said_meanwhile(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    server.messages = [told("m1", "x" * 5_000)]
+    text = context(run(server, tmp_path, "SessionStart"))
+    assert text.startswith("crosswalk: you are agent bob (id A1).")
+    assert "Message m1 from the person" in text
+    assert "[3000 more characters: cw message show m1]" in text
+    assert len(text) <= MAX_CONTEXT_CHARS
 
 
 def test_stop_blocks_a_few_times_for_the_same_questions_then_lets_go(

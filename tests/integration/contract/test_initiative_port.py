@@ -49,3 +49,14 @@ def test_find_update_list_and_delete(ports: Ports) -> None:
     assert initiatives.find_by_id(made[0].id) is None
     with pytest.raises(NotFoundError):
         initiatives.delete(made[0].id)
+
+
+def test_find_by_ref_finds_by_id_name_or_id_prefix(ports: Ports) -> None:
+    from crosswalk.domain.rows import NewInitiative
+
+    auth = ports.initiatives.create(NewInitiative("Auth rewrite"))
+    ports.initiatives.create(NewInitiative("Billing"))
+    assert ports.initiatives.find_by_ref(auth.id, 5) == [auth]
+    assert ports.initiatives.find_by_ref("Auth rewrite", 5) == [auth]
+    assert ports.initiatives.find_by_ref(auth.id[:10], 5) == [auth]
+    assert ports.initiatives.find_by_ref("auth rewrite", 5) == []  # names match exactly

@@ -82,3 +82,30 @@ def test_update_and_list(ports: Ports) -> None:
     rest = messages.list_page(sender_id=alice.id, limit=2, cursor=page.next_cursor)
     assert ([m.content for m in rest.items], rest.next_cursor) == (["m2"], None)
     assert [m.content for m in messages.list_page(status=MessageStatus.READ).items] == ["m1"]
+
+
+def test_what_the_person_told_an_agent_is_pending_until_marked_read_once(ports: Ports) -> None:
+    alice = ports.agents.create(NewAgent(name="alice", worktree_id="."))
+    bob = ports.agents.create(NewAgent(name="bob", worktree_id="."))
+    messages = ports.messages
+    first = messages.create(NewMessage(USER, AGENT, "use port 8080", recipient_id=bob.id))
+    second = messages.create(NewMessage(USER, AGENT, "and log in JSON", recipient_id=bob.id))
+    # none of these is something the person told bob
+    messages.create(NewMessage(USER, AGENT, "for alice", recipient_id=alice.id))
+    messages.create(NewMessage(AGENT, AGENT, "peer", sender_id=alice.id, recipient_id=bob.id))
+    messages.create(NewMessage(USER, AGENT, "old", recipient_id=bob.id, status=MessageStatus.READ))
+    question = messages.create(_question(ports, bob.id))
+    messages.reply(
+        NewMessage(USER, AGENT, "yes", recipient_id=bob.id, parent_message_id=question.id)
+    )
+
+    assert messages.find_pending_from_user(bob.id) == [first, second]
+
+    taken = messages.mark_read([second.id, first.id, "missing"])
+    assert [(m.id, m.status) for m in taken] == [
+        (first.id, MessageStatus.READ),
+        (second.id, MessageStatus.READ),
+    ]
+    assert messages.mark_read([first.id, second.id]) == []  # each is handed out once
+    assert messages.find_pending_from_user(bob.id) == []
+    assert messages.mark_read([]) == []

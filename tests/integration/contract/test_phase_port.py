@@ -57,3 +57,14 @@ def test_dependencies_are_stored_once_and_read_both_ways(ports: Ports) -> None:
     assert phases.prerequisite_ids(ship.id) == [design.id]
     with pytest.raises(NotFoundError, match="does not depend on"):
         phases.remove_dependency(ship.id, build.id)
+
+
+def test_find_by_ref_finds_by_id_name_or_id_prefix(ports: Ports) -> None:
+    from crosswalk.domain.rows import NewInitiative, NewPhase
+
+    initiative = ports.initiatives.create(NewInitiative("Auth"))
+    build = ports.phases.create(NewPhase(initiative.id, "Build"))
+    ports.phases.create(NewPhase(initiative.id, "Ship"))
+    assert ports.phases.find_by_ref(build.id, 5) == [build]
+    assert ports.phases.find_by_ref("Build", 5) == [build]
+    assert ports.phases.find_by_ref(build.id[:10], 5) == [build]

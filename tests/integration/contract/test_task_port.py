@@ -115,3 +115,26 @@ def test_dependencies_and_delete_with_subtasks(ports: Ports) -> None:
     assert tasks.prerequisite_ids(other.id) == []
     with pytest.raises(NotFoundError, match="does not depend on"):
         tasks.remove_dependency(other.id, other.id)
+
+
+def test_find_by_ref_puts_the_id_first_then_the_names_then_the_id_prefixes(ports: Ports) -> None:
+    tasks = ports.tasks
+    api = tasks.create(NewTask("api"))
+    other_api = tasks.create(NewTask("api"))
+    # 62 first characters an id may start with: 63 tasks share one for sure
+    many = [tasks.create(NewTask(f"task {n}")) for n in range(63)]
+    named_like_an_id = tasks.create(NewTask(api.id))
+
+    assert tasks.find_by_ref(api.id, 5)[:2] == [api, named_like_an_id]  # the id first
+    assert tasks.find_by_ref("api", 5)[:2] == [api, other_api]
+    start = many[7].id[:-1]
+    assert many[7] in tasks.find_by_ref(start, 100)
+    assert all(task.id.startswith(start) for task in tasks.find_by_ref(start, 100))
+    first: dict[str, list[str]] = {}
+    for task in [api, other_api, *many, named_like_an_id]:
+        first.setdefault(task.id[0], []).append(task.id)
+    shared = next(ids for ids in first.values() if len(ids) > 1)
+    found = tasks.find_by_ref(shared[0][0], 100)
+    assert sorted(task.id for task in found) == sorted(shared)
+    assert len(tasks.find_by_ref(shared[0][0], 1)) == 1
+    assert tasks.find_by_ref("nothing-like-it", 5) == []

@@ -15,19 +15,22 @@ from sqlalchemy import Engine
 from crosswalk.db import Repositories
 from crosswalk.db.repositories.sqlalchemy import agent as agent_adapter
 from crosswalk.db.repositories.sqlalchemy import conversation as conversation_adapter
+from crosswalk.db.repositories.sqlalchemy import message as message_adapter
 from crosswalk.db.repositories.sqlalchemy import phase as phase_adapter
 from crosswalk.db.repositories.sqlalchemy import task as task_adapter
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository
 from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.transaction import current_connection
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
-from crosswalk.domain.enums import AgentStatus, ConversationStatus, TargetKind
+from crosswalk.domain.enums import AgentStatus, ConversationStatus, ParticipantType, TargetKind
 from crosswalk.domain.rows import (
     Agent,
     Conversation,
+    Message,
     NewAgent,
     NewConversation,
     NewInitiative,
+    NewMessage,
     NewPhase,
     NewTask,
     Phase,
@@ -35,7 +38,7 @@ from crosswalk.domain.rows import (
 )
 from crosswalk.domain.timestamps import utcnow
 
-HOT_MODULES = (agent_adapter, conversation_adapter, task_adapter, phase_adapter)
+HOT_MODULES = (agent_adapter, conversation_adapter, task_adapter, phase_adapter, message_adapter)
 
 
 def _hot_statements() -> set[str]:
@@ -60,6 +63,10 @@ def seeded(repos: Repositories) -> dict[str, Any]:
         for i in range(3)
     ]
     repos.conversations.answer(asked[0].id, "done")
+    for text in ("use port 8080", "and log in JSON"):  # what the person told bob
+        repos.messages.create(
+            NewMessage(ParticipantType.USER, ParticipantType.AGENT, text, recipient_id=bob.id)
+        )
     # Asking by task or phase: a phase with two tasks; two active agents and a stopped
     # one work them (so the status filter and the newest-first order are compared too).
     initiative = repos.initiatives.create(NewInitiative(name="ship"))
@@ -118,6 +125,18 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
             conversation_adapter.COUNT_PENDING_BETWEEN,
             {"from_agent_id": alice.id, "to_agent_id": bob.id},
             tuple,
+        ),
+        (
+            "message.PENDING_FROM_USER",
+            message_adapter.PENDING_FROM_USER,
+            {"agent_id": bob.id},
+            Message,
+        ),
+        (
+            "message.PENDING_FROM_USER",
+            message_adapter.PENDING_FROM_USER,
+            {"agent_id": alice.id},
+            Message,
         ),
         ("task.BY_ID", task_adapter.BY_ID, {"id": seeded["task"].id}, Task),
         ("task.BY_ID", task_adapter.BY_ID, {"id": "missing"}, Task),

@@ -116,10 +116,21 @@ def runner(project: Project, engine: Engine) -> StandInRunner:
     return runner
 
 
+def new_initiative(services: Services, data: NewInitiative) -> Initiative:
+    """An initiative with a project linked (dispatch refuses one without); the stand-in
+    runner's workspaces decide where the work really is."""
+    initiative = services.repos.initiatives.create(data)
+    project = services.repos.projects.create(
+        NewProject(f"app-{initiative.id}", f"https://example.com/{initiative.id}.git")
+    )
+    services.repos.projects.add_project_to_initiative(initiative.id, project.id)
+    return initiative
+
+
 def plan(services: Services, approval: bool = False) -> tuple[str, dict[str, Task]]:
     """Five tasks: a diamond (a -> b, c -> d) and a chain (e after d), plus priorities."""
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Diamond", merge_requires_approval=approval, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Diamond", merge_requires_approval=approval, branch="cw/auth")
     )
     tasks = {
         name: services.repos.tasks.create(
@@ -307,8 +318,8 @@ async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Clash", merge_requires_approval=False, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Clash", merge_requires_approval=False, branch="cw/auth")
     )
     first, second = (
         services.repos.tasks.create(NewTask(name, initiative_id=initiative.id))
@@ -344,7 +355,7 @@ async def test_a_checkpoint_asks_the_person_and_completes_on_the_reply(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(NewInitiative("Check", branch="cw/auth"))
+    initiative = new_initiative(services, NewInitiative("Check", branch="cw/auth"))
     check = services.repos.tasks.create(
         NewTask(
             "staging looks right",
@@ -372,7 +383,7 @@ async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(NewInitiative("Broken", branch="cw/auth"))
+    initiative = new_initiative(services, NewInitiative("Broken", branch="cw/auth"))
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
     runner.fail_with = "provider executable not found: tried /nowhere/claude"
     services.dispatcher.run(initiative.id, max_agents=1, provider=None)
@@ -382,6 +393,24 @@ async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
     assert status(services, task) is TaskStatus.BLOCKED
     [question] = services.human_questions.inbox()
     assert "tried /nowhere/claude" in question.content
+
+
+async def test_an_initiative_without_a_project_is_refused_before_anything_runs(
+    runner: StandInRunner,
+) -> None:
+    services = runner.services
+    assert services is not None
+    initiative = services.repos.initiatives.create(NewInitiative("Nowhere", branch="cw/x"))
+    services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
+
+    with pytest.raises(PreconditionFailedError) as refused:
+        services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+
+    assert f"initiative Nowhere ({initiative.id}) has no project" in refused.value.message
+    assert f"cw project link {initiative.id} PROJECT_ID" in refused.value.message
+    found = services.repos.initiatives.get(initiative.id)
+    assert found.dispatch_status is DispatchStatus.OFF
+    assert runner.launched == []
 
 
 async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> None:
@@ -476,8 +505,8 @@ async def test_a_merge_that_fails_otherwise_blocks_the_task_with_the_reason(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Gone", merge_requires_approval=False, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Gone", merge_requires_approval=False, branch="cw/auth")
     )
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
     services.dispatcher.run(initiative.id, max_agents=1, provider=None)
@@ -500,8 +529,8 @@ async def test_a_failed_run_blocks_the_task_and_a_resumed_success_still_lands(
 ) -> None:
     services = runner.services
     assert services is not None
-    initiative = services.repos.initiatives.create(
-        NewInitiative("Crash", merge_requires_approval=False, branch="cw/auth")
+    initiative = new_initiative(
+        services, NewInitiative("Crash", merge_requires_approval=False, branch="cw/auth")
     )
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
     services.dispatcher.run(initiative.id, max_agents=1, provider=None)
@@ -520,3 +549,53 @@ async def test_a_failed_run_blocks_the_task_and_a_resumed_success_still_lands(
     assert landed is not None and landed.status is TaskStatus.COMPLETED
     assert project.file_on(project.initiative_branch, f"{task.id}.txt") == task.id
     assert services.human_questions.inbox() == []  # the merge answered the question
+
+
+async def test_crosswalks_own_questions_close_once_their_task_moves_on(
+    runner: StandInRunner,
+) -> None:
+    """Could not start, crashed, a checkpoint done by hand, a task deleted: each question
+    crosswalk asked closes, with a note saying why; an agent's own question stays."""
+    services = runner.services
+    assert services is not None
+    initiative = new_initiative(services, NewInitiative("Moves", branch="cw/auth"))
+    tasks = {
+        name: services.repos.tasks.create(NewTask(name, initiative_id=initiative.id, type=kind))
+        for name, kind in (
+            ("unstartable", TaskType.AUTO),
+            ("crashing", TaskType.AUTO),
+            ("check", TaskType.HUMAN_VERIFY),
+            ("doomed", TaskType.AUTO),
+        )
+    }
+    runner.fail_with = "the claude executable was not found"
+    services.dispatcher.run(initiative.id, max_agents=4, provider=None)
+    await services.dispatcher.step(initiative.id)  # every auto task blocked, check asked
+    runner.fail_with = None
+    asker = services.repos.agents.create(NewAgent(".", task_id=tasks["crashing"].id))
+    services.human_questions.ask(asker.id, "which port?")
+    open_about = {
+        name: [m.id for m in services.human_questions.inbox() if m.task_id == task.id]
+        for name, task in tasks.items()
+    }
+    assert all(len(ids) == 1 for ids in open_about.values()), open_about
+    planning = services.planning
+
+    planning.update_task(tasks["unstartable"].id, {"status": TaskStatus.PENDING})
+    planning.update_task(tasks["crashing"].id, {"status": TaskStatus.IN_PROGRESS})  # resumed
+    planning.update_task(tasks["check"].id, {"status": TaskStatus.COMPLETED})
+    planning.delete_task(tasks["doomed"].id)
+
+    left = services.human_questions.inbox()
+    assert [m.content for m in left] == ["which port?"]
+    for name, where in (
+        ("unstartable", "is now pending"),
+        ("crashing", "is now in_progress"),
+        ("check", "is now completed"),
+        ("doomed", "was deleted"),
+    ):
+        state = services.human_questions.state(open_about[name][0])
+        assert state.responded and state.reply is not None
+        assert state.reply.content == (
+            f"Closed by crosswalk: task '{name}' ({tasks[name].id}) {where}."
+        )

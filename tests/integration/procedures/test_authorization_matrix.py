@@ -192,16 +192,24 @@ RULES: dict[str, Rule] = {
     # planning: read by every agent, changed by the administrator
     "initiative.create": Rule(ADM, lambda w: {"name": "new"}),
     "initiative.get": Rule(ANY, lambda w: {"id": w.initiative()}),
+    "initiative.resolve": Rule(ANY, lambda w: {"ref": w.initiative()}),
     "initiative.list": Rule(ANY, lambda w: {}),
     "initiative.update": Rule(ADM, lambda w: {"id": w.initiative(), "name": "renamed"}),
     "initiative.delete": Rule(ADM, lambda w: {"id": w.initiative()}),
-    "initiative.run": Rule(ADM, lambda w: {"id": w.initiative(), "maxAgents": 1}),
+    "initiative.run": Rule(
+        ADM,
+        lambda w: (
+            {"id": _linked(w, "project.addToInitiative", _project_link(w))["initiativeId"]}
+            | {"maxAgents": 1}
+        ),
+    ),
     "initiative.pause": Rule(ADM, lambda w: {"id": w.initiative()}),
     "initiative.status": Rule(ANY, lambda w: {"id": w.initiative()}),
     # pushing to the person's repositories: an initiative with no project has nowhere to go
     "initiative.push": Rule(ADM, lambda w: {"id": w.initiative()}, PreconditionFailedError),
     "phase.create": Rule(ADM, lambda w: {"initiativeId": w.initiative(), "name": "p"}),
     "phase.get": Rule(ANY, lambda w: {"id": w.phase()}),
+    "phase.resolve": Rule(ANY, lambda w: {"ref": w.phase()}),
     "phase.list": Rule(ANY, lambda w: {}),
     "phase.update": Rule(ADM, lambda w: {"id": w.phase(), "name": "renamed"}),
     "phase.delete": Rule(ADM, lambda w: {"id": w.phase()}),
@@ -211,6 +219,7 @@ RULES: dict[str, Rule] = {
     "phase.dependents": Rule(ANY, lambda w: {"id": w.phase()}),
     "task.create": Rule(ADM, lambda w: {"name": "t", "initiativeId": w.initiative()}),
     "task.get": Rule(ANY, lambda w: {"id": w.task()}),
+    "task.resolve": Rule(ANY, lambda w: {"ref": w.task()}),
     "task.list": Rule(ANY, lambda w: {}),
     "task.update": Rule(ADM, lambda w: {"id": w.task(), "name": "renamed"}),
     "task.delete": Rule(ADM, lambda w: {"id": w.task()}),
@@ -280,6 +289,8 @@ RULES: dict[str, Rule] = {
     "agent.stop": Rule(ADM, lambda w: {"id": w.agent()}),
     "agent.resume": Rule(ADM, lambda w: {"id": w.agent()}, PreconditionFailedError),
     "agent.clean": Rule(ADM, lambda w: {"id": w.agent()}),
+    # the person's word: no agent may speak as the person, even to itself
+    "agent.tell": Rule(ADM, lambda w: {"id": w.alice, "message": "use port 8080"}),
     # accounts hold provider credentials: the administrator's alone
     "account.create": Rule(ADM, lambda w: {"email": f"{w._name('n')}@example.com"}),
     "account.get": Rule(ADM, lambda w: {"id": w.account()}),

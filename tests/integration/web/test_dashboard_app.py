@@ -217,6 +217,55 @@ def test_a_reply_posted_in_the_page_is_the_reply_cw_sends(
     asyncio.run(scenario())
 
 
+def test_the_message_box_tells_the_agent_as_cw_tell_does(app: CrosswalkApp, tmp_path: Path) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            agent = await trpc(client, token, "agent.create", {"name": "calm-badger"})
+            await trpc(
+                client,
+                agent["token"],
+                "message.askUser",
+                {"agentId": agent["id"], "content": "Which port?"},
+            )
+            csrf = await signed_in(client, token)
+            page = (await client.get(f"/agents/{agent['id']}")).text
+            assert f'action="/agents/{agent["id"]}/tell"' in page
+            assert "calm-badger reads it at its next hook" in page  # it waits for input
+            url = f"/agents/{agent['id']}/tell"
+            empty = await client.post(
+                url, data={"csrf": csrf, "content": "  "}, headers={"origin": ORIGIN}
+            )
+            assert empty.status_code == 400 and "message" in empty.text
+            stale = await client.post(
+                url, data={"csrf": "stale", "content": "Hi"}, headers={"origin": ORIGIN}
+            )
+            assert stale.status_code == 403
+            done = await client.post(
+                url,
+                data={"csrf": csrf, "content": " Use 8080. ", "next": f"/agents/{agent['id']}"},
+                headers={"origin": ORIGIN},
+            )
+            assert done.status_code == 303, done.text
+            twin = (await client.get(f"/agents/{agent['id']}.json")).json()
+            assert twin["tellDelivery"] == "next_hook"
+            assert [(m["senderType"], m["content"], m["status"]) for m in twin["messages"]] == [
+                ("agent", "Which port?", "pending"),
+                ("user", "Use 8080.", "pending"),
+            ]
+            page = (await client.get(f"/agents/{agent['id']}")).text
+            assert "not read yet: waits for its next hook" in page
+
+            await trpc(client, agent["token"], "agent.checkIn", {
+                "agentId": agent["id"], "takeMessages": True
+            })  # fmt: skip
+            page = (await client.get(f"/agents/{agent['id']}")).text
+            assert "handed over" in page and "not read yet" not in page
+
+    asyncio.run(scenario())
+
+
 def test_committed_changes_reach_the_stream_as_one_event_per_burst(
     app: CrosswalkApp, tmp_path: Path
 ) -> None:
@@ -299,7 +348,8 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
     app: CrosswalkApp, tmp_path: Path
 ) -> None:
     """The agent page's buttons appear for the procedures the router offers and call
-    them; a server without an agent runner shows neither."""
+    them; a server without an agent runner shows neither. An agent with a process
+    (running, waiting for input) shows Stop; any other (idle, stopped, crashed) Resume."""
     from starlette.applications import Starlette
 
     from crosswalk.server.app import build_router
@@ -332,6 +382,12 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
         transport = httpx.ASGITransport(app=Starlette(routes=dashboard.routes()))
         return httpx.AsyncClient(transport=transport, base_url=ORIGIN, cookies=cookies)
 
+    app_dashboard = Dashboard(app.services, AdminApi(build_router(), app.services))
+
+    async def trpc_as_admin(path: str, payload: Any) -> Any:
+        async with browser(app) as client:
+            return await trpc(client, token, path, payload)
+
     async def scenario() -> None:
         async with browser(app) as client:
             agent = await trpc(
@@ -356,6 +412,16 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
                 f"/agents/{agent['id']}/resume", data={"csrf": csrf[1]}, headers={"origin": ORIGIN}
             )
             assert missing.status_code == 404
+        async with served(app_dashboard, cookies) as client:
+            for status, shown, hidden in (
+                ("idle", "resume", "stop"),
+                ("waiting_for_input", "stop", "resume"),
+                ("crashed", "resume", "stop"),
+            ):
+                await trpc_as_admin("agent.update", {"id": agent["id"], "status": status})
+                page = (await client.get(f"/agents/{agent['id']}")).text
+                assert f'action="/agents/{agent["id"]}/{shown}"' in page, status
+                assert f'action="/agents/{agent["id"]}/{hidden}"' not in page, status
         assert stopped == [agent["id"]]
 
     asyncio.run(scenario())

@@ -88,3 +88,60 @@ def test_suggested_command_arguments_are_quoted_for_the_shell() -> None:
     assert command_arg("it's") == "'it'\\''s'"
     assert command_arg("-dash") == "-- -dash"
     assert command_arg("") == "''"
+
+
+def test_agent_output_with_fields_left_out_or_null_never_prints_none() -> None:
+    """What a CLI may omit or send as null (a rate limit without a reset time, a session
+    without an id, a command still running) reads as prose, never as ``None``."""
+    from crosswalk.cli.transcript import render_lines
+
+    events = [
+        {"type": "system", "subtype": "init", "session_id": None, "model": None},
+        {"type": "rate_limit_event", "rate_limit_info": {"status": "allowed"}},
+        {"type": "rate_limit_event", "rate_limit_info": {"status": None, "resetsAt": None}},
+        {"type": "assistant", "message": {"content": [{"type": "tool_use", "input": {}}]}},
+        {"type": "thread.started"},
+        {
+            "type": "item.completed",
+            "item": {"type": "command_execution", "command": "ls", "exit_code": None},
+        },
+    ]
+    lines = list(render_lines("\n".join(json.dumps(event) for event in events)))
+
+    assert lines == [
+        "session started (model ?)",
+        "rate limit: allowed",
+        "rate limit: reported",
+        "tool ?: {}",
+        "thread started",
+        "tool exec: ls",
+        "tool result: ",
+    ]
+    assert not any("None" in line for line in lines)
+
+
+def test_a_rate_limit_reset_reads_as_a_utc_time() -> None:
+    from crosswalk.cli.transcript import render_lines
+
+    event = {"type": "rate_limit_event", "rate_limit_info": {"status": "rejected", "resetsAt": 0}}
+    assert list(render_lines(json.dumps(event))) == [
+        "rate limit: rejected (resets at 1970-01-01 00:00 UTC)"
+    ]
+
+
+def test_initiative_status_names_an_agent_without_a_task_without_none() -> None:
+    from crosswalk.cli.initiative_run import render_status
+
+    text = render_status(
+        {
+            "id": "I1",
+            "name": "Auth",
+            "branch": "cw/auth",
+            "dispatch": {"status": "off", "maxAgents": None},
+            "tasks": {},
+            "runningAgents": [{"id": "A1", "name": "bob", "taskId": None}],
+            "openQuestions": [],
+        }
+    )
+    assert "  bob (A1)\n" in text + "\n"
+    assert "None" not in text

@@ -166,6 +166,19 @@ def make_phase(id: str, initiative_id: str = "init") -> Phase:
     )  # fmt: skip
 
 
+R = TypeVar("R", Initiative, Phase, Task)
+
+
+def by_ref(rows: Iterable[R], ref: str, limit: int) -> list[R]:
+    """What ``find_by_ref`` returns: the id, then the names, then the id prefixes."""
+
+    def rank(row: R) -> int:
+        return 0 if row.id == ref else 1 if row.name == ref else 2
+
+    found = [row for row in rows if ref in (row.id, row.name) or row.id.startswith(ref)]
+    return sorted(found, key=lambda row: (rank(row), row.created_at, row.id))[:limit]
+
+
 class FakeAgents:
     """The whole ``AgentRepository`` port in memory; ``tasks`` answers which task is in
     which phase (for ``workers_in_phase``)."""
@@ -319,6 +332,9 @@ class FakeInitiatives:
         self.rows[row.id] = row
         return row
 
+    def find_by_ref(self, ref: str, limit: int) -> list[Initiative]:
+        return by_ref(self.rows.values(), ref, limit)
+
     def find_by_id(self, id: str) -> Initiative | None:
         return self.rows.get(id)
 
@@ -374,6 +390,9 @@ class FakePhases:
         )  # fmt: skip
         self.rows[row.id] = row
         return row
+
+    def find_by_ref(self, ref: str, limit: int) -> list[Phase]:
+        return by_ref(self.rows.values(), ref, limit)
 
     def find_by_id(self, id: str) -> Phase | None:
         return self.rows.get(id)
@@ -519,6 +538,9 @@ class FakeTasks:
             parent = self.get(data.parent_task_id)
             initiative_id = initiative_id or parent.initiative_id
         return initiative_id
+
+    def find_by_ref(self, ref: str, limit: int) -> list[Task]:
+        return by_ref(self.rows.values(), ref, limit)
 
     def find_by_id(self, id: str) -> Task | None:
         return self.rows.get(id)
@@ -855,6 +877,21 @@ class FakeMessages:
         return self.oldest_first(
             lambda m: m.recipient_type is ParticipantType.USER and m.status is MessageStatus.PENDING
         )
+
+    def find_pending_from_user(self, agent_id: str) -> list[Message]:
+        return self.oldest_first(
+            lambda m: (
+                m.recipient_id == agent_id
+                and m.sender_type is ParticipantType.USER
+                and m.status is MessageStatus.PENDING
+                and m.parent_message_id is None
+            )
+        )
+
+    def mark_read(self, ids: Sequence[str]) -> list[Message]:
+        wanted = set(ids)
+        pending = self.oldest_first(lambda m: m.id in wanted and m.status is MessageStatus.PENDING)
+        return [self.update(m.id, {"status": MessageStatus.READ}) for m in pending]
 
     def find_requiring_response(
         self, *, sender_id: str | None = None, task_id: str | None = None

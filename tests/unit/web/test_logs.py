@@ -70,3 +70,34 @@ def test_long_output_is_shortened() -> None:
     [entry] = render([lines({"type": "assistant", "message": {"content": "x" * 5000}})])
     assert len(entry.text) == MAX_SHOWN + 2
     assert entry.text.endswith(" …")
+
+
+def test_each_session_opens_with_a_divider_and_a_line_never_spans_two() -> None:
+    from crosswalk.server.web.logs import render_sessions
+
+    first = lines({"type": "assistant", "message": {"content": "first run"}})
+    cut = json.dumps({"type": "assistant", "message": {"content": "second run"}})
+    entries = render_sessions([(1, first), (2, cut[:10]), (2, cut[10:] + "\n"), (3, "plain\n")])
+
+    assert entries == [
+        LogEntry("session", "", "Session 1"),
+        LogEntry("text", "first run"),
+        LogEntry("session", "", "Session 2"),
+        LogEntry("text", "second run"),
+        LogEntry("session", "", "Session 3"),
+        LogEntry("raw", "plain"),
+    ]
+
+
+def test_the_newest_entries_keep_the_divider_of_the_session_they_belong_to() -> None:
+    from crosswalk.server.web.logs import newest, render_sessions
+
+    entries = render_sessions([(1, "a\n"), (2, "b\nc\nd\n")])
+
+    assert newest(entries, 2) == [
+        LogEntry("session", "", "Session 2"),
+        LogEntry("raw", "c"),
+        LogEntry("raw", "d"),
+    ]
+    assert newest(entries, 4) == entries[-4:]  # starts at its divider already
+    assert newest(entries, 10) == entries

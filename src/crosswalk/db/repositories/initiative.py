@@ -22,6 +22,11 @@ class InitiativeRepository(Protocol):
 
     def find_by_id(self, id: str) -> Initiative | None: ...
 
+    def find_by_ref(self, ref: str, limit: int) -> list[Initiative]:
+        """At most ``limit`` initiatives: the one whose id is ``ref``, then those named
+        ``ref``, then those whose id starts with ``ref`` (``domain.refs`` picks)."""
+        ...
+
     def get(self, id: str) -> Initiative:
         """Like ``find_by_id`` but raises ``NotFoundError``."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from crosswalk.domain.enums import MessageStatus, ParticipantType
@@ -29,6 +30,18 @@ class MessageRepository(Protocol):
 
     def find_pending_for_user(self) -> list[Message]:
         """Messages to the user still pending, oldest first."""
+        ...
+
+    def find_pending_from_user(self, agent_id: str) -> list[Message]:
+        """What the person told the agent and its hooks have not handed over yet:
+        messages from the user to it, ``pending``, that start a thread (a reply to
+        one of its questions reaches it through its wait instead), oldest first."""
+        ...
+
+    def mark_read(self, ids: Sequence[str]) -> list[Message]:
+        """``pending`` -> ``read`` for the messages ``ids``, in one conditional
+        statement; returns those it changed, oldest first (of two racing callers,
+        each message goes to one)."""
         ...
 
     def find_requiring_response(

@@ -66,6 +66,8 @@ class Provider(Protocol):
     name: str
     #: The executable looked up on PATH when no setting names another path.
     executable_name: str
+    #: The npm package that installs the CLI (what to tell a person who lacks it).
+    package: str
     #: The environment variable that points the CLI at its config directory.
     config_dir_env: str
 

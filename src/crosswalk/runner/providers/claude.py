@@ -33,6 +33,7 @@ ALLOWED_TOOLS = "Bash(cw:*)"
 class ClaudeProvider:
     name = "claude"
     executable_name = "claude"
+    package = "@anthropic-ai/claude-code"
     config_dir_env = "CLAUDE_CONFIG_DIR"
 
     def command(

@@ -30,6 +30,7 @@ DEFAULT_SANDBOX = "workspace-write"
 class CodexProvider:
     name = "codex"
     executable_name = "codex"
+    package = "@openai/codex"
     config_dir_env = "CODEX_HOME"
 
     def command(

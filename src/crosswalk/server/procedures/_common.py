@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from crosswalk.domain.rows import Agent, Paged, Removal
 from crosswalk.server.context import Context
-from crosswalk.server.procedures._inputs import ApiInput, Id
+from crosswalk.server.procedures._inputs import ApiInput, Id, Name
 from crosswalk.server.serialize import to_api, to_api_list
 
 
@@ -32,6 +32,13 @@ class IdInput(ApiInput):
     """``{id}``: the input of every ``get`` and ``delete``."""
 
     id: Id
+
+
+class RefInput(ApiInput):
+    """``{ref}``: an initiative, phase or task as a person names it: its id, its name,
+    or the start of its id (``crosswalk.domain.refs``)."""
+
+    ref: Name
 
 
 class UpdateInput(ApiInput):

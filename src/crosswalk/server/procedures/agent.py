@@ -2,6 +2,7 @@
 
 ``agent.spawn``, ``stop``, ``resume`` and ``clean`` drive the runner
 (``docs/runner.md``): crosswalk starts the agent's CLI in new worktrees and follows it.
+``agent.tell`` brings the person's words to an agent, resuming it when its run has ended.
 
 Every procedure that takes an agent's ``id`` also accepts its name (agents are
 addressed by name in ``cw``, as in ``conversation.ask``). An agent token may read
@@ -143,6 +144,13 @@ class ResumeInput(ApiInput):
 
     id: Name
     message: Prompt | None = None
+
+
+class TellInput(ApiInput):
+    """``id`` is the agent's id or name; ``message`` what the person tells it."""
+
+    id: Name
+    message: Prompt
 
 
 class CleanInput(OptionalInput):
@@ -312,6 +320,25 @@ async def resume(ctx: Context, inp: ResumeInput) -> dict[str, Any]:
     ctx.principal.require_admin("resume agents")
     agent = resolve_agent(ctx, inp.id)
     return to_api(await ctx.services.runner.resume(agent.id, inp.message))
+
+
+@router.mutation("agent.tell", input=TellInput, waits=True)
+async def tell(ctx: Context, inp: TellInput) -> dict[str, Any]:
+    """The person tells the agent something. An agent with a process (``running``,
+    ``waiting_for_input``), or one registered by hand, gets it at its next hook, once
+    (``agent.checkIn``'s ``messages``); one crosswalk ran whose run has ended is resumed
+    in its session with it as the prompt. Either way it is recorded as a message from
+    the user to the agent (``read`` once handed over). Returns ``{message, agent,
+    delivery}``, ``delivery`` being ``next_hook`` (it is working), ``next_session``
+    (registered by hand and not working: its session's next hook) or ``resumed``.
+    Admin only: the person's word."""
+    ctx.principal.require_admin("tell agents something as the person")
+    told = await ctx.services.telling.tell(resolve_agent(ctx, inp.id).id, inp.message)
+    return {
+        "message": to_api(told.message),
+        "agent": to_api(told.agent),
+        "delivery": told.delivery.value,
+    }
 
 
 @router.mutation("agent.clean", input=CleanInput, waits=True)

@@ -7,7 +7,7 @@ from typing import Any
 from crosswalk.domain.rows import Conversation
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._inputs import ApiInput, Id
-from crosswalk.server.serialize import to_api
+from crosswalk.server.serialize import to_api, to_api_list
 from crosswalk.server.trpc import Router
 from crosswalk.services.check_in import Activity
 
@@ -18,6 +18,7 @@ class CheckInInput(ApiInput):
     agent_id: Id
     activity: Activity | None = None
     take_answers: bool = False
+    take_messages: bool = False
     with_task: bool = False
 
 
@@ -54,13 +55,19 @@ def _answered(ctx: Context, conversations: list[Conversation]) -> list[dict[str,
 async def check_in(ctx: Context, inp: CheckInInput) -> dict[str, Any]:
     """Reports the agent's ``activity`` (``session_start``, ``prompt``, ``tool``, ``stop``;
     its status follows as the server decides) and returns ``{agent, task, questions,
-    answers}``: the questions waiting for its answer (oldest first, with the asker's
-    name and task) and, with ``takeAnswers``, the answers to its ``--no-wait`` questions
-    not delivered before (they count as delivered now). ``task`` is filled in with
-    ``withTask``. An agent checks in only as itself."""
+    answers, messages}``: the questions waiting for its answer (oldest first, with the
+    asker's name and task); with ``takeAnswers``, the answers to its ``--no-wait``
+    questions not delivered before (they count as delivered now); with
+    ``takeMessages``, the messages the person sent it (``agent.tell``) not handed over
+    before (they are ``read`` now). ``task`` is filled in with ``withTask``. An agent
+    checks in only as itself."""
     ctx.principal.require_agent(inp.agent_id)
     found = ctx.services.check_in.check_in(
-        inp.agent_id, inp.activity, take_answers=inp.take_answers, with_task=inp.with_task
+        inp.agent_id,
+        inp.activity,
+        take_answers=inp.take_answers,
+        take_messages=inp.take_messages,
+        with_task=inp.with_task,
     )
     task = found.task
     return {
@@ -72,4 +79,5 @@ async def check_in(ctx: Context, inp: CheckInInput) -> dict[str, Any]:
         ),
         "questions": _asked(ctx, found.questions),
         "answers": _answered(ctx, found.answers),
+        "messages": to_api_list(found.messages),
     }

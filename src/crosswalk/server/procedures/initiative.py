@@ -18,6 +18,7 @@ from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,
     OptionalInput,
+    RefInput,
     UpdateInput,
     deleted_output,
     page_output,
@@ -82,6 +83,14 @@ async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return to_api(ctx.repos.initiatives.get(inp.id))
 
 
+@router.query("initiative.resolve", input=RefInput)
+async def resolve(ctx: Context, inp: RefInput) -> dict[str, Any]:
+    """The initiative ``ref`` names: its id, its name, or the start of its id. Several
+    initiatives with that name or id start is BAD_REQUEST listing them (name and id);
+    none is NOT_FOUND. ``cw`` resolves every initiative it is given this way."""
+    return to_api(ctx.services.planning.resolve_initiative(inp.ref))
+
+
 @router.query("initiative.list", input=ListInput)
 async def list_(ctx: Context, inp: ListInput) -> dict[str, Any]:
     page = ctx.repos.initiatives.list_page(status=inp.status, limit=inp.limit, cursor=inp.cursor)
@@ -109,7 +118,8 @@ async def run(ctx: Context, inp: RunInput) -> dict[str, Any]:
     """Turns dispatch on: the server starts an agent for every ready task (dependencies
     and phase dependencies completed), highest priority first, never more than
     ``maxAgents`` of the initiative at once, until paused or until every task is
-    completed. Checkpoint tasks go to the person instead. Returns the initiative."""
+    completed. Checkpoint tasks go to the person instead. Returns the initiative;
+    PRECONDITION_FAILED when no project is linked to it (there is nowhere to work)."""
     ctx.principal.require_admin("run initiatives")
     return to_api(ctx.services.dispatcher.run(inp.id, inp.max_agents, inp.provider))
 

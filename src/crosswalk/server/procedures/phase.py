@@ -10,6 +10,7 @@ from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,
     OptionalInput,
+    RefInput,
     UpdateInput,
     deleted_output,
     page_output,
@@ -59,6 +60,14 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
 @router.query("phase.get", input=IdInput)
 async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return to_api(ctx.repos.phases.get(inp.id))
+
+
+@router.query("phase.resolve", input=RefInput)
+async def resolve(ctx: Context, inp: RefInput) -> dict[str, Any]:
+    """The phase ``ref`` names: its id, its name, or the start of its id. Several
+    phases with that name or id start is BAD_REQUEST listing them (name and id);
+    none is NOT_FOUND. ``cw`` resolves every phase it is given this way."""
+    return to_api(ctx.services.planning.resolve_phase(inp.ref))
 
 
 @router.query("phase.list", input=ListInput)

@@ -21,6 +21,7 @@ from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import (
     IdInput,
     OptionalInput,
+    RefInput,
     UpdateInput,
     deleted_output,
     page_output,
@@ -128,6 +129,14 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
 @router.query("task.get", input=IdInput)
 async def get(ctx: Context, inp: IdInput) -> dict[str, Any]:
     return _with_approval(ctx, ctx.repos.tasks.get(inp.id))
+
+
+@router.query("task.resolve", input=RefInput)
+async def resolve(ctx: Context, inp: RefInput) -> dict[str, Any]:
+    """The task ``ref`` names: its id, its name, or the start of its id. Several
+    tasks with that name or id start is BAD_REQUEST listing them (name and id);
+    none is NOT_FOUND. ``cw`` resolves every task it is given this way."""
+    return _with_approval(ctx, ctx.services.planning.resolve_task(inp.ref))
 
 
 @router.query("task.list", input=ListInput)

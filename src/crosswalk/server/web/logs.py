@@ -4,11 +4,14 @@ Each line becomes at most a few entries of a kind the page styles: ``text``
 (what the assistant said), ``tool`` (a call, with its input shortened), ``result``
 (what a tool returned, shortened), ``done`` (the run's result: turns and cost),
 ``error``, or ``raw`` for a line that is not JSON. Lines with nothing to read
-(session start, turn bookkeeping) are skipped. Formats: docs/dashboard.md.
+(session start, turn bookkeeping) are skipped. Each run of the agent (a session:
+the first, then one per resume) opens with a ``session`` divider. Formats:
+docs/dashboard.md.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +31,28 @@ def render(chunks: Iterable[str]) -> list[LogEntry]:
     """Every readable entry of the chunks, in order (a line may span chunks)."""
     buffer = "".join(chunks)
     return [entry for line in buffer.splitlines() if line.strip() for entry in _line(line)]
+
+
+def render_sessions(chunks: Iterable[tuple[int, str]]) -> list[LogEntry]:
+    """Every readable entry of ``(session number, content)`` chunks in the order they
+    were written, each session's entries after a ``session`` divider (``Session 2``)."""
+    entries = []
+    in_order = sorted(chunks, key=lambda chunk: chunk[0])  # stable: keeps the write order
+    for session, group in itertools.groupby(in_order, key=lambda chunk: chunk[0]):
+        entries.append(LogEntry("session", "", f"Session {session}"))
+        entries += render(content for _, content in group)
+    return entries
+
+
+def newest(entries: list[LogEntry], count: int) -> list[LogEntry]:
+    """The last ``count`` entries, still opened by the divider of the session the
+    first of them belongs to (so the reader knows which run they come from)."""
+    shown = entries[-count:] if count > 0 else []
+    if not shown or shown[0].kind == "session" or len(shown) == len(entries):
+        return shown
+    cut = len(entries) - len(shown)
+    divider = next((e for e in reversed(entries[:cut]) if e.kind == "session"), None)
+    return shown if divider is None else [divider, *shown]
 
 
 def _short(value: Any) -> str:

@@ -43,6 +43,7 @@ RESUME_AGENT = "agent.resume"
 #: The task page's Request changes, and the initiative page's Push.
 REJECT_TASK = "task.reject"
 PUSH_INITIATIVE = "initiative.push"
+TELL_AGENT = "agent.tell"
 #: A blocked task is retried through this procedure (merging its work again) when the
 #: server offers it, else put back to ``pending`` (``task.update``) for whoever
 #: dispatches work.
@@ -211,6 +212,14 @@ class Dashboard:
         agent_id = request.path_params["agent_id"]
         return await self._action(request, RESUME_AGENT, lambda _form: {"id": agent_id})
 
+    async def tell_agent(self, request: Request) -> Response:
+        agent_id = request.path_params["agent_id"]
+        return await self._action(
+            request,
+            TELL_AGENT,
+            lambda form: {"id": agent_id, "message": str(form.get("content") or "").strip()},
+        )
+
     # --- signing in and out ----------------------------------------------------------
 
     async def sign_in_form(self, request: Request) -> Response:
@@ -365,6 +374,7 @@ class Dashboard:
             Route("/initiatives/{initiative_id}/push", self.push_initiative, methods=["POST"]),
             Route("/agents/{agent_id}/stop", self.stop_agent, methods=["POST"]),
             Route("/agents/{agent_id}/resume", self.resume_agent, methods=["POST"]),
+            Route("/agents/{agent_id}/tell", self.tell_agent, methods=["POST"]),
         ]
         # Twins first: "/agents/{agent_id}" would otherwise take "/agents/x.json".
         page_routes: list[BaseRoute] = []

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES
+from crosswalk.domain.enums import LIVE_AGENT_STATUSES
 
 
 def parse_iso(value: str | None) -> datetime | None:
@@ -104,6 +104,7 @@ def create_environment() -> Environment:
         "status_label": status_label,
     }
     env.filters.update(filters)
-    # The domain's status set, so a page decides as the server does (stop or resume).
-    env.globals["ACTIVE_AGENT_STATUSES"] = ACTIVE_AGENT_STATUSES
+    # The domain's status sets, so a page decides as the server does (stop a live
+    # agent, resume any other).
+    env.globals["LIVE_AGENT_STATUSES"] = LIVE_AGENT_STATUSES
     return env

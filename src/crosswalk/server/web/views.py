@@ -21,9 +21,10 @@ from crosswalk.domain.enums import (
     ParticipantType,
     TaskStatus,
 )
-from crosswalk.domain.rows import Agent, Conversation, Task
+from crosswalk.domain.rows import Agent, Conversation, Message, Task
 from crosswalk.domain.timestamps import to_iso
 from crosswalk.domain.usage import UsageTotals, total, totals_by
+from crosswalk.runner import delivery_for
 from crosswalk.server.context import Services
 from crosswalk.server.serialize import to_api
 from crosswalk.server.task_diff import task_diff_to_api
@@ -32,10 +33,15 @@ from crosswalk.server.web import graph, logs
 TASK_STATES = [status.value for status in TaskStatus]
 RECENT_CONVERSATIONS = 10
 CONVERSATION_PAGE = 200
-#: The agent page shows the newest log entries only (older ones stay in ``cw logs``).
+#: The agent page shows the newest log entries only (older ones stay in ``cw logs``);
+#: a session's divider counts as one.
 LOG_ENTRIES_SHOWN = 400
 #: A file whose patch is longer than this many lines starts collapsed on the task page.
 LONG_FILE_LINES = 200
+#: The agent page shows the newest messages between it and the person.
+MESSAGES_SHOWN = 50
+#: How many of them it reads at most, each way (more than anyone writes to one agent).
+MESSAGES_READ = 1000
 
 
 def _now() -> datetime:
@@ -196,16 +202,28 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
     found = services.agents.resolve(id_or_name)
     names = _Names(services)
     chunks = repos.log_chunks.find_by_agent_id(found.id)
-    entries = logs.render(chunk.content for chunk in chunks)
+    entries = logs.render_sessions((chunk.session_number, chunk.content) for chunk in chunks)
+    shown = logs.newest(entries, LOG_ENTRIES_SHOWN)
     conversations = repos.conversations.list_page(agent_id=found.id, limit=50).items
     return {
         "agent": agent_summary(services, found, names, now, services.usage.of_agent(found.id)),
-        "log": [
-            {"kind": e.kind, "title": e.title, "text": e.text} for e in entries[-LOG_ENTRIES_SHOWN:]
-        ],
+        "tellDelivery": delivery_for(found).value,
+        "messages": [to_api(m) for m in _with_the_person(services, found)],
+        "log": [{"kind": e.kind, "title": e.title, "text": e.text} for e in shown],
         "logEntriesHidden": max(len(entries) - LOG_ENTRIES_SHOWN, 0),
         "conversations": [conversation_view(c, names) for c in conversations],
     }
+
+
+def _with_the_person(services: Services, agent: Agent) -> list[Message]:
+    """The newest messages between the agent and the person, oldest first: what the
+    person told it (``cw tell``) and the replies it got, what it sent the person."""
+    user = ParticipantType.USER
+    messages = services.repos.messages
+    told = messages.list_page(recipient_id=agent.id, sender_type=user, limit=MESSAGES_READ)
+    sent = messages.list_page(sender_id=agent.id, recipient_type=user, limit=MESSAGES_READ)
+    both = sorted([*told.items, *sent.items], key=lambda m: (m.created_at, m.id))
+    return both[-MESSAGES_SHOWN:]
 
 
 # --- conversations and the inbox ----------------------------------------------------

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    case,
     func,
     or_,
     select,
@@ -211,6 +212,21 @@ class SqlAlchemyRepository:
         if row is None:
             raise self._not_found(id)
         return model(*row)
+
+    def _find_by_ref(self, table: Table, model: type[T], ref: str, limit: int) -> list[T]:
+        """Rows whose id is ``ref``, then those named ``ref``, then those whose id starts
+        with it (compared exactly: ``LIKE`` ignores case on SQLite, ids do not)."""
+        c = table.c
+        matches = or_(c.id == ref, c.name == ref, func.substr(c.id, 1, len(ref)) == ref)
+        rank = case((c.id == ref, 0), (c.name == ref, 1), else_=2)
+        query = (
+            select(*columns_for(table, model))
+            .where(matches)
+            .order_by(rank, c.created_at, c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [model(*row) for row in conn.execute(query)]
 
     def _not_found(self, id: str) -> NotFoundError:
         return NotFoundError(self.kind, id)

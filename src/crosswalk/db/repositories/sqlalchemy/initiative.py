@@ -113,6 +113,9 @@ class SqlAlchemyInitiativeRepository(SqlAlchemyRepository):
             raise self._not_found(id)
         return found
 
+    def find_by_ref(self, ref: str, limit: int) -> list[Initiative]:
+        return self._find_by_ref(initiatives, Initiative, ref, limit)
+
     def find_all(self) -> list[Initiative]:
         return self._find(_SELECT.order_by(*_CREATION_ORDER))
 

@@ -8,9 +8,10 @@ the error names the missing one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CTE, Connection, Select, func, insert, select, true, update
+from sqlalchemy import CTE, Connection, Select, bindparam, func, insert, select, true, update
 from sqlalchemy import delete as sql_delete
 
 from crosswalk.db.repositories.sqlalchemy._base import (
@@ -20,6 +21,7 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
     require_row,
 )
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import agents, messages, tasks
 from crosswalk.domain.enums import MessageStatus, ParticipantType
 from crosswalk.domain.errors import ConflictError, InvalidInputError
@@ -38,6 +40,16 @@ _COLUMNS = columns_for(messages, Message)
 _SELECT = select(*_COLUMNS)
 _c = messages.c
 _OLDEST_FIRST = (_c.created_at, _c.id)
+# The hot path's statement (``_prepared.HotStatement``): every hook of every agent asks
+# for what the person told it; the ``recipient_id`` index finds the agent's few rows.
+PENDING_FROM_USER = HotStatement(
+    _SELECT.where(
+        _c.recipient_id == bindparam("agent_id"),
+        _c.sender_type == ParticipantType.USER,
+        _c.status == MessageStatus.PENDING,
+        _c.parent_message_id.is_(None),
+    ).order_by(*_OLDEST_FIRST)
+)
 
 
 class SqlAlchemyMessageRepository(SqlAlchemyRepository):
@@ -97,6 +109,22 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
                 _c.recipient_type == ParticipantType.USER, _c.status == MessageStatus.PENDING
             ).order_by(*_OLDEST_FIRST)
         )
+
+    def find_pending_from_user(self, agent_id: str) -> list[Message]:
+        return self._select(Message, PENDING_FROM_USER, {"agent_id": agent_id})
+
+    def mark_read(self, ids: Sequence[str]) -> list[Message]:
+        if not ids:
+            return []
+        statement = (
+            update(messages)
+            .where(_c.id.in_(list(ids)), _c.status == MessageStatus.PENDING)
+            .values(status=MessageStatus.READ, updated_at=utcnow())
+            .returning(*_COLUMNS)
+        )
+        with self._write() as conn:
+            rows = conn.execute(statement).all()
+        return sorted((Message(*row) for row in rows), key=lambda m: (m.created_at, m.id))
 
     def find_requiring_response(
         self, *, sender_id: str | None = None, task_id: str | None = None

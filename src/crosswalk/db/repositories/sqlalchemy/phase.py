@@ -75,6 +75,9 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
             raise self._not_found(id)
         return found
 
+    def find_by_ref(self, ref: str, limit: int) -> list[Phase]:
+        return self._find_by_ref(phases, Phase, ref, limit)
+
     def find_all(self) -> list[Phase]:
         return self._find(_SELECT.order_by(*_CREATION_ORDER))
 

@@ -272,6 +272,9 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
             raise self._not_found(id)
         return found
 
+    def find_by_ref(self, ref: str, limit: int) -> list[Task]:
+        return self._find_by_ref(tasks, Task, ref, limit)
+
     def find_all(self) -> list[Task]:
         return self._find(_SELECT.order_by(*_CREATION_ORDER))
 

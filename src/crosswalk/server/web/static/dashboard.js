@@ -19,3 +19,25 @@
   }
   setInterval(refresh, 15000);
 })();
+
+// The agent page's log follows its newest entry: it opens scrolled to the end and, when
+// the live region is refreshed, stays at the end if the reader was there; a reader who
+// scrolled up to read keeps their place.
+(function () {
+  var follow = true, kept = 0;
+  function log() { return document.querySelector("ol.log[data-follow]"); }
+  function atEnd(node) { return node.scrollHeight - node.scrollTop - node.clientHeight < 24; }
+  function place(node) { node.scrollTop = follow ? node.scrollHeight : kept; }
+  document.addEventListener("htmx:beforeSwap", function () {
+    var node = log();
+    if (node) { follow = atEnd(node); kept = node.scrollTop; }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var node = log();
+    if (node) place(node);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var node = log();
+    if (node) { follow = true; place(node); }
+  });
+})();

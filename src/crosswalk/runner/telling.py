@@ -1,0 +1,82 @@
+"""The person tells an agent something (``cw tell``, the agent page's message box).
+
+What was said is recorded as a message from the person to the agent, so ``cw message
+list`` and the agent page show it, and it reaches the agent one of two ways:
+
+- the agent has a process (``running``, ``waiting_for_input``), or crosswalk does not run
+  it (registered by hand: it has no ``processStartedAt``): the message waits,
+  ``pending``, for the agent's next hook, which hands it over once (``agent.checkIn``,
+  docs/hooks.md);
+- crosswalk ran it and the run has ended (``idle``, ``stopped``, ``crashed``): it is
+  resumed in its session with the message as the prompt, and the message is ``read``.
+
+A run that ends while the message waits still gets it: the next session's start hook
+hands it over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from crosswalk.domain.enums import LIVE_AGENT_STATUSES
+from crosswalk.domain.errors import ConflictError
+from crosswalk.domain.rows import Agent, Message
+from crosswalk.runner.supervisor import Supervisor
+from crosswalk.services.agents import AgentService
+from crosswalk.services.human_questions import HumanQuestionService
+
+
+class Delivery(StrEnum):
+    """How a message from the person reaches the agent."""
+
+    #: It is working: its next hook (after a tool call, at a prompt, at its stop).
+    NEXT_HOOK = "next_hook"
+    #: Registered by hand and not working: the first hook of its next session.
+    NEXT_SESSION = "next_session"
+    #: crosswalk resumed it with the message as the prompt.
+    RESUMED = "resumed"
+
+
+def delivery_for(agent: Agent) -> Delivery:
+    """Resume a run crosswalk started that has ended; anything else hears it at its
+    next hook, now if it is working, else when its session runs again."""
+    if agent.status in LIVE_AGENT_STATUSES:
+        return Delivery.NEXT_HOOK
+    if agent.process_started_at is None:
+        return Delivery.NEXT_SESSION
+    return Delivery.RESUMED
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    message: Message
+    agent: Agent
+    delivery: Delivery
+
+
+@dataclass(slots=True)
+class TellService:
+    agents: AgentService
+    human_questions: HumanQuestionService
+    supervisor: Supervisor
+
+    async def tell(self, agent_id: str, text: str) -> Told:
+        """Deliver ``text`` from the person to the agent (id or name). A resume that
+        cannot start (no session, worktree gone, no executable) records nothing and
+        says why; one that finds the agent already running again leaves the message
+        for its next hook."""
+        agent = self.agents.resolve(agent_id)
+        if delivery_for(agent) is Delivery.RESUMED:
+            try:
+                agent = await self.supervisor.resume(agent.id, text)
+            except ConflictError:
+                agent = self.agents.resolve(agent.id)  # resumed meanwhile by someone else
+            else:
+                message = self.human_questions.tell(agent.id, text, handed_over=True)
+                return Told(message, agent, Delivery.RESUMED)
+        message = self.human_questions.tell(agent.id, text, handed_over=False)
+        delivery = delivery_for(agent)
+        return Told(
+            message, agent, Delivery.NEXT_HOOK if delivery is Delivery.RESUMED else delivery
+        )
