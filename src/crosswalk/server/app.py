@@ -35,6 +35,7 @@ from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
 from crosswalk.dispatch.pushing import Clones, GitPusher, PushService
 from crosswalk.dispatch.review import ReviewService
+from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
 from crosswalk.fsmodes import private_dir
 from crosswalk.runner import (
@@ -76,6 +77,7 @@ from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
+from crosswalk.services.ownership import OwnershipService
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.usage import UsageService
@@ -151,6 +153,7 @@ def build_services(
         unit_of_work=unit_of_work,
         changes=changes,
         answer_deliveries=repos.answer_deliveries,
+        ownership=repos.ownership,
         offload=offload,
         limits=limits,
     )
@@ -186,6 +189,14 @@ def build_services(
     human_questions.on_task_reply = checkpoints.replied
     runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
     workspaces = workspaces or runner_side
+    ownership = OwnershipTracker(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        service=OwnershipService(ownership=repos.ownership, unit_of_work=unit_of_work),
+        workspaces=workspaces,
+        changes=changes,
+        runs_here=settings.runs_here,
+    )
     documents = DocumentService(
         pages=repos.pages,
         proposals=repos.proposals,
@@ -210,6 +221,7 @@ def build_services(
         merger=GitMerger(root=settings.data_dir / "merges"),
         workspaces=workspaces,
         after_merge=pushes,
+        watcher=ownership,
     )
     runner = Supervisor(
         repos=repos,
@@ -268,8 +280,10 @@ def build_services(
             conversations=repos.conversations,
             answer_deliveries=repos.answer_deliveries,
             unit_of_work=unit_of_work,
+            ownership=repos.ownership,
         ),
         runner=runner,
+        ownership=ownership,
         offload=offload,
     )
 
@@ -405,10 +419,12 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.runner.start()
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
+        tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
         await services.runner.close()
         services.changes.close()
         await dispatching
+        await tracking
         await endpoint.close(timeout_s=2.0)
         if relay is not None:
             relay.close()

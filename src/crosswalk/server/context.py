@@ -14,6 +14,7 @@ from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
+from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.runner import Supervisor
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
@@ -55,6 +56,7 @@ class Services:
     sessions: SessionStore
     check_in: CheckInService
     runner: Supervisor
+    ownership: OwnershipTracker  # keeps the index of who changed which file
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 

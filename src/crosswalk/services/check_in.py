@@ -3,7 +3,8 @@
 ``cw hook`` calls ``agent.checkIn`` at every hook event of Claude Code or Codex (after each
 tool call, at each prompt, at start and at stop; docs/hooks.md), so this is one cheap
 round trip: the agent's row, its pending questions and, when asked for, the answers to its
-``--no-wait`` questions that arrived since the last delivery (handed out once).
+``--no-wait`` questions that arrived since the last delivery and the notices that another
+agent's unmerged work changed a file its work changed (each handed out once).
 
 The agent's status is decided here, in one place, and written only when it changes:
 
@@ -22,16 +23,18 @@ changes nothing writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from crosswalk.db.repositories import (
     AnswerDeliveryRepository,
     ConversationRepository,
+    OwnershipRepository,
     TaskRepository,
 )
 from crosswalk.domain.enums import HOOK_MANAGED_AGENT_STATUSES, LIVE_AGENT_STATUSES, AgentStatus
-from crosswalk.domain.rows import Agent, Conversation, Task
+from crosswalk.domain.rows import Agent, Conversation, OverlapNotice, Task
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.services.agents import AgentService
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -53,6 +56,7 @@ class CheckIn:
     task: Task | None
     questions: list[Conversation]
     answers: list[Conversation]
+    overlaps: list[OverlapNotice] = field(default_factory=list)
 
 
 def runner_owns_status(agent: Agent) -> bool:
@@ -79,6 +83,8 @@ class CheckInService:
     conversations: ConversationRepository
     answer_deliveries: AnswerDeliveryRepository
     unit_of_work: UnitOfWorkFactory
+    #: Where the overlap notices wait (``crosswalk.services.ownership``); None: none do.
+    ownership: OwnershipRepository | None = None
 
     def check_in(
         self,
@@ -89,21 +95,32 @@ class CheckInService:
         with_task: bool = False,
     ) -> CheckIn:
         """Report ``activity`` and return the agent's pending questions; with
-        ``take_answers``, also its undelivered answers, which count as delivered now."""
+        ``take_answers``, also its undelivered answers and overlap notices, which count
+        as delivered now."""
         agent = self.agents.resolve(agent_id)
         questions = self.conversations.find_pending_for_agent(agent.id)
         answers = self.answer_deliveries.find_undelivered(agent.id) if take_answers else []
+        overlaps = (
+            self.ownership.undelivered_notices(agent.id)
+            if take_answers and self.ownership is not None
+            else []
+        )
         wanted = self.status_to_report(agent, activity, questions_pending=bool(questions))
-        if answers or wanted is not None:
+        if answers or overlaps or wanted is not None:
             with self.unit_of_work() as uow:
                 if answers:
                     self.answer_deliveries.mark_delivered(agent.id, [a.id for a in answers])
+                if overlaps and self.ownership is not None:
+                    keys = [(notice.other_agent_id, notice.path) for notice in overlaps]
+                    self.ownership.mark_notices_delivered(agent.id, keys, utcnow())
                 if wanted is not None:
                     agent = self.agents.apply(uow, agent, {"status": wanted})
         task = None
         if with_task and agent.task_id is not None:
             task = self.tasks.find_by_id(agent.task_id)
-        return CheckIn(agent=agent, task=task, questions=questions, answers=answers)
+        return CheckIn(
+            agent=agent, task=task, questions=questions, answers=answers, overlaps=overlaps
+        )
 
     def status_to_report(
         self, agent: Agent, activity: Activity | None, *, questions_pending: bool

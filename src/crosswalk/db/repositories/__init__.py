@@ -10,6 +10,7 @@ from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
 from crosswalk.db.repositories.log_chunk import LogChunkRepository
 from crosswalk.db.repositories.message import MessageRepository
+from crosswalk.db.repositories.ownership import OwnershipRepository
 from crosswalk.db.repositories.page import PageRepository
 from crosswalk.db.repositories.phase import PhaseRepository
 from crosswalk.db.repositories.project import ProjectRepository
@@ -34,6 +35,7 @@ class Repositories:
     conversations: ConversationRepository
     answer_deliveries: AnswerDeliveryRepository
     agent_runs: AgentRunRepository
+    ownership: OwnershipRepository
 
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "InitiativeRepository",
     "LogChunkRepository",
     "MessageRepository",
+    "OwnershipRepository",
     "PageRepository",
     "PhaseRepository",
     "ProjectRepository",
