@@ -11,20 +11,33 @@ new kind needs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
 class TargetKindText:
-    kind: str  # the conversation's ``targetKind``
-    flag: str  # the option of ``cw ask``
-    metavar: str | None  # the option's value as ``--help`` shows it (None: a switch)
-    help: str  # the option's line in ``cw ask --help``
-    example: str  # the command as an agent's prompt shows it
-    reaches: str  # whom it reaches, in a few words
-    #: ``conversation.ask``'s input fields for it: the first names the target, the
-    #: others refine it (empty: not a conversation)
-    wire: tuple[str, ...]
+    """One kind and its words. A plain class: ``dataclasses`` would cost ``cw`` more to
+    import than the rest of ``cw ask`` (``tests/integration/cli/test_imports.py``)."""
+
+    __slots__ = ("example", "flag", "help", "kind", "metavar", "reaches", "wire")
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        flag: str,
+        metavar: str | None,
+        help: str,
+        example: str,
+        reaches: str,
+        wire: tuple[str, ...],
+    ) -> None:
+        self.kind = kind  # the conversation's ``targetKind``
+        self.flag = flag  # the option of ``cw ask``
+        self.metavar = metavar  # the option's value as ``--help`` shows it (None: a switch)
+        self.help = help  # the option's line in ``cw ask --help``
+        self.example = example  # the command as an agent's prompt shows it
+        self.reaches = reaches  # whom it reaches, in a few words
+        #: ``conversation.ask``'s input fields for it: the first names the target, the
+        #: others refine it (empty: not a conversation)
+        self.wire = wire
 
 
 TARGET_KINDS: tuple[TargetKindText, ...] = (

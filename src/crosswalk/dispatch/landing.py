@@ -55,6 +55,8 @@ class AfterMerge(Protocol):
     initiative says so)."""
 
     async def after_merge(self, initiative_id: str) -> None: ...
+
+
 class MergeWatcher(Protocol):
     async def landed(
         self, agent: Agent, task: Task, merges: Sequence[tuple[AgentWork, str]]

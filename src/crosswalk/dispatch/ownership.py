@@ -84,6 +84,7 @@ class OwnershipTracker:
         self._locks: dict[str, asyncio.Lock] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by ``serve``
         # Read and written in worker threads: guarded by ``_guard``.
         self._guard = threading.Lock()
         self._snapshots: dict[str, _Snapshot] = {}
@@ -92,12 +93,20 @@ class OwnershipTracker:
     # -- what the server calls ---------------------------------------------------------
 
     def touch(self, agent_id: str) -> None:
-        """The agent may have changed files: read its work again soon (on the loop)."""
-        self._dirty.add(agent_id)
-        if agent_id not in self._workers:
-            self._workers[agent_id] = asyncio.get_running_loop().create_task(
-                self._coalesce(agent_id), name=f"ownership {agent_id}"
-            )
+        """The agent may have changed files: read its work again soon. Callable from
+        any thread (a procedure may run on a worker thread); nothing while the tracker
+        does not serve."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._touch(agent_id)
+        else:
+            loop.call_soon_threadsafe(self._touch, agent_id)
 
     async def refresh(self, agent_id: str) -> None:
         """Read the agent's work now (after any read or landing in progress)."""
@@ -118,13 +127,14 @@ class OwnershipTracker:
     async def serve(self) -> None:
         """Read every agent this server runs once, then follow the change stream
         until it closes (server shutdown)."""
+        self._loop = asyncio.get_running_loop()
         await self._reconcile()
         while not self._changes.closed:
             async with self._changes.follow(wakes_tracker) as events:
                 async for event in events:
                     agent_id = _agent_of(event)
                     if agent_id is not None:
-                        self.touch(agent_id)
+                        self._touch(agent_id)
             if not events.lagged:
                 break
             await self._reconcile()
@@ -137,6 +147,13 @@ class OwnershipTracker:
         await asyncio.gather(*workers, return_exceptions=True)
 
     # -- on the loop -------------------------------------------------------------------
+
+    def _touch(self, agent_id: str) -> None:
+        self._dirty.add(agent_id)
+        if agent_id not in self._workers and self._loop is not None:
+            self._workers[agent_id] = self._loop.create_task(
+                self._coalesce(agent_id), name=f"ownership {agent_id}"
+            )
 
     def _lock(self, agent_id: str) -> asyncio.Lock:
         return self._locks.setdefault(agent_id, asyncio.Lock())
@@ -159,7 +176,7 @@ class OwnershipTracker:
         agents = await asyncio.to_thread(self._agents.find_all)
         for agent in agents:
             if agent.status in LIVE_AGENT_STATUSES or agent.status is AgentStatus.IDLE:
-                self.touch(agent.id)
+                self._touch(agent.id)
 
     # -- in a worker thread ------------------------------------------------------------
 

@@ -33,9 +33,9 @@ from crosswalk.dispatch.diffs import GitDiffer
 from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
 from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
+from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.pushing import Clones, GitPusher, PushService
 from crosswalk.dispatch.review import ReviewService
-from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
 from crosswalk.fsmodes import private_dir
 from crosswalk.runner import (
@@ -56,6 +56,7 @@ from crosswalk.server.procedures import (
     initiative,
     log,
     message,
+    ownership,
     page,
     phase,
     project,
@@ -104,6 +105,7 @@ def build_router() -> Router[Context]:
         page.router,
         proposal.router,
         message.router,
+        ownership.router,
         log.router,
         dashboard.router,
     )

@@ -12,9 +12,9 @@ from crosswalk.db.repositories import Repositories
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
+from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
-from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.runner import Supervisor
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService

@@ -38,6 +38,8 @@ __all__ = [
     "Target",
     "TaskTarget",
     "describe",
+    "find_initiative_of",
+    "initiative_of",
     "resolve_target",
 ]
 
@@ -148,7 +150,7 @@ def _resolve_file(
     line: whose change covers it), else the agent of the merged task that changed it
     last. Read from the ownership index (``OwnershipService``), never from git."""
     path = target.path
-    initiative_id = _initiative_of(asker, agents)
+    initiative_id = initiative_of(asker, agents)
     owners = ownership.owners(path, initiative_id=initiative_id)
     others = [owner for owner in owners if owner.agent.id != asker.id]
     unmerged = _at_line(
@@ -169,16 +171,22 @@ def _resolve_file(
     raise _refusal(path, initiative_id, owners, others)
 
 
-def _initiative_of(asker: Agent, agents: AgentRepository) -> str:
-    if asker.initiative_id is not None:
-        return asker.initiative_id
-    located = agents.locate(asker.id) if asker.task_id is not None else None
-    if located is None or located.task_initiative_id is None:
+def initiative_of(agent: Agent, agents: AgentRepository) -> str:
+    """The agent's initiative (its own, else its task's): where asking by file looks."""
+    found = find_initiative_of(agent, agents)
+    if found is None:
         raise PreconditionFailedError(
-            f"agent {asker.name} ({asker.id}) belongs to no initiative; asking by file "
-            "reaches the agents of your initiative: ask by agent (--agent) or task (--task)"
+            f"agent {agent.name} ({agent.id}) belongs to no initiative; who changed a file "
+            "is known within an initiative: ask by agent (--agent) or task (--task)"
         )
-    return located.task_initiative_id
+    return found
+
+
+def find_initiative_of(agent: Agent, agents: AgentRepository) -> str | None:
+    if agent.initiative_id is not None or agent.task_id is None:
+        return agent.initiative_id
+    located = agents.locate(agent.id)
+    return None if located is None else located.task_initiative_id
 
 
 def _at_line(owners: list[FileOwner], line: int | None) -> list[FileOwner]:

@@ -402,6 +402,7 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
             messages=services.repos.messages,
             runs=services.repos.agent_runs,
             projects=services.repos.projects,
+            ownership=services.repos.ownership,
         )
         found = report(situation)["tasks"]
         return {task["name"]: task["waitingFor"] for state in found.values() for task in state}
