@@ -316,9 +316,9 @@ def overlap_text(overlaps: list[Any]) -> str:
         task = ""
         if overlap.get("taskId"):
             title = overlap.get("taskName")
-            task = f", working on task {overlap['taskId']}" + (f' "{title}"' if title else "")
+            task = f" (task {overlap['taskId']}" + (f' "{title}")' if title else ")")
         blocks.append(
-            f"{overlap.get('file')}: agent {name}{task} changed it too.\n"
+            f"{overlap.get('file')}: also changed by agent {name}{task}.\n"
             f'Ask it: cw ask --agent {_id_arg(name)} "QUESTION"'
         )
     head = (
