@@ -50,6 +50,8 @@ class GitChanges:
             head = self._run(worktree, "rev-parse", "HEAD").strip()
             snapshot = self._snapshot(worktree, head, label)
             where = worktree
+        elif not work.clone.is_dir():
+            return WorkRead(None)  # not cloned here: another server's, or never started
         else:
             tip = self._try(work.clone, "rev-parse", "--verify", "--quiet", work.agent_branch)
             if tip is None:

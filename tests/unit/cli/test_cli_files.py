@@ -9,6 +9,7 @@ import pytest
 
 from crosswalk.cli.errors import RemoteError, UsageError
 from crosswalk.cli.repo_paths import file_and_line, repo_relative
+from crosswalk.target_kinds import TARGET_KINDS
 
 from .cli_fakes import Cw, conversation
 
@@ -88,3 +89,12 @@ def test_who_lists_the_owners_newest_first(worktree: Path, monkeypatch: pytest.M
     cw.client.on("file.owners", {"path": "none.py", "owners": []})
     assert "no agent's work changed none.py" in cw("who", "none.py", "--initiative", "I1")[1]
     assert cw.client.calls[-1][2] == {"path": "src/none.py", "initiativeId": "I1"}
+
+
+def test_cw_ask_offers_every_kind_of_target_kinds_with_its_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert Cw()("ask", "--help")[0] == 0
+    flat = " ".join(capsys.readouterr().out.split())
+    for kind in TARGET_KINDS:
+        assert kind.flag in flat and " ".join(kind.help.split()) in flat, kind.kind
