@@ -333,7 +333,7 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
 def _target(args: argparse.Namespace) -> dict[str, Any]:
     """The ask's target fields, from the one target option given."""
     for kind in CONVERSATION_KINDS:
-        value = getattr(args, kind.kind)
+        value = getattr(args, kind.kind, None)  # (``cw mcp`` passes only the kinds it uses)
         if value is None:
             continue
         if kind.kind == "file":

@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 13."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 14."""
 
 from __future__ import annotations
 
