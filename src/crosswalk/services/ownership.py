@@ -15,7 +15,7 @@ finds nothing new writes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from crosswalk.db.repositories import OwnershipRepository
@@ -101,11 +101,10 @@ def _kept(
     change: PathChange,
     now: datetime,
 ) -> FileChange:
+    """The change as recorded now; ``before`` itself when only the time would differ."""
     fresh = FileChange(
         agent.id, False, change.path, initiative_id, agent.task_id, change.lines, now
     )
-    if before is not None and before == FileChange(
-        agent.id, False, change.path, initiative_id, agent.task_id, change.lines, before.changed_at
-    ):
+    if before is not None and replace(before, changed_at=now) == fresh:
         return before
     return fresh
