@@ -1,5 +1,5 @@
 """Full conversations between asker/answerer pairs, each agent on its own token, once per
-way of naming the answerer: by agent id, by agent name, by task, by phase.
+way of naming the answerer: by agent id, by agent name, by task, by phase, by file.
 
 One cycle: the asker sends ``conversation.ask`` (POST, with a fresh client-chosen id,
 as ``cw ask`` does) then parks on
@@ -8,14 +8,15 @@ as ``cw ask`` does) then parks on
 (POST). The round trip runs from the moment the ask is sent to the moment the
 asker receives the answered conversation; every answer is checked.
 
-Every pair is set up alike whatever the kind: the answerer has a name and works a
-task of its own in a phase of its own, so the kinds differ only in what the ask
-names (and so in how the server resolves it). In the same run, on the same server,
-``health`` is driven over as many connections as there are pairs (each pair has one
-request in flight at a time): the server's CPU per conversation is compared with its
-CPU per ``health`` request, the cheapest request it serves. The 20-pair case is also
-driven by a second, independent client, the official ``@trpc/client``
-(:mod:`bench.trpc_client`).
+Every pair is set up alike whatever the kind: the answerer has a name, works a task of
+its own in a phase of its own, and its work changed files of its own (the ownership
+index holds :data:`FILES_PER_ANSWERER` rows for it, one of them the file asked about),
+so the kinds differ only in what the ask names (and so in how the server resolves it).
+In the same run, on the same server, ``health`` is driven over as many connections as
+there are pairs (each pair has one request in flight at a time): the server's CPU per
+conversation is compared with its CPU per ``health`` request, the cheapest request it
+serves. The 20-pair case is also driven by a second, independent client, the official
+``@trpc/client`` (:mod:`bench.trpc_client`).
 """
 
 from __future__ import annotations
@@ -42,10 +43,16 @@ from bench.loadgen import (
 from bench.report import Column, Section, Target
 from bench.server import BenchAgent, BenchServer
 from bench.settings import Settings
+from crosswalk.db.engine import create_database_engine
+from crosswalk.db.repositories.sqlalchemy import create_repositories
+from crosswalk.domain.rows import FileChange
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 LEVELS = (1, 20, 100)
-KINDS = ("agent-id", "agent-name", "task", "phase")
+KINDS = ("agent-id", "agent-name", "task", "phase", "file")
+#: Files in the ownership index per answerer (the one asked about among them).
+FILES_PER_ANSWERER = 20
 LISTEN_TIMEOUT_MS = 5_000
 STOP = "that is all"  # the asker's last question: its answerer answers and leaves
 WAIT_TIMEOUT_MS = 10_000
@@ -54,6 +61,7 @@ TARGET_RATE_PAIRS = 20
 TARGET_RATE = 600.0
 TARGET_P50_MS = 3.0
 TARGET_VS_HEALTH = 10.0  # server CPU per conversation / per health request
+TARGET_FILE_VS_TASK = 2.0  # server CPU per conversation: asked by file / asked by task
 TARGET_AGREEMENT_PCT = 25.0  # the two clients' figures differ by less than this
 SECOND_CLIENT_PAIRS = 20  # the comparison the target checks
 # also run at 1 pair, where neither client lets the server batch work: a diagnosis of
@@ -71,6 +79,7 @@ class Pair:
     answerer_name: str | None = None
     task_id: str | None = None
     phase_id: str | None = None
+    path: str | None = None  # a file the answerer's work changed
 
     def target(self, kind: str) -> dict[str, str]:
         """The ask's target fields for ``kind`` (one of :data:`KINDS`)."""
@@ -79,6 +88,7 @@ class Pair:
             "agent-name": ("toAgentId", self.answerer_name),
             "task": ("taskId", self.task_id),
             "phase": ("phaseId", self.phase_id),
+            "file": ("file", self.path),
         }
         if kind not in fields:
             raise ValueError(f"unknown target kind {kind!r}; choose from {', '.join(KINDS)}")
@@ -90,7 +100,8 @@ class Pair:
 
 def make_pairs(server: BenchServer, count: int) -> list[Pair]:
     """``count`` fresh pairs (nothing left over from another level), each answerer on a
-    task of its own in a phase of its own, all in one new initiative."""
+    task of its own in a phase of its own with files of its own changed, all in one new
+    initiative (the askers too: asking by file looks in the asker's initiative)."""
     tag = secrets.token_hex(3)
     (initiative,) = server.admin_mutations("initiative.create", [{"name": f"bench {tag}"}])
     phases = server.admin_mutations(
@@ -106,13 +117,50 @@ def make_pairs(server: BenchServer, count: int) -> list[Pair]:
         "agent.create",
         [{"name": name, "taskId": task["id"]} for name, task in zip(names, tasks, strict=True)],
     )
-    askers = server.create_agents(count)
-    return [
-        Pair(asker, BenchAgent(answerer["id"], answerer["token"]), name, task["id"], phase["id"])
-        for asker, answerer, name, task, phase in zip(
-            askers, answerers, names, tasks, phases, strict=True
+    askers = [
+        BenchAgent(made["id"], made["token"])
+        for made in server.admin_mutations(
+            "agent.create", [{"initiativeId": initiative["id"]}] * count
         )
     ]
+    paths = [f"src/{tag}/pair_{i}.py" for i in range(count)]
+    seed_ownership(server, initiative["id"], answerers, paths)
+    return [
+        Pair(
+            asker,
+            BenchAgent(answerer["id"], answerer["token"]),
+            name,
+            task["id"],
+            phase["id"],
+            path,
+        )
+        for asker, answerer, name, task, phase, path in zip(
+            askers, answerers, names, tasks, phases, paths, strict=True
+        )
+    ]
+
+
+def seed_ownership(
+    server: BenchServer, initiative_id: str, answerers: Sequence[Any], paths: Sequence[str]
+) -> None:
+    """Each answerer's unmerged work changed ``FILES_PER_ANSWERER`` files, its path among
+    them: written to the ownership index as the server's tracker writes it (the bench's
+    agents have no worktrees for it to read)."""
+    engine = create_database_engine(server.database_url)
+    try:
+        index = create_repositories(engine).ownership
+        now = utcnow()
+        for answerer, path in zip(answerers, paths, strict=True):
+            files = [path, *(f"{path}.d/mod_{k}.py" for k in range(FILES_PER_ANSWERER - 1))]
+            changes = [
+                FileChange(
+                    answerer["id"], False, name, initiative_id, answerer["taskId"], ((1, 40),), now
+                )
+                for name in files
+            ]
+            index.replace_changes(answerer["id"], merged=False, changes=changes)
+    finally:
+        engine.dispose()
 
 
 async def drive_pairs(
@@ -332,8 +380,10 @@ def run(settings: Settings) -> list[Section]:
         "Round trip = ask sent -> answered conversation received by the asker (4 requests: "
         "ask, listen wakes, answer, waitForAnswer).",
         "target: what the ask names. agent-id / agent-name: toAgentId; task: taskId (whoever "
-        "works it); phase: phaseId (the one other agent in it). Every answerer works a task of "
-        "its own in a phase of its own, so the kinds differ only in the resolution.",
+        "works it); phase: phaseId (the one other agent in it); file: file (the agent whose "
+        "work changed it, from the ownership index). Every answerer works a task of its own in "
+        f"a phase of its own and changed {FILES_PER_ANSWERER} files of its own, so the kinds "
+        "differ only in the resolution.",
         f"Load generator: {settings.processes} process(es), one keep-alive connection per "
         "agent; server CPU µs/conv = server CPU time in the window / conversations "
         "(from /proc/<pid>/stat).",
@@ -431,6 +481,23 @@ def _targets(section: Section, second: Section, kinds: Sequence[str]) -> None:
                 f"{', '.join(str(level) for level in LEVELS)} pairs)",
                 max(ratios, key=lambda value: math.inf if math.isnan(value) else value),
                 TARGET_VS_HEALTH,
+                "x",
+                False,
+            )
+        )
+    if "file" in kinds and "task" in kinds:
+        by_kind = {(row["kind"], row["pairs"]): row["server_us_per_op"] for row in sqlite}
+        ratios = [
+            _ratio(by_kind["file", level], by_kind["task", level])
+            for level in LEVELS
+            if ("file", level) in by_kind and ("task", level) in by_kind
+        ]
+        section.targets.append(
+            Target(
+                "server CPU per conversation, asked by file / by task (worst of "
+                f"{', '.join(str(level) for level in LEVELS)} pairs)",
+                max(ratios, key=lambda value: math.inf if math.isnan(value) else value),
+                TARGET_FILE_VS_TASK,
                 "x",
                 False,
             )

@@ -49,7 +49,7 @@ from crosswalk.domain.rows import NewAgent, NewInitiative, NewPhase, NewTask
 from crosswalk.ids import new_id
 from crosswalk.runner.settings import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 
 STEPS = ("ask", "listen", "answer", "waitForAnswer")
 TIMEOUT_MS = 30_000
@@ -295,7 +295,7 @@ async def _services(
     asker = app.services.repos.agents.get(pair.asker_id)
     answerer = app.services.repos.agents.get(pair.answerer_id)
     start = clock()
-    conversations.ask(pair.asker_id, "q", Target(agent=pair.answerer_id), id=id, asker=asker)
+    conversations.ask(pair.asker_id, "q", AgentTarget(pair.answerer_id), id=id, asker=asker)
     asked = clock()
     await conversations.listen(pair.answerer_id, TIMEOUT_MS / 1000, agent=answerer)
     listened = clock()

@@ -171,6 +171,27 @@ await expectError(
 );
 passed("errors surface as TRPCClientError with data.code");
 
+// Asking by file: the same procedure takes `file` and `line`, validated at the wire.
+await expectError(
+  asAlice.conversation.ask.mutate({ fromAgentId: alice.id, file: "/etc/hosts", question: "?" }),
+  "BAD_REQUEST",
+  400,
+  "relative to the repository root",
+);
+await expectError(
+  asAlice.conversation.ask.mutate({ fromAgentId: alice.id, toAgentId: bob.id, line: 3, question: "?" }),
+  "BAD_REQUEST",
+  400,
+  "line goes only with file",
+);
+await expectError(
+  asAlice.conversation.ask.mutate({ fromAgentId: alice.id, file: "src/a.ts", line: 3, question: "?" }),
+  "PRECONDITION_FAILED",
+  412,
+  "belongs to no initiative",
+);
+passed("asking by file: file and line, checked at the wire");
+
 // Subscriptions: pending questions first, then new ones, each tracked by id.
 const third = await asAlice.conversation.ask.mutate({
   fromAgentId: alice.id,

@@ -22,6 +22,7 @@ CHECKS = [
     "httpLink: ask, listen, answer, waitForAnswer",
     "httpBatchLink: get, pending, listen, answer (one wins), waitForAnswer",
     "errors surface as TRPCClientError with data.code",
+    "asking by file: file and line, checked at the wire",
     "httpSubscriptionLink: onQuestion delivers tracked questions",
     "httpSubscriptionLink: onAnswer delivers the answer",
 ]

@@ -27,6 +27,7 @@ LEAVES = {
     "crosswalk.agent_hooks",
     "crosswalk.agent_mcp",
     "crosswalk.fsmodes",
+    "crosswalk.target_kinds",
 }
 
 # Which crosswalk packages each layer may import, besides itself and the leaves.

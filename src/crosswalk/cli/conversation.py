@@ -22,9 +22,12 @@ from crosswalk.cli.errors import (
     RequestTimeoutError,
     TimedOutError,
     UnreachableError,
+    UsageError,
 )
-from crosswalk.cli.output import Column, detail, indent, table
+from crosswalk.cli.output import Column, command_arg, detail, indent, table
+from crosswalk.cli.repo_paths import file_and_line, repo_relative
 from crosswalk.cli.waiting import long_poll
+from crosswalk.target_kinds import CONVERSATION_KINDS, TARGET_KINDS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
     from crosswalk.cli.context import Context
 
 DEFAULT_TIMEOUT_S = 600.0
+#: Targets a person may name by id, name or start of id (``commands.ref_argument``).
+NAMED_KINDS = ("task", "phase")
 #: Subscription errors after which the official tRPC client reconnects (code -32603).
 _RECONNECT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
 
@@ -129,10 +134,13 @@ def register(subparsers: Subparsers) -> None:
         help="ask another agent a question and wait for the answer",
         description=(
             "Send a question to an agent (by id or name), to whichever agent works on a\n"
-            "task, or to the one agent working in a phase; then wait for the answer and\n"
-            "print it. You are the asker: set CW_AGENT_ID or pass --as. If the wait times\n"
-            "out (exit 3) or is interrupted, the question stays pending and\n"
-            "'cw wait CONVERSATION_ID' resumes waiting.\n"
+            "task, to the one agent working in a phase, or to the agent of your initiative\n"
+            "whose work changed a file (a path relative to the current directory, or to\n"
+            "the repository root outside a worktree; with :LINE, the agent whose change\n"
+            "covers that line); then wait for the answer and print it. You are the asker:\n"
+            "set CW_AGENT_ID or pass --as. If the wait times out (exit 3) or is\n"
+            "interrupted, the question stays pending and 'cw wait CONVERSATION_ID'\n"
+            "resumes waiting.\n"
             "With --user the question goes to the person running crosswalk (see 'cw\n"
             "inbox'); while it waits you are 'waiting_for_input', and a timed-out wait\n"
             "resumes with 'cw message wait MESSAGE_ID'."
@@ -141,34 +149,22 @@ def register(subparsers: Subparsers) -> None:
             'cw ask --agent reviewer "Is the schema migration merged?"',
             "cw ask --task T42 --timeout 120 - < question.md",
             'cw ask --phase P7 --no-wait "Who owns the API client?"',
+            'cw ask --file src/auth/token.py:42 "Why does the token expire after 300 s?"',
             'cw ask --agent bold-otter --json "Ready for review?"',
             'cw ask --user "Postgres or SQLite for the cache?"',
         ],
         handler=cmd_ask,
     )
     target = ask.add_mutually_exclusive_group(required=True)
-    target.add_argument("--agent", metavar="ID_OR_NAME", help="the agent to ask, by id or name")
-    ref_argument(
-        ask,
-        "--task",
-        metavar="TASK",
-        help="ask the agent working on this task",
-        group=target,
-        kind="task",
-    )
-    ref_argument(
-        ask,
-        "--phase",
-        metavar="PHASE",
-        help="ask the one active agent working in this phase",
-        group=target,
-        kind="phase",
-    )
-    target.add_argument(
-        "--user",
-        action="store_true",
-        help="ask the person (answered with 'cw reply'; resume with 'cw message wait')",
-    )
+    for kind in TARGET_KINDS:
+        if kind.metavar is None:
+            target.add_argument(kind.flag, action="store_true", help=kind.help)
+        elif kind.kind in NAMED_KINDS:
+            ref_argument(
+                ask, kind.flag, metavar=kind.metavar, help=kind.help, group=target, kind=kind.kind
+            )
+        else:
+            target.add_argument(kind.flag, metavar=kind.metavar, help=kind.help)
     _add_timeout(ask, f"seconds to wait for the answer (default {DEFAULT_TIMEOUT_S:g})")
     ask.add_argument(
         "--no-wait",
@@ -319,12 +315,7 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
 
         return ask_user(ctx, question, args.timeout, no_wait=args.no_wait)
     payload: dict[str, Any] = {"id": new_question_id(), "fromAgentId": me, "question": question}
-    if args.agent is not None:
-        payload["toAgentId"] = args.agent
-    elif args.task is not None:
-        payload["taskId"] = args.task
-    else:
-        payload["phaseId"] = args.phase
+    payload.update(_target(args))
     if args.no_wait:
         payload["deliverAnswer"] = True  # the agent's hooks bring the answer (docs/hooks.md)
     show = AGENT_QUESTION.show
@@ -347,7 +338,26 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     except RemoteError as exc:
         if exc.code == "CONFLICT" and args.phase is not None:
             exc.hint = "several agents work in that phase: ask one with --agent or --task"
+        if exc.code == "CONFLICT" and args.file is not None:
+            exc.hint = (
+                "several agents changed that file: ask one with --agent, or name a line "
+                f"(--file PATH:LINE); see who with: cw who {command_arg(payload['file'])}"
+            )
         raise
+
+
+def _target(args: argparse.Namespace) -> dict[str, Any]:
+    """The ask's target fields, from the one target option given."""
+    for kind in CONVERSATION_KINDS:
+        value = getattr(args, kind.kind, None)  # (``cw mcp`` passes only the kinds it uses)
+        if value is None:
+            continue
+        if kind.kind == "file":
+            path, line = file_and_line(value)
+            fields: dict[str, Any] = {"file": repo_relative(path)}
+            return fields if line is None else {**fields, "line": line}
+        return {kind.wire[0]: value}
+    raise UsageError("name whom to ask: " + ", ".join(k.flag for k in TARGET_KINDS))
 
 
 def cmd_wait(args: argparse.Namespace, ctx: Context) -> int:

@@ -5,8 +5,9 @@ The agent CLI pipes the event's JSON to stdin and reads what this prints (docs/h
 - ``SessionStart``: context saying who the agent is, its task, how to ask and answer,
   and the questions already waiting;
 - ``PostToolUse``, ``UserPromptSubmit``: what the person told the agent (``cw tell``),
-  the questions addressed to the agent that this session has not been shown yet, and
-  answers to its ``--no-wait`` questions, as
+  the questions addressed to the agent that this session has not been shown yet,
+  answers to its ``--no-wait`` questions, and the files another agent's unmerged work
+  changed too (each told once), as
   ``{"hookSpecificOutput": {"hookEventName": ..., "additionalContext": ...}}``;
 - ``Stop``: ``{"decision": "block", "reason": ...}`` when the person told the agent
   something (so it reads it before it stops), and while questions wait for the agent's
@@ -53,6 +54,8 @@ MAX_CONTEXT_CHARS = 10_000
 #: A question's text is cut here in the context; ``cw conversation get`` shows it all.
 MAX_QUESTION_CHARS = 2_000
 MAX_STOP_BLOCKS = 3
+#: Overlapping files told at once (each is told once; the rest: ``cw initiative status``).
+MAX_OVERLAPS_SHOWN = 20
 
 
 class HookIdentity:
@@ -328,19 +331,45 @@ def session_text(
         lines.append(f'Your task: {task.get("id")} "{task.get("name")}".')
         if task.get("description"):
             lines.append(_clip(str(task["description"]), str(task.get("id"))))
+    from crosswalk.target_kinds import usage_lines  # SessionStart only: off the hot path
+
     lines += [
-        "Other agents and the person coordinating the work can be asked with cw:",
-        '  cw ask --agent NAME "QUESTION"      (waits for the answer and prints it)',
-        '  cw ask --task TASK_ID "QUESTION"    (whoever works on that task)',
-        '  cw ask --user "QUESTION"            (the person)',
-        '  cw ask --agent NAME --no-wait "QUESTION" (the answer arrives here later)',
+        "Other agents and the person coordinating the work can be asked with cw (it",
+        "waits for the answer and prints it; with --no-wait the answer arrives here later):",
+        *usage_lines(),
         'Questions for you arrive here with their id; cw answer ID "ANSWER" answers one.',
     ]
     text = "\n".join(lines)
+    overlaps = [o for o in found.get("overlaps") or [] if isinstance(o, dict)]
+    if overlaps:
+        text += "\n\n" + overlap_text(overlaps)
     if not questions and not answers and not messages:
         return text + "\nNo question is waiting for you now."
     left = MAX_CONTEXT_CHARS - len(text) - 2
     return text + "\n\n" + delivery_text(agent, questions, answers, left, messages)
+
+
+def overlap_text(overlaps: list[Any]) -> str:
+    """The files another agent's unmerged work changed too, and how to ask it."""
+    blocks = []
+    for overlap in overlaps:
+        name = str(overlap.get("agentName") or overlap.get("agentId"))
+        task = ""
+        if overlap.get("taskId"):
+            title = overlap.get("taskName")
+            task = f" (task {overlap['taskId']}" + (f' "{title}")' if title else ")")
+        blocks.append(
+            f"{overlap.get('file')}: also changed by agent {name}{task}.\n"
+            f'Ask it: cw ask --agent {_id_arg(name)} "QUESTION"'
+        )
+    head = (
+        "crosswalk: another agent's unmerged work changed files yours changed; agree on "
+        "them before either is merged."
+    )
+    shown = blocks[:MAX_OVERLAPS_SHOWN]
+    if len(blocks) > len(shown):
+        shown.append(f"{len(blocks) - len(shown)} more: cw initiative status shows them all.")
+    return "\n\n".join([head, *shown])
 
 
 def stop_reason(
@@ -450,9 +479,10 @@ def _handle(
     questions = [q for q in found.get("questions") or [] if isinstance(q, dict)]
     answers = [a for a in found.get("answers") or [] if isinstance(a, dict)]
     messages = [m for m in found.get("messages") or [] if isinstance(m, dict)]
+    overlaps = [o for o in found.get("overlaps") or [] if isinstance(o, dict)]
     agent = found.get("agent") or {}
     session_id = str(payload.get("session_id") or "")
-    if not (questions or answers or messages) and event not in ("SessionStart", "Stop"):
+    if not (questions or answers or messages or overlaps) and event not in ("SessionStart", "Stop"):
         return None  # the common case: nothing to read or write
     state = load_state(worktree, identity.agent_id, session_id)
     if event == "SessionStart":
@@ -463,6 +493,7 @@ def _handle(
     if result is not None:
         delivered = [m["id"] for m in messages]
         delivered += [q["id"] for q in questions] + [a["id"] for a in answers]
+        delivered += [f"overlap:{o.get('file')}:{o.get('agentName')}" for o in overlaps]
         log_line(
             worktree,
             provider,
@@ -492,10 +523,14 @@ def _respond(
         return hook_output(event, session_text(found, questions, answers, messages))
     fresh = [q for q in questions if str(q.get("id")) not in state.shown]
     questions[:] = fresh  # what is reported as delivered
-    if not fresh and not answers and not messages:
+    overlaps = [o for o in found.get("overlaps") or [] if isinstance(o, dict)]
+    if not fresh and not answers and not messages and not overlaps:
         return None
     _mark_shown(state, [str(q.get("id")) for q in fresh])
-    return hook_output(event, delivery_text(agent, fresh, answers, messages=messages))
+    text = delivery_text(agent, fresh, answers, messages=messages)
+    if overlaps:
+        text = "\n\n".join(part for part in (overlap_text(overlaps), text) if part)
+    return hook_output(event, text)
 
 
 def _stop(

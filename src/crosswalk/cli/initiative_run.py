@@ -164,6 +164,24 @@ def render_status(status: Any) -> str:
     for question in questions:
         lines.append(f"  {question.get('kind')} {question.get('id')}:")
         lines.append(indent(str(question.get("question", "")), "    "))
+    overlaps = status.get("overlaps") or []
+    if overlaps:
+        lines.append(f"files changed by several agents' unmerged work ({len(overlaps)}):")
+        for overlap in overlaps:
+            names = overlap.get("agentNames") or overlap.get("agents") or []
+            lines.append(f"  {overlap.get('file')}: {', '.join(map(str, names))}")
+    previews = status.get("mergePreview") or []
+    if previews:
+        lines.append(f"would their work merge cleanly ({len(previews)} pairs, by git merge-tree):")
+        for preview in previews:
+            pair = " + ".join(map(str, preview.get("agentNames") or preview.get("agents") or []))
+            files = preview.get("files") or []
+            verdict = (
+                f"conflicts in {', '.join(map(str, files))}"
+                if preview.get("conflicts")
+                else "clean"
+            )
+            lines.append(f"  {pair}: {verdict}")
     return "\n".join(lines)
 
 

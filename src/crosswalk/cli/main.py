@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 #: A group's module is imported only when one of its commands runs.
 COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.conversation": ("ask", "wait", "listen", "answer", "conversation"),
+    "crosswalk.cli.who": ("who",),
     "crosswalk.cli.serve": ("serve",),
     "crosswalk.cli.initiative": ("initiative",),
     "crosswalk.cli.phase": ("phase",),

@@ -436,3 +436,72 @@ answer_deliveries = Table(
     Column("delivered_at", EpochMillis(), nullable=True),
     Index("ix_answer_deliveries_agent_id_delivered_at", "agent_id", "delivered_at"),
 )
+
+# The ownership index: which agent's work changed which file (docs/dispatch.md,
+# "Who changed a file"). Kept from the agents' worktrees as they work and from each
+# merge, so asking by file reads one indexed row set instead of running git.
+file_changes = Table(
+    "file_changes",
+    metadata,
+    Column(
+        "agent_id",
+        String(ID_LENGTH),
+        ForeignKey("agents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("merged", Boolean(create_constraint=True, name="merged"), primary_key=True),
+    Column("path", Text, primary_key=True),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False, index=False),
+    _fk("task_id", "tasks.id", ondelete="SET NULL", index=False),
+    # [[first, last], ...] in the changed version, 1-based; [] is the whole file.
+    Column("lines", JsonText(), nullable=False),
+    Column("changed_at", EpochMillis(), nullable=False),
+    Index("ix_file_changes_initiative_id_path", "initiative_id", "path"),
+)
+
+# Two agents whose unmerged work changed one file are each told once, by their hooks.
+overlap_notices = Table(
+    "overlap_notices",
+    metadata,
+    Column(
+        "agent_id",
+        String(ID_LENGTH),
+        ForeignKey("agents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "other_agent_id",
+        String(ID_LENGTH),
+        ForeignKey("agents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("path", Text, primary_key=True),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False, index=False),
+    Column("created_at", EpochMillis(), nullable=False),
+    Column("delivered_at", EpochMillis(), nullable=True),
+    Index("ix_overlap_notices_other_agent_id", "other_agent_id"),
+)
+
+# Whether merging two agents' unmerged work together would conflict, checked with
+# ``git merge-tree`` as they work (``agent_id`` sorts before ``other_agent_id``).
+merge_previews = Table(
+    "merge_previews",
+    metadata,
+    Column(
+        "agent_id",
+        String(ID_LENGTH),
+        ForeignKey("agents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "other_agent_id",
+        String(ID_LENGTH),
+        ForeignKey("agents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _fk("initiative_id", "initiatives.id", ondelete="CASCADE", nullable=False),
+    Column("conflicts", Boolean(create_constraint=True, name="conflicts"), nullable=False),
+    Column("files", JsonText(), nullable=False),
+    Column("checked_at", EpochMillis(), nullable=False),
+    Index("ix_merge_previews_other_agent_id", "other_agent_id"),
+)

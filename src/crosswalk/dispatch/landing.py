@@ -57,6 +57,14 @@ class AfterMerge(Protocol):
     async def after_merge(self, initiative_id: str) -> None: ...
 
 
+class MergeWatcher(Protocol):
+    async def landed(
+        self, agent: Agent, task: Task, merges: Sequence[tuple[AgentWork, str]]
+    ) -> None:
+        """The agent's work on the task was merged: the merge commit of each project."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Conflict:
     project: str
@@ -73,6 +81,8 @@ class LandingService:
     merger: Merger
     workspaces: Workspaces
     after_merge: AfterMerge | None = None
+    #: Told of each landing (the ownership index: ``crosswalk.dispatch.ownership``).
+    watcher: MergeWatcher | None = None
 
     async def run_succeeded(self, agent: Agent) -> Task | None:
         """The agent's run ended with a success result: its in-progress task waits for
@@ -169,12 +179,14 @@ class LandingService:
     async def _merge(self, task: Task, agent: Agent, expected: TaskStatus) -> Task:
         works = self.workspaces.work_of(agent, task)
         merged: dict[str, Any] = {}
+        commits: list[tuple[AgentWork, str]] = []
         conflicts: list[Conflict] = []
         for work in works:
             result: MergeResult = await asyncio.to_thread(
                 self.merger.merge, self._request(task, agent, work)
             )
-            if result.merged:
+            if result.commit is not None:
+                commits.append((work, result.commit))
                 merged[work.project] = {
                     "commit": result.commit,
                     "branch": work.initiative_branch,
@@ -191,6 +203,8 @@ class LandingService:
         completed = self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
         if self.after_merge is not None and completed.initiative_id is not None:
             await self.after_merge.after_merge(completed.initiative_id)
+        if self.watcher is not None:
+            await self.watcher.landed(agent, task, commits)
         return completed
 
     def _request(self, task: Task, agent: Agent, work: AgentWork) -> MergeRequest:

@@ -1,4 +1,6 @@
-"""``initiative.status``: where an initiative's work stands and what each task waits for."""
+"""``initiative.status``: where an initiative's work stands and what each task waits for,
+and where agents' unmerged work meets: the files several agents changed, and whether
+each pair's work would merge cleanly (from the ownership index, never git)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from crosswalk.db.repositories import (
     AgentRunRepository,
     ConversationRepository,
     MessageRepository,
+    OwnershipRepository,
     ProjectRepository,
 )
 from crosswalk.dispatch.choose import Plan, is_checkpoint, ready, waits_for_prerequisites
@@ -27,7 +30,9 @@ from crosswalk.domain.rows import (
     AgentRun,
     Conversation,
     Initiative,
+    MergePreview,
     Message,
+    Overlap,
     ProjectPush,
     Task,
 )
@@ -49,6 +54,8 @@ class Situation:
     runs: list[AgentRun]  # every run of an agent for the initiative, with its usage
     pushes: list[ProjectPush]  # its projects, each with the last push of its branch
     now: datetime
+    overlaps: list[Overlap]  # files the unmerged work of several agents changed
+    previews: list[MergePreview]  # whether pairs of agents' unmerged work merge cleanly
 
 
 def gather(
@@ -60,6 +67,7 @@ def gather(
     messages: MessageRepository,
     runs: AgentRunRepository,
     projects: ProjectRepository,
+    ownership: OwnershipRepository,
     now: datetime | None = None,
 ) -> Situation:
     task_ids = {task.id for task in plan.tasks}
@@ -85,14 +93,28 @@ def gather(
         and (message.task_id in task_ids or message.sender_id in agent_ids)
     ]
     names = {agent.id: agent.name for agent in mine}
-    for conversation in asked:
-        if conversation.to_agent_id not in names:
-            other = agents.find_by_id(conversation.to_agent_id)
-            names[conversation.to_agent_id] = other.name if other else conversation.to_agent_id
+    overlaps = ownership.overlaps(initiative.id)
+    previews = ownership.previews(initiative.id)
+    named = [c.to_agent_id for c in asked] + [a for o in overlaps for a in o.agent_ids]
+    named += [id for p in previews for id in (p.agent_id, p.other_agent_id)]
+    for agent_id in named:
+        if agent_id not in names:
+            other = agents.find_by_id(agent_id)
+            names[agent_id] = other.name if other else agent_id
     spent = runs.find(initiative_id=initiative.id)
     pushes = projects.find_pushes(initiative.id)
     return Situation(
-        initiative, plan, mine, asked, open_messages, names, spent, pushes, now or utcnow()
+        initiative,
+        plan,
+        mine,
+        asked,
+        open_messages,
+        names,
+        spent,
+        pushes,
+        now or utcnow(),
+        overlaps,
+        previews,
     )
 
 
@@ -206,6 +228,27 @@ def report(situation: Situation) -> dict[str, Any]:
                 "question": m.content,
             }
             for m in situation.open_messages
+        ],
+        "overlaps": [
+            {
+                "file": overlap.path,
+                "agents": list(overlap.agent_ids),
+                "agentNames": [situation.names[id] for id in overlap.agent_ids],
+            }
+            for overlap in situation.overlaps
+        ],
+        "mergePreview": [
+            {
+                "agents": [preview.agent_id, preview.other_agent_id],
+                "agentNames": [
+                    situation.names[preview.agent_id],
+                    situation.names[preview.other_agent_id],
+                ],
+                "conflicts": preview.conflicts,
+                "files": list(preview.files),
+                "checkedAt": to_iso(preview.checked_at),
+            }
+            for preview in situation.previews
         ],
     }
 

@@ -129,11 +129,13 @@ class ConversationStatus(StrEnum):
 
 
 class TargetKind(StrEnum):
-    """How a question named its target: an agent (by id or name), a task, a phase."""
+    """How a question named its target: an agent (by id or name), a task, a phase, a
+    file (whoever changed it). ``crosswalk.target_kinds`` lists them with their texts."""
 
     AGENT = "agent"
     TASK = "task"
     PHASE = "phase"
+    FILE = "file"
 
 
 class DispatchStatus(StrEnum):

@@ -573,6 +573,78 @@ class NewConversation:
     target_kind: TargetKind | None = None
 
 
+# --- ownership: which agent's work changed which file ----------------------------
+
+#: Line ranges of a change, each ``(first, last)``, 1-based; empty: the whole file.
+LineRanges = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathChange:
+    """One file a piece of work changed, with the lines it covers in the new version."""
+
+    path: str
+    lines: LineRanges = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """A file an agent's work changed, as the ownership index keeps it: ``merged`` False
+    while the work is on the agent's branch or in its worktree, True once it landed."""
+
+    agent_id: str
+    merged: bool
+    path: str
+    initiative_id: str
+    task_id: str | None
+    lines: LineRanges
+    changed_at: datetime  # when this change was last seen to move (merged: when it landed)
+
+
+@dataclass(frozen=True, slots=True)
+class FileOwner:
+    """An agent whose work changed a file, with its change and where its task sits."""
+
+    agent: Agent
+    change: FileChange
+    task_name: str | None
+    phase_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """A file the unmerged work of several agents changed, the most recent first."""
+
+    path: str
+    agent_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapNotice:
+    """``agent_id`` is to be told, once, that ``other_agent_id``'s unmerged work changed
+    ``path`` too."""
+
+    agent_id: str
+    other_agent_id: str
+    path: str
+    initiative_id: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MergePreview:
+    """Whether merging two agents' work together would conflict (``git merge-tree``),
+    checked before either is merged; ``agent_id`` sorts before ``other_agent_id``."""
+
+    agent_id: str
+    other_agent_id: str
+    initiative_id: str
+    conflicts: bool
+    files: tuple[str, ...]  # the conflicting files
+    checked_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Paged(Generic[T]):
     """One page of a keyset-paginated list: ``next_cursor`` is None on the last page."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from crosswalk.domain.rows import Agent, Phase, Task
+from crosswalk.target_kinds import usage_lines
 
 RESUME_PROMPT = "Continue where you left off."
 
@@ -26,8 +27,9 @@ def build_prompt(agent: Agent, task: Task, phase: Phase | None, extra: str | Non
         "",
         "Other agents work on other tasks at the same time. The `cw` command is set up",
         "for you (CW_URL, CW_AGENT_ID and CW_TOKEN are in your environment):",
-        '- ask another agent: cw ask --agent NAME "question"  (or --task ID, --phase ID)',
-        '- ask the person: cw ask --user "question"',
+        "- ask another agent or the person:",
+        *usage_lines(indent="    "),
+        "- see who changed a file: cw who PATH",
         "- see questions addressed to you: cw listen",
         '- answer one: cw answer CONVERSATION_ID "answer"',
         "`cw ask` waits for the answer and prints it.",

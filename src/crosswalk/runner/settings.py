@@ -10,6 +10,7 @@ from pathlib import Path
 
 from crosswalk.config import DEFAULT_URL, data_dir
 from crosswalk.domain.errors import InvalidSettingError
+from crosswalk.domain.rows import Agent
 
 #: The server's settings and its clients' identity: never passed on to an agent (it gets
 #: its own ``CW_URL``, ``CW_AGENT_ID`` and ``CW_TOKEN``).
@@ -92,6 +93,13 @@ class RunnerSettings:
             stop_agents_on_exit=stop_agents_on_exit,
             base_env=base_env,
         )
+
+    def runs_here(self, agent: Agent) -> bool:
+        """Whether this server runs ``agent`` (an agent recorded before servers had ids,
+        or by a runner with none, belongs to whoever reconciles it): its process and
+        worktrees are on this machine."""
+        mine = self.server_id
+        return agent.server_id is None or mine is None or agent.server_id == mine
 
 
 def with_cw_on_path(path: str) -> str:

@@ -332,10 +332,7 @@ class Supervisor:
                 self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
 
     def _ours(self, agent: Agent) -> bool:
-        """Whether this server runs ``agent`` (an agent recorded before servers had ids,
-        or by a runner with none, belongs to whoever reconciles it)."""
-        mine = self._settings.server_id
-        return agent.server_id is None or mine is None or agent.server_id == mine
+        return self._settings.runs_here(agent)
 
     async def close(self) -> None:
         """Server shutdown: stop the agents if so configured, else leave them running

@@ -33,6 +33,7 @@ from crosswalk.dispatch.diffs import GitDiffer
 from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
 from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
+from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.pushing import Clones, GitPusher, PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
@@ -56,6 +57,7 @@ from crosswalk.server.procedures import (
     initiative,
     log,
     message,
+    ownership,
     page,
     phase,
     project,
@@ -77,6 +79,7 @@ from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
+from crosswalk.services.ownership import OwnershipService
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.usage import UsageService
@@ -103,6 +106,7 @@ def build_router() -> Router[Context]:
         page.router,
         proposal.router,
         message.router,
+        ownership.router,
         log.router,
         dashboard.router,
     )
@@ -152,6 +156,7 @@ def build_services(
         unit_of_work=unit_of_work,
         changes=changes,
         answer_deliveries=repos.answer_deliveries,
+        ownership=repos.ownership,
         offload=offload,
         limits=limits,
     )
@@ -188,6 +193,14 @@ def build_services(
     human_questions.on_task_reply = checkpoints.replied
     runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
     workspaces = workspaces or runner_side
+    ownership = OwnershipTracker(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        service=OwnershipService(ownership=repos.ownership, unit_of_work=unit_of_work),
+        workspaces=workspaces,
+        changes=changes,
+        runs_here=settings.runs_here,
+    )
     documents = DocumentService(
         pages=repos.pages,
         proposals=repos.proposals,
@@ -211,6 +224,7 @@ def build_services(
         merger=GitMerger(root=settings.data_dir / "merges"),
         workspaces=workspaces,
         after_merge=pushes,
+        watcher=ownership,
     )
     runner = Supervisor(
         repos=repos,
@@ -271,9 +285,11 @@ def build_services(
             answer_deliveries=repos.answer_deliveries,
             messages=repos.messages,
             unit_of_work=unit_of_work,
+            ownership=repos.ownership,
         ),
         runner=runner,
         telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
+        ownership=ownership,
         offload=offload,
     )
 
@@ -409,10 +425,12 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.runner.start()
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
+        tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
         await services.runner.close()
         services.changes.close()
         await dispatching
+        await tracking
         await endpoint.close(timeout_s=2.0)
         if relay is not None:
             relay.close()

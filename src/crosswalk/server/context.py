@@ -12,6 +12,7 @@ from crosswalk.db.repositories import Repositories
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
+from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.runner import Supervisor, TellService
@@ -56,6 +57,7 @@ class Services:
     check_in: CheckInService
     runner: Supervisor
     telling: TellService
+    ownership: OwnershipTracker  # keeps the index of who changed which file
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 

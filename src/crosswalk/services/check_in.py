@@ -3,8 +3,9 @@
 ``cw hook`` calls ``agent.checkIn`` at every hook event of Claude Code or Codex (after each
 tool call, at each prompt, at start and at stop; docs/hooks.md), so this is one cheap
 round trip: the agent's row, its pending questions and, when asked for, the answers to its
-``--no-wait`` questions that arrived since the last delivery and what the person told it
-(``cw tell``) since the last delivery, each handed out once.
+``--no-wait`` questions that arrived since the last delivery, what the person told it
+(``cw tell``), and the notices that another agent's unmerged work changed a file its
+work changed (each handed out once).
 
 The agent's status is decided here, in one place, and written only when it changes:
 
@@ -31,11 +32,13 @@ from crosswalk.db.repositories import (
     AnswerDeliveryRepository,
     ConversationRepository,
     MessageRepository,
+    OwnershipRepository,
     TaskRepository,
 )
 from crosswalk.domain.enums import HOOK_MANAGED_AGENT_STATUSES, LIVE_AGENT_STATUSES, AgentStatus
 from crosswalk.domain.events import Action, EntityChanged
-from crosswalk.domain.rows import Agent, Conversation, Message, Task
+from crosswalk.domain.rows import Agent, Conversation, Message, OverlapNotice, Task
+from crosswalk.domain.timestamps import utcnow
 from crosswalk.services.agents import AgentService
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -59,6 +62,7 @@ class CheckIn:
     questions: list[Conversation]
     answers: list[Conversation]
     messages: list[Message] = field(default_factory=list)
+    overlaps: list[OverlapNotice] = field(default_factory=list)
 
 
 def runner_owns_status(agent: Agent) -> bool:
@@ -86,6 +90,8 @@ class CheckInService:
     answer_deliveries: AnswerDeliveryRepository
     messages: MessageRepository
     unit_of_work: UnitOfWorkFactory
+    #: Where the overlap notices wait (``crosswalk.services.ownership``); None: none do.
+    ownership: OwnershipRepository | None = None
 
     def check_in(
         self,
@@ -97,19 +103,27 @@ class CheckInService:
         with_task: bool = False,
     ) -> CheckIn:
         """Report ``activity`` and return the agent's pending questions; with
-        ``take_answers``, also its undelivered answers, which count as delivered now;
-        with ``take_messages``, what the person told it, which counts as read now (of
-        two check-ins at once, each message goes to one)."""
+        ``take_answers``, also its undelivered answers and overlap notices, which count
+        as delivered now; with ``take_messages``, what the person told it, which counts
+        as read now (of two check-ins at once, each message goes to one)."""
         agent = self.agents.resolve(agent_id)
         questions = self.conversations.find_pending_for_agent(agent.id)
         answers = self.answer_deliveries.find_undelivered(agent.id) if take_answers else []
+        overlaps = (
+            self.ownership.undelivered_notices(agent.id)
+            if take_answers and self.ownership is not None
+            else []
+        )
         told = self.messages.find_pending_from_user(agent.id) if take_messages else []
         wanted = self.status_to_report(agent, activity, questions_pending=bool(questions))
         messages: list[Message] = []
-        if answers or told or wanted is not None:
+        if answers or overlaps or told or wanted is not None:
             with self.unit_of_work() as uow:
                 if answers:
                     self.answer_deliveries.mark_delivered(agent.id, [a.id for a in answers])
+                if overlaps and self.ownership is not None:
+                    keys = [(notice.other_agent_id, notice.path) for notice in overlaps]
+                    self.ownership.mark_notices_delivered(agent.id, keys, utcnow())
                 if told:
                     messages = self.messages.mark_read([m.id for m in told])
                     uow.record(*(EntityChanged("message", m.id, Action.UPDATED) for m in messages))
@@ -119,7 +133,12 @@ class CheckInService:
         if with_task and agent.task_id is not None:
             task = self.tasks.find_by_id(agent.task_id)
         return CheckIn(
-            agent=agent, task=task, questions=questions, answers=answers, messages=messages
+            agent=agent,
+            task=task,
+            questions=questions,
+            answers=answers,
+            messages=messages,
+            overlaps=overlaps,
         )
 
     def status_to_report(

@@ -18,6 +18,7 @@ from crosswalk.db.repositories import (
     AgentRepository,
     AnswerDeliveryRepository,
     ConversationRepository,
+    OwnershipRepository,
 )
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import (
@@ -55,6 +56,8 @@ class ConversationService:
     #: Where ``ask(..., deliver_answer=True)`` records that the asker's hooks bring the
     #: answer (``crosswalk.services.check_in``); without it such asks are refused.
     answer_deliveries: AnswerDeliveryRepository | None = None
+    #: Who changed which file, for questions asked by file; without it those are refused.
+    ownership: OwnershipRepository | None = None
     limits: Limits = field(default_factory=Limits)
     offload: Offload = field(default_factory=InlineOffload)  # where the waits' reads run
 
@@ -97,7 +100,7 @@ class ConversationService:
                     return _replayed(stored, from_agent_id, question)
             if asker is None or asker.id != from_agent_id:
                 asker = self._agent(from_agent_id)
-            resolution = resolve_target(target, asker, agents=self.agents)
+            resolution = resolve_target(target, asker, agents=self.agents, ownership=self.ownership)
             self._within_cap(asker, resolution.agent)
             conversation = self.conversations.create(
                 NewConversation(

@@ -1,45 +1,47 @@
 """Who a question goes to: resolution of `conversation.ask`'s target.
 
-An asker names an agent (by id or name), a task or a phase; this module turns
-that into one active agent plus the task, phase and initiative the question is
-about, or an error that tells the asker what to do instead.
+An asker names an agent (by id or name), a task, a phase or a file
+(``crosswalk.domain.targets``: one type per kind); this module turns that into one
+active agent plus the task, phase and initiative the question is about, or an error
+that tells the asker what to do instead. One resolver per kind, each one read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
-from crosswalk.db.repositories import AgentRepository
-from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES, TargetKind
+from crosswalk.db.repositories import AgentRepository, OwnershipRepository
+from crosswalk.domain.enums import ACTIVE_AGENT_STATUSES
 from crosswalk.domain.errors import (
     ConflictError,
+    CrosswalkError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
-from crosswalk.domain.rows import Agent
+from crosswalk.domain.rows import Agent, FileOwner
+from crosswalk.domain.targets import (
+    AgentTarget,
+    FileTarget,
+    PhaseTarget,
+    Target,
+    TaskTarget,
+    covers,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Exactly one of the three ways to address a question."""
-
-    agent: str | None = None  # an agent id or name
-    task_id: str | None = None
-    phase_id: str | None = None
-
-    @property
-    def kind(self) -> TargetKind:
-        if self.agent:
-            return TargetKind.AGENT
-        return TargetKind.TASK if self.task_id else TargetKind.PHASE
-
-    def __post_init__(self) -> None:
-        given = [value for value in (self.agent, self.task_id, self.phase_id) if value]
-        if len(given) != 1:
-            raise InvalidInputError(
-                "give exactly one target: toAgentId, taskId or phaseId", field="toAgentId"
-            )
+__all__ = [
+    "AgentTarget",
+    "FileTarget",
+    "PhaseTarget",
+    "Resolution",
+    "Target",
+    "TaskTarget",
+    "describe",
+    "find_initiative_of",
+    "initiative_of",
+    "resolve_target",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +61,28 @@ def describe(agent: Agent) -> str:
     return f"{agent.name} ({agent.id}){task}"
 
 
-def resolve_target(target: Target, asker: Agent, *, agents: AgentRepository) -> Resolution:
+def resolve_target(
+    target: Target,
+    asker: Agent,
+    *,
+    agents: AgentRepository,
+    ownership: OwnershipRepository | None = None,
+) -> Resolution:
     """Resolve ``target`` for ``asker`` as ``docs/contract.md`` specifies (see module
     docstring). Each kind is one read: who answers, and where the question belongs."""
-    if target.agent is not None:
-        return _resolve_agent(target.agent, asker, agents)
-    if target.task_id is not None:
-        return _resolve_task(target.task_id, asker, agents)
-    assert target.phase_id is not None
-    return _resolve_phase(target.phase_id, asker, agents)
+    match target:
+        case AgentTarget(agent=id_or_name):
+            return _resolve_agent(id_or_name, asker, agents)
+        case TaskTarget(task_id=task_id):
+            return _resolve_task(task_id, asker, agents)
+        case PhaseTarget(phase_id=phase_id):
+            return _resolve_phase(phase_id, asker, agents)
+        case FileTarget():
+            if ownership is None:
+                raise PreconditionFailedError("this server keeps no index of who changed what")
+            return _resolve_file(target, asker, agents, ownership)
+        case _:
+            assert_never(target)
 
 
 def _resolve_agent(id_or_name: str, asker: Agent, agents: AgentRepository) -> Resolution:
@@ -126,3 +141,87 @@ def _resolve_phase(phase_id: str, asker: Agent, agents: AgentRepository) -> Reso
         )
     agent = candidates[0]
     return Resolution(agent, agent.task_id, phase_id, workers.initiative_id)
+
+
+def _resolve_file(
+    target: FileTarget, asker: Agent, agents: AgentRepository, ownership: OwnershipRepository
+) -> Resolution:
+    """The agent of the asker's initiative whose unmerged work changed the file (with a
+    line: whose change covers it), else the agent of the merged task that changed it
+    last. Read from the ownership index (``OwnershipService``), never from git."""
+    path = target.path
+    initiative_id = initiative_of(asker, agents)
+    owners = ownership.owners(path, initiative_id=initiative_id)
+    others = [owner for owner in owners if owner.agent.id != asker.id]
+    unmerged = _at_line(
+        [o for o in others if not o.change.merged and is_active(o.agent)], target.line
+    )
+    if len(unmerged) > 1:
+        listed = "; ".join(_describe_owner(owner) for owner in unmerged)
+        raise ConflictError(
+            f"the unmerged work of {len(unmerged)} agents changed '{path}': {listed}. "
+            "Ask one of them by agent (--agent) or by task (--task)"
+            + ("." if target.line is not None else ", or name a line (--file PATH:LINE).")
+        )
+    merged = _at_line([o for o in others if o.change.merged and is_active(o.agent)], target.line)
+    chosen = unmerged or merged[:1]
+    if chosen:
+        owner = chosen[0]
+        return Resolution(owner.agent, owner.change.task_id, owner.phase_id, initiative_id)
+    raise _refusal(path, initiative_id, owners, others)
+
+
+def initiative_of(agent: Agent, agents: AgentRepository) -> str:
+    """The agent's initiative (its own, else its task's): where asking by file looks."""
+    found = find_initiative_of(agent, agents)
+    if found is None:
+        raise PreconditionFailedError(
+            f"agent {agent.name} ({agent.id}) belongs to no initiative; who changed a file "
+            "is known within an initiative: ask by agent (--agent) or task (--task)"
+        )
+    return found
+
+
+def find_initiative_of(agent: Agent, agents: AgentRepository) -> str | None:
+    if agent.initiative_id is not None or agent.task_id is None:
+        return agent.initiative_id
+    located = agents.locate(agent.id)
+    return None if located is None else located.task_initiative_id
+
+
+def _at_line(owners: list[FileOwner], line: int | None) -> list[FileOwner]:
+    """With a line, the owners whose change covers it (all of them if none does)."""
+    if line is None:
+        return owners
+    covering = [owner for owner in owners if covers(owner.change.lines, line)]
+    return covering or owners
+
+
+def _refusal(
+    path: str, initiative_id: str, owners: list[FileOwner], others: list[FileOwner]
+) -> CrosswalkError:
+    """Why nobody can answer for the file."""
+    if others:  # changed it, but stopped or crashed since
+        listed = "; ".join(_describe_owner(owner) for owner in others)
+        return PreconditionFailedError(
+            f"no agent that changed '{path}' can answer: {listed}. Resume one "
+            "(cw agent resume NAME) or ask by task (--task)"
+        )
+    if owners:
+        return InvalidInputError(
+            f"only your own work changed '{path}'; an agent cannot ask itself", field="file"
+        )
+    return NotFoundError(
+        "file",
+        path,
+        f"no agent of initiative '{initiative_id}' changed '{path}' (in unmerged work or "
+        "a merged task); check the path (relative to the repository root) with: cw who "
+        f"{path}",
+    )
+
+
+def _describe_owner(owner: FileOwner) -> str:
+    agent, change = owner.agent, owner.change
+    task = f", task '{change.task_id}'" if change.task_id else ""
+    state = "merged" if change.merged else "unmerged"
+    return f"{agent.name} ({agent.id}{task}, {agent.status.value}, {state})"

@@ -17,6 +17,7 @@ from tests.unit.services.fake_documents import (
     FakeProjects,
     FakeProposals,
 )
+from tests.unit.services.fake_ownership import FakeOwnership
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeAnswerDeliveries,
@@ -37,6 +38,7 @@ from crosswalk.db.repositories import (
     InitiativeRepository,
     LogChunkRepository,
     MessageRepository,
+    OwnershipRepository,
     PageRepository,
     PhaseRepository,
     ProjectRepository,
@@ -65,6 +67,7 @@ class Ports:
     accounts: AccountRepository
     log_chunks: LogChunkRepository
     agent_runs: AgentRunRepository
+    ownership: OwnershipRepository
     unit_of_work: UnitOfWorkFactory  # the unit-of-work port over these repositories
 
 
@@ -78,7 +81,8 @@ def fakes() -> Ports:
     projects, pages = FakeProjects(initiatives), FakePages(initiatives)
     proposals, accounts, log_chunks = FakeProposals(), FakeAccounts(), FakeLogChunks()
     agent_runs = FakeAgentRuns()
-    stores = (agents, conversations, answer_deliveries, messages, projects, pages)
+    ownership = FakeOwnership(agents)
+    stores = (agents, conversations, answer_deliveries, messages, projects, pages, ownership)
     return Ports(
         agents=agents,
         conversations=conversations,
@@ -93,6 +97,7 @@ def fakes() -> Ports:
         accounts=accounts,
         log_chunks=log_chunks,
         agent_runs=agent_runs,
+        ownership=ownership,
         unit_of_work=FakeUnitsOfWork(
             ChangeStream(), *stores, proposals, accounts, log_chunks, agent_runs
         ),
@@ -138,6 +143,7 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
         accounts=repos.accounts,
         log_chunks=repos.log_chunks,
         agent_runs=repos.agent_runs,
+        ownership=repos.ownership,
         unit_of_work=lambda: _unit_of_work(engine),
     )
 

@@ -68,12 +68,12 @@ def plain_value(column: Column[Any], parents: dict[str, str]) -> Any:
     if column.foreign_keys:  # also a key that is its parent's (answer_deliveries)
         (foreign_key,) = column.foreign_keys
         return parents.get(foreign_key.column.table.name)
+    if isinstance(column.type, Boolean):  # also a flag in a primary key (file_changes)
+        return False
     if column.primary_key:
         return new_id()
     if isinstance(column.type, Enum):
         return column.type.enums[0]
-    if isinstance(column.type, Boolean):
-        return False
     if isinstance(column.type, EpochMillis):
         return to_millis(utcnow())
     if isinstance(column.type, Integer):

@@ -16,6 +16,7 @@ from crosswalk.db import Repositories
 from crosswalk.db.repositories.sqlalchemy import agent as agent_adapter
 from crosswalk.db.repositories.sqlalchemy import conversation as conversation_adapter
 from crosswalk.db.repositories.sqlalchemy import message as message_adapter
+from crosswalk.db.repositories.sqlalchemy import ownership as ownership_adapter
 from crosswalk.db.repositories.sqlalchemy import phase as phase_adapter
 from crosswalk.db.repositories.sqlalchemy import task as task_adapter
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository
@@ -26,6 +27,7 @@ from crosswalk.domain.enums import AgentStatus, ConversationStatus, ParticipantT
 from crosswalk.domain.rows import (
     Agent,
     Conversation,
+    FileChange,
     Message,
     NewAgent,
     NewConversation,
@@ -33,12 +35,20 @@ from crosswalk.domain.rows import (
     NewMessage,
     NewPhase,
     NewTask,
+    OverlapNotice,
     Phase,
     Task,
 )
 from crosswalk.domain.timestamps import utcnow
 
-HOT_MODULES = (agent_adapter, conversation_adapter, task_adapter, phase_adapter, message_adapter)
+HOT_MODULES = (
+    agent_adapter,
+    conversation_adapter,
+    task_adapter,
+    phase_adapter,
+    message_adapter,
+    ownership_adapter,
+)
 
 
 def _hot_statements() -> set[str]:
@@ -79,7 +89,18 @@ def seeded(repos: Repositories) -> dict[str, Any]:
     erin = repos.agents.create(NewAgent(name="erin", worktree_id=".", task_id=other.id))
     repos.agents.update(erin.id, {"status": AgentStatus.STOPPED})
     empty = repos.phases.create(NewPhase(initiative_id=initiative.id, name="later"))
+    # Asking by file: two agents' work changed one file, one of them merged (JSON lines,
+    # booleans and a task's name and phase joined in); one is told of the other.
+    now = utcnow()
+    for who, merged, lines in ((dave, False, ((1, 2), (5, 5))), (erin, True, ())):
+        change = FileChange(who.id, merged, "src/a.py", initiative.id, who.task_id, lines, now)
+        repos.ownership.replace_changes(who.id, merged=merged, changes=[change])
+    repos.ownership.add_notices(
+        [OverlapNotice(dave.id, erin.id, "src/a.py", initiative.id, now, None)]
+    )
     return {
+        "initiative": initiative,
+        "dave": dave,
         "alice": alice,
         "bob": bob,
         "asked": asked,
@@ -180,6 +201,25 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
             tuple,
         ),
         ("agent.WORKERS_IN_PHASE", agent_adapter.WORKERS_IN_PHASE, {"phase_id": "missing"}, tuple),
+        (
+            "ownership.OWNERS_IN",
+            ownership_adapter.OWNERS_IN,
+            {"path": "src/a.py", "initiative_id": seeded["initiative"].id},
+            tuple,
+        ),
+        ("ownership.OWNERS_ANYWHERE", ownership_adapter.OWNERS_ANYWHERE, {"path": "b"}, tuple),
+        (
+            "ownership.OWNERS_ANYWHERE",
+            ownership_adapter.OWNERS_ANYWHERE,
+            {"path": "src/a.py"},
+            tuple,
+        ),
+        (
+            "ownership.UNDELIVERED_NOTICES",
+            ownership_adapter.UNDELIVERED_NOTICES,
+            {"agent_id": seeded["dave"].id},
+            OverlapNotice,
+        ),
     ]
 
 

@@ -32,7 +32,7 @@ from crosswalk.domain.rows import (
 from crosswalk.ids import new_id
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 
 ROUNDS = 15
 
@@ -141,7 +141,7 @@ def test_a_retried_ask_racing_itself_asks_once(
     answerer = a.repos.agents.create(NewAgent("/b"))
     for attempt in range(ROUNDS):
         id = new_id()
-        ask = (asker.id, f"q{attempt}", Target(agent=answerer.id))
+        ask = (asker.id, f"q{attempt}", AgentTarget(answerer.id))
 
         asked, errors = race(
             (partial(a.conversations.ask, *ask, id=id), partial(b.conversations.ask, *ask, id=id))

@@ -33,7 +33,7 @@ from crosswalk.domain.rows import (
 )
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 
 AGENT, USER = ParticipantType.AGENT, ParticipantType.USER
 
@@ -288,10 +288,10 @@ def test_a_retried_ask_returns_the_stored_conversation_and_tells_no_one(
     services: Services, asker: Agent, answerer: Agent, engine: Engine, published: list[Event]
 ) -> None:
     ask = services.conversations.ask
-    first = ask(asker.id, "Which port?", Target(agent=answerer.id), id="client-chosen-id-0001")
+    first = ask(asker.id, "Which port?", AgentTarget(answerer.id), id="client-chosen-id-0001")
     published.clear()
 
-    again = ask(asker.id, "Which port?", Target(agent=answerer.id), id=first.id)
+    again = ask(asker.id, "Which port?", AgentTarget(answerer.id), id=first.id)
 
     assert again == first
     assert count(engine, conversations) == 1
@@ -302,13 +302,13 @@ def test_a_retry_is_replayed_even_when_its_target_could_no_longer_be_asked(
     services: Services, asker: Agent, answerer: Agent, engine: Engine, published: list[Event]
 ) -> None:
     ask = services.conversations.ask
-    first = ask(asker.id, "Which port?", Target(agent=answerer.id), id="client-chosen-id-0002")
+    first = ask(asker.id, "Which port?", AgentTarget(answerer.id), id="client-chosen-id-0002")
     services.agents.update(answerer.id, {"status": AgentStatus.STOPPED})
     with pytest.raises(PreconditionFailedError, match="stopped and cannot answer"):
-        ask(asker.id, "Which port?", Target(agent=answerer.id))  # a new ask is refused
+        ask(asker.id, "Which port?", AgentTarget(answerer.id))  # a new ask is refused
     published.clear()
 
-    again = ask(asker.id, "Which port?", Target(agent=answerer.id), id=first.id)
+    again = ask(asker.id, "Which port?", AgentTarget(answerer.id), id=first.id)
 
     assert again == services.conversations.get(first.id)
     assert count(engine, conversations) == 1
@@ -320,7 +320,7 @@ def test_a_new_ask_that_fails_with_an_id_fails_as_it_would_without(
 ) -> None:
     with pytest.raises(NotFoundError, match="agent 'nobody' not found"):
         services.conversations.ask(
-            asker.id, "Which port?", Target(agent="nobody"), id="client-chosen-id-0003"
+            asker.id, "Which port?", AgentTarget("nobody"), id="client-chosen-id-0003"
         )
     assert services.repos.conversations.find_by_id("client-chosen-id-0003") is None
 
@@ -329,12 +329,12 @@ def test_reusing_a_conversation_id_for_another_question_or_asker_is_a_conflict(
     services: Services, asker: Agent, answerer: Agent
 ) -> None:
     ask = services.conversations.ask
-    first = ask(asker.id, "Which port?", Target(agent=answerer.id), id="client-chosen-id-0001")
+    first = ask(asker.id, "Which port?", AgentTarget(answerer.id), id="client-chosen-id-0001")
 
     with pytest.raises(ConflictError, match="client-chosen-id-0001"):
-        ask(asker.id, "Another question?", Target(agent=answerer.id), id=first.id)
+        ask(asker.id, "Another question?", AgentTarget(answerer.id), id=first.id)
     with pytest.raises(ConflictError, match="client-chosen-id-0001"):
-        ask(answerer.id, first.question, Target(agent=asker.id), id=first.id)
+        ask(answerer.id, first.question, AgentTarget(asker.id), id=first.id)
     assert services.conversations.get(first.id) == first
 
 

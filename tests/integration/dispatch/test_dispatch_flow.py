@@ -38,7 +38,7 @@ from crosswalk.domain.rows import (
 from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 
 pytestmark = pytest.mark.anyio
 
@@ -431,6 +431,7 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
             messages=services.repos.messages,
             runs=services.repos.agent_runs,
             projects=services.repos.projects,
+            ownership=services.repos.ownership,
         )
         found = report(situation)["tasks"]
         return {task["name"]: task["waitingFor"] for state in found.values() for task in state}
@@ -450,7 +451,7 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
 
     services.repos.agents.update(a_agent.id, {"status": AgentStatus.RUNNING})
     asked = services.repos.agents.create(NewAgent(".", name="helper"))
-    conversation = services.conversations.ask(a_agent.id, "which port?", Target(agent="helper"))
+    conversation = services.conversations.ask(a_agent.id, "which port?", AgentTarget("helper"))
     assert waits()["a"] == f"agent helper's answer to conversation {conversation.id}"
     assert asked.id == conversation.to_agent_id
 

@@ -157,6 +157,15 @@ def _blocked_task_with_work(w: World) -> dict[str, str]:
     return {"id": task["id"]}
 
 
+def _alices_initiative(w: World) -> dict[str, str]:
+    """Alice works in an initiative: she may see who changed a file there, bob not."""
+    found = w.api.query("agent.get", {"id": w.alice}).get("initiativeId")
+    if found is None:
+        found = w.initiative()
+        w.api.mutation("agent.update", {"id": w.alice, "initiativeId": found})
+    return {"path": "src/app.py", "initiativeId": found}
+
+
 def _pending_question_for_alice(w: World) -> dict[str, str]:
     w.conversation(w.dave, w.alice)
     return {"agentId": w.alice}
@@ -189,6 +198,8 @@ RULES: dict[str, Rule] = {
     "conversation.onAnswer": Rule(
         OWN, lambda w: {"id": w.conversation(w.alice, w.carol, answered=True)}
     ),
+    # who changed a file: in the caller's own initiative
+    "file.owners": Rule(OWN, _alices_initiative),
     # planning: read by every agent, changed by the administrator
     "initiative.create": Rule(ADM, lambda w: {"name": "new"}),
     "initiative.get": Rule(ANY, lambda w: {"id": w.initiative()}),

@@ -40,7 +40,7 @@ from crosswalk.domain.rows import Conversation, NewAgent
 from crosswalk.ids import new_id
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.pg_changes import PostgresChangeRelay
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 
 WAIT_MS = 20_000  # far longer than any test waits: a wake-up, not a timeout, returns
 
@@ -220,7 +220,7 @@ def _ask(
     id: str,
 ) -> None:
     barrier.wait()
-    target = Target(agent=answerer_id)
+    target = AgentTarget(answerer_id)
     asked.append(server.app.services.conversations.ask(asker_id, "again?", target, id=id))
 
 

@@ -30,7 +30,7 @@ def test_ask_targets_and_defaults() -> None:
 
 
 def test_ask_needs_exactly_one_target(capsys: pytest.CaptureFixture[str]) -> None:
-    assert "one of the arguments --agent --task --phase --user is required" in usage_error(
+    assert "one of the arguments --agent --task --phase --file --user is required" in usage_error(
         "ask", "q", capsys=capsys
     )
     assert "not allowed with argument" in usage_error(

@@ -11,7 +11,7 @@ from crosswalk.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from crosswalk.domain.events import QuestionAnswered
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeConversations,
@@ -40,7 +40,7 @@ def service() -> ConversationService:
 async def test_listen_returns_at_once_when_a_question_is_pending(
     service: ConversationService,
 ) -> None:
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     assert [c.id for c in await service.listen("bob", timeout_s=5)] == [asked.id]
 
 
@@ -49,13 +49,13 @@ async def test_listen_wakes_on_ask_and_times_out_empty(service: ConversationServ
     listening = asyncio.create_task(service.listen("bob", timeout_s=30))
     await asyncio.sleep(0.01)
     assert not listening.done()
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     found = await asyncio.wait_for(listening, 1.0)
     assert [c.id for c in found] == [asked.id]
 
 
 async def test_wait_for_answer_wakes_on_answer(service: ConversationService) -> None:
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
     await asyncio.sleep(0.01)
     assert not waiting.done()
@@ -67,7 +67,7 @@ async def test_wait_for_answer_wakes_on_answer(service: ConversationService) -> 
 async def test_a_waiter_woken_by_an_answer_here_takes_the_row_from_the_event(
     service: ConversationService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
     await asyncio.sleep(0.01)
     reads: list[str] = []
@@ -85,7 +85,7 @@ async def test_a_waiter_woken_by_another_servers_answer_reads_the_row(
     service: ConversationService,
 ) -> None:
     """Events from other servers carry ids, not rows (``db/pg_listen``)."""
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
     await asyncio.sleep(0.01)
     with service.unit_of_work():  # the answer written elsewhere: only the row changes
@@ -98,13 +98,13 @@ async def test_a_waiter_woken_by_another_servers_answer_reads_the_row(
 async def test_wait_for_answer_times_out_with_the_pending_conversation(
     service: ConversationService,
 ) -> None:
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     still = await service.wait_for_answer(asked.id, timeout_s=0.02)
     assert still.status is ConversationStatus.PENDING
 
 
 async def test_closing_the_change_stream_releases_waiters(service: ConversationService) -> None:
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=600))
     listening = asyncio.create_task(service.listen("alice", timeout_s=600))
     await asyncio.sleep(0.01)
@@ -114,7 +114,7 @@ async def test_closing_the_change_stream_releases_waiters(service: ConversationS
 
 
 def test_only_the_addressed_agent_answers_and_only_once(service: ConversationService) -> None:
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     with pytest.raises(ForbiddenError, match="addressed to agent 'bob'"):
         service.answer(asked.id, "guess", acting_agent_id="alice")
     service.answer(asked.id, "8443", acting_agent_id="bob")
@@ -124,26 +124,26 @@ def test_only_the_addressed_agent_answers_and_only_once(service: ConversationSer
 
 
 def test_retried_ask_with_the_same_id_is_idempotent(service: ConversationService) -> None:
-    first = service.ask("alice", "port?", Target(agent="bob"), id="fixed-id")
-    again = service.ask("alice", "port?", Target(agent="bob"), id="fixed-id")
+    first = service.ask("alice", "port?", AgentTarget("bob"), id="fixed-id")
+    again = service.ask("alice", "port?", AgentTarget("bob"), id="fixed-id")
     assert again == first
     assert len(service.pending("bob")) == 1
 
 
 def test_unknown_asker_is_not_found(service: ConversationService) -> None:
     with pytest.raises(NotFoundError, match="agent 'carol' not found"):
-        service.ask("carol", "port?", Target(agent="bob"))
+        service.ask("carol", "port?", AgentTarget("bob"))
 
 
 async def test_question_stream_yields_pending_then_new_and_resumes(
     service: ConversationService,
 ) -> None:
-    first = service.ask("alice", "one?", Target(agent="bob"))
+    first = service.ask("alice", "one?", AgentTarget("bob"))
     stream = service.question_stream("bob")
     assert (await anext(stream)).id == first.id
     second_task = asyncio.create_task(anext(stream))
     await asyncio.sleep(0.01)
-    second = service.ask("alice", "two?", Target(agent="bob"))
+    second = service.ask("alice", "two?", AgentTarget("bob"))
     assert (await asyncio.wait_for(second_task, 1.0)).id == second.id
     await stream.aclose()
     resumed = service.question_stream("bob", last_event_id=first.id)
@@ -154,7 +154,7 @@ async def test_question_stream_yields_pending_then_new_and_resumes(
 async def test_wait_for_answer_check_refuses_before_any_waiting(
     service: ConversationService,
 ) -> None:
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     seen: list[str] = []
 
     def refuse(conversation: object) -> None:
@@ -179,19 +179,19 @@ def test_the_askers_row_from_its_token_is_not_read_again(
         return find_by_id(id)
 
     monkeypatch.setattr(service.agents, "find_by_id", counted)
-    asked = service.ask("alice", "port?", Target(agent="bob"), asker=alice)
+    asked = service.ask("alice", "port?", AgentTarget("bob"), asker=alice)
     assert asked.from_agent_id == "alice"
     assert "alice" not in reads
     # a row for another agent is not taken for the asker's
     with pytest.raises(NotFoundError, match="agent 'carol' not found"):
-        service.ask("carol", "port?", Target(agent="bob"), asker=alice)
+        service.ask("carol", "port?", AgentTarget("bob"), asker=alice)
 
 
 async def test_listen_with_the_agents_own_row_skips_the_existence_read(
     service: ConversationService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bob = service.agents.get("bob")
-    asked = service.ask("alice", "port?", Target(agent="bob"))
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
     with monkeypatch.context() as patch:
         patch.setattr(service.agents, "find_by_id", lambda id: pytest.fail(f"read {id}"))
         found = await service.listen("bob", timeout_s=0, agent=bob)

@@ -19,7 +19,7 @@ from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.human_questions import authorize_threaded
 from crosswalk.services.limits import Limits
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeConversations,
@@ -93,18 +93,18 @@ def service(limits: Limits) -> ConversationService:
 
 def test_the_cap_refuses_the_next_ask_and_an_answer_makes_room() -> None:
     svc = service(Limits(max_pending_questions=2))
-    first = svc.ask("alice", "1?", Target(agent="bob"))
-    svc.ask("alice", "2?", Target(agent="bob"))
+    first = svc.ask("alice", "1?", AgentTarget("bob"))
+    svc.ask("alice", "2?", AgentTarget("bob"))
     with pytest.raises(LimitExceededError, match="CW_MAX_PENDING_QUESTIONS"):
-        svc.ask("alice", "3?", Target(agent="bob"))
-    svc.ask("carol", "to bob too?", Target(agent="bob"))  # the cap is per asker and target
+        svc.ask("alice", "3?", AgentTarget("bob"))
+    svc.ask("carol", "to bob too?", AgentTarget("bob"))  # the cap is per asker and target
     svc.answer(first.id, "done")
-    svc.ask("alice", "3?", Target(agent="bob"))
+    svc.ask("alice", "3?", AgentTarget("bob"))
 
 
 async def test_pages_are_bounded_and_the_stream_reads_past_a_full_page() -> None:
     svc = service(Limits(page_size=2))
-    asked = [svc.ask("alice", f"{n}?", Target(agent="bob")).id for n in range(5)]
+    asked = [svc.ask("alice", f"{n}?", AgentTarget("bob")).id for n in range(5)]
     assert [c.id for c in svc.pending("bob")] == asked[:2]
     assert [c.id for c in svc.pending("bob", after_id=asked[1])] == asked[2:4]
     assert [c.id for c in await svc.listen("bob", 0, after_id=asked[3])] == asked[4:]

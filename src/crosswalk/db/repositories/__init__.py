@@ -1,4 +1,4 @@
-"""The repository ports: one ``typing.Protocol`` per repository (13), and their container."""
+"""The repository ports: one ``typing.Protocol`` per repository (14), and their container."""
 
 from dataclasses import dataclass
 
@@ -10,6 +10,7 @@ from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
 from crosswalk.db.repositories.log_chunk import LogChunkRepository
 from crosswalk.db.repositories.message import MessageRepository
+from crosswalk.db.repositories.ownership import OwnershipRepository
 from crosswalk.db.repositories.page import PageRepository
 from crosswalk.db.repositories.phase import PhaseRepository
 from crosswalk.db.repositories.project import ProjectRepository
@@ -19,7 +20,7 @@ from crosswalk.db.repositories.task import TaskRepository
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
-    """All 13 repositories, typed by their ports so fakes can stand in."""
+    """All 14 repositories, typed by their ports so fakes can stand in."""
 
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -34,6 +35,7 @@ class Repositories:
     conversations: ConversationRepository
     answer_deliveries: AnswerDeliveryRepository
     agent_runs: AgentRunRepository
+    ownership: OwnershipRepository
 
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "InitiativeRepository",
     "LogChunkRepository",
     "MessageRepository",
+    "OwnershipRepository",
     "PageRepository",
     "PhaseRepository",
     "ProjectRepository",

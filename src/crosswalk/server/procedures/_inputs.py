@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from crosswalk.domain.targets import MAX_PATH_LENGTH, repo_path
 from crosswalk.ids import ID_LENGTH
 from crosswalk.services.conversations import MAX_TEXT_LENGTH
 
@@ -56,6 +57,20 @@ PathText = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_
 #: An id the client picks for a new row (idempotent retries): it later travels as an
 #: SSE event id, a header value and a command-line argument, so only the id alphabet.
 ClientId = Annotated[str, AfterValidator(_client_id)]
+
+
+def _repo_path(value: str) -> str:
+    try:
+        return repo_path(value)
+    except ValueError as exc:
+        raise PydanticCustomError("repo_path", str(exc)) from None
+
+
+#: A file's path relative to its repository's root, normalised (``./a//b`` -> ``a/b``).
+RepoPath = Annotated[
+    str, Field(min_length=1, max_length=MAX_PATH_LENGTH), AfterValidator(_repo_path)
+]
+LineNumber = Annotated[int, Field(ge=1, le=10_000_000)]
 Name = Annotated[str, Field(min_length=1, max_length=1000)]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 TimeoutMs = Annotated[int, Field(ge=0, le=600_000)]

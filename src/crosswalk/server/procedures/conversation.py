@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, assert_never
 
-from pydantic import model_validator
+from pydantic import PrivateAttr, model_validator
 
-from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.enums import ConversationStatus, TargetKind
 from crosswalk.domain.rows import Conversation
+from crosswalk.domain.targets import AgentTarget, FileTarget, PhaseTarget, Target, TaskTarget
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import IdInput, OptionalInput
 from crosswalk.server.procedures._inputs import (
@@ -16,13 +17,15 @@ from crosswalk.server.procedures._inputs import (
     ClientId,
     Id,
     Limit,
+    LineNumber,
+    RepoPath,
     Text,
     TimeoutMs,
     is_client_id,
 )
 from crosswalk.server.serialize import to_api
 from crosswalk.server.trpc import Router, Tracked
-from crosswalk.services.targets import Target
+from crosswalk.target_kinds import CONVERSATION_KINDS, target_fields
 
 router: Router[Context] = Router()
 
@@ -30,20 +33,71 @@ DEFAULT_TIMEOUT_MS = 30_000
 
 
 class AskInput(ApiInput):
+    """An ask names exactly one target: the fields of one kind of
+    ``crosswalk.target_kinds`` (``file`` with an optional ``line``), read into the one
+    ``Target`` (a tagged union) the services resolve."""
+
     from_agent_id: Id
     question: Text
     to_agent_id: Id | None = None
     task_id: Id | None = None
     phase_id: Id | None = None
+    file: RepoPath | None = None  # relative to the repository root
+    line: LineNumber | None = None  # with ``file``: the line asked about
     id: ClientId | None = None  # client-chosen, makes a retried ask idempotent
     deliver_answer: bool = False  # the asker will not wait: its hooks deliver the answer
+    _target: Target = PrivateAttr()
 
     @model_validator(mode="after")
-    def _exactly_one_target(self) -> AskInput:
-        given = [self.to_agent_id, self.task_id, self.phase_id]
-        if sum(value is not None for value in given) != 1:
-            raise ValueError("give exactly one target: toAgentId, taskId or phaseId")
+    def _one_target(self) -> AskInput:
+        given = [kind for kind in CONVERSATION_KINDS if self._given(kind.wire[0])]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one target: {target_fields()}")
+        kind = TargetKind(given[0].kind)
+        extra = [name for name in _REFINEMENTS if self._given(name) and name not in given[0].wire]
+        if extra:
+            raise ValueError(f"{extra[0]} goes only with {_REFINEMENTS[extra[0]]}")
+        self._target = _target_of(self, kind)
         return self
+
+    def _given(self, wire_name: str) -> bool:
+        return getattr(self, _FIELD_OF[wire_name]) is not None
+
+    @property
+    def target(self) -> Target:
+        return self._target
+
+
+#: Each wire field of a target kind, as ``AskInput`` names it.
+_FIELD_OF = {
+    "toAgentId": "to_agent_id",
+    "taskId": "task_id",
+    "phaseId": "phase_id",
+    "file": "file",
+    "line": "line",
+}
+#: Fields that refine a target and the kind's field they go with.
+_REFINEMENTS = {name: kind.wire[0] for kind in CONVERSATION_KINDS for name in kind.wire[1:]}
+
+
+def _target_of(inp: AskInput, kind: TargetKind) -> Target:
+    """The one ``Target`` of ``kind`` an ask whose fields were checked names."""
+    match kind:
+        case TargetKind.AGENT:
+            return AgentTarget(_given(inp.to_agent_id))
+        case TargetKind.TASK:
+            return TaskTarget(_given(inp.task_id))
+        case TargetKind.PHASE:
+            return PhaseTarget(_given(inp.phase_id))
+        case TargetKind.FILE:
+            return FileTarget(_given(inp.file), inp.line)
+        case _:
+            assert_never(kind)
+
+
+def _given(value: str | None) -> str:
+    assert value is not None, "checked by AskInput"
+    return value
 
 
 class AgentInput(ApiInput):
@@ -152,15 +206,15 @@ def _participant(ctx: Context, conversation: Conversation) -> None:
 @router.mutation("conversation.ask", input=AskInput)
 async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
     """Asks a question as ``fromAgentId`` of exactly one target: an agent (id or name),
-    whoever works ``taskId``, or the one other agent in ``phaseId``. A retried ask
-    with the same ``id`` returns the stored conversation. With ``deliverAnswer`` the
-    answer is also handed to the asker's hooks once (``agent.checkIn``)."""
+    whoever works ``taskId``, the one other agent in ``phaseId``, or the agent of the
+    asker's initiative whose work changed ``file`` (at ``line``). A retried ask with the
+    same ``id`` returns the stored conversation. With ``deliverAnswer`` the answer is
+    also handed to the asker's hooks once (``agent.checkIn``)."""
     ctx.principal.require_agent(inp.from_agent_id)
-    target = Target(agent=inp.to_agent_id, task_id=inp.task_id, phase_id=inp.phase_id)
     conversation = ctx.services.conversations.ask(
         inp.from_agent_id,
         inp.question,
-        target,
+        inp.target,
         id=inp.id,
         deliver_answer=inp.deliver_answer,
         asker=ctx.principal.known(inp.from_agent_id),

@@ -162,8 +162,11 @@ async def push(ctx: Context, inp: PushInput) -> dict[str, Any]:
 async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """The initiative's tasks by status, each with what it waits for and what its
     agents' runs cost (``usage``); its running agents; its open questions (between
-    agents, and to the person); ``usage``, what the whole initiative cost; and
-    ``pushes``, the last push of its branch to each project."""
+    agents, and to the person); ``usage``, what the whole initiative cost; ``pushes``,
+    the last push of its branch to each project; ``overlaps``, the files the unmerged
+    work of several agents changed (``{file, agents, agentNames}``); and
+    ``mergePreview``, whether each pair of agents' unmerged work would merge cleanly
+    (``{agents, agentNames, conflicts, files, checkedAt}``), checked before any merge."""
     initiative = ctx.repos.initiatives.get(inp.id)
     situation = gather(
         initiative,
@@ -173,5 +176,6 @@ async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
         messages=ctx.repos.messages,
         runs=ctx.repos.agent_runs,
         projects=ctx.repos.projects,
+        ownership=ctx.repos.ownership,
     )
     return report(situation)

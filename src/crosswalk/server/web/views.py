@@ -311,7 +311,9 @@ def accounts(services: Services, now: datetime | None = None) -> dict[str, Any]:
 
 def initiative(services: Services, id: str) -> dict[str, Any]:
     """Phases and tasks, the task graph laid out, each task's agent, approval and cost,
-    what the initiative cost, and the last push of its branch to each project."""
+    what the initiative cost, and the last push of its branch to each project; the files
+    several agents' unmerged work changed, and whether each pair's work would merge
+    cleanly (the ownership index: no git on a page view)."""
     repos = services.repos
     found = repos.initiatives.get(id)
     names = _Names(services)
@@ -360,10 +362,32 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
                 "y": node.y,
             }
         )
+    overlaps = repos.ownership.overlaps(found.id)
+    previews = repos.ownership.previews(found.id)
     return {
         "initiative": to_api(found),
         "usage": total(runs, now).to_api(),
         "pushes": [push_to_api(push) for push in repos.projects.find_pushes(found.id)],
+        "overlaps": [
+            {
+                "file": overlap.path,
+                "agents": [
+                    {"id": id, "name": names.agent_name(id) or id} for id in overlap.agent_ids
+                ],
+            }
+            for overlap in overlaps
+        ],
+        "mergePreview": [
+            {
+                "agents": [
+                    {"id": id, "name": names.agent_name(id) or id}
+                    for id in (preview.agent_id, preview.other_agent_id)
+                ],
+                "conflicts": preview.conflicts,
+                "files": list(preview.files),
+            }
+            for preview in previews
+        ],
         "phases": [
             {
                 **to_api(p),

@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 13."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 14."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversa
 from crosswalk.db.repositories.sqlalchemy.initiative import SqlAlchemyInitiativeRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
 from crosswalk.db.repositories.sqlalchemy.message import SqlAlchemyMessageRepository
+from crosswalk.db.repositories.sqlalchemy.ownership import SqlAlchemyOwnershipRepository
 from crosswalk.db.repositories.sqlalchemy.page import SqlAlchemyPageRepository
 from crosswalk.db.repositories.sqlalchemy.phase import SqlAlchemyPhaseRepository
 from crosswalk.db.repositories.sqlalchemy.project import SqlAlchemyProjectRepository
@@ -37,6 +38,7 @@ def create_repositories(engine: Engine) -> Repositories:
         conversations=SqlAlchemyConversationRepository(engine),
         answer_deliveries=SqlAlchemyAnswerDeliveryRepository(engine),
         agent_runs=SqlAlchemyAgentRunRepository(engine),
+        ownership=SqlAlchemyOwnershipRepository(engine),
     )
 
 
@@ -49,6 +51,7 @@ __all__ = [
     "SqlAlchemyInitiativeRepository",
     "SqlAlchemyLogChunkRepository",
     "SqlAlchemyMessageRepository",
+    "SqlAlchemyOwnershipRepository",
     "SqlAlchemyPageRepository",
     "SqlAlchemyPhaseRepository",
     "SqlAlchemyProjectRepository",
