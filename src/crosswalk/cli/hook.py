@@ -12,9 +12,12 @@ The agent CLI pipes the event's JSON to stdin and reads what this prints (docs/h
 
 It must never be in the agent's way: whatever goes wrong (no server within
 ``CONNECT_TIMEOUT_S`` + ``READ_TIMEOUT_S``, no identity, malformed input), it prints
-nothing, exits 0 and writes a line to ``.crosswalk/hook.log`` in the worktree. It runs
-after every tool call, so it imports little: no argparse (``main`` dispatches here
-directly), no pathlib, one request (``agent.checkIn``) per event.
+nothing, exits 0 and writes a line to ``.crosswalk/hook.log`` in the worktree. Run as
+``cw hook`` it also has one total deadline (``Deadline``): a server that answers too
+slowly in any way (a byte at a time keeps every read within its timeout) ends it
+the same way. It runs after every tool call, so it imports little: no argparse
+(``main`` dispatches here directly), no pathlib, one request (``agent.checkIn``) per
+event.
 
 What each session was shown lives in ``.crosswalk/hook-state.json`` in the worktree, a
 small private file read and rewritten only when something is shown (docs/hooks.md says
@@ -23,6 +26,7 @@ why it is there rather than on the server).
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sys
@@ -47,6 +51,12 @@ EVENTS = {
 #: Together within the 300 ms the agent CLI may be kept waiting by an absent server.
 CONNECT_TIMEOUT_S = 0.1
 READ_TIMEOUT_S = 0.2
+#: The whole hook, from its start to its exit, whatever the server does; the rest of a
+#: second is for the interpreter to start and exit.
+DEADLINE_S = 0.8
+#: ``agent.checkIn``'s answer holds every pending question (each up to 100,000
+#: characters): far below this; a larger one is not read on, nor held in memory.
+MAX_RESPONSE_BYTES = 16 << 20
 MAX_CONTEXT_CHARS = 10_000
 #: A question's text is cut here in the context; ``cw conversation get`` shows it all.
 MAX_QUESTION_CHARS = 2_000
@@ -63,6 +73,39 @@ class HookIdentity:
         self.agent_id = agent_id
         self.token = token
         self.url = url
+
+
+class Deadline:
+    """Ends the process, printing nothing, when the hook has not finished in time.
+
+    A thread, because socket timeouts alone do not bound the whole: a server that
+    trickles a byte every 0.1 s keeps each read within its timeout forever, and a name
+    lookup or a stdin left open has no timeout at all. Once the hook has its answer it
+    calls ``finish``, so that saving what a session was shown and printing it happen
+    whole or not at all. ``worktree`` and ``doing`` say where to log and what the hook
+    was waiting for.
+    """
+
+    def __init__(self, seconds: float, provider: str, event: str, worktree: str) -> None:
+        self.worktree = worktree
+        self.doing = "reading the event on stdin"
+        self._finishing = _thread.allocate_lock()
+        self._finished = False
+        _thread.start_new_thread(self._expire, (seconds, provider, event))
+
+    def finish(self) -> None:
+        """From here on the run ends by itself. If the deadline has passed already, this
+        waits for ``_expire`` to end the process (it holds the lock until then)."""
+        if not self._finished:
+            if not self._finishing.acquire(blocking=False):
+                self._finishing.acquire()
+            self._finished = True
+
+    def _expire(self, seconds: float, provider: str, event: str) -> None:
+        time.sleep(seconds)
+        if self._finishing.acquire(blocking=False):
+            log_line(self.worktree, provider, event, f"gave up after {seconds:g} s {self.doing}")
+            os._exit(0)
 
 
 def find_worktree(start: str) -> str:
@@ -327,12 +370,16 @@ def run_hook(
     stdout: TextIO | None = None,
     env: Mapping[str, str] | None = None,
     connect: Any = None,
+    deadline_s: float | None = None,
 ) -> int:
-    """Run one hook event; always returns 0 (see the module docstring)."""
+    """Run one hook event; always returns 0 (see the module docstring). With
+    ``deadline_s`` (``cw hook`` itself) the process ends, exit code 0, once that time
+    has passed (``Deadline``)."""
     env = os.environ if env is None else env
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
     worktree = find_worktree(env.get("CLAUDE_PROJECT_DIR") or os.getcwd())
+    deadline = None if deadline_s is None else Deadline(deadline_s, provider, event, worktree)
     try:
         if provider not in PROVIDERS or event not in EVENTS:
             log_line(worktree, provider, event, "ignored: not a provider and event cw knows")
@@ -347,12 +394,17 @@ def run_hook(
         cwd = payload.get("cwd")
         if isinstance(cwd, str) and cwd and not env.get("CLAUDE_PROJECT_DIR"):
             worktree = find_worktree(cwd)
-        text = _handle(provider, event, payload, env, worktree, connect)
+            if deadline is not None:
+                deadline.worktree = worktree
+        text = _handle(provider, event, payload, env, worktree, connect, deadline)
         if text:
             stdout.write(text + "\n")
             stdout.flush()
     except Exception as exc:  # never the agent's problem; the log says what happened
         log_line(worktree, provider, event, f"failed: {type(exc).__name__}: {exc}")
+    finally:
+        if deadline is not None:
+            deadline.finish()
     return 0
 
 
@@ -363,6 +415,7 @@ def _handle(
     env: Mapping[str, str],
     worktree: str,
     connect: Any,
+    deadline: Deadline | None,
 ) -> str | None:
     identity = read_identity(env, worktree)
     if identity is None:
@@ -375,10 +428,16 @@ def _handle(
         from crosswalk.cli.client import TrpcClient
 
         client = TrpcClient(
-            identity.url, identity.token, READ_TIMEOUT_S, connect_timeout_s=CONNECT_TIMEOUT_S
+            identity.url,
+            identity.token,
+            READ_TIMEOUT_S,
+            connect_timeout_s=CONNECT_TIMEOUT_S,
+            max_response_bytes=MAX_RESPONSE_BYTES,
         )
     else:
         client = connect(identity.url, identity.token)
+    if deadline is not None:
+        deadline.doing = f"waiting for the server at {identity.url}"
     try:
         found = client.mutation(
             "agent.checkIn",
@@ -400,6 +459,8 @@ def _handle(
     session_id = str(payload.get("session_id") or "")
     if not questions and not answers and event not in ("SessionStart", "Stop"):
         return None  # the common case: nothing to read or write
+    if deadline is not None:
+        deadline.finish()
     state = load_state(worktree, identity.agent_id, session_id)
     if event == "SessionStart":
         state = SessionState(None, identity.agent_id, session_id)  # a new or resumed session
