@@ -16,9 +16,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from tests.integration.procedures.planning_api import Api, running_api
 
 from crosswalk.server.app import build_router
+from crosswalk.server.procedures._inputs import ApiInput
 from crosswalk.server.trpc.request import MAX_INPUT_DEPTH
 
 ROUTER = build_router()
@@ -100,3 +102,87 @@ def test_in_a_batch_too(app_api: Api, path: str) -> None:
 def test_a_procedure_without_input_ignores_it_as_trpc_does(app_api: Api, path: str) -> None:
     response = call(app_api, path, DEEPEST)
     assert response.status_code < 500, response.text
+
+
+# --- NUL ---------------------------------------------------------------------------------
+
+NUL_SHAPES: list[Any] = ["a\x00b", ["ok", "a\x00b"], {"k": "a\x00b"}, {"a\x00b": "v"}]
+
+
+def every_field() -> list[tuple[str, str]]:
+    """``(procedure, JSON field)`` for every field of every procedure's input."""
+    found = []
+    for procedure in ROUTER:
+        model = procedure.input_model
+        if model is not None:
+            found += [(procedure.path, f.alias or name) for name, f in model.model_fields.items()]
+    return sorted(found)
+
+
+FIELDS = every_field()
+
+
+def test_every_input_model_shares_the_checks() -> None:
+    models = {p.path: p.input_model for p in ROUTER if p.input_model is not None}
+    assert {path for path, model in models.items() if not issubclass(model, ApiInput)} == set()
+    assert len(FIELDS) > 250
+
+
+@pytest.mark.parametrize(("path", "field"), FIELDS)
+def test_every_field_refuses_nul_wherever_it_hides(path: str, field: str) -> None:
+    model = ROUTER.procedures[path].input_model
+    assert model is not None
+    for value in NUL_SHAPES:
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate({field: value})
+        [error] = [e for e in refused.value.errors() if e["loc"][0] == field]
+        assert (error["loc"], error["type"]) == ((field,), "nul_character"), value
+        assert "NUL" in error["msg"]
+
+
+def test_over_the_wire_on_postgresql_no_field_gives_a_500(postgres_url: str, tmp_path: Any) -> None:
+    """Every field of every procedure, with NUL, on the database that cannot store it."""
+    with running_api(postgres_url, tmp_path) as api:
+        refused = {}
+        for path, field in FIELDS:
+            response = call(api, path, json.dumps({field: "a\x00b"}))
+            [error] = errors_of(response)
+            refused[(path, field)] = (error["data"]["code"], error["message"])
+    wrong = {k: v for k, v in refused.items() if v[0] != "BAD_REQUEST" or "NUL" not in v[1]}
+    assert wrong == {}
+    assert "question: must not contain the NUL" in refused[("conversation.ask", "question")][1]
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "field"),
+    [
+        ("initiative.create", {"name": "plan\x00"}, "name"),
+        ("agent.create", {"name": "x\x00y"}, "name"),
+        ("message.create", {"content": "hi\x00", "recipientType": "user"}, "content"),
+        ("initiative.create", {"name": "i", "branch": "main\x00"}, "branch"),
+    ],
+)
+def test_nothing_with_nul_is_stored_on_either_database(
+    api: Api, path: str, payload: dict[str, Any], field: str
+) -> None:
+    error = api.fails("mutation", path, payload)
+    assert (error.code, error.http_status) == ("BAD_REQUEST", 400)
+    assert error.message.startswith(f"{field}: must not contain the NUL character")
+    assert api.query("initiative.list", {})["items"] == []
+    assert api.query("agent.list", {})["items"] == []
+
+
+def test_a_question_with_nul_is_refused_on_either_database(api: Api) -> None:
+    alice = api.mutation("agent.create", {"name": "alice"})["id"]
+    bob = api.mutation("agent.create", {"name": "bob"})["id"]
+    payload = {"fromAgentId": alice, "toAgentId": bob, "question": "port?\x00\x1b[2J"}
+    error = api.fails("mutation", "conversation.ask", payload)
+    assert (error.code, error.message.split(":")[0]) == ("BAD_REQUEST", "question")
+    assert api.query("conversation.list", {})["items"] == []
+    page = api.mutation(
+        "page.root", {"initiativeId": api.mutation("initiative.create", {"name": "i"})["id"]}
+    )
+    doc = {"type": "doc", "content": [{"type": "text", "text": "a\x00"}]}
+    error = api.fails("mutation", "page.update", {"id": page["id"], "content": doc})
+    assert error.message.startswith("content: must not contain the NUL character")
+    assert "content[0].text" in error.message
