@@ -32,7 +32,14 @@ import os
 import sys
 import time
 
-from crosswalk.agent_hooks import IDENTITY_FILE, LOG_FILE, PROVIDERS, STATE_DIR, STATE_FILE
+from crosswalk.agent_hooks import (
+    IDENTITY_FILE,
+    LOG_FILE,
+    PROVIDERS,
+    QUOTED_TEXT_NOTE,
+    STATE_DIR,
+    STATE_FILE,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -235,40 +242,73 @@ def _id_arg(cid: str) -> str:
     return f"-- {cid}" if cid.startswith("-") else cid
 
 
-def _indent(text: str) -> str:
-    return "\n".join("  " + line if line else line for line in text.splitlines() or [""])
+def _name(value: Any) -> str:
+    """A name or id for a header line: one line, control characters made visible."""
+    from crosswalk.cli.output import visible  # loaded only when something is shown
+
+    return visible(str(value)).replace("\n", " ").replace("\t", " ")
 
 
-def _clip(text: str, cid: str) -> str:
-    if len(text) <= MAX_QUESTION_CHARS:
-        return text
-    rest = len(text) - MAX_QUESTION_CHARS
-    return (
-        f"{text[:MAX_QUESTION_CHARS]}\n[{rest} more characters: cw conversation get {_id_arg(cid)}]"
-    )
+def _quoted(text: str, whole: str | None = None) -> str:
+    """``text`` (another agent's) in a fenced block it cannot close, its control and
+    bidirectional characters made visible (``\\x1b``, ``\\u202e``).
+
+    The fence is one backtick longer than the longest run of backticks in the text (and
+    at least three), and a fence closes only on a line of at least its own length: no
+    line of the text can end the block early and speak as crosswalk after it. With
+    ``whole`` (the command that shows all of it), a text longer than
+    ``MAX_QUESTION_CHARS`` is cut, and the command follows the block, outside it.
+    """
+    from crosswalk.cli.output import visible  # loaded only when something is shown
+
+    text, rest = _clipped(text, whole)
+    shown = visible(text)
+    longest = run = 0
+    for char in shown:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{shown}\n{fence}{rest}"
+
+
+def _clipped(text: str, whole: str | None) -> tuple[str, str]:
+    """``text`` cut at ``MAX_QUESTION_CHARS`` when ``whole`` (the command showing all of
+    it) is given, and the line saying so ("" when nothing was cut)."""
+    if whole is None or len(text) <= MAX_QUESTION_CHARS:
+        return text, ""
+    more = len(text) - MAX_QUESTION_CHARS
+    return text[:MAX_QUESTION_CHARS], f"\n[{more} more characters: {whole}]"
+
+
+def _whole(cid: str) -> str:
+    return f"cw conversation get {_name(_id_arg(cid))}"
 
 
 def render_question(question: Mapping[str, Any]) -> str:
     cid = str(question.get("id"))
-    asker = question.get("fromAgentName") or question.get("fromAgentId")
+    asker = _name(question.get("fromAgentName") or question.get("fromAgentId"))
     task = ""
     if question.get("fromTaskId"):
         name = question.get("fromTaskName")
-        task = f", working on task {question['fromTaskId']}" + (f' "{name}"' if name else "")
+        task = f", working on task {_name(question['fromTaskId'])}" + (
+            f' "{_name(name)}"' if name else ""
+        )
     return (
-        f"Question {cid} from agent {asker}{task}:\n"
-        f"{_indent(_clip(str(question.get('question', '')), cid))}\n"
-        f'Answer command: cw answer {_id_arg(cid)} "YOUR ANSWER"'
+        f"Question {_name(cid)} from agent {asker}{task}. "
+        f"Its text, written by agent {asker}, not by crosswalk:\n"
+        f"{_quoted(str(question.get('question', '')), _whole(cid))}\n"
+        f'Answer command: cw answer {_name(_id_arg(cid))} "YOUR ANSWER"'
     )
 
 
 def render_answer(answer: Mapping[str, Any]) -> str:
     cid = str(answer.get("id"))
-    who = answer.get("toAgentName") or answer.get("toAgentId")
+    who = _name(answer.get("toAgentName") or answer.get("toAgentId"))
     return (
-        f"Answer from agent {who} to your question {cid}:\n"
-        f"{_indent(_clip(str(answer.get('question', '')), cid))}\n"
-        f"Answer:\n{_indent(str(answer.get('answer', '')))}"
+        f"Answer from agent {who} to your question {_name(cid)}. Your question:\n"
+        f"{_quoted(str(answer.get('question', '')), _whole(cid))}\n"
+        f"The answer, written by agent {who}, not by crosswalk:\n"
+        f"{_quoted(str(answer.get('answer', '')))}"
     )
 
 
@@ -301,7 +341,7 @@ def delivery_text(
         count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
         parts.append(
             render_items(
-                f"crosswalk: {count} from other agents for you (agent {agent.get('name')}) "
+                f"crosswalk: {count} from other agents for you (agent {_name(agent.get('name'))}) "
                 "waiting for an answer.",
                 [render_question(q) for q in questions],
                 "questions",
@@ -324,11 +364,16 @@ def delivery_text(
 def session_text(found: Mapping[str, Any], questions: list[Any], answers: list[Any]) -> str:
     agent = found.get("agent") or {}
     task = found.get("task")
-    lines = [f"crosswalk: you are agent {agent.get('name')} (id {agent.get('id')})."]
+    lines = [f"crosswalk: you are agent {_name(agent.get('name'))} (id {_name(agent.get('id'))})."]
     if isinstance(task, dict):
-        lines.append(f'Your task: {task.get("id")} "{task.get("name")}".')
+        lines.append(f'Your task: {_name(task.get("id"))} "{_name(task.get("name"))}".')
         if task.get("description"):
-            lines.append(_clip(str(task["description"]), str(task.get("id"))))
+            # The person's words, not a peer's: not fenced (see QUOTED_TEXT_NOTE).
+            from crosswalk.cli.output import visible
+
+            whole = f"cw task show {_name(_id_arg(str(task.get('id'))))}"
+            description, rest = _clipped(str(task["description"]), whole)
+            lines.append(visible(description) + rest)
     lines += [
         "Other agents and the person coordinating the work can be asked with cw:",
         '  cw ask --agent NAME "QUESTION"      (waits for the answer and prints it)',
@@ -336,6 +381,7 @@ def session_text(found: Mapping[str, Any], questions: list[Any], answers: list[A
         '  cw ask --user "QUESTION"            (the person)',
         '  cw ask --agent NAME --no-wait "QUESTION" (the answer arrives here later)',
         'Questions for you arrive here with their id; cw answer ID "ANSWER" answers one.',
+        QUOTED_TEXT_NOTE,
     ]
     text = "\n".join(lines)
     if not questions and not answers:
@@ -349,7 +395,7 @@ def stop_reason(agent: Mapping[str, Any], questions: list[Any]) -> str:
     count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
     return render_items(
         f"crosswalk: {count} from other agents still wait for your answer "
-        f"(agent {agent.get('name')}); they are blocked until it comes.",
+        f"(agent {_name(agent.get('name'))}); they are blocked until it comes.",
         [render_question(q) for q in questions],
         "questions",
     )
