@@ -244,7 +244,7 @@ def _id_arg(cid: str) -> str:
 
 def _name(value: Any) -> str:
     """A name or id for a header line: one line, control characters made visible."""
-    from crosswalk.cli.output import visible  # loaded only when something is shown
+    from crosswalk.cli.visible import visible  # loaded only when something is shown
 
     return visible(str(value)).replace("\n", " ").replace("\t", " ")
 
@@ -259,7 +259,7 @@ def _quoted(text: str, whole: str | None = None) -> str:
     ``whole`` (the command that shows all of it), a text longer than
     ``MAX_QUESTION_CHARS`` is cut, and the command follows the block, outside it.
     """
-    from crosswalk.cli.output import visible  # loaded only when something is shown
+    from crosswalk.cli.visible import visible  # loaded only when something is shown
 
     text, rest = _clipped(text, whole)
     shown = visible(text)
@@ -369,7 +369,7 @@ def session_text(found: Mapping[str, Any], questions: list[Any], answers: list[A
         lines.append(f'Your task: {_name(task.get("id"))} "{_name(task.get("name"))}".')
         if task.get("description"):
             # The person's words, not a peer's: not fenced (see QUOTED_TEXT_NOTE).
-            from crosswalk.cli.output import visible
+            from crosswalk.cli.visible import visible
 
             whole = f"cw task show {_name(_id_arg(str(task.get('id'))))}"
             description, rest = _clipped(str(task["description"]), whole)
