@@ -70,3 +70,9 @@ def test_long_output_is_shortened() -> None:
     [entry] = render([lines({"type": "assistant", "message": {"content": "x" * 5000}})])
     assert len(entry.text) == MAX_SHOWN + 2
     assert entry.text.endswith(" …")
+
+
+def test_a_line_nested_too_deep_to_parse_is_kept_raw() -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    [entry] = render([deep + "\n"])
+    assert entry.kind == "raw"
