@@ -242,33 +242,19 @@ def _id_arg(cid: str) -> str:
     return f"-- {cid}" if cid.startswith("-") else cid
 
 
-def _name(value: Any) -> str:
-    """A name or id for a header line: one line, control characters made visible."""
-    from crosswalk.cli.visible import visible  # loaded only when something is shown
-
-    return visible(str(value)).replace("\n", " ").replace("\t", " ")
-
-
 def _quoted(text: str, whole: str | None = None) -> str:
-    """``text`` (another agent's) in a fenced block it cannot close, its control and
-    bidirectional characters made visible (``\\x1b``, ``\\u202e``).
-
-    The fence is one backtick longer than the longest run of backticks in the text (and
-    at least three), and a fence closes only on a line of at least its own length: no
-    line of the text can end the block early and speak as crosswalk after it. With
-    ``whole`` (the command that shows all of it), a text longer than
-    ``MAX_QUESTION_CHARS`` is cut, and the command follows the block, outside it.
-    """
-    from crosswalk.cli.visible import visible  # loaded only when something is shown
+    """``text`` fenced (``visible.fenced``); with ``whole`` (the command showing all of
+    it), cut at ``MAX_QUESTION_CHARS`` with the command after the block, outside it."""
+    from crosswalk.cli.visible import fenced  # loaded only when something is shown
 
     text, rest = _clipped(text, whole)
-    shown = visible(text)
-    longest = run = 0
-    for char in shown:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{shown}\n{fence}{rest}"
+    return fenced(text) + rest
+
+
+def _name(value: Any) -> str:
+    from crosswalk.cli.visible import one_line
+
+    return one_line(value)
 
 
 def _clipped(text: str, whole: str | None) -> tuple[str, str]:

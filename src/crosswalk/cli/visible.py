@@ -1,5 +1,6 @@
 """Text from the server made safe to show: control characters a terminal (or a model
-reading a hook's context) would act on become visible escapes.
+reading a hook's context) would act on become visible escapes, and another agent's text
+is quoted so that it cannot pass for crosswalk's own (docs/hooks.md).
 
 Its own module, importing nothing, because ``cw hook`` needs it whenever it shows a
 question and imports as little as it can (``output`` is the rest of ``cw``'s display).
@@ -19,3 +20,25 @@ def visible(text: str) -> str:
     """``text`` safe to write to a terminal: control characters from the server (text
     an agent wrote) shown as ``\\x1b``-style escapes instead of being obeyed."""
     return text.translate(_VISIBLE)
+
+
+def one_line(value: object) -> str:
+    """A name or id for a header line: one line, control characters made visible."""
+    return visible(str(value)).replace("\n", " ").replace("\t", " ")
+
+
+def fenced(text: str) -> str:
+    """``text`` (another agent's) in a fenced block it cannot close, its control and
+    bidirectional characters made visible (``\\x1b``, ``\\u202e``).
+
+    The fence is one backtick longer than the longest run of backticks in the text (and
+    at least three), and a fence closes only on a line of at least its own length: no
+    line of the text can end the block early and speak as crosswalk after it.
+    """
+    shown = visible(text)
+    longest = run = 0
+    for char in shown:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{shown}\n{fence}"
