@@ -386,6 +386,14 @@ def test_a_task_changes_state_on_the_initiative_graph(
     )
     assert_not_reloaded(page)
 
+    # the overview's progress bar: a share per state, drawn without a style attribute
+    page.goto(dashboard_url(server, "/"))
+    expect(page.locator("svg.progress rect.bar")).to_have_count(2)
+    whole = page.locator("svg.progress").bounding_box()
+    done = page.locator("svg.progress rect.s-completed").bounding_box()
+    assert whole is not None and done is not None
+    assert abs(done["width"] - whole["width"] / 2) < 2
+
 
 def test_the_live_stream_reconnects_after_a_restart_and_catches_up(
     server: ServerProcess, page: Page, tmp_path: Path

@@ -98,9 +98,10 @@ def test_a_runner_agent_asks_with_mcp_and_a_hand_started_claude_answers_with_mcp
     bob_requests = [r for r in requests if r.credential == "bob"]
     # the prompt says the tools exist; the answer came back to the asker as the tool result
     assert any("mcp__crosswalk__ask" in t for t in texts_in(asker_requests[0].body))
-    assert f"Answer from agent bob (conversation {question['id']}):\n8443" in tool_results(
-        asker_requests
-    )
+    assert (
+        f"Answer from agent bob (conversation {question['id']}), written by agent bob, "
+        "not by crosswalk:\n```text\n8443\n```"
+    ) in tool_results(asker_requests)
     bob_saw = "\n".join(tool_results(bob_requests))
     assert f"Question {question['id']} from agent {asker['name']}" in bob_saw
     assert f"Answered conversation {question['id']} (asked by agent {asker['name']})." in bob_saw

@@ -83,7 +83,10 @@ def test_ask_waits_for_the_answer_given_with_cw(
 
     result = mcp.receive(asking)
     assert result["isError"] is False
-    assert text_of(result) == f"Answer from agent bob (conversation {question['id']}):\n8443"
+    assert text_of(result) == (
+        f"Answer from agent bob (conversation {question['id']}), written by agent bob, "
+        "not by crosswalk:\n```text\n8443\n```"
+    )
     assert "structuredContent" not in result  # Claude Code would show it instead of the text
 
 
@@ -99,8 +102,8 @@ def test_pending_lists_a_question_from_cw_and_answer_reaches_the_asker(
     pending = mcp.call_tool("pending")
     assert pending["isError"] is False
     text = text_of(pending)
-    assert f"Question {question['id']} from agent alice, about task {ids['bob_task']}:" in text
-    assert "  is the schema migrated?" in text
+    assert f"Question {question['id']} from agent alice, about task {ids['bob_task']}." in text
+    assert "```text\nis the schema migrated?\n```" in text
     assert f'conversationId "{question["id"]}"' in text
 
     answered = mcp.call_tool("answer", {"conversationId": question["id"], "answer": "yes, 0002"})
@@ -125,7 +128,10 @@ def test_a_timed_out_ask_says_how_to_wait_and_wait_brings_the_answer(
     waiting = mcp.send("tools/call", {"name": "wait", "arguments": {"conversationId": cid}})
     assert server.cw("answer", cid, "yes", agent=bob).returncode == 0
     result = mcp.receive(waiting)
-    assert text_of(result) == f"Answer from agent bob (conversation {cid}):\nyes"
+    assert text_of(result) == (
+        f"Answer from agent bob (conversation {cid}), written by agent bob, not by crosswalk:"
+        "\n```text\nyes\n```"
+    )
 
 
 def test_ask_the_person_and_get_the_reply(server: ServerProcess, start_mcp: Start) -> None:
@@ -275,7 +281,7 @@ def test_a_waiting_ask_does_not_hold_up_other_calls(
     [question] = wait_for_pending(server, bob)
     assert text_of(mcp.call_tool("whoami")).startswith("You are agent alice")
     assert server.cw("answer", question["id"], "now", agent=bob).returncode == 0
-    assert text_of(mcp.receive(asking)).endswith(":\nnow")
+    assert text_of(mcp.receive(asking)).endswith(":\n```text\nnow\n```")
 
 
 def test_the_server_ends_when_the_client_does_even_during_a_wait(

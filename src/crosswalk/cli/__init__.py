@@ -14,7 +14,8 @@ Modules: ``main`` (entry point, exit codes), ``commands`` (how commands are decl
 ``context`` (settings and the lazy client), ``client`` (the tRPC client), ``transport``
 (HTTP/1.1 over a socket, so ``http.client`` is never imported), ``rpc`` (the client
 interface), ``sse`` (event-stream parsing), ``output`` (tables, detail views, JSON),
-``waiting`` (deadlines, backoff, long polls), ``hook`` (``cw hook``: what Claude Code and
-Codex run at their hook events), ``hooks`` (``cw hooks install|uninstall``), ``mcp``
-(``cw mcp``, ``cw mcp install|uninstall``), and one module per command group.
+``visible`` (control characters made visible), ``waiting`` (deadlines, backoff, long
+polls), ``hook`` (``cw hook``: what Claude Code and Codex run at their hook events),
+``hooks`` (``cw hooks install|uninstall``), ``mcp`` (``cw mcp``, ``cw mcp
+install|uninstall``), and one module per command group.
 """

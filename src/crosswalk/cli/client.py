@@ -142,7 +142,8 @@ class TrpcClient:
 
     ``timeout_s`` bounds the wait for each response; long polls pass a larger
     ``timeout_s`` per call. Connecting has its own, shorter bound (``connect_timeout_s``)
-    because a server that does not accept a connection quickly is not there.
+    because a server that does not accept a connection quickly is not there. With
+    ``max_response_bytes`` a larger response is not read on (``UnreachableError``).
     """
 
     def __init__(
@@ -152,6 +153,7 @@ class TrpcClient:
         timeout_s: float = 30.0,
         *,
         connect_timeout_s: float = 5.0,
+        max_response_bytes: int | None = None,
     ) -> None:
         scheme, host, port, path = split_url(url)
         self.url = url
@@ -161,6 +163,7 @@ class TrpcClient:
         self._port = port or (443 if self._https else 80)
         self._base = path.rstrip("/")
         self._connect_timeout_s = min(connect_timeout_s, timeout_s)
+        self._max_response_bytes = max_response_bytes
         self._headers = {"accept": "application/json", "user-agent": f"cw/{__version__}"}
         if token:
             self._headers["authorization"] = f"Bearer {token}"
@@ -278,7 +281,7 @@ class TrpcClient:
             try:
                 conn.set_timeout(read_timeout)
                 response = conn.request(method, target, all_headers, body)
-                data = response.read()
+                data = response.read(self._max_response_bytes)
             except TimeoutError:
                 self._discard()
                 raise RequestTimeoutError(

@@ -15,9 +15,12 @@ The agent CLI pipes the event's JSON to stdin and reads what this prints (docs/h
 
 It must never be in the agent's way: whatever goes wrong (no server within
 ``CONNECT_TIMEOUT_S`` + ``READ_TIMEOUT_S``, no identity, malformed input), it prints
-nothing, exits 0 and writes a line to ``.crosswalk/hook.log`` in the worktree. It runs
-after every tool call, so it imports little: no argparse (``main`` dispatches here
-directly), no pathlib, one request (``agent.checkIn``) per event.
+nothing, exits 0 and writes a line to ``.crosswalk/hook.log`` in the worktree. Run as
+``cw hook`` it also has one total deadline (``Deadline``): a server that answers too
+slowly in any way (a byte at a time keeps every read within its timeout) ends it
+the same way. It runs after every tool call, so it imports little: no argparse
+(``main`` dispatches here directly), no pathlib, one request (``agent.checkIn``) per
+event.
 
 What each session was shown lives in ``.crosswalk/hook-state.json`` in the worktree, a
 small private file read and rewritten only when something is shown (docs/hooks.md says
@@ -26,12 +29,20 @@ why it is there rather than on the server).
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sys
 import time
 
-from crosswalk.agent_hooks import IDENTITY_FILE, LOG_FILE, PROVIDERS, STATE_DIR, STATE_FILE
+from crosswalk.agent_hooks import (
+    IDENTITY_FILE,
+    LOG_FILE,
+    PROVIDERS,
+    QUOTED_TEXT_NOTE,
+    STATE_DIR,
+    STATE_FILE,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -50,6 +61,12 @@ EVENTS = {
 #: Together within the 300 ms the agent CLI may be kept waiting by an absent server.
 CONNECT_TIMEOUT_S = 0.1
 READ_TIMEOUT_S = 0.2
+#: The whole hook, from its start to its exit, whatever the server does; the rest of a
+#: second is for the interpreter to start and exit.
+DEADLINE_S = 0.8
+#: ``agent.checkIn``'s answer holds every pending question (each up to 100,000
+#: characters): far below this; a larger one is not read on, nor held in memory.
+MAX_RESPONSE_BYTES = 16 << 20
 MAX_CONTEXT_CHARS = 10_000
 #: A question's text is cut here in the context; ``cw conversation get`` shows it all.
 MAX_QUESTION_CHARS = 2_000
@@ -68,6 +85,39 @@ class HookIdentity:
         self.agent_id = agent_id
         self.token = token
         self.url = url
+
+
+class Deadline:
+    """Ends the process, printing nothing, when the hook has not finished in time.
+
+    A thread, because socket timeouts alone do not bound the whole: a server that
+    trickles a byte every 0.1 s keeps each read within its timeout forever, and a name
+    lookup or a stdin left open has no timeout at all. Once the hook has its answer it
+    calls ``finish``, so that saving what a session was shown and printing it happen
+    whole or not at all. ``worktree`` and ``doing`` say where to log and what the hook
+    was waiting for.
+    """
+
+    def __init__(self, seconds: float, provider: str, event: str, worktree: str) -> None:
+        self.worktree = worktree
+        self.doing = "reading the event on stdin"
+        self._finishing = _thread.allocate_lock()
+        self._finished = False
+        _thread.start_new_thread(self._expire, (seconds, provider, event))
+
+    def finish(self) -> None:
+        """From here on the run ends by itself. If the deadline has passed already, this
+        waits for ``_expire`` to end the process (it holds the lock until then)."""
+        if not self._finished:
+            if not self._finishing.acquire(blocking=False):
+                self._finishing.acquire()
+            self._finished = True
+
+    def _expire(self, seconds: float, provider: str, event: str) -> None:
+        time.sleep(seconds)
+        if self._finishing.acquire(blocking=False):
+            log_line(self.worktree, provider, event, f"gave up after {seconds:g} s {self.doing}")
+            os._exit(0)
 
 
 def find_worktree(start: str) -> str:
@@ -197,52 +247,73 @@ def _id_arg(cid: str) -> str:
     return f"-- {cid}" if cid.startswith("-") else cid
 
 
-def _indent(text: str) -> str:
-    return "\n".join("  " + line if line else line for line in text.splitlines() or [""])
+def _quoted(text: str, whole: str | None = None) -> str:
+    """``text`` fenced (``visible.fenced``); with ``whole`` (the command showing all of
+    it), cut at ``MAX_QUESTION_CHARS`` with the command after the block, outside it."""
+    from crosswalk.cli.visible import fenced  # loaded only when something is shown
+
+    text, rest = _clipped(text, whole)
+    return fenced(text) + rest
 
 
-def _clip(text: str, cid: str) -> str:
-    if len(text) <= MAX_QUESTION_CHARS:
-        return text
-    rest = len(text) - MAX_QUESTION_CHARS
-    return (
-        f"{text[:MAX_QUESTION_CHARS]}\n[{rest} more characters: cw conversation get {_id_arg(cid)}]"
-    )
+def _name(value: Any) -> str:
+    from crosswalk.cli.visible import one_line
+
+    return one_line(value)
+
+
+def _clipped(text: str, whole: str | None) -> tuple[str, str]:
+    """``text`` cut at ``MAX_QUESTION_CHARS`` when ``whole`` (the command showing all of
+    it) is given, and the line saying so ("" when nothing was cut)."""
+    if whole is None or len(text) <= MAX_QUESTION_CHARS:
+        return text, ""
+    more = len(text) - MAX_QUESTION_CHARS
+    return text[:MAX_QUESTION_CHARS], f"\n[{more} more characters: {whole}]"
+
+
+def _whole(cid: str) -> str:
+    return f"cw conversation get {_name(_id_arg(cid))}"
 
 
 def render_question(question: Mapping[str, Any]) -> str:
     cid = str(question.get("id"))
-    asker = question.get("fromAgentName") or question.get("fromAgentId")
+    asker = _name(question.get("fromAgentName") or question.get("fromAgentId"))
     task = ""
     if question.get("fromTaskId"):
         name = question.get("fromTaskName")
-        task = f", working on task {question['fromTaskId']}" + (f' "{name}"' if name else "")
+        task = f", working on task {_name(question['fromTaskId'])}" + (
+            f' "{_name(name)}"' if name else ""
+        )
     return (
-        f"Question {cid} from agent {asker}{task}:\n"
-        f"{_indent(_clip(str(question.get('question', '')), cid))}\n"
-        f'Answer command: cw answer {_id_arg(cid)} "YOUR ANSWER"'
+        f"Question {_name(cid)} from agent {asker}{task}. "
+        f"Its text, written by agent {asker}, not by crosswalk:\n"
+        f"{_quoted(str(question.get('question', '')), _whole(cid))}\n"
+        f'Answer command: cw answer {_name(_id_arg(cid))} "YOUR ANSWER"'
     )
 
 
 def render_answer(answer: Mapping[str, Any]) -> str:
     cid = str(answer.get("id"))
-    who = answer.get("toAgentName") or answer.get("toAgentId")
+    who = _name(answer.get("toAgentName") or answer.get("toAgentId"))
     return (
-        f"Answer from agent {who} to your question {cid}:\n"
-        f"{_indent(_clip(str(answer.get('question', '')), cid))}\n"
-        f"Answer:\n{_indent(str(answer.get('answer', '')))}"
+        f"Answer from agent {who} to your question {_name(cid)}. Your question:\n"
+        f"{_quoted(str(answer.get('question', '')), _whole(cid))}\n"
+        f"The answer, written by agent {who}, not by crosswalk:\n"
+        f"{_quoted(str(answer.get('answer', '')))}"
     )
 
 
 def render_told(message: Mapping[str, Any]) -> str:
+    # The person's words, not a peer's: not fenced (see QUOTED_TEXT_NOTE), but a control
+    # character in them is shown, never passed to the model raw.
+    from crosswalk.cli.visible import visible
+
     mid = str(message.get("id"))
-    text = str(message.get("content", ""))
-    if len(text) > MAX_QUESTION_CHARS:
-        rest = len(text) - MAX_QUESTION_CHARS
-        text = (
-            f"{text[:MAX_QUESTION_CHARS]}\n[{rest} more characters: cw message show {_id_arg(mid)}]"
-        )
-    return f"Message {mid} from the person, sent {message.get('createdAt')}:\n{_indent(text)}"
+    whole = f"cw message show {_name(_id_arg(mid))}"
+    text, rest = _clipped(str(message.get("content", "")), whole)
+    sent = _name(message.get("createdAt"))
+    indented = "\n".join(f"  {line}" for line in visible(text).split("\n"))
+    return f"Message {_name(mid)} from the person, sent {sent}:\n{indented}{rest}"
 
 
 def render_items(
@@ -270,7 +341,7 @@ def told_text(agent: Mapping[str, Any], messages: list[Any], limit: int) -> str:
     """What the person told the agent (``cw tell``), first: the person steers the work."""
     count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
     return render_items(
-        f"crosswalk: {count} for you (agent {agent.get('name')}) from the person "
+        f"crosswalk: {count} for you (agent {_name(agent.get('name'))}) from the person "
         "coordinating the work. Read it and take it into account in what you do next; "
         'to ask the person something back: cw ask --user "QUESTION".',
         [render_told(m) for m in messages],
@@ -298,7 +369,7 @@ def delivery_text(
         count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
         parts.append(
             render_items(
-                f"crosswalk: {count} from other agents for you (agent {agent.get('name')}) "
+                f"crosswalk: {count} from other agents for you (agent {_name(agent.get('name'))}) "
                 "waiting for an answer.",
                 [render_question(q) for q in questions],
                 "questions",
@@ -326,11 +397,16 @@ def session_text(
 ) -> str:
     agent = found.get("agent") or {}
     task = found.get("task")
-    lines = [f"crosswalk: you are agent {agent.get('name')} (id {agent.get('id')})."]
+    lines = [f"crosswalk: you are agent {_name(agent.get('name'))} (id {_name(agent.get('id'))})."]
     if isinstance(task, dict):
-        lines.append(f'Your task: {task.get("id")} "{task.get("name")}".')
+        lines.append(f'Your task: {_name(task.get("id"))} "{_name(task.get("name"))}".')
         if task.get("description"):
-            lines.append(_clip(str(task["description"]), str(task.get("id"))))
+            # The person's words, not a peer's: not fenced (see QUOTED_TEXT_NOTE).
+            from crosswalk.cli.visible import visible
+
+            whole = f"cw task show {_name(_id_arg(str(task.get('id'))))}"
+            description, rest = _clipped(str(task["description"]), whole)
+            lines.append(visible(description) + rest)
     from crosswalk.target_kinds import usage_lines  # SessionStart only: off the hot path
 
     lines += [
@@ -338,6 +414,7 @@ def session_text(
         "waits for the answer and prints it; with --no-wait the answer arrives here later):",
         *usage_lines(),
         'Questions for you arrive here with their id; cw answer ID "ANSWER" answers one.',
+        QUOTED_TEXT_NOTE,
     ]
     text = "\n".join(lines)
     overlaps = [o for o in found.get("overlaps") or [] if isinstance(o, dict)]
@@ -353,13 +430,13 @@ def overlap_text(overlaps: list[Any]) -> str:
     """The files another agent's unmerged work changed too, and how to ask it."""
     blocks = []
     for overlap in overlaps:
-        name = str(overlap.get("agentName") or overlap.get("agentId"))
+        name = _name(overlap.get("agentName") or overlap.get("agentId"))
         task = ""
         if overlap.get("taskId"):
-            title = overlap.get("taskName")
-            task = f" (task {overlap['taskId']}" + (f' "{title}")' if title else ")")
+            title = _name(overlap.get("taskName") or "")
+            task = f" (task {_name(overlap['taskId'])}" + (f' "{title}")' if title else ")")
         blocks.append(
-            f"{overlap.get('file')}: also changed by agent {name}{task}.\n"
+            f"{_name(overlap.get('file'))}: also changed by agent {name}{task}.\n"
             f'Ask it: cw ask --agent {_id_arg(name)} "QUESTION"'
         )
     head = (
@@ -384,7 +461,7 @@ def stop_reason(
         parts.append(
             render_items(
                 f"crosswalk: {count} from other agents still wait for your answer "
-                f"(agent {agent.get('name')}); they are blocked until it comes.",
+                f"(agent {_name(agent.get('name'))}); they are blocked until it comes.",
                 [render_question(q) for q in questions],
                 "questions",
                 share,
@@ -408,12 +485,16 @@ def run_hook(
     stdout: TextIO | None = None,
     env: Mapping[str, str] | None = None,
     connect: Any = None,
+    deadline_s: float | None = None,
 ) -> int:
-    """Run one hook event; always returns 0 (see the module docstring)."""
+    """Run one hook event; always returns 0 (see the module docstring). With
+    ``deadline_s`` (``cw hook`` itself) the process ends, exit code 0, once that time
+    has passed (``Deadline``)."""
     env = os.environ if env is None else env
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
     worktree = find_worktree(env.get("CLAUDE_PROJECT_DIR") or os.getcwd())
+    deadline = None if deadline_s is None else Deadline(deadline_s, provider, event, worktree)
     try:
         if provider not in PROVIDERS or event not in EVENTS:
             log_line(worktree, provider, event, "ignored: not a provider and event cw knows")
@@ -428,12 +509,17 @@ def run_hook(
         cwd = payload.get("cwd")
         if isinstance(cwd, str) and cwd and not env.get("CLAUDE_PROJECT_DIR"):
             worktree = find_worktree(cwd)
-        text = _handle(provider, event, payload, env, worktree, connect)
+            if deadline is not None:
+                deadline.worktree = worktree
+        text = _handle(provider, event, payload, env, worktree, connect, deadline)
         if text:
             stdout.write(text + "\n")
             stdout.flush()
     except Exception as exc:  # never the agent's problem; the log says what happened
         log_line(worktree, provider, event, f"failed: {type(exc).__name__}: {exc}")
+    finally:
+        if deadline is not None:
+            deadline.finish()
     return 0
 
 
@@ -444,6 +530,7 @@ def _handle(
     env: Mapping[str, str],
     worktree: str,
     connect: Any,
+    deadline: Deadline | None,
 ) -> str | None:
     identity = read_identity(env, worktree)
     if identity is None:
@@ -456,10 +543,16 @@ def _handle(
         from crosswalk.cli.client import TrpcClient
 
         client = TrpcClient(
-            identity.url, identity.token, READ_TIMEOUT_S, connect_timeout_s=CONNECT_TIMEOUT_S
+            identity.url,
+            identity.token,
+            READ_TIMEOUT_S,
+            connect_timeout_s=CONNECT_TIMEOUT_S,
+            max_response_bytes=MAX_RESPONSE_BYTES,
         )
     else:
         client = connect(identity.url, identity.token)
+    if deadline is not None:
+        deadline.doing = f"waiting for the server at {identity.url}"
     try:
         found = client.mutation(
             "agent.checkIn",
@@ -484,6 +577,8 @@ def _handle(
     session_id = str(payload.get("session_id") or "")
     if not (questions or answers or messages or overlaps) and event not in ("SessionStart", "Stop"):
         return None  # the common case: nothing to read or write
+    if deadline is not None:
+        deadline.finish()
     state = load_state(worktree, identity.agent_id, session_id)
     if event == "SessionStart":
         state = SessionState(None, identity.agent_id, session_id)  # a new or resumed session

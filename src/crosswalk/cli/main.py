@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) == 3 and args[0] == "hook":
         # The agent CLI runs this after every tool call: straight to the hook, without
         # building the argument parser (``cw hook --help`` still goes through it).
-        from crosswalk.cli.hook import run_hook
+        from crosswalk.cli.hook import DEADLINE_S, run_hook
 
-        return run_hook(args[1], args[2])
+        return run_hook(args[1], args[2], deadline_s=DEADLINE_S)
     return run(args)
 
 

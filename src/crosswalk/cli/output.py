@@ -10,18 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 
+from crosswalk.cli.visible import visible as visible  # part of how cw shows text
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
     from typing import Any
 
 EMPTY = "-"
-
-# Control characters a terminal would act on (cursor moves, screen clears, title
-# changes, hyperlinks, bidirectional overrides), each mapped to a visible escape.
-# Newline and tab stay: they are how multi-line answers and tables read.
-_CONTROLS = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
-_BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-_VISIBLE = str.maketrans({c: f"\\x{c:02x}" for c in _CONTROLS} | {c: f"\\u{c:04x}" for c in _BIDI})
 
 
 class Column:
@@ -45,12 +40,6 @@ def to_json(value: Any, *, compact: bool = False) -> str:
     if compact:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def visible(text: str) -> str:
-    """``text`` safe to write to a terminal: control characters from the server (text
-    an agent wrote) shown as ``\\x1b``-style escapes instead of being obeyed."""
-    return text.translate(_VISIBLE)
 
 
 _PLAIN_ARG = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,:/@%+=")

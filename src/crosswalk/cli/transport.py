@@ -217,13 +217,20 @@ class HttpResponse:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
-    def read(self) -> bytes:
-        """The whole (remaining) body."""
+    def read(self, limit: int | None = None) -> bytes:
+        """The whole (remaining) body; ``BadResponseError`` once it passes ``limit`` bytes
+        (a declared length past it is refused before anything is read)."""
+        if limit is not None and self._left is not None and self._left > limit:
+            raise BadResponseError(f"the response is larger than {limit} bytes")
         parts: list[bytes] = []
+        size = 0
         while True:
             part = self._read_some(1 << 16, line=False)
             if not part:
                 return b"".join(parts)
+            size += len(part)
+            if limit is not None and size > limit:
+                raise BadResponseError(f"the response is larger than {limit} bytes")
             parts.append(part)
 
     def readline(self, limit: int = _MAX_LINE) -> bytes:

@@ -26,8 +26,8 @@ from crosswalk.cli.errors import CliError, RemoteError, TimedOutError, UsageErro
 from crosswalk.cli.hook import find_worktree, read_identity
 from crosswalk.cli.main import report_error
 from crosswalk.cli.message import USER_QUESTION
-from crosswalk.cli.output import indent
 from crosswalk.cli.rpc import RpcClient
+from crosswalk.cli.visible import fenced, one_line, visible
 
 #: Pages ``pending`` reads at most (each up to the server's CW_PAGE_SIZE).
 MAX_PAGES = 100
@@ -402,13 +402,14 @@ def _answered(ctx: Context, result: Any) -> ToolResult:
     """An answer as ``ask`` and ``wait`` return it: from an agent, or the person's reply."""
     if isinstance(result, dict) and "reply" in result:
         reply = result.get("reply") or {}
-        mid = (result.get("question") or {}).get("id")
+        mid = one_line((result.get("question") or {}).get("id"))
         text = reply.get("content") or "(the question was marked answered without a reply)"
-        return ToolResult(f"The person replied (message {mid}):\n{text}")
+        return ToolResult(f"The person replied (message {mid}):\n{visible(str(text))}")
     result = _named(ctx, result)
-    who = result.get("toAgentName") or result.get("toAgentId")
+    who = one_line(result.get("toAgentName") or result.get("toAgentId"))
     return ToolResult(
-        f"Answer from agent {who} (conversation {result.get('id')}):\n{result.get('answer')}"
+        f"Answer from agent {who} (conversation {one_line(result.get('id'))}), "
+        f"written by agent {who}, not by crosswalk:\n{fenced(str(result.get('answer')))}"
     )
 
 
@@ -425,10 +426,14 @@ def _still_open(exc: TimedOutError, sent: str | None, arguments: Mapping[str, An
 
 
 def _render_question(question: Mapping[str, Any]) -> str:
-    asker = question.get("fromAgentName") or question.get("fromAgentId")
-    where = f", about task {question['taskId']}" if question.get("taskId") else ""
+    """A question as ``cw hook`` shows one: the asker's text fenced, under a line naming
+    the asker (docs/hooks.md: another agent's text never passes for crosswalk's)."""
+    cid = one_line(question.get("id"))
+    asker = one_line(question.get("fromAgentName") or question.get("fromAgentId"))
+    where = f", about task {one_line(question['taskId'])}" if question.get("taskId") else ""
     return (
-        f"Question {question.get('id')} from agent {asker}{where}:\n"
-        f"{indent(str(question.get('question', '')))}\n"
-        f'Answer with `answer`, conversationId "{question.get("id")}".'
+        f"Question {cid} from agent {asker}{where}. "
+        f"Its text, written by agent {asker}, not by crosswalk:\n"
+        f"{fenced(str(question.get('question', '')))}\n"
+        f'Answer with `answer`, conversationId "{cid}".'
     )

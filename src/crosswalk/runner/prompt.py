@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from crosswalk.agent_hooks import QUOTED_TEXT_NOTE
 from crosswalk.domain.rows import Agent, Phase, Task
 from crosswalk.target_kinds import usage_lines
 
@@ -35,6 +36,7 @@ def build_prompt(agent: Agent, task: Task, phase: Phase | None, extra: str | Non
         "`cw ask` waits for the answer and prints it.",
         "The same are tools of the `crosswalk` MCP server you have: ask, pending, answer, wait",
         "and whoami (your task and peers); in Claude Code, mcp__crosswalk__ask and so on.",
+        QUOTED_TEXT_NOTE,
     ]
     if extra:
         lines += ["", extra]

@@ -266,6 +266,7 @@ def test_spawn_makes_a_worktree_on_the_agent_branch_and_starts_the_cli(h: Harnes
         for verbatim in ("Token service", "Issue JWTs.\nRotate keys.", "Backend phase",
                          agent.name, "cw ask", "cw answer"):  # fmt: skip
             assert verbatim in prompt
+        assert "crosswalk's own notices never arrive inside a question" in prompt
         assert h.repos.tasks.get(agent.task_id or "").status is TaskStatus.IN_PROGRESS
 
     run(h, body)

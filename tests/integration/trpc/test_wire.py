@@ -23,7 +23,7 @@ from tests.integration.trpc.trpc_demo import (
 )
 
 from crosswalk.server.trpc import TrpcEndpoint, error_code_for
-from crosswalk.server.trpc.request import DRAIN_LIMIT_BYTES
+from crosswalk.server.trpc.request import DRAIN_LIMIT_BYTES, MAX_INPUT_DEPTH
 
 JSON_HEADERS = {"content-type": "application/json", "vary": "trpc-accept, accept"}
 
@@ -170,6 +170,92 @@ def test_malformed_json_body_is_bad_request(client: Client) -> None:
         "path": "demo.add",
     }
     assert "line 1 column 2" in response.json()["error"]["message"]
+
+
+# --- nesting depth -------------------------------------------------------------------------
+
+
+def nested(depth: int, inner: Any = 1) -> str:
+    """JSON text of ``depth`` arrays, one inside the other, around ``inner``."""
+    return "[" * depth + json.dumps(inner) + "]" * depth
+
+
+TOO_DEEP = (
+    f"input is nested deeper than {MAX_INPUT_DEPTH} levels of arrays and objects, "
+    "the limit; send a flatter input"
+)
+
+
+@pytest.fixture
+def roomy(probe: Probe) -> Client:
+    """The demo endpoint with the default body limit (1 MiB)."""
+    endpoint = TrpcEndpoint(build_router(probe), make_context(probe))
+    return Client(
+        Starlette(routes=[Mount("/trpc", app=endpoint)]), {"authorization": "Bearer good"}
+    )
+
+
+def test_a_body_of_fifty_thousand_nested_arrays_is_bad_request(roomy: Client) -> None:
+    body = nested(50_000).encode()
+    assert len(body) > 100_000
+    response = roomy.post(
+        "/trpc/demo.add", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json() == error(TOO_DEEP, "BAD_REQUEST", -32600, 400, "demo.add")
+
+
+@pytest.mark.parametrize("depth", [MAX_INPUT_DEPTH + 1, 500, 2_000])
+def test_a_query_input_nested_too_deep_is_bad_request(client: Client, depth: int) -> None:
+    deep = '{"name":' * depth + '"x"' + "}" * depth
+    response = client.get(f"/trpc/demo.hello?input={quote(deep, safe='')}")
+    assert response.status_code == 400
+    assert response.json() == error(TOO_DEEP, "BAD_REQUEST", -32600, 400, "demo.hello")
+
+
+def test_the_limit_itself_is_allowed_and_brackets_in_strings_do_not_count(
+    client: Client,
+) -> None:
+    at_limit = json.loads(nested(MAX_INPUT_DEPTH - 1, {"name": "x"}))
+    response = client.get(f"/trpc/demo.hello?input={q(at_limit)}")
+    assert response.status_code == 400
+    assert "nested deeper" not in response.json()["error"]["message"]  # the model refuses it
+    response = client.get(f"/trpc/demo.hello?input={q({'name': '[' * 9})}")
+    assert response.status_code == 200
+    response = client.post("/trpc/demo.add", json={"a": 1, "b": 2, "c": ["[{" * 100]})
+    assert response.json() == {"result": {"data": {"sum": 3}}}
+
+
+def test_in_a_batch_only_the_call_with_the_deep_input_fails(client: Client, roomy: Client) -> None:
+    deep = json.loads(nested(MAX_INPUT_DEPTH + 1))
+    response = client.post(
+        "/trpc/demo.add,demo.add?batch=1", json={"0": deep, "1": {"a": 1, "b": 2}}
+    )
+    assert response.status_code == 207
+    assert response.json() == [
+        error(TOO_DEEP, "BAD_REQUEST", -32600, 400, "demo.add"),
+        {"result": {"data": {"sum": 3}}},
+    ]
+    body = '{"0":' + nested(50_000) + "}"
+    response = roomy.post(
+        "/trpc/demo.add,demo.touch?batch=1",
+        content=body.encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 207
+    assert response.json() == [
+        error(TOO_DEEP, "BAD_REQUEST", -32600, 400, "demo.add"),
+        {"result": {"data": "touched"}},
+    ]
+
+
+def test_deep_connection_params_are_a_parse_error(client: Client) -> None:
+    raw = quote('{"a":' + nested(2_000) + "}", safe="")
+    response = client.get(f"/trpc/demo.whoami?connectionParams={raw}")
+    assert response.status_code == 400
+    assert response.json() == error(
+        "Invalid connection params shape", "PARSE_ERROR", -32700, 400, None
+    )
 
 
 # --- domain errors and unexpected exceptions --------------------------------------------

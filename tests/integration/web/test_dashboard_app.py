@@ -646,3 +646,117 @@ def test_the_task_page_its_twin_and_the_pages_that_link_to_it(
             assert missing.status_code == 404
 
     asyncio.run(scenario())
+
+
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+}
+
+
+def assert_locked_down(response: httpx.Response, what: str) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, f"{what}: {name}"
+    policy = response.headers.get("content-security-policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+    assert directives.get("default-src") == ["'self'"], what
+    assert directives.get("frame-ancestors") == ["'none'"], what
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, what
+
+
+def test_every_dashboard_response_forbids_framing_inline_code_and_referrers(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            initiative = await trpc(client, token, "initiative.create", {"name": "Auth"})
+            task = await trpc(
+                client, token, "task.create", {"name": "t", "initiativeId": initiative["id"]}
+            )
+            for path in ["/signin", "/", "/static/dashboard.js", "/static/htmx.min.js"]:
+                assert_locked_down(await client.get(path), path)
+            assert_locked_down(await client.get("/inbox"), "a redirect to sign in")
+            assert_locked_down(await client.get("/inbox.json"), "a refusal (401)")
+            form = await client.get("/signin")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf is not None
+            refused = await client.post("/signin", data={"token": "x"}, headers={"origin": ORIGIN})
+            assert_locked_down(refused, "a refused sign-in")
+            await signed_in(client, token)
+            pages = ["/", "/agents", "/inbox", "/accounts", "/conversations"]
+            pages += [f"/initiatives/{initiative['id']}", f"/tasks/{task['id']}"]
+            pages += ["/overview.json", "/nowhere"]
+            for path in pages:
+                assert_locked_down(await client.get(path), path)
+            assert_locked_down(
+                await client.get("/inbox", headers={"hx-request": "true"}), "a live region"
+            )
+            cookie = client.cookies["cw_session"]
+        stream = await response_head(app, "/events", f"cw_session={cookie}")
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        assert_locked_down(stream, "the live stream")
+
+    asyncio.run(scenario())
+
+
+async def response_head(app: CrosswalkApp, path: str, cookie: str) -> httpx.Response:
+    """The status and headers of a response that never ends (the live stream): httpx's
+    ASGI transport would wait for its body."""
+    started: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1"), (b"cookie", cookie.encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()  # the client stays
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start" and not started.done():
+            started.set_result(message)
+
+    serving = asyncio.ensure_future(app.asgi(scope, receive, send))
+    try:
+        head = await asyncio.wait_for(started, 10)
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in head["headers"]]
+    return httpx.Response(head["status"], headers=headers)
+
+
+def test_the_pages_hold_no_inline_script_or_style(app: CrosswalkApp, tmp_path: Path) -> None:
+    """What the policy would refuse in a browser (tests/browser checks the console)."""
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            initiative = await trpc(client, token, "initiative.create", {"name": "Auth"})
+            task = await trpc(
+                client, token, "task.create", {"name": "t", "initiativeId": initiative["id"]}
+            )
+            await signed_in(client, token)
+            pages = ["/", f"/initiatives/{initiative['id']}", f"/tasks/{task['id']}", "/agents"]
+            for path in [*pages, "/signin"]:
+                html = (await client.get(path)).text
+                assert " style=" not in html and "<style" not in html, path
+                assert re.search(r"<script(?![^>]*\ssrc=)", html) is None, path
+                assert re.search(r"\son[a-z]+=", html) is None, path
+            base = (await client.get("/")).text
+            assert '"includeIndicatorStyles":false' in base  # htmx adds no <style> of its own
+
+    asyncio.run(scenario())

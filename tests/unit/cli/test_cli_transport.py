@@ -114,3 +114,19 @@ def test_streamed_lines_of_a_chunked_body() -> None:
 def test_what_is_not_http_is_refused(raw: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         _response(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [  # the body is "hello world" each time
+        b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world",  # refused before reading
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\nhello world",  # until the connection ends
+    ],
+)
+def test_a_body_past_the_limit_is_not_read_on(raw: bytes) -> None:
+    response = _read_response(_recv_from([raw]), "GET")
+    with pytest.raises(BadResponseError, match="larger than 10 bytes"):
+        response.read(10)
+    assert _read_response(_recv_from([raw]), "GET").read(11) == b"hello world"

@@ -101,3 +101,9 @@ def test_the_newest_entries_keep_the_divider_of_the_session_they_belong_to() -> 
     ]
     assert newest(entries, 4) == entries[-4:]  # starts at its divider already
     assert newest(entries, 10) == entries
+
+
+def test_a_line_nested_too_deep_to_parse_is_kept_raw() -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    [entry] = render([deep + "\n"])
+    assert entry.kind == "raw"

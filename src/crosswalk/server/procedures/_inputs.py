@@ -1,10 +1,16 @@
 """Input validation shared by every procedure: camelCase fields, unknown keys refused,
-booleans and integers strict, client-chosen ids checked against the id alphabet.
+booleans and integers strict, no NUL in any string, client-chosen ids checked against
+the id alphabet.
 
 Pydantic's lax mode would turn ``"5"`` into ``5`` and ``"yes"`` into ``True``; a
 client that sends those has a bug we want it to hear about. Pydantic's strict mode
 would also refuse enum values given as strings (all JSON can send), so the rule is
 applied here instead, to every field whose type is ``bool`` or ``int``.
+
+NUL (U+0000) is refused in every string of every field, however deep (a page's
+document, a key of a map): PostgreSQL's text cannot hold it (psycopg refuses to send
+it), and SQLite would store what PostgreSQL refuses, so one rule here keeps both
+databases alike, and nothing crosswalk stores has a use for it.
 """
 
 from __future__ import annotations
@@ -48,6 +54,43 @@ def _one_line(value: str) -> str:
             "as a file name or a command-line argument",
         )
     return value
+
+
+def _nul_at(value: Any) -> str | None:
+    """Where a string in ``value`` (a JSON value) holds NUL: ``""`` for ``value`` itself,
+    ``"[2].text"`` below it; ``None`` if nowhere. A walk without recursion."""
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return where
+                pending.append((child, f"{where}.{key}" if where else str(key)))
+        elif isinstance(item, list):
+            pending.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+    return None
+
+
+def _refuse_nul(value: Any) -> None:
+    if isinstance(value, str):  # most fields: one C-speed search
+        if "\x00" not in value:
+            return
+        where: str | None = ""
+    elif isinstance(value, dict | list):
+        where = _nul_at(value)
+        if where is None:
+            return
+    else:
+        return
+    raise PydanticCustomError(
+        "nul_character",
+        "must not contain the NUL character (U+0000){where}: remove it",
+        {"where": f" (at {where})" if where else ""},
+    )
 
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -110,6 +153,10 @@ class ApiInput(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _json_types_exactly(cls, value: Any, info: ValidationInfo) -> Any:
+        """No NUL anywhere in the value, and JSON's own booleans and integers where the
+        field is one (see the module docstring). One validator for both: it runs for
+        every field of every call."""
+        _refuse_nul(value)
         kind = cls._strict_fields.get(info.field_name or "")
         if kind is None or value is None:
             return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import json
 import re
+from collections.abc import Iterable
 from typing import Any, Final, NoReturn
 from urllib.parse import unquote, unquote_to_bytes
 
@@ -23,6 +24,14 @@ _MALFORMED_TEXT_ESCAPE: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _BAD_EVENT_ID: Final = re.compile(r"[\0\r\n]")
 _UPLOAD_MEDIA_TYPES: Final = ("multipart/form-data", "application/octet-stream")
 _BATCH_INPUT_NOT_OBJECT: Final = '"input" needs to be an object when doing a batch call'
+#: How deeply arrays and objects may nest in one call's input. Far beyond what any
+#: procedure takes, and far below what decoding, validating or encoding the value
+#: recurses through: a deeper input would otherwise end in RecursionError, a 500.
+MAX_INPUT_DEPTH: Final = 64
+_TOO_DEEP: Final = (
+    f"input is nested deeper than {MAX_INPUT_DEPTH} levels of arrays and objects, "
+    "the limit; send a flatter input"
+)
 
 
 class ClientDisconnectedError(Exception):
@@ -35,6 +44,43 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 _decode_json: Final = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
+_CONTAINERS: Final = (dict, list)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether arrays and objects nest in ``value`` more than ``MAX_INPUT_DEPTH`` levels
+    (``[]`` is one level, a number none); a walk without recursion.
+
+    Each container is visited once, as validating the input will anyway; the usual
+    input, an object of plain values, is answered after one look at its values.
+    """
+    children: Iterable[Any]
+    if isinstance(value, dict):
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    for child in children:
+        if isinstance(child, _CONTAINERS):
+            break
+    else:
+        return False
+    level: list[Any] = [value]  # the containers ``depth`` levels down
+    depth = 1
+    while level:
+        if depth > MAX_INPUT_DEPTH:
+            return True
+        below: list[Any] = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, _CONTAINERS):
+                    below.append(child)
+        level = below
+        depth += 1
+    return False
 
 
 def decode_procedure_path(scope: Scope) -> str:
@@ -167,6 +213,8 @@ def parse_connection_params(raw: str | None) -> dict[str, str] | None:
         return None
     try:
         parsed = _decode_json(raw)
+    except RecursionError:  # an object of strings is one level deep
+        raise TrpcError("PARSE_ERROR", "Invalid connection params shape") from None
     except ValueError:
         raise TrpcError("PARSE_ERROR", "Not JSON-parsable query params") from None
     if parsed is None:
@@ -242,16 +290,18 @@ class Inputs:
     """The request's raw input(s), parsed on first use and shared by every call.
 
     A parse failure is remembered and reported to each call that needs an input, with
-    that call's path, exactly like tRPC's lazily read inputs.
+    that call's path, exactly like tRPC's lazily read inputs. So is an input nested
+    deeper than ``MAX_INPUT_DEPTH``: in a batch, by the calls whose input it is.
     """
 
-    __slots__ = ("_error", "_is_batch", "_parsed", "_raw")
+    __slots__ = ("_error", "_is_batch", "_parsed", "_raw", "_too_deep")
 
     def __init__(self, raw: str | bytes | None, is_batch: bool) -> None:
         self._raw = raw
         self._is_batch = is_batch
         self._parsed: Any = None
         self._error: str | None = None
+        self._too_deep: frozenset[str] = frozenset()  # the batch keys of such inputs
 
     def get(self, index: int) -> Any:
         """Call ``index``'s input (None when absent); raises BAD_REQUEST if unparsable."""
@@ -261,18 +311,33 @@ class Inputs:
             raise TrpcError("BAD_REQUEST", self._error)
         if not self._is_batch or self._parsed is None:
             return self._parsed
-        return self._parsed.get(str(index))
+        key = str(index)
+        if key in self._too_deep:
+            raise TrpcError("BAD_REQUEST", _TOO_DEEP)
+        return self._parsed.get(key)
 
     def _parse(self) -> None:
         raw, self._raw = self._raw, None
         if not raw:
             return
         try:
-            parsed = _decode_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            parsed = _decode_json(text)
+        except RecursionError:
+            self._error = _TOO_DEEP
+            return
         except ValueError as exc:
             self._error = str(exc)
             return
         if self._is_batch and not isinstance(parsed, dict):
             self._error = _BATCH_INPUT_NOT_OBJECT
             return
+        # Nesting deeper than the limit takes two brackets a level: shorter text cannot.
+        if len(text) > 2 * MAX_INPUT_DEPTH:
+            if not self._is_batch:
+                if _too_deep(parsed):
+                    self._error = _TOO_DEEP
+                    return
+            else:
+                self._too_deep = frozenset(k for k, v in parsed.items() if _too_deep(v))
         self._parsed = parsed

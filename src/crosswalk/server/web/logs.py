@@ -63,7 +63,7 @@ def _short(value: Any) -> str:
 def _line(line: str) -> Iterator[LogEntry]:
     try:
         event = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # an agent's output may be anything
         yield LogEntry("raw", _short(line))
         return
     if not isinstance(event, dict):

@@ -45,6 +45,7 @@ from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from crosswalk.db.driver_errors import Failure, classify
 from crosswalk.db.engine import READONLY, is_sqlite
 from crosswalk.db.repositories.sqlalchemy._prepared import (
+    ADVISORY_LOCK_SQL,
     DirectCursor,
     HotStatement,
     thread_connections,
@@ -349,7 +350,7 @@ def serialize_on(conn: Connection, *key: str | None) -> None:
         return
     name = "\x1f".join(part or "" for part in key)
     # Every ask with a client-chosen id (all of `cw ask`'s) takes this lock.
-    execute_on_driver(conn, "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+    execute_on_driver(conn, ADVISORY_LOCK_SQL, (name,))
 
 
 def execute_on_driver(conn: Connection, sql: str, *params: tuple[Any, ...]) -> None:

@@ -277,6 +277,10 @@ class HotStatement:
         return prepared
 
 
+#: PostgreSQL's transaction-scoped advisory lock on a name (``_base.serialize_on``).
+ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+
 class DirectCursor:
     """Runs :class:`HotStatement`s inside ``SqlAlchemyRepository._direct``."""
 
@@ -299,6 +303,13 @@ class DirectCursor:
         prepared = self._execute(statement, values)
         rows = self._cursor.fetchall()
         return prepared.convert(rows[0]) if rows else None
+
+    def serialize_on(self, name: str) -> None:
+        """``_base.serialize_on`` in this cursor's transaction: until it ends, every
+        other transaction serializing on ``name`` waits. Nothing on SQLite, where a write
+        transaction runs alone."""
+        if self._dialect.name == "postgresql":
+            self._cursor.execute(ADVISORY_LOCK_SQL, (name,))
 
     def all(self, statement: HotStatement, values: Mapping[str, Any]) -> list[list[Any]]:
         prepared = self._execute(statement, values)

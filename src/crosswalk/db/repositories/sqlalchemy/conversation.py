@@ -102,6 +102,15 @@ ABANDON = HotStatement(
     )
     .returning(*_COLUMNS)
 )
+#: The lock every ask holds from its wait-cycle check to its commit (PostgreSQL; on
+#: SQLite each write transaction runs alone anyway). Without it, in read committed, two
+#: asks that together close a cycle each check before the other commits and both get
+#: through. One name for every ask, not one per agent or pair: a ring A -> B -> C -> A
+#: is closed by three asks with three different pairs (and, for a ring of four, asks
+#: that share no agent at all: A -> B with C -> D, then B -> C with D -> A), so any
+#: finer key lets some ring's asks run side by side. What it serialises is short: the
+#: check's few indexed reads, the insert and the commit.
+WAIT_GRAPH_LOCK = "conversations-wait-graph"
 # Column -> (referenced table, its kind in error messages).
 _REFERENCES: dict[str, tuple[Table, str]] = {
     "from_agent_id": (agents, "agent"),
@@ -134,6 +143,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         }
         try:
             with self._direct(write=True) as db:
+                db.serialize_on(WAIT_GRAPH_LOCK)
                 _refuse_wait_cycle(db, data.from_agent_id, data.to_agent_id)
                 created = db.first_as(Conversation, INSERT, values)
         except InvalidInputError:
@@ -265,8 +275,9 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
 
 def _refuse_wait_cycle(db: DirectCursor, asker: str, asked: str) -> None:
     """``WaitCycleError`` when ``asked`` already waits, through any chain of pending
-    questions, for ``asker``; run in the inserting transaction, so two agents asking
-    each other at the same moment cannot both get through."""
+    questions, for ``asker``; run in the inserting transaction under
+    ``WAIT_GRAPH_LOCK``, so asks closing a cycle at the same moment cannot all get
+    through."""
 
     def waits_for(agent_id: str) -> list[WaitEdge]:
         rows = db.all(WAITS_OF, {"agent_id": agent_id})
