@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from bench.__main__ import BENCHMARKS
+from bench.cli import MCP_LABEL
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -109,7 +110,8 @@ def test_the_measurements_are_real(
     assert {row["database"] for row in wakeups} == {"sqlite", "postgresql"}
     assert any("via server B" in row["case"] for row in wakeups)
     cli = {row["command"]: row for row in benchmarks["cli"]["rows"]}
-    assert [row["runs"] for row in cli.values()] == [5] * 6
+    assert [row["runs"] for row in cli.values()] == [5] * 7
+    assert cli[MCP_LABEL]["cpu_ms"] > 0  # cw mcp answered initialize in every run
     assert cli["python -c pass"]["over_python_ms"] == 0
     hook_rows = [name for name in cli if name.startswith("cw hook claude PostToolUse")]
     assert len(hook_rows) == 2
