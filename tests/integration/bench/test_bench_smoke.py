@@ -89,7 +89,7 @@ def test_the_measurements_are_real(
     assert set(conversations) == {
         (db, kind, pairs)
         for db in ("sqlite", "postgresql")
-        for kind in ("agent-id", "agent-name", "task", "phase")
+        for kind in ("agent-id", "agent-name", "task", "phase", "file")
         for pairs in (1, 20, 100)
     }
     assert all(row["errors"] == 0 for row in conversations.values())
