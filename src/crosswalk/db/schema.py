@@ -398,7 +398,8 @@ conversations = Table(
     "conversations",
     metadata,
     _id(),
-    _fk("from_agent_id", "agents.id", ondelete="CASCADE", nullable=False, index=False),
+    # NULL: the person asked (``cw ask --agent`` with the admin token).
+    _fk("from_agent_id", "agents.id", ondelete="CASCADE", index=False),
     _fk("to_agent_id", "agents.id", ondelete="CASCADE", nullable=False, index=False),
     _fk("initiative_id", "initiatives.id", ondelete="SET NULL", index=False),
     _fk("phase_id", "phases.id", ondelete="SET NULL", index=False),

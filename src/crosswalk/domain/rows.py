@@ -547,7 +547,7 @@ class NewLogChunk:
 @dataclass(frozen=True, slots=True)
 class Conversation:
     id: str
-    from_agent_id: str
+    from_agent_id: str | None  # None: the person asked
     to_agent_id: str
     initiative_id: str | None
     phase_id: str | None
@@ -563,7 +563,7 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class NewConversation:
-    from_agent_id: str
+    from_agent_id: str | None  # None: the person asks
     to_agent_id: str
     question: str
     initiative_id: str | None = None

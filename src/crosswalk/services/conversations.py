@@ -69,7 +69,7 @@ class ConversationService:
 
     def ask(
         self,
-        from_agent_id: str,
+        from_agent_id: str | None,
         question: str,
         target: Target,
         *,
@@ -78,6 +78,7 @@ class ConversationService:
         asker: Agent | None = None,
     ) -> Conversation:
         """Record a pending question to the resolved agent and wake its listeners.
+        ``from_agent_id`` None: the person asks (the administrator, ``cw ask --agent``).
 
         A retried ask with the same client-chosen ``id`` returns the stored
         conversation instead of asking twice; the same ``id`` with another asker or
@@ -88,6 +89,12 @@ class ConversationService:
         """
         if deliver_answer and self.answer_deliveries is None:
             raise InvalidInputError("this server does not deliver answers through hooks")
+        if deliver_answer and from_agent_id is None:
+            raise InvalidInputError(
+                "the person has no hooks to deliver an answer to; wait for it with "
+                "'cw wait CONVERSATION_ID'",
+                field="deliverAnswer",
+            )
         with self.unit_of_work() as uow:
             if id is not None:
                 # A retry racing the original on another server waits for it here,
@@ -98,14 +105,17 @@ class ConversationService:
                     # A retry: the first ask already told everyone; the target is not
                     # resolved again (it may have changed since).
                     return _replayed(stored, from_agent_id, question)
-            if asker is None or asker.id != from_agent_id:
+            if from_agent_id is None:
+                asker = None
+            elif asker is None or asker.id != from_agent_id:
                 asker = self._agent(from_agent_id)
             resolution = resolve_target(target, asker, agents=self.agents, ownership=self.ownership)
-            self._within_cap(asker, resolution.agent)
+            if asker is not None:
+                self._within_cap(asker, resolution.agent)
             conversation = self.conversations.create(
                 NewConversation(
                     id=id,
-                    from_agent_id=asker.id,
+                    from_agent_id=from_agent_id,
                     to_agent_id=resolution.agent.id,
                     question=question,
                     initiative_id=resolution.initiative_id,
@@ -114,7 +124,7 @@ class ConversationService:
                     target_kind=target.kind,
                 )
             )
-            if deliver_answer and self.answer_deliveries is not None:
+            if deliver_answer and self.answer_deliveries is not None and asker is not None:
                 self.answer_deliveries.expect(conversation.id, asker.id)
             uow.record(
                 QuestionAsked(conversation.id, conversation.from_agent_id, conversation.to_agent_id)
@@ -302,7 +312,7 @@ def _raise_if_agent_deleted(subscription: Subscription, agent_id: str) -> None:
             raise NotFoundError("agent", agent_id, f"agent '{agent_id}' was deleted")
 
 
-def _replayed(stored: Conversation, from_agent_id: str, question: str) -> Conversation:
+def _replayed(stored: Conversation, from_agent_id: str | None, question: str) -> Conversation:
     """The replay rule of a client-chosen id: the same request gets the stored row."""
     if (stored.from_agent_id, stored.question) != (from_agent_id, question):
         raise ConflictError(

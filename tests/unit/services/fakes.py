@@ -77,7 +77,7 @@ from crosswalk.domain.rows import (
     Workers,
 )
 from crosswalk.domain.slug import slugify
-from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
+from crosswalk.domain.wait_graph import PERSON, WaitEdge, describe_wait_cycle, find_wait_cycle
 from crosswalk.services.change_stream import ChangeStream
 
 T = TypeVar(
@@ -689,17 +689,17 @@ class FakeTasks:
 
 
 class FakeConversations:
-    """The whole ``ConversationRepository`` port in memory."""
+    """The whole ``ConversationRepository`` port in memory; ``messages`` (when given)
+    are where agents' open questions to the person are, for the wait-cycle rule."""
 
-    def __init__(self) -> None:
+    def __init__(self, messages: FakeMessages | None = None) -> None:
         self.rows: dict[str, Conversation] = {}
+        self.messages = messages
 
     def create(self, data: NewConversation) -> Conversation:
         if data.id in self.rows:
             raise ConflictError("conversation conflicts with an existing one (id already taken)")
-        cycle = find_wait_cycle(data.from_agent_id, data.to_agent_id, self._waits_of)
-        if cycle is not None:  # the port's wait-cycle rule
-            raise WaitCycleError(describe_wait_cycle(cycle, {}))
+        self.refuse_wait_cycle(data.from_agent_id or PERSON, data.to_agent_id)
         now = tick()
         row = Conversation(
             id=data.id or fake_id("c"), from_agent_id=data.from_agent_id,
@@ -712,11 +712,25 @@ class FakeConversations:
         self.rows[row.id] = row
         return row
 
-    def _waits_of(self, agent_id: str) -> list[WaitEdge]:
-        return [
-            WaitEdge(c.from_agent_id, c.to_agent_id, c.id)
-            for c in self._pending(lambda c: c.from_agent_id == agent_id)
+    def refuse_wait_cycle(self, asker: str, asked: str) -> None:
+        cycle = find_wait_cycle(asker, asked, self._waits_of)
+        if cycle is not None:  # the port's wait-cycle rule
+            raise WaitCycleError(describe_wait_cycle(cycle, {}))
+
+    def _waits_of(self, node: str) -> list[WaitEdge]:
+        asker = None if node == PERSON else node
+        edges = [
+            WaitEdge(node, c.to_agent_id, c.id)
+            for c in self._pending(lambda c: c.from_agent_id == asker)
         ]
+        if asker is not None and self.messages is not None:
+            edges += [
+                WaitEdge(node, PERSON, m.id)
+                for m in self.messages.find_requiring_response(sender_id=asker)
+                if m.sender_type is ParticipantType.AGENT
+                and m.recipient_type is ParticipantType.USER
+            ]
+        return edges
 
     def find_by_id(self, id: str) -> Conversation | None:
         return self.rows.get(id)
