@@ -506,3 +506,19 @@ merge_previews = Table(
     Column("checked_at", EpochMillis(), nullable=False),
     Index("ix_merge_previews_other_agent_id", "other_agent_id"),
 )
+
+# Runs of an idle agent resumed in its own session to answer the questions waiting for
+# it (docs/runner.md, "Answering"): which log session, which questions its prompt
+# listed, when it ended and how, and what it left changed in its worktree.
+answering_runs = Table(
+    "answering_runs",
+    metadata,
+    _id(),
+    _fk("agent_id", "agents.id", ondelete="CASCADE", nullable=False),
+    Column("session_number", Integer, nullable=False),
+    Column("question_ids", JsonText, nullable=False),
+    Column("started_at", EpochMillis(), nullable=False),
+    Column("ended_at", EpochMillis(), nullable=True),
+    Column("outcome", Text, nullable=True),
+    Column("left_changes", JsonText, nullable=True),
+)

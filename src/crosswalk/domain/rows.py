@@ -646,6 +646,27 @@ class MergePreview:
 
 
 @dataclass(frozen=True, slots=True)
+class AnsweringRun:
+    """A run of an idle agent, resumed in its session only to answer questions."""
+
+    id: str
+    agent_id: str
+    session_number: int  # the log session of this run
+    question_ids: list[str]  # the questions its prompt listed
+    started_at: datetime
+    ended_at: datetime | None  # None: it runs
+    outcome: str | None  # how it ended, in words
+    left_changes: list[str] | None  # paths it changed in the worktree, left uncommitted
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnsweringRun:
+    agent_id: str
+    session_number: int
+    question_ids: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Paged(Generic[T]):
     """One page of a keyset-paginated list: ``next_cursor`` is None on the last page."""
 

@@ -15,7 +15,7 @@ from crosswalk.dispatch.landing import LandingService
 from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
-from crosswalk.runner import Supervisor, TellService
+from crosswalk.runner import AnsweringScheduler, Supervisor, TellService
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
@@ -58,6 +58,7 @@ class Services:
     runner: Supervisor
     telling: TellService
     ownership: OwnershipTracker  # keeps the index of who changed which file
+    answering: AnsweringScheduler  # idle agents resumed to answer the questions for them
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 

@@ -47,6 +47,12 @@ from crosswalk.services.unit_of_work import UnitOfWorkFactory
 MAX_TEXT_LENGTH = 100_000
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    conversation: Conversation
+    answerer: Agent | None  # as resolved for this ask; None when it replayed a stored one
+
+
 @dataclass(slots=True)
 class ConversationService:
     conversations: ConversationRepository
@@ -77,7 +83,23 @@ class ConversationService:
         deliver_answer: bool = False,
         asker: Agent | None = None,
     ) -> Conversation:
-        """Record a pending question to the resolved agent and wake its listeners.
+        """``ask_of``, for callers that need only the conversation."""
+        return self.ask_of(
+            from_agent_id, question, target, id=id, deliver_answer=deliver_answer, asker=asker
+        ).conversation
+
+    def ask_of(
+        self,
+        from_agent_id: str | None,
+        question: str,
+        target: Target,
+        *,
+        id: str | None = None,
+        deliver_answer: bool = False,
+        asker: Agent | None = None,
+    ) -> Asked:
+        """Record a pending question to the resolved agent and wake its listeners; the
+        conversation and the agent asked, as the question found it (None on a replay).
         ``from_agent_id`` None: the person asks (the administrator, ``cw ask --agent``).
 
         A retried ask with the same client-chosen ``id`` returns the stored
@@ -104,7 +126,7 @@ class ConversationService:
                 if stored is not None:
                     # A retry: the first ask already told everyone; the target is not
                     # resolved again (it may have changed since).
-                    return _replayed(stored, from_agent_id, question)
+                    return Asked(_replayed(stored, from_agent_id, question), None)
             if from_agent_id is None:
                 asker = None
             elif asker is None or asker.id != from_agent_id:
@@ -129,7 +151,7 @@ class ConversationService:
             uow.record(
                 QuestionAsked(conversation.id, conversation.from_agent_id, conversation.to_agent_id)
             )
-        return conversation
+        return Asked(conversation, resolution.agent)
 
     def _within_cap(self, asker: Agent, target: Agent) -> None:
         """One agent may not bury another: at most ``max_pending_questions`` open

@@ -461,3 +461,13 @@ def test_a_suggested_command_quotes_an_id_with_a_space() -> None:
     result = cw("listen")
 
     assert "answer with: cw answer 'old id' ANSWER" in result.out
+
+
+def test_a_notice_from_the_server_is_printed_once_on_stderr() -> None:
+    cw = Cw()
+    notice = "agent bob is idle and not run by crosswalk (...), so the answer may take a while"
+    cw.client.on("conversation.ask", {**PENDING, "notice": notice})
+    cw.client.on("conversation.waitForAnswer", ANSWERED)
+    result = cw("ask", "--agent", "bob", "q")
+    assert (result.code, result.out) == (0, "the answer\n")
+    assert result.err == f"note: {notice}\n"

@@ -51,6 +51,7 @@ from crosswalk.domain.rows import (
     Account,
     Agent,
     AgentUpdate,
+    AnsweringRun,
     Conversation,
     Initiative,
     InitiativeUpdate,
@@ -58,6 +59,7 @@ from crosswalk.domain.rows import (
     Message,
     MessageUpdate,
     NewAgent,
+    NewAnsweringRun,
     NewConversation,
     NewInitiative,
     NewMessage,
@@ -790,6 +792,16 @@ class FakeConversations:
             abandoned.append(row)
         return abandoned
 
+    def abandon(self, ids: list[str], reason: str) -> list[Conversation]:
+        abandoned = []
+        for row in self._pending(lambda c: c.id in ids):
+            row = replace(
+                row, status=ConversationStatus.ABANDONED, abandoned_reason=reason, updated_at=tick()
+            )
+            self.rows[row.id] = row
+            abandoned.append(row)
+        return abandoned
+
     def list_page(
         self,
         *,
@@ -810,6 +822,47 @@ class FakeConversations:
             and (task_id is None or c.task_id == task_id)
         ]  # fmt: skip
         return page(rows, limit=limit, cursor=cursor, newest_first=True)
+
+
+class FakeAnsweringRuns:
+    """The whole ``AnsweringRunRepository`` port in memory."""
+
+    def __init__(self, agents: FakeAgents | None = None) -> None:
+        self.rows: dict[str, AnsweringRun] = {}
+        self.agents = agents
+
+    def start(self, data: NewAnsweringRun) -> AnsweringRun:
+        if self.agents is not None:
+            self.agents.get(data.agent_id)
+        row = AnsweringRun(
+            id=fake_id("r"), agent_id=data.agent_id, session_number=data.session_number,
+            question_ids=list(data.question_ids), started_at=tick(), ended_at=None,
+            outcome=None, left_changes=None,
+        )  # fmt: skip
+        self.rows[row.id] = row
+        return row
+
+    def finish(self, id: str, outcome: str, left_changes: Sequence[str] | None) -> AnsweringRun:
+        row = self.rows.get(id)
+        if row is None:
+            raise NotFoundError("answering run", id)
+        if row.ended_at is not None:
+            return row
+        changes = None if left_changes is None else list(left_changes)
+        row = replace(row, ended_at=tick(), outcome=outcome, left_changes=changes)
+        self.rows[id] = row
+        return row
+
+    def find_open(self, agent_id: str | None = None) -> list[AnsweringRun]:
+        found = [
+            r for r in self.rows.values()
+            if r.ended_at is None and (agent_id is None or r.agent_id == agent_id)
+        ]  # fmt: skip
+        return sorted(found, key=lambda r: (r.started_at, r.id))
+
+    def find_by_agent(self, agent_id: str, *, limit: int = 20) -> list[AnsweringRun]:
+        found = [r for r in self.rows.values() if r.agent_id == agent_id]
+        return sorted(found, key=lambda r: (r.started_at, r.id), reverse=True)[:limit]
 
 
 class FakeAnswerDeliveries:
@@ -1068,6 +1121,7 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
     from crosswalk.db.repositories import (
         AgentRepository,
         AnswerDeliveryRepository,
+        AnsweringRunRepository,
         ConversationRepository,
         InitiativeRepository,
         MessageRepository,
@@ -1080,6 +1134,7 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
     _agents: AgentRepository = FakeAgents()
     _conversations: ConversationRepository = FakeConversations()
     _deliveries: AnswerDeliveryRepository = FakeAnswerDeliveries(FakeConversations())
+    _answering: AnsweringRunRepository = FakeAnsweringRuns()
     _messages: MessageRepository = FakeMessages()
     _task_lookup: TaskLookup = FakeTasks()
     _initiatives: InitiativeRepository = FakeInitiatives()

@@ -6,6 +6,7 @@ from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
 from crosswalk.db.repositories.agent_run import AgentRunRepository
 from crosswalk.db.repositories.answer_delivery import AnswerDeliveryRepository
+from crosswalk.db.repositories.answering_run import AnsweringRunRepository
 from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
 from crosswalk.db.repositories.log_chunk import LogChunkRepository
@@ -36,6 +37,7 @@ class Repositories:
     answer_deliveries: AnswerDeliveryRepository
     agent_runs: AgentRunRepository
     ownership: OwnershipRepository
+    answering_runs: AnsweringRunRepository
 
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "AgentRepository",
     "AgentRunRepository",
     "AnswerDeliveryRepository",
+    "AnsweringRunRepository",
     "ConversationRepository",
     "InitiativeRepository",
     "LogChunkRepository",

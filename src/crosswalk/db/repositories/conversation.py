@@ -56,6 +56,11 @@ class ConversationRepository(Protocol):
         ``reason``, in one statement; returns them."""
         ...
 
+    def abandon(self, ids: list[str], reason: str) -> list[Conversation]:
+        """Those of ``ids`` still pending become ``abandoned`` with ``reason``; returns
+        them (the others, answered or gone, are left as they are)."""
+        ...
+
     def list_page(
         self,
         *,

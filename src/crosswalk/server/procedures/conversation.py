@@ -217,11 +217,13 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
     an agent token asks as its agent and the admin token as the person (``fromAgentId``
     null in the conversation). A retried ask with the same ``id`` returns the stored
     conversation. With ``deliverAnswer`` the answer is also handed to the asker's hooks
-    once (``agent.checkIn``)."""
+    once (``agent.checkIn``). ``notice`` (present only then) says why the answer may be
+    late: the agent waits for an account until a given time, or it is idle and no server
+    can resume it."""
     asker = inp.from_agent_id or ctx.principal.agent_id
     if asker is not None:
         ctx.principal.require_agent(asker)
-    conversation = ctx.services.conversations.ask(
+    asked = ctx.services.conversations.ask_of(
         asker,
         inp.question,
         inp.target,
@@ -229,7 +231,9 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
         deliver_answer=inp.deliver_answer,
         asker=None if asker is None else ctx.principal.known(asker),
     )
-    return to_api(conversation)
+    answerer, conversation = asked.answerer, asked.conversation
+    notice = None if answerer is None else ctx.services.answering.notice(answerer)
+    return {**to_api(conversation), "notice": notice} if notice else to_api(conversation)
 
 
 @router.query("conversation.get", input=IdInput)

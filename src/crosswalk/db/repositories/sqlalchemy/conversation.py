@@ -266,6 +266,23 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
                 {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()},
             )
 
+    def abandon(self, ids: list[str], reason: str) -> list[Conversation]:
+        if not ids:
+            return []
+        statement = (
+            update(conversations)
+            .where(_c.id.in_(ids), _c.status == ConversationStatus.PENDING)
+            .values(
+                status=ConversationStatus.ABANDONED,
+                abandoned_reason=reason,
+                updated_at=utcnow(),
+            )
+            .returning(*_COLUMNS)
+        )
+        with self._write() as conn:
+            rows = conn.execute(statement).all()
+        return sorted((Conversation(*row) for row in rows), key=lambda c: (c.created_at, c.id))
+
     def list_page(
         self,
         *,
