@@ -195,7 +195,12 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
 
 @router.query("agent.get", input=AgentRef)
 async def get(ctx: Context, inp: AgentRef) -> dict[str, Any]:
-    return to_api(resolve_agent(ctx, inp.id))
+    """The agent, with ``lastAnsweringRun``: its latest run resumed only to answer
+    questions (session, questions, outcome, ``leftChanges`` it left uncommitted in its
+    worktree), or null."""
+    agent = resolve_agent(ctx, inp.id)
+    runs = ctx.repos.answering_runs.find_by_agent(agent.id, limit=1)
+    return {**to_api(agent), "lastAnsweringRun": to_api(runs[0]) if runs else None}
 
 
 @router.query("agent.list", input=ListInput)
