@@ -78,6 +78,7 @@ from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.idle_watch import IdleWatch, idle_after_from_env
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
@@ -276,6 +277,12 @@ def build_services(
         changes=changes,
         launcher=launcher or RunnerLauncher(runner),
     )
+    idle_watch = IdleWatch(
+        agents=agents,
+        repository=repos.agents,
+        changes=changes,
+        after_s=idle_after_from_env(os.environ),
+    )
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
     return Services(
@@ -305,7 +312,9 @@ def build_services(
             messages=repos.messages,
             unit_of_work=unit_of_work,
             ownership=repos.ownership,
+            on_activity=idle_watch.seen,
         ),
+        idle_watch=idle_watch,
         runner=runner,
         telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
         ownership=ownership,
@@ -445,9 +454,11 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.runner.start()
         await services.answering.start()
+        await services.idle_watch.start()
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
+        await services.idle_watch.close()
         await services.answering.close()
         await services.runner.close()
         services.changes.close()

@@ -24,6 +24,7 @@ from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.idle_watch import IdleWatch
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
@@ -59,6 +60,7 @@ class Services:
     telling: TellService
     ownership: OwnershipTracker  # keeps the index of who changed which file
     answering: AnsweringScheduler  # idle agents resumed to answer the questions for them
+    idle_watch: IdleWatch  # agents registered by hand go idle when their hooks go quiet
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 
