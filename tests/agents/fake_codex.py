@@ -249,6 +249,9 @@ class FakeCodex:
         scripts.record_seen("codex", self.thread_id, event, text)
 
     # --- the Agent protocol used by scripts.run_steps ------------------------------------
+    def prompt_text(self) -> str:
+        return self.prompt
+
     def seen_text(self) -> str:
         return "\n".join(self.seen)
 
@@ -373,7 +376,9 @@ class FakeCodex:
             )
         self.emit({"type": "turn.started"})
         self.fire("SessionStart", source="resume" if run_index else "startup")
-        scripts.append_jsonl(self.rollout, {"type": "fake-run", "run": run_index})
+        scripts.append_jsonl(
+            self.rollout, {"type": "fake-run", "run": run_index, "script": script.name}
+        )
         scripts.run_steps(self, script.steps_for_run(run_index), self.answered)
         self.finish(self.last_text or "done")
 
@@ -408,7 +413,10 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"error: invalid value '{sandbox}' for '--sandbox <SANDBOX_MODE>'")
         session_flags(options)  # malformed overrides stop the run, as in the real CLI
         prompt = read_prompt(options)
-        script = scripts.load_script(prompt)
+        resumed = options["resume"]
+        script = scripts.load_script(
+            prompt, scripts.session_script(find_rollout(resumed) if resumed else None)
+        )
     except UsageError as error:
         sys.stderr.write(f"{error}\n")
         return 2
