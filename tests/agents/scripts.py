@@ -64,9 +64,9 @@ def load_script(prompt: str, session_script: str | None = None) -> Script:
     the default."""
     directory = scripts_dir()
     match = SCRIPT_KEY.search(prompt)
-    if match is None and session_script is not None and directory is not None:
-        if (directory / f"{session_script}.json").exists():
-            match = SCRIPT_KEY.search(f"fake-script: {session_script}")
+    remembered = None if directory is None else directory / f"{session_script}.json"
+    if match is None and session_script is not None and remembered and remembered.exists():
+        match = SCRIPT_KEY.search(f"fake-script: {session_script}")
     name = match.group(1) if match else DEFAULT_SCRIPT
     if directory is None:
         if match:
