@@ -170,6 +170,8 @@ class AnsweringScheduler:
         account already)."""
         if agent_id in self._active or agent_id in self._queue or self._accounts.armed(agent_id):
             return
+        if not self._supervisor.started_here(agent_id):
+            return  # registered by hand, or another server's: nothing to resume here
         agent = self._agents.find_by_id(agent_id)
         if agent is None or agent.status is not AgentStatus.IDLE:
             return

@@ -174,6 +174,8 @@ class Supervisor:
         self._now = now
         self._which = which
         self._runs: dict[str, _Run] = {}
+        #: Agents whose process this runner started or followed (see ``started_here``).
+        self._started: set[str] = set()
         self._alarms = Alarms(self._resume_waiting, now, sleep)
 
     # -- what the procedures call ------------------------------------------------------
@@ -339,6 +341,12 @@ class Supervisor:
                 field="outputFilePath",
             )
 
+    def started_here(self, agent_id: str) -> bool:
+        """Whether this runner ran the agent's process (since ``start``, which counts the
+        idle agents it ran before a restart): answering is for those only, and the
+        check needs no read for the others."""
+        return agent_id in self._started
+
     # -- answering ---------------------------------------------------------------------
 
     def cannot_answer(self, agent: Agent) -> str | None:
@@ -469,6 +477,7 @@ class Supervisor:
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
             if agent.process_started_at is None or not self._ours(agent):
                 continue  # an agent's own `result` does not make the runner start it
+            self._started.add(agent.id)
             if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
                 self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
         for answering in self._repos.answering_runs.find_open():
@@ -725,6 +734,7 @@ class Supervisor:
 
     def _follow(self, run: _Run) -> None:
         self._runs[run.agent.id] = run
+        self._started.add(run.agent.id)
         run.task = asyncio.get_running_loop().create_task(
             self._supervise(run), name=f"agent {run.agent.name}"
         )
