@@ -32,7 +32,14 @@ from crosswalk.db import create_repositories
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
 from crosswalk.domain.enums import AgentStatus, ConversationStatus, TaskStatus
 from crosswalk.domain.errors import ConflictError, PreconditionFailedError
-from crosswalk.domain.rows import Agent, AnsweringRun, Conversation, NewAgent, NewTask
+from crosswalk.domain.rows import (
+    Agent,
+    AnsweringRun,
+    Conversation,
+    NewAgent,
+    NewAnsweringRun,
+    NewTask,
+)
 from crosswalk.runner import AnsweringScheduler
 from crosswalk.runner.supervisor import AccountsExhaustedError
 from crosswalk.services.conversations import ConversationService
@@ -325,12 +332,8 @@ def test_an_answering_run_is_still_one_after_a_restart(h: Answering) -> None:
 def test_an_answering_run_whose_end_no_server_saw_is_closed_on_start(h: Answering) -> None:
     async def body() -> None:
         agent = await h.idle_agent()
-        h.repos.answering_runs.start(
-            # what a server that died mid-run leaves when the agent is found idle later
-            __import__("crosswalk.domain.rows", fromlist=["NewAnsweringRun"]).NewAnsweringRun(
-                agent.id, 2, []
-            )
-        )
+        # what a server that died mid-run leaves when the agent is found idle later
+        h.repos.answering_runs.start(NewAnsweringRun(agent.id, 2, []))
         await h.sup.start()
         [closed] = h.runs_of(agent)
         assert "no server ran when it ended" in (closed.outcome or "")
