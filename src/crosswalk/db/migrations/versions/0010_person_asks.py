@@ -6,8 +6,8 @@ no asking agent. Existing rows all have one and are unchanged.
 The downgrade deletes the person's conversations (the old schema cannot hold them), then
 makes the column NOT NULL again.
 
-Revision ID: 0008_person_asks
-Revises: 0007_conversations_asker_index
+Revision ID: 0010_person_asks
+Revises: 0009_initiative_push
 Create Date: 2026-12-08 10:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_person_asks"
-down_revision: str | None = "0007_conversations_asker_index"
+revision: str = "0010_person_asks"
+down_revision: str | None = "0009_initiative_push"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
