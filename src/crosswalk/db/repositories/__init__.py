@@ -1,4 +1,4 @@
-"""The repository ports: one ``typing.Protocol`` per repository (14), and their container."""
+"""The repository ports: one ``typing.Protocol`` per repository (15), and their container."""
 
 from dataclasses import dataclass
 
@@ -21,7 +21,7 @@ from crosswalk.db.repositories.task import TaskRepository
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
-    """All 14 repositories, typed by their ports so fakes can stand in."""
+    """All 15 repositories, typed by their ports so fakes can stand in."""
 
     initiatives: InitiativeRepository
     phases: PhaseRepository

@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 14."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 15."""
 
 from __future__ import annotations
 

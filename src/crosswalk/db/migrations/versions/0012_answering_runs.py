@@ -3,8 +3,8 @@
 One row per such run: the agent, its log session, the questions its prompt listed, when
 it started and ended, how it ended, and the paths it left changed in its worktree.
 
-Revision ID: 0011_answering_runs
-Revises: 0010_person_asks
+Revision ID: 0012_answering_runs
+Revises: 0011_person_asks
 Create Date: 2026-12-08 11:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from crosswalk.db.types import EpochMillis, JsonText
 
-revision: str = "0011_answering_runs"
-down_revision: str | None = "0010_person_asks"
+revision: str = "0012_answering_runs"
+down_revision: str | None = "0011_person_asks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

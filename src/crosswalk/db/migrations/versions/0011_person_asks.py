@@ -6,8 +6,8 @@ no asking agent. Existing rows all have one and are unchanged.
 The downgrade deletes the person's conversations (the old schema cannot hold them), then
 makes the column NOT NULL again.
 
-Revision ID: 0010_person_asks
-Revises: 0009_initiative_push
+Revision ID: 0011_person_asks
+Revises: 0010_ownership_index
 Create Date: 2026-12-08 10:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_person_asks"
-down_revision: str | None = "0009_initiative_push"
+revision: str = "0011_person_asks"
+down_revision: str | None = "0010_ownership_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
