@@ -43,7 +43,7 @@ from crosswalk.domain.rows import (
 from crosswalk.runner import AnsweringScheduler
 from crosswalk.runner.supervisor import AccountsExhaustedError
 from crosswalk.services.conversations import ConversationService
-from crosswalk.services.targets import Target
+from crosswalk.services.targets import AgentTarget
 
 
 class Answering(Harness):
@@ -63,7 +63,7 @@ class Answering(Harness):
         )
 
     def ask(self, asker: str | None, to: Agent, question: str = "which port?") -> Conversation:
-        return self.talk().ask(asker, question, Target(agent=to.id))
+        return self.talk().ask(asker, question, AgentTarget(agent=to.id))
 
     def answer(self, conversation: Conversation, text: str = "8080") -> None:
         self.talk().answer(conversation.id, text)
