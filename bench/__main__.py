@@ -17,7 +17,17 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import ceiling, cli, conversations, dbfloor, floor, layers, scale, wakeup
+from bench import (
+    answering,
+    ceiling,
+    cli,
+    conversations,
+    dbfloor,
+    floor,
+    layers,
+    scale,
+    wakeup,
+)
 from bench.report import Report, Section, print_section
 from bench.settings import Settings
 
@@ -29,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[Settings], Section | list[Section]]] = {
     "dbfloor": dbfloor.run,
     "layers": layers.run,
     "scale": scale.run,
+    "answering": answering.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

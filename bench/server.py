@@ -60,8 +60,10 @@ class BenchServer:
         db: Path | None = None,
         profile: Path | None = None,
         database_url: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.home = home
+        self.env = env or {}  # added to the server's environment
         self.db = db or home / "crosswalk.db"
         self.database_url = database_url or f"sqlite:///{self.db}"
         self.profile = profile
@@ -103,6 +105,19 @@ class BenchServer:
         results: list[Any] = run_async(call)
         return results
 
+    def admin_queries(self, path: str, inputs: Sequence[Any]) -> list[Any]:
+        """``path`` queried once per input, in order, as the admin; the results."""
+
+        async def call() -> list[Any]:
+            admin = await Connection.open(self.port, self.admin_token)
+            try:
+                return [await admin.query(path, input) for input in inputs]
+            finally:
+                await admin.close()
+
+        results: list[Any] = run_async(call)
+        return results
+
     def start(self) -> BenchServer:
         self.home.mkdir(parents=True, exist_ok=True)
         serve = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -114,7 +129,10 @@ class BenchServer:
             command = [*profiler, "--outfile", str(self.profile), "-m", "crosswalk", *serve]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, env=cw_env(self.home, self.url), stdout=log, stderr=subprocess.STDOUT
+                command,
+                env=cw_env(self.home, self.url, **self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:

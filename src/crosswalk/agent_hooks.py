@@ -72,6 +72,21 @@ def hook_command(provider: str, event: str, cw: str | None = None) -> str:
     return f"{cw or cw_command()} hook {provider} {event}"
 
 
+def hook_groups(provider: str, cw: str | None = None) -> dict[str, dict[str, Any]]:
+    """Event name -> the one matcher group of ours for it (what ``install_hooks`` merges
+    into the provider's file, and what the runner hands Codex on its command line)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for event in PROVIDER_EVENTS[provider]:
+        command = hook_command(provider, event, cw)
+        group: dict[str, Any] = {
+            "hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT_S}]
+        }
+        if event == "PostToolUse":
+            group = {"matcher": "", **group}
+        groups[event] = group
+    return groups
+
+
 def is_ours(command: object) -> bool:
     """Whether a hook command is one ``install_hooks`` wrote (any path, any version)."""
     import shlex
@@ -152,13 +167,7 @@ def install_hooks(
     path = _config_path(worktree, provider)
     config = _read_config(path)
     hooks = dict(config.get("hooks") or {})
-    for event in PROVIDER_EVENTS[provider]:
-        command = hook_command(provider, event, cw)
-        group: dict[str, Any] = {
-            "hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT_S}]
-        }
-        if event == "PostToolUse":
-            group = {"matcher": "", **group}
+    for event, group in hook_groups(provider, cw).items():
         hooks[event] = [*_without_ours(hooks.get(event)), group]
     _write_config(path, {**config, "hooks": hooks})
     exclude_from_git(worktree, [CONFIG_FILES[provider], f"{STATE_DIR}/"])

@@ -301,6 +301,9 @@ class FakeClaude:
         )
 
     # --- the Agent protocol used by scripts.run_steps ------------------------------------
+    def prompt_text(self) -> str:
+        return self.prompt
+
     def seen_text(self) -> str:
         return "\n".join(self.seen)
 
@@ -427,7 +430,9 @@ class FakeClaude:
         self.fire("SessionStart", source="resume" if self.resumed else "startup")
         self.emit(self.init_line())
         self.fire("UserPromptSubmit", prompt=self.prompt)
-        scripts.append_jsonl(self.transcript, {"type": "fake-run", "run": run_index})
+        scripts.append_jsonl(
+            self.transcript, {"type": "fake-run", "run": run_index, "script": script.name}
+        )
         scripts.run_steps(self, script.steps_for_run(run_index), self.answered)
         self.finish(self.last_text or "done")
 
@@ -507,7 +512,9 @@ def main(argv: list[str]) -> int:
     try:
         options = parse_args(argv)
         prompt = validate(options)
-        script = scripts.load_script(prompt)
+        resumed = options.get("--resume") or options.get("-r")
+        ran = scripts.session_script(transcript_path(Path.cwd(), resumed) if resumed else None)
+        script = scripts.load_script(prompt, ran)
     except UsageError as error:
         sys.stderr.write(f"{error}\n")
         return 1

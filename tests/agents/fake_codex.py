@@ -9,6 +9,8 @@ Standard library only: launched by tests/agents/bin/codex with a plain ``python3
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shlex
 import sys
@@ -31,6 +33,7 @@ RESUME_FLAGS = {"--json", "--skip-git-repo-check", "--last"}
 SANDBOX_MODES = {"read-only", "workspace-write", "danger-full-access"}
 WRITABLE = {"workspace-write", "danger-full-access"}
 HOOK_EVENTS = {"SessionStart": "session_start", "PostToolUse": "post_tool_use", "Stop": "stop"}
+SESSION_FLAGS_SOURCE = "/<session-flags>/config.toml"
 
 
 def reset_time(resets_at: int, now: float | None = None) -> str:
@@ -67,7 +70,10 @@ def parse_args(argv: list[str]) -> dict[str, Any]:
                 if index >= len(argv):
                     raise UsageError(f"error: a value is required for '{name}'")
                 inline = argv[index]
-            options[name] = inline
+            if name in ("-c", "--config"):
+                options.setdefault("overrides", []).append(inline)
+            else:
+                options[name] = inline
         elif arg in flags:
             options["flags"].add(arg)
         elif arg.startswith("-") and arg != "-":
@@ -105,6 +111,47 @@ def read_config() -> dict[str, Any]:
         return {}
 
 
+def session_flags(options: dict[str, Any]) -> dict[str, Any]:
+    """The ``-c key=value`` overrides (TOML values, dotted keys) as one table."""
+    merged: dict[str, Any] = {}
+    for override in options.get("overrides", []):
+        key, _, value = override.partition("=")
+        try:
+            parsed = tomllib.loads(f"{key.strip()} = {value}")
+        except tomllib.TOMLDecodeError as error:
+            raise UsageError(f"Error parsing -c overrides: {error}") from None
+        _merge(merged, parsed)
+    return merged
+
+
+def _merge(into: dict[str, Any], more: dict[str, Any]) -> None:
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def trusted_hash(snake_event: str, group: dict[str, Any], hook: dict[str, Any]) -> str:
+    """What the real CLI compares a hook's ``trusted_hash`` with (see
+    crosswalk.runner.providers.codex_hooks)."""
+    identity: dict[str, Any] = {
+        "event_name": snake_event,
+        "hooks": [
+            {
+                "async": bool(hook.get("async", False)),
+                "command": hook.get("command"),
+                "timeout": hook.get("timeout", 600),
+                "type": hook.get("type", "command"),
+            }
+        ],
+    }
+    if "matcher" in group:
+        identity["matcher"] = group["matcher"]
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def sandbox_mode(options: dict[str, Any]) -> str:
     flags = options["flags"]
     if "--dangerously-bypass-approvals-and-sandbox" in flags:
@@ -123,6 +170,7 @@ class FakeCodex:
         self.sandbox = sandbox_mode(options)
         self.pending_warnings: list[str] = []
         self.config = read_config()
+        self.flags = session_flags(options)
         bypass = "--dangerously-bypass-approvals-and-sandbox" in options["flags"]
         never_asks = bypass or self.config.get("approval_policy") == "never"
         self.permission_mode = "bypassPermissions" if never_asks else "default"
@@ -155,18 +203,28 @@ class FakeCodex:
             )
             self.pending_warnings.extend([message, message])
             return configured
-        states = self.config.get("hooks", {}).get("state", {})
+        states = dict(self.config.get("hooks", {}).get("state", {}))
+        session = self.flags.get("hooks", {})
+        states.update(session.get("state", {}))
         trusted: dict[str, list[dict[str, Any]]] = {}
-        for event, groups in configured.items():
-            snake = HOOK_EVENTS.get(event, event)
-            for g, group in enumerate(groups):
-                kept = [
-                    hook
-                    for h, hook in enumerate(group.get("hooks", []))
-                    if states.get(f"{path}:{snake}:{g}:{h}", {}).get("trusted_hash")
-                ]
-                if kept:
-                    trusted.setdefault(event, []).append({**group, "hooks": kept})
+        # A project's hooks load only in a trusted project; hooks given with -c (the
+        # "session flags" layer) need only their own trust, checked by hash.
+        layers = [(str(path), configured, False)]
+        session_hooks = {e: g for e, g in session.items() if e in HOOK_EVENTS}
+        layers.append((SESSION_FLAGS_SOURCE, session_hooks, True))
+        for source, layer, check_hash in layers:
+            for event, groups in layer.items():
+                snake = HOOK_EVENTS.get(event, event)
+                for g, group in enumerate(groups if isinstance(groups, list) else []):
+                    kept = []
+                    for h, hook in enumerate(group.get("hooks", [])):
+                        wanted = states.get(f"{source}:{snake}:{g}:{h}", {}).get("trusted_hash")
+                        if wanted and (
+                            not check_hash or wanted == trusted_hash(snake, group, hook)
+                        ):
+                            kept.append(hook)
+                    if kept:
+                        trusted.setdefault(event, []).append({**group, "hooks": kept})
         return trusted
 
     def fire(self, event: str, **extra: Any) -> hooks.HookOutcome:
@@ -191,6 +249,9 @@ class FakeCodex:
         scripts.record_seen("codex", self.thread_id, event, text)
 
     # --- the Agent protocol used by scripts.run_steps ------------------------------------
+    def prompt_text(self) -> str:
+        return self.prompt
+
     def seen_text(self) -> str:
         return "\n".join(self.seen)
 
@@ -315,7 +376,9 @@ class FakeCodex:
             )
         self.emit({"type": "turn.started"})
         self.fire("SessionStart", source="resume" if run_index else "startup")
-        scripts.append_jsonl(self.rollout, {"type": "fake-run", "run": run_index})
+        scripts.append_jsonl(
+            self.rollout, {"type": "fake-run", "run": run_index, "script": script.name}
+        )
         scripts.run_steps(self, script.steps_for_run(run_index), self.answered)
         self.finish(self.last_text or "done")
 
@@ -348,8 +411,12 @@ def main(argv: list[str]) -> int:
         sandbox = sandbox_mode(options)
         if sandbox not in SANDBOX_MODES:
             raise UsageError(f"error: invalid value '{sandbox}' for '--sandbox <SANDBOX_MODE>'")
+        session_flags(options)  # malformed overrides stop the run, as in the real CLI
         prompt = read_prompt(options)
-        script = scripts.load_script(prompt)
+        resumed = options["resume"]
+        script = scripts.load_script(
+            prompt, scripts.session_script(find_rollout(resumed) if resumed else None)
+        )
     except UsageError as error:
         sys.stderr.write(f"{error}\n")
         return 2

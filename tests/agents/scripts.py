@@ -10,6 +10,7 @@ Standard library only: the fake CLIs import this module from a plain ``python3``
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -57,9 +58,15 @@ def scripts_dir() -> Path | None:
     return Path(value) if value else None
 
 
-def load_script(prompt: str) -> Script:
+def load_script(prompt: str, session_script: str | None = None) -> Script:
+    """The script the prompt names; else, on a resume, the one the session ran
+    (``session_script``, read from its transcript: a session remembers its task); else
+    the default."""
     directory = scripts_dir()
     match = SCRIPT_KEY.search(prompt)
+    remembered = None if directory is None else directory / f"{session_script}.json"
+    if match is None and session_script is not None and remembered and remembered.exists():
+        match = SCRIPT_KEY.search(f"fake-script: {session_script}")
     name = match.group(1) if match else DEFAULT_SCRIPT
     if directory is None:
         if match:
@@ -175,6 +182,18 @@ def run_shell(command: str, cwd: Path, timeout: float) -> tuple[str, int]:
     return completed.stdout, completed.returncode
 
 
+def session_script(transcript: Path | None) -> str | None:
+    """The script a session's earlier runs ran (``fake-run`` lines record it)."""
+    if transcript is None or not transcript.exists():
+        return None
+    name = None
+    for line in transcript.read_text().splitlines():
+        if '"fake-run"' in line:
+            with contextlib.suppress(ValueError):
+                name = json.loads(line).get("script", name)
+    return name if isinstance(name, str) else None
+
+
 class Agent(Protocol):
     """What each fake CLI does for a step, in its own output format."""
 
@@ -185,6 +204,7 @@ class Agent(Protocol):
     def crash(self, code: int) -> None: ...
     def finish(self, text: str, usage: dict[str, Any] | None = None) -> None: ...
     def seen_text(self) -> str: ...
+    def prompt_text(self) -> str: ...
 
 
 def run_steps(agent: Agent, steps: list[dict[str, Any]], answered: set[str]) -> None:
@@ -239,6 +259,18 @@ def _answer_seen_questions(agent: Agent, step: dict[str, Any], answered: set[str
         agent.shell(f"cw answer -- {conversation_id} '{quoted}'", float(step.get("timeout", 60)))
 
 
+def _answer_prompt_questions(agent: Agent, step: dict[str, Any], answered: set[str]) -> None:
+    """What an agent resumed to answer does: run each ``cw answer ID`` of its prompt."""
+    template = str(step.get("text", "answer from {agent}"))
+    for conversation_id in answer_ids(agent.prompt_text()):
+        if conversation_id in answered:
+            continue
+        answered.add(conversation_id)
+        text = template.format(id=conversation_id, agent=os.environ.get("CW_AGENT_ID", "fake"))
+        quoted = text.replace("'", "'\\''")
+        agent.shell(f"cw answer -- {conversation_id} '{quoted}'", float(step.get("timeout", 60)))
+
+
 STEP_KINDS: dict[str, Callable[[Agent, dict[str, Any], set[str]], None]] = {
     "text": _text,
     "write": _write,
@@ -249,4 +281,5 @@ STEP_KINDS: dict[str, Callable[[Agent, dict[str, Any], set[str]], None]] = {
     "usage_limit": _usage_limit,
     "result": _result,
     "answer_seen_questions": _answer_seen_questions,
+    "answer_prompt_questions": _answer_prompt_questions,
 }

@@ -13,6 +13,8 @@ headers) or a plain rate limit.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,12 +28,15 @@ MODEL = "claude-sonnet-4-5-20250929"
 @dataclass
 class Turn:
     """One model answer: ``text`` (ends the turn) and/or a tool_use: a Bash ``command``,
-    or any tool by ``tool`` name with its ``input``."""
+    or any tool by ``tool`` name with its ``input``. ``answer``: a Bash command that
+    answers, with that text, every question whose answer command (``cw answer ID "YOUR
+    ANSWER"``) the request showed the model, as a model would."""
 
     text: str = ""
     command: str | None = None
     tool: str | None = None
     input: dict[str, Any] | None = None
+    answer: str | None = None
 
 
 def text(value: str) -> Turn:
@@ -51,6 +56,26 @@ def load_tools(*names: str) -> Turn:
     """What a model does before calling deferred tools (MCP ones, in Claude Code 2.1.332):
     ``ToolSearch`` with ``select:`` and their names."""
     return tool("ToolSearch", {"query": "select:" + ",".join(names), "max_results": len(names)})
+
+
+def answer_asked(value: str) -> Turn:
+    return Turn(answer=value)
+
+
+_ANSWER_COMMAND = re.compile(r'cw answer (?:-- )?(\S+) "YOUR ANSWER"')
+
+
+def _answering(turn: Turn, body: Any) -> Turn:
+    """``turn`` with the command that answers what the request asked (see ``Turn``)."""
+    if turn.answer is None:
+        return turn
+    ids: list[str] = []
+    for found in _ANSWER_COMMAND.finditer("\n".join(texts_in(body))):
+        if found.group(1) not in ids:
+            ids.append(found.group(1))
+    quoted = shlex.quote(turn.answer)
+    command = " && ".join(f"cw answer -- {cid} {quoted}" for cid in ids) or "true"
+    return Turn(text=turn.text, command=command)
 
 
 class AnthropicStandin(StandinServer):
@@ -101,7 +126,7 @@ class AnthropicStandin(StandinServer):
             )
         body = request.body if isinstance(request.body, dict) else {}
         if offers_tools(body) and self.turns:
-            turn = self.turns.pop(0)
+            turn = _answering(self.turns.pop(0), body)
         else:
             turn = Turn(text="ok" if not offers_tools(body) else "done")
         return message_reply(turn, str(body.get("model", MODEL)), bool(body.get("stream")))

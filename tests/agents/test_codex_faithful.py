@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from crosswalk.runner.providers import codex_hooks
 from tests.agents import real_clis
 from tests.agents.fake_codex import find_rollout
 from tests.agents.kit import FAKE_CODEX, FakeAgents
@@ -247,3 +248,55 @@ def test_untrusted_hooks_are_skipped_by_real_and_fake(
     fake_run = fake(fake_agents, worktree, tmp_path / "fake-home", *EXEC, key)
     assert fake_run.returncode == 0, fake_run.stderr
     assert not record.exists()
+
+
+def test_session_flag_hooks_trusted_by_hash_run_without_touching_any_config(
+    real_codex: Path,
+    openai_standin: OpenAIStandin,
+    fake_agents: FakeAgents,
+    worktree: Path,
+    tmp_path: Path,
+) -> None:
+    """What the runner gives Codex: hooks as ``-c`` session flags with their trust
+    (``crosswalk.runner.providers.codex_hooks``). The real CLI runs them and their context
+    reaches the model; nothing is written to config.toml; a hook whose hash does not match
+    is skipped. The fake does the same."""
+
+    def args(record: Path, command_suffix: str = "") -> list[str]:
+        context = {
+            "hookSpecificOutput": {"hookEventName": "PostToolUse", "additionalContext": "Q-9"}
+        }
+        command = f"cat >> {record}; echo >> {record}; echo '{json.dumps(context)}'"
+        group = {"matcher": "", "hooks": [{"type": "command", "command": command, "timeout": 10}]}
+        overrides = codex_hooks.session_hook_args({"PostToolUse": group})
+        if command_suffix:  # the trust was given for another command: not trusted
+            overrides[1] = overrides[1].replace("cat >>", f"{command_suffix}cat >>", 1)
+        return overrides
+
+    real_record = tmp_path / "real.jsonl"
+    openai_standin.script(bash("echo busy"), text("finished"))
+    env = real_clis.codex_env(openai_standin.url, tmp_path / "real-home")
+    config = Path(env["CODEX_HOME"]) / "config.toml"
+    before = config.read_text()
+    real_run = real_clis.run_cli([real_codex, *EXEC, *args(real_record), "work"], worktree, env)
+    assert real_run.returncode == 0, real_run.stderr
+    assert real_record.exists()
+    second = openai_standin.response_requests()[1].body["input"]
+    developer = [item for item in second if item.get("role") == "developer"]
+    assert "Q-9" in texts_in(developer)
+    assert config.read_text() == before
+
+    tampered = tmp_path / "tampered.jsonl"
+    openai_standin.script(bash("echo busy"), text("finished"))
+    run = real_clis.run_cli([real_codex, *EXEC, *args(tampered, "true; "), "work"], worktree, env)
+    assert run.returncode == 0, run.stderr
+    assert not tampered.exists()
+
+    fake_record, fake_tampered = tmp_path / "fake.jsonl", tmp_path / "fake-tampered.jsonl"
+    key = fake_agents.script("flags", [{"kind": "bash", "command": "echo busy"}])
+    fake_run = fake(fake_agents, worktree, tmp_path / "fake-home", *EXEC, *args(fake_record), key)
+    assert fake_run.returncode == 0, fake_run.stderr
+    assert payload_keys(fake_record) == payload_keys(real_record)
+    assert [s["text"] for s in fake_agents.seen()] == ["Q-9"]
+    fake(fake_agents, worktree, tmp_path / "fake-home", *EXEC, *args(fake_tampered, "true; "), key)
+    assert not fake_tampered.exists()

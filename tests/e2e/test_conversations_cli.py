@@ -321,3 +321,22 @@ def test_conversation_list_filters_and_pages(server: ServerProcess) -> None:
     assert len(by_task["items"]) == 3
     human = server.cw("conversation", "list", agent=alice)
     assert human.returncode == 0 and "q2" in human.stdout
+
+
+def test_the_person_asks_an_agent_and_waits_for_its_answer(server: ServerProcess) -> None:
+    """`cw ask --agent` with the admin token and no agent identity asks as the person;
+    the agent hears who asks, answers, and the person's `cw ask` prints the answer."""
+    _, bob, ids = setup_pair(server)
+    asking = server.spawn_cw("ask", "--task", ids["bob_task"], "what did you change?")
+
+    listened = server.cw("listen", "--timeout", "20", agent=bob)
+    assert listened.returncode == 0, listened.stderr
+    assert "from the person" in listened.stdout
+    [question] = wait_for_pending(server, bob)
+    assert question["fromAgentId"] is None
+    answered = server.cw("answer", question["id"], "the token schema", agent=bob)
+    assert answered.returncode == 0, answered.stderr
+    assert "asked by the person" in answered.stdout
+
+    code, out, err = finish(asking)
+    assert (code, out) == (0, "the token schema\n"), err

@@ -338,3 +338,21 @@ def test_install_for_an_agent_keeps_the_token_of_the_agents_own_shell(
     cid = ask(server, alice, "bob", "still mine?")
     assert cid in context_of(hook(server, "PostToolUse", worktree, agent=None)[1], "PostToolUse")
     assert server.cw("answer", cid, "yes", agent=bob).returncode == 0  # token still valid
+
+
+def test_an_agent_registered_by_hand_goes_idle_when_its_hooks_go_quiet(tmp_path: Path) -> None:
+    """A tool call makes the agent `running`; its CLI then ends without a Stop (killed):
+    after CW_AGENT_IDLE_AFTER_S with no report it is shown `idle`, not `running`."""
+    server = ServerProcess(home=tmp_path / "home", server_env={"CW_AGENT_IDLE_AFTER_S": "1"})
+    server.start()
+    try:
+        agent = server.create_agent(name="by-hand")
+        worktree = git_worktree(tmp_path)
+        assert hook(server, "PostToolUse", worktree, agent=agent)[0] == 0
+        assert server.call("query", "agent.get", {"id": agent["id"]})["status"] == "running"
+        deadline = time.monotonic() + 15
+        while server.call("query", "agent.get", {"id": agent["id"]})["status"] != "idle":
+            assert time.monotonic() < deadline, "the quiet agent was never shown idle"
+            time.sleep(0.1)
+    finally:
+        server.close()

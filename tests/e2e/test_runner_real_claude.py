@@ -11,8 +11,17 @@ from pathlib import Path
 import pytest
 from tests.agents import real_clis
 from tests.agents.kit import FakeAgents
-from tests.agents.standin_anthropic import AnthropicStandin, bash, text, texts_in
-from tests.e2e.runner_kit import agent_in, js, make_plan, ok, runner_server, stop_leftovers
+from tests.agents.standin_anthropic import AnthropicStandin, answer_asked, bash, text, texts_in
+from tests.e2e.runner_kit import (
+    agent_in,
+    js,
+    make_origin,
+    make_plan,
+    ok,
+    runner_server,
+    stop_leftovers,
+    until,
+)
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -124,3 +133,53 @@ def test_the_real_claude_moves_to_the_next_account_on_a_subscription_limit(
         c["content"] for c in js(server, "logs", "show", agent["id"], "--session", "1")
     )
     assert '"rate_limit_event"' in session_one
+
+
+def test_the_real_claude_is_resumed_in_its_session_to_answer_a_dependent_tasks_question(
+    server: ServerProcess, anthropic_standin: AnthropicStandin, tmp_path: Path
+) -> None:
+    """A then B (B depends on A), dispatched. A's agent finishes and is idle; B's agent
+    asks `cw ask --task A`; the runner resumes A's own session (`claude --resume`) with
+    the question, the model answers with the `cw answer` command it was given, and B's
+    `cw ask` prints that answer."""
+    init = js(server, "initiative", "create", "Auth rewrite", "--no-merge-requires-approval")
+    origin = make_origin(tmp_path / "origin")
+    project = js(server, "project", "create", "api", str(origin))
+    ok(server, "project", "link", init["id"], project["id"])
+    a = js(server, "task", "create", "--initiative", init["id"], "Token service")
+    b = js(server, "task", "create", "--initiative", init["id"], "Client")
+    ok(server, "task", "dep", "add", b["id"], a["id"])
+    question = "which port does the token service use?"
+    anthropic_standin.script(
+        bash("echo PORT=8443 > tokens.py"),  # A works
+        text("Built the token service."),
+        bash(f"cw ask --task {a['id']} --timeout 90 '{question}' > answer.txt"),  # B asks
+        answer_asked("8443, set in tokens.py"),  # A, resumed, answers
+        text("Answered."),
+        text("Done."),  # B, with its answer
+    )
+    ok(server, "initiative", "run", init["id"])
+    until(
+        lambda: js(server, "initiative", "status", init["id"])["dispatch"]["status"] == "off",
+        "the initiative to finish",
+        timeout=180,
+    )
+
+    [b_agent] = js(server, "agent", "list", "--task", b["id"])["items"]
+    assert (Path(b_agent["worktreeId"]) / "answer.txt").read_text() == "8443, set in tokens.py\n"
+    [a_agent] = js(server, "agent", "list", "--task", a["id"])["items"]
+    a_agent = agent_in(server, a_agent["id"], "idle")
+    assert a_agent["lastAnsweringRun"]["outcome"] == "answered"
+    assert js(server, "task", "show", a["id"])["status"] == "completed"
+    inits = []
+    for session in (1, 2):
+        raw = "".join(
+            c["content"]
+            for c in js(server, "logs", "show", a_agent["id"], "--session", str(session))
+        )
+        events = [json.loads(line) for line in raw.splitlines() if line.startswith("{")]
+        inits += [e for e in events if e.get("type") == "system" and e.get("subtype") == "init"]
+    assert inits[0]["session_id"] == inits[1]["session_id"]  # its own session, resumed
+    assert inits[1]["cwd"] == a_agent["worktreeId"]
+    asked = [r for r in anthropic_standin.conversation_requests() if question in str(r.body)]
+    assert any("cw answer" in t and "YOUR ANSWER" in t for r in asked for t in texts_in(r.body))

@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 from tests.agents import real_clis
 from tests.agents.kit import FakeAgents
-from tests.agents.standin_openai import OpenAIStandin, bash, text
-from tests.e2e.runner_kit import agent_in, js, make_plan, ok, runner_server, stop_leftovers
+from tests.agents.standin_openai import OpenAIStandin, bash, text, texts_in
+from tests.e2e.runner_kit import (
+    agent_in,
+    js,
+    make_plan,
+    ok,
+    runner_server,
+    stop_leftovers,
+    until,
+)
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -72,3 +80,37 @@ def test_the_real_codex_is_given_crosswalks_mcp_server_for_the_run(
     assert sorted(tool["name"] for tool in crosswalk["tools"]) == [
         "answer", "ask", "pending", "wait", "whoami",
     ]  # fmt: skip
+
+
+def test_a_question_asked_while_the_real_codex_works_reaches_its_next_request(
+    server: ServerProcess, openai_standin: OpenAIStandin, tmp_path: Path
+) -> None:
+    """The runner hands Codex crosswalk's hooks trusted for that run: a question asked
+    while the agent runs a command is in the very next request the CLI makes (a developer
+    message from its PostToolUse hook), and the user's Codex configuration is unchanged."""
+    go = tmp_path / "go"
+    openai_standin.script(
+        bash(f"touch started; while [ ! -e {go} ]; do sleep 0.1; done"),
+        text("Port 8080."),
+    )
+    codex_config = tmp_path / "codex-home" / ".codex" / "config.toml"
+    before = codex_config.read_text()
+    plan = make_plan(server, tmp_path)
+    task = plan.task(server, "Codex waits", "Wait for go, then answer.")
+    asker = server.create_agent(name="asker")
+
+    spawned = js(server, "agent", "spawn", "--task", task["id"], "--provider", "codex")
+    worktree = Path(spawned["worktreeId"])
+    until(lambda: (worktree / "started").exists(), "the command to start")
+    asked = server.cw("ask", "--agent", spawned["name"], "--no-wait", "which port?", agent=asker)
+    assert asked.returncode == 0, asked.stderr
+    go.touch()
+    agent_in(server, spawned["id"], "idle", "crashed")
+
+    requests = openai_standin.response_requests()
+    after_tool = [
+        texts_in([item for item in r.body["input"] if item.get("role") == "developer"])
+        for r in requests[1:]
+    ]
+    assert any("which port?" in text for texts in after_tool[:1] for text in texts), after_tool
+    assert codex_config.read_text() == before

@@ -62,6 +62,16 @@ def render_agent(agent: Any) -> str:
     text = detail(agent, _FIELDS)
     if agent.get("result") is not None:
         text += "\nresult:\n" + indent(to_json(agent["result"]))
+    answering = agent.get("lastAnsweringRun")
+    if isinstance(answering, dict):
+        state = answering.get("outcome") or "running"
+        text += (
+            f"\nlast answering run: session {answering.get('sessionNumber')}, "
+            f"{len(answering.get('questionIds') or [])} question(s), {state}"
+        )
+        left = answering.get("leftChanges")
+        if left:
+            text += "\n  changed in the worktree and left uncommitted: " + ", ".join(map(str, left))
     pending = agent.get("pendingQuestions")
     if pending:
         text += "\npending questions (waiting for the user's reply):"

@@ -89,14 +89,25 @@ def register_run_commands(group: Subparsers) -> None:
         description=(
             "Remove worktrees (and prune them from git): AGENT's, which must not be\n"
             "running, or without AGENT those of every stopped or crashed agent and of\n"
-            "deleted agents. Branches stay unless --delete-branch. Admin only."
+            "deleted agents. An idle agent's worktree is kept, because crosswalk resumes\n"
+            "the agent there to answer questions; --idle removes it too. Branches stay\n"
+            "unless --delete-branch. Admin only."
         ),
-        examples=["cw agent clean", "cw agent clean bold-otter --delete-branch"],
+        examples=[
+            "cw agent clean",
+            "cw agent clean bold-otter --delete-branch",
+            "cw agent clean --idle   # idle agents' worktrees too",
+        ],
         handler=cmd_clean,
     )
     clean.add_argument("agent", nargs="?", metavar="AGENT", help="the agent's id or name")
     clean.add_argument(
         "--delete-branch", action="store_true", help="delete the agents' branches too"
+    )
+    clean.add_argument(
+        "--idle",
+        action="store_true",
+        help="remove idle agents' worktrees too (they can no longer be resumed to answer)",
     )
 
 
@@ -137,6 +148,8 @@ def cmd_clean(args: argparse.Namespace, ctx: Context) -> int:
     payload: dict[str, Any] = given(id=args.agent)
     if args.delete_branch:
         payload["deleteBranch"] = True
+    if args.idle:
+        payload["idle"] = True
     ctx.emit(ctx.client.mutation("agent.clean", payload), _render_cleaned)
     return EXIT_OK
 

@@ -103,6 +103,9 @@ def ask_and_wait(
         ctx.err(unconfirmed(qid))
         return EXIT_INTERRUPTED
     qid = str(sent.get("id", qid)) if isinstance(sent, dict) else qid
+    notice = sent.get("notice") if isinstance(sent, dict) else None
+    if isinstance(notice, str) and notice:
+        ctx.err(f"note: {notice}")  # why the answer may be late, said once
     if no_wait:
         ctx.emit(sent, lambda _: qid)
         return EXIT_OK

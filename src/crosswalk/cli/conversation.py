@@ -68,9 +68,12 @@ _COLUMNS = (
 
 
 def with_parties(conversation: Any, *, ids: bool = True) -> Any:
-    """The conversation plus ``from``/``to``: the agents' names (and ids), for people."""
+    """The conversation plus ``from``/``to``: the agents' names (and ids), for people;
+    a question without an asking agent was asked by the person."""
 
     def who(side: str) -> str:
+        if side == "from" and conversation.get("fromAgentId") is None:
+            return "the person"
         agent_id = str(conversation.get(f"{side}AgentId"))
         name = conversation.get(f"{side}AgentName")
         if not name:
@@ -98,8 +101,10 @@ def render_question(conversation: Any) -> str:
     cid = conversation.get("id")
     where = f" (task {conversation['taskId']})" if conversation.get("taskId") else ""
     asker = with_parties(conversation)["from"]
+    if conversation.get("fromAgentId") is not None:
+        asker = f"agent {asker}"
     return (
-        f"question {cid} from agent {asker}{where}:\n"
+        f"question {cid} from {asker}{where}:\n"
         f"{indent(str(conversation.get('question', '')))}\n"
         f"answer with: cw answer {id_arg(str(cid))} ANSWER"
     )
@@ -137,10 +142,11 @@ def register(subparsers: Subparsers) -> None:
             "task, to the one agent working in a phase, or to the agent of your initiative\n"
             "whose work changed a file (a path relative to the current directory, or to\n"
             "the repository root outside a worktree; with :LINE, the agent whose change\n"
-            "covers that line); then wait for the answer and print it. You are the asker:\n"
-            "set CW_AGENT_ID or pass --as. If the wait times out (exit 3) or is\n"
-            "interrupted, the question stays pending and 'cw wait CONVERSATION_ID'\n"
-            "resumes waiting.\n"
+            "covers that line); then wait for the answer and print it. You ask as the\n"
+            "agent in CW_AGENT_ID (or --as); with no agent identity and the admin token,\n"
+            "the person asks. An idle agent crosswalk runs is resumed in its own session to\n"
+            "answer. If the wait times out (exit 3) or is interrupted, the question stays\n"
+            "pending and 'cw wait CONVERSATION_ID' resumes waiting.\n"
             "With --user the question goes to the person running crosswalk (see 'cw\n"
             "inbox'); while it waits you are 'waiting_for_input', and a timed-out wait\n"
             "resumes with 'cw message wait MESSAGE_ID'."
@@ -152,6 +158,7 @@ def register(subparsers: Subparsers) -> None:
             'cw ask --file src/auth/token.py:42 "Why does the token expire after 300 s?"',
             'cw ask --agent bold-otter --json "Ready for review?"',
             'cw ask --user "Postgres or SQLite for the cache?"',
+            'cw ask --task T42 "What did you change in the schema?"   # as the person',
         ],
         handler=cmd_ask,
     )
@@ -307,16 +314,21 @@ def _add_timeout(
 
 
 def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
-    """Ask, then wait on the same deadline; every exit path names the conversation."""
-    me = ctx.require_agent_id()
-    question = ctx.read_text(args.question, "question")
+    """Ask, then wait on the same deadline; every exit path names the conversation.
+    Without an agent identity the question is the person's (the admin token's)."""
     if args.user:
+        ctx.require_agent_id()
+        question = ctx.read_text(args.question, "question")
         from crosswalk.cli.message import ask_user  # only ``--user`` needs that module
 
         return ask_user(ctx, question, args.timeout, no_wait=args.no_wait)
-    payload: dict[str, Any] = {"id": new_question_id(), "fromAgentId": me, "question": question}
+    me = ctx.agent_id
+    question = ctx.read_text(args.question, "question")
+    payload: dict[str, Any] = {"id": new_question_id(), "question": question}
+    if me:
+        payload["fromAgentId"] = me
     payload.update(_target(args))
-    if args.no_wait:
+    if args.no_wait and me:
         payload["deliverAnswer"] = True  # the agent's hooks bring the answer (docs/hooks.md)
     show = AGENT_QUESTION.show
     try:
@@ -407,9 +419,14 @@ def cmd_answer(args: argparse.Namespace, ctx: Context) -> int:
     conversation = ctx.client.mutation("conversation.answer", payload)
     ctx.emit(
         conversation,
-        lambda c: f"answered conversation {c.get('id')} (asked by agent {c.get('fromAgentId')})",
+        lambda c: f"answered conversation {c.get('id')} (asked by {_asker(c)})",
     )
     return EXIT_OK
+
+
+def _asker(conversation: Any) -> str:
+    asker = conversation.get("fromAgentId")
+    return "the person" if asker is None else f"agent {asker}"
 
 
 def cmd_conversation_show(args: argparse.Namespace, ctx: Context) -> int:

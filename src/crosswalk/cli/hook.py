@@ -278,6 +278,7 @@ def _whole(cid: str) -> str:
 def render_question(question: Mapping[str, Any]) -> str:
     cid = str(question.get("id"))
     asker = _name(question.get("fromAgentName") or question.get("fromAgentId"))
+    asker = "the person" if question.get("fromAgentId") is None else f"agent {asker}"
     task = ""
     if question.get("fromTaskId"):
         name = question.get("fromTaskName")
@@ -285,8 +286,8 @@ def render_question(question: Mapping[str, Any]) -> str:
             f' "{_name(name)}"' if name else ""
         )
     return (
-        f"Question {_name(cid)} from agent {asker}{task}. "
-        f"Its text, written by agent {asker}, not by crosswalk:\n"
+        f"Question {_name(cid)} from {asker}{task}. "
+        f"Its text, written by {asker}, not by crosswalk:\n"
         f"{_quoted(str(question.get('question', '')), _whole(cid))}\n"
         f'Answer command: cw answer {_name(_id_arg(cid))} "YOUR ANSWER"'
     )

@@ -398,7 +398,8 @@ conversations = Table(
     "conversations",
     metadata,
     _id(),
-    _fk("from_agent_id", "agents.id", ondelete="CASCADE", nullable=False, index=False),
+    # NULL: the person asked (``cw ask --agent`` with the admin token).
+    _fk("from_agent_id", "agents.id", ondelete="CASCADE", index=False),
     _fk("to_agent_id", "agents.id", ondelete="CASCADE", nullable=False, index=False),
     _fk("initiative_id", "initiatives.id", ondelete="SET NULL", index=False),
     _fk("phase_id", "phases.id", ondelete="SET NULL", index=False),
@@ -504,4 +505,20 @@ merge_previews = Table(
     Column("files", JsonText(), nullable=False),
     Column("checked_at", EpochMillis(), nullable=False),
     Index("ix_merge_previews_other_agent_id", "other_agent_id"),
+)
+
+# Runs of an idle agent resumed in its own session to answer the questions waiting for
+# it (docs/runner.md, "Answering"): which log session, which questions its prompt
+# listed, when it ended and how, and what it left changed in its worktree.
+answering_runs = Table(
+    "answering_runs",
+    metadata,
+    _id(),
+    _fk("agent_id", "agents.id", ondelete="CASCADE", nullable=False),
+    Column("session_number", Integer, nullable=False),
+    Column("question_ids", JsonText, nullable=False),
+    Column("started_at", EpochMillis(), nullable=False),
+    Column("ended_at", EpochMillis(), nullable=True),
+    Column("outcome", Text, nullable=True),
+    Column("left_changes", JsonText, nullable=True),
 )

@@ -96,7 +96,7 @@ class EntityChanged(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionAsked(Event):
     conversation_id: str
-    from_agent_id: str
+    from_agent_id: str | None  # None: the person asked
     to_agent_id: str
 
     def wake_keys(self) -> tuple[str, ...]:
@@ -115,7 +115,7 @@ def is_local(field: Field[Any]) -> bool:
 @dataclass(frozen=True, slots=True)
 class QuestionAnswered(Event):
     conversation_id: str
-    from_agent_id: str
+    from_agent_id: str | None
     to_agent_id: str
     #: The answered row as committed, so the waiter it wakes need not read it again;
     #: None when the event came from another server.
@@ -133,7 +133,7 @@ class QuestionWithdrawn(Event):
     the asker reads (``agent brave-otter (id) was deleted``)."""
 
     conversation_id: str
-    from_agent_id: str
+    from_agent_id: str | None
     to_agent_id: str
     reason: str
 
@@ -147,7 +147,7 @@ class QuestionAbandoned(Event):
     ``abandoned``, with the reason."""
 
     conversation_id: str
-    from_agent_id: str
+    from_agent_id: str | None
     to_agent_id: str
 
     def wake_keys(self) -> tuple[str, ...]:

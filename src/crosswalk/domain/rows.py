@@ -547,7 +547,7 @@ class NewLogChunk:
 @dataclass(frozen=True, slots=True)
 class Conversation:
     id: str
-    from_agent_id: str
+    from_agent_id: str | None  # None: the person asked
     to_agent_id: str
     initiative_id: str | None
     phase_id: str | None
@@ -563,7 +563,7 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class NewConversation:
-    from_agent_id: str
+    from_agent_id: str | None  # None: the person asks
     to_agent_id: str
     question: str
     initiative_id: str | None = None
@@ -643,6 +643,27 @@ class MergePreview:
     conflicts: bool
     files: tuple[str, ...]  # the conflicting files
     checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweringRun:
+    """A run of an idle agent, resumed in its session only to answer questions."""
+
+    id: str
+    agent_id: str
+    session_number: int  # the log session of this run
+    question_ids: list[str]  # the questions its prompt listed
+    started_at: datetime
+    ended_at: datetime | None  # None: it runs
+    outcome: str | None  # how it ended, in words
+    left_changes: list[str] | None  # paths it changed in the worktree, left uncommitted
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnsweringRun:
+    agent_id: str
+    session_number: int
+    question_ids: list[str]
 
 
 @dataclass(frozen=True, slots=True)

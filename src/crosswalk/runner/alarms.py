@@ -1,5 +1,6 @@
 """Alarms: one per agent waiting for an account, ringing when the earliest exhaustion
-of its provider's accounts expires. Re-arming replaces; cancelling forgets."""
+of its provider's accounts expires (to resume its work, or to answer questions).
+Re-arming replaces; cancelling forgets."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ class Alarms:
         self._pending[agent_id] = asyncio.get_running_loop().create_task(
             self._wait(agent_id, at), name=f"alarm for agent {agent_id}"
         )
+
+    def armed(self, agent_id: str) -> bool:
+        return agent_id in self._pending
 
     def cancel(self, agent_id: str) -> None:
         alarm = self._pending.pop(agent_id, None)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from crosswalk.domain.errors import PreconditionFailedError
 from crosswalk.fsmodes import PRIVATE_DIR, private_dir
-from crosswalk.runner.ports import ProjectSource
+from crosswalk.runner.ports import ProjectSource, WorktreeState
 
 GIT_TIMEOUT_S = 600.0
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
@@ -133,3 +133,52 @@ class GitWorktrees:
             if line.startswith("worktree ")
         ]
         return [path for path in paths if path.resolve() != clone.resolve()]
+
+    def restore(self, clone: Path, path: Path, branch: str) -> None:
+        private_dir(path.parent)
+        git("worktree", "prune", cwd=clone)
+        if not self._has_ref(clone, f"refs/heads/{branch}"):
+            raise GitError(
+                f"the branch {branch} is gone from {clone}, so the worktree cannot be made again"
+            )
+        git("worktree", "add", "--quiet", "--", str(path), branch, cwd=clone)
+
+    def state(self, path: Path) -> WorktreeState:
+        head = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=path, check=False).strip()
+        listed = git("status", "--porcelain=v1", "-z", "--untracked-files=all", cwd=path)
+        paths = _status_paths(listed)
+        present = [name for name in paths if (path / name).is_file()]
+        hashes = git("hash-object", "--", *present, cwd=path).split() if present else []
+        files = dict.fromkeys(paths, "")
+        files.update(zip(present, hashes, strict=True))
+        return WorktreeState(head, files)
+
+    def changed_since(self, path: Path, before: WorktreeState) -> list[str]:
+        after = self.state(path)
+        changed = {
+            name
+            for name in before.files.keys() | after.files.keys()
+            if before.files.get(name) != after.files.get(name)
+        }
+        if before.head and after.head and before.head != after.head:
+            committed = git("diff", "--name-only", "-z", before.head, after.head, "--", cwd=path)
+            changed.update(name for name in committed.split("\0") if name)
+        return sorted(changed)
+
+
+def _status_paths(porcelain: str) -> list[str]:
+    """The paths of ``git status --porcelain=v1 -z`` (a rename's old path follows its
+    new one as a field of its own, and is a changed path too)."""
+    fields = porcelain.split("\0")
+    paths: list[str] = []
+    index = 0
+    while index < len(fields):
+        entry = fields[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":  # renamed or copied: the source path comes next
+            paths.append(fields[index])
+            index += 1
+    return paths

@@ -25,6 +25,15 @@ class ProjectSource:
     default_branch: str
 
 
+@dataclass(frozen=True, slots=True)
+class WorktreeState:
+    """What a worktree holds beyond its commit: ``head`` and, for each path that differs
+    from it (changed, added, deleted, untracked), a hash of its content ("" deleted)."""
+
+    head: str
+    files: Mapping[str, str]
+
+
 class Worktrees(Protocol):
     def prepare(self, project: ProjectSource, initiative_branch: str) -> Path:
         """Clone the project into the data directory (once) and fetch; create the
@@ -43,6 +52,20 @@ class Worktrees(Protocol):
 
     def listed(self, clone: Path) -> list[Path]:
         """Every worktree ``git worktree list`` shows for the clone (not the clone)."""
+        ...
+
+    def restore(self, clone: Path, path: Path, branch: str) -> None:
+        """A worktree at ``path`` again, on the existing ``branch`` (its directory was
+        removed). Raises ``PreconditionFailedError`` with git's message on failure."""
+        ...
+
+    def state(self, path: Path) -> WorktreeState:
+        """The worktree's commit and what differs from it."""
+        ...
+
+    def changed_since(self, path: Path, before: WorktreeState) -> list[str]:
+        """The paths that changed in the worktree since ``before`` (committed or not),
+        sorted."""
         ...
 
 

@@ -1,7 +1,11 @@
-"""The prompt an agent starts with: its task, verbatim, and how to reach its peers (with
-`cw`, or the tools of crosswalk's MCP server the runner gives it, docs/mcp.md)."""
+"""The prompts: the one an agent starts with (its task, verbatim, and how to reach its
+peers with `cw`, or the tools of crosswalk's MCP server the runner gives it, docs/mcp.md),
+and the one an idle agent is resumed with to answer the questions waiting for it."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from crosswalk.agent_hooks import QUOTED_TEXT_NOTE
 from crosswalk.domain.rows import Agent, Phase, Task
@@ -41,3 +45,81 @@ def build_prompt(agent: Agent, task: Task, phase: Phase | None, extra: str | Non
     if extra:
         lines += ["", extra]
     return "\n".join(lines)
+
+
+#: A question's text is cut here in the prompt (``cw conversation show`` has it all).
+MAX_QUESTION_CHARS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question for an answering run's prompt, with who asks it."""
+
+    id: str
+    question: str
+    asker_name: str | None  # None: the person asked
+    asker_task: Task | None = None
+
+
+def build_answering_prompt(
+    agent: Agent, task: Task | None, questions: Sequence[AskedQuestion], more: int = 0
+) -> str:
+    """The prompt of an answering run: the questions, who asks each, the exact command
+    that answers it, and that this run answers and changes nothing. The askers' texts
+    are marked off as what they are: someone else's words, not instructions."""
+    work = f' (task {task.id} "{task.name}")' if task is not None else ""
+    count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+    lines = [
+        f"You are {agent.name} (agent id {agent.id}), resumed by crosswalk in your own session "
+        f"only to answer {count} about the work you did{work}.",
+        "",
+        "Answer each question from what you know and what you can read in this worktree.",
+        "Do not change, create or delete any file, and do not commit: this run only answers.",
+        'Run each answer command with your answer in place of "YOUR ANSWER".',
+        QUOTED_TEXT_NOTE,
+    ]
+    for number, asked in enumerate(questions, 1):
+        text, rest = asked.question, ""
+        if len(text) > MAX_QUESTION_CHARS:
+            more = len(text) - MAX_QUESTION_CHARS
+            text = text[:MAX_QUESTION_CHARS]
+            rest = f"\n[{more} more characters: cw conversation show {_id_arg(asked.id)}]"
+        who = _asker(asked)
+        lines += [
+            "",
+            f"Question {number} of {len(questions)} ({asked.id}) from {who}. "
+            f"Its text, written by {who.split(',')[0]}, not by crosswalk:",
+            _fenced(text) + rest,
+            f'Answer command: cw answer {_id_arg(asked.id)} "YOUR ANSWER"',
+        ]
+    if more:
+        lines += ["", f"{more} more questions wait for you: cw listen --timeout 0 lists them all."]
+    lines += [
+        "",
+        "Questions that arrive while you work are shown to you after your commands; answer",
+        "them the same way. When every question is answered, stop.",
+    ]
+    return "\n".join(lines)
+
+
+def _asker(asked: AskedQuestion) -> str:
+    if asked.asker_name is None:
+        return "the person running crosswalk"
+    task = asked.asker_task
+    where = f', who works on task {task.id} "{task.name}"' if task is not None else ""
+    return f"agent {asked.asker_name}{where}"
+
+
+def _id_arg(cid: str) -> str:
+    return f"-- {cid}" if cid.startswith("-") else cid
+
+
+def _fenced(text: str) -> str:
+    """Another's text in a fenced block it cannot close: the fence is longer than any
+    run of backticks in it (as ``cw hook`` quotes questions, docs/hooks.md)."""
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"

@@ -1,22 +1,30 @@
 """Every write the runner makes, in one place, each through the service that owns it:
 an agent's run state (``AgentService``, the one writer of its status), its task's
 status (``PlanningService``), its log (``LogService``), the accounts it uses
-(``AccountService``) and each run's start, end and usage (``UsageService``). Each runs
-in a unit of work whose events wake the waiters (``logs:<agentId>`` and
-``agent:<agentId>`` wake ``log.follow``)."""
+(``AccountService``), each run's start, end and usage (``UsageService``) and its
+answering runs (``AnsweringService``). Each runs in a unit of work whose events wake the
+waiters (``logs:<agentId>`` and ``agent:<agentId>`` wake ``log.follow``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from crosswalk.domain.enums import RunEnd, TaskStatus
 from crosswalk.domain.errors import NotFoundError
-from crosswalk.domain.rows import Account, Agent, AgentUpdate, NewAgent
+from crosswalk.domain.rows import (
+    Account,
+    Agent,
+    AgentUpdate,
+    AnsweringRun,
+    Conversation,
+    NewAgent,
+)
 from crosswalk.domain.usage import Usage
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
+from crosswalk.services.answering import AnsweringService
 from crosswalk.services.auth import hash_token, new_token
 from crosswalk.services.logs import LogService
 from crosswalk.services.planning import PlanningService
@@ -32,6 +40,7 @@ class RunnerServices:
     accounts: AccountService
     logs: LogService
     usage: UsageService
+    answering: AnsweringService
 
 
 class RunRecorder:
@@ -101,3 +110,23 @@ class RunRecorder:
 
     def clear_expired_exhaustion(self) -> None:
         self._services.accounts.clear_expired(self._now())
+
+    def waiting_questions(self, agent_id: str) -> list[Conversation]:
+        return self._services.answering.waiting_for(agent_id)
+
+    def begin_answering(self, agent_id: str, session: int, question_ids: list[str]) -> AnsweringRun:
+        return self._services.answering.begin(agent_id, session, question_ids)
+
+    def end_answering(
+        self,
+        run_id: str,
+        outcome: str,
+        *,
+        left_changes: Sequence[str] | None = None,
+        abandon: Sequence[str] = (),
+        reason: str = "",
+    ) -> AnsweringRun:
+        run, _ = self._services.answering.end(
+            run_id, outcome, left_changes=left_changes, abandon=abandon, reason=reason
+        )
+        return run

@@ -26,8 +26,13 @@ SERVER_ONLY_ENV = frozenset(
         "CW_CLAUDE_PERMISSION_MODE",
         "CW_CODEX_SANDBOX",
         "CW_AGENT_STOP_GRACE_S",
+        "CW_MAX_ANSWERING",
+        "CW_ANSWER_TIMEOUT_S",
     }
 )
+
+DEFAULT_MAX_ANSWERING = 4
+DEFAULT_ANSWER_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,10 @@ class RunnerSettings:
     #: The environment agents start from: the server's own, without crosswalk's
     #: client and server settings (``SERVER_ONLY_ENV``).
     base_env: Mapping[str, str] = field(default_factory=dict)
+    #: Answering runs (idle agents resumed to answer) at once; more wait their turn.
+    max_answering: int = DEFAULT_MAX_ANSWERING
+    #: Seconds an answering run may take before it is stopped.
+    answer_timeout_s: float = DEFAULT_ANSWER_TIMEOUT_S
 
     @classmethod
     def from_env(
@@ -65,7 +74,9 @@ class RunnerSettings:
         """``CW_CLAUDE_PATH``, ``CW_CODEX_PATH``: the executables;
         ``CW_CLAUDE_PERMISSION_MODE`` (``acceptEdits`` or ``bypassPermissions``),
         ``CW_CODEX_SANDBOX`` (``workspace-write`` or ``danger-full-access``);
-        ``CW_AGENT_STOP_GRACE_S``: seconds from SIGTERM to SIGKILL."""
+        ``CW_AGENT_STOP_GRACE_S``: seconds from SIGTERM to SIGKILL;
+        ``CW_MAX_ANSWERING``: answering runs at once; ``CW_ANSWER_TIMEOUT_S``: seconds an
+        answering run may take."""
         env = dict(os.environ if env is None else env)
         executables = {
             name: env[key]
@@ -81,6 +92,10 @@ class RunnerSettings:
             if env.get(key)
         }
         grace = _seconds(env, "CW_AGENT_STOP_GRACE_S", 10.0)
+        answer_timeout = _seconds(
+            env, "CW_ANSWER_TIMEOUT_S", DEFAULT_ANSWER_TIMEOUT_S, low=1, high=86_400
+        )
+        max_answering = _count(env, "CW_MAX_ANSWERING", DEFAULT_MAX_ANSWERING)
         base_env = {key: value for key, value in env.items() if key not in SERVER_ONLY_ENV}
         base_env["PATH"] = with_cw_on_path(base_env.get("PATH", ""))
         return cls(
@@ -92,6 +107,8 @@ class RunnerSettings:
             stop_grace_s=grace,
             stop_agents_on_exit=stop_agents_on_exit,
             base_env=base_env,
+            max_answering=max_answering,
+            answer_timeout_s=answer_timeout,
         )
 
     def runs_here(self, agent: Agent) -> bool:
@@ -113,7 +130,9 @@ def with_cw_on_path(path: str) -> str:
     return os.pathsep.join([*entries, bin_dir])
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, *, low: float = 0, high: float = 3600
+) -> float:
     text = env.get(name)
     if not text:
         return default
@@ -121,8 +140,24 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not 0 <= value <= 3600:
+    if not low <= value <= high:
         raise InvalidSettingError(
-            name, f"{name}={text!r} is not a number of seconds from 0 to 3600; fix or unset it"
+            name,
+            f"{name}={text!r} is not a number of seconds from {low:g} to {high:g}; fix or unset it",
+        )
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise InvalidSettingError(
+            name, f"{name}={text!r} is not a whole number from 1 to 1000; fix or unset it"
         )
     return value

@@ -1,5 +1,7 @@
 """The supervisor: spawns agents in worktrees, follows their output, records how
-they end, resumes them (on another account after a usage limit) and stops them.
+they end, resumes them (on another account after a usage limit) and stops them. It
+also runs answering runs: an idle agent resumed in its own session only to answer the
+questions waiting for it (``answer``; when, is ``runner.answering``'s call).
 
 It is the one writer of an agent's run state (``pid``, ``process_started_at``,
 ``exit_code``, ``session_id``, ``output_file_path`` and a running agent's
@@ -40,7 +42,14 @@ from crosswalk.domain.errors import (
     InvalidInputError,
     PreconditionFailedError,
 )
-from crosswalk.domain.rows import Account, Agent, NewAgent
+from crosswalk.domain.rows import (
+    Account,
+    Agent,
+    AgentUpdate,
+    AnsweringRun,
+    Conversation,
+    NewAgent,
+)
 from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.fsmodes import PRIVATE_DIR, private_dir, tighten
 from crosswalk.runner.accounts import write_account_dir
@@ -54,8 +63,14 @@ from crosswalk.runner.ports import (
     ProcessHandle,
     RunEnds,
     Worktrees,
+    WorktreeState,
 )
-from crosswalk.runner.prompt import RESUME_PROMPT, build_prompt
+from crosswalk.runner.prompt import (
+    RESUME_PROMPT,
+    AskedQuestion,
+    build_answering_prompt,
+    build_prompt,
+)
 from crosswalk.runner.providers import (
     Provider,
     RunOptions,
@@ -75,6 +90,18 @@ logger = logging.getLogger("crosswalk.runner")
 DEFAULT_LIMIT_WAIT = timedelta(hours=1)
 #: An agent's ``result`` while it waits for an account to become available.
 WAITING_FOR_ACCOUNT = "waitingForAccount"
+#: Questions one answering run's prompt lists at most (its hooks show the rest).
+MAX_PROMPT_QUESTIONS = 20
+
+
+class AccountsExhaustedError(PreconditionFailedError):
+    """Every account of the provider is exhausted until ``until``."""
+
+    def __init__(self, provider: str, until: datetime) -> None:
+        super().__init__(
+            f"every {provider} account is exhausted until {to_iso(until)}; the agent waits for one"
+        )
+        self.until = until
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +134,12 @@ class _Run:
     stopping: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    #: An answering run: its record (None: a run of the agent's own work).
+    answering: AnsweringRun | None = None
+    #: The agent's worktrees when an answering run started (what it changes is told).
+    worktrees_before: dict[Path, WorktreeState] | None = None
+    #: Why an answering run was stopped when it took too long (None: by a person).
+    stop_reason: str | None = None
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -141,6 +174,8 @@ class Supervisor:
         self._now = now
         self._which = which
         self._runs: dict[str, _Run] = {}
+        #: Agents whose process this runner started or followed (see ``started_here``).
+        self._started: set[str] = set()
         self._alarms = Alarms(self._resume_waiting, now, sleep)
 
     # -- what the procedures call ------------------------------------------------------
@@ -247,11 +282,16 @@ class Supervisor:
         return stopped
 
     async def clean(
-        self, agent_id: str | None = None, *, delete_branch: bool = False
+        self, agent_id: str | None = None, *, delete_branch: bool = False, idle: bool = False
     ) -> list[CleanedAgent]:
-        """Remove worktrees: of the agent named (which must not be running), else of
-        every stopped or crashed agent and of agents that no longer exist."""
+        """Remove worktrees: of the agent named (which must not be running, nor idle
+        unless ``idle``: an idle agent is resumed in its worktree to answer questions),
+        else of every stopped or crashed agent (and idle one, with ``idle``) and of
+        agents that no longer exist."""
         agents = self._repos.agents
+        ended = set(ENDED_AGENT_STATUSES)
+        if idle:
+            ended.add(AgentStatus.IDLE)
         if agent_id is not None:
             agent = agents.get(agent_id)
             if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
@@ -259,14 +299,16 @@ class Supervisor:
                     f"agent {agent.name} is running; stop it first with 'cw agent stop "
                     f"{agent.name}'"
                 )
+            if agent.status is AgentStatus.IDLE and not idle:
+                raise PreconditionFailedError(
+                    f"agent {agent.name} is idle: its worktree is kept so it can be resumed "
+                    "there to answer questions; remove it anyway with "
+                    f"'cw agent clean {agent.name} --idle'"
+                )
             targets: list[tuple[str, str | None]] = [(agent.id, agent.name)]
         else:
             known = {agent.id: agent for agent in agents.find_all()}
-            targets = [
-                (agent.id, agent.name)
-                for agent in known.values()
-                if agent.status in ENDED_AGENT_STATUSES
-            ]
+            targets = [(agent.id, agent.name) for agent in known.values() if agent.status in ended]
             root = self._layout.worktrees
             if root.is_dir():
                 targets += [(path.name, None) for path in root.iterdir() if path.name not in known]
@@ -299,6 +341,113 @@ class Supervisor:
                 field="outputFilePath",
             )
 
+    def started_here(self, agent_id: str) -> bool:
+        """Whether this runner ran the agent's process (since ``start``, which counts the
+        idle agents it ran before a restart): answering is for those only, and the
+        check needs no read for the others."""
+        return agent_id in self._started
+
+    # -- answering ---------------------------------------------------------------------
+
+    def cannot_answer(self, agent: Agent) -> str | None:
+        """Why this runner cannot resume ``agent`` to answer questions (None: it can,
+        once it is idle): an agent registered by hand, one another server runs, one
+        without a session, or whose provider's CLI this server does not have."""
+        if agent.process_started_at is None:
+            return "it was registered by hand, not started by crosswalk"
+        if not self._ours(agent):
+            return f"another server ({agent.server_id}) runs it"
+        if agent.session_id is None:
+            return "it has no session to resume"
+        provider = self._providers.get(agent.provider)
+        if provider is None:
+            return f"its provider {agent.provider!r} is unknown to this server"
+        try:
+            self._executable(provider)
+        except PreconditionFailedError:
+            return f"the {provider.name} CLI is not installed on this server"
+        return None
+
+    def account_wait(self, agent: Agent) -> datetime | None:
+        """When an account for the agent's provider is free again, if none is now."""
+        now = self._now()
+        accounts = self._repos.accounts.find_by_provider(agent.provider)
+        if not accounts or any(not is_exhausted(account, now) for account in accounts):
+            return None
+        return self._earliest_reset(agent.provider, None)
+
+    async def answer(self, agent_id: str) -> AnsweringRun:
+        """Resume the idle agent in its own session and worktree (made again on its
+        branch if it is gone), with a prompt listing the questions waiting for it, to
+        answer them. Its task is left as it is and nothing lands when the run ends.
+        ``AccountsExhaustedError`` when no account of its provider is free."""
+        agent = self._repos.agents.get(agent_id)
+        if agent.id in self._runs or agent.status is not AgentStatus.IDLE:
+            raise ConflictError(f"agent {agent.name} is {agent.status.value}, not idle")
+        why = self.cannot_answer(agent)
+        if why is not None:
+            raise PreconditionFailedError(f"agent {agent.name} cannot be resumed: {why}")
+        questions = self._record.waiting_questions(agent.id)
+        if not questions:
+            raise PreconditionFailedError(f"no question waits for agent {agent.name}")
+        provider = self._provider(agent.provider)
+        executable = self._executable(provider)
+        account = self._answering_account(agent, provider)
+        await asyncio.to_thread(self._restore_workspace, agent)
+        listed = questions[:MAX_PROMPT_QUESTIONS]
+        prompt = self._answering_prompt(agent, listed, more=len(questions) - len(listed))
+        await self._relaunch(
+            agent, provider, executable, account, prompt, answering=[c.id for c in listed]
+        )
+        run = self._runs[agent.id]
+        assert run.answering is not None
+        return run.answering
+
+    async def wait_ended(self, agent_id: str) -> None:
+        """Until the agent's run (and any run that replaced it on another account) ended."""
+        while (run := self._runs.get(agent_id)) is not None:
+            await run.done.wait()
+
+    async def stop_answering(self, agent_id: str, reason: str) -> None:
+        """Stop the agent's answering run for ``reason``: the agent goes back to idle,
+        and the questions waiting for it end abandoned with the reason."""
+        run = self._runs.get(agent_id)
+        if run is None or run.answering is None:
+            return
+        run.stop_reason = reason
+        await self.stop(agent_id)
+
+    def _answering_account(self, agent: Agent, provider: Provider) -> Account | None:
+        self._record.clear_expired_exhaustion()
+        until = self.account_wait(agent)
+        if until is not None:
+            raise AccountsExhaustedError(provider.name, until)
+        return self._resume_account(agent, provider)
+
+    def _restore_workspace(self, agent: Agent) -> None:
+        if agent.task_id is None:
+            return
+        task = self._repos.tasks.find_by_id(agent.task_id)
+        if task is None or task.initiative_id is None:
+            return
+        initiative = self._repos.initiatives.get(task.initiative_id)
+        projects = self._repos.projects.find_projects_by_initiative_id(initiative.id)
+        self._workspaces.restore(agent, initiative, projects)
+
+    def _answering_prompt(self, agent: Agent, questions: list[Conversation], more: int) -> str:
+        task = self._repos.tasks.find_by_id(agent.task_id) if agent.task_id else None
+        asked = [self._asked(c.id, c.question, c.from_agent_id) for c in questions]
+        return build_answering_prompt(agent, task, asked, more=more)
+
+    def _asked(self, id: str, question: str, asker_id: str | None) -> AskedQuestion:
+        asker = self._repos.agents.find_by_id(asker_id) if asker_id is not None else None
+        if asker_id is not None and asker is None:
+            return AskedQuestion(id, question, asker_id)
+        task = None
+        if asker is not None and asker.task_id is not None:
+            task = self._repos.tasks.find_by_id(asker.task_id)
+        return AskedQuestion(id, question, asker.name if asker else None, task)
+
     # -- server start and stop ---------------------------------------------------------
 
     async def start(self) -> None:
@@ -328,8 +477,19 @@ class Supervisor:
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
             if agent.process_started_at is None or not self._ours(agent):
                 continue  # an agent's own `result` does not make the runner start it
+            self._started.add(agent.id)
             if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
                 self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
+        for answering in self._repos.answering_runs.find_open():
+            owner = self._repos.agents.find_by_id(answering.agent_id)
+            if answering.agent_id not in self._runs and (owner is None or self._ours(owner)):
+                self._record.end_answering(
+                    answering.id, "its end was not seen: no server ran when it ended"
+                )
+
+    def owns(self, agent: Agent) -> bool:
+        """Whether this server runs ``agent``'s process (see ``_ours``)."""
+        return self._ours(agent)
 
     def _ours(self, agent: Agent) -> bool:
         return self._settings.runs_here(agent)
@@ -401,15 +561,24 @@ class Supervisor:
         executable: str,
         account: Account | None,
         message: str | None,
+        *,
+        answering: list[str] | None = None,
     ) -> Agent:
-        """Resume the agent's session, carrying it to ``account``'s config dir first."""
+        """Resume the agent's session, carrying it to ``account``'s config dir first;
+        ``answering``: the questions of an answering run."""
         assert agent.session_id is not None
         if account is not None and account.id != agent.account_id:
             source = self._config_dir(provider, agent.account_id)
             target = self._layout.account_dir(account.id)
             await asyncio.to_thread(self._carry, provider, agent.session_id, source, target)
         return await self._launch(
-            agent, provider, executable, account, message or RESUME_PROMPT, agent.session_id
+            agent,
+            provider,
+            executable,
+            account,
+            message or RESUME_PROMPT,
+            agent.session_id,
+            answering=answering,
         )
 
     def _carry(self, provider: Provider, session_id: str, source: Path, target: Path) -> None:
@@ -429,7 +598,11 @@ class Supervisor:
         account: Account | None,
         prompt: str,
         session_id: str | None,
+        *,
+        answering: list[str] | None = None,
     ) -> Agent:
+        """Start the CLI. An answering run (``answering``: its questions) leaves the
+        task and the agent's last ``result`` as they are and is recorded as such."""
         session = self._next_session(agent)
         output = self._layout.output_file(agent.id, session)
         env = dict(self._settings.base_env)
@@ -448,27 +621,33 @@ class Supervisor:
             stderr_path=DataLayout.stderr_file(output),
             exit_code_path=DataLayout.exit_file(output),
         )
+        before = None
+        record = None
+        if answering is not None:
+            before = await asyncio.to_thread(self._workspaces.states, agent.id)
+            record = self._record.begin_answering(agent.id, session, answering)
         try:
             handle = await asyncio.to_thread(self._processes.launch, spec)
         except OSError as exc:
+            message = f"cannot start {spec.argv[0]} for agent {agent.name}: {exc.strerror or exc}"
+            if record is not None:
+                self._record.end_answering(record.id, message)
             self._record.run_ended(agent.id, {})
-            raise PreconditionFailedError(
-                f"cannot start {spec.argv[0]} for agent {agent.name}: {exc.strerror or exc}"
-            ) from None
-        agent = self._record.agent(
-            agent.id,
-            {
-                "status": AgentStatus.RUNNING,
-                "pid": handle.pid,
-                "process_started_at": handle.started_at,
-                "server_id": self._settings.server_id,
-                "exit_code": None,
-                "output_file_path": str(output),
-                "result": None,
-            },
-        )
+            raise PreconditionFailedError(message) from None
+        changes: AgentUpdate = {
+            "status": AgentStatus.RUNNING,
+            "pid": handle.pid,
+            "process_started_at": handle.started_at,
+            "server_id": self._settings.server_id,
+            "exit_code": None,
+            "output_file_path": str(output),
+        }
+        if answering is None:
+            changes["result"] = None
+        agent = self._record.agent(agent.id, changes)
         self._record.run_started(agent, session)
-        self._record.task(agent, TaskStatus.IN_PROGRESS)
+        if answering is None:
+            self._record.task(agent, TaskStatus.IN_PROGRESS)
         run = _Run(
             agent=agent,
             provider=provider,
@@ -476,6 +655,8 @@ class Supervisor:
             reader=provider.reader(self._now()),
             session=session,
             output=output,
+            answering=record,
+            worktrees_before=before,
         )
         self._follow(run)
         return agent
@@ -503,6 +684,8 @@ class Supervisor:
             offset += len(chunk.content.encode())
             for line in chunk.content.splitlines():
                 reader.feed(line)
+        open_runs = self._repos.answering_runs.find_open(agent.id)
+        answering = next((r for r in open_runs if r.session_number == session), None)
         run = _Run(
             agent=agent,
             provider=provider,
@@ -511,6 +694,7 @@ class Supervisor:
             session=session,
             output=output,
             offset=offset,
+            answering=answering,
         )
         self._follow(run)
 
@@ -550,6 +734,7 @@ class Supervisor:
 
     def _follow(self, run: _Run) -> None:
         self._runs[run.agent.id] = run
+        self._started.add(run.agent.id)
         run.task = asyncio.get_running_loop().create_task(
             self._supervise(run), name=f"agent {run.agent.name}"
         )
@@ -614,7 +799,9 @@ class Supervisor:
         self._record.run_usage(agent or run.agent, run.session, how, outcome.usage)
         if agent is None:
             return
-        if how is RunEnd.STOPPED:
+        if run.answering is not None:
+            await self._finish_answering(run, run.answering, agent, ended)
+        elif how is RunEnd.STOPPED:
             agent = self._record.run_ended(
                 agent.id, {"status": AgentStatus.STOPPED, "exit_code": code}
             )
@@ -638,6 +825,104 @@ class Supervisor:
             )
             exited = "ended" if code is None else f"exited with code {code}"
             await self._ended_badly(agent, f"crashed (its process {exited} without a result)")
+
+    async def _finish_answering(
+        self, run: _Run, answering: AnsweringRun, agent: Agent, ended: ProcessExit
+    ) -> None:
+        """How an answering run ended. The agent is idle again (stopped, if a person
+        stopped it); its task and its last result are untouched; what the run changed
+        in the worktree is left there, uncommitted, and recorded. The questions it was
+        given and left unanswered end abandoned (all the agent's, when it took too
+        long), so none is put to a run twice. The run's record is written before the
+        agent's status, so whoever the status wakes finds the run ended."""
+        outcome, code, name = run.reader.outcome, ended.code, agent.name
+        left = await asyncio.to_thread(self._left_changes, agent.id, run.worktrees_before)
+        waiting = [c.id for c in self._record.waiting_questions(agent.id)]
+        status = AgentStatus.IDLE
+        if run.stopping and run.stop_reason is not None:
+            self._record.end_answering(
+                answering.id, run.stop_reason, left_changes=left, abandon=waiting,
+                reason=run.stop_reason,
+            )  # fmt: skip
+        elif run.stopping:
+            self._record.end_answering(answering.id, "stopped", left_changes=left)
+            status = AgentStatus.STOPPED
+        elif outcome.usage_limit is not None and outcome.session_id is not None:
+            await self._answering_hit_a_limit(run, answering, agent, code, left)
+            return
+        elif outcome.succeeded and code in (0, None):
+            unanswered = [qid for qid in answering.question_ids if qid in waiting]
+            total = len(answering.question_ids)
+            self._record.end_answering(
+                answering.id,
+                f"ended with {len(unanswered)} of {total} questions unanswered"
+                if unanswered
+                else "answered",
+                left_changes=left,
+                abandon=unanswered,
+                reason=f"agent {name} was resumed to answer it and ended without answering",
+            )
+        else:
+            how = "ended" if code is None else f"exited with code {code}"
+            self._record.end_answering(
+                answering.id, f"crashed: {self._crash_reason(run, code)}", left_changes=left,
+                abandon=answering.question_ids,
+                reason=f"agent {name} was resumed to answer it and its process {how} "
+                "without a result",
+            )  # fmt: skip
+        self._record.run_ended(agent.id, {"status": status, "exit_code": code})
+
+    async def _answering_hit_a_limit(
+        self,
+        run: _Run,
+        answering: AnsweringRun,
+        agent: Agent,
+        code: int | None,
+        left: list[str],
+    ) -> None:
+        """The account is exhausted: answer on the next one, else wait idle (the
+        questions stay pending, for when an account is free)."""
+        limit = run.reader.outcome.usage_limit
+        assert limit is not None
+        resets_at = limit.resets_at or self._now() + DEFAULT_LIMIT_WAIT
+        if agent.account_id is not None:
+            self._record.exhaust(agent.account_id, resets_at)
+        account = self._record.next_account(agent.provider)
+        if account is None:
+            until = self._earliest_reset(agent.provider, resets_at)
+            self._record.end_answering(
+                answering.id,
+                f"hit a usage limit; waits for an account until {to_iso(until)}",
+                left_changes=left,
+            )
+            self._record.run_ended(agent.id, {"status": AgentStatus.IDLE, "exit_code": code})
+            return
+        self._record.end_answering(
+            answering.id, f"hit a usage limit; goes on with account {account.email}",
+            left_changes=left,
+        )  # fmt: skip
+        questions = [
+            c for c in self._record.waiting_questions(agent.id) if c.id in answering.question_ids
+        ]
+        try:
+            executable = self._executable(run.provider)
+            fresh = self._repos.agents.get(agent.id)
+            prompt = self._answering_prompt(fresh, questions, more=0)
+            await self._relaunch(
+                fresh, run.provider, executable, account, prompt,
+                answering=[c.id for c in questions],
+            )  # fmt: skip
+        except CrosswalkError as exc:
+            self._record.run_ended(agent.id, {"status": AgentStatus.IDLE, "exit_code": code})
+            logger.warning("agent %s could not go on answering: %s", agent.name, exc.message)
+
+    def _left_changes(self, agent_id: str, before: dict[Path, WorktreeState] | None) -> list[str]:
+        """What the run changed in the agent's worktrees; with no record of before (a
+        run adopted after a restart), everything that differs from their commits."""
+        if before is None:
+            before = {path: WorktreeState(state.head, {}) for path, state in
+                      self._workspaces.states(agent_id).items()}  # fmt: skip
+        return self._workspaces.changed_since(agent_id, before)
 
     async def _ended_badly(self, agent: Agent, how: str) -> None:
         if self._run_ends is not None:

@@ -39,6 +39,7 @@ from crosswalk.dispatch.review import ReviewService
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
 from crosswalk.fsmodes import private_dir
 from crosswalk.runner import (
+    AnsweringScheduler,
     GitWorktrees,
     OsProcesses,
     RunnerServices,
@@ -70,12 +71,14 @@ from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.server.web.dashboard import create_dashboard
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
+from crosswalk.services.answering import AnsweringService
 from crosswalk.services.auth import ADMIN, Authenticator, load_or_create_admin_token
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.idle_watch import IdleWatch, idle_after_from_env
 from crosswalk.services.limits import Limits
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
@@ -226,16 +229,33 @@ def build_services(
         after_merge=pushes,
         watcher=ownership,
     )
+    answering = AnsweringService(
+        runs=repos.answering_runs, conversations=repos.conversations, unit_of_work=unit_of_work
+    )
     runner = Supervisor(
         repos=repos,
         services=RunnerServices(
-            agents=agents, planning=planning, accounts=accounts, logs=logs, usage=usage
+            agents=agents,
+            planning=planning,
+            accounts=accounts,
+            logs=logs,
+            usage=usage,
+            answering=answering,
         ),
         worktrees=worktrees,
         processes=OsProcesses(),
         providers=default_providers(),
         settings=settings,
         run_ends=landing,
+    )
+    answering_scheduler = AnsweringScheduler(
+        supervisor=runner,
+        agents=repos.agents,
+        runs=repos.answering_runs,
+        answering=answering,
+        changes=changes,
+        max_answering=settings.max_answering,
+        timeout_s=settings.answer_timeout_s,
     )
     review = ReviewService(
         tasks=repos.tasks,
@@ -256,6 +276,12 @@ def build_services(
         checkpoints=checkpoints,
         changes=changes,
         launcher=launcher or RunnerLauncher(runner),
+    )
+    idle_watch = IdleWatch(
+        agents=agents,
+        repository=repos.agents,
+        changes=changes,
+        after_s=idle_after_from_env(os.environ),
     )
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
@@ -286,10 +312,13 @@ def build_services(
             messages=repos.messages,
             unit_of_work=unit_of_work,
             ownership=repos.ownership,
+            on_activity=idle_watch.seen,
         ),
+        idle_watch=idle_watch,
         runner=runner,
         telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
         ownership=ownership,
+        answering=answering_scheduler,
         offload=offload,
     )
 
@@ -424,9 +453,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.runner.start()
+        await services.answering.start()
+        await services.idle_watch.start()
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
+        await services.idle_watch.close()
+        await services.answering.close()
         await services.runner.close()
         services.changes.close()
         await dispatching

@@ -15,7 +15,7 @@ from crosswalk.dispatch.landing import LandingService
 from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
-from crosswalk.runner import Supervisor, TellService
+from crosswalk.runner import AnsweringScheduler, Supervisor, TellService
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Authenticator, Principal
@@ -24,6 +24,7 @@ from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.idle_watch import IdleWatch
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
@@ -58,6 +59,8 @@ class Services:
     runner: Supervisor
     telling: TellService
     ownership: OwnershipTracker  # keeps the index of who changed which file
+    answering: AnsweringScheduler  # idle agents resumed to answer the questions for them
+    idle_watch: IdleWatch  # agents registered by hand go idle when their hooks go quiet
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 

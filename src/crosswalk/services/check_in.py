@@ -15,7 +15,9 @@ The agent's status is decided here, in one place, and written only when it chang
   the agent's open questions to the person (``HumanQuestionService``), ``stopped`` and
   ``crashed`` to whoever stopped it;
 - an agent whose process crosswalk's runner supervises is left alone: the runner is the
-  single writer of its status while it runs (``runner_owns_status``).
+  single writer of its status while it runs (``runner_owns_status``);
+- an agent registered by hand whose hooks go quiet while it is ``running`` is marked
+  ``idle`` after a while (``crosswalk.services.idle_watch``, told here of its activity).
 
 A change (answers marked delivered, the person's messages marked read, a new status) is
 one unit of work, and the status
@@ -25,6 +27,7 @@ changes nothing writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -82,6 +85,10 @@ def status_after(activity: Activity | None, *, questions_pending: bool) -> Agent
     return None
 
 
+#: What a hook reports while the agent works (a stop is the end, not activity).
+ACTIVITY = frozenset({Activity.SESSION_START, Activity.PROMPT, Activity.TOOL})
+
+
 @dataclass(slots=True)
 class CheckInService:
     agents: AgentService
@@ -92,6 +99,9 @@ class CheckInService:
     unit_of_work: UnitOfWorkFactory
     #: Where the overlap notices wait (``crosswalk.services.ownership``); None: none do.
     ownership: OwnershipRepository | None = None
+    #: Told of the activity of agents registered by hand, which go idle when their
+    #: hooks go quiet (``crosswalk.services.idle_watch``).
+    on_activity: Callable[[str], None] | None = None
 
     def check_in(
         self,
@@ -107,6 +117,12 @@ class CheckInService:
         as delivered now; with ``take_messages``, what the person told it, which counts
         as read now (of two check-ins at once, each message goes to one)."""
         agent = self.agents.resolve(agent_id)
+        if (
+            self.on_activity is not None
+            and activity in ACTIVITY
+            and agent.process_started_at is None
+        ):
+            self.on_activity(agent.id)
         questions = self.conversations.find_pending_for_agent(agent.id)
         answers = self.answer_deliveries.find_undelivered(agent.id) if take_answers else []
         overlaps = (

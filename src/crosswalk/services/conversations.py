@@ -47,6 +47,12 @@ from crosswalk.services.unit_of_work import UnitOfWorkFactory
 MAX_TEXT_LENGTH = 100_000
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    conversation: Conversation
+    answerer: Agent | None  # as resolved for this ask; None when it replayed a stored one
+
+
 @dataclass(slots=True)
 class ConversationService:
     conversations: ConversationRepository
@@ -69,7 +75,7 @@ class ConversationService:
 
     def ask(
         self,
-        from_agent_id: str,
+        from_agent_id: str | None,
         question: str,
         target: Target,
         *,
@@ -77,7 +83,24 @@ class ConversationService:
         deliver_answer: bool = False,
         asker: Agent | None = None,
     ) -> Conversation:
-        """Record a pending question to the resolved agent and wake its listeners.
+        """``ask_of``, for callers that need only the conversation."""
+        return self.ask_of(
+            from_agent_id, question, target, id=id, deliver_answer=deliver_answer, asker=asker
+        ).conversation
+
+    def ask_of(
+        self,
+        from_agent_id: str | None,
+        question: str,
+        target: Target,
+        *,
+        id: str | None = None,
+        deliver_answer: bool = False,
+        asker: Agent | None = None,
+    ) -> Asked:
+        """Record a pending question to the resolved agent and wake its listeners; the
+        conversation and the agent asked, as the question found it (None on a replay).
+        ``from_agent_id`` None: the person asks (the administrator, ``cw ask --agent``).
 
         A retried ask with the same client-chosen ``id`` returns the stored
         conversation instead of asking twice; the same ``id`` with another asker or
@@ -88,6 +111,12 @@ class ConversationService:
         """
         if deliver_answer and self.answer_deliveries is None:
             raise InvalidInputError("this server does not deliver answers through hooks")
+        if deliver_answer and from_agent_id is None:
+            raise InvalidInputError(
+                "the person has no hooks to deliver an answer to; wait for it with "
+                "'cw wait CONVERSATION_ID'",
+                field="deliverAnswer",
+            )
         with self.unit_of_work() as uow:
             if id is not None:
                 # A retry racing the original on another server waits for it here,
@@ -97,15 +126,18 @@ class ConversationService:
                 if stored is not None:
                     # A retry: the first ask already told everyone; the target is not
                     # resolved again (it may have changed since).
-                    return _replayed(stored, from_agent_id, question)
-            if asker is None or asker.id != from_agent_id:
+                    return Asked(_replayed(stored, from_agent_id, question), None)
+            if from_agent_id is None:
+                asker = None
+            elif asker is None or asker.id != from_agent_id:
                 asker = self._agent(from_agent_id)
             resolution = resolve_target(target, asker, agents=self.agents, ownership=self.ownership)
-            self._within_cap(asker, resolution.agent)
+            if asker is not None:
+                self._within_cap(asker, resolution.agent)
             conversation = self.conversations.create(
                 NewConversation(
                     id=id,
-                    from_agent_id=asker.id,
+                    from_agent_id=from_agent_id,
                     to_agent_id=resolution.agent.id,
                     question=question,
                     initiative_id=resolution.initiative_id,
@@ -114,12 +146,12 @@ class ConversationService:
                     target_kind=target.kind,
                 )
             )
-            if deliver_answer and self.answer_deliveries is not None:
+            if deliver_answer and self.answer_deliveries is not None and asker is not None:
                 self.answer_deliveries.expect(conversation.id, asker.id)
             uow.record(
                 QuestionAsked(conversation.id, conversation.from_agent_id, conversation.to_agent_id)
             )
-        return conversation
+        return Asked(conversation, resolution.agent)
 
     def _within_cap(self, asker: Agent, target: Agent) -> None:
         """One agent may not bury another: at most ``max_pending_questions`` open
@@ -302,7 +334,7 @@ def _raise_if_agent_deleted(subscription: Subscription, agent_id: str) -> None:
             raise NotFoundError("agent", agent_id, f"agent '{agent_id}' was deleted")
 
 
-def _replayed(stored: Conversation, from_agent_id: str, question: str) -> Conversation:
+def _replayed(stored: Conversation, from_agent_id: str | None, question: str) -> Conversation:
     """The replay rule of a client-chosen id: the same request gets the stored row."""
     if (stored.from_agent_id, stored.question) != (from_agent_id, question):
         raise ConflictError(

@@ -41,6 +41,7 @@ from crosswalk.domain.events import (
     reply_key,
 )
 from crosswalk.domain.rows import Message, MessageUpdate, NewMessage, Removal, Task
+from crosswalk.domain.wait_graph import PERSON
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Principal
 from crosswalk.services.change_stream import ChangeStream
@@ -208,6 +209,9 @@ class HumanQuestionService:
             asker = data.sender_id if data.sender_type is AGENT else None
             if asks and asker is not None:
                 self._check_question_cap(asker)
+                # The person may be waiting for this agent's answer: then neither could
+                # ever go on (wait_graph).
+                self.agents.conversations.refuse_wait_cycle(asker, PERSON)
             message = self.messages.create(data)
             uow.record(EntityChanged("message", message.id, Action.CREATED))
             if asks and asker is not None:

@@ -63,13 +63,14 @@ def describe(agent: Agent) -> str:
 
 def resolve_target(
     target: Target,
-    asker: Agent,
+    asker: Agent | None,
     *,
     agents: AgentRepository,
     ownership: OwnershipRepository | None = None,
 ) -> Resolution:
-    """Resolve ``target`` for ``asker`` as ``docs/contract.md`` specifies (see module
-    docstring). Each kind is one read: who answers, and where the question belongs."""
+    """Resolve ``target`` for ``asker`` (None: the person) as ``docs/contract.md``
+    specifies (see module docstring). Each kind is one read: who answers, and where the
+    question belongs."""
     match target:
         case AgentTarget(agent=id_or_name):
             return _resolve_agent(id_or_name, asker, agents)
@@ -80,17 +81,24 @@ def resolve_target(
         case FileTarget():
             if ownership is None:
                 raise PreconditionFailedError("this server keeps no index of who changed what")
+            if asker is None:
+                raise InvalidInputError(
+                    "asking by file looks in the asking agent's initiative, and the person "
+                    "has none: ask by agent (--agent) or task (--task); cw who PATH names "
+                    "the agents that changed a file",
+                    field="file",
+                )
             return _resolve_file(target, asker, agents, ownership)
         case _:
             assert_never(target)
 
 
-def _resolve_agent(id_or_name: str, asker: Agent, agents: AgentRepository) -> Resolution:
+def _resolve_agent(id_or_name: str, asker: Agent | None, agents: AgentRepository) -> Resolution:
     located = agents.locate(id_or_name)
     if located is None:
         raise NotFoundError("agent", id_or_name)
     agent = located.agent
-    if agent.id == asker.id:
+    if asker is not None and agent.id == asker.id:
         raise InvalidInputError("an agent cannot ask itself", field="toAgentId")
     if not is_active(agent):
         raise PreconditionFailedError(
@@ -105,12 +113,12 @@ def _resolve_agent(id_or_name: str, asker: Agent, agents: AgentRepository) -> Re
     )
 
 
-def _resolve_task(task_id: str, asker: Agent, agents: AgentRepository) -> Resolution:
+def _resolve_task(task_id: str, asker: Agent | None, agents: AgentRepository) -> Resolution:
     workers = agents.workers_of_task(task_id)
     if workers is None:
         raise NotFoundError("task", task_id)
     working = workers.agents
-    candidates = [agent for agent in working if agent.id != asker.id]
+    candidates = [agent for agent in working if asker is None or agent.id != asker.id]
     if not candidates:
         if working:
             raise InvalidInputError(
@@ -123,15 +131,16 @@ def _resolve_task(task_id: str, asker: Agent, agents: AgentRepository) -> Resolu
     return Resolution(candidates[0], task_id, workers.phase_id, workers.initiative_id)
 
 
-def _resolve_phase(phase_id: str, asker: Agent, agents: AgentRepository) -> Resolution:
+def _resolve_phase(phase_id: str, asker: Agent | None, agents: AgentRepository) -> Resolution:
     workers = agents.workers_in_phase(phase_id)
     if workers is None:
         raise NotFoundError("phase", phase_id)
     working = workers.agents
-    candidates = [agent for agent in working if agent.id != asker.id]
+    candidates = [agent for agent in working if asker is None or agent.id != asker.id]
     if not candidates:
+        other = "" if asker is None else " other than you"
         raise NotFoundError(
-            "phase", phase_id, f"no active agent other than you is working on phase '{phase_id}'"
+            "phase", phase_id, f"no active agent{other} is working on phase '{phase_id}'"
         )
     if len(candidates) > 1:
         listed = "; ".join(describe(agent) for agent in candidates)

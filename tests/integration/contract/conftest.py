@@ -21,6 +21,7 @@ from tests.unit.services.fake_ownership import FakeOwnership
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeAnswerDeliveries,
+    FakeAnsweringRuns,
     FakeConversations,
     FakeInitiatives,
     FakeMessages,
@@ -34,6 +35,7 @@ from crosswalk.db.repositories import (
     AgentRepository,
     AgentRunRepository,
     AnswerDeliveryRepository,
+    AnsweringRunRepository,
     ConversationRepository,
     InitiativeRepository,
     LogChunkRepository,
@@ -57,6 +59,7 @@ class Ports:
     agents: AgentRepository
     conversations: ConversationRepository
     answer_deliveries: AnswerDeliveryRepository
+    answering_runs: AnsweringRunRepository
     messages: MessageRepository
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -75,18 +78,23 @@ def fakes() -> Ports:
     initiatives = FakeInitiatives()
     phases = FakePhases(initiatives=initiatives)
     tasks = FakeTasks(phases=phases, initiatives=initiatives)
-    conversations = FakeConversations()
     agents, messages = FakeAgents(tasks=tasks), FakeMessages()
+    conversations = FakeConversations(messages)
     answer_deliveries = FakeAnswerDeliveries(conversations)
+    answering_runs = FakeAnsweringRuns(agents)
     projects, pages = FakeProjects(initiatives), FakePages(initiatives)
     proposals, accounts, log_chunks = FakeProposals(), FakeAccounts(), FakeLogChunks()
     agent_runs = FakeAgentRuns()
     ownership = FakeOwnership(agents)
-    stores = (agents, conversations, answer_deliveries, messages, projects, pages, ownership)
+    stores = (
+        agents, conversations, answer_deliveries, answering_runs, messages, projects, pages,
+        ownership,
+    )  # fmt: skip
     return Ports(
         agents=agents,
         conversations=conversations,
         answer_deliveries=answer_deliveries,
+        answering_runs=answering_runs,
         messages=messages,
         initiatives=initiatives,
         phases=phases,
@@ -116,6 +124,7 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
         adapters.account,
         adapters.agent,
         adapters.answer_delivery,
+        adapters.answering_run,
         adapters.conversation,
         adapters.initiative,
         adapters.log_chunk,
@@ -133,6 +142,7 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
         agents=repos.agents,
         conversations=repos.conversations,
         answer_deliveries=repos.answer_deliveries,
+        answering_runs=repos.answering_runs,
         messages=repos.messages,
         initiatives=repos.initiatives,
         phases=repos.phases,

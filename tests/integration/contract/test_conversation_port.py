@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from tests.integration.contract.conftest import Ports
 
-from crosswalk.domain.enums import ConversationStatus
+from crosswalk.domain.enums import ConversationStatus, MessageType, ParticipantType
 from crosswalk.domain.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
     WaitCycleError,
 )
-from crosswalk.domain.rows import Agent, NewAgent, NewConversation
+from crosswalk.domain.rows import Agent, NewAgent, NewConversation, NewMessage
+from crosswalk.domain.wait_graph import PERSON
 
 
 def _pair(ports: Ports) -> tuple[Agent, Agent]:
@@ -139,3 +140,42 @@ def test_abandon_ends_the_pending_questions_to_an_agent(ports: Ports) -> None:
     assert conversations.get(answered.id).status is ConversationStatus.ANSWERED
     with pytest.raises(ConflictError, match="abandoned"):
         conversations.answer(pending.id, "too late")
+
+
+def _question_to_the_person(ports: Ports, agent: Agent) -> str:
+    message = ports.messages.create(
+        NewMessage(
+            sender_type=ParticipantType.AGENT,
+            sender_id=agent.id,
+            recipient_type=ParticipantType.USER,
+            type=MessageType.QUESTION,
+            content="Postgres or SQLite?",
+            requires_response=True,
+        )
+    )
+    return message.id
+
+
+def test_the_person_asks_and_the_wait_cycle_walk_knows_the_person(ports: Ports) -> None:
+    """A conversation without an asking agent is the person's; an agent's open question
+    to the person is an edge to it, so no cycle through the person gets in."""
+    alice, bob = _pair(ports)
+    conversations = ports.conversations
+    asked = conversations.create(
+        NewConversation(from_agent_id=None, to_agent_id=alice.id, question="what changed?")
+    )
+    assert (asked.from_agent_id, asked.to_agent_id) == (None, alice.id)
+    assert conversations.find_pending_involving(alice.id) == [asked]
+    # the person waits for alice: alice may not wait for the person
+    with pytest.raises(WaitCycleError, match=asked.id):
+        conversations.refuse_wait_cycle(alice.id, PERSON)
+    conversations.refuse_wait_cycle(bob.id, PERSON)  # nobody waits for bob
+    # bob waits for the person: the person may not ask bob, and alice may not ask bob
+    message_id = _question_to_the_person(ports, bob)
+    with pytest.raises(WaitCycleError, match=message_id):
+        conversations.create(NewConversation(from_agent_id=None, to_agent_id=bob.id, question="?"))
+    with pytest.raises(WaitCycleError, match=message_id):
+        conversations.create(
+            NewConversation(from_agent_id=alice.id, to_agent_id=bob.id, question="?")
+        )
+    assert conversations.find_pending_for_agent(bob.id) == []

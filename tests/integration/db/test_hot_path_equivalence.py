@@ -23,7 +23,13 @@ from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository
 from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.transaction import current_connection
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
-from crosswalk.domain.enums import AgentStatus, ConversationStatus, ParticipantType, TargetKind
+from crosswalk.domain.enums import (
+    AgentStatus,
+    ConversationStatus,
+    MessageType,
+    ParticipantType,
+    TargetKind,
+)
 from crosswalk.domain.rows import (
     Agent,
     Conversation,
@@ -83,7 +89,21 @@ def seeded(repos: Repositories) -> dict[str, Any]:
     phase = repos.phases.create(NewPhase(initiative_id=initiative.id, name="build"))
     task = repos.tasks.create(NewTask(name="api", phase_id=phase.id, initiative_id=initiative.id))
     other = repos.tasks.create(NewTask(name="ui", phase_id=phase.id, initiative_id=initiative.id))
-    repos.agents.create(NewAgent(name="carol", worktree_id=".", task_id=task.id))
+    carol = repos.agents.create(NewAgent(name="carol", worktree_id=".", task_id=task.id))
+    # The person waits on carol; bob waits on the person (a question to the user).
+    repos.conversations.create(
+        NewConversation(from_agent_id=None, to_agent_id=carol.id, question="from the person")
+    )
+    repos.messages.create(
+        NewMessage(
+            sender_type=ParticipantType.AGENT,
+            sender_id=bob.id,
+            recipient_type=ParticipantType.USER,
+            type=MessageType.QUESTION,
+            content="Postgres or SQLite?",
+            requires_response=True,
+        )
+    )
     dave = repos.agents.create(NewAgent(name="dave", worktree_id=".", task_id=task.id))
     repos.agents.update(dave.id, {"status": AgentStatus.RUNNING})
     erin = repos.agents.create(NewAgent(name="erin", worktree_id=".", task_id=other.id))
@@ -128,6 +148,7 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
         ),
         ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": alice.id}, tuple),
         ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": bob.id}, tuple),
+        ("conversation.PERSON_WAITS", conversation_adapter.PERSON_WAITS, {}, tuple),
         ("conversation.AGENT_NAME", conversation_adapter.AGENT_NAME, {"agent_id": bob.id}, tuple),
         (
             "conversation.PENDING_PAGE_FOR_AGENT",

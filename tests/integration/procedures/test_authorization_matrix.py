@@ -299,7 +299,7 @@ RULES: dict[str, Rule] = {
     "agent.spawn": Rule(ADM, lambda w: {"taskId": w.task()}, PreconditionFailedError),
     "agent.stop": Rule(ADM, lambda w: {"id": w.agent()}),
     "agent.resume": Rule(ADM, lambda w: {"id": w.agent()}, PreconditionFailedError),
-    "agent.clean": Rule(ADM, lambda w: {"id": w.agent()}),
+    "agent.clean": Rule(ADM, lambda w: {"id": w.agent(), "idle": True}),
     # the person's word: no agent may speak as the person, even to itself
     "agent.tell": Rule(ADM, lambda w: {"id": w.alice, "message": "use port 8080"}),
     # accounts hold provider credentials: the administrator's alone

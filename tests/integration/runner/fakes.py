@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crosswalk.runner.ports import LaunchSpec, ProcessExit, ProcessHandle, ProjectSource
+from crosswalk.runner.ports import (
+    LaunchSpec,
+    ProcessExit,
+    ProcessHandle,
+    ProjectSource,
+    WorktreeState,
+)
 
 
 class FakeWorktrees:
@@ -17,6 +23,7 @@ class FakeWorktrees:
         self.prepared: list[tuple[str, str]] = []
         self.added: list[tuple[Path, str, str]] = []
         self.removed: list[tuple[Path, bool]] = []
+        self.restored: list[tuple[Path, str]] = []
         self.fail_with = fail_with
 
     def prepare(self, project: ProjectSource, initiative_branch: str) -> Path:
@@ -27,6 +34,7 @@ class FakeWorktrees:
 
     def add(self, clone: Path, path: Path, branch: str, start: str) -> None:
         path.mkdir(parents=True)
+        (path / ".git").write_text(f"gitdir: {clone}\n")  # what marks a worktree
         self.added.append((path, branch, start))
 
     def remove(self, path: Path, *, delete_branch: bool = False) -> None:
@@ -34,6 +42,27 @@ class FakeWorktrees:
 
     def listed(self, clone: Path) -> list[Path]:
         return [path for path, _, _ in self.added]
+
+    def restore(self, clone: Path, path: Path, branch: str) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        path.mkdir(parents=True)
+        (path / ".git").write_text(f"gitdir: {clone}\n")
+        self.restored.append((path, branch))
+
+    def state(self, path: Path) -> WorktreeState:
+        """Every file below ``path`` (but the agent's private ones) counts as changed."""
+        files = {
+            str(found.relative_to(path)): found.read_text()
+            for found in sorted(path.rglob("*"))
+            if found.is_file() and not found.relative_to(path).parts[0].startswith(".")
+        }
+        return WorktreeState("HEAD", files)
+
+    def changed_since(self, path: Path, before: WorktreeState) -> list[str]:
+        after = self.state(path).files
+        names = before.files.keys() | after.keys()
+        return sorted(n for n in names if before.files.get(n) != after.get(n))
 
 
 @dataclass

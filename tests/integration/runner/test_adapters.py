@@ -4,6 +4,7 @@ subprocesses, account directories and transcripts on disk."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -74,6 +75,41 @@ def test_worktrees_from_a_local_clone_on_the_initiative_branch(tmp_path: Path) -
     worktrees.add(clone, path, "cw/auth--lynx", "cw/auth")
     worktrees.remove(path, delete_branch=True)
     assert not git("branch", "--list", "cw/auth--lynx", cwd=clone).strip()
+
+
+def test_a_removed_worktree_is_made_again_on_its_branch_at_the_same_path(tmp_path: Path) -> None:
+    origin = make_repo(tmp_path / "origin")
+    worktrees = GitWorktrees(tmp_path / "data")
+    clone = worktrees.prepare(ProjectSource("P1", "api", str(origin), "main"), "cw/auth")
+    path = tmp_path / "data" / "worktrees" / "A1" / "api"
+    worktrees.add(clone, path, "cw/auth--otter", "cw/auth")
+    work = commit(path, "work.txt")
+    shutil.rmtree(path)  # gone by hand, unknown to git
+    worktrees.restore(clone, path, "cw/auth--otter")
+    assert git("rev-parse", "HEAD", cwd=path).strip() == work
+    assert (path / "work.txt").read_text() == "work.txt"
+
+    worktrees.remove(path, delete_branch=True)
+    with pytest.raises(PreconditionFailedError, match="branch cw/auth--otter is gone"):
+        worktrees.restore(clone, path, "cw/auth--otter")
+
+
+def test_what_changed_in_a_worktree_since_a_state(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "left.txt").write_text("left over")  # dirty before: unchanged later
+    (repo / "README.md").write_text("edited before\n")
+    worktrees = GitWorktrees(tmp_path / "data")
+    before = worktrees.state(repo)
+    assert set(before.files) == {"left.txt", "README.md"}
+    assert worktrees.changed_since(repo, before) == []
+
+    (repo / "README.md").write_text("edited again\n")  # already dirty, changed again
+    (repo / "new dir").mkdir()
+    (repo / "new dir" / "notes.txt").write_text("x")
+    assert worktrees.changed_since(repo, before) == ["README.md", "new dir/notes.txt"]
+
+    commit(repo, "committed.txt")  # committing moves HEAD: its files count too
+    assert "committed.txt" in worktrees.changed_since(repo, before)
 
 
 def test_a_url_that_cannot_be_cloned_says_what_git_said(tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ from crosswalk.runner import (
 )
 from crosswalk.services.accounts import AccountService
 from crosswalk.services.agents import AgentService
+from crosswalk.services.answering import AnsweringService
 from crosswalk.services.auth import hash_token
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.logs import LogService
@@ -99,6 +100,7 @@ class Harness:
     executables: dict[str, str] = field(default_factory=dict)
     server_id: str | None = None
     run_ends: RecordedRunEnds | None = None
+    changes: ChangeStream = field(default_factory=ChangeStream)
 
     def build(self) -> Supervisor:
         async def sleep(seconds: float) -> None:
@@ -130,7 +132,7 @@ class Harness:
 
     def services(self) -> RunnerServices:
         """The real services, each write in a unit of work on the test's database."""
-        changes, repos = ChangeStream(), self.repos
+        changes, repos = self.changes, self.repos
 
         def unit_of_work() -> SqlAlchemyUnitOfWork:
             return SqlAlchemyUnitOfWork(self.engine, publishers=(changes,))
@@ -153,6 +155,11 @@ class Harness:
             logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
             usage=UsageService(
                 runs=repos.agent_runs, unit_of_work=unit_of_work, now=lambda: self.now
+            ),
+            answering=AnsweringService(
+                runs=repos.answering_runs,
+                conversations=repos.conversations,
+                unit_of_work=unit_of_work,
             ),
         )
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from crosswalk.domain.enums import MessageType, ParticipantType, RunEnd
-from crosswalk.domain.rows import NewMessage
+from crosswalk.domain.rows import NewAnsweringRun, NewMessage
 from crosswalk.domain.usage import Usage
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.web import live
@@ -644,6 +644,35 @@ def test_the_task_page_its_twin_and_the_pages_that_link_to_it(
             assert cross.status_code == 403
             missing = await client.get("/tasks/nope")
             assert missing.status_code == 404
+
+
+def test_answering_runs_and_the_persons_questions_are_shown(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    """The agent page lists its answering runs (what each left uncommitted), the overview
+    counts the runs answering now, and a question the person asked says so."""
+    token = admin_token(app, tmp_path)
+    runs = app.services.repos.answering_runs
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            agent = await trpc(client, token, "agent.create", {"name": "wise-owl"})
+            await trpc(
+                client, token, "conversation.ask", {"toAgentId": "wise-owl", "question": "?"}
+            )
+            earlier = runs.start(NewAnsweringRun(agent["id"], 2, ["c1"]))
+            runs.finish(earlier.id, "answered", ["notes.md"])
+            runs.start(NewAnsweringRun(agent["id"], 3, ["c2", "c3"]))
+            await signed_in(client, token)
+            page = (await client.get("/agents/wise-owl")).text
+            assert "Answering runs" in page and "answering now" in page
+            assert "<code>notes.md</code>" in page
+            twin = (await client.get("/agents/wise-owl.json")).json()
+            assert [r["sessionNumber"] for r in twin["answeringRuns"]] == [3, 2]
+            overview = (await client.get("/overview.json")).json()
+            assert overview["answeringRuns"] == 1
+            assert "1 answering questions" in (await client.get("/")).text
+            assert "the person</span> →" in (await client.get("/conversations")).text
 
     asyncio.run(scenario())
 

@@ -237,12 +237,32 @@ def test_an_empty_question_is_a_usage_error(question: str, stdin: str) -> None:
     assert cw.client.calls == []
 
 
-def test_asking_needs_an_identity() -> None:
+def test_without_an_identity_the_person_asks_and_waits() -> None:
+    """No agent identity: the admin token asks as the person (no ``fromAgentId``), and
+    ``--no-wait`` asks for no hook delivery (the person has no hooks)."""
     cw = Cw({"CW_AGENT_ID": ""})
-    result = cw("ask", "--agent", "x", "q")
+    cw.client.on("conversation.ask", {**PENDING, "fromAgentId": None})
+    cw.client.on("conversation.waitForAnswer", {**ANSWERED, "fromAgentId": None})
+    assert cw("ask", "--agent", "x", "q") == (0, "the answer\n", "")
+    assert set(cw.client.calls[0][2]) == {"id", "question", "toAgentId"}
+    cw("ask", "--agent", "x", "--no-wait", "q")
+    assert "deliverAnswer" not in cw.client.calls[-1][2]
+
+
+def test_asking_the_person_needs_an_identity() -> None:
+    cw = Cw({"CW_AGENT_ID": ""})
+    result = cw("ask", "--user", "q")
     assert result.code == 2
     assert "set CW_AGENT_ID" in result.err
     assert cw.client.calls == []
+
+
+def test_a_question_from_the_person_says_so() -> None:
+    from crosswalk.cli.conversation import render_question, with_parties
+
+    asked = {**PENDING, "fromAgentId": None, "fromAgentName": None}
+    assert with_parties(asked)["from"] == "the person"
+    assert render_question(asked).startswith("question c1 from the person")
 
 
 def test_as_flag_sets_the_identity() -> None:
@@ -441,3 +461,13 @@ def test_a_suggested_command_quotes_an_id_with_a_space() -> None:
     result = cw("listen")
 
     assert "answer with: cw answer 'old id' ANSWER" in result.out
+
+
+def test_a_notice_from_the_server_is_printed_once_on_stderr() -> None:
+    cw = Cw()
+    notice = "agent bob is idle and not run by crosswalk (...), so the answer may take a while"
+    cw.client.on("conversation.ask", {**PENDING, "notice": notice})
+    cw.client.on("conversation.waitForAnswer", ANSWERED)
+    result = cw("ask", "--agent", "bob", "q")
+    assert (result.code, result.out) == (0, "the answer\n")
+    assert result.err == f"note: {notice}\n"

@@ -137,8 +137,8 @@ def test_invalid_url_is_a_usage_error() -> None:
 
 
 def test_handler_usage_errors_show_the_commands_usage() -> None:
-    result = Cw({"CW_AGENT_ID": ""})("ask", "--agent", "x", "q")
+    result = Cw({"CW_AGENT_ID": ""})("listen")
     assert result.code == 2
-    assert result.err.startswith("usage: cw ask ")
-    assert "cw ask: error: no agent identity" in result.err
+    assert result.err.startswith("usage: cw listen ")
+    assert "cw listen: error: no agent identity" in result.err
     assert "--as AGENT_ID or set CW_AGENT_ID" in result.err

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import UTC, datetime
 from typing import Any
 
 from crosswalk.agent_mcp import claude_mcp_config, codex_overrides
 from crosswalk.domain.usage import Usage
-from crosswalk.runner.providers import ClaudeProvider, CodexProvider, RunOptions
+from crosswalk.runner.providers import ClaudeProvider, CodexProvider, RunOptions, codex_hooks
 from crosswalk.runner.providers._limits import reset_time_in_text
 
 NOW = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
@@ -156,13 +157,57 @@ def test_codex_limit_message_with_a_typographic_apostrophe() -> None:
 
 def test_codex_command_puts_the_sandbox_before_resume() -> None:
     codex = CodexProvider()
-    assert codex.command("codex", "p", None, RunOptions()) == [
+    first = codex.command("codex", "p", None, RunOptions())
+    assert first[:6] == [
         "codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write",
-        *codex_overrides(), "p",
     ]  # fmt: skip
+    assert first[-1] == "p"
+    overrides = codex_overrides()  # crosswalk's MCP server, for the run
+    assert first[6 : 6 + len(overrides)] == overrides
     resumed = codex.command("codex", "p", "T1", RunOptions())
     assert resumed.index("--sandbox") < resumed.index("resume")
+    assert resumed.index("-c") < resumed.index("resume")
     assert resumed[-3:] == ["resume", "T1", "p"]
+
+
+def test_codex_gets_crosswalks_hooks_trusted_on_its_command_line() -> None:
+    """The hooks come as session flags with their trust, so nothing is written into any
+    config.toml; each hook's hash is the one Codex itself computes."""
+    argv = CodexProvider().command("codex", "p", None, RunOptions())
+    overrides = [
+        argv[i + 1]
+        for i, arg in enumerate(argv)
+        if arg == "-c" and argv[i + 1].startswith("hooks.")
+    ]
+    parsed: dict[str, Any] = {}
+    for override in overrides:
+        parsed.update(tomllib.loads(override.replace("=", " = ", 1))["hooks"])
+    assert set(parsed) == {"SessionStart", "PostToolUse", "Stop", "state"}
+    [post] = parsed["PostToolUse"]
+    assert post["matcher"] == ""
+    assert post["hooks"][0]["command"].endswith("hook codex PostToolUse")
+    key = "/<session-flags>/config.toml:post_tool_use:0:0"
+    expected = codex_hooks.trusted_hash("PostToolUse", post, post["hooks"][0])
+    assert parsed["state"][key] == {"trusted_hash": expected}
+    assert len(parsed["state"]) == 3
+
+
+def test_codex_hook_hashes_match_what_the_pinned_codex_reports() -> None:
+    """Values ``codex app-server`` (0.171.0) reported as ``currentHash`` for these hooks."""
+    group = {"matcher": "", "hooks": [{"type": "command", "command": "echo hi"}]}
+    assert codex_hooks.trusted_hash("PostToolUse", group, group["hooks"][0]) == (
+        "sha256:803ba2243613074aad84e3898c01a70060f5b3909d277168879e62e9c9a8bb9f"
+    )
+    bash = {"matcher": "Bash", "hooks": [{"type": "command", "command": "echo hi"}]}
+    assert codex_hooks.trusted_hash("PostToolUse", bash, bash["hooks"][0]).startswith(
+        "sha256:5662dca6"
+    )
+    stop = {"hooks": [{"type": "command", "command": "echo hi"}]}
+    assert codex_hooks.trusted_hash("Stop", stop, stop["hooks"][0]).startswith("sha256:f2aa169c")
+    timed = {"matcher": "", "hooks": [{"type": "command", "command": "echo hi", "timeout": 10}]}
+    assert codex_hooks.trusted_hash("PostToolUse", timed, timed["hooks"][0]).startswith(
+        "sha256:4a1baf98"
+    )
 
 
 def test_codex_reads_thread_message_and_completion() -> None:

@@ -22,3 +22,15 @@ def test_agents_get_no_server_settings_and_find_cw() -> None:
     assert settings.base_env["CW_FAKE"] == "kept"
     assert "CW_HOME" not in settings.base_env and "CW_TOKEN" not in settings.base_env
     assert settings.base_env["PATH"].startswith("/usr/bin")
+
+
+def test_answering_settings_default_and_refuse_bad_values() -> None:
+    defaults = RunnerSettings.from_env(env={})
+    assert (defaults.max_answering, defaults.answer_timeout_s) == (4, 600.0)
+    chosen = RunnerSettings.from_env(env={"CW_MAX_ANSWERING": "2", "CW_ANSWER_TIMEOUT_S": "90"})
+    assert (chosen.max_answering, chosen.answer_timeout_s) == (2, 90.0)
+    with pytest.raises(InvalidSettingError, match="CW_MAX_ANSWERING='0' is not a whole number"):
+        RunnerSettings.from_env(env={"CW_MAX_ANSWERING": "0"})
+    with pytest.raises(InvalidSettingError, match="CW_ANSWER_TIMEOUT_S='0' is not a number"):
+        RunnerSettings.from_env(env={"CW_ANSWER_TIMEOUT_S": "0"})
+    assert "CW_MAX_ANSWERING" not in RunnerSettings.from_env(env={"CW_MAX_ANSWERING": "2"}).base_env

@@ -51,6 +51,7 @@ from crosswalk.domain.rows import (
     Account,
     Agent,
     AgentUpdate,
+    AnsweringRun,
     Conversation,
     Initiative,
     InitiativeUpdate,
@@ -58,6 +59,7 @@ from crosswalk.domain.rows import (
     Message,
     MessageUpdate,
     NewAgent,
+    NewAnsweringRun,
     NewConversation,
     NewInitiative,
     NewMessage,
@@ -77,7 +79,7 @@ from crosswalk.domain.rows import (
     Workers,
 )
 from crosswalk.domain.slug import slugify
-from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
+from crosswalk.domain.wait_graph import PERSON, WaitEdge, describe_wait_cycle, find_wait_cycle
 from crosswalk.services.change_stream import ChangeStream
 
 T = TypeVar(
@@ -689,17 +691,17 @@ class FakeTasks:
 
 
 class FakeConversations:
-    """The whole ``ConversationRepository`` port in memory."""
+    """The whole ``ConversationRepository`` port in memory; ``messages`` (when given)
+    are where agents' open questions to the person are, for the wait-cycle rule."""
 
-    def __init__(self) -> None:
+    def __init__(self, messages: FakeMessages | None = None) -> None:
         self.rows: dict[str, Conversation] = {}
+        self.messages = messages
 
     def create(self, data: NewConversation) -> Conversation:
         if data.id in self.rows:
             raise ConflictError("conversation conflicts with an existing one (id already taken)")
-        cycle = find_wait_cycle(data.from_agent_id, data.to_agent_id, self._waits_of)
-        if cycle is not None:  # the port's wait-cycle rule
-            raise WaitCycleError(describe_wait_cycle(cycle, {}))
+        self.refuse_wait_cycle(data.from_agent_id or PERSON, data.to_agent_id)
         now = tick()
         row = Conversation(
             id=data.id or fake_id("c"), from_agent_id=data.from_agent_id,
@@ -712,11 +714,25 @@ class FakeConversations:
         self.rows[row.id] = row
         return row
 
-    def _waits_of(self, agent_id: str) -> list[WaitEdge]:
-        return [
-            WaitEdge(c.from_agent_id, c.to_agent_id, c.id)
-            for c in self._pending(lambda c: c.from_agent_id == agent_id)
+    def refuse_wait_cycle(self, asker: str, asked: str) -> None:
+        cycle = find_wait_cycle(asker, asked, self._waits_of)
+        if cycle is not None:  # the port's wait-cycle rule
+            raise WaitCycleError(describe_wait_cycle(cycle, {}))
+
+    def _waits_of(self, node: str) -> list[WaitEdge]:
+        asker = None if node == PERSON else node
+        edges = [
+            WaitEdge(node, c.to_agent_id, c.id)
+            for c in self._pending(lambda c: c.from_agent_id == asker)
         ]
+        if asker is not None and self.messages is not None:
+            edges += [
+                WaitEdge(node, PERSON, m.id)
+                for m in self.messages.find_requiring_response(sender_id=asker)
+                if m.sender_type is ParticipantType.AGENT
+                and m.recipient_type is ParticipantType.USER
+            ]
+        return edges
 
     def find_by_id(self, id: str) -> Conversation | None:
         return self.rows.get(id)
@@ -776,6 +792,16 @@ class FakeConversations:
             abandoned.append(row)
         return abandoned
 
+    def abandon(self, ids: list[str], reason: str) -> list[Conversation]:
+        abandoned = []
+        for row in self._pending(lambda c: c.id in ids):
+            row = replace(
+                row, status=ConversationStatus.ABANDONED, abandoned_reason=reason, updated_at=tick()
+            )
+            self.rows[row.id] = row
+            abandoned.append(row)
+        return abandoned
+
     def list_page(
         self,
         *,
@@ -796,6 +822,47 @@ class FakeConversations:
             and (task_id is None or c.task_id == task_id)
         ]  # fmt: skip
         return page(rows, limit=limit, cursor=cursor, newest_first=True)
+
+
+class FakeAnsweringRuns:
+    """The whole ``AnsweringRunRepository`` port in memory."""
+
+    def __init__(self, agents: FakeAgents | None = None) -> None:
+        self.rows: dict[str, AnsweringRun] = {}
+        self.agents = agents
+
+    def start(self, data: NewAnsweringRun) -> AnsweringRun:
+        if self.agents is not None:
+            self.agents.get(data.agent_id)
+        row = AnsweringRun(
+            id=fake_id("r"), agent_id=data.agent_id, session_number=data.session_number,
+            question_ids=list(data.question_ids), started_at=tick(), ended_at=None,
+            outcome=None, left_changes=None,
+        )  # fmt: skip
+        self.rows[row.id] = row
+        return row
+
+    def finish(self, id: str, outcome: str, left_changes: Sequence[str] | None) -> AnsweringRun:
+        row = self.rows.get(id)
+        if row is None:
+            raise NotFoundError("answering run", id)
+        if row.ended_at is not None:
+            return row
+        changes = None if left_changes is None else list(left_changes)
+        row = replace(row, ended_at=tick(), outcome=outcome, left_changes=changes)
+        self.rows[id] = row
+        return row
+
+    def find_open(self, agent_id: str | None = None) -> list[AnsweringRun]:
+        found = [
+            r for r in self.rows.values()
+            if r.ended_at is None and (agent_id is None or r.agent_id == agent_id)
+        ]  # fmt: skip
+        return sorted(found, key=lambda r: (r.started_at, r.id))
+
+    def find_by_agent(self, agent_id: str, *, limit: int = 20) -> list[AnsweringRun]:
+        found = [r for r in self.rows.values() if r.agent_id == agent_id]
+        return sorted(found, key=lambda r: (r.started_at, r.id), reverse=True)[:limit]
 
 
 class FakeAnswerDeliveries:
@@ -1054,6 +1121,7 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
     from crosswalk.db.repositories import (
         AgentRepository,
         AnswerDeliveryRepository,
+        AnsweringRunRepository,
         ConversationRepository,
         InitiativeRepository,
         MessageRepository,
@@ -1066,6 +1134,7 @@ if TYPE_CHECKING:  # mypy: each fake satisfies its port
     _agents: AgentRepository = FakeAgents()
     _conversations: ConversationRepository = FakeConversations()
     _deliveries: AnswerDeliveryRepository = FakeAnswerDeliveries(FakeConversations())
+    _answering: AnsweringRunRepository = FakeAnsweringRuns()
     _messages: MessageRepository = FakeMessages()
     _task_lookup: TaskLookup = FakeTasks()
     _initiatives: InitiativeRepository = FakeInitiatives()

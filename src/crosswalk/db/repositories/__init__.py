@@ -1,4 +1,4 @@
-"""The repository ports: one ``typing.Protocol`` per repository (14), and their container."""
+"""The repository ports: one ``typing.Protocol`` per repository (15), and their container."""
 
 from dataclasses import dataclass
 
@@ -6,6 +6,7 @@ from crosswalk.db.repositories.account import AccountRepository
 from crosswalk.db.repositories.agent import AgentRepository
 from crosswalk.db.repositories.agent_run import AgentRunRepository
 from crosswalk.db.repositories.answer_delivery import AnswerDeliveryRepository
+from crosswalk.db.repositories.answering_run import AnsweringRunRepository
 from crosswalk.db.repositories.conversation import ConversationRepository
 from crosswalk.db.repositories.initiative import InitiativeRepository
 from crosswalk.db.repositories.log_chunk import LogChunkRepository
@@ -20,7 +21,7 @@ from crosswalk.db.repositories.task import TaskRepository
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
-    """All 14 repositories, typed by their ports so fakes can stand in."""
+    """All 15 repositories, typed by their ports so fakes can stand in."""
 
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -36,6 +37,7 @@ class Repositories:
     answer_deliveries: AnswerDeliveryRepository
     agent_runs: AgentRunRepository
     ownership: OwnershipRepository
+    answering_runs: AnsweringRunRepository
 
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "AgentRepository",
     "AgentRunRepository",
     "AnswerDeliveryRepository",
+    "AnsweringRunRepository",
     "ConversationRepository",
     "InitiativeRepository",
     "LogChunkRepository",

@@ -1,4 +1,5 @@
-"""Port: conversations, one question from one agent to another and its answer."""
+"""Port: conversations, one question from an agent (or the person) to an agent and its
+answer."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ class ConversationRepository(Protocol):
         id is ``ConflictError``). Replaying a retried ask is ``ConversationService``'s. A
         question whose addressee already waits, through pending questions, for the asker
         is ``WaitCycleError`` (checked in the inserting transaction)."""
+        ...
+
+    def refuse_wait_cycle(self, asker: str, asked: str) -> None:
+        """``WaitCycleError`` when ``asked`` already waits, through pending questions, for
+        ``asker``; either may be ``wait_graph.PERSON`` (the person). For a unit of work
+        about to make ``asker`` wait for ``asked`` by other means (an agent's question
+        to the person): ``create`` checks its own question."""
         ...
 
     def find_by_id(self, id: str) -> Conversation | None: ...
@@ -46,6 +54,11 @@ class ConversationRepository(Protocol):
     def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
         """Every pending question addressed to the agent becomes ``abandoned`` with
         ``reason``, in one statement; returns them."""
+        ...
+
+    def abandon(self, ids: list[str], reason: str) -> list[Conversation]:
+        """Those of ``ids`` still pending become ``abandoned`` with ``reason``; returns
+        them (the others, answered or gone, are left as they are)."""
         ...
 
     def list_page(

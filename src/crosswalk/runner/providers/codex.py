@@ -1,10 +1,12 @@
 """Codex: ``codex exec --json --skip-git-repo-check --sandbox S -c mcp_servers.crosswalk.*
-[resume ID] PROMPT`` (crosswalk's MCP server for the run, docs/mcp.md).
+-c HOOKS... [resume ID] PROMPT`` (crosswalk's MCP server and hooks for the run, docs/mcp.md,
+docs/hooks.md).
 
 ``thread.started`` names the session (the thread); ``turn.completed`` ends a good
 run, ``turn.failed`` and ``error`` a bad one. A usage limit is an error whose
 message says so (``You've hit your usage limit. ... try again at 6:45 PM.``).
-The sandbox flag goes before ``resume``, which has none of its own.
+The sandbox flag goes before ``resume``, which has none of its own. crosswalk's hooks
+come on the command line, trusted for that run (``codex_hooks``).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crosswalk.agent_hooks import hook_groups
 from crosswalk.agent_mcp import codex_overrides
 from crosswalk.domain.rows import Account
 from crosswalk.domain.usage import Usage, count
 from crosswalk.runner.providers._limits import reset_time_in_text
 from crosswalk.runner.providers._port import RunOptions, RunOutcome, UsageLimit
+from crosswalk.runner.providers.codex_hooks import session_hook_args
 
 _LIMIT_TEXT = re.compile(r"usage limit", re.IGNORECASE)
 DEFAULT_SANDBOX = "workspace-write"
@@ -39,6 +43,7 @@ class CodexProvider:
         argv = [executable, "exec", "--json", "--skip-git-repo-check"]
         argv += ["--sandbox", options.permission_mode or DEFAULT_SANDBOX]
         argv += codex_overrides()  # crosswalk's MCP server, for this run only (docs/mcp.md)
+        argv += session_hook_args(hook_groups(self.name))
         if session_id is not None:
             argv += ["resume", session_id]
         return [*argv, prompt]

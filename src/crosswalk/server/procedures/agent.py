@@ -154,10 +154,12 @@ class TellInput(ApiInput):
 
 
 class CleanInput(OptionalInput):
-    """Without ``id``: every stopped or crashed agent's worktrees, and orphans."""
+    """Without ``id``: every stopped or crashed agent's worktrees, and orphans; with
+    ``idle``, idle agents' too (otherwise kept: they are resumed there to answer)."""
 
     id: Name | None = None
     delete_branch: bool = False
+    idle: bool = False
 
 
 class TaskInput(ApiInput):
@@ -193,7 +195,12 @@ async def create(ctx: Context, inp: CreateInput) -> dict[str, Any]:
 
 @router.query("agent.get", input=AgentRef)
 async def get(ctx: Context, inp: AgentRef) -> dict[str, Any]:
-    return to_api(resolve_agent(ctx, inp.id))
+    """The agent, with ``lastAnsweringRun``: its latest run resumed only to answer
+    questions (session, questions, outcome, ``leftChanges`` it left uncommitted in its
+    worktree), or null."""
+    agent = resolve_agent(ctx, inp.id)
+    runs = ctx.repos.answering_runs.find_by_agent(agent.id, limit=1)
+    return {**to_api(agent), "lastAnsweringRun": to_api(runs[0]) if runs else None}
 
 
 @router.query("agent.list", input=ListInput)
@@ -344,11 +351,14 @@ async def tell(ctx: Context, inp: TellInput) -> dict[str, Any]:
 @router.mutation("agent.clean", input=CleanInput, waits=True)
 async def clean(ctx: Context, inp: CleanInput) -> dict[str, Any]:
     """Remove worktrees (their branches stay unless ``deleteBranch``): the agent's, or
-    without ``id`` those of every stopped or crashed agent and of deleted agents.
-    Returns ``{cleaned: [{agentId, agentName, worktrees}]}``."""
+    without ``id`` those of every stopped or crashed agent and of deleted agents. An
+    idle agent's worktree (where it is resumed to answer questions) goes only with
+    ``idle``. Returns ``{cleaned: [{agentId, agentName, worktrees}]}``."""
     ctx.principal.require_admin("clean agents' worktrees")
     agent_id = None if inp.id is None else resolve_agent(ctx, inp.id).id
-    cleaned = await ctx.services.runner.clean(agent_id, delete_branch=inp.delete_branch)
+    cleaned = await ctx.services.runner.clean(
+        agent_id, delete_branch=inp.delete_branch, idle=inp.idle
+    )
     return {"cleaned": [_cleaned(entry) for entry in cleaned]}
 
 

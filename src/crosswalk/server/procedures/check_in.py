@@ -23,11 +23,14 @@ class CheckInInput(ApiInput):
 
 
 def _asked(ctx: Context, conversations: list[Conversation]) -> list[dict[str, Any]]:
-    """Conversations plus who asked: ``fromAgentName``, ``fromTaskId``, ``fromTaskName``."""
-    askers: dict[str, dict[str, Any]] = {}
+    """Conversations plus who asked: ``fromAgentName``, ``fromTaskId``, ``fromTaskName``
+    (all null, as ``fromAgentId``, when the person asked)."""
+    askers: dict[str | None, dict[str, Any]] = {
+        None: {"fromAgentName": None, "fromTaskId": None, "fromTaskName": None}
+    }
 
-    def asker(agent_id: str) -> dict[str, Any]:
-        if agent_id not in askers:
+    def asker(agent_id: str | None) -> dict[str, Any]:
+        if agent_id not in askers and agent_id is not None:
             agent = ctx.repos.agents.find_by_id(agent_id)
             task = None
             if agent is not None and agent.task_id is not None:

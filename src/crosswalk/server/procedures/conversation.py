@@ -37,7 +37,8 @@ class AskInput(ApiInput):
     ``crosswalk.target_kinds`` (``file`` with an optional ``line``), read into the one
     ``Target`` (a tagged union) the services resolve."""
 
-    from_agent_id: Id
+    #: The asking agent; left out with the admin token, the person asks.
+    from_agent_id: Id | None = None
     question: Text
     to_agent_id: Id | None = None
     task_id: Id | None = None
@@ -158,18 +159,27 @@ def _named(
     ``known``: the first two, when the caller has gathered them already."""
     names = _known_names(ctx, conversations) if known is None else known
     for conversation in conversations:
-        for agent_id in (conversation.from_agent_id, conversation.to_agent_id):
+        for agent_id in _parties(conversation):
             if agent_id not in names:
                 agent = ctx.repos.agents.find_by_id(agent_id)
                 names[agent_id] = agent.name if agent is not None else None
     return [
         {
             **to_api(conversation),
-            "fromAgentName": names[conversation.from_agent_id],
+            "fromAgentName": (
+                None if conversation.from_agent_id is None else names[conversation.from_agent_id]
+            ),
             "toAgentName": names[conversation.to_agent_id],
         }
         for conversation in conversations
     ]
+
+
+def _parties(conversation: Conversation) -> tuple[str, ...]:
+    """The agents of a conversation: the asked one, and the asker unless the person asked."""
+    if conversation.from_agent_id is None:
+        return (conversation.to_agent_id,)
+    return (conversation.from_agent_id, conversation.to_agent_id)
 
 
 async def _named_off_loop(ctx: Context, conversations: list[Conversation]) -> list[Any]:
@@ -177,8 +187,7 @@ async def _named_off_loop(ctx: Context, conversations: list[Conversation]) -> li
     (on PostgreSQL each hop to a worker thread costs more than the naming itself)."""
     names = _known_names(ctx, conversations)
     if all(
-        conversation.from_agent_id in names and conversation.to_agent_id in names
-        for conversation in conversations
+        agent_id in names for conversation in conversations for agent_id in _parties(conversation)
     ):
         return _named(ctx, conversations, names)
     return await ctx.services.offload(_named, ctx, conversations, names)
@@ -190,36 +199,41 @@ def _known_names(ctx: Context, conversations: list[Conversation]) -> dict[str, s
     names: dict[str, str | None] = {own.id: own.name} if own is not None else {}
     recent = ctx.services.authenticator.cache.by_id
     for conversation in conversations:
-        for agent_id in (conversation.from_agent_id, conversation.to_agent_id):
+        for agent_id in _parties(conversation):
             if agent_id not in names and (agent := recent(agent_id)) is not None:
                 names[agent_id] = agent.name
     return names
 
 
 def _participant(ctx: Context, conversation: Conversation) -> None:
-    ctx.principal.require_any(
-        (conversation.from_agent_id, conversation.to_agent_id),
-        f"conversation '{conversation.id}'",
-    )
+    ctx.principal.require_any(_parties(conversation), f"conversation '{conversation.id}'")
 
 
 @router.mutation("conversation.ask", input=AskInput)
 async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
     """Asks a question as ``fromAgentId`` of exactly one target: an agent (id or name),
     whoever works ``taskId``, the one other agent in ``phaseId``, or the agent of the
-    asker's initiative whose work changed ``file`` (at ``line``). A retried ask with the
-    same ``id`` returns the stored conversation. With ``deliverAnswer`` the answer is
-    also handed to the asker's hooks once (``agent.checkIn``)."""
-    ctx.principal.require_agent(inp.from_agent_id)
-    conversation = ctx.services.conversations.ask(
-        inp.from_agent_id,
+    asker's initiative whose work changed ``file`` (at ``line``). Without ``fromAgentId``
+    an agent token asks as its agent and the admin token as the person (``fromAgentId``
+    null in the conversation). A retried ask with the same ``id`` returns the stored
+    conversation. With ``deliverAnswer`` the answer is also handed to the asker's hooks
+    once (``agent.checkIn``). ``notice`` (present only then) says why the answer may be
+    late: the agent waits for an account until a given time, or it is idle and no server
+    can resume it."""
+    asker = inp.from_agent_id or ctx.principal.agent_id
+    if asker is not None:
+        ctx.principal.require_agent(asker)
+    asked = ctx.services.conversations.ask_of(
+        asker,
         inp.question,
         inp.target,
         id=inp.id,
         deliver_answer=inp.deliver_answer,
-        asker=ctx.principal.known(inp.from_agent_id),
+        asker=None if asker is None else ctx.principal.known(asker),
     )
-    return to_api(conversation)
+    answerer, conversation = asked.answerer, asked.conversation
+    notice = None if answerer is None else ctx.services.answering.notice(answerer)
+    return {**to_api(conversation), "notice": notice} if notice else to_api(conversation)
 
 
 @router.query("conversation.get", input=IdInput)

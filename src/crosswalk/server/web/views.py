@@ -42,6 +42,8 @@ LONG_FILE_LINES = 200
 MESSAGES_SHOWN = 50
 #: How many of them it reads at most, each way (more than anyone writes to one agent).
 MESSAGES_READ = 1000
+#: The agent page lists its newest answering runs (resumed only to answer questions).
+ANSWERING_RUNS_SHOWN = 20
 
 
 def _now() -> datetime:
@@ -117,6 +119,7 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
     return {
         "initiatives": initiatives,
         "runningAgents": running,
+        "answeringRuns": len(repos.answering_runs.find_open()),
         "openQuestions": {
             "count": len(waiting),
             "oldestAskedAt": to_api(waiting[0])["createdAt"] if waiting else None,
@@ -205,8 +208,10 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
     entries = logs.render_sessions((chunk.session_number, chunk.content) for chunk in chunks)
     shown = logs.newest(entries, LOG_ENTRIES_SHOWN)
     conversations = repos.conversations.list_page(agent_id=found.id, limit=50).items
+    answering = repos.answering_runs.find_by_agent(found.id, limit=ANSWERING_RUNS_SHOWN)
     return {
         "agent": agent_summary(services, found, names, now, services.usage.of_agent(found.id)),
+        "answeringRuns": [to_api(run) for run in answering],
         "tellDelivery": delivery_for(found).value,
         "messages": [to_api(m) for m in _with_the_person(services, found)],
         "log": [{"kind": e.kind, "title": e.title, "text": e.text} for e in shown],

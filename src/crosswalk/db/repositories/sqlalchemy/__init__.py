@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 14."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 15."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from crosswalk.db.repositories.sqlalchemy.agent_run import SqlAlchemyAgentRunRep
 from crosswalk.db.repositories.sqlalchemy.answer_delivery import (
     SqlAlchemyAnswerDeliveryRepository,
 )
+from crosswalk.db.repositories.sqlalchemy.answering_run import SqlAlchemyAnsweringRunRepository
 from crosswalk.db.repositories.sqlalchemy.conversation import SqlAlchemyConversationRepository
 from crosswalk.db.repositories.sqlalchemy.initiative import SqlAlchemyInitiativeRepository
 from crosswalk.db.repositories.sqlalchemy.log_chunk import SqlAlchemyLogChunkRepository
@@ -39,6 +40,7 @@ def create_repositories(engine: Engine) -> Repositories:
         answer_deliveries=SqlAlchemyAnswerDeliveryRepository(engine),
         agent_runs=SqlAlchemyAgentRunRepository(engine),
         ownership=SqlAlchemyOwnershipRepository(engine),
+        answering_runs=SqlAlchemyAnsweringRunRepository(engine),
     )
 
 
@@ -47,6 +49,7 @@ __all__ = [
     "SqlAlchemyAgentRepository",
     "SqlAlchemyAgentRunRepository",
     "SqlAlchemyAnswerDeliveryRepository",
+    "SqlAlchemyAnsweringRunRepository",
     "SqlAlchemyConversationRepository",
     "SqlAlchemyInitiativeRepository",
     "SqlAlchemyLogChunkRepository",

@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Dialect, Engine, Enum, Select, event
+from sqlalchemy import CompoundSelect, Connection, Dialect, Engine, Enum, Select, event
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
 
@@ -116,7 +116,9 @@ class Prepared:
 
     __slots__ = ("_builders", "_named", "_params", "_readers", "_width", "sql")
 
-    def __init__(self, statement: Select[Any] | UpdateBase, dialect: Dialect) -> None:
+    def __init__(
+        self, statement: Select[Any] | CompoundSelect[Any] | UpdateBase, dialect: Dialect
+    ) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         by_name = {name: bind for bind, name in compiled.bind_names.items()}
@@ -265,7 +267,7 @@ class HotStatement:
 
     __slots__ = ("_by_dialect", "statement")
 
-    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any] | UpdateBase) -> None:
         self.statement = statement
         self._by_dialect: dict[tuple[str, str, str], Prepared] = {}
 

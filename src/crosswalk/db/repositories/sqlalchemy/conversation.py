@@ -14,13 +14,17 @@ from collections.abc import Mapping
 from sqlalchemy import (
     Connection,
     Integer,
+    String,
     Table,
     and_,
     bindparam,
     func,
     insert,
+    literal,
     or_,
     select,
+    true,
+    union_all,
     update,
 )
 
@@ -30,8 +34,8 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     paginate,
 )
 from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor, HotStatement
-from crosswalk.db.schema import agents, conversations, initiatives, phases, tasks
-from crosswalk.domain.enums import ConversationStatus
+from crosswalk.db.schema import agents, conversations, initiatives, messages, phases, tasks
+from crosswalk.domain.enums import ConversationStatus, MessageStatus, ParticipantType
 from crosswalk.domain.errors import (
     ConflictError,
     ForbiddenError,
@@ -41,7 +45,7 @@ from crosswalk.domain.errors import (
 )
 from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
 from crosswalk.domain.timestamps import utcnow
-from crosswalk.domain.wait_graph import WaitEdge, describe_wait_cycle, find_wait_cycle
+from crosswalk.domain.wait_graph import PERSON, WaitEdge, describe_wait_cycle, find_wait_cycle
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(conversations, Conversation)
@@ -85,10 +89,28 @@ ANSWER = HotStatement(
     )
     .returning(*_COLUMNS)
 )
-# The questions an agent waits on (served by ``ix_conversations_from_agent_id_status``).
+# What an agent waits on: its pending questions to agents (served by
+# ``ix_conversations_from_agent_id_status``) and its open questions to the person (by
+# ``ix_messages_sender_id``), the latter as edges to ``PERSON``; one round trip.
+_m = messages.c
 WAITS_OF = HotStatement(
+    union_all(
+        select(_c.id, _c.to_agent_id).where(
+            _c.from_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+        ),
+        select(_m.id, literal(PERSON, String)).where(
+            _m.sender_id == bindparam("agent_id"),
+            _m.sender_type == ParticipantType.AGENT,
+            _m.recipient_type == ParticipantType.USER,
+            _m.requires_response == true(),
+            _m.status != MessageStatus.RESPONDED,
+        ),
+    )
+)
+# What the person waits on: the questions it asked agents.
+PERSON_WAITS = HotStatement(
     select(_c.id, _c.to_agent_id).where(
-        _c.from_agent_id == bindparam("agent_id"), _c.status == ConversationStatus.PENDING
+        _c.from_agent_id.is_(None), _c.status == ConversationStatus.PENDING
     )
 )
 AGENT_NAME = HotStatement(select(agents.c.name).where(agents.c.id == bindparam("agent_id")))
@@ -144,7 +166,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         try:
             with self._direct(write=True) as db:
                 db.serialize_on(WAIT_GRAPH_LOCK)
-                _refuse_wait_cycle(db, data.from_agent_id, data.to_agent_id)
+                _refuse_wait_cycle(db, data.from_agent_id or PERSON, data.to_agent_id)
                 created = db.first_as(Conversation, INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
@@ -154,6 +176,11 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             raise
         assert created is not None, "INSERT ... RETURNING returned no row"
         return created
+
+    def refuse_wait_cycle(self, asker: str, asked: str) -> None:
+        with self._direct(write=True) as db:
+            db.serialize_on(WAIT_GRAPH_LOCK)
+            _refuse_wait_cycle(db, asker, asked)
 
     def find_by_id(self, id: str) -> Conversation | None:
         found = self._select(Conversation, BY_ID, {"id": id})
@@ -239,6 +266,23 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
                 {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()},
             )
 
+    def abandon(self, ids: list[str], reason: str) -> list[Conversation]:
+        if not ids:
+            return []
+        statement = (
+            update(conversations)
+            .where(_c.id.in_(ids), _c.status == ConversationStatus.PENDING)
+            .values(
+                status=ConversationStatus.ABANDONED,
+                abandoned_reason=reason,
+                updated_at=utcnow(),
+            )
+            .returning(*_COLUMNS)
+        )
+        with self._write() as conn:
+            rows = conn.execute(statement).all()
+        return sorted((Conversation(*row) for row in rows), key=lambda c: (c.created_at, c.id))
+
     def list_page(
         self,
         *,
@@ -275,20 +319,21 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
 
 def _refuse_wait_cycle(db: DirectCursor, asker: str, asked: str) -> None:
     """``WaitCycleError`` when ``asked`` already waits, through any chain of pending
-    questions, for ``asker``; run in the inserting transaction under
-    ``WAIT_GRAPH_LOCK``, so asks closing a cycle at the same moment cannot all get
-    through."""
+    questions (to agents or to the person, ``PERSON``), for ``asker``; run in the
+    inserting transaction under ``WAIT_GRAPH_LOCK``, so asks closing a cycle at the same
+    moment cannot all get through."""
 
-    def waits_for(agent_id: str) -> list[WaitEdge]:
-        rows = db.all(WAITS_OF, {"agent_id": agent_id})
-        return [WaitEdge(agent_id, to_agent_id, cid) for cid, to_agent_id in rows]
+    def waits_for(node: str) -> list[WaitEdge]:
+        statement, values = (PERSON_WAITS, {}) if node == PERSON else (WAITS_OF, {"agent_id": node})
+        rows = db.all(statement, values)
+        return [WaitEdge(node, to_node, cid) for cid, to_node in rows]
 
     cycle = find_wait_cycle(asker, asked, waits_for)
     if cycle is None:
         return
     names = {}
     for edge in cycle:
-        found = db.first(AGENT_NAME, {"agent_id": edge.asker})
+        found = None if edge.asker == PERSON else db.first(AGENT_NAME, {"agent_id": edge.asker})
         if found is not None:
             names[edge.asker] = str(found[0])
     raise WaitCycleError(describe_wait_cycle(cycle, names))

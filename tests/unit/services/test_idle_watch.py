@@ -1,0 +1,101 @@
+"""Agents registered by hand go idle when their hooks go quiet (``IdleWatch``), with the
+in-memory fakes and a short ``after_s``."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from crosswalk.domain.enums import AgentStatus
+from crosswalk.domain.errors import InvalidSettingError
+from crosswalk.services.agents import AgentService
+from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.check_in import Activity, CheckInService
+from crosswalk.services.idle_watch import IdleWatch, idle_after_from_env
+from tests.unit.services.fakes import (
+    FakeAgents,
+    FakeAnswerDeliveries,
+    FakeConversations,
+    FakeMessages,
+    FakeTasks,
+    FakeUnitsOfWork,
+    make_agent,
+)
+
+AFTER_S = 0.5
+
+
+class World:
+    def __init__(self) -> None:
+        self.changes = ChangeStream()
+        units = FakeUnitsOfWork(self.changes)
+        self.agents = FakeAgents(
+            make_agent("quiet"),
+            make_agent("busy"),
+            replace(make_agent("spawned"), process_started_at=123, pid=9),
+            make_agent("resting", status=AgentStatus.IDLE),
+        )
+        conversations = FakeConversations()
+        self.service = AgentService(
+            agents=self.agents,
+            tasks=FakeTasks(),
+            messages=FakeMessages(),
+            conversations=conversations,
+            unit_of_work=units,
+        )
+        self.watch = IdleWatch(
+            agents=self.service, repository=self.agents, changes=self.changes, after_s=AFTER_S
+        )
+        self.check_in = CheckInService(
+            agents=self.service,
+            tasks=FakeTasks(),
+            conversations=conversations,
+            answer_deliveries=FakeAnswerDeliveries(conversations),
+            messages=FakeMessages(),
+            unit_of_work=units,
+            on_activity=self.watch.seen,
+        )
+
+    def status(self, agent_id: str) -> AgentStatus:
+        return self.agents.get(agent_id).status
+
+
+async def test_a_hand_registered_agent_whose_hooks_go_quiet_becomes_idle() -> None:
+    world = World()
+    await world.watch.start()
+    try:
+        for _ in range(15):  # busy keeps working: each tool call is seen
+            world.check_in.check_in("busy", Activity.TOOL)
+            await asyncio.sleep(AFTER_S / 10)
+        assert world.status("quiet") is AgentStatus.IDLE  # nothing since the start
+        assert world.status("busy") is AgentStatus.RUNNING
+        assert world.status("spawned") is AgentStatus.RUNNING  # the runner's to decide
+        await asyncio.sleep(AFTER_S * 1.5)
+        assert world.status("busy") is AgentStatus.IDLE
+    finally:
+        await world.watch.close()
+
+
+async def test_a_status_moving_to_running_is_watched_from_then_on() -> None:
+    world = World()
+    await world.watch.start()
+    try:
+        world.service.update("resting", {"status": AgentStatus.RUNNING})  # e.g. a reply came
+        await asyncio.sleep(AFTER_S / 2)
+        assert world.status("resting") is AgentStatus.RUNNING
+        await asyncio.sleep(AFTER_S * 1.5)
+        assert world.status("resting") is AgentStatus.IDLE
+    finally:
+        await world.watch.close()
+
+
+def test_the_setting_is_checked() -> None:
+    assert idle_after_from_env({}) == 300.0
+    assert idle_after_from_env({"CW_AGENT_IDLE_AFTER_S": "60"}) == 60.0
+    with pytest.raises(InvalidSettingError, match="CW_AGENT_IDLE_AFTER_S='soon'"):
+        idle_after_from_env({"CW_AGENT_IDLE_AFTER_S": "soon"})
+
+
+pytestmark = pytest.mark.anyio
