@@ -160,7 +160,7 @@ def test_an_answering_run_resumes_the_session_lists_the_questions_and_ends_idle(
         assert "from agent alice" in prompt
         assert "from the person running crosswalk" in prompt
         assert "Do not change, create or delete any file" in prompt
-        assert answering.question_ids == [first.id, second.id]
+        assert set(answering.question_ids) == {first.id, second.id}  # same ms: either order
         assert answering.session_number == 2
         now = h.agent(agent.id)
         assert now.status is AgentStatus.RUNNING
@@ -383,7 +383,7 @@ def test_a_question_to_an_idle_agent_resumes_it_once_for_all_waiting_questions(
         second = h.ask(asker.id, agent, "two")  # before the scheduler looks: one run
         await h.start_scheduler()
         process = await answering_started(h, agent)
-        assert h.runs_of(agent)[0].question_ids == [first.id, second.id]
+        assert set(h.runs_of(agent)[0].question_ids) == {first.id, second.id}
         late = h.ask(asker.id, agent, "three")  # while it runs: its hooks deliver it
         await asyncio.sleep(0.05)
         assert len(h.processes.launched) == 2
