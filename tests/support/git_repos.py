@@ -5,6 +5,7 @@ Everything lives under one directory the fixture removes at the end.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,3 +75,22 @@ def make_project(root: Path, initiative_branch: str = "cw/auth") -> Project:
     git(root, "clone", "--quiet", str(origin), str(clone))
     git(clone, "branch", initiative_branch, "main")
     return Project(root, clone, initiative_branch)
+
+
+def edit_in_the_index_tick(worktree: Path, name: str, text: str) -> None:
+    """Change a tracked file to ``text`` of the same size in the clock tick its index
+    entry was written in, as an agent editing right after a checkout does on a
+    filesystem with coarse timestamps: the file's stat data still matches its entry,
+    and only git's racy-entry check (the file is no older than the index) sees it."""
+    path = worktree / name
+    assert len(text.encode()) == path.stat().st_size, "the edit must keep the size"
+    tick = path.stat().st_mtime_ns - 5_000_000_000  # well before now: not racy yet
+    os.utime(path, ns=(tick, tick))
+    git(worktree, "config", "core.trustCtime", "false")  # the edit's ctime is now
+    git(worktree, "update-index", "--refresh")  # the entry records the tick, unsmudged
+    path.write_text(text)
+    os.utime(path, ns=(tick, tick))
+    index = Path(
+        git(worktree, "rev-parse", "--path-format=absolute", "--git-path", "index").strip()
+    )
+    os.utime(index, ns=(tick, tick))

@@ -20,12 +20,11 @@ every file are still given. Blocking: called in a worker thread.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from crosswalk.dispatch.index_copy import index_copy
 from crosswalk.domain.errors import PreconditionFailedError
 
 GIT_TIMEOUT_S = 120.0
@@ -127,18 +126,11 @@ class GitDiffer:
                 worktree, "rev-parse", "--path-format=absolute", "--git-path", "index"
             ).stdout.strip()
         )
-        scratch = Path(tempfile.mkdtemp(prefix="cw-diff-"))
-        try:
-            copy = scratch / "index"
-            if index.exists():  # its stat data spares hashing every unchanged file
-                shutil.copyfile(index, copy)
-            env = {"GIT_INDEX_FILE": str(copy)}
-            if not index.exists():
+        with index_copy(index) as env:  # its stat data spares hashing unchanged files
+            if not index.is_file():
                 self._run(worktree, "read-tree", "HEAD", env=env)
             self._run(worktree, "add", "--all", env=env)
             files = self._changes(worktree, request, ("--cached", base), env=env)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
         return Diff("worktree", base, head, files)
 
     # --- reading a diff ------------------------------------------------------------

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from crosswalk.dispatch.index_copy import index_copy
 from crosswalk.dispatch.landing import AgentWork
 from crosswalk.dispatch.merging import COMMITTER, GitError
 from crosswalk.domain.rows import LineRanges, PathChange
@@ -88,11 +87,7 @@ class GitChanges:
                 worktree, "rev-parse", "--path-format=absolute", "--git-path", "index"
             ).strip()
         )
-        with tempfile.TemporaryDirectory(prefix="cw-snapshot-") as scratch:
-            copy = Path(scratch) / "index"
-            if index.is_file():
-                shutil.copyfile(index, copy)
-            env = {"GIT_INDEX_FILE": str(copy)}
+        with index_copy(index) as env:
             self._run(worktree, "add", "--all", "--", ":/", env=env)
             tree = self._run(worktree, "write-tree", env=env).strip()
         if tree == self._run(worktree, "rev-parse", f"{head}^{{tree}}").strip():

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.git_repos import Project, git, make_origin, make_project
+from tests.support.git_repos import (
+    Project,
+    edit_in_the_index_tick,
+    git,
+    make_origin,
+    make_project,
+)
 
 from crosswalk.dispatch.diffs import DiffError, DiffRequest, FileChange, GitDiffer
 from crosswalk.dispatch.merging import GitMerger, MergeRequest
@@ -95,6 +101,15 @@ def test_a_worktree_diff_holds_commits_uncommitted_and_untracked_work(project: P
     assert not diff.truncated
     # reading the diff left the agent's own index and worktree as they were
     assert git(worktree, "status", "--porcelain") == status_before
+
+
+def test_an_edit_in_the_tick_of_the_checkout_is_in_the_diff(project: Project) -> None:
+    worktree, branch = project.agent_worktree("otter")
+    edit_in_the_index_tick(worktree, "README.md", "changed\n")
+
+    diff = GitDiffer().diff(request(project, branch, worktree))
+
+    assert [(f.path, f.status) for f in diff.files] == [("README.md", "modified")]
 
 
 def test_without_patches_only_the_counts(project: Project) -> None:

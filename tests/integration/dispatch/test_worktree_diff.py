@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.git_repos import Project, git, make_project
+from tests.support.git_repos import Project, edit_in_the_index_tick, git, make_project
 
 from crosswalk.dispatch.landing import AgentWork
 from crosswalk.dispatch.merging import GitMerger, MergeRequest
@@ -54,6 +54,17 @@ def test_committed_staged_unstaged_and_untracked_work_is_read_and_left_alone(
     assert git(path, "rev-parse", "HEAD") == head_before
     assert read.snapshot is not None and read.snapshot != head_before.strip()
     assert git(path, "show", f"{read.snapshot}:new.py") == "1\n2\n3\n"
+
+
+def test_an_edit_in_the_tick_of_the_checkout_is_seen(project: Project) -> None:
+    agent, path = work(project, "otter")
+    edit_in_the_index_tick(path, "README.md", "changed\n")
+
+    read = GitChanges().unmerged(agent, "agent otter")
+
+    assert read.changes == (PathChange("README.md", ((1, 1),)),)
+    assert read.snapshot is not None
+    assert git(path, "show", f"{read.snapshot}:README.md") == "changed\n"
 
 
 def test_a_clean_worktree_is_its_head_and_a_cleaned_one_is_read_from_its_branch(
