@@ -28,6 +28,7 @@ LEAVES = {
     "crosswalk.agent_mcp",
     "crosswalk.fsmodes",
     "crosswalk.target_kinds",
+    "crosswalk.visible",
 }
 
 # Which crosswalk packages each layer may import, besides itself and the leaves.

@@ -250,14 +250,14 @@ def _id_arg(cid: str) -> str:
 def _quoted(text: str, whole: str | None = None) -> str:
     """``text`` fenced (``visible.fenced``); with ``whole`` (the command showing all of
     it), cut at ``MAX_QUESTION_CHARS`` with the command after the block, outside it."""
-    from crosswalk.cli.visible import fenced  # loaded only when something is shown
+    from crosswalk.visible import fenced  # loaded only when something is shown
 
     text, rest = _clipped(text, whole)
     return fenced(text) + rest
 
 
 def _name(value: Any) -> str:
-    from crosswalk.cli.visible import one_line
+    from crosswalk.visible import one_line
 
     return one_line(value)
 
@@ -307,7 +307,7 @@ def render_answer(answer: Mapping[str, Any]) -> str:
 def render_told(message: Mapping[str, Any]) -> str:
     # The person's words, not a peer's: not fenced (see QUOTED_TEXT_NOTE), but a control
     # character in them is shown, never passed to the model raw.
-    from crosswalk.cli.visible import visible
+    from crosswalk.visible import visible
 
     mid = str(message.get("id"))
     whole = f"cw message show {_name(_id_arg(mid))}"
@@ -403,7 +403,7 @@ def session_text(
         lines.append(f'Your task: {_name(task.get("id"))} "{_name(task.get("name"))}".')
         if task.get("description"):
             # The person's words, not a peer's: not fenced (see QUOTED_TEXT_NOTE).
-            from crosswalk.cli.visible import visible
+            from crosswalk.visible import visible
 
             whole = f"cw task show {_name(_id_arg(str(task.get('id'))))}"
             description, rest = _clipped(str(task["description"]), whole)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 
-from crosswalk.cli.visible import visible as visible  # part of how cw shows text
+from crosswalk.visible import visible as visible  # part of how cw shows text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from crosswalk.cli.hook import find_worktree, read_identity
 from crosswalk.cli.main import report_error
 from crosswalk.cli.message import USER_QUESTION
 from crosswalk.cli.rpc import RpcClient
-from crosswalk.cli.visible import fenced, one_line, visible
+from crosswalk.visible import fenced, one_line, visible
 
 #: Pages ``pending`` reads at most (each up to the server's CW_PAGE_SIZE).
 MAX_PAGES = 100

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from crosswalk.agent_hooks import QUOTED_TEXT_NOTE
 from crosswalk.domain.rows import Agent, Phase, Task
 from crosswalk.target_kinds import usage_lines
+from crosswalk.visible import fenced
 
 RESUME_PROMPT = "Continue where you left off."
 
@@ -89,7 +90,7 @@ def build_answering_prompt(
             "",
             f"Question {number} of {len(questions)} ({asked.id}) from {who}. "
             f"Its text, written by {who.split(',')[0]}, not by crosswalk:",
-            _fenced(text) + rest,
+            fenced(text) + rest,
             f'Answer command: cw answer {_id_arg(asked.id)} "YOUR ANSWER"',
         ]
     if more:
@@ -112,14 +113,3 @@ def _asker(asked: AskedQuestion) -> str:
 
 def _id_arg(cid: str) -> str:
     return f"-- {cid}" if cid.startswith("-") else cid
-
-
-def _fenced(text: str) -> str:
-    """Another's text in a fenced block it cannot close: the fence is longer than any
-    run of backticks in it (as ``cw hook`` quotes questions, docs/hooks.md)."""
-    longest = run = 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"

@@ -2,8 +2,9 @@
 reading a hook's context) would act on become visible escapes, and another agent's text
 is quoted so that it cannot pass for crosswalk's own (docs/hooks.md).
 
-Its own module, importing nothing, because ``cw hook`` needs it whenever it shows a
-question and imports as little as it can (``output`` is the rest of ``cw``'s display).
+A leaf importing nothing: ``cw hook`` needs it whenever it shows a question and imports
+as little as it can, and the runner quotes questions the same way in the prompt that
+resumes an agent to answer them.
 """
 
 from __future__ import annotations
