@@ -284,3 +284,15 @@ def test_codex_sums_the_tokens_of_its_turns_cached_ones_apart() -> None:
         cost_usd=None, turns=2, input_tokens=700, output_tokens=70, cache_read_tokens=600
     )
     assert feed(CodexProvider().reader(NOW), {"type": "thread.started"}).usage is None
+
+
+def test_deeply_nested_output_is_skipped_like_any_line_that_is_not_an_event() -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    claude = feed(
+        ClaudeProvider().reader(NOW),
+        nested,
+        {"type": "system", "subtype": "init", "session_id": "S1"},
+        nested,
+    )
+    codex = feed(CodexProvider().reader(NOW), nested, {"type": "thread.started", "thread_id": "T1"})
+    assert (claude.session_id, codex.session_id) == ("S1", "T1")

@@ -99,7 +99,7 @@ class ClaudeStreamReader:
     def feed(self, line: str) -> None:
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # an agent's output may be anything
             return
         if not isinstance(event, dict):
             return

@@ -114,7 +114,7 @@ class CodexStreamReader:
     def feed(self, line: str) -> None:
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # an agent's output may be anything
             return
         if not isinstance(event, dict):
             return
