@@ -193,6 +193,75 @@ def test_an_agent_registered_by_hand_gets_it_at_its_next_hook_and_the_cli_says_s
     assert [m["status"] for m in told_to(server, "bob")] == ["read", "read"]
 
 
+def test_a_reply_nobody_waits_for_is_handed_over_once_by_the_next_hook(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    worktree = tmp_path / "wt-bob"
+    bob = register(server, "bob", worktree)
+    as_bob = {"CW_AGENT_ID": bob["id"], "CW_TOKEN": bob["token"]}
+    asked = server.cw("ask", "--user", "--no-wait", "--json", "Which port?", env=as_bob)
+    assert asked.returncode == 0, asked.stderr
+    question = json.loads(asked.stdout)
+
+    ok(server, "reply", question["id"], "Use 8080.")
+
+    context = hook(server, bob, worktree, "PostToolUse")["hookSpecificOutput"]
+    text = context["additionalContext"]
+    assert f"to your question {question['id']}" in text and text.count("Use 8080.") == 1
+    assert hook(server, bob, worktree, "PostToolUse") is None  # handed over once
+
+
+def test_a_reply_the_agent_waited_for_is_not_handed_over_again(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    worktree = tmp_path / "wt-bob"
+    bob = register(server, "bob", worktree)
+    env = server.env(CW_AGENT_ID=bob["id"], CW_TOKEN=bob["token"])
+    with subprocess.Popen(
+        [CW, "ask", "--user", "--timeout", "60", "Which port?"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as waiting:
+        [question] = until(lambda: js(server, "inbox"), "the question to reach the inbox")
+        ok(server, "reply", question["id"], "Use 8080.")
+        out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert "Use 8080." in out
+    assert hook(server, bob, worktree, "PostToolUse") is None
+
+
+def test_an_agent_whose_run_ended_is_resumed_with_the_reply_to_its_question(
+    server: ServerProcess, plan: Plan, fake_agents: FakeAgents
+) -> None:
+    key = fake_agents.script(
+        "default",  # a resume's prompt names no script: the fake runs "default" again
+        [
+            {"kind": "bash", "command": 'cw ask --user --no-wait "Keep the old API?"'},
+            {"kind": "result", "text": "asked"},
+        ],
+        [{"kind": "write", "path": "decided.txt", "content": "ok\n"}, {"kind": "result"}],
+    )
+    task = plan.task(server, "Migrate", key)
+    spawned = js(server, "agent", "spawn", "--task", task["id"])
+    agent_in(server, spawned["id"], "idle")
+    [question] = js(server, "inbox")
+    assert question["content"] == "Keep the old API?"
+
+    replied = js(server, "reply", question["id"], "No, drop it.")
+
+    assert replied["reply"]["status"] == "read"  # handed over as the prompt
+    done = agent_in(server, spawned["id"], "idle", "crashed")
+    assert done["status"] == "idle", done
+    _first, second = fake_agents.calls("claude")
+    prompt = second["argv"][second["argv"].index("-p") + 1]
+    assert f"replied to your question {question['id']}" in prompt
+    assert "Keep the old API?" in prompt and "No, drop it." in prompt
+    assert (Path(done["worktreeId"]) / "decided.txt").read_text() == "ok\n"
+    assert not [s for s in fake_agents.seen() if "No, drop it." in s["text"]]
+
+
 def test_only_the_person_tells_and_mistakes_are_explained(
     server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -314,6 +314,13 @@ def render_told(message: Mapping[str, Any]) -> str:
     text, rest = _clipped(str(message.get("content", "")), whole)
     sent = _name(message.get("createdAt"))
     indented = "\n".join(f"  {line}" for line in visible(text).split("\n"))
+    parent = message.get("parentMessageId")
+    if parent is not None:  # the reply to a question the agent did not wait on
+        question = f"cw message show {_name(_id_arg(str(parent)))}"
+        return (
+            f"Reply {_name(mid)} from the person to your question {_name(parent)} "
+            f"({question} shows it), sent {sent}:\n{indented}{rest}"
+        )
     return f"Message {_name(mid)} from the person, sent {sent}:\n{indented}{rest}"
 
 

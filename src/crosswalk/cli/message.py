@@ -151,7 +151,9 @@ def register(subparsers: Subparsers) -> None:
         description=(
             "Answer a message addressed to you (e.g. a question from 'cw ask --user').\n"
             "The reply is threaded under the message, the message is marked responded,\n"
-            "and the agent waiting for it gets the reply at once. Admin only."
+            "and the agent waiting for it gets the reply at once. An agent that is not\n"
+            "waiting gets it at its next hook; one crosswalk ran whose run has ended is\n"
+            "resumed in its session with the reply as the prompt. Admin only."
         ),
         examples=[
             'cw reply 3cZyJ1k0Yp2vQ8dLmN4aB "Use PostgreSQL."',

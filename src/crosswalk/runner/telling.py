@@ -12,6 +12,10 @@ list`` and the agent page show it, and it reaches the agent one of two ways:
 
 A run that ends while the message waits still gets it: the next session's start hook
 hands it over.
+
+The person's reply to an agent's question reaches it the same way when no wait of the
+agent's takes it (it asked with ``--no-wait``, or its run ended before the reply came):
+its next hook, or a resume with the reply as the prompt.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from crosswalk.domain.enums import LIVE_AGENT_STATUSES
-from crosswalk.domain.errors import ConflictError
+from crosswalk.domain.enums import LIVE_AGENT_STATUSES, MessageStatus
+from crosswalk.domain.errors import ConflictError, CrosswalkError
 from crosswalk.domain.rows import Agent, Message
 from crosswalk.runner.supervisor import Supervisor
 from crosswalk.services.agents import AgentService
@@ -80,3 +84,28 @@ class TellService:
         return Told(
             message, agent, Delivery.NEXT_HOOK if delivery is Delivery.RESUMED else delivery
         )
+
+    async def reply(self, message_id: str, text: str) -> tuple[Message, Message]:
+        """The person replies to a question (``HumanQuestionService.reply``). An agent
+        crosswalk ran whose run has ended is resumed with the reply as the prompt and
+        the reply is ``read``; any other agent takes it from its wait or its next hook.
+        A resume that cannot start leaves the reply for the agent's next session."""
+        question, reply = self.human_questions.reply(message_id, text)
+        if reply.status is not MessageStatus.PENDING or reply.recipient_id is None:
+            return question, reply  # crosswalk's own question: the person wrote both
+        agent = self.agents.resolve(reply.recipient_id)
+        if delivery_for(agent) is not Delivery.RESUMED:
+            return question, reply
+        prompt = (
+            f"The person replied to your question {question.id}, which was:\n"
+            f"{_indented(question.content)}\n\nTheir reply:\n{_indented(text)}"
+        )
+        try:
+            await self.supervisor.resume(agent.id, prompt)
+        except CrosswalkError:  # running again, or it cannot run: the reply stays pending
+            return question, reply
+        return question, self.human_questions.mark_read(reply)
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.split("\n"))

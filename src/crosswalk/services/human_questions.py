@@ -272,6 +272,14 @@ class HumanQuestionService:
             uow.record(EntityChanged("message", message.id, Action.UPDATED))
         return read
 
+    def handed_over(self, state: ReplyState, agent_id: str | None) -> ReplyState:
+        """``state`` as given to the agent ``agent_id`` waiting for it: a reply to that
+        agent is read now, so its hooks do not hand it over a second time."""
+        reply = state.reply
+        if reply is None or agent_id is None or reply.recipient_id != agent_id:
+            return state
+        return ReplyState(state.question, self.mark_read(reply))
+
     def update(self, message_id: str, changes: MessageUpdate) -> Message:
         """Change a message; a status or ``requiresResponse`` change may open or close
         its sender's question, so the sender's open questions are synced with it."""

@@ -84,7 +84,7 @@ def test_update_and_list(ports: Ports) -> None:
     assert [m.content for m in messages.list_page(status=MessageStatus.READ).items] == ["m1"]
 
 
-def test_what_the_person_told_an_agent_is_pending_until_marked_read_once(ports: Ports) -> None:
+def test_what_the_person_said_to_an_agent_is_pending_until_marked_read_once(ports: Ports) -> None:
     alice = ports.agents.create(NewAgent(name="alice", worktree_id="."))
     bob = ports.agents.create(NewAgent(name="bob", worktree_id="."))
     messages = ports.messages
@@ -95,16 +95,17 @@ def test_what_the_person_told_an_agent_is_pending_until_marked_read_once(ports: 
     messages.create(NewMessage(AGENT, AGENT, "peer", sender_id=alice.id, recipient_id=bob.id))
     messages.create(NewMessage(USER, AGENT, "old", recipient_id=bob.id, status=MessageStatus.READ))
     question = messages.create(_question(ports, bob.id))
-    messages.reply(
+    _, reply = messages.reply(  # the person's reply to bob's question is said to bob too
         NewMessage(USER, AGENT, "yes", recipient_id=bob.id, parent_message_id=question.id)
     )
 
-    assert messages.find_pending_from_user(bob.id) == [first, second]
+    assert messages.find_pending_from_user(bob.id) == [first, second, reply]
 
-    taken = messages.mark_read([second.id, first.id, "missing"])
+    taken = messages.mark_read([second.id, reply.id, first.id, "missing"])
     assert [(m.id, m.status) for m in taken] == [
         (first.id, MessageStatus.READ),
         (second.id, MessageStatus.READ),
+        (reply.id, MessageStatus.READ),
     ]
     assert messages.mark_read([first.id, second.id]) == []  # each is handed out once
     assert messages.find_pending_from_user(bob.id) == []

@@ -186,7 +186,10 @@ def test_a_question_to_the_user_from_ask_to_reply(api: Api) -> None:
         "Postgres.",
     )
     done = as_alice.query("message.waitForReply", {"id": question["id"]})
-    assert done["reply"] == reply
+    taken = done["reply"]  # handed to alice by her wait: read, so no hook repeats it
+    assert (reply["status"], taken["status"]) == ("pending", "read")
+    assert {**taken, "status": "pending", "updatedAt": reply["updatedAt"]} == reply
+    assert api.query("message.waitForReply", {"id": question["id"]})["reply"] == taken
     running = api.query("agent.get", {"id": "alice"})
     assert (running["status"], running["pendingQuestions"]) == ("running", None)
     assert [m["id"] for m in api.query("message.inbox")] == [fyi["id"]]

@@ -951,7 +951,6 @@ class FakeMessages:
                 m.recipient_id == agent_id
                 and m.sender_type is ParticipantType.USER
                 and m.status is MessageStatus.PENDING
-                and m.parent_message_id is None
             )
         )
 

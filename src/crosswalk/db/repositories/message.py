@@ -33,9 +33,10 @@ class MessageRepository(Protocol):
         ...
 
     def find_pending_from_user(self, agent_id: str) -> list[Message]:
-        """What the person told the agent and its hooks have not handed over yet:
-        messages from the user to it, ``pending``, that start a thread (a reply to
-        one of its questions reaches it through its wait instead), oldest first."""
+        """What the person said to the agent that nothing has handed over yet: messages
+        from the user to it, ``pending``, oldest first. That is what it was told, and
+        the replies to its questions that no wait of its own has taken (it asked with
+        ``--no-wait``, or gave up waiting)."""
         ...
 
     def mark_read(self, ids: Sequence[str]) -> list[Message]:

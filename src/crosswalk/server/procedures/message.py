@@ -306,16 +306,21 @@ async def ask_user(ctx: Context, inp: AskUserInput) -> dict[str, Any]:
 @router.query("message.waitForReply", input=WaitInput, waits=True)
 async def wait_for_reply(ctx: Context, inp: WaitInput) -> dict[str, Any]:
     """Long poll: ``{question, reply}`` as soon as the question is responded to, or
-    with ``reply: null`` when ``timeoutMs`` passes first."""
+    with ``reply: null`` when ``timeoutMs`` passes first. A reply given to the agent it
+    answers is ``read`` from then on: its hooks do not hand it over again."""
     _require_participant(ctx, await ctx.services.offload(ctx.repos.messages.get, inp.id))
-    state = await ctx.services.human_questions.wait_for_reply(inp.id, inp.timeout_ms / 1000)
-    return _reply_state(state)
+    questions = ctx.services.human_questions
+    state = await questions.wait_for_reply(inp.id, inp.timeout_ms / 1000)
+    handed = await ctx.services.offload(questions.handed_over, state, ctx.principal.agent_id)
+    return _reply_state(handed)
 
 
-@router.mutation("message.reply", input=ReplyInput)
+@router.mutation("message.reply", input=ReplyInput, waits=True)
 async def reply(ctx: Context, inp: ReplyInput) -> dict[str, Any]:
     """The person replies to a message addressed to them: ``{question, reply}``. The
-    waiting agent wakes at once; a second reply is CONFLICT."""
+    waiting agent wakes at once; one that is not waiting gets the reply at its next
+    hook, or, when crosswalk ran it and its run has ended, is resumed with the reply as
+    the prompt (the reply is then ``read``). A second reply is CONFLICT."""
     ctx.principal.require_admin("reply as the user")
-    question, answer = ctx.services.human_questions.reply(inp.id, inp.content)
+    question, answer = await ctx.services.telling.reply(inp.id, inp.content)
     return _reply_state(ReplyState(question, answer))

@@ -47,7 +47,6 @@ PENDING_FROM_USER = HotStatement(
         _c.recipient_id == bindparam("agent_id"),
         _c.sender_type == ParticipantType.USER,
         _c.status == MessageStatus.PENDING,
-        _c.parent_message_id.is_(None),
     ).order_by(*_OLDEST_FIRST)
 )
 
