@@ -8,8 +8,6 @@ own reconnect delays.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 
 class SseEvent:
     """One dispatched event. ``event`` is ``"message"`` when the server named none."""
@@ -74,12 +72,3 @@ class SseParser:
         self._data = []
         self._id = None
         return event
-
-
-def parse_events(lines: Iterable[str]) -> Iterator[SseEvent]:
-    """All complete events in ``lines``; a trailing event without its blank line is dropped."""
-    parser = SseParser()
-    for line in lines:
-        event = parser.feed(line)
-        if event is not None:
-            yield event

@@ -5,15 +5,16 @@ Two ways to follow them, both push, never polling:
 
 - **wait on keys** (long polls, ``cw ask``/``cw listen``, SSE): subscribe to the keys
   an answer would wake (``crosswalk.domain.events``: ``answer:<id>``,
-  ``question:<agentId>``, ...), check the database, then wait. The order is what
-  makes a wake-up impossible to lose::
+  ``question:<agentId>``, ...), read the database, then wait and read again. The order
+  is what makes a wake-up impossible to lose, and it is written once:
+  ``wait_until`` (a long poll: the first read that is done, or the last one when the
+  time is up) and ``watch`` (a stream: every read, until the stream closes)::
 
-      async with stream.subscribe(answer_key(id)) as subscription:
-          if (done := check_the_database()):      # after subscribing
-              return done
-          await subscription.wait(timeout)         # woken by the next matching event
-          # subscription.received holds the events that woke it (e.g. the reason
-          # a conversation was withdrawn)
+      answered = await stream.wait_until(
+          [answer_key(id)], read, done=lambda c: c.status is not PENDING, timeout_s=30
+      )
+      # read(subscription) may look at subscription.received, the events that woke
+      # it (e.g. the reason a conversation was withdrawn)
 
 - **follow everything** (the dashboard, the runner, diagnostics): ``follow(accept)``
   yields every committed event ``accept`` keeps, in commit order, until the stream
@@ -39,13 +40,20 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.domain.events import Event
 
 DEFAULT_MAX_BACKLOG = 10_000
+#: How long a stream's wait lasts before it reads again with no event (a safety net:
+#: every change it could miss wakes it sooner).
+STREAM_REREAD_S = 3600.0
+
+T = TypeVar("T")
+Read = Callable[["Subscription"], Awaitable[T]]
 
 
 class Subscription:
@@ -54,12 +62,13 @@ class Subscription:
     Waiting is one future and one timer: no task per wait (``asyncio.wait_for`` would
     wrap the wait in a task of its own, on every long poll of the hot path)."""
 
-    __slots__ = ("_closed", "_pending", "_waiter", "received")
+    __slots__ = ("_clock", "_closed", "_pending", "_waiter", "received")
 
-    def __init__(self, closed: asyncio.Event) -> None:
+    def __init__(self, closed: asyncio.Event, clock: Clock) -> None:
         self._pending = False  # woken since the last wait returned
         self._waiter: asyncio.Future[None] | None = None
         self._closed = closed
+        self._clock = clock
         self.received: list[Event] = []
 
     async def wait(self, timeout: float) -> bool:
@@ -68,9 +77,8 @@ class Subscription:
         if self._closed.is_set():
             return False
         if not self._pending:
-            loop = asyncio.get_running_loop()
-            waiter = self._waiter = loop.create_future()
-            timer = loop.call_later(max(timeout, 0.0), _release, waiter)
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            timer = self._clock.call_later(timeout, lambda: _release(waiter))
             try:
                 await waiter
             finally:
@@ -136,7 +144,8 @@ class Follower:
 class ChangeStream:
     """Committed change events of one server process, fanned out by key and to followers."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock  # what timeouts and deadlines are kept on
         self._subscribers: dict[str, set[Subscription]] = {}
         self._followers: set[Follower] = set()
         self._observers: tuple[Callable[[Event | None], None], ...] = ()
@@ -153,7 +162,7 @@ class ChangeStream:
     async def subscribe(self, *keys: str) -> AsyncIterator[Subscription]:
         """Wake on the next event for any of ``keys`` (see the module docstring)."""
         self._bind_loop()
-        subscription = Subscription(self._closed)
+        subscription = Subscription(self._closed, self._clock)
         for key in keys:
             self._subscribers.setdefault(key, set()).add(subscription)
         try:
@@ -181,6 +190,43 @@ class ChangeStream:
             yield follower
         finally:
             self._followers.discard(follower)
+
+    async def wait_until(
+        self,
+        keys: Iterable[str],
+        read: Read[T],
+        *,
+        done: Callable[[T], bool],
+        timeout_s: float,
+    ) -> T:
+        """A long poll: subscribe to ``keys``, then ``read(subscription)`` at once and after
+        each wake-up, until a read is ``done`` or ``timeout_s`` passes or the stream
+        closes; the last read. Subscribing before the first read is what makes a lost
+        wake-up impossible. ``read`` may raise to end the wait (a row gone, a caller
+        refused) and may look at ``subscription.received``. The deadline is kept on the
+        stream's clock."""
+        monotonic = self._clock.monotonic
+        deadline = monotonic() + timeout_s
+        async with self.subscribe(*keys) as subscription:
+            while True:
+                result = await read(subscription)
+                remaining = deadline - monotonic()
+                if done(result) or remaining <= 0 or self.closed:
+                    return result
+                await subscription.wait(remaining)
+
+    async def watch(
+        self, keys: Iterable[str], read: Read[T], *, reread_s: float = STREAM_REREAD_S
+    ) -> AsyncGenerator[T, None]:
+        """A stream: subscribe to ``keys``, then yield ``read(subscription)`` at once and
+        after each wake-up (or ``reread_s`` without one), until the stream closes (a
+        subscriber ends it sooner by leaving; ``read`` may raise, as in ``wait_until``).
+        Close it when leaving early (``contextlib.aclosing``), so the subscription goes
+        at once."""
+        async with self.subscribe(*keys) as subscription:
+            while not self.closed:
+                yield await read(subscription)
+                await subscription.wait(reread_s)
 
     def observe(self, observer: Callable[[Event | None], None]) -> None:
         """Call ``observer`` with every event committed from now on, and with None when

@@ -4,14 +4,16 @@ Every change runs in a unit of work that records its event (``QuestionAsked``,
 ``QuestionAnswered``); the change stream delivers it after the commit, so waiting is
 push. A conversation withdrawn because an agent was deleted, or abandoned because
 the agent asked stopped or crashed (``crosswalk.services.agents``), ends its waiters
-at once with the reason. An ask that would close a wait cycle is refused by the
-repository, in the inserting transaction (``crosswalk.domain.wait_graph``).
+at once with the reason. An ask that would close a wait cycle is refused here, in the
+inserting unit of work under the wait graph's lock (``refuse_wait_cycle``,
+``crosswalk.domain.wait_graph``); so is an answer from an agent the question is not
+addressed to.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import (
@@ -23,9 +25,11 @@ from crosswalk.db.repositories import (
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     LimitExceededError,
     NotFoundError,
+    WaitCycleError,
 )
 from crosswalk.domain.events import (
     Action,
@@ -38,6 +42,7 @@ from crosswalk.domain.events import (
     question_key,
 )
 from crosswalk.domain.rows import Agent, Conversation, NewConversation
+from crosswalk.domain.wait_graph import PERSON, describe_wait_cycle, find_wait_cycle
 from crosswalk.services.change_stream import ChangeStream, Subscription
 from crosswalk.services.limits import Limits
 from crosswalk.services.offload import InlineOffload, Offload
@@ -134,6 +139,9 @@ class ConversationService:
             resolution = resolve_target(target, asker, agents=self.agents, ownership=self.ownership)
             if asker is not None:
                 self._within_cap(asker, resolution.agent)
+            refuse_wait_cycle(
+                self.conversations, self.agents, from_agent_id or PERSON, resolution.agent.id
+            )
             conversation = self.conversations.create(
                 NewConversation(
                     id=id,
@@ -180,12 +188,32 @@ class ConversationService:
         None means an administrator). Wakes whoever waits for the answer."""
         with self.unit_of_work() as uow:
             answered = self.conversations.answer(id, answer, addressed_to=acting_agent_id)
+            if answered is None:
+                raise self._why_not_answered(id, acting_agent_id)
             uow.record(
                 QuestionAnswered(
                     answered.id, answered.from_agent_id, answered.to_agent_id, answered
                 )
             )
         return answered
+
+    def _why_not_answered(self, id: str, acting_agent_id: str | None) -> Exception:
+        """Why the conditional answer changed nothing, read only once it has: who may
+        not answer hears that before whether it is answered."""
+        current = self.conversations.find_by_id(id)
+        if current is None:
+            return NotFoundError("conversation", id)
+        if acting_agent_id is not None and current.to_agent_id != acting_agent_id:
+            return ForbiddenError(
+                f"conversation '{id}' is addressed to agent '{current.to_agent_id}', "
+                f"not to '{acting_agent_id}'"
+            )
+        if current.status is ConversationStatus.ABANDONED:
+            return ConflictError(
+                f"conversation '{id}' was abandoned ({current.abandoned_reason}); "
+                "nobody waits for its answer any more"
+            )
+        return ConflictError(f"conversation '{id}' is already answered")
 
     async def listen(
         self,
@@ -201,17 +229,13 @@ class ConversationService:
         otherwise)."""
         if agent is None or agent.id != agent_id:
             await self.offload(self._agent, agent_id)
-        deadline = time.monotonic() + timeout_s
-        async with self.changes.subscribe(
-            question_key(agent_id), entity_key("agent", agent_id)
-        ) as subscription:
-            while True:
-                _raise_if_agent_deleted(subscription, agent_id)
-                pending = await self.offload(self.pending, agent_id, after_id=after_id)
-                remaining = deadline - time.monotonic()
-                if pending or remaining <= 0 or self.changes.closed:
-                    return pending
-                await subscription.wait(remaining)
+
+        async def read(subscription: Subscription) -> list[Conversation]:
+            _raise_if_agent_deleted(subscription, agent_id)
+            return await self.offload(self.pending, agent_id, after_id=after_id)
+
+        keys = (question_key(agent_id), entity_key("agent", agent_id))
+        return await self.changes.wait_until(keys, read, done=bool, timeout_s=timeout_s)
 
     async def wait_for_answer(
         self,
@@ -226,26 +250,25 @@ class ConversationService:
         ``check`` sees the conversation as first read, before any waiting, and may
         refuse by raising (the caller's access check, without a read of its own).
         """
-        deadline = time.monotonic() + timeout_s
-        async with self.changes.subscribe(answer_key(id)) as subscription:
-            conversation = await self.offload(self.conversations.get, id)
-            if check is not None:
-                check(conversation)
-            while True:
-                remaining = deadline - time.monotonic()
-                if (
-                    conversation.status is not ConversationStatus.PENDING
-                    or remaining <= 0
-                    or self.changes.closed
-                ):
-                    return conversation
-                await subscription.wait(remaining)
-                answered = _answered_row(subscription, id)
-                if answered is not None:
-                    conversation = answered
-                else:
-                    found = await self.offload(self.conversations.find_by_id, id)
-                    conversation = _still_there(found, id, subscription)
+        first = True
+
+        async def read(subscription: Subscription) -> Conversation:
+            nonlocal first
+            if first:
+                first = False
+                conversation = await self.offload(self.conversations.get, id)
+                if check is not None:
+                    check(conversation)
+                return conversation
+            answered = _answered_row(subscription, id)
+            if answered is not None:
+                return answered
+            found = await self.offload(self.conversations.find_by_id, id)
+            return _still_there(found, id, subscription)
+
+        return await self.changes.wait_until(
+            [answer_key(id)], read, done=_ended, timeout_s=timeout_s
+        )
 
     async def question_stream(
         self, agent_id: str, last_event_id: str | None = None
@@ -265,11 +288,13 @@ class ConversationService:
         # re-reads the last (short) page and finds what arrived since, never the
         # whole backlog.
         anchor: str | None = None
-        async with self.changes.subscribe(
-            question_key(agent_id), entity_key("agent", agent_id)
-        ) as subscription:
-            while not self.changes.closed:
-                _raise_if_agent_deleted(subscription, agent_id)
+
+        async def read(subscription: Subscription) -> list[Conversation]:
+            """What is new since the last read, page by page up to the last (short) one."""
+            nonlocal anchor, sent
+            _raise_if_agent_deleted(subscription, agent_id)
+            new: list[Conversation] = []
+            while True:
                 page = await self.offload(
                     self.conversations.find_pending_for_agent,
                     agent_id,
@@ -280,25 +305,57 @@ class ConversationService:
                     if conversation.id in sent or (since and conversation.created_at < since):
                         continue
                     sent.add(conversation.id)
+                    new.append(conversation)
+                if len(page) < page_size:
+                    # Answered questions never come back: forget them.
+                    sent.intersection_update(conversation.id for conversation in page)
+                    return new
+                anchor, sent = page[-1].id, set()
+
+        keys = (question_key(agent_id), entity_key("agent", agent_id))
+        async with aclosing(self.changes.watch(keys, read)) as reads:
+            async for new in reads:
+                for conversation in new:
                     yield conversation
-                if len(page) == page_size:
-                    anchor, sent = page[-1].id, set()
-                    continue
-                # Answered questions never come back: forget them.
-                sent.intersection_update(conversation.id for conversation in page)
-                await subscription.wait(3600.0)
 
     async def answer_stream(self, id: str) -> AsyncIterator[Conversation]:
         """The conversation once it is answered or abandoned (then the stream ends)."""
-        async with self.changes.subscribe(answer_key(id)) as subscription:
-            while not self.changes.closed:
-                conversation = _still_there(
-                    await self.offload(self.conversations.find_by_id, id), id, subscription
-                )
-                if conversation.status is not ConversationStatus.PENDING:
+
+        async def read(subscription: Subscription) -> Conversation:
+            found = await self.offload(self.conversations.find_by_id, id)
+            return _still_there(found, id, subscription)
+
+        async with aclosing(self.changes.watch([answer_key(id)], read)) as reads:
+            async for conversation in reads:
+                if _ended(conversation):
                     yield conversation
                     return
-                await subscription.wait(3600.0)
+
+
+def _ended(conversation: Conversation) -> bool:
+    """Answered or abandoned: nobody need wait for it any longer."""
+    return conversation.status is not ConversationStatus.PENDING
+
+
+def refuse_wait_cycle(
+    conversations: ConversationRepository, agents: AgentRepository, asker: str, asked: str
+) -> None:
+    """``WaitCycleError`` when ``asked`` already waits, through any chain of pending
+    questions (to agents or to the person, ``PERSON``), for ``asker``: then nobody on the
+    cycle could ever answer. Called inside the unit of work that makes ``asker`` wait
+    (an ask, an agent's question to the person), before its write: the graph's lock is
+    taken first and held to the commit, so asks closing a cycle at the same moment
+    cannot all get through."""
+    conversations.lock_wait_graph()
+    cycle = find_wait_cycle(asker, asked, conversations.waits_of)
+    if cycle is None:
+        return
+    names = {}
+    for edge in cycle:
+        agent = None if edge.asker == PERSON else agents.find_by_id(edge.asker)
+        if agent is not None:
+            names[agent.id] = agent.name
+    raise WaitCycleError(describe_wait_cycle(cycle, names))
 
 
 def _answered_row(subscription: Subscription, id: str) -> Conversation | None:

@@ -16,7 +16,6 @@ still waiting for input, until the reply comes.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,7 +43,8 @@ from crosswalk.domain.rows import Message, MessageUpdate, NewMessage, Removal, T
 from crosswalk.domain.wait_graph import PERSON
 from crosswalk.services.agents import AgentService
 from crosswalk.services.auth import Principal
-from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.change_stream import ChangeStream, Subscription
+from crosswalk.services.conversations import refuse_wait_cycle
 from crosswalk.services.limits import Limits
 from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
@@ -211,7 +211,7 @@ class HumanQuestionService:
                 self._check_question_cap(asker)
                 # The person may be waiting for this agent's answer: then neither could
                 # ever go on (wait_graph).
-                self.agents.conversations.refuse_wait_cycle(asker, PERSON)
+                refuse_wait_cycle(self.agents.conversations, self.agents.agents, asker, PERSON)
             message = self.messages.create(data)
             uow.record(EntityChanged("message", message.id, Action.CREATED))
             if asks and asker is not None:
@@ -310,14 +310,16 @@ class HumanQuestionService:
     async def wait_for_reply(self, message_id: str, timeout_s: float) -> ReplyState:
         """The question once responded to, or as it stands when ``timeout_s`` passes
         (or the server shuts down: the client then reconnects to the next one)."""
-        deadline = time.monotonic() + timeout_s
-        async with self.changes.subscribe(reply_key(message_id)) as subscription:
-            while True:
-                state = await self.offload(self.state, message_id)
-                remaining = deadline - time.monotonic()
-                if state.responded or remaining <= 0 or self.changes.closed:
-                    return state
-                await subscription.wait(remaining)
+
+        async def read(_: Subscription) -> ReplyState:
+            return await self.offload(self.state, message_id)
+
+        return await self.changes.wait_until(
+            [reply_key(message_id)],
+            read,
+            done=lambda state: state.responded,
+            timeout_s=timeout_s,
+        )
 
     def delete(self, message_id: str) -> tuple[Message, Removal]:
         """Delete a message and its thread; agents that asked any of the deleted questions

@@ -149,7 +149,6 @@ def _read_cases(seeded: dict[str, Any]) -> list[tuple[str, HotStatement, dict[st
         ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": alice.id}, tuple),
         ("conversation.WAITS_OF", conversation_adapter.WAITS_OF, {"agent_id": bob.id}, tuple),
         ("conversation.PERSON_WAITS", conversation_adapter.PERSON_WAITS, {}, tuple),
-        ("conversation.AGENT_NAME", conversation_adapter.AGENT_NAME, {"agent_id": bob.id}, tuple),
         (
             "conversation.PENDING_PAGE_FOR_AGENT",
             conversation_adapter.PENDING_PAGE_FOR_AGENT,

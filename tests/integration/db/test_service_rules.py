@@ -1,7 +1,8 @@
 """The rules that guard writes, checked in the service's unit of work over a real
 SQLite file: dependency graphs (``PlanningService``: one initiative, no cycles, a
-retried add returns the stored edge) and the replay rule of client-chosen ids
-(``ConversationService.ask``, ``HumanQuestionService.send``/``ask``)."""
+retried add returns the stored edge), the wait-for graph and who may answer
+(``ConversationService``, ``HumanQuestionService.send``) and the replay rule of
+client-chosen ids (``ConversationService.ask``, ``HumanQuestionService.send``/``ask``)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import pytest
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from crosswalk.db.schema import conversations, messages, phase_dependencies, task_dependencies
-from crosswalk.domain.enums import AgentStatus, MessageType, ParticipantType
+from crosswalk.domain.enums import AgentStatus, ConversationStatus, MessageType, ParticipantType
 from crosswalk.domain.errors import (
     ConflictError,
     DependencyCycleError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
+    WaitCycleError,
 )
 from crosswalk.domain.events import Action, EntityChanged, Event
 from crosswalk.domain.rows import (
@@ -31,6 +34,7 @@ from crosswalk.domain.rows import (
     Phase,
     Task,
 )
+from crosswalk.domain.wait_graph import PERSON, WaitEdge
 from crosswalk.server.app import build_services
 from crosswalk.server.context import Services
 from crosswalk.services.targets import AgentTarget
@@ -271,9 +275,6 @@ def test_removing_an_edge_lets_the_reverse_edge_in(
     assert services.planning.add_phase_dependency(build.id, ship.id).phase_id == build.id
 
 
-# --- the replay rule of client-chosen ids ----------------------------------------
-
-
 @pytest.fixture
 def asker(services: Services) -> Agent:
     return services.agents.register(NewAgent("/a", name="asker"))[0]
@@ -282,6 +283,107 @@ def asker(services: Services) -> Agent:
 @pytest.fixture
 def answerer(services: Services) -> Agent:
     return services.agents.register(NewAgent("/b", name="answerer"))[0]
+
+
+# --- the wait-for graph and who answers ----------------------------------------------
+
+
+def test_a_question_that_closes_a_wait_cycle_is_refused_and_nothing_is_written(
+    services: Services, asker: Agent, answerer: Agent, engine: Engine, published: list[Event]
+) -> None:
+    third = services.agents.register(NewAgent("/c", name="third"))[0]
+    ask = services.conversations.ask
+    first = ask(asker.id, "?", AgentTarget(answerer.id))  # asker waits for answerer
+    second = ask(answerer.id, "?", AgentTarget(third.id))  # answerer waits for third
+    published.clear()
+
+    with pytest.raises(WaitCycleError) as refused:
+        ask(third.id, "?", AgentTarget(asker.id))  # third would wait for asker
+
+    message = refused.value.message
+    assert f"third ({third.id}) -> asker ({asker.id}) (this question)" in message
+    assert f"asker ({asker.id}) -> answerer ({answerer.id}) (conversation {first.id})" in message
+    assert f"(conversation {second.id})" in message
+    assert count(engine, conversations) == 2
+    assert published == []
+    # Once the chain is broken (answered), the same question goes through.
+    services.conversations.answer(second.id, "done")
+    assert ask(third.id, "?", AgentTarget(asker.id)).status is ConversationStatus.PENDING
+
+
+def test_the_wait_graph_lock_is_taken_before_the_walk(
+    services: Services, asker: Agent, answerer: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a PostgreSQL adapter serialises asks: the lock first, then the walk, then
+    the insert, in one unit of work; an agent's question to the person likewise."""
+    repo = services.repos.conversations
+    calls: list[str] = []
+    walk, create = repo.waits_of, repo.create
+
+    def waits_of(node: str) -> list[WaitEdge]:
+        calls.append(f"walk {'person' if node == PERSON else node}")
+        return walk(node)
+
+    monkeypatch.setattr(repo, "lock_wait_graph", lambda: calls.append("lock"))
+    monkeypatch.setattr(repo, "waits_of", waits_of)
+    monkeypatch.setattr(repo, "create", lambda data: calls.append("insert") or create(data))
+
+    services.conversations.ask(asker.id, "?", AgentTarget(answerer.id))
+    assert calls == ["lock", f"walk {answerer.id}", "insert"]
+    calls.clear()
+    services.human_questions.ask(answerer.id, "Deploy?")
+    assert calls == ["lock", "walk person"]
+
+
+def test_an_agents_question_to_the_person_who_waits_for_it_is_refused(
+    services: Services, asker: Agent, engine: Engine
+) -> None:
+    asked = services.conversations.ask(None, "what changed?", AgentTarget(asker.id))
+
+    with pytest.raises(WaitCycleError, match=f"conversation {asked.id}"):
+        services.human_questions.ask(asker.id, "Deploy?")
+
+    assert count(engine, messages) == 0
+
+
+def test_only_the_addressee_answers_and_a_refused_answer_changes_nothing(
+    services: Services, asker: Agent, answerer: Agent, published: list[Event]
+) -> None:
+    conversation = services.conversations.ask(asker.id, "?", AgentTarget(answerer.id))
+    answer = services.conversations.answer
+    published.clear()
+
+    with pytest.raises(
+        ForbiddenError,
+        match=f"^conversation '{conversation.id}' is addressed to agent '{answerer.id}', "
+        f"not to '{asker.id}'$",
+    ):
+        answer(conversation.id, "not mine", acting_agent_id=asker.id)
+    assert services.conversations.get(conversation.id) == conversation
+    assert published == []
+
+    answered = answer(conversation.id, "mine", acting_agent_id=answerer.id)
+    assert (answered.status, answered.answer) == (ConversationStatus.ANSWERED, "mine")
+    with pytest.raises(ForbiddenError):  # who may not answer hears that first
+        answer(conversation.id, "again", acting_agent_id=asker.id)
+    with pytest.raises(ConflictError, match=f"^conversation '{conversation.id}' is already"):
+        answer(conversation.id, "again")  # nobody named: the administrator
+    with pytest.raises(NotFoundError, match=r"^conversation 'nope' not found$"):
+        answer("nope", "x")
+    assert services.conversations.get(conversation.id) == answered
+
+
+def test_an_abandoned_question_cannot_be_answered(
+    services: Services, asker: Agent, answerer: Agent
+) -> None:
+    conversation = services.conversations.ask(asker.id, "?", AgentTarget(answerer.id))
+    services.agents.update(answerer.id, {"status": AgentStatus.CRASHED})
+
+    with pytest.raises(ConflictError, match=r"was abandoned .*nobody waits for its answer"):
+        services.conversations.answer(conversation.id, "late", acting_agent_id=answerer.id)
+
+
+# --- the replay rule of client-chosen ids ----------------------------------------
 
 
 def test_a_retried_ask_returns_the_stored_conversation_and_tells_no_one(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from crosswalk.cli.sse import SseEvent, SseParser, parse_events
+from crosswalk.cli.sse import SseEvent, SseParser
 
 
 def _events(text: str) -> list[SseEvent]:
-    return list(parse_events(text.splitlines(keepends=True)))
+    """All complete events in ``text``; a trailing one without its blank line is dropped."""
+    parser = SseParser()
+    events = (parser.feed(line) for line in text.splitlines(keepends=True))
+    return [event for event in events if event is not None]
 
 
 def test_trpc_stream_shapes() -> None:

@@ -37,11 +37,9 @@ from crosswalk.domain.enums import (
 )
 from crosswalk.domain.errors import (
     ConflictError,
-    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
-    WaitCycleError,
 )
 from crosswalk.domain.events import Event
 from crosswalk.domain.names import random_alias
@@ -79,7 +77,7 @@ from crosswalk.domain.rows import (
     Workers,
 )
 from crosswalk.domain.slug import slugify
-from crosswalk.domain.wait_graph import PERSON, WaitEdge, describe_wait_cycle, find_wait_cycle
+from crosswalk.domain.wait_graph import PERSON, WaitEdge
 from crosswalk.services.change_stream import ChangeStream
 
 T = TypeVar(
@@ -692,7 +690,7 @@ class FakeTasks:
 
 class FakeConversations:
     """The whole ``ConversationRepository`` port in memory; ``messages`` (when given)
-    are where agents' open questions to the person are, for the wait-cycle rule."""
+    are where agents' open questions to the person are, for ``waits_of``."""
 
     def __init__(self, messages: FakeMessages | None = None) -> None:
         self.rows: dict[str, Conversation] = {}
@@ -701,7 +699,6 @@ class FakeConversations:
     def create(self, data: NewConversation) -> Conversation:
         if data.id in self.rows:
             raise ConflictError("conversation conflicts with an existing one (id already taken)")
-        self.refuse_wait_cycle(data.from_agent_id or PERSON, data.to_agent_id)
         now = tick()
         row = Conversation(
             id=data.id or fake_id("c"), from_agent_id=data.from_agent_id,
@@ -714,12 +711,10 @@ class FakeConversations:
         self.rows[row.id] = row
         return row
 
-    def refuse_wait_cycle(self, asker: str, asked: str) -> None:
-        cycle = find_wait_cycle(asker, asked, self._waits_of)
-        if cycle is not None:  # the port's wait-cycle rule
-            raise WaitCycleError(describe_wait_cycle(cycle, {}))
+    def lock_wait_graph(self) -> None:
+        pass  # one thread, nothing to serialise
 
-    def _waits_of(self, node: str) -> list[WaitEdge]:
+    def waits_of(self, node: str) -> list[WaitEdge]:
         asker = None if node == PERSON else node
         edges = [
             WaitEdge(node, c.to_agent_id, c.id)
@@ -767,17 +762,16 @@ class FakeConversations:
     def find_pending_involving(self, agent_id: str) -> list[Conversation]:
         return self._pending(lambda c: agent_id in (c.from_agent_id, c.to_agent_id))
 
-    def answer(self, id: str, answer: str, *, addressed_to: str | None = None) -> Conversation:
-        row = self.get(id)
-        if addressed_to is not None and row.to_agent_id != addressed_to:
-            raise ForbiddenError(
-                f"conversation '{id}' is addressed to agent '{row.to_agent_id}', "
-                f"not to '{addressed_to}'"
-            )
-        if row.status is ConversationStatus.ABANDONED:
-            raise ConflictError(f"conversation '{id}' was abandoned ({row.abandoned_reason})")
-        if row.status is ConversationStatus.ANSWERED:
-            raise ConflictError(f"conversation '{id}' is already answered")
+    def answer(
+        self, id: str, answer: str, *, addressed_to: str | None = None
+    ) -> Conversation | None:
+        row = self.rows.get(id)
+        if (
+            row is None
+            or row.status is not ConversationStatus.PENDING
+            or addressed_to not in (None, row.to_agent_id)
+        ):
+            return None
         row = replace(row, answer=answer, status=ConversationStatus.ANSWERED, updated_at=tick())
         self.rows[id] = row
         return row

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from crosswalk.domain.enums import ConversationStatus
-from crosswalk.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from crosswalk.domain.errors import ConflictError, ForbiddenError, NotFoundError, WaitCycleError
 from crosswalk.domain.events import QuestionAnswered
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
@@ -121,6 +121,21 @@ def test_only_the_addressed_agent_answers_and_only_once(service: ConversationSer
     with pytest.raises(ConflictError, match="already answered"):
         service.answer(asked.id, "9000", acting_agent_id=None)
     assert service.get(asked.id).answer == "8443"
+
+
+def test_asking_one_who_waits_for_you_is_refused_with_the_cycle(
+    service: ConversationService,
+) -> None:
+    asked = service.ask("alice", "port?", AgentTarget("bob"))
+    with pytest.raises(WaitCycleError) as refused:
+        service.ask("bob", "which port do you mean?", AgentTarget("alice"))
+    assert (
+        f"bob-name (bob) -> alice-name (alice) (this question); alice-name (alice) -> "
+        f"bob-name (bob) (conversation {asked.id})" in refused.value.message
+    )
+    assert service.pending("alice") == []  # nothing half-written
+    service.answer(asked.id, "8443", acting_agent_id="bob")
+    assert service.ask("bob", "thanks?", AgentTarget("alice")).to_agent_id == "alice"
 
 
 def test_retried_ask_with_the_same_id_is_idempotent(service: ConversationService) -> None:

@@ -88,7 +88,7 @@ def test_the_person_may_not_ask_an_agent_that_waits_for_the_person(world: World)
     with pytest.raises(WaitCycleError) as refused:
         world.talk.ask(None, "what did you change?", AgentTarget(agent="bob"))
     message = str(refused.value)
-    assert "the person -> bob (this question)" in message
+    assert "the person -> bob-name (bob) (this question)" in message
     assert f"reply to message {waiting.id}" in message
     assert "cw reply" in message
 

@@ -7,21 +7,27 @@ from typing import Protocol
 
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
+from crosswalk.domain.wait_graph import WaitEdge
 
 
 class ConversationRepository(Protocol):
     def create(self, data: NewConversation) -> Conversation:
         """Insert a pending conversation (with the caller-chosen ``id`` if given; a taken
-        id is ``ConflictError``). Replaying a retried ask is ``ConversationService``'s. A
-        question whose addressee already waits, through pending questions, for the asker
-        is ``WaitCycleError`` (checked in the inserting transaction)."""
+        id is ``ConflictError``). Replaying a retried ask and refusing a wait cycle are
+        ``ConversationService``'s."""
         ...
 
-    def refuse_wait_cycle(self, asker: str, asked: str) -> None:
-        """``WaitCycleError`` when ``asked`` already waits, through pending questions, for
-        ``asker``; either may be ``wait_graph.PERSON`` (the person). For a unit of work
-        about to make ``asker`` wait for ``asked`` by other means (an agent's question
-        to the person): ``create`` checks its own question."""
+    def lock_wait_graph(self) -> None:
+        """Hold the wait-for graph until the unit of work ends, so two units cannot each
+        add half of a wait cycle: one lock for every ask (a PostgreSQL advisory lock;
+        nothing on SQLite, whose units of work begin ``IMMEDIATE`` and run alone).
+        Taken by the services before they walk the graph."""
+        ...
+
+    def waits_of(self, node: str) -> list[WaitEdge]:
+        """The open wait edges from ``node``: an agent's pending questions to agents and
+        its open questions to the person (edges to ``wait_graph.PERSON``, with the
+        message id); for ``PERSON``, the pending questions the person asked agents."""
         ...
 
     def find_by_id(self, id: str) -> Conversation | None: ...
@@ -44,11 +50,13 @@ class ConversationRepository(Protocol):
         """Pending conversations the agent asked or is asked, oldest first."""
         ...
 
-    def answer(self, id: str, answer: str, *, addressed_to: str | None = None) -> Conversation:
-        """pending -> answered in one conditional statement; with ``addressed_to``, only
-        if the question is addressed to that agent. Unknown id: ``NotFoundError``;
-        addressed to another agent: ``ForbiddenError``; already answered or abandoned:
-        ``ConflictError``; nothing changed on any of them."""
+    def answer(
+        self, id: str, answer: str, *, addressed_to: str | None = None
+    ) -> Conversation | None:
+        """pending -> answered in one conditional statement: only while it is pending
+        and, with ``addressed_to``, addressed to that agent. None when that condition
+        did not hold (unknown id included) and nothing changed; why is for the service
+        to read and say."""
         ...
 
     def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:

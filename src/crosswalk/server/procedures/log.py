@@ -9,17 +9,20 @@ deleted is still reachable by the id it was written under.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from crosswalk.domain.enums import LIVE_AGENT_STATUSES
 from crosswalk.domain.events import entity_key, logs_key
+from crosswalk.domain.rows import LogChunk
 from crosswalk.server.context import Context
 from crosswalk.server.procedures._common import agent_id_of, resolve_agent
 from crosswalk.server.procedures._inputs import ApiInput, Name
 from crosswalk.server.serialize import to_api, to_api_list
 from crosswalk.server.trpc import Router, Tracked
+from crosswalk.services.change_stream import Subscription
 
 router: Router[Context] = Router()
 
@@ -96,16 +99,19 @@ async def follow(ctx: Context, inp: FollowInput) -> AsyncIterator[Tracked]:
     if inp.last_event_id is not None:
         last = next((c for c in logs.find_by_agent_id(agent_id) if c.id == inp.last_event_id), None)
         after = None if last is None else last.created_at
+
+    async def read(_: Subscription) -> tuple[bool, list[LogChunk]]:
+        # The status first: every chunk of a run is stored before its end is.
+        agent = agents.find_by_id(agent_id)
+        running = agent is not None and agent.status in LIVE_AGENT_STATUSES
+        chunks = logs.find_by_agent_id(agent_id, session_number=inp.session_number, after=after)
+        return running, chunks
+
     keys = (logs_key(agent_id), entity_key("agent", agent_id))
-    async with changes.subscribe(*keys) as subscription:
-        while not changes.closed:
-            # The status first: every chunk of a run is stored before its end is.
-            agent = agents.find_by_id(agent_id)
-            running = agent is not None and agent.status in LIVE_AGENT_STATUSES
-            chunks = logs.find_by_agent_id(agent_id, session_number=inp.session_number, after=after)
+    async with aclosing(changes.watch(keys, read, reread_s=60.0)) as reads:
+        async for running, chunks in reads:
             for chunk in chunks:
                 after = chunk.created_at
                 yield Tracked(chunk.id, to_api(chunk))
             if not running:
                 return
-            await subscription.wait(60.0)

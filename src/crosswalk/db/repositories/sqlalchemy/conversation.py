@@ -33,19 +33,13 @@ from crosswalk.db.repositories.sqlalchemy._base import (
     columns_for,
     paginate,
 )
-from crosswalk.db.repositories.sqlalchemy._prepared import DirectCursor, HotStatement
+from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import agents, conversations, initiatives, messages, phases, tasks
 from crosswalk.domain.enums import ConversationStatus, MessageStatus, ParticipantType
-from crosswalk.domain.errors import (
-    ConflictError,
-    ForbiddenError,
-    InvalidInputError,
-    NotFoundError,
-    WaitCycleError,
-)
+from crosswalk.domain.errors import InvalidInputError, NotFoundError
 from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
 from crosswalk.domain.timestamps import utcnow
-from crosswalk.domain.wait_graph import PERSON, WaitEdge, describe_wait_cycle, find_wait_cycle
+from crosswalk.domain.wait_graph import PERSON, WaitEdge
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(conversations, Conversation)
@@ -113,7 +107,6 @@ PERSON_WAITS = HotStatement(
         _c.from_agent_id.is_(None), _c.status == ConversationStatus.PENDING
     )
 )
-AGENT_NAME = HotStatement(select(agents.c.name).where(agents.c.id == bindparam("agent_id")))
 ABANDON = HotStatement(
     update(conversations)
     .where(_c.to_agent_id == bindparam("asked_id"), _c.status == ConversationStatus.PENDING)
@@ -165,8 +158,6 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         }
         try:
             with self._direct(write=True) as db:
-                db.serialize_on(WAIT_GRAPH_LOCK)
-                _refuse_wait_cycle(db, data.from_agent_id or PERSON, data.to_agent_id)
                 created = db.first_as(Conversation, INSERT, values)
         except InvalidInputError:
             # The hot path leaves references to the foreign keys; only when one
@@ -177,10 +168,15 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         assert created is not None, "INSERT ... RETURNING returned no row"
         return created
 
-    def refuse_wait_cycle(self, asker: str, asked: str) -> None:
+    def lock_wait_graph(self) -> None:
         with self._direct(write=True) as db:
             db.serialize_on(WAIT_GRAPH_LOCK)
-            _refuse_wait_cycle(db, asker, asked)
+
+    def waits_of(self, node: str) -> list[WaitEdge]:
+        statement, values = (PERSON_WAITS, {}) if node == PERSON else (WAITS_OF, {"agent_id": node})
+        with self._direct() as db:
+            rows = db.all(statement, values)
+        return [WaitEdge(node, to_node, cid) for cid, to_node in rows]
 
     def find_by_id(self, id: str) -> Conversation | None:
         found = self._select(Conversation, BY_ID, {"id": id})
@@ -234,7 +230,9 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
         with self._read() as conn:
             return [Conversation(*row) for row in conn.execute(query).all()]
 
-    def answer(self, id: str, answer: str, *, addressed_to: str | None = None) -> Conversation:
+    def answer(
+        self, id: str, answer: str, *, addressed_to: str | None = None
+    ) -> Conversation | None:
         values = {
             "answered_id": id,
             "addressed_to": addressed_to,
@@ -242,21 +240,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "answered_at": utcnow(),
         }
         with self._direct(write=True) as db:
-            answered = db.first_as(Conversation, ANSWER, values)
-            if answered is not None:
-                return answered
-            # Refused: read the row only now, to say why.
-            current = db.first_as(Conversation, BY_ID, {"id": id})
-        if current is None:
-            raise self._not_found(id)
-        if addressed_to is not None and current.to_agent_id != addressed_to:
-            raise _not_addressed_to(current, addressed_to)
-        if current.status is ConversationStatus.ABANDONED:
-            raise ConflictError(
-                f"conversation '{id}' was abandoned ({current.abandoned_reason}); "
-                "nobody waits for its answer any more"
-            )
-        raise ConflictError(f"conversation '{id}' is already answered")
+            return db.first_as(Conversation, ANSWER, values)
 
     def abandon_pending_to(self, agent_id: str, reason: str) -> list[Conversation]:
         with self._direct(write=True) as db:
@@ -317,28 +301,6 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             )
 
 
-def _refuse_wait_cycle(db: DirectCursor, asker: str, asked: str) -> None:
-    """``WaitCycleError`` when ``asked`` already waits, through any chain of pending
-    questions (to agents or to the person, ``PERSON``), for ``asker``; run in the
-    inserting transaction under ``WAIT_GRAPH_LOCK``, so asks closing a cycle at the same
-    moment cannot all get through."""
-
-    def waits_for(node: str) -> list[WaitEdge]:
-        statement, values = (PERSON_WAITS, {}) if node == PERSON else (WAITS_OF, {"agent_id": node})
-        rows = db.all(statement, values)
-        return [WaitEdge(node, to_node, cid) for cid, to_node in rows]
-
-    cycle = find_wait_cycle(asker, asked, waits_for)
-    if cycle is None:
-        return
-    names = {}
-    for edge in cycle:
-        found = None if edge.asker == PERSON else db.first(AGENT_NAME, {"agent_id": edge.asker})
-        if found is not None:
-            names[edge.asker] = str(found[0])
-    raise WaitCycleError(describe_wait_cycle(cycle, names))
-
-
 def _require_references(conn: Connection, values: Mapping[str, object]) -> None:
     for column, (table, kind) in _REFERENCES.items():
         target = values.get(column)
@@ -346,10 +308,3 @@ def _require_references(conn: Connection, values: Mapping[str, object]) -> None:
             conn.execute(select(table.c.id).where(table.c.id == target)).first() is None
         ):
             raise NotFoundError(kind, str(target))
-
-
-def _not_addressed_to(conversation: Conversation, agent_id: str) -> ForbiddenError:
-    return ForbiddenError(
-        f"conversation '{conversation.id}' is addressed to agent "
-        f"'{conversation.to_agent_id}', not to '{agent_id}'"
-    )
