@@ -1,7 +1,7 @@
 """Checkpoint tasks go to the person, never to an agent.
 
 A ready checkpoint (``checkpoint:human-verify``, ``checkpoint:decision``,
-``checkpoint:human-action``) is claimed like any task, then the person is asked: a
+``checkpoint:human-action``) is claimed and the person asked in one unit of work: a
 message to the user that requires a response and names the task. The person's
 reply (``cw reply``) completes the task; the reply stays in the message thread as
 the record of what was verified, decided or done.
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from crosswalk.db.repositories import TaskRepository
 from crosswalk.dispatch.choose import is_checkpoint
-from crosswalk.domain.enums import MessageType, ParticipantType, TaskStatus, TaskType
-from crosswalk.domain.rows import Message, NewMessage, Task
-from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.domain.enums import TaskStatus, TaskType
+from crosswalk.domain.errors import NotFoundError, PreconditionFailedError
+from crosswalk.domain.rows import Message, Task
 from crosswalk.services.planning import PlanningService
 
 _ASK = {
@@ -29,25 +29,23 @@ _ASK = {
 class CheckpointService:
     tasks: TaskRepository
     planning: PlanningService
-    human_questions: HumanQuestionService
 
-    def ask(self, task: Task) -> Message:
-        """Ask the person to carry out the (claimed, in-progress) checkpoint task."""
+    def claim_and_ask(self, task: Task) -> Task | None:
+        """Claim the ready checkpoint task (``pending`` -> ``in_progress``) and ask the
+        person to carry it out, in one unit of work; None when another dispatcher
+        claimed it first (then nobody is asked twice)."""
         description = f"\n{task.description}" if task.description else ""
         text = (
             f"{_ASK.get(task.type, 'Please handle')}: checkpoint task '{task.name}' ({task.id})"
             f"{description}\nYour reply completes the task: cw reply MESSAGE_ID TEXT"
         )
-        return self.human_questions.send(
-            NewMessage(
-                sender_type=ParticipantType.USER,
-                recipient_type=ParticipantType.USER,
-                type=MessageType.QUESTION,
-                content=text,
-                requires_response=True,
-                task_id=task.id,
+        try:
+            claimed, _ = self.planning.move_and_ask(
+                task.id, TaskStatus.IN_PROGRESS, text, expected=[TaskStatus.PENDING]
             )
-        )
+        except (PreconditionFailedError, NotFoundError):  # claimed or deleted meanwhile
+            return None
+        return claimed
 
     def replied(self, question: Message) -> Task | None:
         """The person replied to ``question`` (called inside the reply's unit of work,

@@ -27,7 +27,7 @@ from crosswalk.db.repositories import (
 )
 from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.choose import Plan, choose, is_checkpoint
-from crosswalk.domain.enums import DispatchStatus, MessageType, ParticipantType, TaskStatus
+from crosswalk.domain.enums import DispatchStatus, TaskStatus
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.domain.events import (
     AgentStatusChanged,
@@ -36,7 +36,7 @@ from crosswalk.domain.events import (
     PhaseStatusChanged,
     TaskStatusChanged,
 )
-from crosswalk.domain.rows import Agent, Initiative, NewMessage, Task
+from crosswalk.domain.rows import Agent, Initiative, Task
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.documents import projects_to_work_in
 from crosswalk.services.human_questions import HumanQuestionService
@@ -124,14 +124,13 @@ class Dispatcher:
         started = []
         for task in choose(plan, max_agents):
             checkpoint = is_checkpoint(task)
-            claimed = self.planning.claim_task(
-                task.id, max_in_progress=None if checkpoint else max_agents
-            )
+            if checkpoint:  # claimed and asked of the person at once
+                claimed = self.checkpoints.claim_and_ask(task)
+            else:
+                claimed = self.planning.claim_task(task.id, max_in_progress=max_agents)
             if claimed is None:
                 continue  # another dispatcher won it, or the slots filled meanwhile
-            if checkpoint:
-                self.checkpoints.ask(claimed)
-            else:
+            if not checkpoint:
                 await self._launch(claimed, initiative.dispatch_provider)
             started.append(claimed)
         return started
@@ -143,20 +142,13 @@ class Dispatcher:
             await self.launcher.launch(task, provider)
         except CrosswalkError as exc:
             logger.warning("task %s: could not start an agent: %s", task.id, exc.message)
-            self.planning.move_task(task.id, TaskStatus.BLOCKED, expected=[TaskStatus.IN_PROGRESS])
-            self.human_questions.send(
-                NewMessage(
-                    sender_type=ParticipantType.USER,
-                    recipient_type=ParticipantType.USER,
-                    type=MessageType.QUESTION,
-                    content=(
-                        f"Could not start an agent for task '{task.name}' ({task.id}): "
-                        f"{exc.message}\nFix the cause, then dispatch it again with: "
-                        f"cw task update {task.id} --status pending"
-                    ),
-                    requires_response=True,
-                    task_id=task.id,
-                )
+            self.planning.move_and_ask(
+                task.id,
+                TaskStatus.BLOCKED,
+                f"Could not start an agent for task '{task.name}' ({task.id}): "
+                f"{exc.message}\nFix the cause, then dispatch it again with: "
+                f"cw task update {task.id} --status pending",
+                expected=[TaskStatus.IN_PROGRESS],
             )
 
     async def serve(self) -> None:

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 
 from crosswalk.db.repositories import AgentRepository, TaskRepository
 from crosswalk.dispatch.merging import Merger, MergeRequest, MergeResult
-from crosswalk.domain.enums import MessageType, ParticipantType, TaskStatus
+from crosswalk.domain.enums import TaskStatus
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
-from crosswalk.domain.rows import Agent, NewMessage, Task
+from crosswalk.domain.rows import Agent, Task
 from crosswalk.services.agents import AgentService
 from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.planning import PlanningService
@@ -125,16 +125,8 @@ class LandingService:
 
     def _block(self, task: Task, expected: TaskStatus, question: str) -> Task:
         """The task is ``blocked`` and the person is asked ``question`` about it."""
-        blocked = self.planning.move_task(task.id, TaskStatus.BLOCKED, expected=[expected])
-        self.human_questions.send(
-            NewMessage(
-                sender_type=ParticipantType.USER,
-                recipient_type=ParticipantType.USER,
-                type=MessageType.QUESTION,
-                content=question,
-                requires_response=True,
-                task_id=task.id,
-            )
+        blocked, _ = self.planning.move_and_ask(
+            task.id, TaskStatus.BLOCKED, question, expected=[expected]
         )
         return blocked
 

@@ -190,9 +190,7 @@ def build_services(
     usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work)
     settings = runner_settings or RunnerSettings.from_env()
     worktrees = GitWorktrees(settings.data_dir)
-    checkpoints = CheckpointService(
-        tasks=repos.tasks, planning=planning, human_questions=human_questions
-    )
+    checkpoints = CheckpointService(tasks=repos.tasks, planning=planning)
     human_questions.on_task_reply = checkpoints.replied
     runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
     workspaces = workspaces or runner_side

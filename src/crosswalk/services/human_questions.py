@@ -221,6 +221,23 @@ class HumanQuestionService:
                 uow.record(UserQuestionAsked(message.id, None))
         return message
 
+    def ask_about_task(self, task_id: str, text: str) -> Message:
+        """crosswalk's own question to the person about the task (a checkpoint to carry
+        out, work that could not start or merge, an agent that stopped): in the inbox
+        until replied to or until the task moves on (``close_own_questions``). Joins the
+        caller's unit of work; ``PlanningService.move_and_ask`` asks it with the move
+        that calls for it."""
+        return self.send(
+            NewMessage(
+                sender_type=USER,
+                recipient_type=USER,
+                type=MessageType.QUESTION,
+                content=text,
+                requires_response=True,
+                task_id=task_id,
+            )
+        )
+
     def close_own_questions(self, task: Task, gone: bool = False) -> list[Message]:
         """crosswalk's own open questions about ``task`` (a checkpoint to carry out,
         a merge that conflicted, an agent that could not start, stopped or crashed) are

@@ -25,13 +25,18 @@ from typing import cast
 from crosswalk.db.repositories import InitiativeRepository, PhaseRepository, TaskRepository
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
 from crosswalk.domain.enums import InitiativeStatus, PhaseStatus, TaskStatus
-from crosswalk.domain.errors import DependencyCycleError, InvalidInputError
+from crosswalk.domain.errors import (
+    DependencyCycleError,
+    InvalidInputError,
+    PreconditionFailedError,
+)
 from crosswalk.domain.events import Action, EntityChanged, PhaseStatusChanged, TaskStatusChanged
 from crosswalk.domain.git_names import check_branch
 from crosswalk.domain.refs import MAX_CANDIDATES, Named, describe, pick_by_ref
 from crosswalk.domain.rows import (
     Initiative,
     InitiativeUpdate,
+    Message,
     NewInitiative,
     NewPhase,
     NewTask,
@@ -196,6 +201,19 @@ class PlanningService:
         with self.unit_of_work() as uow:
             before = self.tasks.get(id)
             return self._task_changed(uow, before, self.tasks.transition(id, to, expected=expected))
+
+    def move_and_ask(
+        self, id: str, to: TaskStatus, question: str, *, expected: Sequence[TaskStatus]
+    ) -> tuple[Task, Message]:
+        """Move the task (as ``move_task``) and ask the person ``question`` about it
+        (``HumanQuestionService.ask_about_task``) in one unit of work: the person is
+        asked if and only if the move happens, and the questions the move resolves are
+        closed before the new one is asked."""
+        if self.human_questions is None:
+            raise PreconditionFailedError("this server has nobody to ask about tasks")
+        with self.unit_of_work():
+            moved = self.move_task(id, to, expected=expected)
+            return moved, self.human_questions.ask_about_task(id, question)
 
     def request_changes(self, id: str) -> Task:
         """``pending_approval`` -> ``in_progress``: the person sent the work back to its

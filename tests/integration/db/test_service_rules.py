@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from crosswalk.db.schema import conversations, messages, phase_dependencies, task_dependencies
-from crosswalk.domain.enums import AgentStatus, ConversationStatus, MessageType, ParticipantType
+from crosswalk.domain.enums import (
+    AgentStatus,
+    ConversationStatus,
+    MessageType,
+    ParticipantType,
+    TaskStatus,
+)
 from crosswalk.domain.errors import (
     ConflictError,
     DependencyCycleError,
@@ -26,6 +32,7 @@ from crosswalk.domain.events import Action, EntityChanged, Event
 from crosswalk.domain.rows import (
     Agent,
     Initiative,
+    Message,
     NewAgent,
     NewInitiative,
     NewMessage,
@@ -381,6 +388,44 @@ def test_an_abandoned_question_cannot_be_answered(
 
     with pytest.raises(ConflictError, match=r"was abandoned .*nobody waits for its answer"):
         services.conversations.answer(conversation.id, "late", acting_agent_id=answerer.id)
+
+
+# --- crosswalk asks the person about a task ------------------------------------------
+
+
+def test_a_task_moves_and_the_person_is_asked_in_one_unit_of_work(
+    services: Services, initiative: Initiative, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (task,) = tasks(services, initiative, "deploy")
+    services.planning.move_task(task.id, TaskStatus.IN_PROGRESS)
+
+    def refuse(data: NewMessage) -> Message:
+        raise ConflictError("the inbox is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services.repos.messages, "create", refuse)
+        with pytest.raises(ConflictError, match="the inbox is full"):
+            services.planning.move_and_ask(
+                task.id, TaskStatus.BLOCKED, "Merge failed?", expected=[TaskStatus.IN_PROGRESS]
+            )
+    assert services.repos.tasks.get(task.id).status is TaskStatus.IN_PROGRESS  # rolled back
+
+    blocked, question = services.planning.move_and_ask(
+        task.id, TaskStatus.BLOCKED, "Merge failed?", expected=[TaskStatus.IN_PROGRESS]
+    )
+    assert blocked.status is TaskStatus.BLOCKED
+    assert (question.task_id, question.content, question.sender_type) == (
+        task.id,
+        "Merge failed?",
+        USER,
+    )
+    with pytest.raises(PreconditionFailedError):  # no longer in progress: nobody is asked
+        services.planning.move_and_ask(
+            task.id, TaskStatus.BLOCKED, "again?", expected=[TaskStatus.IN_PROGRESS]
+        )
+    assert [m.id for m in services.repos.messages.find_requiring_response(task_id=task.id)] == [
+        question.id
+    ]
 
 
 # --- the replay rule of client-chosen ids ----------------------------------------
