@@ -38,10 +38,10 @@ from crosswalk.db.repositories import (
     OwnershipRepository,
     TaskRepository,
 )
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.domain.enums import HOOK_MANAGED_AGENT_STATUSES, LIVE_AGENT_STATUSES, AgentStatus
 from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.rows import Agent, Conversation, Message, OverlapNotice, Task
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.services.agents import AgentService
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -102,6 +102,7 @@ class CheckInService:
     #: Told of the activity of agents registered by hand, which go idle when their
     #: hooks go quiet (``crosswalk.services.idle_watch``).
     on_activity: Callable[[str], None] | None = None
+    clock: Clock = SYSTEM_CLOCK  # when overlap notices count as delivered
 
     def check_in(
         self,
@@ -139,7 +140,7 @@ class CheckInService:
                     self.answer_deliveries.mark_delivered(agent.id, [a.id for a in answers])
                 if overlaps and self.ownership is not None:
                     keys = [(notice.other_agent_id, notice.path) for notice in overlaps]
-                    self.ownership.mark_notices_delivered(agent.id, keys, utcnow())
+                    self.ownership.mark_notices_delivered(agent.id, keys, self.clock.now())
                 if told:
                     messages = self.messages.mark_read([m.id for m in told])
                     uow.record(*(EntityChanged("message", m.id, Action.UPDATED) for m in messages))

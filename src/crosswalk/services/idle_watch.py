@@ -19,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from crosswalk.db.repositories import AgentRepository
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.domain.enums import AgentStatus
 from crosswalk.domain.errors import InvalidSettingError, NotFoundError
 from crosswalk.domain.events import AgentStatusChanged, Event
@@ -64,7 +64,7 @@ class IdleWatch:
         repository: AgentRepository,
         changes: ChangeStream,
         after_s: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._agents = agents
         self._repository = repository
@@ -81,7 +81,7 @@ class IdleWatch:
         """The agent's hooks reported activity now (any thread may call this)."""
         with self._lock:
             first = not self._last
-            self._last[agent_id] = self._clock()
+            self._last[agent_id] = self._clock.monotonic()
         if first and self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
@@ -108,9 +108,16 @@ class IdleWatch:
                 while not self._changes.closed:
                     self._wake.clear()
                     due = self._next_due()
-                    timeout = None if due is None else max(due - self._clock(), 0)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout)
+                    timer = (
+                        None
+                        if due is None
+                        else self._clock.call_later(due - self._clock.monotonic(), self._wake.set)
+                    )
+                    try:
+                        await self._wake.wait()
+                    finally:
+                        if timer is not None:
+                            timer.cancel()
                     self._expire()
             finally:
                 hearing.cancel()
@@ -128,7 +135,7 @@ class IdleWatch:
             return min(self._last.values()) + self._after_s if self._last else None
 
     def _expire(self) -> None:
-        now = self._clock()
+        now = self._clock.monotonic()
         with self._lock:
             quiet = [a for a, at in self._last.items() if now - at >= self._after_s]
             for agent_id in quiet:

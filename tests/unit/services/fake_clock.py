@@ -35,7 +35,9 @@ class FakeClock:
         return self.elapsed
 
     def call_later(self, delay_s: float, callback: Callable[[], object]) -> Timer:
-        timer = FakeTimer(self.elapsed + max(delay_s, 0.0), callback)
+        if delay_s <= 0:  # already due: on the loop's next turn, as a real timer
+            return asyncio.get_running_loop().call_soon(callback)
+        timer = FakeTimer(self.elapsed + delay_s, callback)
         self.timers.append(timer)
         return timer
 
@@ -58,6 +60,13 @@ class FakeClock:
 
 def _satisfies(clock: FakeClock) -> Clock:
     return clock  # mypy checks the fake against the port
+
+
+async def turns(count: int = 20) -> None:
+    """Let the event loop run ``count`` turns (what a wake-up sets off, done), with no
+    time passing."""
+    for _ in range(count):
+        await asyncio.sleep(0)
 
 
 async def until(condition: Callable[[], bool], *, turns: int = 1000) -> None:

@@ -8,10 +8,11 @@ import pytest
 
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.errors import ConflictError, ForbiddenError, NotFoundError, WaitCycleError
-from crosswalk.domain.events import QuestionAnswered
+from crosswalk.domain.events import QuestionAnswered, answer_key, question_key
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.targets import AgentTarget
+from tests.unit.services.fake_clock import FakeClock, turns, until
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeConversations,
@@ -24,9 +25,14 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def service() -> ConversationService:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def service(clock: FakeClock) -> ConversationService:
     tasks = FakeTasks()
-    stream = ChangeStream()
+    stream = ChangeStream(clock)
     conversations = FakeConversations()
     agents = FakeAgents(make_agent("alice"), make_agent("bob"), tasks=tasks)
     return ConversationService(
@@ -44,11 +50,20 @@ async def test_listen_returns_at_once_when_a_question_is_pending(
     assert [c.id for c in await service.listen("bob", timeout_s=5)] == [asked.id]
 
 
-async def test_listen_wakes_on_ask_and_times_out_empty(service: ConversationService) -> None:
-    assert await service.listen("bob", timeout_s=0.02) == []
+async def parked(service: ConversationService, key: str) -> None:
+    """Until one waiter waits on ``key`` (it has subscribed and read)."""
+    await until(lambda: service.changes.waiting(key) == 1)
+
+
+async def test_listen_wakes_on_ask_and_times_out_empty(
+    service: ConversationService, clock: FakeClock
+) -> None:
+    timing_out = asyncio.create_task(service.listen("bob", timeout_s=20))
+    await parked(service, question_key("bob"))
+    clock.advance(20)
+    assert await timing_out == []
     listening = asyncio.create_task(service.listen("bob", timeout_s=30))
-    await asyncio.sleep(0.01)
-    assert not listening.done()
+    await parked(service, question_key("bob"))
     asked = service.ask("alice", "port?", AgentTarget("bob"))
     found = await asyncio.wait_for(listening, 1.0)
     assert [c.id for c in found] == [asked.id]
@@ -57,7 +72,7 @@ async def test_listen_wakes_on_ask_and_times_out_empty(service: ConversationServ
 async def test_wait_for_answer_wakes_on_answer(service: ConversationService) -> None:
     asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
-    await asyncio.sleep(0.01)
+    await parked(service, answer_key(asked.id))
     assert not waiting.done()
     service.answer(asked.id, "8443", acting_agent_id="bob")
     answered = await asyncio.wait_for(waiting, 1.0)
@@ -69,7 +84,7 @@ async def test_a_waiter_woken_by_an_answer_here_takes_the_row_from_the_event(
 ) -> None:
     asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
-    await asyncio.sleep(0.01)
+    await parked(service, answer_key(asked.id))
     reads: list[str] = []
     find = service.conversations.find_by_id
     monkeypatch.setattr(
@@ -87,7 +102,7 @@ async def test_a_waiter_woken_by_another_servers_answer_reads_the_row(
     """Events from other servers carry ids, not rows (``db/pg_listen``)."""
     asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=30))
-    await asyncio.sleep(0.01)
+    await parked(service, answer_key(asked.id))
     with service.unit_of_work():  # the answer written elsewhere: only the row changes
         answered = service.conversations.answer(asked.id, "8443")
     service.changes.publish_committed([QuestionAnswered(asked.id, "alice", "bob")])
@@ -96,10 +111,16 @@ async def test_a_waiter_woken_by_another_servers_answer_reads_the_row(
 
 
 async def test_wait_for_answer_times_out_with_the_pending_conversation(
-    service: ConversationService,
+    service: ConversationService, clock: FakeClock
 ) -> None:
     asked = service.ask("alice", "port?", AgentTarget("bob"))
-    still = await service.wait_for_answer(asked.id, timeout_s=0.02)
+    waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=20))
+    await parked(service, answer_key(asked.id))
+    clock.advance(19.9)
+    await turns()
+    assert not waiting.done()
+    clock.advance(0.1)
+    still = await waiting
     assert still.status is ConversationStatus.PENDING
 
 
@@ -107,7 +128,8 @@ async def test_closing_the_change_stream_releases_waiters(service: ConversationS
     asked = service.ask("alice", "port?", AgentTarget("bob"))
     waiting = asyncio.create_task(service.wait_for_answer(asked.id, timeout_s=600))
     listening = asyncio.create_task(service.listen("alice", timeout_s=600))
-    await asyncio.sleep(0.01)
+    await parked(service, answer_key(asked.id))
+    await parked(service, question_key("alice"))
     service.changes.close()
     assert (await asyncio.wait_for(waiting, 1.0)).status is ConversationStatus.PENDING
     assert await asyncio.wait_for(listening, 1.0) == []
@@ -157,7 +179,7 @@ async def test_question_stream_yields_pending_then_new_and_resumes(
     stream = service.question_stream("bob")
     assert (await anext(stream)).id == first.id
     second_task = asyncio.create_task(anext(stream))
-    await asyncio.sleep(0.01)
+    await parked(service, question_key("bob"))
     second = service.ask("alice", "two?", AgentTarget("bob"))
     assert (await asyncio.wait_for(second_task, 1.0)).id == second.id
     await stream.aclose()

@@ -15,6 +15,7 @@ from crosswalk.domain.rows import Agent, NewMessage
 from crosswalk.services.agents import AgentService
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.human_questions import HumanQuestionService
+from tests.unit.services.fake_clock import FakeClock, until
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeConversations,
@@ -29,6 +30,11 @@ pytestmark = pytest.mark.anyio
 AGENT, USER = ParticipantType.AGENT, ParticipantType.USER
 
 
+async def parked(service: HumanQuestionService, message_id: str) -> None:
+    """Until one request waits for the reply to ``message_id``."""
+    await until(lambda: service.changes.waiting(reply_key(message_id)) == 1)
+
+
 @pytest.fixture
 def agents() -> FakeAgents:
     return FakeAgents(make_agent("alice"), make_agent("bob"))
@@ -40,8 +46,13 @@ def messages() -> FakeMessages:
 
 
 @pytest.fixture
-def service(agents: FakeAgents, messages: FakeMessages) -> HumanQuestionService:
-    stream = ChangeStream()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def service(agents: FakeAgents, messages: FakeMessages, clock: FakeClock) -> HumanQuestionService:
+    stream = ChangeStream(clock)
     tasks, conversations = FakeTasks(), FakeConversations()
     units = FakeUnitsOfWork(stream, agents, tasks, messages, conversations)
     agent_service = AgentService(
@@ -164,7 +175,7 @@ async def test_a_waiting_request_wakes_when_the_reply_commits(
 ) -> None:
     asked = service.ask("alice", "?")
     waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=30))
-    await asyncio.sleep(0.01)
+    await parked(service, asked.id)
     assert not waiting.done()
 
     _, reply = service.reply(asked.id, "go")
@@ -184,10 +195,16 @@ async def test_waiting_returns_at_once_when_already_answered(
     assert state.reply is not None and state.reply.content == "go"
 
 
-async def test_waiting_times_out_with_no_reply(service: HumanQuestionService) -> None:
+async def test_waiting_times_out_with_no_reply(
+    service: HumanQuestionService, clock: FakeClock
+) -> None:
     asked = service.ask("alice", "?")
+    waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=20))
+    await parked(service, asked.id)
 
-    state = await service.wait_for_reply(asked.id, timeout_s=0.02)
+    clock.advance(20)
+
+    state = await waiting
 
     assert (state.question.status, state.reply) == (MessageStatus.PENDING, None)
 
@@ -195,7 +212,7 @@ async def test_waiting_times_out_with_no_reply(service: HumanQuestionService) ->
 async def test_closing_the_change_stream_releases_the_waiter(service: HumanQuestionService) -> None:
     asked = service.ask("alice", "?")
     waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=600))
-    await asyncio.sleep(0.01)
+    await parked(service, asked.id)
 
     service.changes.close()
 
@@ -208,7 +225,7 @@ async def test_deleting_a_question_wakes_the_waiter_and_frees_the_agent(
     asked = service.ask("alice", "?")
     notifier = service.changes
     waiting = asyncio.create_task(service.wait_for_reply(asked.id, timeout_s=600))
-    await asyncio.sleep(0.01)
+    await parked(service, asked.id)
     assert notifier.waiting(reply_key(asked.id)) == 1
 
     message, removed = service.delete(asked.id)

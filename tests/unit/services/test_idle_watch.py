@@ -1,9 +1,8 @@
 """Agents registered by hand go idle when their hooks go quiet (``IdleWatch``), with the
-in-memory fakes and a short ``after_s``."""
+in-memory fakes and a fake clock that the tests move forward."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
@@ -14,6 +13,7 @@ from crosswalk.services.agents import AgentService
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.check_in import Activity, CheckInService
 from crosswalk.services.idle_watch import IdleWatch, idle_after_from_env
+from tests.unit.services.fake_clock import FakeClock, turns
 from tests.unit.services.fakes import (
     FakeAgents,
     FakeAnswerDeliveries,
@@ -24,7 +24,7 @@ from tests.unit.services.fakes import (
     make_agent,
 )
 
-AFTER_S = 0.5
+AFTER_S = 300.0
 
 
 class World:
@@ -45,8 +45,13 @@ class World:
             conversations=conversations,
             unit_of_work=units,
         )
+        self.clock = FakeClock()
         self.watch = IdleWatch(
-            agents=self.service, repository=self.agents, changes=self.changes, after_s=AFTER_S
+            agents=self.service,
+            repository=self.agents,
+            changes=self.changes,
+            after_s=AFTER_S,
+            clock=self.clock,
         )
         self.check_in = CheckInService(
             agents=self.service,
@@ -61,6 +66,12 @@ class World:
     def status(self, agent_id: str) -> AgentStatus:
         return self.agents.get(agent_id).status
 
+    async def pass_time(self, seconds: float) -> None:
+        """``seconds`` go by; the watch does what fell due and waits again."""
+        await turns()
+        self.clock.advance(seconds)
+        await turns()
+
 
 async def test_a_hand_registered_agent_whose_hooks_go_quiet_becomes_idle() -> None:
     world = World()
@@ -68,11 +79,11 @@ async def test_a_hand_registered_agent_whose_hooks_go_quiet_becomes_idle() -> No
     try:
         for _ in range(15):  # busy keeps working: each tool call is seen
             world.check_in.check_in("busy", Activity.TOOL)
-            await asyncio.sleep(AFTER_S / 10)
+            await world.pass_time(AFTER_S / 10)
         assert world.status("quiet") is AgentStatus.IDLE  # nothing since the start
         assert world.status("busy") is AgentStatus.RUNNING
         assert world.status("spawned") is AgentStatus.RUNNING  # the runner's to decide
-        await asyncio.sleep(AFTER_S * 1.5)
+        await world.pass_time(AFTER_S * 1.5)
         assert world.status("busy") is AgentStatus.IDLE
     finally:
         await world.watch.close()
@@ -83,9 +94,9 @@ async def test_a_status_moving_to_running_is_watched_from_then_on() -> None:
     await world.watch.start()
     try:
         world.service.update("resting", {"status": AgentStatus.RUNNING})  # e.g. a reply came
-        await asyncio.sleep(AFTER_S / 2)
+        await world.pass_time(AFTER_S / 2)
         assert world.status("resting") is AgentStatus.RUNNING
-        await asyncio.sleep(AFTER_S * 1.5)
+        await world.pass_time(AFTER_S * 1.5)
         assert world.status("resting") is AgentStatus.IDLE
     finally:
         await world.watch.close()
