@@ -239,7 +239,7 @@ class OwnershipTracker:
                     mine.initiative_id,
                     bool(files),
                     tuple(dict.fromkeys(files)),
-                    self._service.now(),
+                    self._service.clock.now(),
                 )
             )
             with self._guard:

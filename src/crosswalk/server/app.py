@@ -37,6 +37,7 @@ from crosswalk.dispatch.ownership import OwnershipTracker
 from crosswalk.dispatch.pushing import Clones, GitPusher, PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.fsmodes import private_dir
 from crosswalk.runner import (
     AnsweringScheduler,
@@ -136,6 +137,7 @@ def build_services(
     workspaces: Workspaces | None = None,
     launcher: AgentLauncher | None = None,
     clones: Clones | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Services:
     """Every service on ``engine``. Each unit of work hands its events to ``publishers``
     (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
@@ -143,10 +145,10 @@ def build_services(
     ``runner_settings`` default to the environment's; dashboard sessions are kept in
     ``sessions_file``. Dispatch merges in worktrees under the data directory's
     ``merges/``; ``workspaces``, ``launcher`` and ``clones`` replace the runner's side of
-    dispatch (tests)."""
+    dispatch (tests). ``clock`` is what the services tell time by."""
     limits = limits or Limits.from_env(os.environ)
     repos = create_repositories(engine)
-    changes = changes or ChangeStream()
+    changes = changes or ChangeStream(clock)
     offload = offload or InlineOffload()
     all_publishers = (*publishers, changes)
 
@@ -187,7 +189,7 @@ def build_services(
     )
     accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
     logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
-    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work)
+    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work, clock=clock)
     settings = runner_settings or RunnerSettings.from_env()
     worktrees = GitWorktrees(settings.data_dir)
     checkpoints = CheckpointService(tasks=repos.tasks, planning=planning)
@@ -197,7 +199,7 @@ def build_services(
     ownership = OwnershipTracker(
         agents=repos.agents,
         tasks=repos.tasks,
-        service=OwnershipService(ownership=repos.ownership, unit_of_work=unit_of_work),
+        service=OwnershipService(ownership=repos.ownership, unit_of_work=unit_of_work, clock=clock),
         workspaces=workspaces,
         changes=changes,
         runs_here=settings.runs_here,
@@ -280,6 +282,7 @@ def build_services(
         repository=repos.agents,
         changes=changes,
         after_s=idle_after_from_env(os.environ),
+        clock=clock,
     )
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
@@ -301,7 +304,7 @@ def build_services(
         pushes=pushes,
         checkpoints=checkpoints,
         dispatcher=dispatcher,
-        sessions=SessionStore(admin_token, path=sessions_file),
+        sessions=SessionStore(admin_token, path=sessions_file, clock=clock),
         check_in=CheckInService(
             agents=agents,
             tasks=repos.tasks,
@@ -311,6 +314,7 @@ def build_services(
             unit_of_work=unit_of_work,
             ownership=repos.ownership,
             on_activity=idle_watch.seen,
+            clock=clock,
         ),
         idle_watch=idle_watch,
         runner=runner,

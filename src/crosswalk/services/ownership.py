@@ -14,14 +14,14 @@ finds nothing new writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from crosswalk.db.repositories import OwnershipRepository
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.rows import Agent, FileChange, MergePreview, OverlapNotice, PathChange
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
 #: The entity of the events an ownership write records (id: the agent's).
@@ -32,7 +32,7 @@ ENTITY = "fileChanges"
 class OwnershipService:
     ownership: OwnershipRepository
     unit_of_work: UnitOfWorkFactory
-    now: Callable[[], datetime] = field(default=utcnow)
+    clock: Clock = SYSTEM_CLOCK  # when a change was seen
 
     def record_work(
         self, agent: Agent, initiative_id: str, changes: Sequence[PathChange]
@@ -42,7 +42,7 @@ class OwnershipService:
         keeps when it was first seen. Each pair of agents whose unmerged work now
         shares a file is told once; returns the notices made."""
         before = {c.path: c for c in self.ownership.changes_of(agent.id, merged=False)}
-        now = self.now()
+        now = self.clock.now()
         after = {
             change.path: _kept(before.get(change.path), agent, initiative_id, change, now)
             for change in changes
@@ -75,7 +75,7 @@ class OwnershipService:
         (the merge against its first parent): they become the agent's merged changes
         (replacing earlier merged ones of the same files), its unmerged work is gone,
         and so are the merge previews of its pairs."""
-        now = self.now()
+        now = self.clock.now()
         merged = {c.path: c for c in self.ownership.changes_of(agent.id, merged=True)}
         for change in changes:
             merged[change.path] = FileChange(

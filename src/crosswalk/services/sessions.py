@@ -16,10 +16,10 @@ import hmac
 import json
 import os
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 
 #: How long a sign-in link works (it also works only once).
 LINK_TTL_S = 120.0
@@ -55,13 +55,17 @@ class SessionStore:
         admin_token: str,
         *,
         path: Path | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._admin_token = admin_token
         self._path = path
         self._clock = clock
         self._links: dict[str, float] = {}
         self._sessions: dict[str, Session] = self._load()
+
+    def _epoch(self) -> float:
+        """Wall time as epoch seconds, the form expiries are stored in."""
+        return self._clock.now().timestamp()
 
     def token_is_admin(self, token: str) -> bool:
         """Whether ``token`` is the admin token (compared in constant time)."""
@@ -71,13 +75,13 @@ class SessionStore:
         """A code that signs a browser in once within ``LINK_TTL_S``."""
         self._forget_expired()
         code = secrets.token_urlsafe(32)
-        self._links[_digest(code)] = self._clock() + LINK_TTL_S
+        self._links[_digest(code)] = self._epoch() + LINK_TTL_S
         return code
 
     def redeem_link_code(self, code: str) -> NewSession | None:
         """A new session for a valid, unused, unexpired code; the code is spent."""
         expires_at = self._links.pop(_digest(code), None)
-        if expires_at is None or expires_at < self._clock():
+        if expires_at is None or expires_at < self._epoch():
             return None
         return self.start()
 
@@ -88,7 +92,7 @@ class SessionStore:
     def start(self) -> NewSession:
         self._forget_expired()
         cookie = secrets.token_urlsafe(32)
-        session = Session(csrf=secrets.token_urlsafe(32), expires_at=self._clock() + SESSION_TTL_S)
+        session = Session(csrf=secrets.token_urlsafe(32), expires_at=self._epoch() + SESSION_TTL_S)
         self._sessions[_digest(cookie)] = session
         self._save()
         return NewSession(cookie=cookie, session=session)
@@ -98,7 +102,7 @@ class SessionStore:
         if not cookie:
             return None
         session = self._sessions.get(_digest(cookie))
-        if session is None or session.expires_at < self._clock():
+        if session is None or session.expires_at < self._epoch():
             return None
         return session
 
@@ -108,7 +112,7 @@ class SessionStore:
             self._save()
 
     def _forget_expired(self) -> None:
-        now = self._clock()
+        now = self._epoch()
         self._links = {k: t for k, t in self._links.items() if t >= now}
         self._sessions = {k: s for k, s in self._sessions.items() if s.expires_at >= now}
 
@@ -117,7 +121,7 @@ class SessionStore:
             return {}
         try:
             stored = json.loads(self._path.read_text())
-            now = self._clock()
+            now = self._epoch()
             return {
                 key: Session(csrf=str(value["csrf"]), expires_at=float(value["expires_at"]))
                 for key, value in stored.items()

@@ -8,15 +8,14 @@ of work recording ``EntityChanged("agentRun", ...)``, so the dashboard refreshes
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crosswalk.db.repositories import AgentRunRepository
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.domain.enums import RunEnd
 from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.rows import Agent, AgentRun, AgentRunEnd, NewAgentRun
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.domain.usage import Usage, UsageTotals, total, totals_by
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 
@@ -25,7 +24,7 @@ from crosswalk.services.unit_of_work import UnitOfWorkFactory
 class UsageService:
     runs: AgentRunRepository
     unit_of_work: UnitOfWorkFactory
-    now: Callable[[], datetime] = field(default=utcnow)
+    clock: Clock = SYSTEM_CLOCK  # "now", for the runs still going
 
     # --- what the runner records ------------------------------------------------------
 
@@ -85,19 +84,19 @@ class UsageService:
     # --- totals -----------------------------------------------------------------------
 
     def of_agent(self, agent_id: str) -> UsageTotals:
-        return total(self.runs.find(agent_id=agent_id), self.now())
+        return total(self.runs.find(agent_id=agent_id), self.clock.now())
 
     def of_task(self, task_id: str) -> UsageTotals:
-        return total(self.runs.find(task_id=task_id), self.now())
+        return total(self.runs.find(task_id=task_id), self.clock.now())
 
     def of_initiative(self, initiative_id: str) -> UsageTotals:
-        return total(self.runs.find(initiative_id=initiative_id), self.now())
+        return total(self.runs.find(initiative_id=initiative_id), self.clock.now())
 
     def by_agent(self, initiative_id: str | None = None) -> dict[str, UsageTotals]:
         """Totals per agent (of one initiative, or of every agent)."""
         runs = self.runs.find(initiative_id=initiative_id)
-        return totals_by(runs, lambda run: run.agent_id, self.now())
+        return totals_by(runs, lambda run: run.agent_id, self.clock.now())
 
     def by_task(self, initiative_id: str) -> dict[str, UsageTotals]:
         runs = self.runs.find(initiative_id=initiative_id)
-        return totals_by(runs, lambda run: run.task_id, self.now())
+        return totals_by(runs, lambda run: run.task_id, self.clock.now())

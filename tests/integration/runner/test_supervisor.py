@@ -22,6 +22,7 @@ from tests.integration.runner.fakes import FakeProcess, FakeProcesses, FakeWorkt
 
 from crosswalk.db import Repositories, create_repositories
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
+from crosswalk.domain.clock import SystemClock
 from crosswalk.domain.enums import AgentStatus, RunEnd, TaskStatus
 from crosswalk.domain.errors import (
     ConflictError,
@@ -85,6 +86,16 @@ class RecordedRunEnds:
 
 
 @dataclass
+class HarnessClock(SystemClock):
+    """Wall time as the harness sets it (``harness.now``), the rest the system's."""
+
+    def __init__(self, harness: Harness) -> None:
+        self._harness = harness
+
+    def now(self) -> datetime:
+        return self._harness.now
+
+
 class Harness:
     engine: Engine
     repos: Repositories
@@ -154,7 +165,7 @@ class Harness:
             accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
             logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
             usage=UsageService(
-                runs=repos.agent_runs, unit_of_work=unit_of_work, now=lambda: self.now
+                runs=repos.agent_runs, unit_of_work=unit_of_work, clock=HarnessClock(self)
             ),
             answering=AnsweringService(
                 runs=repos.answering_runs,

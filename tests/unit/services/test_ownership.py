@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from crosswalk.domain.events import Action, EntityChanged
 from crosswalk.domain.rows import Agent, MergePreview, PathChange
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.ownership import OwnershipService
+from tests.unit.services.fake_clock import FakeClock
 from tests.unit.services.fake_ownership import FakeOwnership
-from tests.unit.services.fakes import FakeAgents, FakeUnitsOfWork, make_agent, tick
+from tests.unit.services.fakes import FakeAgents, FakeUnitsOfWork, make_agent
 
 ALICE = replace(make_agent("alice", task_id="t-a"), initiative_id="init")
 BOB = replace(make_agent("bob", task_id="t-b"), initiative_id="init")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = tick()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self) -> None:
-        self.now = tick()
-
-
-def service(*agents: Agent) -> tuple[OwnershipService, FakeOwnership, FakeUnitsOfWork, Clock]:
+def service(*agents: Agent) -> tuple[OwnershipService, FakeOwnership, FakeUnitsOfWork, FakeClock]:
     index = FakeOwnership(FakeAgents(*agents))
     units = FakeUnitsOfWork(ChangeStream(), index)
-    clock = Clock()
-    return OwnershipService(index, units, now=clock), index, units, clock
+    clock = FakeClock()
+    return OwnershipService(index, units, clock=clock), index, units, clock
 
 
 def test_work_is_recorded_and_an_unmoved_change_keeps_when_it_was_first_seen() -> None:
@@ -39,11 +28,11 @@ def test_work_is_recorded_and_an_unmoved_change_keeps_when_it_was_first_seen() -
     ownership.record_work(ALICE, "init", [PathChange("a.py", ((1, 3),)), PathChange("b.py")])
     first = {c.path: c.changed_at for c in index.changes_of("alice", merged=False)}
     assert set(first) == {"a.py", "b.py"}
-    clock.advance()
+    clock.advance(1)
     ownership.record_work(ALICE, "init", [PathChange("a.py", ((1, 4),)), PathChange("b.py")])
     second = {c.path: c.changed_at for c in index.changes_of("alice", merged=False)}
     assert second["b.py"] == first["b.py"]
-    assert second["a.py"] == clock.now != first["a.py"]
+    assert second["a.py"] == clock.now() != first["a.py"]
     published = len(units.committed)
     ownership.record_work(ALICE, "init", [PathChange("a.py", ((1, 4),)), PathChange("b.py")])
     assert len(units.committed) == published  # nothing moved: nothing written
@@ -68,11 +57,11 @@ def test_landing_makes_the_work_merged_and_forgets_its_previews() -> None:
     ownership, index, _, clock = service(ALICE, BOB)
     ownership.record_work(ALICE, "init", [PathChange("x.py"), PathChange("y.py")])
     ownership.landed(ALICE, "init", [PathChange("old.py")])
-    clock.advance()
-    index.save_preview(MergePreview("alice", "bob", "init", True, ("x.py",), clock.now))
+    clock.advance(1)
+    index.save_preview(MergePreview("alice", "bob", "init", True, ("x.py",), clock.now()))
     ownership.landed(ALICE, "init", [PathChange("x.py", ((1, 9),)), PathChange("y.py")])
     assert index.changes_of("alice", merged=False) == []
     merged = {c.path: c for c in index.changes_of("alice", merged=True)}
     assert set(merged) == {"old.py", "x.py", "y.py"}
-    assert merged["x.py"].lines == ((1, 9),) and merged["x.py"].changed_at == clock.now
+    assert merged["x.py"].lines == ((1, 9),) and merged["x.py"].changed_at == clock.now()
     assert index.saved_previews == {}

@@ -6,18 +6,11 @@ import stat
 from pathlib import Path
 
 from crosswalk.services.sessions import LINK_TTL_S, SESSION_TTL_S, SessionStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.services.fake_clock import FakeClock
 
 
 def test_a_link_code_signs_in_once_and_only_before_it_expires() -> None:
-    clock = Clock()
+    clock = FakeClock()
     store = SessionStore("cw_admin", clock=clock)
     code = store.create_link_code()
     started = store.redeem_link_code(code)
@@ -26,7 +19,7 @@ def test_a_link_code_signs_in_once_and_only_before_it_expires() -> None:
     assert store.redeem_link_code(code) is None  # spent
 
     late = store.create_link_code()
-    clock.now += LINK_TTL_S + 1
+    clock.advance(LINK_TTL_S + 1)
     assert store.redeem_link_code(late) is None
     assert store.redeem_link_code("made-up") is None
 
@@ -41,14 +34,14 @@ def test_only_the_admin_token_signs_in() -> None:
 
 
 def test_sessions_expire_and_end() -> None:
-    clock = Clock()
+    clock = FakeClock()
     store = SessionStore("cw_admin", clock=clock)
     first = store.start()
     second = store.start()
     store.end(first.cookie)
     assert store.find(first.cookie) is None
     assert store.find(second.cookie) is not None
-    clock.now += SESSION_TTL_S + 1
+    clock.advance(SESSION_TTL_S + 1)
     assert store.find(second.cookie) is None
     assert store.find(None) is None
 
