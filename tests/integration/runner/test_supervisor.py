@@ -85,7 +85,6 @@ class RecordedRunEnds:
         self.told.append(("failed", agent.id, agent.status, reason))
 
 
-@dataclass
 class HarnessClock(SystemClock):
     """Wall time as the harness sets it (``harness.now``), the rest the system's."""
 
@@ -96,6 +95,7 @@ class HarnessClock(SystemClock):
         return self._harness.now
 
 
+@dataclass
 class Harness:
     engine: Engine
     repos: Repositories
