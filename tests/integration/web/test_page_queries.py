@@ -14,9 +14,18 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from crosswalk.domain.enums import AgentStatus, RunEnd, TaskStatus
-from crosswalk.domain.rows import MergePreview, NewAccount, NewAgent, NewInitiative, NewPhase
-from crosswalk.domain.rows import NewTask, PathChange
+from crosswalk.domain.enums import AgentStatus, ParticipantType, RunEnd, TaskStatus
+from crosswalk.domain.rows import (
+    MergePreview,
+    NewAccount,
+    NewAgent,
+    NewAnsweringRun,
+    NewInitiative,
+    NewMessage,
+    NewPhase,
+    NewTask,
+    PathChange,
+)
 from crosswalk.domain.targets import AgentTarget
 from crosswalk.domain.usage import Usage
 from crosswalk.server.app import CrosswalkApp, create_app
@@ -24,12 +33,15 @@ from crosswalk.services.ownership import OwnershipService
 
 ORIGIN = "http://127.0.0.1"
 SMALL, LARGE = 2, 40
+USER, AGENT = ParticipantType.USER, ParticipantType.AGENT
 
 
 def fill(app: CrosswalkApp, n: int) -> dict[str, str]:
     """An initiative of ``n`` tasks in two phases, ``n`` running agents (one per task, with
-    an account, two logged sessions, a run, a question to the next agent, a question to the
-    person and a message from the person), all sharing one file; the ids a page needs."""
+    an account, two logged sessions, a run, a question to the person and a message from
+    the person), all sharing one file and asking the first agent a question; ``n`` earlier
+    agents on the first task, each with a run and a request for changes; ``n`` answering
+    runs of the first agent. Returns the ids the pages need."""
     services = app.services
     planning = services.planning
     initiative = planning.create_initiative(NewInitiative(name="Checkout"))
@@ -68,8 +80,18 @@ def fill(app: CrosswalkApp, n: int) -> dict[str, str]:
         services.human_questions.ask(agent.id, f"question {i}?")
         services.human_questions.tell(agent.id, f"note {i}", handed_over=False)
         ownership.record_work(agent, initiative.id, [PathChange("src/shared.py")])
-    for asker, asked in zip(agents, agents[1:], strict=False):
-        services.conversations.ask(asker.id, "which port?", AgentTarget(asked.id))
+    for asker in agents[1:]:
+        services.conversations.ask(asker.id, "which port?", AgentTarget(agents[0].id))
+    for i in range(n):  # earlier attempts at the first task, each told what to change
+        earlier = services.agents.create(
+            NewAgent(worktree_id=f"old-{i}", name=f"earlier-{i}", task_id=tasks[0].id,
+                     status=AgentStatus.CRASHED)
+        )  # fmt: skip
+        services.usage.run_started(earlier, 1, at)
+        services.human_questions.send(
+            NewMessage(USER, AGENT, f"change {i}", recipient_id=earlier.id, task_id=tasks[0].id)
+        )
+        services.repos.answering_runs.start(NewAnsweringRun(agents[0].id, i + 3, []))
     ownership.record_preview(
         MergePreview(agents[0].id, agents[1].id, initiative.id, True, ("src/shared.py",), at)
     )
