@@ -236,14 +236,14 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
         "agent": agent_summaries(services, [found], now, usage)[0],
         "answeringRuns": [to_api(run) for run in answering],
         "tellDelivery": delivery_for(found).value,
-        "messages": [to_api(m) for m in _with_the_person(services, found)],
+        "messages": [to_api(m) for m in with_the_person(services, found)],
         "log": [{"kind": e.kind, "title": e.title, "text": e.text} for e in shown],
         "logEntriesHidden": max(len(entries) - LOG_ENTRIES_SHOWN, 0),
         "conversations": [conversation_view(c, names) for c in conversations],
     }
 
 
-def _with_the_person(services: Services, agent: Agent) -> list[Message]:
+def with_the_person(services: Services, agent: Agent) -> list[Message]:
     """The newest messages between the agent and the person, oldest first: what the
     person told it (``cw tell``) and the replies it got, what it sent the person."""
     user = ParticipantType.USER
