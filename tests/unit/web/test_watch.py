@@ -62,3 +62,13 @@ def test_an_agent_page_counts_its_log_and_conversations_and_the_inbox_new_approv
     waiting = TaskStatusChanged("t9", TaskStatus.PENDING_APPROVAL)
     assert watch.inbox().verdict(waiting, Scope()) is MAYBE
     assert watch.inbox().verdict(TaskStatusChanged("t9", TaskStatus.BLOCKED), Scope()) is NOT_SHOWN
+
+
+def test_a_task_page_counts_a_new_session_of_its_own_agents_only() -> None:
+    page = watch.task("t1")
+    scope = Scope(keys={"task:t1", "agent:a1", "agent:a2"}, sessions={"a1": 1})
+
+    assert page.verdict(LogChunkAppended("a1", "c1", 1), scope) is NOT_SHOWN
+    assert page.verdict(LogChunkAppended("a1", "c2", 2), scope) is SHOWN
+    assert page.verdict(LogChunkAppended("a2", "c3", 1), scope) is SHOWN  # joined since
+    assert page.verdict(LogChunkAppended("a3", "c4", 9), scope) is NOT_SHOWN

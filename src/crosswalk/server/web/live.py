@@ -57,14 +57,12 @@ class Sieve:
     scope: Scope = field(default_factory=Scope)
 
     async def begin(self) -> None:
-        self.scope = await self._read()
+        self.scope = await run_in_threadpool(self._read, True)
 
     async def shown(self, burst: list[Event]) -> list[Event]:
         verdicts = [self.watch.verdict(event, self.scope) for event in burst]
         if Verdict.MAYBE in verdicts or self.watch.may_move(burst):
-            known = self.scope.sessions
-            self.scope = await self._read()
-            self.scope.sessions.update(known)  # those already told stay told
+            self.scope = await run_in_threadpool(self._read, False)
             verdicts = [
                 self._joined(event) if verdict is Verdict.MAYBE else verdict
                 for event, verdict in zip(burst, verdicts, strict=True)
@@ -76,10 +74,15 @@ class Sieve:
         joined = any(t.kind in self.watch.scoped and t.key in keys for t in topics(event))
         return Verdict.SHOWN if joined else Verdict.NOT_SHOWN
 
-    async def _read(self) -> Scope:
-        if self.watch.read_scope is None:
-            return Scope()
-        return await run_in_threadpool(self.watch.read_scope, self.services)
+    def _read(self, with_sessions: bool) -> Scope:
+        """The page's scope (blocking: run off the loop); the session numbers read anew
+        only when the stream begins, else kept."""
+        watch, services = self.watch, self.services
+        keys = watch.read_scope(services) if watch.read_scope is not None else set()
+        sessions = self.scope.sessions
+        if with_sessions and watch.read_sessions is not None:
+            sessions = watch.read_sessions(services)
+        return Scope(keys, sessions)
 
 
 async def change_events(

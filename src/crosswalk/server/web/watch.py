@@ -99,13 +99,15 @@ def topics(event: Event) -> list[Topic]:
 @dataclass(slots=True)
 class Scope:
     """What one page shows of the rows it shows some of: ``keys`` (``kind:id``), and the
-    session number of each agent whose session it shows."""
+    session number it last showed of each agent (read when the stream begins, then
+    counted up by the log chunks it is told of)."""
 
     keys: set[str] = field(default_factory=set)
     sessions: dict[str, int] = field(default_factory=dict)
 
 
-ScopeReader = Callable[[Services], Scope]
+ScopeReader = Callable[[Services], set[str]]
+SessionReader = Callable[[Services], dict[str, int]]
 
 
 class Verdict(Enum):
@@ -116,14 +118,14 @@ class Verdict(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    """What one page shows: every row of ``kinds``; the rows of ``scoped`` kinds in its
-    scope (``read_scope``); with ``sessions``, the session numbers of its agents (every
-    agent's when ``agent`` is in ``kinds``, else those of ``Scope.sessions``)."""
+    """What one page shows: every row of ``kinds``; the rows of ``scoped`` kinds whose
+    keys ``read_scope`` reads; with ``read_sessions``, the session numbers of the agents
+    it shows (read once per stream: the log is the largest table)."""
 
     kinds: frozenset[str] = frozenset()
     scoped: frozenset[str] = frozenset()
     read_scope: ScopeReader | None = None
-    sessions: bool = False
+    read_sessions: SessionReader | None = None
 
     def verdict(self, event: Event, scope: Scope) -> Verdict:
         found = Verdict.NOT_SHOWN
@@ -140,12 +142,11 @@ class Watch:
         return found
 
     def _opens_session(self, chunk: LogChunkAppended, scope: Scope) -> bool:
-        if not self.sessions:
+        if self.read_sessions is None:
             return False
-        known = scope.sessions.get(chunk.agent_id)
-        if known is None and "agent" not in self.kinds:
+        if "agent" not in self.kinds and key("agent", chunk.agent_id) not in scope.keys:
             return False  # not an agent this page shows
-        if chunk.session_number <= (known or 0):
+        if chunk.session_number <= scope.sessions.get(chunk.agent_id, 0):
             return False
         scope.sessions[chunk.agent_id] = chunk.session_number
         return True
@@ -170,15 +171,17 @@ def overview() -> Watch:
     questions and recent conversations."""
     return Watch(
         kinds=_AGENT_ROWS | {"initiative", "task", "answeringRun", "conversation"},
-        read_scope=_every_agents_session,
-        sessions=True,
+        read_sessions=_every_agents_session,
     )
 
 
 def agents() -> Watch:
     """Every agent's row, naming its task."""
     return Watch(
-        kinds=_AGENT_ROWS, scoped=frozenset({"task"}), read_scope=_agents_tasks, sessions=True
+        kinds=_AGENT_ROWS,
+        scoped=frozenset({"task"}),
+        read_scope=_agents_tasks,
+        read_sessions=_every_agents_session,
     )
 
 
@@ -208,7 +211,7 @@ def task(id: str) -> Watch:
     return Watch(
         scoped=frozenset({"task", "initiative", "phase", "agent", "agentRun", "message"}),
         read_scope=lambda services: _task_scope(services, id),
-        sessions=True,
+        read_sessions=lambda services: _task_sessions(services, id),
     )
 
 
@@ -230,43 +233,42 @@ def accounts() -> Watch:
 # --- the scopes (each a fixed number of queries) --------------------------------------
 
 
-def _every_agents_session(services: Services) -> Scope:
+def _every_agents_session(services: Services) -> dict[str, int]:
     ids = [agent.id for agent in services.repos.agents.find_all()]
-    return Scope(sessions=services.repos.log_chunks.session_counts(ids))
+    return services.repos.log_chunks.session_counts(ids)
 
 
-def _agents_tasks(services: Services) -> Scope:
-    every = services.repos.agents.find_all()
-    return Scope(
-        keys={key("task", agent.task_id) for agent in every if agent.task_id},
-        sessions=services.repos.log_chunks.session_counts([agent.id for agent in every]),
-    )
+def _task_sessions(services: Services, id: str) -> dict[str, int]:
+    ids = [agent.id for agent in services.repos.agents.find_by_task_id(id)]
+    return services.repos.log_chunks.session_counts(ids)
 
 
-def _agent_scope(services: Services, id_or_name: str) -> Scope:
+def _agents_tasks(services: Services) -> set[str]:
+    return {key("task", a.task_id) for a in services.repos.agents.find_all() if a.task_id}
+
+
+def _agent_scope(services: Services, id_or_name: str) -> set[str]:
     found = services.agents.find(id_or_name)
     if found is None:
-        return Scope(keys={key("agent", id_or_name)})
+        return {key("agent", id_or_name)}
     repos = services.repos
     conversations = repos.conversations.list_page(agent_id=found.id, limit=50).items
     others = {id for c in conversations for id in (c.from_agent_id, c.to_agent_id) if id}
     runs = repos.agent_runs.find(agent_id=found.id)
     answering = repos.answering_runs.find_by_agent(found.id, limit=views.ANSWERING_RUNS_SHOWN)
     messages = views.with_the_person(services, found)
-    return Scope(
-        keys={
-            *(key(kind, found.id) for kind in ("agent", LOGS, CONVERSATIONS_OF)),
-            key("task", found.task_id),
-            key("account", found.account_id),
-            *(key("agent", id) for id in others),
-            *(key("agentRun", run.id) for run in runs),
-            *(key("answeringRun", run.id) for run in answering),
-            *(key("message", message.id) for message in messages),
-        }
-    )
+    return {
+        *(key(kind, found.id) for kind in ("agent", LOGS, CONVERSATIONS_OF)),
+        key("task", found.task_id),
+        key("account", found.account_id),
+        *(key("agent", id) for id in others),
+        *(key("agentRun", run.id) for run in runs),
+        *(key("answeringRun", run.id) for run in answering),
+        *(key("message", message.id) for message in messages),
+    }
 
 
-def _initiative_scope(services: Services, id: str) -> Scope:
+def _initiative_scope(services: Services, id: str) -> set[str]:
     repos = services.repos
     phases = repos.phases.find_by_initiative_id(id)
     tasks = repos.tasks.find_by_initiative_id(id)
@@ -276,48 +278,41 @@ def _initiative_scope(services: Services, id: str) -> Scope:
     for preview in repos.ownership.previews(id):
         changed |= {preview.agent_id, preview.other_agent_id}
     agent_ids = changed | {agent.id for agent in working}
-    return Scope(
-        keys={
-            key("initiative", id),
-            *(key("phase", phase.id) for phase in phases),
-            *(key("task", task.id) for task in tasks),
-            *(key(kind, agent_id) for agent_id in agent_ids for kind in ("agent", "fileChanges")),
-            *(key("agentRun", run.id) for run in runs),
-        }
-    )
+    return {
+        key("initiative", id),
+        *(key("phase", phase.id) for phase in phases),
+        *(key("task", task.id) for task in tasks),
+        *(key(kind, agent_id) for agent_id in agent_ids for kind in ("agent", "fileChanges")),
+        *(key("agentRun", run.id) for run in runs),
+    }
 
 
-def _task_scope(services: Services, id: str) -> Scope:
+def _task_scope(services: Services, id: str) -> set[str]:
     repos = services.repos
     found = repos.tasks.find_by_id(id)
     if found is None:
-        return Scope(keys={key("task", id)})
+        return {key("task", id)}
     working = repos.agents.find_by_task_id(found.id)
     ids = [agent.id for agent in working]
     runs = repos.agent_runs.find(task_id=found.id)
     told = repos.messages.find_told(ids, limit=views.COMMENTS_READ)
-    return Scope(
-        keys={
-            key("task", found.id),
-            key("initiative", found.initiative_id),
-            key("phase", found.phase_id),
-            *(key("agent", agent_id) for agent_id in ids),
-            *(key("agentRun", run.id) for run in runs),
-            *(key("message", message.id) for message in told),
-        },
-        sessions=repos.log_chunks.session_counts(ids),
-    )
+    return {
+        key("task", found.id),
+        key("initiative", found.initiative_id),
+        key("phase", found.phase_id),
+        *(key("agent", agent_id) for agent_id in ids),
+        *(key("agentRun", run.id) for run in runs),
+        *(key("message", message.id) for message in told),
+    }
 
 
-def _inbox_scope(services: Services) -> Scope:
+def _inbox_scope(services: Services) -> set[str]:
     waiting = services.human_questions.inbox()
     askers = {m.sender_id for m in waiting if m.sender_id}
     asker_tasks = {a.task_id for a in services.repos.agents.find_by_ids(askers) if a.task_id}
     awaiting = services.repos.tasks.find_pending_approval(None)
-    return Scope(
-        keys={
-            *(key("agent", id) for id in askers),
-            *(key("task", id) for id in asker_tasks | {m.task_id for m in waiting if m.task_id}),
-            *(key("task", task.id) for task in awaiting),
-        }
-    )
+    return {
+        *(key("agent", id) for id in askers),
+        *(key("task", id) for id in asker_tasks | {m.task_id for m in waiting if m.task_id}),
+        *(key("task", task.id) for task in awaiting),
+    }
