@@ -1,7 +1,8 @@
 """Each dashboard page reads what it shows in a fixed number of SQL statements, however
 many tasks, agents, conversations and questions there are: the statements a page runs
-are counted (SQLAlchemy's ``before_cursor_execute``) over a small and a large fleet,
-and must be the same."""
+are counted over a small and a large fleet, and must be the same. Two counts: what passes
+SQLAlchemy's ``before_cursor_execute``, and every statement SQLite itself runs (the hot
+path's prepared statements go to the driver directly, and BEGIN and COMMIT count too)."""
 
 from __future__ import annotations
 
@@ -113,13 +114,19 @@ def page_paths(ids: dict[str, str]) -> list[str]:
 
 
 def count_statements(app: CrosswalkApp, token: str, paths: list[str]) -> dict[str, int]:
-    """The SQL statements each page (its HTML, then its live refresh) runs."""
+    """The SQL statements each page (its HTML, then its live refresh) runs: by SQLite
+    (``name``) and through SQLAlchemy (``name [sqlalchemy]``)."""
     counts: dict[str, int] = {}
     current: list[str] = []
 
     def counted(*_args: Any) -> None:
         if current:
             counts[current[0]] = counts.get(current[0], 0) + 1
+
+    def executed(*_args: Any) -> None:
+        if current:
+            name = f"{current[0]} [sqlalchemy]"
+            counts[name] = counts.get(name, 0) + 1
 
     def traced(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.set_trace_callback(counted)
@@ -149,10 +156,12 @@ def count_statements(app: CrosswalkApp, token: str, paths: list[str]) -> dict[st
     # connection is opened anew, so each one is traced.
     app.engine.dispose()
     event.listen(app.engine, "connect", traced)
+    event.listen(app.engine, "before_cursor_execute", executed)
     try:
         asyncio.run(scenario())
     finally:
         event.remove(app.engine, "connect", traced)
+        event.remove(app.engine, "before_cursor_execute", executed)
     return counts
 
 
