@@ -29,7 +29,7 @@ class LogService:
                     session_number=session,
                 )
             )
-            uow.record(LogChunkAppended(agent.id, chunk.id))
+            uow.record(LogChunkAppended(agent.id, chunk.id, chunk.session_number))
         return chunk
 
     def delete_for_agent(self, agent_id: str) -> int:

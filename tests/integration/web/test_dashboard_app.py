@@ -169,7 +169,7 @@ def test_an_htmx_refresh_gets_only_the_live_region(app: CrosswalkApp, tmp_path: 
             await signed_in(client, token)
             full = await client.get("/inbox")
             region = await client.get("/inbox", headers={"hx-request": "true"})
-            assert "<html" in full.text and 'sse-connect="/events"' in full.text
+            assert "<html" in full.text and 'sse-connect="/events?page=/inbox"' in full.text
             assert "<html" not in region.text and "<h1>Inbox</h1>" in region.text
             assert '<span id="inbox-badge" hx-swap-oob="true">' in region.text
             client.cookies.clear()

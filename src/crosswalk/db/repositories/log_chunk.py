@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -26,4 +27,8 @@ class LogChunkRepository(Protocol):
 
     def get_session_count(self, agent_id: str) -> int:
         """How many sessions the agent has logged (its highest session number; 0 if none)."""
+        ...
+
+    def session_counts(self, agent_ids: Collection[str]) -> dict[str, int]:
+        """``get_session_count`` of each of ``agent_ids``, in one read."""
         ...

@@ -9,6 +9,7 @@ stepping backwards, and readers order by it without any dialect-specific rowid.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
@@ -76,3 +77,16 @@ class SqlAlchemyLogChunkRepository(SqlAlchemyRepository):
         query = select(func.coalesce(func.max(_c.session_number), 0)).where(_c.agent_id == agent_id)
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def session_counts(self, agent_ids: Collection[str]) -> dict[str, int]:
+        found = dict.fromkeys(agent_ids, 0)
+        if not found:
+            return found
+        query = (
+            select(_c.agent_id, func.max(_c.session_number))
+            .where(_c.agent_id.in_(list(found)))
+            .group_by(_c.agent_id)
+        )
+        with self._read() as conn:
+            found.update({agent_id: int(count) for agent_id, count in conn.execute(query)})
+        return found
