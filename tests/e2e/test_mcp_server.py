@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from tests.e2e.test_conversations_cli import finish, setup_pair, wait_for_pending
-from tests.support.mcp_stdio import McpStdio, clean_env, text_of
+from tests.support.mcp_stdio import McpError, McpStdio, clean_env, text_of
 from tests.support.server import CW, CallError, ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,9 @@ def start_mcp(server: ServerProcess, tmp_path: Path) -> Iterator[Start]:
 def test_initialize_names_the_server_and_lists_every_tool_with_a_schema(
     server: ServerProcess, tmp_path: Path
 ) -> None:
-    mcp = McpStdio([CW, "mcp"], clean_env(CW_URL=server.url), cwd=tmp_path)
+    alice, _, _ = setup_pair(server)
+    env = clean_env(CW_URL=server.url, CW_AGENT_ID=alice["id"], CW_TOKEN=alice["token"])
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
     try:
         started = mcp.initialize()
         listed = mcp.request("tools/list")
@@ -225,24 +227,48 @@ def test_asking_by_file_passes_the_file_to_the_server_and_shows_its_answer(
     assert text_of(result).splitlines()[0] == expected
 
 
-def test_without_an_identity_the_error_is_the_clis(server: ServerProcess, start_mcp: Start) -> None:
-    result = start_mcp(None).call_tool("pending")
-    assert result["isError"] is True
-    message = text_of(result).removeprefix("error: ")
-    assert text_of(result) == f"error: {message}"
-    assert message.startswith("no agent identity")
-    # the CLI says it after its usage line, as `cw listen: error: ...`
-    assert cli_error(server, None, "listen", "--timeout", "0").endswith(f": error: {message}")
+def test_without_an_identity_the_server_refuses_and_says_how_to_give_one(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    mcp = McpStdio([CW, "mcp"], clean_env(CW_URL=server.url), cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    message = refused.value.error["message"]
+    assert message.startswith("error: no agent identity")
+    assert "\nhint: " in message and "CW_TOKEN" in message
+
+
+def test_a_wrong_token_is_refused_in_the_clis_words(server: ServerProcess, tmp_path: Path) -> None:
+    alice, _, _ = setup_pair(server)
+    forged = {**alice, "token": "cw_not-a-token"}
+    env = clean_env(CW_URL=server.url, CW_AGENT_ID=alice["id"], CW_TOKEN=forged["token"])
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    said = cli_error(server, forged, "listen", "--timeout", "0")
+    assert refused.value.error["message"].splitlines()[0] == said.splitlines()[0]
 
 
 def test_an_unreachable_server_is_an_error_naming_the_url(
-    server: ServerProcess, start_mcp: Start
+    server: ServerProcess, tmp_path: Path
 ) -> None:
     alice, _, _ = setup_pair(server)
     url = "http://127.0.0.1:9/trpc"
-    result = start_mcp(alice, url=url).call_tool("whoami")
-    assert result["isError"] is True
-    assert text_of(result).startswith(f"error: cannot reach the crosswalk server at {url}: ")
+    env = clean_env(CW_URL=url, CW_AGENT_ID=alice["id"], CW_TOKEN=alice["token"])
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    message = refused.value.error["message"]
+    assert message.startswith(f"error: cannot reach the crosswalk server at {url}: ")
 
 
 def test_cw_mcp_install_with_an_agent_lets_a_hand_started_cli_act_as_it(
