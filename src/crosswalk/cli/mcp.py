@@ -95,11 +95,13 @@ def register(subparsers: Subparsers) -> None:
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     import os
 
+    from crosswalk.agent_mcp import mcp_url
     from crosswalk.cli.hook import find_worktree, read_identity
-    from crosswalk.cli.mcp_relay import Relay, mcp_url
+    from crosswalk.cli.mcp_relay import Relay
 
     env = ctx.runtime.env
-    identity = read_identity(env, find_worktree(os.getcwd()))
+    here = os.getcwd()  # noqa: PTH109 (pathlib would cost cw mcp start-up time)
+    identity = read_identity(env, find_worktree(here))
     token = identity.token if identity is not None else env.get("CW_TOKEN")
     trpc_url = env.get("CW_URL") or (identity.url if identity is not None else ctx.url)
     relay = Relay(mcp_url(trpc_url), token, ctx.stdout, trpc_url=trpc_url)

@@ -13,6 +13,7 @@ Standard library only, so it starts as fast as any ``cw`` command. See docs/mcp.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 
@@ -30,14 +31,6 @@ UNDELIVERED = -32000
 PROTOCOL_VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
 #: Methods whose routing header ``Mcp-Name`` names one of their parameters.
 NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
-
-
-def mcp_url(trpc_url: str) -> str:
-    """The server's MCP endpoint, beside its tRPC endpoint (``CW_URL``)."""
-    base = trpc_url.rstrip("/")
-    if base.endswith("/trpc"):
-        base = base[: -len("/trpc")]
-    return base + "/mcp"
 
 
 class Relay:
@@ -81,8 +74,11 @@ class Relay:
             status, headers, replies = self._post(message)
         except (OSError, BadResponseError) as exc:
             if is_request:
-                self._fail(request_id, f"error: cannot reach the crosswalk server at "
-                           f"{self._trpc_url}: {exc}; start it with 'cw serve' or set CW_URL")  # fmt: skip
+                self._fail(
+                    request_id,
+                    f"error: cannot reach the crosswalk server at {self._trpc_url}: {exc}; "
+                    "start it with 'cw serve' or set CW_URL",
+                )
             return
         session = headers.get("mcp-session-id")
         if session:
@@ -133,7 +129,11 @@ class Relay:
             headers["authorization"] = f"Bearer {self._token}"
         params = message.get("params") if isinstance(message, dict) else None
         meta = params.get("_meta") if isinstance(params, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get(PROTOCOL_VERSION_KEY), str):
+        if (
+            isinstance(params, dict)
+            and isinstance(meta, dict)
+            and isinstance(meta.get(PROTOCOL_VERSION_KEY), str)
+        ):
             # The per-request envelope: routed by headers that repeat the body.
             method = str(message.get("method"))
             headers["mcp-protocol-version"] = meta[PROTOCOL_VERSION_KEY]
@@ -185,7 +185,5 @@ def _sse_messages(response: HttpResponse) -> Any:
             except ValueError:
                 continue
     if data:
-        try:
+        with contextlib.suppress(ValueError):
             yield json.loads("\n".join(data))
-        except ValueError:
-            pass

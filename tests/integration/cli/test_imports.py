@@ -53,9 +53,7 @@ def _dead_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _run_cw(
-    *argv: str, tmp_path: Path, stdin: str = "", **extra_env: str
-) -> tuple[int, list[str]]:
+def _run_cw(*argv: str, tmp_path: Path, stdin: str = "", **extra_env: str) -> tuple[int, list[str]]:
     env = {**os.environ, "CW_HOME": str(tmp_path), "CW_AGENT_ID": "me", **extra_env}
     if "CW_TOKEN" not in extra_env:
         env.pop("CW_TOKEN", None)

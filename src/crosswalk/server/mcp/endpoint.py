@@ -59,7 +59,9 @@ class McpEndpoint:
         request = Request(scope, receive)
         trpc_url = str(request.base_url).rstrip("/") + "/trpc"
         if self._closed:
-            await _refuse(send, TrpcError("SERVICE_UNAVAILABLE", "Server is shutting down"), trpc_url)
+            await _refuse(
+                send, TrpcError("SERVICE_UNAVAILABLE", "Server is shutting down"), trpc_url
+            )
             return
         if request.headers.get("authorization") is None:
             refusal = TrpcError("UNAUTHORIZED", "no agent identity: this request carries no token")
@@ -135,9 +137,7 @@ async def _first(waiting: Awaitable[Any], running: asyncio.Task[None]) -> None:
         raise RuntimeError("the MCP session manager stopped before it started")
 
 
-async def _refuse(
-    send: Send, refusal: TrpcError, trpc_url: str, hint: str | None = None
-) -> None:
+async def _refuse(send: Send, refusal: TrpcError, trpc_url: str, hint: str | None = None) -> None:
     """A refused request: the tRPC status, and ``cw``'s words as a JSON-RPC error."""
     hint = hint or refusal_hint(refusal.key, refusal.message, agent_named=True, url=trpc_url)
     message = f"error: {refusal.message}" + (f"\nhint: {hint}" if hint else "")

@@ -12,6 +12,7 @@ stderr for the same request, ``error: ...`` and, when there is something to do,
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from crosswalk.ids import new_id
 from crosswalk.refusals import refusal_hint
 from crosswalk.server.trpc.errors import TrpcError
 from crosswalk.visible import fenced, one_line, visible
+
+logger = logging.getLogger("crosswalk.server")
 
 #: Seconds an ``ask`` or ``wait`` waits by default (``cw ask``'s default).
 DEFAULT_TIMEOUT_S = 600.0
@@ -176,6 +179,13 @@ class AgentTools:
             return _error(exc.message, hint)
         except ToolError as exc:
             return _error(exc.message, exc.hint)
+        except Exception as exc:  # a bug: said as `cw` says one, and the server goes on
+            logger.exception("MCP tool %s failed", name)
+            return ToolResult(
+                f"error: unexpected {type(exc).__name__}: {exc}\n"
+                "this is a bug in crosswalk's MCP server; please report it with the tool call",
+                True,
+            )
 
     async def query(self, path: str, input: Any = None) -> Any:
         return await self._call(path, input)
@@ -434,9 +444,10 @@ def _still_open(key: str, qid: str, timeout: float, note: str = "") -> ToolResul
     """A wait that ran out: not a failure, the question stays open. Said as ``cw ask``
     says it, then how to wait again with the tools."""
     if key == "messageId":
-        said = f"timed out waiting for the user's reply to message {qid}; resume with: cw message wait {qid}"
+        waited, resume = f"the user's reply to message {qid}", f"cw message wait {qid}"
     else:
-        said = f"timed out waiting for an answer to conversation {qid}; resume with: cw wait {qid}"
+        waited, resume = f"an answer to conversation {qid}", f"cw wait {qid}"
+    said = f"timed out waiting for {waited}; resume with: {resume}"
     return ToolResult(
         f"No answer yet: {said}\nThe question stays open. "
         f'To keep waiting, call `wait` with {key} "{qid}".{note}'
