@@ -310,6 +310,31 @@ def test_a_waiting_ask_does_not_hold_up_other_calls(
     assert text_of(mcp.receive(asking)).endswith(":\n```text\nnow\n```")
 
 
+def test_a_server_restart_during_an_ask_leaves_the_question_open_for_wait(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    """A stopping server is not held open by a waiting `ask`: the call returns at once
+    with the question still open, and the same `cw mcp` (each call a request of its own)
+    waits for the answer on the restarted server."""
+    alice, bob, _ = setup_pair(server)
+    mcp = start_mcp(alice)
+    asking = mcp.send(
+        "tools/call", {"name": "ask", "arguments": {"question": "survive?", "agent": "bob"}}
+    )
+    [question] = wait_for_pending(server, bob)
+    assert server.stop(timeout_s=8) == 0, server.log()  # SIGTERM: a clean shutdown, exit 0
+    stopped = mcp.receive(asking, timeout=10)
+    assert stopped["isError"] is False
+    assert text_of(stopped) == (
+        "No answer yet: the crosswalk server is stopping. The question stays open. "
+        f'To keep waiting, call `wait` with conversationId "{question["id"]}" once it is back.'
+    )
+    server.start()
+    assert server.cw("answer", question["id"], "survived", agent=bob).returncode == 0
+    waited = mcp.call_tool("wait", {"conversationId": question["id"], "timeoutS": 30})
+    assert text_of(waited).endswith(":\n```text\nsurvived\n```")
+
+
 def test_the_server_ends_when_the_client_does_even_during_a_wait(
     server: ServerProcess, start_mcp: Start
 ) -> None:

@@ -371,7 +371,7 @@ class CrosswalkApp:
         """Wake every parked long poll and end every SSE stream and MCP session, so
         clients reconnect to the next server instead of holding this one open."""
         if self.mcp is not None:
-            await self.mcp.close()
+            self.mcp.stop_waiting()
         self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
 
@@ -465,7 +465,7 @@ def create_app(
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
-        await mcp.close()
+        mcp.stop_waiting()
         await services.idle_watch.close()
         await services.answering.close()
         await services.runner.close()
@@ -473,6 +473,7 @@ def create_app(
         await dispatching
         await tracking
         await endpoint.close(timeout_s=2.0)
+        await mcp.close()
         if relay is not None:
             relay.close()
         services.offload.close()

@@ -43,8 +43,10 @@ CreateContext = Callable[[Request, bool], Awaitable[Context]]
 
 
 class McpEndpoint:
-    """The ASGI app at ``/mcp``. ``close()`` ends every session (and the tool calls
-    still waiting in them) so a stopping server is not held open by a long ``ask``."""
+    """The ASGI app at ``/mcp``. A stopping server is not held open by a long ``ask``:
+    ``stop_waiting()`` makes every wait end at its next wake-up (the change stream's
+    close wakes them all) with the question still open, and ``close()`` then ends the
+    SDK's session manager, cancelling whatever is left."""
 
     def __init__(self, create_context: CreateContext, trpc: TrpcEndpoint[Context]) -> None:
         self._create_context = create_context
@@ -89,7 +91,7 @@ class McpEndpoint:
         async def call(path: str, input: Any) -> Any:
             return await self._trpc.call(ctx, path, input)
 
-        tools = AgentTools(agent_id, call, url=trpc_url)
+        tools = AgentTools(agent_id, call, url=trpc_url, stopping=lambda: self._closed)
         manager = await self._started()
         await manager.handle_request({**scope, CALLER: tools}, receive, send)
 
@@ -110,8 +112,13 @@ class McpEndpoint:
                 self._manager = manager
             return self._manager
 
+    def stop_waiting(self) -> None:
+        """Refuse new requests; the waits in flight end at their next wake-up."""
+        self._closed = True
+
     async def close(self, timeout_s: float = 2.0) -> None:
-        """Refuse new requests and end the sessions, cancelling the calls in flight."""
+        """Refuse new requests and stop the SDK's session manager, cancelling the calls
+        still in flight."""
         self._closed = True
         self._stop.set()
         if self._running is not None:

@@ -159,12 +159,22 @@ class ToolError(Exception):
 
 class AgentTools:
     """The tools as one agent (``agent_id``) calls them, through ``call``. ``url`` is
-    the server's tRPC address, named in the hints that mention it."""
+    the server's tRPC address, named in the hints that mention it. Once ``stopping()``
+    is true (the server is shutting down) a wait ends at its next wake-up, and the
+    question stays open for a ``wait`` on the next server."""
 
-    def __init__(self, agent_id: str, call: Call, *, url: str) -> None:
+    def __init__(
+        self,
+        agent_id: str,
+        call: Call,
+        *,
+        url: str,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.agent_id = agent_id
         self._call = call
         self._url = url
+        self.stopping = stopping
 
     async def call(self, name: str, arguments: Mapping[str, Any]) -> ToolResult:
         """Run tool ``name``; a failure comes back as a result, never as an exception."""
@@ -205,7 +215,7 @@ class AgentTools:
             state = await self._call(path, {"id": qid, "timeoutMs": round(poll_s * 1000)})
             if answered(state):
                 return state
-            if loop.time() >= deadline:
+            if loop.time() >= deadline or self.stopping():
                 return None
             if loop.time() - started < poll_s / 2:
                 await asyncio.sleep(min(1.0, max(deadline - loop.time(), 0.0)))
@@ -262,7 +272,7 @@ async def _ask(tools: AgentTools, arguments: Mapping[str, Any]) -> ToolResult:
     notice = sent.get("notice")
     note = f"\n\nnote: {notice}" if isinstance(notice, str) and notice else ""
     if state is None:
-        return _still_open("conversationId", cid, timeout, note)
+        return _still_open("conversationId", cid, timeout, note, stopping=tools.stopping())
     result = await _agent_answer(tools, state)
     return ToolResult(result.text + note)
 
@@ -274,7 +284,7 @@ async def _ask_user(tools: AgentTools, question: str, timeout: float) -> ToolRes
     mid = str(sent.get("id"))
     state = await tools.until_answered("message.waitForReply", mid, timeout, _responded)
     if state is None:
-        return _still_open("messageId", mid, timeout)
+        return _still_open("messageId", mid, timeout, stopping=tools.stopping())
     return _reply(state)
 
 
@@ -315,10 +325,12 @@ async def _wait(tools: AgentTools, arguments: Mapping[str, Any]) -> ToolResult:
     timeout = _timeout(arguments)
     if ids == ["messageId"]:
         state = await tools.until_answered("message.waitForReply", qid, timeout, _responded)
-        return _still_open("messageId", qid, timeout) if state is None else _reply(state)
+        if state is None:
+            return _still_open("messageId", qid, timeout, stopping=tools.stopping())
+        return _reply(state)
     state = await tools.until_answered("conversation.waitForAnswer", qid, timeout, _settled)
     if state is None:
-        return _still_open("conversationId", qid, timeout)
+        return _still_open("conversationId", qid, timeout, stopping=tools.stopping())
     return await _agent_answer(tools, state)
 
 
@@ -440,9 +452,16 @@ def _reply(state: dict[str, Any]) -> ToolResult:
     return ToolResult(f"The person replied (message {mid}):\n{visible(str(text))}")
 
 
-def _still_open(key: str, qid: str, timeout: float, note: str = "") -> ToolResult:
-    """A wait that ran out: not a failure, the question stays open. Said as ``cw ask``
-    says it, then how to wait again with the tools."""
+def _still_open(
+    key: str, qid: str, timeout: float, note: str = "", *, stopping: bool = False
+) -> ToolResult:
+    """A wait that ran out (or was cut short by the server stopping): not a failure, the
+    question stays open. Said as ``cw ask`` says it, then how to wait again."""
+    if stopping:
+        return ToolResult(
+            "No answer yet: the crosswalk server is stopping. The question stays open. "
+            f'To keep waiting, call `wait` with {key} "{qid}" once it is back.{note}'
+        )
     if key == "messageId":
         waited, resume = f"the user's reply to message {qid}", f"cw message wait {qid}"
     else:
