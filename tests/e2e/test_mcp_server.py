@@ -207,6 +207,38 @@ def test_errors_are_tool_errors_worded_as_the_cli_words_them(
     assert "no tool named 'deploy'" in text_of(unknown_tool)
 
 
+def test_a_tool_is_authorised_as_the_procedure_for_the_tokens_agent(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    """The token decides who acts: alice cannot answer the question she asked bob, and
+    is told so as `cw answer` tells her."""
+    alice, bob, _ = setup_pair(server)
+    asked = server.cw("ask", "--agent", "bob", "--no-wait", "yours?", agent=alice)
+    [question] = wait_for_pending(server, bob)
+    assert asked.returncode == 0
+    refused = start_mcp(alice).call_tool(
+        "answer", {"conversationId": question["id"], "answer": "mine"}
+    )
+    assert refused["isError"] is True
+    assert text_of(refused) == cli_error(server, alice, "answer", question["id"], "mine")
+    assert server.call("query", "conversation.get", {"id": question["id"]})["status"] == "pending"
+
+
+def test_the_admin_token_is_refused_the_tools_act_as_an_agent(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    env = clean_env(CW_URL=server.url, CW_AGENT_ID="someone", CW_TOKEN=server.admin_token)
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    assert refused.value.error["message"].startswith(
+        "error: the MCP tools act as an agent: send an agent's token"
+    )
+
+
 def test_asking_by_file_passes_the_file_to_the_server_and_shows_its_answer(
     server: ServerProcess, start_mcp: Start
 ) -> None:
