@@ -7,6 +7,20 @@ an agent reads the same advice whichever way it asked.
 
 from __future__ import annotations
 
+#: Under a question to a phase where several agents work (``CONFLICT``).
+PHASE_CONFLICT_HINT = "several agents work in that phase: ask one with --agent or --task"
+#: Under a question that will not be answered (the agent asked stopped).
+UNANSWERABLE_HINT = "ask another agent (--agent, --task or --phase) or the person (cw ask --user)"
+
+
+def file_conflict_hint(file_arg: str) -> str:
+    """Under a question to a file several agents changed (``CONFLICT``); ``file_arg``
+    is the file as a shell command line needs it."""
+    return (
+        "several agents changed that file: ask one with --agent, or name a line "
+        f"(--file PATH:LINE); see who with: cw who {file_arg}"
+    )
+
 
 def refusal_hint(code: str, message: str, *, agent_named: bool, url: str) -> str | None:
     """What a person or agent can do about the tRPC refusal ``code`` (``message``),

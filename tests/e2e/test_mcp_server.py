@@ -207,6 +207,19 @@ def test_errors_are_tool_errors_worded_as_the_cli_words_them(
     assert "no tool named 'deploy'" in text_of(unknown_tool)
 
 
+def test_a_phase_with_several_agents_is_refused_with_the_clis_hint(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    alice, _, ids = setup_pair(server)
+    task = server.call("mutation", "task.create", {"name": "carol", "phaseId": ids["phase"]})
+    server.create_agent(name="carol", taskId=task["id"], status="running")
+    refused = start_mcp(alice).call_tool("ask", {"question": "who?", "phase": ids["phase"]})
+    assert refused["isError"] is True
+    said = cli_error(server, alice, "ask", "--phase", ids["phase"], "who?")
+    assert text_of(refused) == said
+    assert "\nhint: several agents work in that phase" in said
+
+
 def test_a_tool_is_authorised_as_the_procedure_for_the_tokens_agent(
     server: ServerProcess, start_mcp: Start
 ) -> None:

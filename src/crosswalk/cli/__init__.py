@@ -14,8 +14,8 @@ Modules: ``main`` (entry point, exit codes), ``commands`` (how commands are decl
 ``context`` (settings and the lazy client), ``client`` (the tRPC client), ``transport``
 (HTTP/1.1 over a socket, so ``http.client`` is never imported), ``rpc`` (the client
 interface), ``sse`` (event-stream parsing), ``output`` (tables, detail views, JSON),
-``waiting`` (deadlines, backoff, long polls), ``hook`` (``cw hook``: what Claude Code and Codex run at their hook events),
-``hooks`` (``cw hooks install|uninstall``), ``mcp`` (``cw mcp``, ``cw mcp
-install|uninstall``), ``mcp_relay`` (stdio to the server's ``/mcp``), and one module per
-command group.
+``waiting`` (deadlines, backoff, long polls), ``hook`` (``cw hook``: what Claude Code
+and Codex run at their hook events), ``hooks`` (``cw hooks install|uninstall``), ``mcp``
+(``cw mcp``, ``cw mcp install|uninstall``), ``mcp_relay`` (stdio to the server's
+``/mcp``), and one module per command group.
 """

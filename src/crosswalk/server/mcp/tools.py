@@ -14,12 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import shlex
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from crosswalk.ids import new_id
-from crosswalk.refusals import refusal_hint
+from crosswalk.refusals import (
+    PHASE_CONFLICT_HINT,
+    UNANSWERABLE_HINT,
+    file_conflict_hint,
+    refusal_hint,
+)
 from crosswalk.server.trpc.errors import TrpcError
 from crosswalk.visible import fenced, one_line, visible
 
@@ -258,14 +264,9 @@ async def _ask(tools: AgentTools, arguments: Mapping[str, Any]) -> ToolResult:
         sent = await tools.query("conversation.ask", payload)
     except TrpcError as exc:
         if exc.key == "CONFLICT" and target == "phase":
-            raise ToolError(
-                exc.message, "several agents work in that phase: ask one with agent or task"
-            ) from None
+            raise ToolError(exc.message, PHASE_CONFLICT_HINT) from None
         if exc.key == "CONFLICT" and target == "file":
-            raise ToolError(
-                exc.message,
-                "several agents changed that file: ask one with agent, or name a line (line)",
-            ) from None
+            raise ToolError(exc.message, file_conflict_hint(shlex.quote(payload["file"]))) from None
         raise
     cid = str(sent.get("id", payload["id"]))
     state = await tools.until_answered("conversation.waitForAnswer", cid, timeout, _settled)
@@ -434,7 +435,7 @@ async def _agent_answer(tools: AgentTools, conversation: dict[str, Any]) -> Tool
     if conversation.get("status") == "abandoned":
         raise ToolError(
             f"conversation {cid} will not be answered: {conversation.get('abandonedReason')}",
-            "ask another agent (--agent, --task or --phase) or the person (cw ask --user)",
+            UNANSWERABLE_HINT,
         )
     conversation = await _named(tools, conversation)
     who = one_line(conversation.get("toAgentName") or conversation.get("toAgentId"))
