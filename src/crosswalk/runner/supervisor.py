@@ -610,7 +610,9 @@ class Supervisor:
             directory = self._layout.account_dir(account.id)
             await asyncio.to_thread(write_account_dir, directory, provider, account)
             env[provider.config_dir_env] = str(directory)
-        options = RunOptions(self._settings.permission_modes.get(provider.name))
+        options = RunOptions(
+            self._settings.permission_modes.get(provider.name), self._settings.server_url
+        )
         token = self._record.issue_token(agent.id, {"account_id": account.id if account else None})
         env.update(CW_URL=self._settings.server_url, CW_AGENT_ID=agent.id, CW_TOKEN=token)
         spec = LaunchSpec(

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crosswalk.config import admin_token_path, default_database_url
@@ -50,6 +50,7 @@ from crosswalk.runner import (
     default_providers,
 )
 from crosswalk.server.context import Context, Services
+from crosswalk.server.mcp.endpoint import McpEndpoint
 from crosswalk.server.procedures import (
     account,
     agent,
@@ -364,10 +365,13 @@ class CrosswalkApp:
     endpoint: TrpcEndpoint[Context]
     engine: Engine
     relay: PostgresChangeRelay | None = None  # the other servers' events (PostgreSQL)
+    mcp: McpEndpoint | None = None  # /mcp, whose sessions end with the server
 
     async def begin_shutdown(self) -> None:
-        """Wake every parked long poll and end every SSE stream, so clients
-        reconnect to the next server instead of holding this one open."""
+        """Wake every parked long poll and end every SSE stream and MCP session, so
+        clients reconnect to the next server instead of holding this one open."""
+        if self.mcp is not None:
+            self.mcp.stop_waiting()
         self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
 
@@ -451,6 +455,7 @@ def create_app(
         max_body_bytes=MAX_BODY_BYTES,
         offload=None if services.offload.inline else services.offload,
     )
+    mcp = McpEndpoint(create_context, endpoint)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -460,6 +465,7 @@ def create_app(
         dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
+        mcp.stop_waiting()
         await services.idle_watch.close()
         await services.answering.close()
         await services.runner.close()
@@ -467,6 +473,7 @@ def create_app(
         await dispatching
         await tracking
         await endpoint.close(timeout_s=2.0)
+        await mcp.close()
         if relay is not None:
             relay.close()
         services.offload.close()
@@ -475,6 +482,7 @@ def create_app(
     rest = Starlette(
         routes=[
             Mount(ApiFirst.MOUNT, app=endpoint),
+            Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
             Mount("/", app=create_dashboard(services, router)),
         ],
         lifespan=lifespan,
@@ -485,4 +493,5 @@ def create_app(
         endpoint=endpoint,
         engine=engine,
         relay=relay,
+        mcp=mcp,
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from bench.__main__ import BENCHMARKS
-from bench.cli import MCP_LABEL
+from bench.cli import MCP_COLD_LABEL, MCP_LABEL
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -110,6 +110,8 @@ def test_the_measurements_are_real(
     assert {row["database"] for row in wakeups} == {"sqlite", "postgresql"}
     assert any("via server B" in row["case"] for row in wakeups)
     cli = {row["command"]: row for row in benchmarks["cli"]["rows"]}
+    cold = cli.pop(MCP_COLD_LABEL)  # timed once: the server's first /mcp request
+    assert (cold["runs"], cold["median_ms"] > 0) == (1, True)
     assert [row["runs"] for row in cli.values()] == [5] * 7
     assert cli[MCP_LABEL]["cpu_ms"] > 0  # cw mcp answered initialize in every run
     assert cli["python -c pass"]["over_python_ms"] == 0
