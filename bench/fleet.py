@@ -44,6 +44,9 @@ from bench.settings import Settings
 FAKE_AGENTS = REPO_ROOT / "tests" / "agents" / "bin"
 LEVELS = (0, 25, 50, 100)
 QUICK_LEVELS = (0, 2)
+#: Other levels for a run by hand, e.g. ``0,25`` (the first should be 0: the targets
+#: compare with it).
+LEVELS_ENV = "CW_BENCH_FLEET_LEVELS"
 PAIRS = 20
 QUICK_PAIRS = 4
 LINE_EVERY_S = 0.1
@@ -119,7 +122,7 @@ class Fleet:
             ],
         )
         spawned = self.server.admin_mutations(
-            "agent.spawn", [{"taskId": task["id"]} for task in tasks]
+            "agent.spawn", [{"taskId": task["id"]} for task in tasks], timeout_s=SPAWN_WAIT_S
         )
         self.agent_ids += [agent["id"] for agent in spawned]
         self.pids += [agent["pid"] for agent in spawned if agent.get("pid")]
@@ -230,7 +233,9 @@ def run(settings: Settings) -> list[Section]:
             Column("errors", "errors"),
         ],
     )
-    levels = QUICK_LEVELS if settings.quick else LEVELS
+    levels: tuple[int, ...] = QUICK_LEVELS if settings.quick else LEVELS
+    if os.environ.get(LEVELS_ENV):
+        levels = tuple(int(level) for level in os.environ[LEVELS_ENV].split(","))
     pairs_count = settings.count(PAIRS, QUICK_PAIRS)
     alone_s = settings.pick(5.0, 1.0)
     tabs_s = settings.pick(5.0, 1.0)
@@ -244,13 +249,19 @@ def run(settings: Settings) -> list[Section]:
             browser = Browser.sign_in(server)
             initiative_page = f"/initiatives/{fleet.initiative['id']}"
             for level in levels:
-                fleet.grow_to(level)
-                time.sleep(settings.pick(1.0, 0.2))  # the spawns' own writes are over
-                row = _level(
-                    server, fleet, browser, initiative_page, level, pairs_count,
-                    (alone_s, tabs_s, pages_s, warmup, measured), settings, section,
-                )  # fmt: skip
+                try:
+                    fleet.grow_to(level)
+                    time.sleep(settings.pick(1.0, 0.2))  # the spawns' own writes are over
+                    row = _level(
+                        server, fleet, browser, initiative_page, level, pairs_count,
+                        (alone_s, tabs_s, pages_s, warmup, measured), settings, section,
+                    )  # fmt: skip
+                except (OSError, RuntimeError) as exc:
+                    # The levels done so far still say something: keep them.
+                    section.errors.append(f"{level} agents: {type(exc).__name__}: {exc}")
+                    break
                 section.rows.append(row)
+                print(f"fleet: {level} agents: {row}", flush=True)
             browser.close()
         finally:
             fleet.end()
