@@ -45,7 +45,7 @@ def family_cpu_seconds(pid: int) -> float:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[2]) == pid:
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:  # state, then the parent
             total += cpu_seconds(int(entry.name))
     return total
 
