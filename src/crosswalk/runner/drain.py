@@ -98,8 +98,7 @@ class OutputDrain:
                     ended.set_exception(read)
                 continue
             for text, offset in read:
-                for line in text.splitlines():
-                    run.reader.feed(line)
+                _feed(run, text)
                 drained.append(Drained(run, text, offset))
         if drained:
             await self._store(drained)
@@ -108,6 +107,16 @@ class OutputDrain:
         for (_, ended), exit in zip(followed, exits, strict=True):
             if exit is not None and not ended.done():
                 ended.set_result(exit)
+
+
+def _feed(run: Followed, text: str) -> None:
+    """The run's reader reads each line; a line it cannot read is stored all the same,
+    and holds up neither this run's output nor another's."""
+    for line in text.splitlines():
+        try:
+            run.reader.feed(line)
+        except Exception:
+            logger.exception("reading a line of an agent's output failed; it is stored as is")
 
 
 def _read_all(requests: list[tuple[Path, int, bool]]) -> list[_Read]:
