@@ -74,6 +74,12 @@ class OutputDrain:
             if self._followed.get(id(run), (None, None))[1] is ended:
                 del self._followed[id(run)]
 
+    async def close(self) -> None:
+        """Stop ticking (the server stops; the runs' own tasks are cancelled apart)."""
+        if self._ticks is not None:
+            self._ticks.cancel()
+            await asyncio.gather(self._ticks, return_exceptions=True)
+
     async def _tick_while_following(self) -> None:
         while self._followed:
             try:

@@ -510,6 +510,7 @@ class Supervisor:
         for task in runs:
             task.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
+        await self._drain.close()
         await self._alarms.close()
 
     # -- launching ---------------------------------------------------------------------
