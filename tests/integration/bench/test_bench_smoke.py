@@ -20,7 +20,8 @@ from bench.cli import MCP_COLD_LABEL, MCP_LABEL
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-pytestmark = pytest.mark.slow
+# The whole --quick run happens in the first test's fixture: about two minutes alone.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(330)]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def quick_run(
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     return done, out
 
