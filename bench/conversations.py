@@ -167,7 +167,7 @@ def seed_ownership(
 
 
 async def drive_pairs(
-    port: int,
+    port: int | Sequence[int],
     pairs: Sequence[Pair],
     kind: str,
     window: Window,
@@ -176,11 +176,19 @@ async def drive_pairs(
 ) -> WorkerResult:
     """Run every pair's cycle until the window ends; count cycles inside it. With
     ``interval_s`` each pair starts a cycle at most that often (a paced run: the rate
-    is set, not the most the server carries)."""
+    is set, not the most the server carries). Several ports: servers of one deployment,
+    each connection opened to the next in turn (a round-robin balancer)."""
     result = WorkerResult()
     interval_ns = int(interval_s * 1e9) if interval_s else 0
-    askers = [await Connection.open(port, pair.asker.token) for pair in pairs]
-    answerers = [await Connection.open(port, pair.answerer.token) for pair in pairs]
+    ports = [port] if isinstance(port, int) else list(port)
+    askers = [
+        await Connection.open(ports[2 * i % len(ports)], pair.asker.token)
+        for i, pair in enumerate(pairs)
+    ]
+    answerers = [
+        await Connection.open(ports[(2 * i + 1) % len(ports)], pair.answerer.token)
+        for i, pair in enumerate(pairs)
+    ]
 
     async def ask_loop(pair: Pair, connection: Connection) -> None:
         ask: dict[str, Any] = {"fromAgentId": pair.asker.id, **pair.target(kind), "question": ""}

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from crosswalk.db.repositories import Repositories
 from crosswalk.domain.accounts import is_exhausted
@@ -54,8 +55,9 @@ from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.fsmodes import PRIVATE_DIR, private_dir, tighten
 from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.alarms import Alarms
+from crosswalk.runner.drain import Drained, OutputDrain
 from crosswalk.runner.layout import DataLayout
-from crosswalk.runner.output import ForeignFileError, read_complete_lines, tail_text
+from crosswalk.runner.output import ForeignFileError, tail_text
 from crosswalk.runner.ports import (
     LaunchSpec,
     Processes,
@@ -140,6 +142,8 @@ class _Run:
     worktrees_before: dict[Path, WorktreeState] | None = None
     #: Why an answering run was stopped when it took too long (None: by a person).
     stop_reason: str | None = None
+    #: The session id recorded for the agent (its output naming another is written).
+    session_id: str | None = None
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -177,6 +181,7 @@ class Supervisor:
         #: Agents whose process this runner started or followed (see ``started_here``).
         self._started: set[str] = set()
         self._alarms = Alarms(self._resume_waiting, now, sleep)
+        self._drain = OutputDrain(processes, self._store_output, settings.poll_interval_s)
 
     # -- what the procedures call ------------------------------------------------------
 
@@ -505,6 +510,7 @@ class Supervisor:
         for task in runs:
             task.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
+        await self._drain.close()
         await self._alarms.close()
 
     # -- launching ---------------------------------------------------------------------
@@ -659,6 +665,7 @@ class Supervisor:
             output=output,
             answering=record,
             worktrees_before=before,
+            session_id=agent.session_id,
         )
         self._follow(run)
         return agent
@@ -697,6 +704,7 @@ class Supervisor:
             output=output,
             offset=offset,
             answering=answering,
+            session_id=agent.session_id,
         )
         self._follow(run)
 
@@ -743,12 +751,7 @@ class Supervisor:
 
     async def _supervise(self, run: _Run) -> None:
         try:
-            while True:
-                ended = self._processes.poll(run.handle)
-                await self._drain(run, final=ended is not None)
-                if ended is not None:
-                    break
-                await asyncio.sleep(self._settings.poll_interval_s)
+            ended = await self._drain.follow(run)
             if self._runs.get(run.agent.id) is run:
                 del self._runs[run.agent.id]
             await self._finish(run, ended)
@@ -770,21 +773,22 @@ class Supervisor:
         ended = lambda: self._processes.poll(run.handle) is not None  # noqa: E731
         await terminate(self._processes, run.handle, ended, grace_s=grace, poll_s=poll)
 
-    async def _drain(self, run: _Run, *, final: bool) -> None:
-        """Store what the agent wrote since the last read, as log chunks in order."""
-        while True:
-            text, offset = await asyncio.to_thread(
-                read_complete_lines, run.output, run.offset, final
-            )
-            if not text:
-                return
-            for line in text.splitlines():
-                run.reader.feed(line)
-            self._record.log(run.agent, text, run.session)
-            run.offset = offset
+    async def _store_output(self, drained: list[Drained]) -> None:
+        """What the runs wrote in one tick, as log chunks in order, in one write; then
+        each session id the output named for the first time."""
+        runs = [cast(_Run, done.run) for done in drained]
+        self._record.logs(
+            [(run.agent, done.text, run.session) for run, done in zip(runs, drained, strict=True)]
+        )
+        for run in {id(run): run for run in runs}.values():
             session_id = run.reader.outcome.session_id
-            if session_id is not None:
-                self._record_session(run.agent.id, session_id)
+            if session_id is not None and session_id != run.session_id:
+                try:
+                    self._record_session(run.agent.id, session_id)
+                except CrosswalkError:
+                    logger.exception("recording agent %s's session failed", run.agent.name)
+                    continue
+                run.session_id = session_id
 
     def _record_session(self, agent_id: str, session_id: str) -> None:
         agent = self._repos.agents.find_by_id(agent_id)

@@ -5,7 +5,7 @@ the end), with the helpers and clock of ``fakes.py``; the contract suites in
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -452,6 +452,9 @@ class FakeLogChunks:
         )
         self.rows.append(row)
         return row
+
+    def insert_chunks(self, data: Sequence[NewLogChunk]) -> list[LogChunk]:
+        return [self.insert_chunk(chunk) for chunk in data]
 
     def find_by_agent_id(
         self,

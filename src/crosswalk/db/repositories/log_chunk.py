@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -11,6 +11,11 @@ from crosswalk.domain.rows import LogChunk, NewLogChunk
 
 class LogChunkRepository(Protocol):
     def insert_chunk(self, data: NewLogChunk) -> LogChunk: ...
+
+    def insert_chunks(self, data: Sequence[NewLogChunk]) -> list[LogChunk]:
+        """Several chunks, of one agent or many, in one write; each agent's in the order
+        given, as if inserted one by one."""
+        ...
 
     def find_by_agent_id(
         self,
