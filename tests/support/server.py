@@ -110,7 +110,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
-        self.blocked_on_loop += [line for line in self.log().splitlines() if BLOCKED_ON_LOOP in line]
+        log = self.log().splitlines()
+        self.blocked_on_loop += [line for line in log if BLOCKED_ON_LOOP in line]
         return process.returncode
 
     def log(self) -> str:

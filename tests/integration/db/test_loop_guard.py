@@ -71,9 +71,7 @@ def test_the_statement_is_named(pg_engine: Engine, blocked_on_loop: list[str]) -
     blocked_on_loop.clear()
 
 
-def test_the_hot_path_on_the_loop_is_caught(
-    pg_engine: Engine, blocked_on_loop: list[str]
-) -> None:
+def test_the_hot_path_on_the_loop_is_caught(pg_engine: Engine, blocked_on_loop: list[str]) -> None:
     agents = SqlAlchemyAgentRepository(pg_engine)
 
     async def scenario() -> None:
