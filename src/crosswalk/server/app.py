@@ -248,6 +248,7 @@ def build_services(
         providers=default_providers(),
         settings=settings,
         run_ends=landing,
+        offload=offload,
     )
     answering_scheduler = AnsweringScheduler(
         supervisor=runner,
