@@ -229,6 +229,7 @@ def build_services(
         workspaces=workspaces,
         after_merge=pushes,
         watcher=ownership,
+        offload=offload,
     )
     answering = AnsweringService(
         runs=repos.answering_runs, conversations=repos.conversations, unit_of_work=unit_of_work
@@ -267,6 +268,7 @@ def build_services(
         workspaces=workspaces,
         differ=GitDiffer(),
         resumer=runner,
+        offload=offload,
     )
     dispatcher = Dispatcher(
         initiatives=repos.initiatives,
@@ -278,6 +280,7 @@ def build_services(
         checkpoints=checkpoints,
         changes=changes,
         launcher=launcher or RunnerLauncher(runner),
+        offload=offload,
     )
     idle_watch = IdleWatch(
         agents=agents,
@@ -320,7 +323,9 @@ def build_services(
         ),
         idle_watch=idle_watch,
         runner=runner,
-        telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
+        telling=TellService(
+            agents=agents, human_questions=human_questions, supervisor=runner, offload=offload
+        ),
         ownership=ownership,
         answering=answering_scheduler,
         offload=offload,
