@@ -259,6 +259,7 @@ def build_services(
         changes=changes,
         max_answering=settings.max_answering,
         timeout_s=settings.answer_timeout_s,
+        offload=offload,
     )
     review = ReviewService(
         tasks=repos.tasks,
