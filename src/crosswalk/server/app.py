@@ -289,6 +289,7 @@ def build_services(
         changes=changes,
         after_s=idle_after_from_env(os.environ),
         clock=clock,
+        offload=offload,
     )
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
