@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
+import sysconfig
 import traceback
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,8 @@ from sqlalchemy import Engine, event
 ENV = "CW_FORBID_LOOP_DB"
 logger = logging.getLogger("crosswalk.db.loop_guard")
 _PACKAGE = Path(__file__).resolve().parents[1]  # the crosswalk package
-_DATABASE_LAYER = str(Path(__file__).resolve().parent)
+# Frames not worth naming: the database layer, the standard library, the dependencies.
+_HIDDEN = tuple({str(Path(__file__).resolve().parent), *sysconfig.get_paths().values(), sys.prefix})
 
 
 class BlockingCallOnLoopError(RuntimeError):
@@ -64,12 +67,16 @@ def _refuse_on_loop(what: str) -> None:
 
 
 def _caller() -> str:
-    """The innermost frames of crosswalk's code above the database layer that led to
-    the call: the code to move off the loop."""
+    """The innermost frames that led to the call, above the database layer and outside
+    the interpreter's and the dependencies' own files: the code to move off the loop."""
     frames = [
-        f"{Path(frame.filename).relative_to(_PACKAGE.parent)}:{frame.lineno} {frame.name}"
+        f"{_short(frame.filename)}:{frame.lineno} {frame.name}"
         for frame in traceback.extract_stack()
-        if frame.filename.startswith(str(_PACKAGE))
-        and not frame.filename.startswith(_DATABASE_LAYER)
+        if not frame.filename.startswith(_HIDDEN)
     ]
-    return " <- ".join(reversed(frames[-4:])) or "outside crosswalk"
+    return " <- ".join(reversed(frames[-4:])) or "unknown code"
+
+
+def _short(filename: str) -> str:
+    path = Path(filename)
+    return str(path.relative_to(_PACKAGE.parent)) if path.is_relative_to(_PACKAGE) else filename
