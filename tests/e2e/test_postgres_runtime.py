@@ -31,7 +31,6 @@ from tests.e2e.test_runner import (
     test_stop_ends_the_process_group_and_clean_removes_the_worktree,
 )
 from tests.e2e.test_telling import (
-    test_a_running_agent_reads_what_the_person_says_after_its_next_tool_call,
     test_an_agent_whose_run_ended_is_resumed_with_what_the_person_says,
 )
 from tests.support.postgres import PostgresServer
@@ -40,7 +39,6 @@ from tests.support.server import ServerProcess
 pytestmark = pytest.mark.slow
 
 __all__ = [
-    "test_a_running_agent_reads_what_the_person_says_after_its_next_tool_call",
     "test_a_usage_limit_exhausts_the_account_and_resumes_on_the_next",
     "test_an_agent_whose_run_ended_is_resumed_with_what_the_person_says",
     "test_an_ask_by_file_reaches_the_agent_that_wrote_it",
