@@ -94,10 +94,10 @@ class TellService:
         crosswalk ran whose run has ended is resumed with the reply as the prompt and
         the reply is ``read``; any other agent takes it from its wait or its next hook.
         A resume that cannot start leaves the reply for the agent's next session."""
-        question, reply = self.human_questions.reply(message_id, text)
+        question, reply = await self.offload(self.human_questions.reply, message_id, text)
         if reply.status is not MessageStatus.PENDING or reply.recipient_id is None:
             return question, reply  # crosswalk's own question: the person wrote both
-        agent = self.agents.resolve(reply.recipient_id)
+        agent = await self.offload(self.agents.resolve, reply.recipient_id)
         if delivery_for(agent) is not Delivery.RESUMED:
             return question, reply
         prompt = (
@@ -108,7 +108,7 @@ class TellService:
             await self.supervisor.resume(agent.id, prompt)
         except CrosswalkError:  # running again, or it cannot run: the reply stays pending
             return question, reply
-        return question, self.human_questions.mark_read(reply)
+        return question, await self.offload(self.human_questions.mark_read, reply)
 
 
 def _indented(text: str) -> str:
