@@ -30,8 +30,9 @@ from sqlalchemy import Engine, event
 ENV = "CW_FORBID_LOOP_DB"
 logger = logging.getLogger("crosswalk.db.loop_guard")
 _PACKAGE = Path(__file__).resolve().parents[1]  # the crosswalk package
-# Frames not worth naming: the database layer, the standard library, the dependencies.
-_HIDDEN = tuple({str(Path(__file__).resolve().parent), *sysconfig.get_paths().values(), sys.prefix})
+_DATABASE_LAYER = str(Path(__file__).resolve().parent)
+# Frames not worth naming outside crosswalk: the standard library, the dependencies.
+_LIBRARIES = tuple({*sysconfig.get_paths().values(), sys.prefix})
 
 
 class BlockingCallOnLoopError(RuntimeError):
@@ -72,7 +73,7 @@ def _caller() -> str:
     frames = [
         f"{_short(frame.filename)}:{frame.lineno} {frame.name}"
         for frame in traceback.extract_stack()
-        if not frame.filename.startswith(_HIDDEN)
+        if _named(frame.filename)
     ]
     return " <- ".join(reversed(frames[-4:])) or "unknown code"
 
@@ -80,3 +81,9 @@ def _caller() -> str:
 def _short(filename: str) -> str:
     path = Path(filename)
     return str(path.relative_to(_PACKAGE.parent)) if path.is_relative_to(_PACKAGE) else filename
+
+
+def _named(filename: str) -> bool:
+    if filename.startswith(str(_PACKAGE)):
+        return not filename.startswith(_DATABASE_LAYER)
+    return not filename.startswith(_LIBRARIES)
