@@ -229,6 +229,7 @@ def build_services(
         workspaces=workspaces,
         after_merge=pushes,
         watcher=ownership,
+        offload=offload,
     )
     answering = AnsweringService(
         runs=repos.answering_runs, conversations=repos.conversations, unit_of_work=unit_of_work
@@ -248,6 +249,7 @@ def build_services(
         providers=default_providers(),
         settings=settings,
         run_ends=landing,
+        offload=offload,
     )
     answering_scheduler = AnsweringScheduler(
         supervisor=runner,
@@ -257,6 +259,7 @@ def build_services(
         changes=changes,
         max_answering=settings.max_answering,
         timeout_s=settings.answer_timeout_s,
+        offload=offload,
     )
     review = ReviewService(
         tasks=repos.tasks,
@@ -266,6 +269,7 @@ def build_services(
         workspaces=workspaces,
         differ=GitDiffer(),
         resumer=runner,
+        offload=offload,
     )
     dispatcher = Dispatcher(
         initiatives=repos.initiatives,
@@ -277,6 +281,7 @@ def build_services(
         checkpoints=checkpoints,
         changes=changes,
         launcher=launcher or RunnerLauncher(runner),
+        offload=offload,
     )
     idle_watch = IdleWatch(
         agents=agents,
@@ -284,6 +289,7 @@ def build_services(
         changes=changes,
         after_s=idle_after_from_env(os.environ),
         clock=clock,
+        offload=offload,
     )
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
@@ -319,7 +325,9 @@ def build_services(
         ),
         idle_watch=idle_watch,
         runner=runner,
-        telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
+        telling=TellService(
+            agents=agents, human_questions=human_questions, supervisor=runner, offload=offload
+        ),
         ownership=ownership,
         answering=answering_scheduler,
         offload=offload,

@@ -227,7 +227,7 @@ class TrpcEndpoint(Generic[CtxT]):
                     ctx, procedure.input_model.model_validate(inputs.get(index))
                 )
             if self._offload is not None and not procedure.waits:
-                return None, await self._offload(_run_to_completion, result, path)
+                return None, await self._offload(run_to_completion, result, path)
             return None, await result
         except Exception as exc:
             return to_trpc_error(exc, path), None
@@ -431,7 +431,7 @@ async def _send_json(send: Send, status: int, body: bytes, allow: bytes | None =
     await send({"type": "http.response.body", "body": body})
 
 
-def _run_to_completion(coroutine: Coroutine[Any, Any, Any], path: str) -> Any:
+def run_to_completion(coroutine: Coroutine[Any, Any, Any], path: str) -> Any:
     """Run a handler coroutine that never suspends to its end on this thread; one that
     does suspend was registered without ``waits=True``, a programming error."""
     try:
