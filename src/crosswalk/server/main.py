@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -15,17 +16,11 @@ from typing import Any
 
 import uvicorn
 
-from crosswalk.config import (
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    admin_token_path,
-    default_database_url,
-    server_id,
-)
+from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT
 from crosswalk.domain.errors import CrosswalkError, StartupError
-from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.http_protocol import BatchingHttpToolsProtocol, JoiningHttpToolsProtocol
+from crosswalk.server.settings import ServerSettings
 from crosswalk.server.single_server import SqliteServerLock, sqlite_file
 from crosswalk.server.startup import EXIT_STARTUP, bind_socket
 
@@ -97,14 +92,19 @@ def serve(
     stop_agents: bool = False,
 ) -> int:
     """``stop_agents``: stop the running agents on exit (else they run on, and the next
-    start adopts them)."""
+    start adopts them). The settings are read from the environment here, once."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    url = database_url or default_database_url()
+    try:
+        settings = ServerSettings.from_environ(os.environ)
+    except StartupError as exc:
+        _say(f"error: {exc.message}")
+        return exc.exit_code
+    url = database_url or settings.database()
     origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     endpoint = f"{origin}/trpc"
-    settings = RunnerSettings.from_env(
+    runner_settings = settings.runner(
         server_url=_reachable(endpoint, host, port),
-        server_id=server_id(port),
+        server_id=settings.server_name(port),
         stop_agents_on_exit=stop_agents,
     )
     sqlite_path = sqlite_file(url)
@@ -114,7 +114,7 @@ def serve(
             lock.acquire(endpoint)
         sock = bind_socket(host, port)
         try:
-            app = create_app(url, runner_settings=settings)
+            app = create_app(url, settings=settings, runner_settings=runner_settings)
         except BaseException:
             sock.close()
             raise
@@ -129,14 +129,20 @@ def serve(
             lock.release()
         return EXIT_STARTUP
     try:
-        return _run(app, sock, host, port, url, endpoint)
+        return _run(app, sock, host, port, url, endpoint, settings)
     finally:
         if lock is not None:
             lock.release()
 
 
 def _run(
-    app: CrosswalkApp, sock: socket.socket, host: str, port: int, url: str, endpoint: str
+    app: CrosswalkApp,
+    sock: socket.socket,
+    host: str,
+    port: int,
+    url: str,
+    endpoint: str,
+    settings: ServerSettings,
 ) -> int:
     warning = exposure_warning(host)
     if warning is not None:
@@ -160,11 +166,12 @@ def _run(
     server = _Server(config, app)
     dashboard = endpoint.removesuffix("/trpc") + "/"
     server._crosswalk_banner = [
-        f"crosswalk {_version()}, server {server_id(port)}, database {_redact(url)}",
+        f"crosswalk {_version()}, server {settings.server_name(port)}, database {_redact(url)}",
         f"listening on {endpoint}",
         f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)",
         f"point cw at it:  export CW_URL={endpoint}",
-        f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
+        f"admin token:     {settings.data_dir / 'admin-token'} (cw on this machine reads it "
+        "from there)",
         *_agent_clis(app),
     ]
     # Everything built so far lives as long as the process: keep the cyclic garbage
@@ -180,7 +187,7 @@ def _run(
 def _agent_clis(app: CrosswalkApp) -> list[str]:
     """One line per agent CLI: where the server found it, or how to get it."""
     lines = []
-    for name, located in app.services.runner.executables().items():
+    for name, located in app.runtime.runner.executables().items():
         where = located.path or f"not found (tried {located.tried}): {located.remedy}"
         lines.append(f"{name + ':':<17}{where}")
     return lines
