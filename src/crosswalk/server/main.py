@@ -29,18 +29,19 @@ _EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, plus: on the first exit signal wake every waiting request at once.
+    """uvicorn, plus: ``banner`` said once it listens, and on the first exit signal every
+    waiting request woken at once.
 
     Otherwise uvicorn would wait for parked long polls (up to 10 minutes) before
     shutting down; woken, they answer with their current state and clients
     carry on against the next server.
     """
 
-    def __init__(self, config: uvicorn.Config, app: CrosswalkApp) -> None:
+    def __init__(self, config: uvicorn.Config, app: CrosswalkApp, banner: list[str]) -> None:
         super().__init__(config)
         self._crosswalk = app
         self._draining: asyncio.Task[None] | None = None
-        self._crosswalk_banner: list[str] = []
+        self._crosswalk_banner = banner
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -163,9 +164,8 @@ def _run(
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
-    server = _Server(config, app)
     dashboard = endpoint.removesuffix("/trpc") + "/"
-    server._crosswalk_banner = [
+    banner = [
         f"crosswalk {_version()}, server {settings.server_name(port)}, database {_redact(url)}",
         f"listening on {endpoint}",
         f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)",
@@ -174,6 +174,7 @@ def _run(
         "from there)",
         *_agent_clis(app),
     ]
+    server = _Server(config, app, banner)
     # Everything built so far lives as long as the process: keep the cyclic garbage
     # collector from rescanning it on every full collection (shorter pauses).
     gc.freeze()
