@@ -144,10 +144,10 @@ def build_services(
     ``publishers`` (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then,
     once committed, to this process's change stream. ``offload`` runs the long polls'
     reads; dashboard sessions are kept in ``sessions_file``. ``clock`` is what the
-    services tell time by."""
+    services tell time by and the adapters stamp rows with."""
     settings = settings or ServerSettings()
     limits = settings.limits()
-    repos = create_repositories(engine)
+    repos = create_repositories(engine, clock)
     changes = changes or ChangeStream(clock)
     offload = offload or InlineOffload()
     all_publishers = (*publishers, changes)

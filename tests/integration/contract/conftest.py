@@ -47,7 +47,6 @@ from crosswalk.db.repositories import (
     ProposalRepository,
     TaskRepository,
 )
-from crosswalk.db.repositories import sqlalchemy as adapters
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 from crosswalk.db.unit_of_work import SqlAlchemyUnitOfWork
 from crosswalk.services.change_stream import ChangeStream
@@ -113,35 +112,17 @@ def fakes() -> Ports:
 
 
 @pytest.fixture(params=["fake", "sqlalchemy"])
-def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ports:
+def ports(request: pytest.FixtureRequest) -> Ports:
     if request.param == "fake":
         return fakes()
-    return adapter_ports(request.getfixturevalue("engine"), monkeypatch)
+    return adapter_ports(request.getfixturevalue("engine"))
 
 
-def adapter_ports(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Ports:
+def adapter_ports(engine: Engine) -> Ports:
     """The SQLAlchemy adapters on ``engine``, as the contract suites use them."""
     # Every write 1 ms after the last, as the fakes' clock does, so "oldest first" is
     # decided by time and not by the random ids of rows written in one millisecond.
-    clock = Clock()
-    for module in (
-        adapters._base,
-        adapters.account,
-        adapters.agent,
-        adapters.answer_delivery,
-        adapters.answering_run,
-        adapters.conversation,
-        adapters.initiative,
-        adapters.log_chunk,
-        adapters.message,
-        adapters.page,
-        adapters.phase,
-        adapters.project,
-        adapters.proposal,
-        adapters.task,
-    ):
-        monkeypatch.setattr(module, "utcnow", clock)
-    repos = create_repositories(engine)
+    repos = create_repositories(engine, Clock())
     return Ports(
         agents=repos.agents,
         conversations=repos.conversations,

@@ -1,37 +1,21 @@
-"""A deterministic clock for the hierarchy adapters' tests."""
+"""A deterministic clock for the adapters' tests, given to them as any clock is."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
-from crosswalk.db.repositories import sqlalchemy as adapters
+from crosswalk.domain.clock import SystemClock
 from crosswalk.domain.timestamps import utcnow
 
 
-class Clock:
-    """``utcnow`` for the adapters under test: 1 ms later on every call, so rows
-    get distinct timestamps in creation order and an update always moves
-    ``updated_at``, without sleeping."""
+class Clock(SystemClock):
+    """Wall time 1 ms later on every reading, so rows get distinct timestamps in
+    creation order and an update always moves ``updated_at``, without sleeping.
+    ``last`` is the time it gave last."""
 
     def __init__(self) -> None:
-        self.now = utcnow()
+        self.last = utcnow()
 
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
-def install_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    for module in (
-        adapters._base,
-        adapters.initiative,
-        adapters.page,
-        adapters.phase,
-        adapters.project,
-        adapters.task,
-    ):
-        monkeypatch.setattr(module, "utcnow", clock)
-    return clock
+    def now(self) -> datetime:
+        self.last += timedelta(milliseconds=1)
+        return self.last

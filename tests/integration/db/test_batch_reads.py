@@ -10,8 +10,8 @@ from tests.integration.contract.conftest import Ports, adapter_ports
 
 
 @pytest.fixture
-def ports(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Ports:
-    return adapter_ports(engine, monkeypatch)
+def ports(engine: Engine) -> Ports:
+    return adapter_ports(engine)
 
 
 def test_tasks_phases_and_their_prerequisites_by_ids(ports: Ports) -> None:

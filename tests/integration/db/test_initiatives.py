@@ -57,7 +57,7 @@ def test_create_returns_the_written_row_with_defaults(repos: Repositories, clock
     assert created.name == "User auth"
     assert created.status is ACTIVE
     assert created.merge_requires_approval is True
-    assert created.created_at == created.updated_at == clock.now
+    assert created.created_at == created.updated_at == clock.last
     assert repos.initiatives.get(created.id) == created
 
 
@@ -180,7 +180,7 @@ def test_update_changes_fields_and_moves_updated_at(repos: Repositories, clock: 
         False,
     )
     assert updated.created_at == created.created_at
-    assert updated.updated_at == clock.now > created.updated_at
+    assert updated.updated_at == clock.last > created.updated_at
     assert repos.initiatives.get(created.id) == updated
 
 

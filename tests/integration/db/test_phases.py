@@ -58,7 +58,7 @@ def test_create_returns_the_written_row(
     assert len(phase.id) == ID_LENGTH
     assert (phase.initiative_id, phase.name, phase.content) == (initiative.id, "build", content)
     assert phase.status is PhaseStatus.PENDING
-    assert phase.created_at == phase.updated_at == clock.now
+    assert phase.created_at == phase.updated_at == clock.last
     assert repos.phases.get(phase.id) == phase
 
 
@@ -127,7 +127,7 @@ def test_update_changes_fields_and_moves_updated_at(
         [1, 2],
     )
     assert updated.created_at == phase.created_at
-    assert updated.updated_at == clock.now > phase.updated_at
+    assert updated.updated_at == clock.last > phase.updated_at
     assert repos.phases.get(phase.id) == updated
 
 

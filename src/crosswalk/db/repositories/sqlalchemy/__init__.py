@@ -22,25 +22,27 @@ from crosswalk.db.repositories.sqlalchemy.phase import SqlAlchemyPhaseRepository
 from crosswalk.db.repositories.sqlalchemy.project import SqlAlchemyProjectRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
 from crosswalk.db.repositories.sqlalchemy.task import SqlAlchemyTaskRepository
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 
 
-def create_repositories(engine: Engine) -> Repositories:
+def create_repositories(engine: Engine, clock: Clock = SYSTEM_CLOCK) -> Repositories:
+    """Every adapter on ``engine``, telling time by ``clock``."""
     return Repositories(
-        initiatives=SqlAlchemyInitiativeRepository(engine),
-        phases=SqlAlchemyPhaseRepository(engine),
-        tasks=SqlAlchemyTaskRepository(engine),
-        agents=SqlAlchemyAgentRepository(engine),
-        accounts=SqlAlchemyAccountRepository(engine),
-        proposals=SqlAlchemyProposalRepository(engine),
-        pages=SqlAlchemyPageRepository(engine),
-        projects=SqlAlchemyProjectRepository(engine),
-        messages=SqlAlchemyMessageRepository(engine),
-        log_chunks=SqlAlchemyLogChunkRepository(engine),
-        conversations=SqlAlchemyConversationRepository(engine),
-        answer_deliveries=SqlAlchemyAnswerDeliveryRepository(engine),
-        agent_runs=SqlAlchemyAgentRunRepository(engine),
-        ownership=SqlAlchemyOwnershipRepository(engine),
-        answering_runs=SqlAlchemyAnsweringRunRepository(engine),
+        initiatives=SqlAlchemyInitiativeRepository(engine, clock),
+        phases=SqlAlchemyPhaseRepository(engine, clock),
+        tasks=SqlAlchemyTaskRepository(engine, clock),
+        agents=SqlAlchemyAgentRepository(engine, clock),
+        accounts=SqlAlchemyAccountRepository(engine, clock),
+        proposals=SqlAlchemyProposalRepository(engine, clock),
+        pages=SqlAlchemyPageRepository(engine, clock),
+        projects=SqlAlchemyProjectRepository(engine, clock),
+        messages=SqlAlchemyMessageRepository(engine, clock),
+        log_chunks=SqlAlchemyLogChunkRepository(engine, clock),
+        conversations=SqlAlchemyConversationRepository(engine, clock),
+        answer_deliveries=SqlAlchemyAnswerDeliveryRepository(engine, clock),
+        agent_runs=SqlAlchemyAgentRunRepository(engine, clock),
+        ownership=SqlAlchemyOwnershipRepository(engine, clock),
+        answering_runs=SqlAlchemyAnsweringRunRepository(engine, clock),
     )
 
 

@@ -53,6 +53,7 @@ from crosswalk.db.repositories.sqlalchemy._prepared import (
 from crosswalk.db.schema import metadata
 from crosswalk.db.transaction import current_connection
 from crosswalk.db.types import from_millis, to_millis
+from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.domain.errors import (
     ConflictError,
     CrosswalkError,
@@ -61,7 +62,6 @@ from crosswalk.domain.errors import (
     RetryableError,
 )
 from crosswalk.domain.rows import MAX_PAGE_SIZE, Paged
-from crosswalk.domain.timestamps import utcnow
 
 T = TypeVar("T")
 
@@ -77,8 +77,9 @@ class SqlAlchemyRepository:
 
     kind: str = "row"  # the entity's name in error messages, e.g. "task"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock = SYSTEM_CLOCK) -> None:
         self._engine = engine
+        self._clock = clock  # stamps created_at, updated_at and the other times it writes
         self._sqlite = is_sqlite(engine)
         self._connections = thread_connections(engine) if self._sqlite else None
 
@@ -207,7 +208,7 @@ class SqlAlchemyRepository:
         row = conn.execute(
             update(table)
             .where(table.c.id == id)
-            .values({**values, "updated_at": utcnow()})
+            .values({**values, "updated_at": self._clock.now()})
             .returning(*columns_for(table, model))
         ).first()
         if row is None:

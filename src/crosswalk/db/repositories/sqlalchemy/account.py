@@ -45,7 +45,6 @@ from crosswalk.domain.rows import (
     Paged,
     Removal,
 )
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(accounts, Account)
@@ -75,7 +74,7 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
     kind = "account"
 
     def create(self, data: NewAccount) -> Account:
-        now = utcnow()
+        now = self._clock.now()
         values = {
             "id": new_id(),
             "email": data.email,
@@ -136,7 +135,7 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
         return {"agentsDetached": int(detached)}
 
     def find_next_available(self, provider: str, now: datetime | None = None) -> Account | None:
-        now = now or utcnow()
+        now = now or self._clock.now()
         query = (
             select(_c.id)
             .where(_c.provider == provider, _available(now))
@@ -167,12 +166,12 @@ class SqlAlchemyAccountRepository(SqlAlchemyRepository):
             )
 
     def clear_expired_exhaustion(self, now: datetime | None = None) -> list[str]:
-        now = now or utcnow()
+        now = now or self._clock.now()
         with self._write() as conn:
             cleared = conn.execute(
                 update(accounts)
                 .where(_expired(now))
-                .values(is_exhausted=False, exhausted_until=None, updated_at=utcnow())
+                .values(is_exhausted=False, exhausted_until=None, updated_at=self._clock.now())
                 .returning(accounts.c.id)
             ).scalars()
             return sorted(cleared)

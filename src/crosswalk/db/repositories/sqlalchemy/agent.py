@@ -52,7 +52,6 @@ from crosswalk.domain.rows import (
     Removal,
     Workers,
 )
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(agents, Agent)
@@ -113,7 +112,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
     kind = "agent"
 
     def create(self, data: NewAgent) -> Agent:
-        now = utcnow()
+        now = self._clock.now()
         values: dict[str, Any] = {
             "id": new_id(),
             "task_id": data.task_id,
@@ -226,7 +225,7 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
         values = checked_changes(self.kind, changes, AgentUpdate)
         if not values:
             return self.get(id)
-        values["updated_at"] = utcnow()
+        values["updated_at"] = self._clock.now()
         with self._write() as conn:
             require_row(conn, agents, self.kind, id)
             _require_references(conn, values)

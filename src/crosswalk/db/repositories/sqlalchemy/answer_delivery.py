@@ -17,7 +17,6 @@ from crosswalk.db.repositories.sqlalchemy._prepared import HotStatement
 from crosswalk.db.schema import answer_deliveries, conversations
 from crosswalk.domain.enums import ConversationStatus
 from crosswalk.domain.rows import Conversation
-from crosswalk.domain.timestamps import utcnow
 
 _d = answer_deliveries.c
 _c = conversations.c
@@ -38,7 +37,11 @@ class SqlAlchemyAnswerDeliveryRepository(SqlAlchemyRepository):
     kind = "answer delivery"
 
     def expect(self, conversation_id: str, agent_id: str) -> None:
-        values = {"conversation_id": conversation_id, "agent_id": agent_id, "created_at": utcnow()}
+        values = {
+            "conversation_id": conversation_id,
+            "agent_id": agent_id,
+            "created_at": self._clock.now(),
+        }
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(answer_deliveries).values(values).on_conflict_do_nothing()
         with self._write() as conn:
@@ -57,7 +60,7 @@ class SqlAlchemyAnswerDeliveryRepository(SqlAlchemyRepository):
                 _d.conversation_id.in_(list(conversation_ids)),
                 _d.delivered_at.is_(None),
             )
-            .values(delivered_at=utcnow())
+            .values(delivered_at=self._clock.now())
         )
         with self._write() as conn:
             return int(conn.execute(statement).rowcount)

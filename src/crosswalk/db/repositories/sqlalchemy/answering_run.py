@@ -10,7 +10,6 @@ from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository, col
 from crosswalk.db.schema import agents, answering_runs
 from crosswalk.domain.errors import InvalidInputError, NotFoundError
 from crosswalk.domain.rows import AnsweringRun, NewAnsweringRun
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(answering_runs, AnsweringRun)
@@ -27,7 +26,7 @@ class SqlAlchemyAnsweringRunRepository(SqlAlchemyRepository):
             "agent_id": data.agent_id,
             "session_number": data.session_number,
             "question_ids": list(data.question_ids),
-            "started_at": utcnow(),
+            "started_at": self._clock.now(),
             "ended_at": None,
             "outcome": None,
             "left_changes": None,
@@ -49,7 +48,7 @@ class SqlAlchemyAnsweringRunRepository(SqlAlchemyRepository):
             row = conn.execute(
                 update(answering_runs)
                 .where(_c.id == id, _c.ended_at.is_(None))
-                .values(ended_at=utcnow(), outcome=outcome, left_changes=changes)
+                .values(ended_at=self._clock.now(), outcome=outcome, left_changes=changes)
                 .returning(*_COLUMNS)
             ).first()
             if row is None:

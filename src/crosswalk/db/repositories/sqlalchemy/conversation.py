@@ -38,7 +38,6 @@ from crosswalk.db.schema import agents, conversations, initiatives, messages, ph
 from crosswalk.domain.enums import ConversationStatus, MessageStatus, ParticipantType
 from crosswalk.domain.errors import InvalidInputError, NotFoundError
 from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, Conversation, NewConversation, Paged
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.domain.wait_graph import PERSON, WaitEdge
 from crosswalk.ids import new_id
 
@@ -140,7 +139,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
     kind = "conversation"
 
     def create(self, data: NewConversation) -> Conversation:
-        now = utcnow()
+        now = self._clock.now()
         values = {
             "id": data.id or new_id(),
             "from_agent_id": data.from_agent_id,
@@ -237,7 +236,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             "answered_id": id,
             "addressed_to": addressed_to,
             "answer_text": answer,
-            "answered_at": utcnow(),
+            "answered_at": self._clock.now(),
         }
         with self._direct(write=True) as db:
             return db.first_as(Conversation, ANSWER, values)
@@ -247,7 +246,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             return db.all_as(
                 Conversation,
                 ABANDON,
-                {"asked_id": agent_id, "reason": reason, "abandoned_at": utcnow()},
+                {"asked_id": agent_id, "reason": reason, "abandoned_at": self._clock.now()},
             )
 
     def abandon(self, ids: list[str], reason: str) -> list[Conversation]:
@@ -259,7 +258,7 @@ class SqlAlchemyConversationRepository(SqlAlchemyRepository):
             .values(
                 status=ConversationStatus.ABANDONED,
                 abandoned_reason=reason,
-                updated_at=utcnow(),
+                updated_at=self._clock.now(),
             )
             .returning(*_COLUMNS)
         )

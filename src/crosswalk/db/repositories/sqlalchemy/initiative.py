@@ -36,7 +36,6 @@ from crosswalk.domain.rows import (
     Removal,
 )
 from crosswalk.domain.slug import slugify
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 BRANCH_PREFIX = "cw/"
@@ -57,7 +56,7 @@ class SqlAlchemyInitiativeRepository(SqlAlchemyRepository):
         ``cw/<slug>-2``, ``-3``... when taken; a given branch that another
         initiative uses is ``ConflictError``. Both happen in the write transaction
         that inserts, so two creators cannot pick the same branch."""
-        now = utcnow()
+        now = self._clock.now()
         with self._write() as conn:
             if data.branch is None:
                 branch = self._free_branch(conn, data.name)

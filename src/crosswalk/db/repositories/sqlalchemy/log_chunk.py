@@ -19,7 +19,6 @@ from sqlalchemy import delete as sql_delete
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository, columns_for
 from crosswalk.db.schema import agent_log_chunks
 from crosswalk.domain.rows import LogChunk, NewLogChunk
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(agent_log_chunks, LogChunk)
@@ -48,7 +47,7 @@ class SqlAlchemyLogChunkRepository(SqlAlchemyRepository):
         agents = sorted({chunk.agent_id for chunk in data})
         with self._write() as conn:
             last: dict[str, datetime] = dict(conn.execute(_LAST_CREATED, {"agents": agents}).all())
-            now = utcnow()
+            now = self._clock.now()
             chunks = []
             for new in data:
                 previous = last.get(new.agent_id)

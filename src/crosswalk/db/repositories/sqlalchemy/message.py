@@ -33,7 +33,6 @@ from crosswalk.domain.rows import (
     Paged,
     Removal,
 )
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(messages, Message)
@@ -62,7 +61,7 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
         """Check the participants and the parent, then insert, in the caller's transaction."""
         _check_participant("sender", data.sender_type, data.sender_id)
         _check_participant("recipient", data.recipient_type, data.recipient_id)
-        now = utcnow()
+        now = self._clock.now()
         values = {
             "id": data.id or new_id(),
             "sender_type": data.sender_type,
@@ -118,7 +117,7 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
         statement = (
             update(messages)
             .where(_c.id.in_(list(ids)), _c.status == MessageStatus.PENDING)
-            .values(status=MessageStatus.READ, updated_at=utcnow())
+            .values(status=MessageStatus.READ, updated_at=self._clock.now())
             .returning(*_COLUMNS)
         )
         with self._write() as conn:
@@ -197,7 +196,7 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
             parent = conn.execute(
                 update(messages)
                 .where(_c.id == parent_id, _c.status != MessageStatus.RESPONDED)
-                .values(status=MessageStatus.RESPONDED, updated_at=utcnow())
+                .values(status=MessageStatus.RESPONDED, updated_at=self._clock.now())
                 .returning(*_COLUMNS)
             ).first()
             if parent is None:

@@ -22,7 +22,6 @@ from crosswalk.db.schema import initiatives, pages
 from crosswalk.domain.dependency_graph import format_path, would_create_cycle
 from crosswalk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from crosswalk.domain.rows import DEFAULT_PAGE_SIZE, NewPage, Page, Paged, PageUpdate, Removal
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(pages, Page)
@@ -41,7 +40,7 @@ class SqlAlchemyPageRepository(SqlAlchemyRepository):
     def create(self, data: NewPage) -> Page:
         """Insert. Without a parent the page is the initiative's root, which is
         ``ConflictError`` when the initiative already has one."""
-        now = utcnow()
+        now = self._clock.now()
         values = {name: getattr(data, name) for name in field_names(NewPage)}
         with self._write() as conn:
             self._require_initiative(conn, data.initiative_id)
@@ -94,7 +93,7 @@ class SqlAlchemyPageRepository(SqlAlchemyRepository):
                 if root is not None:
                     return root
                 name = self._require_initiative(conn, initiative_id)
-                now = utcnow()
+                now = self._clock.now()
                 row = conn.execute(
                     insert(pages)
                     .values(

@@ -35,7 +35,6 @@ from crosswalk.domain.rows import (
     PhaseUpdate,
     Removal,
 )
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(phases, Phase)
@@ -55,7 +54,7 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
     kind = "phase"
 
     def create(self, data: NewPhase) -> Phase:
-        now = utcnow()
+        now = self._clock.now()
         values = {name: getattr(data, name) for name in field_names(NewPhase)}
         with self._write() as conn:
             require_row(conn, initiatives, "initiative", data.initiative_id)
@@ -157,7 +156,7 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
 
     def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
         with self._write() as conn:
-            return _DEPENDENCIES.add(conn, phase_id, depends_on_phase_id)
+            return _DEPENDENCIES.add(conn, phase_id, depends_on_phase_id, self._clock.now())
 
     def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None:
         with self._write() as conn:

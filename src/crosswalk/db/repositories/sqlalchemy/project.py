@@ -28,7 +28,6 @@ from crosswalk.domain.rows import (
     PushUpdate,
     Removal,
 )
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(projects, Project)
@@ -45,7 +44,7 @@ class SqlAlchemyProjectRepository(SqlAlchemyRepository):
     kind = "project"
 
     def create(self, data: NewProject) -> Project:
-        now = utcnow()
+        now = self._clock.now()
         values = {"name": data.name, "url": data.url, "default_branch": data.default_branch}
         with self._write() as conn:
             self._refuse_taken(conn, values, owner=None)
@@ -140,7 +139,7 @@ class SqlAlchemyProjectRepository(SqlAlchemyRepository):
                     )
                 )
             if added:
-                now = utcnow()
+                now = self._clock.now()
                 conn.execute(
                     insert(initiative_projects),
                     [
@@ -177,7 +176,7 @@ class SqlAlchemyProjectRepository(SqlAlchemyRepository):
                     id=new_id(),
                     initiative_id=initiative_id,
                     project_id=project_id,
-                    created_at=utcnow(),
+                    created_at=self._clock.now(),
                 )
             )
 

@@ -28,7 +28,6 @@ from crosswalk.domain.rows import (
     ProposalUpdate,
     Removal,
 )
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _COLUMNS = columns_for(proposals, Proposal)
@@ -41,7 +40,7 @@ class SqlAlchemyProposalRepository(SqlAlchemyRepository):
     kind = "proposal"
 
     def create(self, data: NewProposal) -> Proposal:
-        now = utcnow()
+        now = self._clock.now()
         values = {
             "id": new_id(),
             "agent_id": data.agent_id,
@@ -136,7 +135,7 @@ class SqlAlchemyProposalRepository(SqlAlchemyRepository):
         query = (
             update(proposals)
             .where(_c.agent_id == agent_id)
-            .values({**changes, "updated_at": utcnow()})
+            .values({**changes, "updated_at": self._clock.now()})
             .returning(_c.id)
         )
         if status is not None:

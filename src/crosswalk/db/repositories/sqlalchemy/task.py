@@ -8,6 +8,7 @@ adapters) and the dependency edges between tasks or between phases.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -63,7 +64,6 @@ from crosswalk.domain.rows import (
     TaskDependency,
     TaskUpdate,
 )
-from crosswalk.domain.timestamps import utcnow
 from crosswalk.ids import new_id
 
 _t = tasks.c
@@ -155,7 +155,7 @@ class DependencyEdges(Generic[E]):
             found[dependent].append(prerequisite)
         return found
 
-    def add(self, conn: Connection, dependent: str, prerequisite: str) -> E:
+    def add(self, conn: Connection, dependent: str, prerequisite: str, now: datetime) -> E:
         """Store the edge; both ends must exist (``NotFoundError`` naming the missing
         one), and an edge already stored is a ``ConflictError`` (a unique constraint)."""
         require_row(conn, self._nodes, self.kind, dependent)
@@ -167,7 +167,7 @@ class DependencyEdges(Generic[E]):
                     self._edges.c.id: new_id(),
                     self._dependent: dependent,
                     self._prerequisite: prerequisite,
-                    self._edges.c.created_at: utcnow(),
+                    self._edges.c.created_at: now,
                 }
             )
             .returning(*self._columns)
@@ -241,7 +241,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
 
     def create(self, data: NewTask) -> Task:
         """Insert with the status given (``pending`` unless told otherwise)."""
-        now = utcnow()
+        now = self._clock.now()
         values = {name: getattr(data, name) for name in field_names(NewTask)}
         with self._write() as conn:
             values["initiative_id"] = self._resolve_initiative(conn, data)
@@ -419,7 +419,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
 
     def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
         with self._write() as conn:
-            return _DEPENDENCIES.add(conn, task_id, depends_on_task_id)
+            return _DEPENDENCIES.add(conn, task_id, depends_on_task_id, self._clock.now())
 
     def remove_dependency(self, task_id: str, depends_on_task_id: str) -> None:
         with self._write() as conn:
@@ -470,7 +470,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
             row = conn.execute(
                 update(tasks)
                 .where(condition)
-                .values(status=to, updated_at=utcnow())
+                .values(status=to, updated_at=self._clock.now())
                 .returning(*_COLUMNS)
             ).first()
             if row is not None:
@@ -511,7 +511,7 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
             row = conn.execute(
                 update(tasks)
                 .where(condition)
-                .values(status=TaskStatus.IN_PROGRESS, updated_at=utcnow())
+                .values(status=TaskStatus.IN_PROGRESS, updated_at=self._clock.now())
                 .returning(*_COLUMNS)
             ).first()
         return None if row is None else Task(*row)
