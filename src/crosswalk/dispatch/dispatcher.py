@@ -49,7 +49,9 @@ logger = logging.getLogger("crosswalk.dispatch")
 SAFETY_INTERVAL_S = 30.0
 
 #: Entities whose creation, change or deletion can make a task ready.
-_PLAN_ENTITIES = frozenset({"initiative", "task", "taskDependency", "phase", "phaseDependency"})
+_PLAN_ENTITIES = frozenset(
+    {"initiative", "task", "taskDependency", "phase", "phaseDependency", "server"}
+)
 
 
 def wakes_dispatch(event: Event) -> bool:
@@ -60,9 +62,29 @@ def wakes_dispatch(event: Event) -> bool:
 
 
 class AgentLauncher(Protocol):
-    async def launch(self, task: Task, provider: str | None) -> Agent:
-        """Start an agent on the (claimed, in-progress) task."""
+    async def launch(self, task: Task, provider: str | None) -> Agent | None:
+        """Start an agent on the (claimed, in-progress) task; None when it was placed on
+        another server, which starts it."""
         ...
+
+
+class Capacity(Protocol):
+    def free_slots(self) -> int:
+        """Agents the deployment's live servers can still take."""
+        ...
+
+
+def could_not_start(planning: PlanningService, task: Task, why: str) -> None:
+    """The claimed task's agent did not start: the task is blocked and the person asked."""
+    logger.warning("task %s: could not start an agent: %s", task.id, why)
+    planning.move_and_ask(
+        task.id,
+        TaskStatus.BLOCKED,
+        f"Could not start an agent for task '{task.name}' ({task.id}): "
+        f"{why}\nFix the cause, then dispatch it again with: "
+        f"cw task update {task.id} --status pending",
+        expected=[TaskStatus.IN_PROGRESS],
+    )
 
 
 @dataclass(slots=True)
@@ -76,6 +98,8 @@ class Dispatcher:
     checkpoints: CheckpointService
     changes: ChangeStream
     launcher: AgentLauncher | None = None
+    #: How many more agents the servers can take (None: no limit but ``max_agents``).
+    capacity: Capacity | None = None
 
     def run(self, initiative_id: str, max_agents: int, provider: str | None) -> Initiative:
         """Turn dispatch on for the initiative; the loop starts its ready tasks. An
@@ -121,9 +145,14 @@ class Dispatcher:
             logger.info("initiative %s: every task completed, dispatch off", initiative_id)
             return []
         max_agents = initiative.dispatch_max_agents or 1
+        room = None if self.capacity is None else self.capacity.free_slots()
         started = []
         for task in choose(plan, max_agents):
             checkpoint = is_checkpoint(task)
+            if not checkpoint and room is not None:
+                if room <= 0:
+                    continue  # every live server is full: a freed slot wakes dispatch
+                room -= 1
             if checkpoint:  # claimed and asked of the person at once
                 claimed = self.checkpoints.claim_and_ask(task)
             else:
@@ -141,15 +170,7 @@ class Dispatcher:
                 raise PreconditionFailedError("this server has no agent runner to start agents")
             await self.launcher.launch(task, provider)
         except CrosswalkError as exc:
-            logger.warning("task %s: could not start an agent: %s", task.id, exc.message)
-            self.planning.move_and_ask(
-                task.id,
-                TaskStatus.BLOCKED,
-                f"Could not start an agent for task '{task.name}' ({task.id}): "
-                f"{exc.message}\nFix the cause, then dispatch it again with: "
-                f"cw task update {task.id} --status pending",
-                expected=[TaskStatus.IN_PROGRESS],
-            )
+            could_not_start(self.planning, task, exc.message)
 
     async def serve(self) -> None:
         """Run until the change stream closes (server shutdown)."""

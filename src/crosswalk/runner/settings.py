@@ -28,11 +28,17 @@ SERVER_ONLY_ENV = frozenset(
         "CW_AGENT_STOP_GRACE_S",
         "CW_MAX_ANSWERING",
         "CW_ANSWER_TIMEOUT_S",
+        "CW_SERVER_ID",
+        "CW_MAX_AGENTS",
+        "CW_SERVER_LEASE_S",
     }
 )
 
 DEFAULT_MAX_ANSWERING = 4
 DEFAULT_ANSWER_TIMEOUT_S = 600.0
+DEFAULT_SERVER_LEASE_S = 30.0
+#: Memory one agent's CLI takes, for the default ``CW_MAX_AGENTS``.
+AGENT_MEMORY_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,17 @@ class RunnerSettings:
     max_answering: int = DEFAULT_MAX_ANSWERING
     #: Seconds an answering run may take before it is stopped.
     answer_timeout_s: float = DEFAULT_ANSWER_TIMEOUT_S
+    #: Agents this server may run at once (``CW_MAX_AGENTS``): dispatch places no more.
+    max_agents: int = 4
+    #: Seconds without a heartbeat after which a server is dead (``CW_SERVER_LEASE_S``).
+    lease_s: float = DEFAULT_SERVER_LEASE_S
+    #: Runs agents only: no dispatch loop, no dashboard (``cw serve --worker``).
+    worker: bool = False
+
+    @property
+    def heartbeat_s(self) -> float:
+        """How often the server reports it is alive: several times per lease."""
+        return min(5.0, self.lease_s / 4)
 
     @classmethod
     def from_env(
@@ -69,6 +86,7 @@ class RunnerSettings:
         server_url: str = DEFAULT_URL,
         server_id: str | None = None,
         stop_agents_on_exit: bool = False,
+        worker: bool = False,
         env: Mapping[str, str] | None = None,
     ) -> RunnerSettings:
         """``CW_CLAUDE_PATH``, ``CW_CODEX_PATH``: the executables;
@@ -76,7 +94,9 @@ class RunnerSettings:
         ``CW_CODEX_SANDBOX`` (``workspace-write`` or ``danger-full-access``);
         ``CW_AGENT_STOP_GRACE_S``: seconds from SIGTERM to SIGKILL;
         ``CW_MAX_ANSWERING``: answering runs at once; ``CW_ANSWER_TIMEOUT_S``: seconds an
-        answering run may take."""
+        answering run may take; ``CW_MAX_AGENTS``: agents this server runs at once
+        (default from its CPUs and memory); ``CW_SERVER_LEASE_S``: seconds without a
+        heartbeat after which a server is dead."""
         env = dict(os.environ if env is None else env)
         executables = {
             name: env[key]
@@ -96,6 +116,8 @@ class RunnerSettings:
             env, "CW_ANSWER_TIMEOUT_S", DEFAULT_ANSWER_TIMEOUT_S, low=1, high=86_400
         )
         max_answering = _count(env, "CW_MAX_ANSWERING", DEFAULT_MAX_ANSWERING)
+        max_agents = _count(env, "CW_MAX_AGENTS", default_max_agents())
+        lease = _seconds(env, "CW_SERVER_LEASE_S", DEFAULT_SERVER_LEASE_S, low=2, high=3600)
         base_env = {key: value for key, value in env.items() if key not in SERVER_ONLY_ENV}
         base_env["PATH"] = with_cw_on_path(base_env.get("PATH", ""))
         return cls(
@@ -109,6 +131,9 @@ class RunnerSettings:
             base_env=base_env,
             max_answering=max_answering,
             answer_timeout_s=answer_timeout,
+            max_agents=max_agents,
+            lease_s=lease,
+            worker=worker,
         )
 
     def runs_here(self, agent: Agent) -> bool:
@@ -117,6 +142,18 @@ class RunnerSettings:
         worktrees are on this machine."""
         mine = self.server_id
         return agent.server_id is None or mine is None or agent.server_id == mine
+
+
+def default_max_agents() -> int:
+    """Agents a machine holds by default: two per CPU this process may use, and no more
+    than its memory holds at ``AGENT_MEMORY_BYTES`` each; at least one."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    by_cpu = 2 * (cpus or 1)
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return max(1, by_cpu)
+    return max(1, min(by_cpu, memory // AGENT_MEMORY_BYTES))
 
 
 def with_cw_on_path(path: str) -> str:

@@ -140,6 +140,9 @@ class _Run:
     worktrees_before: dict[Path, WorktreeState] | None = None
     #: Why an answering run was stopped when it took too long (None: by a person).
     stop_reason: str | None = None
+    #: Another server ended the agent while this one had lost its lease: the run is
+    #: stopped and nothing of its end is recorded.
+    taken: bool = False
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -328,6 +331,10 @@ class Supervisor:
         await asyncio.to_thread(self._workspaces.remove, agent.id, False)
         return agent
 
+    @property
+    def settings(self) -> RunnerSettings:
+        return self._settings
+
     def is_running(self, agent_id: str) -> bool:
         return agent_id in self._runs
 
@@ -486,6 +493,22 @@ class Supervisor:
                 self._record.end_answering(
                     answering.id, "its end was not seen: no server ran when it ended"
                 )
+
+    async def release_taken(self) -> list[str]:
+        """This server lost its lease: another server may have ended its running agents
+        and handed their tasks back to dispatch. Stop each run whose agent no longer
+        runs, recording nothing (the task runs elsewhere now); the agents' ids."""
+        taken = []
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
+        for agent_id, run in list(self._runs.items()):
+            agent = self._repos.agents.find_by_id(agent_id)
+            if agent is not None and agent.status in LIVE_AGENT_STATUSES:
+                continue
+            run.taken = True
+            ended = lambda run=run: self._processes.poll(run.handle) is not None  # noqa: E731
+            await terminate(self._processes, run.handle, ended, grace_s=grace, poll_s=poll)
+            taken.append(agent_id)
+        return taken
 
     def owns(self, agent: Agent) -> bool:
         """Whether this server runs ``agent``'s process (see ``_ours``)."""
@@ -790,8 +813,22 @@ class Supervisor:
             self._record.agent(agent_id, {"session_id": session_id})
 
     async def _finish(self, run: _Run, ended: ProcessExit) -> None:
-        """Record how the run ended: stopped, usage limit, success (idle) or crashed."""
+        """Record how the run ended: stopped, usage limit, success (idle) or crashed.
+        A run another server ended meanwhile (this server had lost its lease) records
+        nothing: its task went back to dispatch."""
         agent = self._repos.agents.find_by_id(run.agent.id)
+        if run.taken or (
+            agent is not None
+            and agent.status not in LIVE_AGENT_STATUSES
+            and not run.stopping
+            and run.answering is None
+        ):
+            logger.warning(
+                "agent %s was ended by another server while this one had lost its lease; "
+                "its run's end is not recorded",
+                run.agent.name,
+            )
+            return
         outcome = run.reader.outcome
         code = ended.code
         how = _how_it_ended(run, outcome, code)

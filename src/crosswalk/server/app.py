@@ -34,6 +34,7 @@ from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
 from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
 from crosswalk.dispatch.ownership import OwnershipTracker
+from crosswalk.dispatch.placement import PlacingLauncher, ServerPresence
 from crosswalk.dispatch.pushing import Clones, GitPusher, PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
@@ -64,6 +65,7 @@ from crosswalk.server.procedures import (
     phase,
     project,
     proposal,
+    server,
     system,
     task,
 )
@@ -85,6 +87,7 @@ from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
 from crosswalk.services.ownership import OwnershipService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.servers import ServerService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.usage import UsageService
 
@@ -113,6 +116,7 @@ def build_router() -> Router[Context]:
         ownership.router,
         log.router,
         dashboard.router,
+        server.router,
     )
 
 
@@ -266,6 +270,20 @@ def build_services(
         differ=GitDiffer(),
         resumer=runner,
     )
+    servers = ServerService(
+        servers=repos.servers,
+        agent_rows=repos.agents,
+        agents=agents,
+        planning=planning,
+        usage=usage,
+        unit_of_work=unit_of_work,
+        lease_s=settings.lease_s,
+    )
+    placing = None
+    if settings.server_id is not None and launcher is None:
+        placing = PlacingLauncher(
+            servers=servers, supervisor=runner, planning=planning, server_id=settings.server_id
+        )
     dispatcher = Dispatcher(
         initiatives=repos.initiatives,
         tasks=repos.tasks,
@@ -275,7 +293,8 @@ def build_services(
         human_questions=human_questions,
         checkpoints=checkpoints,
         changes=changes,
-        launcher=launcher or RunnerLauncher(runner),
+        launcher=launcher or placing or RunnerLauncher(runner),
+        capacity=placing,
     )
     idle_watch = IdleWatch(
         agents=agents,
@@ -321,6 +340,18 @@ def build_services(
         telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
         ownership=ownership,
         answering=answering_scheduler,
+        servers=servers,
+        presence=None
+        if settings.server_id is None
+        else ServerPresence(
+            servers=servers,
+            supervisor=runner,
+            planning=planning,
+            human_questions=human_questions,
+            changes=changes,
+            settings=settings,
+            offload=offload,
+        ),
         offload=offload,
     )
 
@@ -455,16 +486,23 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.runner.start()
+        if services.presence is not None:
+            await services.presence.start()
         await services.answering.start()
         await services.idle_watch.start()
-        dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
+        dispatching = None
+        if not services.runner.settings.worker:
+            dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
+        if services.presence is not None:
+            await services.presence.close()
         await services.idle_watch.close()
         await services.answering.close()
         await services.runner.close()
         services.changes.close()
-        await dispatching
+        if dispatching is not None:
+            await dispatching
         await tracking
         await endpoint.close(timeout_s=2.0)
         if relay is not None:
@@ -472,11 +510,11 @@ def create_app(
         services.offload.close()
         engine.dispose()
 
+    routes = [Mount(ApiFirst.MOUNT, app=endpoint)]
+    if not services.runner.settings.worker:  # a worker serves its agents' API only
+        routes.append(Mount("/", app=create_dashboard(services, router)))
     rest = Starlette(
-        routes=[
-            Mount(ApiFirst.MOUNT, app=endpoint),
-            Mount("/", app=create_dashboard(services, router)),
-        ],
+        routes=routes,
         lifespan=lifespan,
     )
     return CrosswalkApp(

@@ -13,6 +13,7 @@ from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
 from crosswalk.dispatch.ownership import OwnershipTracker
+from crosswalk.dispatch.placement import ServerPresence
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.runner import AnsweringScheduler, Supervisor, TellService
@@ -28,6 +29,7 @@ from crosswalk.services.idle_watch import IdleWatch
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.servers import ServerService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 from crosswalk.services.usage import UsageService
@@ -61,6 +63,9 @@ class Services:
     ownership: OwnershipTracker  # keeps the index of who changed which file
     answering: AnsweringScheduler  # idle agents resumed to answer the questions for them
     idle_watch: IdleWatch  # agents registered by hand go idle when their hooks go quiet
+    servers: ServerService  # the deployment's servers, their heartbeats and placements
+    #: This server's heartbeat, leases and placed agents (None: a server with no id)
+    presence: ServerPresence | None = None
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 

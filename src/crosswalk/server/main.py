@@ -95,9 +95,11 @@ def serve(
     database_url: str | None = None,
     *,
     stop_agents: bool = False,
+    worker: bool = False,
 ) -> int:
     """``stop_agents``: stop the running agents on exit (else they run on, and the next
-    start adopts them)."""
+    start adopts them); ``worker``: run the agents placed here only (no dispatch loop,
+    no dashboard)."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     url = database_url or default_database_url()
     origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
@@ -106,6 +108,7 @@ def serve(
         server_url=_reachable(endpoint, host, port),
         server_id=server_id(port),
         stop_agents_on_exit=stop_agents,
+        worker=worker,
     )
     sqlite_path = sqlite_file(url)
     lock = SqliteServerLock(sqlite_path) if sqlite_path is not None else None
@@ -159,10 +162,17 @@ def _run(
     )
     server = _Server(config, app)
     dashboard = endpoint.removesuffix("/trpc") + "/"
+    settings = app.services.runner.settings
+    where = (
+        "worker:          runs the agents placed here only (no dispatch, no dashboard)"
+        if settings.worker
+        else f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)"
+    )
     server._crosswalk_banner = [
         f"crosswalk {_version()}, server {server_id(port)}, database {_redact(url)}",
         f"listening on {endpoint}",
-        f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)",
+        where,
+        f"capacity:        {settings.max_agents} agents at once (CW_MAX_AGENTS)",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
         *_agent_clis(app),
