@@ -42,6 +42,23 @@ class AgentWork:
     agent_branch: str
     worktree: Path | None  # the agent's worktree, None once cleaned
     base_branch: str | None = None  # the project's default branch
+    project_id: str | None = None
+    url: str | None = None  # the project's own repository
+
+
+class Sharing(Protocol):
+    """The project's own repository as the place the servers' work meets: an agent's
+    branch is pushed there from the server that ran it, and fetched from there by a
+    server that lands or shows work it did not run (docs/deploy.md)."""
+
+    def publish(self, work: AgentWork, leftovers_message: str) -> None:
+        """Commit what the agent left uncommitted, then push its branch."""
+        ...
+
+    def fetch(self, work: AgentWork) -> None:
+        """Bring this server's clone up to the project: its initiative branch, and the
+        agent's branch unless the agent's worktree is here."""
+        ...
 
 
 class Workspaces(Protocol):
@@ -83,6 +100,8 @@ class LandingService:
     after_merge: AfterMerge | None = None
     #: Told of each landing (the ownership index: ``crosswalk.dispatch.ownership``).
     watcher: MergeWatcher | None = None
+    #: Several servers: their work meets in each project's repository.
+    sharing: Sharing | None = None
 
     async def run_succeeded(self, agent: Agent) -> Task | None:
         """The agent's run ended with a success result: its in-progress task waits for
@@ -94,6 +113,7 @@ class LandingService:
         if task is None or task.status not in (TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED):
             return None
         if self.tasks.requires_approval(task.id):
+            await self._publish(task, agent)
             return self.planning.move_task(
                 task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status]
             )
@@ -168,8 +188,22 @@ class LandingService:
         found = self.agents.find_by_task_id(task.id)
         return found[0] if found else None
 
+    async def _publish(self, task: Task, agent: Agent) -> None:
+        """Push the agent's branch to each project, so any server can show and land it."""
+        if self.sharing is None:
+            return
+        for work in self.workspaces.work_of(agent, task):
+            if work.worktree is not None:
+                message = self._request(task, agent, work).leftovers_message
+                await asyncio.to_thread(self.sharing.publish, work, message)
+
     async def _merge(self, task: Task, agent: Agent, expected: TaskStatus) -> Task:
         works = self.workspaces.work_of(agent, task)
+        if self.sharing is not None:
+            await self._publish(task, agent)
+            for work in works:
+                await asyncio.to_thread(self.sharing.fetch, work)
+            works = self.workspaces.work_of(agent, task)  # the clone may be new here
         merged: dict[str, Any] = {}
         commits: list[tuple[AgentWork, str]] = []
         conflicts: list[Conflict] = []

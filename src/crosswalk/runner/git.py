@@ -54,8 +54,13 @@ def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
 
 
 class GitWorktrees:
-    def __init__(self, data_dir: Path) -> None:
+    """``share``: the project's own repository is where the servers of a deployment
+    meet (docs/deploy.md): the initiative branch is brought up to the project's copy of
+    it before an agent starts, and agent branches are pushed there and fetched back."""
+
+    def __init__(self, data_dir: Path, *, share: bool = False) -> None:
         self._projects = data_dir / "projects"
+        self._share = share
 
     def clone_path(self, project_id: str) -> Path:
         return self._projects / f"{project_id}.git"
@@ -72,10 +77,51 @@ class GitWorktrees:
             raise GitError(
                 f"cannot fetch project {project.name} from {project.url}: {exc.message}"
             ) from None
+        if self._share:
+            self._catch_up(clone, initiative_branch)
         if not self._has_ref(clone, f"refs/heads/{initiative_branch}"):
             start = self._default_start(clone, project)
             git("branch", "--no-track", "--", initiative_branch, start, cwd=clone)
         return clone
+
+    def _catch_up(self, clone: Path, branch: str) -> None:
+        """Move the local ``branch`` to the project's copy of it when that is ahead (what
+        other servers landed); a local branch with work the project lacks stays (the
+        next landing merges the two)."""
+        remote = f"refs/remotes/origin/{branch}"
+        if not self._has_ref(clone, remote):
+            return
+        local = f"refs/heads/{branch}"
+        if not self._has_ref(clone, local):
+            git("update-ref", local, remote, cwd=clone)
+            return
+        done = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", local, remote],
+            cwd=clone,
+            env={**os.environ, **_GIT_ENV},
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+        )
+        if done.returncode == 0:
+            git("update-ref", local, remote, cwd=clone)
+
+    def publish(self, clone: Path, branch: str) -> None:
+        """Push the agent's ``branch`` to the project, replacing the copy there (the
+        branch is the agent's own: only its server writes it)."""
+        ref = f"refs/heads/{branch}"
+        try:
+            git("push", "--quiet", "--force", "origin", f"{ref}:{ref}", cwd=clone)
+        except GitError as exc:
+            raise GitError(f"cannot push the agent branch {branch}: {exc.message}") from None
+
+    def fetch_branch(self, clone: Path, branch: str) -> bool:
+        """Make the local ``branch`` the project's copy of it (pushed by the server that
+        ran the agent); False when the project has none."""
+        remote = f"refs/remotes/origin/{branch}"
+        if not self._has_ref(clone, remote):
+            return False
+        git("update-ref", f"refs/heads/{branch}", remote, cwd=clone)
+        return True
 
     def _clone(self, project: ProjectSource, clone: Path) -> None:
         private_dir(self._projects)

@@ -73,6 +73,10 @@ class RunnerSettings:
     lease_s: float = DEFAULT_SERVER_LEASE_S
     #: Runs agents only: no dispatch loop, no dashboard (``cw serve --worker``).
     worker: bool = False
+    #: The servers' work meets in each project's own repository (on PostgreSQL, where
+    #: several servers share one database): agent branches and the initiative branch
+    #: are pushed there and fetched from there.
+    share_branches: bool = False
 
     @property
     def heartbeat_s(self) -> float:
@@ -87,6 +91,7 @@ class RunnerSettings:
         server_id: str | None = None,
         stop_agents_on_exit: bool = False,
         worker: bool = False,
+        share_branches: bool = False,
         env: Mapping[str, str] | None = None,
     ) -> RunnerSettings:
         """``CW_CLAUDE_PATH``, ``CW_CODEX_PATH``: the executables;
@@ -134,6 +139,7 @@ class RunnerSettings:
             max_agents=max_agents,
             lease_s=lease,
             worker=worker,
+            share_branches=share_branches,
         )
 
     def runs_here(self, agent: Agent) -> bool:

@@ -195,7 +195,7 @@ def build_services(
     logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
     usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work, clock=clock)
     settings = runner_settings or RunnerSettings.from_env()
-    worktrees = GitWorktrees(settings.data_dir)
+    worktrees = GitWorktrees(settings.data_dir, share=settings.share_branches)
     checkpoints = CheckpointService(tasks=repos.tasks, planning=planning)
     human_questions.on_task_reply = checkpoints.replied
     runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
@@ -228,10 +228,11 @@ def build_services(
         planning=planning,
         agent_service=agents,
         human_questions=human_questions,
-        merger=GitMerger(root=settings.data_dir / "merges"),
+        merger=GitMerger(root=settings.data_dir / "merges", share=settings.share_branches),
         workspaces=workspaces,
         after_merge=pushes,
         watcher=ownership,
+        sharing=runner_side if settings.share_branches else None,
     )
     answering = AnsweringService(
         runs=repos.answering_runs, conversations=repos.conversations, unit_of_work=unit_of_work
@@ -269,6 +270,7 @@ def build_services(
         workspaces=workspaces,
         differ=GitDiffer(),
         resumer=runner,
+        sharing=runner_side if settings.share_branches else None,
     )
     servers = ServerService(
         servers=repos.servers,

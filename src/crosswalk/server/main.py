@@ -104,13 +104,14 @@ def serve(
     url = database_url or default_database_url()
     origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     endpoint = f"{origin}/trpc"
+    sqlite_path = sqlite_file(url)
     settings = RunnerSettings.from_env(
         server_url=_reachable(endpoint, host, port),
         server_id=server_id(port),
         stop_agents_on_exit=stop_agents,
         worker=worker,
+        share_branches=sqlite_path is None,  # PostgreSQL: servers on several machines
     )
-    sqlite_path = sqlite_file(url)
     lock = SqliteServerLock(sqlite_path) if sqlite_path is not None else None
     try:
         if lock is not None:
