@@ -132,12 +132,17 @@ class GitMerger:
 
     def _pushed(self, worktree: Path, branch: str) -> bool:
         """Push the initiative branch (never forced); False when another server's
-        landing got there first."""
+        landing got there first (the project's branch moved since the catch-up, whether
+        git says rejected or lost the race for the ref's lock)."""
         ref = f"refs/heads/{branch}"
-        done = self._git(worktree, "push", "--quiet", "--porcelain", "origin", f"{ref}:{ref}")
+        remote = f"refs/remotes/origin/{branch}"
+        before = self._git(worktree, "rev-parse", "--verify", "--quiet", remote).stdout.strip()
+        done = self._git(worktree, "push", "--quiet", "origin", f"{ref}:{ref}")
         if done.returncode == 0:
             return True
-        if "[rejected]" in done.stdout or "non-fast-forward" in done.stderr + done.stdout:
+        self._run(worktree, "fetch", "--quiet", "origin")
+        after = self._git(worktree, "rev-parse", "--verify", "--quiet", remote).stdout.strip()
+        if after != before:
             return False
         raise GitError(f"cannot push '{branch}' to the project: {done.stderr.strip()}")
 

@@ -55,8 +55,8 @@ def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
 
 class GitWorktrees:
     """``share``: the project's own repository is where the servers of a deployment
-    meet (docs/deploy.md): the initiative branch is brought up to the project's copy of
-    it before an agent starts, and agent branches are pushed there and fetched back."""
+    meet (docs/deploy.md): an agent starts from the project's copy of the initiative
+    branch, and agent branches are pushed there and fetched back."""
 
     def __init__(self, data_dir: Path, *, share: bool = False) -> None:
         self._projects = data_dir / "projects"
@@ -85,24 +85,12 @@ class GitWorktrees:
         return clone
 
     def _catch_up(self, clone: Path, branch: str) -> None:
-        """Move the local ``branch`` to the project's copy of it when that is ahead (what
-        other servers landed); a local branch with work the project lacks stays (the
-        next landing merges the two)."""
+        """A server new to the initiative takes its branch from the project (where the
+        other servers landed). An existing local branch moves only in merges, under the
+        merger's lock (``dispatch.merging``): agents start from the project's copy."""
         remote = f"refs/remotes/origin/{branch}"
-        if not self._has_ref(clone, remote):
-            return
         local = f"refs/heads/{branch}"
-        if not self._has_ref(clone, local):
-            git("update-ref", local, remote, cwd=clone)
-            return
-        done = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", local, remote],
-            cwd=clone,
-            env={**os.environ, **_GIT_ENV},
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-        )
-        if done.returncode == 0:
+        if self._has_ref(clone, remote) and not self._has_ref(clone, local):
             git("update-ref", local, remote, cwd=clone)
 
     def publish(self, clone: Path, branch: str) -> None:
@@ -157,6 +145,9 @@ class GitWorktrees:
 
     def add(self, clone: Path, path: Path, branch: str, start: str) -> None:
         private_dir(path.parent)
+        if self._share and self._has_ref(clone, f"refs/remotes/origin/{start}"):
+            # What every server landed, never a landing of this one still unpushed.
+            start = f"refs/remotes/origin/{start}"
         git("worktree", "add", "--quiet", "-b", branch, "--", str(path), start, cwd=clone)
 
     def remove(self, path: Path, *, delete_branch: bool = False) -> None:
