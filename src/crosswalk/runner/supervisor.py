@@ -236,6 +236,7 @@ class Supervisor:
         """Run the agent again in its session (``--resume``), with ``message`` as the
         prompt (default: carry on). Its account is kept unless it is exhausted."""
         agent = self._repos.agents.get(agent_id)
+        self._require_here(agent, "resumed")
         if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
             raise ConflictError(f"agent {agent.name} is running; stop it before resuming it")
         if agent.session_id is None:
@@ -258,6 +259,8 @@ class Supervisor:
         """SIGTERM to the agent's process group, SIGKILL after the grace period; the
         agent ends ``stopped``. An agent without a process is marked stopped."""
         agent = self._repos.agents.get(agent_id)
+        if agent.status in LIVE_AGENT_STATUSES and agent.process_started_at is not None:
+            self._require_here(agent, "stopped")
         self._alarms.cancel(agent.id)
         run = self._runs.get(agent.id)
         grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
@@ -509,6 +512,20 @@ class Supervisor:
             await terminate(self._processes, run.handle, ended, grace_s=grace, poll_s=poll)
             taken.append(agent_id)
         return taken
+
+    def _require_here(self, agent: Agent, done: str) -> None:
+        """Refuse to touch an agent whose process, session and worktree are on another
+        server of the deployment, saying which one to ask."""
+        if self._ours(agent):
+            return
+        where = ""
+        for row in self._repos.servers.find_with_load():
+            if row.server.id == agent.server_id:
+                where = f" (CW_URL={row.server.url})"
+        raise PreconditionFailedError(
+            f"agent {agent.name} runs on server {agent.server_id}, which holds its session and "
+            f"worktree: it can be {done} only there; send the command to that server{where}"
+        )
 
     def owns(self, agent: Agent) -> bool:
         """Whether this server runs ``agent``'s process (see ``_ours``)."""
