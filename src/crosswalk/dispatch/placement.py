@@ -173,7 +173,7 @@ class ServerPresence:
 
     async def _start(self, placement: Placement) -> None:
         try:
-            task = self._planning.tasks.find_by_id(placement.task_id)
+            task = await self._offload(self._planning.tasks.find_by_id, placement.task_id)
             if task is None or task.status is not TaskStatus.IN_PROGRESS:
                 return  # deleted, or moved on since it was placed
             try:

@@ -217,6 +217,7 @@ class Supervisor:
                 provider=provider.name,
                 mode=request.mode,
                 account_id=None if account is None else account.id,
+                server_id=self._settings.server_id,  # its worktrees are made here
             )
         )
         try:
@@ -484,6 +485,7 @@ class Supervisor:
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
                     self._record.runs_closed(agent, RunEnd.CRASHED)
+        await self._stop_taken_processes()
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
             if agent.process_started_at is None or not self._ours(agent):
                 continue  # an agent's own `result` does not make the runner start it
@@ -526,6 +528,27 @@ class Supervisor:
             f"agent {agent.name} runs on server {agent.server_id}, which holds its session and "
             f"worktree: it can be {done} only there; send the command to that server{where}"
         )
+
+    async def _stop_taken_processes(self) -> None:
+        """Processes of agents another server marked crashed while this one was down
+        (their tasks went back to dispatch) may still run here: stop them."""
+        mine = self._settings.server_id
+        if mine is None:
+            return
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
+        for agent in self._repos.agents.find_by_server_id(mine):
+            if agent.status is not AgentStatus.CRASHED or agent.pid is None:
+                continue
+            if agent.process_started_at is None:
+                continue
+            handle = self._handle_of(agent)
+            if self._processes.poll(handle) is not None:
+                continue
+            logger.warning(
+                "agent %s ran on after its task went back to dispatch; stopping it", agent.name
+            )
+            ended = lambda handle=handle: self._processes.poll(handle) is not None  # noqa: E731
+            await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
 
     def owns(self, agent: Agent) -> bool:
         """Whether this server runs ``agent``'s process (see ``_ours``)."""

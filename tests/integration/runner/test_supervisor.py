@@ -788,6 +788,27 @@ def test_a_run_another_server_ended_is_stopped_and_records_nothing(h: Harness) -
     run(h, body)
 
 
+def test_a_restart_stops_the_process_of_an_agent_another_server_took(h: Harness) -> None:
+    """The server was down past its lease: another one marked its agent crashed and
+    dispatched the task again. The agent's process still runs here; the restart stops
+    it instead of adopting it, so the task does not run twice."""
+    h.server_id = "a"
+
+    async def body() -> None:
+        taken = running_agent(h, 4250, 560)
+        gone = running_agent(h, 4251, 561)
+        crashed = {"status": AgentStatus.CRASHED, "server_id": "a"}
+        for agent in (taken, gone):
+            h.repos.agents.update(agent.id, crashed)  # type: ignore[arg-type]
+        process = h.processes.adopt(4250, 560, Path(taken.output_file_path or ""))
+        await h.sup.start()
+        assert process.signals == [signal.SIGTERM]
+        assert not h.sup.is_running(taken.id)
+        assert h.agent(taken.id).status is AgentStatus.CRASHED
+
+    run(h, body)
+
+
 def test_an_agent_started_here_without_an_output_file_is_crashed_on_start(h: Harness) -> None:
     async def body() -> None:
         assert h.task is not None
