@@ -105,6 +105,13 @@ def serve(
     origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     endpoint = f"{origin}/trpc"
     sqlite_path = sqlite_file(url)
+    if worker and sqlite_path is not None:
+        _say(
+            "error: cw serve --worker runs the agents another server places on it, which "
+            "needs a database the servers share: give it the deployment's PostgreSQL URL "
+            "(--db or CW_DATABASE_URL; docs/deploy.md)"
+        )
+        return EXIT_STARTUP
     settings = RunnerSettings.from_env(
         server_url=_reachable(endpoint, host, port),
         server_id=server_id(port),
