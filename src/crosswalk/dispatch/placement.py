@@ -108,8 +108,11 @@ class ServerPresence:
         self._starting: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        """Register this server (live from now on) and start reporting."""
+        """Register this server (live from now on) and start reporting. A run adopted
+        at start whose agent another server ended just before (its heartbeat was stale
+        until now) is stopped."""
         await self._register()
+        await self._supervisor.release_taken()
         self._loop = asyncio.get_running_loop().create_task(self._serve(), name="presence")
 
     async def close(self) -> None:
