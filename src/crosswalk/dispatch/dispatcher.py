@@ -171,6 +171,9 @@ class Dispatcher:
             await self.launcher.launch(task, provider)
         except CrosswalkError as exc:
             could_not_start(self.planning, task, exc.message)
+        except Exception as exc:  # the task must not stay in progress with no agent
+            logger.exception("task %s: starting its agent failed", task.id)
+            could_not_start(self.planning, task, f"{type(exc).__name__}: {exc}")
 
     async def serve(self) -> None:
         """Run until the change stream closes (server shutdown)."""

@@ -188,6 +188,10 @@ class ServerPresence:
                 if isinstance(exc, PreconditionFailedError):
                     why = f"{why} (on server {self._server_id})"
                 could_not_start(self._planning, task, why)
+            except Exception as exc:  # the task must not stay in progress with no agent
+                logger.exception("starting the agent of task %s failed", task.id)
+                why = f"{type(exc).__name__}: {exc} (on server {self._server_id})"
+                could_not_start(self._planning, task, why)
         except Exception:
             logger.exception("starting the agent of task %s failed", placement.task_id)
         finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from crosswalk.domain.errors import PreconditionFailedError
@@ -61,12 +62,22 @@ class GitWorktrees:
     def __init__(self, data_dir: Path, *, share: bool = False) -> None:
         self._projects = data_dir / "projects"
         self._share = share
+        self._locks: dict[Path, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     def clone_path(self, project_id: str) -> Path:
         return self._projects / f"{project_id}.git"
 
     def prepare(self, project: ProjectSource, initiative_branch: str) -> Path:
+        """Clone or fetch the project; one at a time per clone (agents placed together
+        start together, and two clones or fetches of one repository collide)."""
         clone = self.clone_path(project.id)
+        with self._locks_guard:
+            lock = self._locks.setdefault(clone, threading.Lock())
+        with lock:
+            return self._prepare(clone, project, initiative_branch)
+
+    def _prepare(self, clone: Path, project: ProjectSource, initiative_branch: str) -> Path:
         if not (clone / "HEAD").exists():
             self._clone(project, clone)
         else:

@@ -21,7 +21,7 @@ from crosswalk.db.repositories import AgentRepository, ServerRepository
 from crosswalk.domain.enums import LIVE_AGENT_STATUSES, AgentStatus, RunEnd, TaskStatus
 from crosswalk.domain.errors import NotFoundError, PreconditionFailedError
 from crosswalk.domain.events import Action, EntityChanged
-from crosswalk.domain.rows import Placement, Server, ServerLoad
+from crosswalk.domain.rows import Agent, Placement, Server, ServerLoad
 from crosswalk.services.agents import AgentService
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
@@ -156,7 +156,7 @@ class ServerService:
                 return None
             uow.record(EntityChanged(ENTITY, server_id, Action.UPDATED))
             for agent in self.agent_rows.find_by_server_id(server_id):
-                if agent.status not in LIVE_AGENT_STATUSES:
+                if not self._was_working(agent):
                     continue
                 self.agents.apply(
                     uow,
@@ -176,6 +176,16 @@ class ServerService:
                 if self._back_to_dispatch(placement.task_id):
                     returned.append(placement.task_id)
         return Reaped(server_id, crashed, returned)
+
+    def _was_working(self, agent: Agent) -> bool:
+        """Running, or idle with its task still in progress: its run ended (or never
+        started) but the server died before its work landed."""
+        if agent.status in LIVE_AGENT_STATUSES:
+            return True
+        if agent.status is not AgentStatus.IDLE or agent.task_id is None:
+            return False
+        task = self.planning.tasks.find_by_id(agent.task_id)
+        return task is not None and task.status is TaskStatus.IN_PROGRESS
 
     def _back_to_dispatch(self, task_id: str) -> bool:
         try:

@@ -101,6 +101,14 @@ def test_a_dead_servers_tasks_go_back_to_dispatch_once(
     agent_id = _running_on(services, "a", running_task)
     placed_task = _task(services, "placed")
     services.servers.place(placed_task.id, "a", None)
+    # Its run ended (or its process never started) but its work had not landed.
+    unlanded_task = _task(services, "unlanded")
+    unlanded = services.agents.create(
+        NewAgent(worktree_id=".", task_id=unlanded_task.id, server_id="a")
+    )
+    done_task = _task(services, "done")
+    services.agents.create(NewAgent(worktree_id=".", task_id=done_task.id, server_id="a"))
+    services.planning.move_task(done_task.id, TaskStatus.COMPLETED)
     now = utcnow()
     assert services.servers.dead(now) == []
     assert services.servers.reap("a", now) is None  # alive: nothing taken
@@ -109,8 +117,10 @@ def test_a_dead_servers_tasks_go_back_to_dispatch_once(
     assert services.servers.dead(later) == ["a", "b"]
     reaped = services.servers.reap("a", later)
     assert reaped is not None
-    assert reaped.crashed_agents == [agent_id]
-    assert sorted(reaped.tasks_returned) == sorted([running_task.id, placed_task.id])
+    assert sorted(reaped.crashed_agents) == sorted([agent_id, unlanded.id])
+    returned = [running_task.id, unlanded_task.id, placed_task.id]
+    assert sorted(reaped.tasks_returned) == sorted(returned)
+    assert repos.tasks.get(done_task.id).status is TaskStatus.COMPLETED
     assert services.servers.reap("a", later) is None  # once
     agent = repos.agents.get(agent_id)
     assert agent.status is AgentStatus.CRASHED

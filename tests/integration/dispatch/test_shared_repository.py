@@ -5,6 +5,7 @@ initiative branch the project holds, so no landing is lost to another's."""
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,13 @@ def test_a_push_refused_by_another_landing_is_redone_on_top(
     assert files_on(origin, BRANCH) == ["README.md", "badger.txt", "otter.txt"]
     merges = git(origin, "log", "--merges", "--format=%s", BRANCH).split("\n")
     assert sorted(m for m in merges if m) == sorted([f"Merge {a_branch}", f"Merge {b_branch}"])
+
+
+def test_agents_placed_together_clone_the_project_once(tmp_path: Path, origin: Path) -> None:
+    """Several agents placed on a server at once start at once: the first clone of the
+    project and its fetches take turns."""
+    server = Server(tmp_path / "a", origin)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        clones = list(pool.map(lambda _: server.worktrees.prepare(server.source, BRANCH), range(4)))
+    assert len(set(clones)) == 1
+    assert git(clones[0], "rev-parse", "--verify", f"refs/heads/{BRANCH}")
