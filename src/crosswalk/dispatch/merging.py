@@ -32,6 +32,7 @@ from typing import Protocol
 
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.fsmodes import private_dir
+from crosswalk.runner.git import clone_lock
 
 #: Who crosswalk's own commits are by (the agent's commits keep their author).
 COMMITTER = ("crosswalk", "crosswalk@localhost")
@@ -96,23 +97,30 @@ class GitMerger:
             leftovers = None
             if request.agent_worktree is not None:
                 leftovers = self.commit_leftovers(request.agent_worktree, request.leftovers_message)
-            self._ensure_worktree(request, worktree)
             if not self.share:
+                self._ensure_worktree(request, worktree)
                 return self._merge_in(worktree, request, leftovers)
-            for _ in range(PUSH_ATTEMPTS):
-                self._catch_up(worktree, request.initiative_branch)
-                result = self._merge_in(worktree, request, leftovers)
-                if not result.merged or self._pushed(worktree, request.initiative_branch):
-                    return result
-                self._run(worktree, "reset", "--hard", "--quiet", "HEAD^1")
-            raise GitError(
-                f"the initiative branch '{request.initiative_branch}' could not be pushed to "
-                f"the project: other servers kept landing first ({PUSH_ATTEMPTS} attempts)"
-            )
+            with clone_lock(request.clone):  # fetches and worktrees of the clone take turns
+                self._ensure_worktree(request, worktree)
+                return self._merge_shared(worktree, request, leftovers)
+
+    def _merge_shared(
+        self, worktree: Path, request: MergeRequest, leftovers: str | None
+    ) -> MergeResult:
+        for _ in range(PUSH_ATTEMPTS):
+            self._catch_up(worktree, request.initiative_branch)
+            result = self._merge_in(worktree, request, leftovers)
+            if not result.merged or self._pushed(worktree, request.initiative_branch):
+                return result
+            self._run(worktree, "reset", "--hard", "--quiet", "HEAD^1")
+        raise GitError(
+            f"the initiative branch '{request.initiative_branch}' could not be pushed to "
+            f"the project: other servers kept landing first ({PUSH_ATTEMPTS} attempts)"
+        )
 
     def _catch_up(self, worktree: Path, branch: str) -> None:
-        """Take in what the project's copy of the initiative branch has. The branch may
-        have moved under this worktree (a spawn caught it up): its files follow first."""
+        """Take in what the project's copy of the initiative branch has, starting from a
+        clean worktree (an earlier attempt may have left it mid-merge)."""
         self._run(worktree, "reset", "--hard", "--quiet", "HEAD")
         self._run(worktree, "fetch", "--quiet", "origin")
         remote = f"refs/remotes/origin/{branch}"

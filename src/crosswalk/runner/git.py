@@ -54,6 +54,19 @@ def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
     return done.stdout
 
 
+_CLONE_LOCKS: dict[Path, threading.Lock] = {}
+_CLONE_LOCKS_GUARD = threading.Lock()
+
+
+def clone_lock(clone: Path) -> threading.Lock:
+    """The lock of every git call that changes ``clone``'s refs or worktrees: a fetch
+    checks every worktree's ``HEAD``, which ``git worktree add`` writes before it is
+    valid, and two first clones of one project collide. Agents placed on a server
+    together start together, while landings fetch and push."""
+    with _CLONE_LOCKS_GUARD:
+        return _CLONE_LOCKS.setdefault(clone, threading.Lock())
+
+
 class GitWorktrees:
     """``share``: the project's own repository is where the servers of a deployment
     meet (docs/deploy.md): an agent starts from the project's copy of the initiative
@@ -62,19 +75,13 @@ class GitWorktrees:
     def __init__(self, data_dir: Path, *, share: bool = False) -> None:
         self._projects = data_dir / "projects"
         self._share = share
-        self._locks: dict[Path, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
 
     def clone_path(self, project_id: str) -> Path:
         return self._projects / f"{project_id}.git"
 
     def prepare(self, project: ProjectSource, initiative_branch: str) -> Path:
-        """Clone or fetch the project; one at a time per clone (agents placed together
-        start together, and two clones or fetches of one repository collide)."""
         clone = self.clone_path(project.id)
-        with self._locks_guard:
-            lock = self._locks.setdefault(clone, threading.Lock())
-        with lock:
+        with clone_lock(clone):
             return self._prepare(clone, project, initiative_branch)
 
     def _prepare(self, clone: Path, project: ProjectSource, initiative_branch: str) -> Path:
@@ -109,7 +116,8 @@ class GitWorktrees:
         branch is the agent's own: only its server writes it)."""
         ref = f"refs/heads/{branch}"
         try:
-            git("push", "--quiet", "--force", "origin", f"{ref}:{ref}", cwd=clone)
+            with clone_lock(clone):
+                git("push", "--quiet", "--force", "origin", f"{ref}:{ref}", cwd=clone)
         except GitError as exc:
             raise GitError(f"cannot push the agent branch {branch}: {exc.message}") from None
 
@@ -117,9 +125,10 @@ class GitWorktrees:
         """Make the local ``branch`` the project's copy of it (pushed by the server that
         ran the agent); False when the project has none."""
         remote = f"refs/remotes/origin/{branch}"
-        if not self._has_ref(clone, remote):
-            return False
-        git("update-ref", f"refs/heads/{branch}", remote, cwd=clone)
+        with clone_lock(clone):
+            if not self._has_ref(clone, remote):
+                return False
+            git("update-ref", f"refs/heads/{branch}", remote, cwd=clone)
         return True
 
     def _clone(self, project: ProjectSource, clone: Path) -> None:
@@ -159,7 +168,8 @@ class GitWorktrees:
         if self._share and self._has_ref(clone, f"refs/remotes/origin/{start}"):
             # What every server landed, never a landing of this one still unpushed.
             start = f"refs/remotes/origin/{start}"
-        git("worktree", "add", "--quiet", "-b", branch, "--", str(path), start, cwd=clone)
+        with clone_lock(clone):
+            git("worktree", "add", "--quiet", "-b", branch, "--", str(path), start, cwd=clone)
 
     def remove(self, path: Path, *, delete_branch: bool = False) -> None:
         if not (path / ".git").exists():
@@ -189,7 +199,8 @@ class GitWorktrees:
             raise GitError(
                 f"the branch {branch} is gone from {clone}, so the worktree cannot be made again"
             )
-        git("worktree", "add", "--quiet", "--", str(path), branch, cwd=clone)
+        with clone_lock(clone):
+            git("worktree", "add", "--quiet", "--", str(path), branch, cwd=clone)
 
     def state(self, path: Path) -> WorktreeState:
         head = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=path, check=False).strip()

@@ -8,8 +8,9 @@ on the live server with the lowest load that has room (``choose``); that server 
 the placement in one conditional UPDATE before it starts the agent, so no two servers
 start the same one. When a server's lease runs out, the first live server to notice
 takes it (``reap``: one conditional UPDATE, so it happens once): the server's running
-agents (and idle ones whose work had not landed) end ``crashed`` with the reason and their tasks, and the tasks placed on it and
-not started yet, go back to ``pending`` for dispatch to run elsewhere.
+agents (and idle ones whose work had not landed) end ``crashed`` with the reason, and
+their tasks and the tasks placed on it and not started yet go back to ``pending`` for
+dispatch to run elsewhere.
 """
 
 from __future__ import annotations
