@@ -30,7 +30,6 @@ from crosswalk.domain.rows import Agent, Placement, Task
 from crosswalk.domain.timestamps import utcnow
 from crosswalk.runner import RunnerSettings, SpawnRequest, Supervisor
 from crosswalk.services.change_stream import ChangeStream
-from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.offload import Offload
 from crosswalk.services.planning import PlanningService
 from crosswalk.services.servers import PLACEMENT, ServerService
@@ -88,7 +87,6 @@ class ServerPresence:
         servers: ServerService,
         supervisor: Supervisor,
         planning: PlanningService,
-        human_questions: HumanQuestionService,
         changes: ChangeStream,
         settings: RunnerSettings,
         offload: Offload,
@@ -98,7 +96,6 @@ class ServerPresence:
         self._servers = servers
         self._supervisor = supervisor
         self._planning = planning
-        self._human_questions = human_questions
         self._changes = changes
         self._settings = settings
         self._server_id: str = settings.server_id

@@ -284,7 +284,11 @@ def build_services(
     placing = None
     if settings.server_id is not None and launcher is None:
         placing = PlacingLauncher(
-            servers=servers, supervisor=runner, planning=planning, server_id=settings.server_id
+            servers=servers,
+            supervisor=runner,
+            planning=planning,
+            server_id=settings.server_id,
+            now=clock.now,
         )
     dispatcher = Dispatcher(
         initiatives=repos.initiatives,
@@ -349,10 +353,10 @@ def build_services(
             servers=servers,
             supervisor=runner,
             planning=planning,
-            human_questions=human_questions,
             changes=changes,
             settings=settings,
             offload=offload,
+            now=clock.now,
         ),
         offload=offload,
     )
