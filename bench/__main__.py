@@ -23,6 +23,7 @@ from bench import (
     cli,
     conversations,
     dbfloor,
+    fleet,
     floor,
     layers,
     scale,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[Settings], Section | list[Section]]] = {
     "layers": layers.run,
     "scale": scale.run,
     "answering": answering.run,
+    "fleet": fleet.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -63,6 +63,9 @@ TARGET_P50_MS = 3.0
 TARGET_VS_HEALTH = 10.0  # server CPU per conversation / per health request
 TARGET_FILE_VS_TASK = 2.0  # server CPU per conversation: asked by file / asked by task
 TARGET_AGREEMENT_PCT = 25.0  # the two clients' figures differ by less than this
+# server CPU per conversation: PostgreSQL / SQLite, same kind, same level, same run
+TARGET_PG_VS_SQLITE = 1.5
+PG_VS_SQLITE_PAIRS = 20
 SECOND_CLIENT_PAIRS = 20  # the comparison the target checks
 # also run at 1 pair, where neither client lets the server batch work: a diagnosis of
 # any difference at 20 pairs (pacing or the requests themselves)
@@ -164,7 +167,7 @@ def seed_ownership(
 
 
 async def drive_pairs(
-    port: int,
+    port: int | Sequence[int],
     pairs: Sequence[Pair],
     kind: str,
     window: Window,
@@ -173,11 +176,19 @@ async def drive_pairs(
 ) -> WorkerResult:
     """Run every pair's cycle until the window ends; count cycles inside it. With
     ``interval_s`` each pair starts a cycle at most that often (a paced run: the rate
-    is set, not the most the server carries)."""
+    is set, not the most the server carries). Several ports: servers of one deployment,
+    each connection opened to the next in turn (a round-robin balancer)."""
     result = WorkerResult()
     interval_ns = int(interval_s * 1e9) if interval_s else 0
-    askers = [await Connection.open(port, pair.asker.token) for pair in pairs]
-    answerers = [await Connection.open(port, pair.answerer.token) for pair in pairs]
+    ports = [port] if isinstance(port, int) else list(port)
+    askers = [
+        await Connection.open(ports[2 * i % len(ports)], pair.asker.token)
+        for i, pair in enumerate(pairs)
+    ]
+    answerers = [
+        await Connection.open(ports[(2 * i + 1) % len(ports)], pair.answerer.token)
+        for i, pair in enumerate(pairs)
+    ]
 
     async def ask_loop(pair: Pair, connection: Connection) -> None:
         ask: dict[str, Any] = {"fromAgentId": pair.asker.id, **pair.target(kind), "question": ""}
@@ -303,6 +314,7 @@ def run(settings: Settings) -> list[Section]:
             Column("server_us_per_op", "server CPU µs/conv", 0),
             Column("health_us_per_req", "server CPU µs/health", 0),
             Column("vs_health", "conv / health", 1),
+            Column("vs_sqlite", "CPU/conv vs SQLite", 2),
             Column("errors", "errors"),
         ],
     )
@@ -391,6 +403,9 @@ def run(settings: Settings) -> list[Section]:
         f"database) over as many connections as there are pairs for {times.health:g} s; "
         "conv / health = the two divided (target: at most "
         f"{TARGET_VS_HEALTH:g}, four requests and their database work per conversation).",
+        "CPU/conv vs SQLite (PostgreSQL rows): the server CPU per conversation divided by "
+        "SQLite's for the same kind and level in the same run (target: at most "
+        f"{TARGET_PG_VS_SQLITE:g} at {PG_VS_SQLITE_PAIRS} pairs).",
     ]
     second.notes += [
         "The same pairs and cycle driven by the official @trpc/client 11 (httpLink; fetch over "
@@ -456,6 +471,23 @@ def _second_client(
 def _targets(section: Section, second: Section, kinds: Sequence[str]) -> None:
     sqlite = [row for row in section.rows if row["database"] == "sqlite"]
     rows = {(row["kind"], row["pairs"]): row for row in sqlite}
+    postgres = [row for row in section.rows if row["database"] == "postgresql"]
+    for row in postgres:
+        same = rows.get((row["kind"], row["pairs"]))
+        if same is not None:
+            row["vs_sqlite"] = _ratio(row["server_us_per_op"], same["server_us_per_op"])
+    compared = [row["vs_sqlite"] for row in postgres if row["pairs"] == PG_VS_SQLITE_PAIRS]
+    if compared:
+        section.targets.append(
+            Target(
+                f"server CPU per conversation, PostgreSQL / SQLite at {PG_VS_SQLITE_PAIRS} "
+                "pairs (worst kind)",
+                max(compared, key=lambda value: math.inf if math.isnan(value) else value),
+                TARGET_PG_VS_SQLITE,
+                "x",
+                False,
+            )
+        )
     if ("agent-id", TARGET_RATE_PAIRS) in rows:
         section.targets += [
             Target(

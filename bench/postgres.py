@@ -33,6 +33,12 @@ class BenchPostgres:
                 return None
         return self._server.create_database(f"bench_{purpose}_{next(self._names)}")
 
+    @property
+    def pid(self) -> int | None:
+        """The PostgreSQL server's own process (its backends are its children)."""
+        process = self._server.process if self._server is not None else None
+        return process.pid if process is not None else None
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bench.loadgen import Connection, cpu_seconds, run_async
+from bench.loadgen import DEFAULT_TIMEOUT_S, Connection, cpu_seconds, run_async
 
 CW = str(Path(sys.executable).with_name("cw"))
 STARTUP_TIMEOUT_S = 30.0
@@ -92,13 +92,15 @@ class BenchServer:
         created = self.admin_mutations("agent.create", [{}] * count)
         return [BenchAgent(agent["id"], agent["token"]) for agent in created]
 
-    def admin_mutations(self, path: str, inputs: Sequence[Any]) -> list[Any]:
+    def admin_mutations(
+        self, path: str, inputs: Sequence[Any], timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> list[Any]:
         """``path`` called once per input, in order, as the admin; the results."""
 
         async def call() -> list[Any]:
             admin = await Connection.open(self.port, self.admin_token)
             try:
-                return [await admin.mutation(path, input) for input in inputs]
+                return [await admin.mutation(path, input, timeout_s) for input in inputs]
             finally:
                 await admin.close()
 

@@ -28,7 +28,7 @@ from bench.settings import Settings
 PARK_S = 0.005  # after sending the long poll, before the mutation: it is parked by then
 POLL_TIMEOUT_MS = 5_000
 TARGET_P50_MS = 1.0
-TARGET_CROSS_SERVER_P50_MS = 5.0
+TARGET_CROSS_SERVER_P50_MS = 2.0
 
 
 async def _stamped(awaitable: Awaitable[Any]) -> tuple[Any, int]:

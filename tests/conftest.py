@@ -8,6 +8,7 @@ starts on first use and stops at the end.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from crosswalk.db import loop_guard
 from crosswalk.db.encryption import SecretBox, generate_key
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.migrate import ensure_schema
@@ -23,6 +25,38 @@ from tests.support.postgres import PostgresServer, PostgresUnavailableError
 
 DATABASES = ("sqlite", "postgresql")
 _SHARED_DATABASE = "crosswalk_test"
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def blocked_on_loop(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every engine the test creates on PostgreSQL refuses blocking calls on an event
+    loop's thread (``crosswalk.db.loop_guard``); the refusals it logged, which fail the
+    test (a test that provokes one on purpose clears the list)."""
+    monkeypatch.setenv(loop_guard.ENV, "1")
+    recorder = _Recorder()
+    loop_guard.logger.addHandler(recorder)
+    try:
+        yield recorder.lines
+    finally:
+        loop_guard.logger.removeHandler(recorder)
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_database_call_on_the_loop(blocked_on_loop: list[str]) -> Iterator[None]:
+    """Fails the test if any blocking database call ran on an event loop's thread, even
+    one whose exception a background loop swallowed."""
+    yield
+    if blocked_on_loop:
+        pytest.fail("\n".join(blocked_on_loop), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,15 @@
-"""How agent CLIs start crosswalk's MCP server (``cw mcp``): the entries and flags.
+"""How agent CLIs reach crosswalk's MCP server: the entries and flags.
 
-A leaf module (standard library only), so every layer may use it: the runner gives each
-agent it spawns the server for that run only (Claude Code: ``--mcp-config`` and
-``--allowedTools``; Codex: ``-c mcp_servers.crosswalk.*`` overrides), and ``cw mcp
-install`` writes the same entry into a worktree's ``.mcp.json`` for a person who starts
-``claude`` by hand. The server reads who it acts as from ``CW_AGENT_ID``, ``CW_TOKEN`` and
-``CW_URL`` in its environment, so no entry carries a token. See docs/mcp.md.
+A leaf module (standard library only), so every layer may use it. The server serves MCP
+over Streamable HTTP at ``/mcp`` beside ``/trpc``, for the agent whose token a request
+carries. The runner gives each agent it spawns that endpoint for the run only (Claude
+Code: ``--mcp-config`` with an ``http`` entry whose header Claude Code fills from
+``CW_TOKEN``, and ``--allowedTools``; Codex: ``-c mcp_servers.crosswalk.*`` overrides
+naming ``CW_TOKEN`` as the bearer token's variable), so no token is written into an
+argument or a file. ``cw mcp install`` writes a stdio entry (``cw mcp``, the relay)
+into a worktree's ``.mcp.json`` for a person who starts ``claude`` by hand: the relay
+also finds the identity file ``--agent`` saves, which an HTTP entry could not. See
+docs/mcp.md.
 """
 
 from __future__ import annotations
@@ -28,9 +32,19 @@ PROJECT_FILE = ".mcp.json"
 #: Claude Code's local settings (the hooks' file too): where a project server is approved
 #: and its tools allowed.
 SETTINGS_FILE = ".claude/settings.local.json"
-#: What the server needs from the agent CLI's environment (Codex passes a stdio server
+#: What the relay needs from the agent CLI's environment (Codex passes a stdio server
 #: only a few variables unless told which others to pass).
 IDENTITY_ENV = ("CW_URL", "CW_AGENT_ID", "CW_TOKEN")
+#: The variable holding the agent's token, which the HTTP entries name (never its value).
+TOKEN_ENV = "CW_TOKEN"
+
+
+def mcp_url(trpc_url: str) -> str:
+    """The server's MCP endpoint, beside its tRPC endpoint (``CW_URL``)."""
+    base = trpc_url.rstrip("/")
+    if base.endswith("/trpc"):
+        base = base[: -len("/trpc")]
+    return base + "/mcp"
 
 
 class McpConfigError(ValueError):
@@ -49,7 +63,7 @@ def cw_argv() -> list[str]:
 
 
 def server_entry() -> dict[str, Any]:
-    """The stdio server entry, as Claude Code's ``mcpServers`` holds it."""
+    """The stdio entry (``cw mcp``, the relay), as Claude Code's ``mcpServers`` holds it."""
     command, *args = [*cw_argv(), "mcp"]
     return {"type": "stdio", "command": command, "args": args}
 
@@ -59,19 +73,29 @@ def tool_names() -> list[str]:
     return [f"mcp__{SERVER_NAME}__{tool}" for tool in TOOL_NAMES]
 
 
-def claude_mcp_config() -> str:
-    """The ``--mcp-config`` value (a JSON string) for one run of Claude Code."""
-    return json.dumps({"mcpServers": {SERVER_NAME: server_entry()}})
+def http_entry(server_url: str) -> dict[str, Any]:
+    """The server's own endpoint as Claude Code's ``mcpServers`` holds it: Claude Code
+    expands ``${CW_TOKEN}`` from its environment, so the entry holds no token."""
+    return {
+        "type": "http",
+        "url": mcp_url(server_url),
+        "headers": {"Authorization": f"Bearer ${{{TOKEN_ENV}}}"},
+    }
 
 
-def codex_overrides() -> list[str]:
-    """``-c`` arguments that give one run of Codex the server, without touching its
-    ``config.toml``. Values are TOML; a JSON string or list of strings is one too."""
-    entry = server_entry()
+def claude_mcp_config(server_url: str) -> str:
+    """The ``--mcp-config`` value (a JSON string) for one run of Claude Code whose
+    environment holds ``CW_TOKEN``, against the server at ``server_url`` (``CW_URL``)."""
+    return json.dumps({"mcpServers": {SERVER_NAME: http_entry(server_url)}})
+
+
+def codex_overrides(server_url: str) -> list[str]:
+    """``-c`` arguments that give one run of Codex the server's endpoint (Streamable
+    HTTP, the bearer token read from ``CW_TOKEN`` in Codex's environment), without
+    touching its ``config.toml``. Values are TOML; a JSON string is one too."""
     settings = {
-        "command": json.dumps(entry["command"]),
-        "args": json.dumps(entry["args"]),
-        "env_vars": json.dumps(list(IDENTITY_ENV)),
+        "url": json.dumps(mcp_url(server_url)),
+        "bearer_token_env_var": json.dumps(TOKEN_ENV),
     }
     overrides: list[str] = []
     for key, value in settings.items():

@@ -3,8 +3,9 @@ reading a hook's context) would act on become visible escapes, and another agent
 is quoted so that it cannot pass for crosswalk's own (docs/hooks.md).
 
 A leaf importing nothing: ``cw hook`` needs it whenever it shows a question and imports
-as little as it can, and the runner quotes questions the same way in the prompt that
-resumes an agent to answer them.
+as little as it can, the runner quotes questions the same way in the prompt that
+resumes an agent to answer them, and the server's MCP tools show another agent's text
+the same way (docs/mcp.md).
 """
 
 from __future__ import annotations

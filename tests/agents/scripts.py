@@ -231,8 +231,27 @@ def _sleep(agent: Agent, step: dict[str, Any], answered: set[str]) -> None:
 def _wait_for_file(agent: Agent, step: dict[str, Any], answered: set[str]) -> None:
     deadline = time.monotonic() + float(step.get("timeout", 60))
     path = Path(step["path"])
+    if "announce" in step:  # no tool call, so no hook: the test learns the agent got here
+        Path(step["announce"]).touch()
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _chatter(agent: Agent, step: dict[str, Any], answered: set[str]) -> None:
+    """A busy agent's stream: a text line every ``every`` seconds, on a fixed beat (a late
+    line does not push the next ones back), until the file ``until`` exists or ``seconds``
+    have passed."""
+    every = float(step.get("every", 0.1))
+    until = Path(step["until"]) if "until" in step else None
+    started = time.monotonic()
+    deadline = started + float(step.get("seconds", 600))
+    for beat in range(1_000_000_000):
+        if (until is not None and until.exists()) or time.monotonic() >= deadline:
+            return
+        agent.text(f"working, line {beat}")
+        delay = started + (beat + 1) * every - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
 
 
 def _exit(agent: Agent, step: dict[str, Any], answered: set[str]) -> None:
@@ -278,6 +297,7 @@ STEP_KINDS: dict[str, Callable[[Agent, dict[str, Any], set[str]], None]] = {
     "sleep": _sleep,
     "wait_for_file": _wait_for_file,
     "exit": _exit,
+    "chatter": _chatter,
     "usage_limit": _usage_limit,
     "result": _result,
     "answer_seen_questions": _answer_seen_questions,

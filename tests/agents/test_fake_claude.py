@@ -304,3 +304,23 @@ def test_a_reset_on_the_hour_is_worded_without_minutes_like_the_real_cli() -> No
     )
     assert ":00" not in reset_time(on_the_hour)
     assert ":01" in reset_time(on_the_hour + 60)
+
+
+def test_chatter_prints_a_text_line_on_each_beat_until_its_file_exists(
+    fake_agents: FakeAgents, worktree: Path, tmp_path: Path
+) -> None:
+    stop = tmp_path / "stop"
+    key = fake_agents.script(
+        "busy", [{"kind": "chatter", "every": 0.1, "seconds": 0.5, "until": str(stop)}]
+    )
+    run = claude(fake_agents, worktree, key)
+
+    assert run.returncode == 0, run.stderr
+    texts = [line["message"]["content"][0]["text"] for line in run.of_type("assistant")]
+    # 0.5 s on a 0.1 s beat: at most 5 lines
+    assert 1 <= len(texts) <= 5
+    assert texts == [f"working, line {n}" for n in range(len(texts))]
+    assert run.lines[-1]["result"] == texts[-1]
+
+    stop.touch()
+    assert claude(fake_agents, worktree, key).of_type("assistant") == []

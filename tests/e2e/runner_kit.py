@@ -107,15 +107,18 @@ def make_plan(server: ServerProcess, tmp_path: Path) -> Plan:
     return Plan(initiative, phase, project, origin)
 
 
-def runner_server(tmp_path: Path, fake_agents: FakeAgents, **env: str) -> Iterator[ServerProcess]:
-    """A real server that finds the fake ``claude`` and ``codex`` first on its PATH."""
+def runner_server(
+    tmp_path: Path, fake_agents: FakeAgents, database: str | None = None, **env: str
+) -> Iterator[ServerProcess]:
+    """A real server that finds the fake ``claude`` and ``codex`` first on its PATH, on
+    ``database`` (a URL; default SQLite in its data directory)."""
     extra = {
         key: value
         for key, value in fake_agents.env().items()
         if not key.startswith("CW_") or key == SCRIPTS_ENV
     }
     extra.update(CW_AGENT_STOP_GRACE_S="3", **env)
-    process = ServerProcess(home=tmp_path / "home", server_env=extra).start()
+    process = ServerProcess(home=tmp_path / "home", database=database, server_env=extra).start()
     try:
         yield process
     finally:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from tests.e2e.test_conversations_cli import finish, setup_pair, wait_for_pending
-from tests.support.mcp_stdio import McpStdio, clean_env, text_of
+from tests.support.mcp_stdio import McpError, McpStdio, clean_env, text_of
 from tests.support.server import CW, CallError, ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,9 @@ def start_mcp(server: ServerProcess, tmp_path: Path) -> Iterator[Start]:
 def test_initialize_names_the_server_and_lists_every_tool_with_a_schema(
     server: ServerProcess, tmp_path: Path
 ) -> None:
-    mcp = McpStdio([CW, "mcp"], clean_env(CW_URL=server.url), cwd=tmp_path)
+    alice, _, _ = setup_pair(server)
+    env = clean_env(CW_URL=server.url, CW_AGENT_ID=alice["id"], CW_TOKEN=alice["token"])
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
     try:
         started = mcp.initialize()
         listed = mcp.request("tools/list")
@@ -205,6 +207,51 @@ def test_errors_are_tool_errors_worded_as_the_cli_words_them(
     assert "no tool named 'deploy'" in text_of(unknown_tool)
 
 
+def test_a_phase_with_several_agents_is_refused_with_the_clis_hint(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    alice, _, ids = setup_pair(server)
+    task = server.call("mutation", "task.create", {"name": "carol", "phaseId": ids["phase"]})
+    server.create_agent(name="carol", taskId=task["id"], status="running")
+    refused = start_mcp(alice).call_tool("ask", {"question": "who?", "phase": ids["phase"]})
+    assert refused["isError"] is True
+    said = cli_error(server, alice, "ask", "--phase", ids["phase"], "who?")
+    assert text_of(refused) == said
+    assert "\nhint: several agents work in that phase" in said
+
+
+def test_a_tool_is_authorised_as_the_procedure_for_the_tokens_agent(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    """The token decides who acts: alice cannot answer the question she asked bob, and
+    is told so as `cw answer` tells her."""
+    alice, bob, _ = setup_pair(server)
+    asked = server.cw("ask", "--agent", "bob", "--no-wait", "yours?", agent=alice)
+    [question] = wait_for_pending(server, bob)
+    assert asked.returncode == 0
+    refused = start_mcp(alice).call_tool(
+        "answer", {"conversationId": question["id"], "answer": "mine"}
+    )
+    assert refused["isError"] is True
+    assert text_of(refused) == cli_error(server, alice, "answer", question["id"], "mine")
+    assert server.call("query", "conversation.get", {"id": question["id"]})["status"] == "pending"
+
+
+def test_the_admin_token_is_refused_the_tools_act_as_an_agent(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    env = clean_env(CW_URL=server.url, CW_AGENT_ID="someone", CW_TOKEN=server.admin_token)
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    assert refused.value.error["message"].startswith(
+        "error: the MCP tools act as an agent: send an agent's token"
+    )
+
+
 def test_asking_by_file_passes_the_file_to_the_server_and_shows_its_answer(
     server: ServerProcess, start_mcp: Start
 ) -> None:
@@ -225,24 +272,48 @@ def test_asking_by_file_passes_the_file_to_the_server_and_shows_its_answer(
     assert text_of(result).splitlines()[0] == expected
 
 
-def test_without_an_identity_the_error_is_the_clis(server: ServerProcess, start_mcp: Start) -> None:
-    result = start_mcp(None).call_tool("pending")
-    assert result["isError"] is True
-    message = text_of(result).removeprefix("error: ")
-    assert text_of(result) == f"error: {message}"
-    assert message.startswith("no agent identity")
-    # the CLI says it after its usage line, as `cw listen: error: ...`
-    assert cli_error(server, None, "listen", "--timeout", "0").endswith(f": error: {message}")
+def test_without_an_identity_the_server_refuses_and_says_how_to_give_one(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    mcp = McpStdio([CW, "mcp"], clean_env(CW_URL=server.url), cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    message = refused.value.error["message"]
+    assert message.startswith("error: no agent identity")
+    assert "\nhint: " in message and "CW_TOKEN" in message
+
+
+def test_a_wrong_token_is_refused_in_the_clis_words(server: ServerProcess, tmp_path: Path) -> None:
+    alice, _, _ = setup_pair(server)
+    forged = {**alice, "token": "cw_not-a-token"}
+    env = clean_env(CW_URL=server.url, CW_AGENT_ID=alice["id"], CW_TOKEN=forged["token"])
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    said = cli_error(server, forged, "listen", "--timeout", "0")
+    assert refused.value.error["message"].splitlines()[0] == said.splitlines()[0]
 
 
 def test_an_unreachable_server_is_an_error_naming_the_url(
-    server: ServerProcess, start_mcp: Start
+    server: ServerProcess, tmp_path: Path
 ) -> None:
     alice, _, _ = setup_pair(server)
     url = "http://127.0.0.1:9/trpc"
-    result = start_mcp(alice, url=url).call_tool("whoami")
-    assert result["isError"] is True
-    assert text_of(result).startswith(f"error: cannot reach the crosswalk server at {url}: ")
+    env = clean_env(CW_URL=url, CW_AGENT_ID=alice["id"], CW_TOKEN=alice["token"])
+    mcp = McpStdio([CW, "mcp"], env, cwd=tmp_path)
+    try:
+        with pytest.raises(McpError) as refused:
+            mcp.initialize()
+    finally:
+        mcp.close()
+    message = refused.value.error["message"]
+    assert message.startswith(f"error: cannot reach the crosswalk server at {url}: ")
 
 
 def test_cw_mcp_install_with_an_agent_lets_a_hand_started_cli_act_as_it(
@@ -282,6 +353,31 @@ def test_a_waiting_ask_does_not_hold_up_other_calls(
     assert text_of(mcp.call_tool("whoami")).startswith("You are agent alice")
     assert server.cw("answer", question["id"], "now", agent=bob).returncode == 0
     assert text_of(mcp.receive(asking)).endswith(":\n```text\nnow\n```")
+
+
+def test_a_server_restart_during_an_ask_leaves_the_question_open_for_wait(
+    server: ServerProcess, start_mcp: Start
+) -> None:
+    """A stopping server is not held open by a waiting `ask`: the call returns at once
+    with the question still open, and the same `cw mcp` (each call a request of its own)
+    waits for the answer on the restarted server."""
+    alice, bob, _ = setup_pair(server)
+    mcp = start_mcp(alice)
+    asking = mcp.send(
+        "tools/call", {"name": "ask", "arguments": {"question": "survive?", "agent": "bob"}}
+    )
+    [question] = wait_for_pending(server, bob)
+    assert server.stop(timeout_s=8) == 0, server.log()  # SIGTERM: a clean shutdown, exit 0
+    stopped = mcp.receive(asking, timeout=10)
+    assert stopped["isError"] is False
+    assert text_of(stopped) == (
+        "No answer yet: the crosswalk server is stopping. The question stays open. "
+        f'To keep waiting, call `wait` with conversationId "{question["id"]}" once it is back.'
+    )
+    server.start()
+    assert server.cw("answer", question["id"], "survived", agent=bob).returncode == 0
+    waited = mcp.call_tool("wait", {"conversationId": question["id"], "timeoutS": 30})
+    assert text_of(waited).endswith(":\n```text\nsurvived\n```")
 
 
 def test_the_server_ends_when_the_client_does_even_during_a_wait(

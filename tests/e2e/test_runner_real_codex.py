@@ -63,7 +63,8 @@ def test_the_real_codex_runs_a_command_in_the_worktree(
 def test_the_real_codex_is_given_crosswalks_mcp_server_for_the_run(
     server: ServerProcess, openai_standin: OpenAIStandin, tmp_path: Path
 ) -> None:
-    """`-c mcp_servers.crosswalk.*` on the command line: Codex starts `cw mcp` and offers
+    """`-c mcp_servers.crosswalk.*` on the command line: Codex connects to the server's /mcp
+    (the token from CW_TOKEN, which the endpoint requires even to list tools) and offers
     its tools as one namespace. Codex does not wait for a server before the first turn
     (only for one marked `required`, and then a server that fails to start fails the
     run), so the model runs a command first and the request after it is the one read."""

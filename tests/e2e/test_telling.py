@@ -82,8 +82,8 @@ def test_a_running_agent_reads_what_the_person_says_after_its_next_tool_call(
     key = fake_agents.script(
         "busy",
         [
-            # no tool call before: once its SessionStart is seen, it waits for "go"
-            {"kind": "wait_for_file", "path": "go", "timeout": 60},
+            # no tool call before: once its prompt's hooks have run, it waits for "go"
+            {"kind": "wait_for_file", "path": "go", "timeout": 60, "announce": "waiting"},
             {"kind": "bash", "command": "echo step two"},
             {"kind": "bash", "command": "echo step three"},
             {"kind": "result", "text": "done"},
@@ -91,7 +91,8 @@ def test_a_running_agent_reads_what_the_person_says_after_its_next_tool_call(
     )
     task = plan.task(server, "Serve", key)
     agent = js(server, "agent", "spawn", "--task", task["id"])
-    until(lambda: fake_agents.seen(), "the agent's session to start")
+    waiting = Path(agent["worktreeId"]) / "waiting"
+    until(waiting.exists, "the agent to be past its session's first hooks")
 
     said = ok(server, "tell", agent["name"], "Use port 8080, not 80.")
     assert said.startswith(f"agent {agent['name']} is running: it reads your message")
@@ -114,14 +115,15 @@ def test_what_is_said_as_the_agent_finishes_keeps_it_from_stopping_once(
     key = fake_agents.script(
         "finishing",
         [
-            {"kind": "wait_for_file", "path": "go", "timeout": 60},
+            {"kind": "wait_for_file", "path": "go", "timeout": 60, "announce": "waiting"},
             {"kind": "result", "text": "done"},
         ],
         on_stop_block=[{"kind": "bash", "command": "echo noted >> noted.txt"}],
     )
     task = plan.task(server, "Finish", key)
     agent = js(server, "agent", "spawn", "--task", task["id"])
-    until(lambda: fake_agents.seen(), "the agent's session to start")
+    waiting = Path(agent["worktreeId"]) / "waiting"
+    until(waiting.exists, "the agent to be past its session's first hooks")
     ok(server, "tell", agent["name"], "Add a changelog entry before you stop.")
     (Path(agent["worktreeId"]) / "go").touch()
 

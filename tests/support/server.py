@@ -22,6 +22,9 @@ from typing import Any
 
 CW = str(Path(sys.executable).with_name("cw"))
 STARTUP_TIMEOUT_S = 30.0
+# A network database's engine refuses blocking calls on the event loop (and logs this).
+LOOP_GUARD = {"CW_FORBID_LOOP_DB": "1"}
+BLOCKED_ON_LOOP = "blocking database call on the event loop thread"
 
 
 def free_port() -> int:
@@ -40,6 +43,8 @@ class ServerProcess:
     spawned: list[subprocess.Popen[str]] = field(default_factory=list)
     #: Extra environment for the server process only (settings such as CW_PAGE_SIZE).
     server_env: dict[str, str] = field(default_factory=dict)
+    #: Log lines of blocking database calls the server made on its event loop.
+    blocked_on_loop: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -75,7 +80,7 @@ class ServerProcess:
                 self.database_url,
                 *extra_args,
             ],
-            env=self.env(**self.server_env),
+            env=self.env(**{**LOOP_GUARD, **self.server_env}),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -105,6 +110,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+        log = self.log().splitlines()
+        self.blocked_on_loop += [line for line in log if BLOCKED_ON_LOOP in line]
         return process.returncode
 
     def log(self) -> str:
@@ -169,7 +176,8 @@ class ServerProcess:
         return process
 
     def close(self) -> None:
-        """End of test: stop the server and any `cw` still running, all by pid."""
+        """End of test: stop the server and any `cw` still running, all by pid. Fails
+        if the server made a blocking database call on its event loop."""
         try:
             self.stop()
         finally:
@@ -178,6 +186,8 @@ class ServerProcess:
                     process.kill()
                 process.communicate(timeout=10)
             self.spawned.clear()
+        if self.blocked_on_loop:
+            raise AssertionError("\n".join(self.blocked_on_loop))
 
 
 class CallError(Exception):

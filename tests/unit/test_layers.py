@@ -29,6 +29,7 @@ LEAVES = {
     "crosswalk.fsmodes",
     "crosswalk.target_kinds",
     "crosswalk.visible",
+    "crosswalk.refusals",
 }
 
 # Which crosswalk packages each layer may import, besides itself and the leaves.
@@ -40,19 +41,15 @@ ALLOWED: dict[str, set[str]] = {
     "dispatch": {"domain", "db", "services", "runner"},
     "server": {"domain", "db", "services", "runner", "dispatch"},
     "cli": set(),
-    # `cw mcp`: the `cw` client's pieces behind the MCP SDK
-    "mcp_server": {"cli"},
 }
 
 # Layers that may import nothing outside the standard library.
 STDLIB_ONLY = {"domain", "cli"}
 
-# `cw serve` starts the server and `cw mcp` the MCP server: the places the client reaches
-# them, lazily, so no other command pays for (or depends on) their code.
+# `cw serve` starts the server: the place the client reaches it, lazily, so no other
+# command pays for (or depends on) its code.
 EXCEPTIONS = {
     ("crosswalk.cli.serve", "crosswalk.server.main"),
-    ("crosswalk.cli.mcp", "crosswalk.mcp_server.server"),
-    ("crosswalk.cli.mcp", "crosswalk.mcp_server.tools"),
 }
 
 

@@ -17,6 +17,7 @@ from crosswalk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError
 from crosswalk.cli.output import command_arg
 from crosswalk.cli.waiting import long_poll, send_idempotent
 from crosswalk.ids import new_id
+from crosswalk.refusals import UNANSWERABLE_HINT
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def wait_and_print(
         if ctx.json:
             ctx.emit(result, flow.render)
         error = CliError(f"{flow.noun} {qid} will not be answered: {reason}")
-        error.hint = "ask another agent (--agent, --task or --phase) or the person (cw ask --user)"
+        error.hint = UNANSWERABLE_HINT
         raise error
     ctx.emit(result, flow.render)
     return EXIT_OK

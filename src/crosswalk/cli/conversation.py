@@ -27,6 +27,7 @@ from crosswalk.cli.errors import (
 from crosswalk.cli.output import Column, command_arg, detail, indent, table
 from crosswalk.cli.repo_paths import file_and_line, repo_relative
 from crosswalk.cli.waiting import long_poll
+from crosswalk.refusals import PHASE_CONFLICT_HINT, file_conflict_hint
 from crosswalk.target_kinds import CONVERSATION_KINDS, TARGET_KINDS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see __init__)
@@ -349,12 +350,9 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
         )
     except RemoteError as exc:
         if exc.code == "CONFLICT" and args.phase is not None:
-            exc.hint = "several agents work in that phase: ask one with --agent or --task"
+            exc.hint = PHASE_CONFLICT_HINT
         if exc.code == "CONFLICT" and args.file is not None:
-            exc.hint = (
-                "several agents changed that file: ask one with --agent, or name a line "
-                f"(--file PATH:LINE); see who with: cw who {command_arg(payload['file'])}"
-            )
+            exc.hint = file_conflict_hint(command_arg(payload["file"]))
         raise
 
 

@@ -196,24 +196,9 @@ def report_error(
 
 def _remote_hint(exc: RemoteError, ctx: Context) -> str | None:
     """What a person or agent can do about a refusal, when it is not obvious."""
-    if exc.code == "UNAUTHORIZED":
-        from crosswalk import config
+    from crosswalk.refusals import refusal_hint
 
-        return (
-            "set CW_TOKEN (or pass --token) to your agent token, or run cw as the user who "
-            f"started the server so it can read the admin token at {config.admin_token_path()}"
-        )
-    if exc.code == "FORBIDDEN":
-        return (
-            "an agent token acts only as its own agent: make --as / CW_AGENT_ID match it"
-            if ctx.agent_id
-            else "an agent token acts only as its own agent: set CW_AGENT_ID to that agent"
-        )
-    if exc.code == "PAYLOAD_TOO_LARGE":
-        return "questions and answers are limited to 100,000 characters"
-    if exc.code == "NOT_FOUND" and exc.message.startswith("No procedure found"):
-        return f"the server at {ctx.url} does not offer this; is it an older crosswalk?"
-    return None
+    return refusal_hint(exc.code, exc.message, agent_named=bool(ctx.agent_id), url=ctx.url)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""``cw mcp``: crosswalk's MCP server over stdio, and ``cw mcp install|uninstall``.
+"""``cw mcp``: crosswalk's MCP tools over stdio, and ``cw mcp install|uninstall``.
 
-The server is built on the ``mcp`` SDK, which is not standard library: it is imported
-inside ``cmd_serve`` only (``crosswalk.mcp_server``), so no other ``cw`` command loads it.
-The ``.mcp.json`` entry is ``crosswalk.agent_mcp``'s business; docs/mcp.md has the rest.
+The MCP server runs inside the crosswalk server (``/mcp``, on the ``mcp`` SDK); ``cw
+mcp`` relays a stdio client to it (``mcp_relay``, standard library only) as the agent
+in ``CW_AGENT_ID``/``CW_TOKEN``/``CW_URL``, else the worktree's identity file. The
+``.mcp.json`` entry is ``crosswalk.agent_mcp``'s business; docs/mcp.md has the rest.
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ def register(subparsers: Subparsers) -> None:
     mcp = add_command(
         subparsers,
         "mcp",
-        help="serve crosswalk's tools to an agent over MCP (stdio)",
+        help="relay an agent's MCP client (stdio) to crosswalk's tools",
         description=(
-            "Run crosswalk's MCP server on stdin/stdout, for an agent CLI to start: the\n"
-            "tools ask (a peer or the person, and wait for the answer), pending, answer,\n"
-            "wait and whoami act as the agent in CW_AGENT_ID/CW_TOKEN/CW_URL (else the\n"
-            "worktree's .crosswalk/agent.json). crosswalk's runner gives the agents it\n"
-            "starts this server; 'cw mcp install' writes it into a worktree's .mcp.json\n"
-            "for a Claude Code started by hand. See docs/mcp.md."
+            "Relay MCP on stdin/stdout to the crosswalk server's MCP endpoint (/mcp beside\n"
+            "CW_URL), for an agent CLI that starts stdio servers: the tools ask (a peer or\n"
+            "the person, and wait for the answer), pending, answer, wait and whoami act as\n"
+            "the agent in CW_AGENT_ID/CW_TOKEN/CW_URL (else the worktree's\n"
+            ".crosswalk/agent.json). crosswalk's runner gives the agents it starts the\n"
+            "HTTP endpoint itself; 'cw mcp install' writes an entry into a worktree's\n"
+            ".mcp.json for a Claude Code started by hand. See docs/mcp.md."
         ),
         examples=[
             "cw mcp",
@@ -91,16 +93,19 @@ def register(subparsers: Subparsers) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
-    try:
-        from crosswalk.mcp_server.server import serve
-    except ImportError as exc:
-        raise UsageError(
-            f"cw mcp needs the mcp package ({exc}); install crosswalk with its dependencies "
-            "(pip install crosswalk) in the environment of this cw"
-        ) from None
-    from crosswalk.mcp_server.tools import AgentTools
+    import os
 
-    serve(AgentTools(ctx.runtime.env))
+    from crosswalk.agent_mcp import mcp_url
+    from crosswalk.cli.hook import find_worktree, read_identity
+    from crosswalk.cli.mcp_relay import Relay
+
+    env = ctx.runtime.env
+    here = os.getcwd()  # noqa: PTH109 (pathlib would cost cw mcp start-up time)
+    identity = read_identity(env, find_worktree(here))
+    token = identity.token if identity is not None else env.get("CW_TOKEN")
+    trpc_url = env.get("CW_URL") or (identity.url if identity is not None else ctx.url)
+    relay = Relay(mcp_url(trpc_url), token, ctx.stdout, trpc_url=trpc_url)
+    relay.run(ctx.stdin)
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from crosswalk.config import default_database_url
 from crosswalk.db.encryption import SecretBox, attach
+from crosswalk.db.loop_guard import forbid_blocking_calls_on_loop, forbidden_by_env
 from crosswalk.domain.errors import InvalidInputError
 from crosswalk.fsmodes import private_file, sqlite_files, tighten
 
@@ -80,6 +81,9 @@ def create_database_engine(
     timeout and ``synchronous=NORMAL``. Transactions on SQLite begin with
     ``BEGIN IMMEDIATE`` so that a read-then-write transaction takes the write
     lock up front instead of failing with "database is locked" half way.
+
+    With ``CW_FORBID_LOOP_DB=1`` (a test mode, ``crosswalk.db.loop_guard``) a network
+    database's engine refuses blocking calls made on an event loop's thread.
     """
     sa_url = make_url(url or default_database_url())
     if sa_url.get_backend_name() != "sqlite":
@@ -88,6 +92,8 @@ def create_database_engine(
         kwargs.setdefault("max_overflow", 5)  # migrations and the odd burst
         engine = create_engine(sa_url, **kwargs)
         quiet_before_ping(engine.dialect)
+        if forbidden_by_env():
+            forbid_blocking_calls_on_loop(engine)
         return attach(engine, secret_box)
 
     database = sa_url.database

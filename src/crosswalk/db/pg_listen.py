@@ -3,12 +3,13 @@ requests parked on every other server of the deployment.
 
 Every server holds one dedicated connection that ``LISTEN``s on :data:`CHANNEL`
 (:class:`Listener`, on its own thread, so it needs no event loop and outlives any).
-A unit of work sends its change events with ``NOTIFY`` inside its transaction, so
-they are delivered if and only if it commits: one line per event (its type and ids,
-statuses, kinds; never row contents) after a line naming the sending process, split
-so that no payload reaches PostgreSQL's 8,000-byte limit. A listener that loses its
-connection reconnects with a growing delay and then wakes every local waiter once,
-so each re-reads the database: whatever was committed during the gap is found.
+A unit of work sends its change events with ``NOTIFY`` inside its transaction, in the
+round trip of its ``COMMIT``, so they are delivered if and only if it commits: one line
+per event (its type and ids, statuses, kinds; never row contents) after a line naming
+the sending process, split so that no payload reaches PostgreSQL's 8,000-byte limit. A
+listener that loses its connection reconnects with a growing delay and then wakes every
+local waiter once, so each re-reads the database: whatever was committed during the gap
+is found.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import Connection, Engine
 
-from crosswalk.db.repositories.sqlalchemy._base import execute_on_driver
 from crosswalk.domain.errors import CrosswalkError
 from crosswalk.domain.events import Event, is_local
 
@@ -75,13 +76,15 @@ def parse_payload(payload: str) -> tuple[str, list[str]]:
     return origin, [key for key in rest.split("\n") if key]
 
 
-def notify(connection: Connection, origin: str, keys: Sequence[str]) -> None:
-    """Send the lines on ``connection``: inside its transaction, delivered only if and
-    when that transaction commits. Sent on the driver connection under it: built and run
-    through SQLAlchemy, the one ``pg_notify`` of every ask and answer took about a tenth
-    of the server's CPU on PostgreSQL."""
-    sent = [(CHANNEL, payload) for payload in payloads(origin, keys)]
-    execute_on_driver(connection, "SELECT pg_notify(%s, %s)", *sent)
+def notify_statements(connection: Connection, origin: str, keys: Sequence[str]) -> str:
+    """The ``pg_notify`` calls that send the lines, as SQL without parameters (the
+    payloads quoted as literals), for the unit of work to send with its ``COMMIT`` in one
+    round trip: delivered only if and when that transaction commits."""
+    driver = connection.connection.driver_connection
+    return "; ".join(
+        f"SELECT pg_notify('{CHANNEL}', {sql.quote(payload, driver)})"
+        for payload in payloads(origin, keys)
+    )
 
 
 class Listener:

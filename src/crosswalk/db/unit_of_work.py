@@ -12,7 +12,8 @@ one connection and transaction (the adapters look it up with
 
 1. each publisher's ``publish_in_transaction`` runs inside the still-open
    transaction (a PostgreSQL ``NOTIFY`` publisher goes here: NOTIFY is delivered
-   only if the transaction commits);
+   only if the transaction commits). It may return statements to send with the
+   ``COMMIT`` instead of running them: they go in the same round trip;
 2. the transaction commits;
 3. each publisher's ``publish_committed`` runs with the same events (the in-process
    :class:`crosswalk.services.change_stream.ChangeStream` wakes its waiters here).
@@ -35,7 +36,11 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine
 
 from crosswalk.db.engine import is_sqlite
-from crosswalk.db.repositories.sqlalchemy._base import serialize_on, translate_errors
+from crosswalk.db.repositories.sqlalchemy._base import (
+    commit_with,
+    serialize_on,
+    translate_errors,
+)
 from crosswalk.db.repositories.sqlalchemy._prepared import thread_connections
 from crosswalk.db.transaction import ACTIVE, Transaction
 from crosswalk.domain.events import Event
@@ -45,8 +50,10 @@ class EventPublisher(Protocol):
     """Where a unit of work hands its events; ``ChangeStream`` is one, a PostgreSQL
     ``NOTIFY`` publisher would be another."""
 
-    def publish_in_transaction(self, connection: Connection, events: Sequence[Event]) -> None:
-        """Called inside the transaction, just before COMMIT; raising rolls it back."""
+    def publish_in_transaction(self, connection: Connection, events: Sequence[Event]) -> str | None:
+        """Called inside the transaction, just before COMMIT; raising rolls it back.
+        Returns the statements (SQL without parameters, ``;``-separated) to send in the
+        round trip that commits, if any (only on PostgreSQL)."""
         ...
 
     def publish_committed(self, events: Sequence[Event]) -> None:
@@ -119,10 +126,15 @@ class SqlAlchemyUnitOfWork:
                 connection.rollback()
                 return
             try:
-                for publisher in self._publishers:
-                    publisher.publish_in_transaction(connection, events)
+                sent_with_commit = [
+                    statements
+                    for publisher in self._publishers
+                    if (statements := publisher.publish_in_transaction(connection, events))
+                ]
+                if sent_with_commit:
+                    commit_with(connection, sent_with_commit)
                 with translate_errors("transaction"):
-                    connection.commit()
+                    connection.commit()  # after commit_with: nothing left to send
             except BaseException:
                 connection.rollback()
                 raise

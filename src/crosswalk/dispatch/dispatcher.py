@@ -8,7 +8,8 @@ or removed), reads each running initiative's
 :class:`Plan`, asks :func:`choose` what to start, and claims each chosen task with
 one conditional UPDATE before starting it, so no task is ever started twice, even
 by two servers on one database. An initiative whose tasks are all completed
-turns dispatch off by itself.
+turns dispatch off by itself. Its reads and writes go through ``offload``, so on
+PostgreSQL none of them runs on the event loop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from crosswalk.db.repositories import (
@@ -40,6 +41,7 @@ from crosswalk.domain.rows import Agent, Initiative, Task
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.documents import projects_to_work_in
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
 
 logger = logging.getLogger("crosswalk.dispatch")
@@ -100,6 +102,7 @@ class Dispatcher:
     launcher: AgentLauncher | None = None
     #: How many more agents the servers can take (None: no limit but ``max_agents``).
     capacity: Capacity | None = None
+    offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     def run(self, initiative_id: str, max_agents: int, provider: str | None) -> Initiative:
         """Turn dispatch on for the initiative; the loop starts its ready tasks. An
@@ -136,33 +139,45 @@ class Dispatcher:
 
     async def step(self, initiative_id: str) -> list[Task]:
         """One look at a running initiative: start what is ready; the started tasks."""
+        looked = await self.offload(self._look, initiative_id)
+        if looked is None:
+            return []
+        initiative, chosen = looked
+        max_agents = initiative.dispatch_max_agents or 1
+        room = None if self.capacity is None else await self.offload(self.capacity.free_slots)
+        started = []
+        for task in chosen:
+            if not is_checkpoint(task) and room is not None:
+                if room <= 0:
+                    continue  # every live server is full: a freed slot wakes dispatch
+                room -= 1
+            claimed = await self.offload(self._claim, task, max_agents)
+            if claimed is None:
+                continue  # another dispatcher won it, or the slots filled meanwhile
+            if not is_checkpoint(claimed):
+                await self._launch(claimed, initiative.dispatch_provider)
+            started.append(claimed)
+        return started
+
+    def _look(self, initiative_id: str) -> tuple[Initiative, list[Task]] | None:
+        """The running initiative and the tasks to start; None when it does not run
+        (or has just finished: every task completed turns its dispatch off)."""
         initiative = self.initiatives.get(initiative_id)
         if initiative.dispatch_status is not DispatchStatus.RUNNING:
-            return []
+            return None
         plan = self.plan(initiative_id)
         if plan.finished():
             self.planning.update_initiative(initiative_id, {"dispatch_status": DispatchStatus.OFF})
             logger.info("initiative %s: every task completed, dispatch off", initiative_id)
-            return []
-        max_agents = initiative.dispatch_max_agents or 1
-        room = None if self.capacity is None else self.capacity.free_slots()
-        started = []
-        for task in choose(plan, max_agents):
-            checkpoint = is_checkpoint(task)
-            if not checkpoint and room is not None:
-                if room <= 0:
-                    continue  # every live server is full: a freed slot wakes dispatch
-                room -= 1
-            if checkpoint:  # claimed and asked of the person at once
-                claimed = self.checkpoints.claim_and_ask(task)
-            else:
-                claimed = self.planning.claim_task(task.id, max_in_progress=max_agents)
-            if claimed is None:
-                continue  # another dispatcher won it, or the slots filled meanwhile
-            if not checkpoint:
-                await self._launch(claimed, initiative.dispatch_provider)
-            started.append(claimed)
-        return started
+            return None
+        return initiative, choose(plan, initiative.dispatch_max_agents or 1)
+
+    def _claim(self, task: Task, max_agents: int) -> Task | None:
+        """The task claimed (in progress), or None; a checkpoint is claimed and asked
+        of the person at once."""
+        if is_checkpoint(task):
+            return self.checkpoints.claim_and_ask(task)
+        return self.planning.claim_task(task.id, max_in_progress=max_agents)
 
     async def _launch(self, task: Task, provider: str | None) -> None:
         try:
@@ -170,10 +185,11 @@ class Dispatcher:
                 raise PreconditionFailedError("this server has no agent runner to start agents")
             await self.launcher.launch(task, provider)
         except CrosswalkError as exc:
-            could_not_start(self.planning, task, exc.message)
+            await self.offload(could_not_start, self.planning, task, exc.message)
         except Exception as exc:  # the task must not stay in progress with no agent
             logger.exception("task %s: starting its agent failed", task.id)
-            could_not_start(self.planning, task, f"{type(exc).__name__}: {exc}")
+            why = f"{type(exc).__name__}: {exc}"
+            await self.offload(could_not_start, self.planning, task, why)
 
     async def serve(self) -> None:
         """Run until the change stream closes (server shutdown)."""
@@ -187,7 +203,7 @@ class Dispatcher:
             # lagged: the follower was dropped; the next pass reads the state afresh
 
     async def _step_running(self) -> None:
-        for initiative in self.initiatives.find_all():
+        for initiative in await self.offload(self.initiatives.find_all):
             if initiative.dispatch_status is not DispatchStatus.RUNNING:
                 continue
             try:

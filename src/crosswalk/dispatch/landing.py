@@ -9,16 +9,17 @@ person (a message that requires a response, about the task) which files to fix.
 
 After a merge, ``after_merge`` pushes the initiative branch when the initiative asks
 for it (``autoPush``, ``crosswalk.dispatch.pushing``). Git runs in a worker thread
-(``asyncio.to_thread``), outside any unit of work; every state change goes through the
-services (tasks: ``PlanningService``, the agent's result: ``AgentService``, questions
-to the person: ``HumanQuestionService``).
+(``asyncio.to_thread``), outside any unit of work, and database work through ``offload``
+(never on the loop on PostgreSQL); every state change goes through the services
+(tasks: ``PlanningService``, the agent's result: ``AgentService``, questions to the
+person: ``HumanQuestionService``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.domain.rows import Agent, Task
 from crosswalk.services.agents import AgentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
 
 
@@ -102,34 +104,41 @@ class LandingService:
     watcher: MergeWatcher | None = None
     #: Several servers: their work meets in each project's repository.
     sharing: Sharing | None = None
+    offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     async def run_succeeded(self, agent: Agent) -> Task | None:
         """The agent's run ended with a success result: its in-progress task waits for
         approval or is merged now. None when the agent has no task in progress."""
         if agent.task_id is None:
             return None
-        task = self.tasks.find_by_id(agent.task_id)
+        task = await self.offload(self.tasks.find_by_id, agent.task_id)
         # blocked: the agent had failed and was resumed by hand; its work lands now.
         if task is None or task.status not in (TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED):
             return None
-        if self.tasks.requires_approval(task.id):
+        if await self.offload(self.tasks.requires_approval, task.id):
             await self._publish(task, agent)
-            return self.planning.move_task(
-                task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status]
-            )
+            return await self.offload(self._hold_for_approval, task)
         try:
             return await self._merge(task, agent, task.status)
         except CrosswalkError as exc:  # git failed otherwise than by a conflict
-            return self._block(
+            return await self.offload(
+                self._block,
                 task,
                 task.status,
                 f"Merging task '{task.name}' ({task.id}) by agent {agent.name} failed: "
                 f"{exc.message}\nFix the cause, then run: cw task retry-merge {task.id}",
             )
 
+    def _hold_for_approval(self, task: Task) -> Task:
+        """The task waits for approval (its work is already in the project)."""
+        return self.planning.move_task(task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status])
+
     async def run_failed(self, agent: Agent, reason: str) -> Task | None:
         """The agent's run crashed or was stopped: its in-progress task is ``blocked``
         and the person is asked what to do (resume the agent, or dispatch again)."""
+        return await self.offload(self._failed, agent, reason)
+
+    def _failed(self, agent: Agent, reason: str) -> Task | None:
         if agent.task_id is None:
             return None
         task = self.tasks.find_by_id(agent.task_id)
@@ -155,24 +164,31 @@ class LandingService:
         the task completed, or blocked on a conflict). A task created
         ``pending_approval`` that never ran (e.g. from an accepted proposal) is
         approved to start: it becomes ``pending``."""
-        task = self._in(task_id, TaskStatus.PENDING_APPROVAL, "be approved")
-        agent = self._worker(task)
+        task, agent = await self.offload(
+            self._worked, task_id, TaskStatus.PENDING_APPROVAL, "be approved"
+        )
         if agent is None:
-            return self.planning.move_task(
-                task.id, TaskStatus.PENDING, expected=[TaskStatus.PENDING_APPROVAL]
-            )
+            return task
         return await self._merge(task, agent, TaskStatus.PENDING_APPROVAL)
 
     async def retry_merge(self, task_id: str) -> Task:
         """Merge a ``blocked`` task's work again (after someone fixed its branch); a
         blocked task without an agent goes back to ``pending``, to be dispatched."""
-        task = self._in(task_id, TaskStatus.BLOCKED, "have its merge retried")
-        agent = self._worker(task)
-        if agent is None:  # no work to merge: the task goes back to be dispatched
-            return self.planning.move_task(
-                task.id, TaskStatus.PENDING, expected=[TaskStatus.BLOCKED]
-            )
+        task, agent = await self.offload(
+            self._worked, task_id, TaskStatus.BLOCKED, "have its merge retried"
+        )
+        if agent is None:
+            return task
         return await self._merge(task, agent, TaskStatus.BLOCKED)
+
+    def _worked(self, task_id: str, status: TaskStatus, action: str) -> tuple[Task, Agent | None]:
+        """The task (which must be ``status``) and the agent whose work is to merge; a
+        task no agent worked on goes (back) to ``pending``, to be dispatched."""
+        task = self._in(task_id, status, action)
+        agent = self._worker(task)
+        if agent is None:
+            return self.planning.move_task(task.id, TaskStatus.PENDING, expected=[status]), None
+        return task, agent
 
     def _in(self, task_id: str, status: TaskStatus, action: str) -> Task:
         task = self.tasks.get(task_id)
@@ -192,18 +208,19 @@ class LandingService:
         """Push the agent's branch to each project, so any server can show and land it."""
         if self.sharing is None:
             return
-        for work in self.workspaces.work_of(agent, task):
+        for work in await self.offload(self.workspaces.work_of, agent, task):
             if work.worktree is not None:
                 message = self._request(task, agent, work).leftovers_message
                 await asyncio.to_thread(self.sharing.publish, work, message)
 
     async def _merge(self, task: Task, agent: Agent, expected: TaskStatus) -> Task:
-        works = self.workspaces.work_of(agent, task)
+        works = await self.offload(self.workspaces.work_of, agent, task)
         if self.sharing is not None:
             await self._publish(task, agent)
             for work in works:
                 await asyncio.to_thread(self.sharing.fetch, work)
-            works = self.workspaces.work_of(agent, task)  # the clone may be new here
+            # the clone may be new here
+            works = await self.offload(self.workspaces.work_of, agent, task)
         merged: dict[str, Any] = {}
         commits: list[tuple[AgentWork, str]] = []
         conflicts: list[Conflict] = []
@@ -222,11 +239,14 @@ class LandingService:
             else:
                 conflicts.append(Conflict(work.project, result.conflicts))
         if merged:
-            self._record(agent, merged)
+            await self.offload(self._record, agent, merged)
         if conflicts:
-            return self._block(task, expected, _conflict_text(task, agent, works, conflicts))
+            question = _conflict_text(task, agent, works, conflicts)
+            return await self.offload(self._block, task, expected, question)
         # Completing the task closes the conflict questions about it (PlanningService).
-        completed = self.planning.move_task(task.id, TaskStatus.COMPLETED, expected=[expected])
+        completed = await self.offload(
+            self.planning.move_task, task.id, TaskStatus.COMPLETED, expected=[expected]
+        )
         if self.after_merge is not None and completed.initiative_id is not None:
             await self.after_merge.after_merge(completed.initiative_id)
         if self.watcher is not None:

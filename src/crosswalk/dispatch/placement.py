@@ -3,6 +3,7 @@
 ``PlacingLauncher`` is dispatch's ``AgentLauncher`` when the server has an id: it asks
 ``ServerService.choose`` for the live server with room (least loaded first) and starts
 the agent here when that is this server, else records a placement for that server.
+Its database calls go through the offload too.
 
 ``ServerPresence`` is each server's loop (dispatching or ``--worker``): it registers the
 server, stamps its heartbeat every ``heartbeat_s``, takes the lease of any server whose
@@ -50,27 +51,35 @@ class PlacingLauncher:
         supervisor: Supervisor,
         planning: PlanningService,
         server_id: str,
+        offload: Offload,
         now: Clock = utcnow,
     ) -> None:
         self._servers = servers
         self._supervisor = supervisor
         self._planning = planning
         self._server_id = server_id
+        self._offload = offload
         self._now = now
 
     def free_slots(self) -> int:
+        """Blocking: dispatch calls it through its offload."""
         return self._servers.free_slots(self._now())
 
     async def launch(self, task: Task, provider: str | None) -> Agent | None:
-        target = self._servers.choose(self._now())
+        target = await self._offload(self._servers.choose, self._now())
         if target is None:
             # Filled up since dispatch counted the room: back to pending, and dispatch
             # starts it when a slot frees.
-            self._planning.move_task(task.id, TaskStatus.PENDING, expected=[TaskStatus.IN_PROGRESS])
+            await self._offload(
+                self._planning.move_task,
+                task.id,
+                TaskStatus.PENDING,
+                expected=[TaskStatus.IN_PROGRESS],
+            )
             return None
         if target == self._server_id:
             return await self._supervisor.spawn(SpawnRequest(task_id=task.id, provider=provider))
-        self._servers.place(task.id, target, provider)
+        await self._offload(self._servers.place, task.id, target, provider)
         logger.info("task %s: agent placed on server %s", task.id, target)
         return None
 
@@ -184,11 +193,11 @@ class ServerPresence:
                 why = exc.message
                 if isinstance(exc, PreconditionFailedError):
                     why = f"{why} (on server {self._server_id})"
-                could_not_start(self._planning, task, why)
+                await self._offload(could_not_start, self._planning, task, why)
             except Exception as exc:  # the task must not stay in progress with no agent
                 logger.exception("starting the agent of task %s failed", task.id)
                 why = f"{type(exc).__name__}: {exc} (on server {self._server_id})"
-                could_not_start(self._planning, task, why)
+                await self._offload(could_not_start, self._planning, task, why)
         except Exception:
             logger.exception("starting the agent of task %s failed", placement.task_id)
         finally:

@@ -208,7 +208,7 @@ class PushService:
     async def after_merge(self, initiative_id: str) -> None:
         """Push when the initiative says so (``autoPush``); a failure is recorded and
         logged, and the merge stands."""
-        initiative = self.initiatives.find_by_id(initiative_id)
+        initiative = await asyncio.to_thread(self.initiatives.find_by_id, initiative_id)
         if initiative is None or not initiative.auto_push:
             return
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crosswalk.db.repositories import AgentRepository, TaskRepository
@@ -24,6 +24,7 @@ from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType, 
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.domain.rows import Agent, NewMessage, Task
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
 
 
@@ -62,6 +63,7 @@ class ReviewService:
     resumer: Resumer | None = None
     #: Several servers: work another server ran is fetched from the project first.
     sharing: Sharing | None = None
+    offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     async def diff(self, task_id: str, *, with_patch: bool = True) -> TaskDiff:
         """The task's changes; git (and the reads around it) in a worker thread."""
@@ -101,6 +103,34 @@ class ReviewService:
         ``comment``: the task is ``in_progress`` and the agent runs again in its
         session. If the agent cannot be resumed (its worktree or session is gone, it
         runs), the task stays ``pending_approval`` and the error says why."""
+        task, agent, moved = await self.offload(self._send_back, task_id)
+        assert self.resumer is not None
+        try:
+            await self.resumer.resume(agent.id, changes_prompt(task, comment))
+        except BaseException:
+            await self.offload(
+                self.planning.move_task,
+                task.id,
+                TaskStatus.PENDING_APPROVAL,
+                expected=[TaskStatus.IN_PROGRESS],
+            )
+            raise
+        await self.offload(
+            self.human_questions.send,
+            NewMessage(
+                sender_type=ParticipantType.USER,
+                recipient_type=ParticipantType.AGENT,
+                recipient_id=agent.id,
+                type=MessageType.INFO,
+                content=comment,
+                status=MessageStatus.READ,  # delivered as the prompt of the agent's run
+                task_id=task.id,
+            ),
+        )
+        return moved
+
+    def _send_back(self, task_id: str) -> tuple[Task, Agent, Task]:
+        """The task waiting for approval, its agent, and the task moved back to it."""
         task = self.tasks.get(task_id)
         if task.status is not TaskStatus.PENDING_APPROVAL:
             raise PreconditionFailedError(
@@ -114,26 +144,7 @@ class ReviewService:
                 f"task '{task.name}' ({task.id}) cannot be sent back: {why}; change it with "
                 f"cw task update {task.id}, or approve it with cw task approve {task.id}"
             )
-        moved = self.planning.request_changes(task.id)
-        try:
-            await self.resumer.resume(agent.id, changes_prompt(task, comment))
-        except BaseException:
-            self.planning.move_task(
-                task.id, TaskStatus.PENDING_APPROVAL, expected=[TaskStatus.IN_PROGRESS]
-            )
-            raise
-        self.human_questions.send(
-            NewMessage(
-                sender_type=ParticipantType.USER,
-                recipient_type=ParticipantType.AGENT,
-                recipient_id=agent.id,
-                type=MessageType.INFO,
-                content=comment,
-                status=MessageStatus.READ,  # delivered as the prompt of the agent's run
-                task_id=task.id,
-            )
-        )
-        return moved
+        return task, agent, self.planning.request_changes(task.id)
 
     def _worker(self, task: Task) -> Agent | None:
         """The agent whose work is the task's (the most recently updated one)."""

@@ -213,6 +213,9 @@ class PhaseStatusChanged(Event):
 class LogChunkAppended(Event):
     agent_id: str
     chunk_id: str
+    #: The chunk's session, so a page showing an agent's session number can tell the
+    #: first chunk of a new session from the rest without reading the log.
+    session_number: int = 1
 
     def wake_keys(self) -> tuple[str, ...]:
         return (logs_key(self.agent_id),)

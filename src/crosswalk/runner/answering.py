@@ -44,6 +44,7 @@ from crosswalk.runner.alarms import Alarms
 from crosswalk.runner.supervisor import WAITING_FOR_ACCOUNT, AccountsExhaustedError, Supervisor
 from crosswalk.services.answering import AnsweringService
 from crosswalk.services.change_stream import ChangeStream
+from crosswalk.services.offload import InlineOffload, Offload
 
 logger = logging.getLogger("crosswalk.runner")
 
@@ -78,8 +79,10 @@ class AnsweringScheduler:
         timeout_s: float,
         now: Callable[[], datetime] = utcnow,
         sleep: Sleep = asyncio.sleep,
+        offload: Offload | None = None,
     ) -> None:
         self._supervisor = supervisor
+        self._offload = offload or InlineOffload()  # where its reads and writes run
         self._agents = agents
         self._runs = runs
         self._answering = answering
@@ -119,20 +122,20 @@ class AnsweringScheduler:
         while not self._changes.closed:
             async with self._changes.follow(wakes_answering) as follower:
                 following.set()
-                self._reconcile()  # after subscribing: nothing committed since is missed
+                await self._reconcile()  # after subscribing: nothing committed since is missed
                 async for event in follower:
                     agent_id = _agent_of(event)
                     if agent_id is not None:
-                        self._consider(agent_id)
+                        await self._consider(agent_id)
             # the stream closed, or this follower lagged: read the state afresh
 
-    def _reconcile(self) -> None:
-        for run in self._runs.find_open():
+    async def _reconcile(self) -> None:
+        for run in await self._offload(self._runs.find_open):
             if run.agent_id not in self._active and self._supervisor.is_running(run.agent_id):
                 elapsed = (self._now() - run.started_at).total_seconds()
                 self._start(run.agent_id, self._watch(run.agent_id, max(elapsed, 0)))
-        for agent in self._agents.find_by_status(AgentStatus.IDLE):
-            self._consider(agent.id)
+        for agent in await self._offload(self._agents.find_by_status, AgentStatus.IDLE):
+            await self._consider(agent.id)
 
     # -- what the procedures ask -------------------------------------------------------
 
@@ -164,25 +167,30 @@ class AnsweringScheduler:
 
     # -- the rules ---------------------------------------------------------------------
 
-    def _consider(self, agent_id: str) -> None:
+    async def _consider(self, agent_id: str) -> None:
         """Queue the agent for an answering run if it is idle, can be resumed here, and
         questions wait for it (and it is not queued, running one, or waiting for an
         account already)."""
-        if agent_id in self._active or agent_id in self._queue or self._accounts.armed(agent_id):
+        if self._taken(agent_id) or not self._supervisor.started_here(agent_id):
+            return  # or registered by hand, or another server's: nothing to resume here
+        if not await self._offload(self._should_answer, agent_id) or self._taken(agent_id):
             return
-        if not self._supervisor.started_here(agent_id):
-            return  # registered by hand, or another server's: nothing to resume here
+        self._queue.append(agent_id)
+        self._pump()
+
+    def _taken(self, agent_id: str) -> bool:
+        return agent_id in self._active or agent_id in self._queue or self._accounts.armed(agent_id)
+
+    def _should_answer(self, agent_id: str) -> bool:
+        """Whether the agent is idle, resumable here, and questions wait for it."""
         agent = self._agents.find_by_id(agent_id)
         if agent is None or agent.status is not AgentStatus.IDLE:
-            return
+            return False
         if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
-            return  # its own work resumes when an account is free; its hooks deliver then
+            return False  # its own work resumes when an account is free; its hooks deliver
         if self._supervisor.cannot_answer(agent) is not None:
-            return
-        if not self._answering.waiting_for(agent.id):
-            return
-        self._queue.append(agent.id)
-        self._pump()
+            return False
+        return bool(self._answering.waiting_for(agent.id))
 
     def _pump(self) -> None:
         while self._queue and len(self._active) < self._max:
@@ -201,7 +209,7 @@ class AnsweringScheduler:
                 self._active.pop(agent_id, None)
                 if not self._changes.closed:
                     self._pump()
-                    self._consider(agent_id)  # questions that arrived while it ran
+                    await self._consider(agent_id)  # questions that arrived while it ran
 
         self._active[agent_id] = asyncio.get_running_loop().create_task(
             run(), name=f"answering {agent_id}"
@@ -216,7 +224,7 @@ class AnsweringScheduler:
         except ConflictError:
             return  # it runs again (someone resumed it): its hooks deliver
         except CrosswalkError as exc:
-            self._give_up(agent_id, exc.message)
+            await self._offload(self._give_up, agent_id, exc.message)
             return
         await self._watch(agent_id, 0.0)
 
@@ -228,7 +236,7 @@ class AnsweringScheduler:
                 self._supervisor.wait_ended(agent_id), max(self._timeout_s - elapsed, 0)
             )
         except TimeoutError:
-            agent = self._agents.find_by_id(agent_id)
+            agent = await self._offload(self._agents.find_by_id, agent_id)
             name = agent.name if agent is not None else agent_id
             await self._supervisor.stop_answering(
                 agent_id,
@@ -245,4 +253,4 @@ class AnsweringScheduler:
         self._answering.abandon(waiting, f"agent {name} could not be resumed to answer: {why}")
 
     async def _account_free(self, agent_id: str) -> None:
-        self._consider(agent_id)
+        await self._consider(agent_id)

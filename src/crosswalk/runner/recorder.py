@@ -87,8 +87,9 @@ class RunRecorder:
             return
         planning.update_task(task.id, {"status": status})
 
-    def log(self, agent: Agent, content: str, session: int) -> None:
-        self._services.logs.append(agent, content, session)
+    def logs(self, chunks: Sequence[tuple[Agent, str, int]]) -> None:
+        """Chunks of several agents (``(agent, content, session)``) in one write."""
+        self._services.logs.append_many(chunks)
 
     def run_started(self, agent: Agent, session: int) -> None:
         self._services.usage.run_started(agent, session, self._now())

@@ -12,7 +12,8 @@ behind ports (``crosswalk.runner.ports``), so its rules are tested with fakes. T
 lifecycle is drawn in ``docs/runner.md``.
 
 Blocking work (git, reading output files, writing config directories) runs in
-threads; database writes are short and run on the loop, as in the procedures.
+threads. Database work goes through ``offload`` (``crosswalk.services.offload``): inline
+on SQLite, on the database threads on PostgreSQL, never on the loop there.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from crosswalk.db.repositories import Repositories
 from crosswalk.domain.accounts import is_exhausted
@@ -48,14 +50,18 @@ from crosswalk.domain.rows import (
     AgentUpdate,
     AnsweringRun,
     Conversation,
+    Initiative,
     NewAgent,
+    Project,
+    Task,
 )
 from crosswalk.domain.timestamps import to_iso, utcnow
 from crosswalk.fsmodes import PRIVATE_DIR, private_dir, tighten
 from crosswalk.runner.accounts import write_account_dir
 from crosswalk.runner.alarms import Alarms
+from crosswalk.runner.drain import Drained, OutputDrain
 from crosswalk.runner.layout import DataLayout
-from crosswalk.runner.output import ForeignFileError, read_complete_lines, tail_text
+from crosswalk.runner.output import ForeignFileError, tail_text
 from crosswalk.runner.ports import (
     LaunchSpec,
     Processes,
@@ -83,6 +89,7 @@ from crosswalk.runner.settings import RunnerSettings
 from crosswalk.runner.stopping import terminate
 from crosswalk.runner.workspaces import Workspaces
 from crosswalk.services.documents import projects_to_work_in
+from crosswalk.services.offload import InlineOffload, Offload
 
 logger = logging.getLogger("crosswalk.runner")
 
@@ -143,6 +150,8 @@ class _Run:
     #: Another server ended the agent while this one had lost its lease: the run is
     #: stopped and nothing of its end is recorded.
     taken: bool = False
+    #: The session id recorded for the agent (its output naming another is written).
+    session_id: str | None = None
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -163,8 +172,10 @@ class Supervisor:
         sleep: Sleep = asyncio.sleep,
         which: Which = shutil.which,
         run_ends: RunEnds | None = None,
+        offload: Offload | None = None,
     ) -> None:
         self._repos = repos
+        self._offload = offload or InlineOffload()
         #: None: a successful run completes its task (no merge, no approval).
         self._run_ends = run_ends
         self._record = RunRecorder(services, now)
@@ -180,12 +191,31 @@ class Supervisor:
         #: Agents whose process this runner started or followed (see ``started_here``).
         self._started: set[str] = set()
         self._alarms = Alarms(self._resume_waiting, now, sleep)
+        self._drain = OutputDrain(processes, self._store_output, settings.poll_interval_s)
 
     # -- what the procedures call ------------------------------------------------------
 
     async def spawn(self, request: SpawnRequest) -> Agent:
         """A new agent on the task, in new worktrees, running. Checks everything it can
         before it writes; if anything after that fails, nothing is left behind."""
+        task, initiative, projects, provider, executable, account, agent = await self._offload(
+            self._new_agent, request
+        )
+        try:
+            worktree = await asyncio.to_thread(self._workspaces.create, agent, initiative, projects)
+            agent, prompt = await self._offload(self._placed, agent, task, worktree, request.prompt)
+            return await self._launch(agent, provider, executable, account, prompt, None)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._workspaces.remove, agent.id, True)
+            with contextlib.suppress(Exception):
+                await self._offload(self._record.discard_agent, agent.id)
+            raise
+
+    def _new_agent(
+        self, request: SpawnRequest
+    ) -> tuple[Task, Initiative, list[Project], Provider, str, Account | None, Agent]:
+        """``spawn``'s checks and its new agent's row (no worktree yet)."""
         repos = self._repos
         task = repos.tasks.get(request.task_id)
         if task.initiative_id is None:
@@ -220,24 +250,21 @@ class Supervisor:
                 server_id=self._settings.server_id,  # its worktrees are made here
             )
         )
-        try:
-            worktree = await asyncio.to_thread(self._workspaces.create, agent, initiative, projects)
-            agent = self._record.agent(agent.id, {"worktree_id": str(worktree)})
-            phase = repos.phases.get(task.phase_id) if task.phase_id else None
-            prompt = build_prompt(agent, task, phase, request.prompt)
-            return await self._launch(agent, provider, executable, account, prompt, None)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self._workspaces.remove, agent.id, True)
-            with contextlib.suppress(Exception):
-                self._record.discard_agent(agent.id)
-            raise
+        return task, initiative, projects, provider, executable, account, agent
+
+    def _placed(
+        self, agent: Agent, task: Task, worktree: Path, extra: str | None
+    ) -> tuple[Agent, str]:
+        """The new agent with its worktree recorded, and its prompt."""
+        agent = self._record.agent(agent.id, {"worktree_id": str(worktree)})
+        phase = self._repos.phases.get(task.phase_id) if task.phase_id else None
+        return agent, build_prompt(agent, task, phase, extra)
 
     async def resume(self, agent_id: str, message: str | None = None) -> Agent:
         """Run the agent again in its session (``--resume``), with ``message`` as the
         prompt (default: carry on). Its account is kept unless it is exhausted."""
-        agent = self._repos.agents.get(agent_id)
-        self._require_here(agent, "resumed")
+        agent = await self._offload(self._repos.agents.get, agent_id)
+        await self._offload(self._require_here, agent, "resumed")
         if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
             raise ConflictError(f"agent {agent.name} is running; stop it before resuming it")
         if agent.session_id is None:
@@ -253,15 +280,15 @@ class Supervisor:
         provider = self._provider(agent.provider)
         executable = self._executable(provider)
         self._alarms.cancel(agent.id)
-        account = self._resume_account(agent, provider)
+        account = await self._offload(self._resume_account, agent, provider)
         return await self._relaunch(agent, provider, executable, account, message)
 
     async def stop(self, agent_id: str) -> Agent:
         """SIGTERM to the agent's process group, SIGKILL after the grace period; the
         agent ends ``stopped``. An agent without a process is marked stopped."""
-        agent = self._repos.agents.get(agent_id)
+        agent = await self._offload(self._repos.agents.get, agent_id)
         if agent.status in LIVE_AGENT_STATUSES and agent.process_started_at is not None:
-            self._require_here(agent, "stopped")
+            await self._offload(self._require_here, agent, "stopped")
         self._alarms.cancel(agent.id)
         run = self._runs.get(agent.id)
         grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
@@ -271,7 +298,7 @@ class Supervisor:
                 self._processes, run.handle, run.done.is_set, grace_s=grace, poll_s=poll
             )
             await run.done.wait()
-            return self._repos.agents.get(agent.id)
+            return await self._offload(self._repos.agents.get, agent.id)
         if agent.status in LIVE_AGENT_STATUSES and agent.pid is not None:
             # Believed running but not followed: only a process with the recorded
             # start time is signalled.
@@ -280,13 +307,15 @@ class Supervisor:
             await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
         if agent.status in ENDED_AGENT_STATUSES:
             return agent
-        if agent.process_started_at is None:  # registered by hand: its token is its own
-            stopped = self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
-        else:
-            self._record.runs_closed(agent, RunEnd.STOPPED)
-            stopped = self._record.run_ended(agent.id, {"status": AgentStatus.STOPPED})
+        stopped = await self._offload(self._mark_stopped, agent)
         await self._ended_badly(stopped, "was stopped")
         return stopped
+
+    def _mark_stopped(self, agent: Agent) -> Agent:
+        if agent.process_started_at is None:  # registered by hand: its token is its own
+            return self._record.agent(agent.id, {"status": AgentStatus.STOPPED})
+        self._record.runs_closed(agent, RunEnd.STOPPED)
+        return self._record.run_ended(agent.id, {"status": AgentStatus.STOPPED})
 
     async def clean(
         self, agent_id: str | None = None, *, delete_branch: bool = False, idle: bool = False
@@ -300,7 +329,7 @@ class Supervisor:
         if idle:
             ended.add(AgentStatus.IDLE)
         if agent_id is not None:
-            agent = agents.get(agent_id)
+            agent = await self._offload(agents.get, agent_id)
             if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
                 raise ConflictError(
                     f"agent {agent.name} is running; stop it first with 'cw agent stop "
@@ -314,7 +343,7 @@ class Supervisor:
                 )
             targets: list[tuple[str, str | None]] = [(agent.id, agent.name)]
         else:
-            known = {agent.id: agent for agent in agents.find_all()}
+            known = {agent.id: agent for agent in await self._offload(agents.find_all)}
             targets = [(agent.id, agent.name) for agent in known.values() if agent.status in ended]
             root = self._layout.worktrees
             if root.is_dir():
@@ -328,7 +357,7 @@ class Supervisor:
 
     async def delete(self, agent_id: str) -> Agent:
         """Before an agent is deleted: stop it if it runs and remove its worktrees."""
-        agent = self._repos.agents.get(agent_id)
+        agent = await self._offload(self._repos.agents.get, agent_id)
         if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
             agent = await self.stop(agent.id)
         self._alarms.cancel(agent.id)
@@ -392,21 +421,22 @@ class Supervisor:
         branch if it is gone), with a prompt listing the questions waiting for it, to
         answer them. Its task is left as it is and nothing lands when the run ends.
         ``AccountsExhaustedError`` when no account of its provider is free."""
-        agent = self._repos.agents.get(agent_id)
+        agent = await self._offload(self._repos.agents.get, agent_id)
         if agent.id in self._runs or agent.status is not AgentStatus.IDLE:
             raise ConflictError(f"agent {agent.name} is {agent.status.value}, not idle")
         why = self.cannot_answer(agent)
         if why is not None:
             raise PreconditionFailedError(f"agent {agent.name} cannot be resumed: {why}")
-        questions = self._record.waiting_questions(agent.id)
+        questions = await self._offload(self._record.waiting_questions, agent.id)
         if not questions:
             raise PreconditionFailedError(f"no question waits for agent {agent.name}")
         provider = self._provider(agent.provider)
         executable = self._executable(provider)
-        account = self._answering_account(agent, provider)
+        account = await self._offload(self._answering_account, agent, provider)
         await asyncio.to_thread(self._restore_workspace, agent)
         listed = questions[:MAX_PROMPT_QUESTIONS]
-        prompt = self._answering_prompt(agent, listed, more=len(questions) - len(listed))
+        more = len(questions) - len(listed)
+        prompt = await self._offload(self._answering_prompt, agent, listed, more)
         await self._relaunch(
             agent, provider, executable, account, prompt, answering=[c.id for c in listed]
         )
@@ -469,6 +499,18 @@ class Supervisor:
         version left readable by others are tightened first."""
         for root in self._layout.private_roots:
             tighten(root, PRIVATE_DIR)
+        adopted, waiting = await self._offload(self._reconcile)
+        for run in adopted:
+            self._follow(run)
+        await self._stop_taken_processes()
+        for agent_id, until in waiting:
+            self._alarms.arm(agent_id, until)
+
+    def _reconcile(self) -> tuple[list[_Run], list[tuple[str, datetime]]]:
+        """``start``'s reads and writes: the runs to follow again, and the agents
+        waiting for an account with when one is free."""
+        adopted: list[_Run] = []
+        waiting: list[tuple[str, datetime]] = []
         for status in LIVE_AGENT_STATUSES:
             for agent in self._repos.agents.find_by_status(status):
                 if agent.process_started_at is None:
@@ -476,7 +518,7 @@ class Supervisor:
                 if not self._ours(agent):
                     continue  # another server's process: only that server can follow it
                 try:
-                    self._adopt(agent)
+                    adopted.append(self._adopt(agent))
                 except ForeignFileError as exc:
                     self._refuse(agent, exc)
                 except CrosswalkError as exc:
@@ -485,19 +527,20 @@ class Supervisor:
                         {"status": AgentStatus.CRASHED, "result": {"error": exc.message}},
                     )
                     self._record.runs_closed(agent, RunEnd.CRASHED)
-        await self._stop_taken_processes()
         for agent in self._repos.agents.find_by_status(AgentStatus.IDLE):
             if agent.process_started_at is None or not self._ours(agent):
                 continue  # an agent's own `result` does not make the runner start it
             self._started.add(agent.id)
             if isinstance(agent.result, dict) and agent.result.get(WAITING_FOR_ACCOUNT):
-                self._alarms.arm(agent.id, self._earliest_reset(agent.provider, None))
+                waiting.append((agent.id, self._earliest_reset(agent.provider, None)))
+        followed = {run.agent.id for run in adopted} | set(self._runs)
         for answering in self._repos.answering_runs.find_open():
             owner = self._repos.agents.find_by_id(answering.agent_id)
-            if answering.agent_id not in self._runs and (owner is None or self._ours(owner)):
+            if answering.agent_id not in followed and (owner is None or self._ours(owner)):
                 self._record.end_answering(
                     answering.id, "its end was not seen: no server ran when it ended"
                 )
+        return adopted, waiting
 
     async def release_taken(self) -> list[str]:
         """This server lost its lease: another server may have ended its running agents
@@ -506,7 +549,7 @@ class Supervisor:
         taken = []
         grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
         for agent_id, run in list(self._runs.items()):
-            agent = self._repos.agents.find_by_id(agent_id)
+            agent = await self._offload(self._repos.agents.find_by_id, agent_id)
             if agent is not None and agent.status in LIVE_AGENT_STATUSES:
                 continue
             run.taken = True
@@ -536,7 +579,7 @@ class Supervisor:
         if mine is None:
             return
         grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
-        for agent in self._repos.agents.find_by_server_id(mine):
+        for agent in await self._offload(self._repos.agents.find_by_server_id, mine):
             if agent.status is not AgentStatus.CRASHED or agent.pid is None:
                 continue
             if agent.process_started_at is None:
@@ -568,6 +611,7 @@ class Supervisor:
         for task in runs:
             task.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
+        await self._drain.close()
         await self._alarms.close()
 
     # -- launching ---------------------------------------------------------------------
@@ -666,15 +710,18 @@ class Supervisor:
     ) -> Agent:
         """Start the CLI. An answering run (``answering``: its questions) leaves the
         task and the agent's last ``result`` as they are and is recorded as such."""
-        session = self._next_session(agent)
+        session = await self._offload(self._next_session, agent)
         output = self._layout.output_file(agent.id, session)
         env = dict(self._settings.base_env)
         if account is not None:
             directory = self._layout.account_dir(account.id)
             await asyncio.to_thread(write_account_dir, directory, provider, account)
             env[provider.config_dir_env] = str(directory)
-        options = RunOptions(self._settings.permission_modes.get(provider.name))
-        token = self._record.issue_token(agent.id, {"account_id": account.id if account else None})
+        options = RunOptions(
+            self._settings.permission_modes.get(provider.name), self._settings.server_url
+        )
+        changes: AgentUpdate = {"account_id": account.id if account else None}
+        token = await self._offload(self._record.issue_token, agent.id, changes)
         env.update(CW_URL=self._settings.server_url, CW_AGENT_ID=agent.id, CW_TOKEN=token)
         spec = LaunchSpec(
             argv=provider.command(executable, prompt, session_id, options),
@@ -688,16 +735,14 @@ class Supervisor:
         record = None
         if answering is not None:
             before = await asyncio.to_thread(self._workspaces.states, agent.id)
-            record = self._record.begin_answering(agent.id, session, answering)
+            record = await self._offload(self._record.begin_answering, agent.id, session, answering)
         try:
             handle = await asyncio.to_thread(self._processes.launch, spec)
         except OSError as exc:
             message = f"cannot start {spec.argv[0]} for agent {agent.name}: {exc.strerror or exc}"
-            if record is not None:
-                self._record.end_answering(record.id, message)
-            self._record.run_ended(agent.id, {})
+            await self._offload(self._not_launched, agent, record, message)
             raise PreconditionFailedError(message) from None
-        changes: AgentUpdate = {
+        changes = {
             "status": AgentStatus.RUNNING,
             "pid": handle.pid,
             "process_started_at": handle.started_at,
@@ -707,10 +752,7 @@ class Supervisor:
         }
         if answering is None:
             changes["result"] = None
-        agent = self._record.agent(agent.id, changes)
-        self._record.run_started(agent, session)
-        if answering is None:
-            self._record.task(agent, TaskStatus.IN_PROGRESS)
+        agent = await self._offload(self._launched, agent, changes, session, answering is None)
         run = _Run(
             agent=agent,
             provider=provider,
@@ -720,8 +762,22 @@ class Supervisor:
             output=output,
             answering=record,
             worktrees_before=before,
+            session_id=agent.session_id,
         )
         self._follow(run)
+        return agent
+
+    def _not_launched(self, agent: Agent, answering: AnsweringRun | None, message: str) -> None:
+        if answering is not None:
+            self._record.end_answering(answering.id, message)
+        self._record.run_ended(agent.id, {})
+
+    def _launched(self, agent: Agent, changes: AgentUpdate, session: int, own_work: bool) -> Agent:
+        """Record a started run (and, for the agent's own work, its task in progress)."""
+        agent = self._record.agent(agent.id, changes)
+        self._record.run_started(agent, session)
+        if own_work:
+            self._record.task(agent, TaskStatus.IN_PROGRESS)
         return agent
 
     def _next_session(self, agent: Agent) -> int:
@@ -731,9 +787,10 @@ class Supervisor:
 
     # -- following a run ---------------------------------------------------------------
 
-    def _adopt(self, agent: Agent) -> None:
-        """Follow a run this server did not start (it ran before a restart): only
-        through an output file the runner makes for the agent, whoever wrote the row."""
+    def _adopt(self, agent: Agent) -> _Run:
+        """The run to follow of a process this server did not start (it ran before a
+        restart): only through an output file the runner makes for the agent, whoever
+        wrote the row."""
         if agent.pid is None or agent.output_file_path is None:
             raise PreconditionFailedError(
                 "the server restarted and found no process or output file recorded"
@@ -749,7 +806,7 @@ class Supervisor:
                 reader.feed(line)
         open_runs = self._repos.answering_runs.find_open(agent.id)
         answering = next((r for r in open_runs if r.session_number == session), None)
-        run = _Run(
+        return _Run(
             agent=agent,
             provider=provider,
             handle=self._handle_of(agent),
@@ -758,8 +815,8 @@ class Supervisor:
             output=output,
             offset=offset,
             answering=answering,
+            session_id=agent.session_id,
         )
-        self._follow(run)
 
     def _own_output(self, agent: Agent) -> Path:
         """The agent's recorded output file, if it is one the runner made for it."""
@@ -804,12 +861,7 @@ class Supervisor:
 
     async def _supervise(self, run: _Run) -> None:
         try:
-            while True:
-                ended = self._processes.poll(run.handle)
-                await self._drain(run, final=ended is not None)
-                if ended is not None:
-                    break
-                await asyncio.sleep(self._settings.poll_interval_s)
+            ended = await self._drain.follow(run)
             if self._runs.get(run.agent.id) is run:
                 del self._runs[run.agent.id]
             await self._finish(run, ended)
@@ -817,7 +869,7 @@ class Supervisor:
             raise
         except ForeignFileError as exc:
             await self._stop_refused(run)
-            self._refuse(run.agent, exc)
+            await self._offload(self._refuse, run.agent, exc)
         except Exception:
             logger.exception("following agent %s failed", run.agent.name)
         finally:
@@ -831,21 +883,24 @@ class Supervisor:
         ended = lambda: self._processes.poll(run.handle) is not None  # noqa: E731
         await terminate(self._processes, run.handle, ended, grace_s=grace, poll_s=poll)
 
-    async def _drain(self, run: _Run, *, final: bool) -> None:
-        """Store what the agent wrote since the last read, as log chunks in order."""
-        while True:
-            text, offset = await asyncio.to_thread(
-                read_complete_lines, run.output, run.offset, final
-            )
-            if not text:
-                return
-            for line in text.splitlines():
-                run.reader.feed(line)
-            self._record.log(run.agent, text, run.session)
-            run.offset = offset
+    async def _store_output(self, drained: list[Drained]) -> None:
+        """What the runs wrote in one tick, as log chunks in order, in one write; then
+        each session id the output named for the first time (through the offload: off
+        the event loop on PostgreSQL)."""
+        runs = [cast(_Run, done.run) for done in drained]
+        chunks = [
+            (run.agent, done.text, run.session) for run, done in zip(runs, drained, strict=True)
+        ]
+        await self._offload(self._record.logs, chunks)
+        for run in {id(run): run for run in runs}.values():
             session_id = run.reader.outcome.session_id
-            if session_id is not None:
-                self._record_session(run.agent.id, session_id)
+            if session_id is not None and session_id != run.session_id:
+                try:
+                    await self._offload(self._record_session, run.agent.id, session_id)
+                except CrosswalkError:
+                    logger.exception("recording agent %s's session failed", run.agent.name)
+                    continue
+                run.session_id = session_id
 
     def _record_session(self, agent_id: str, session_id: str) -> None:
         agent = self._repos.agents.find_by_id(agent_id)
@@ -856,13 +911,7 @@ class Supervisor:
         """Record how the run ended: stopped, usage limit, success (idle) or crashed.
         A run another server ended meanwhile (this server had lost its lease) records
         nothing: its task went back to dispatch."""
-        agent = self._repos.agents.find_by_id(run.agent.id)
-        if run.taken or (
-            agent is not None
-            and agent.status not in LIVE_AGENT_STATUSES
-            and not run.stopping
-            and run.answering is None
-        ):
+        if await self._offload(self._taken, run):
             logger.warning(
                 "agent %s was ended by another server while this one had lost its lease; "
                 "its run's end is not recorded",
@@ -872,36 +921,51 @@ class Supervisor:
         outcome = run.reader.outcome
         code = ended.code
         how = _how_it_ended(run, outcome, code)
-        # Its cost counts even when the agent was deleted meanwhile.
-        self._record.run_usage(agent or run.agent, run.session, how, outcome.usage)
+        agent = await self._offload(self._usage_recorded, run, how)
         if agent is None:
             return
+        offload, record = self._offload, self._record
         if run.answering is not None:
             await self._finish_answering(run, run.answering, agent, ended)
         elif how is RunEnd.STOPPED:
-            agent = self._record.run_ended(
-                agent.id, {"status": AgentStatus.STOPPED, "exit_code": code}
-            )
+            changes: AgentUpdate = {"status": AgentStatus.STOPPED, "exit_code": code}
+            agent = await offload(record.run_ended, agent.id, changes)
             await self._ended_badly(agent, "was stopped")
         elif how is RunEnd.USAGE_LIMIT and outcome.usage_limit is not None:
-            self._record.agent(agent.id, {"exit_code": code, "result": outcome.result})
+            await offload(record.agent, agent.id, {"exit_code": code, "result": outcome.result})
             await self._on_usage_limit(run, outcome.usage_limit)
         elif how is RunEnd.SUCCEEDED:
-            agent = self._record.run_ended(
-                agent.id,
-                {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result},
-            )
+            changes = {"status": AgentStatus.IDLE, "exit_code": code, "result": outcome.result}
+            agent = await offload(record.run_ended, agent.id, changes)
             if self._run_ends is None:
-                self._record.task(agent, TaskStatus.COMPLETED)
+                await offload(record.task, agent, TaskStatus.COMPLETED)
             else:
                 await self._run_ends.run_succeeded(agent)
         else:
             result = outcome.result or {"error": self._crash_reason(run, code)}
-            agent = self._record.run_ended(
-                agent.id, {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
-            )
+            changes = {"status": AgentStatus.CRASHED, "exit_code": code, "result": result}
+            agent = await offload(record.run_ended, agent.id, changes)
             exited = "ended" if code is None else f"exited with code {code}"
             await self._ended_badly(agent, f"crashed (its process {exited} without a result)")
+
+    def _taken(self, run: _Run) -> bool:
+        """Whether another server ended the run's agent while this one had lost its
+        lease (an end this server did not ask for, of a run it still followed)."""
+        if run.taken:
+            return True
+        agent = self._repos.agents.find_by_id(run.agent.id)
+        return (
+            agent is not None
+            and agent.status not in LIVE_AGENT_STATUSES
+            and not run.stopping
+            and run.answering is None
+        )
+
+    def _usage_recorded(self, run: _Run, how: RunEnd) -> Agent | None:
+        """Record the run's cost (even when the agent was deleted meanwhile); the agent."""
+        agent = self._repos.agents.find_by_id(run.agent.id)
+        self._record.run_usage(agent or run.agent, run.session, how, run.reader.outcome.usage)
+        return agent
 
     async def _finish_answering(
         self, run: _Run, answering: AnsweringRun, agent: Agent, ended: ProcessExit
@@ -912,8 +976,17 @@ class Supervisor:
         given and left unanswered end abandoned (all the agent's, when it took too
         long), so none is put to a run twice. The run's record is written before the
         agent's status, so whoever the status wakes finds the run ended."""
-        outcome, code, name = run.reader.outcome, ended.code, agent.name
+        outcome, code = run.reader.outcome, ended.code
         left = await asyncio.to_thread(self._left_changes, agent.id, run.worktrees_before)
+        if not run.stopping and outcome.usage_limit is not None and outcome.session_id is not None:
+            await self._answering_hit_a_limit(run, answering, agent, code, left)
+            return
+        await self._offload(self._answering_ended, run, answering, agent, code, left)
+
+    def _answering_ended(
+        self, run: _Run, answering: AnsweringRun, agent: Agent, code: int | None, left: list[str]
+    ) -> None:
+        outcome, name = run.reader.outcome, agent.name
         waiting = [c.id for c in self._record.waiting_questions(agent.id)]
         status = AgentStatus.IDLE
         if run.stopping and run.stop_reason is not None:
@@ -924,9 +997,6 @@ class Supervisor:
         elif run.stopping:
             self._record.end_answering(answering.id, "stopped", left_changes=left)
             status = AgentStatus.STOPPED
-        elif outcome.usage_limit is not None and outcome.session_id is not None:
-            await self._answering_hit_a_limit(run, answering, agent, code, left)
-            return
         elif outcome.succeeded and code in (0, None):
             unanswered = [qid for qid in answering.question_ids if qid in waiting]
             total = len(answering.question_ids)
@@ -962,6 +1032,33 @@ class Supervisor:
         limit = run.reader.outcome.usage_limit
         assert limit is not None
         resets_at = limit.resets_at or self._now() + DEFAULT_LIMIT_WAIT
+        going_on = await self._offload(self._answering_account_after_limit, answering, agent,
+                                       code, left, resets_at)  # fmt: skip
+        if going_on is None:
+            return
+        account, fresh, questions = going_on
+        try:
+            executable = self._executable(run.provider)
+            prompt = await self._offload(self._answering_prompt, fresh, questions, 0)
+            await self._relaunch(
+                fresh, run.provider, executable, account, prompt,
+                answering=[c.id for c in questions],
+            )  # fmt: skip
+        except CrosswalkError as exc:
+            idle: AgentUpdate = {"status": AgentStatus.IDLE, "exit_code": code}
+            await self._offload(self._record.run_ended, agent.id, idle)
+            logger.warning("agent %s could not go on answering: %s", agent.name, exc.message)
+
+    def _answering_account_after_limit(
+        self,
+        answering: AnsweringRun,
+        agent: Agent,
+        code: int | None,
+        left: list[str],
+        resets_at: datetime,
+    ) -> tuple[Account, Agent, list[Conversation]] | None:
+        """Exhaust the agent's account; the next one with the agent and its questions
+        to answer there, or None when it waits (recorded) for one."""
         if agent.account_id is not None:
             self._record.exhaust(agent.account_id, resets_at)
         account = self._record.next_account(agent.provider)
@@ -973,7 +1070,7 @@ class Supervisor:
                 left_changes=left,
             )
             self._record.run_ended(agent.id, {"status": AgentStatus.IDLE, "exit_code": code})
-            return
+            return None
         self._record.end_answering(
             answering.id, f"hit a usage limit; goes on with account {account.email}",
             left_changes=left,
@@ -981,17 +1078,7 @@ class Supervisor:
         questions = [
             c for c in self._record.waiting_questions(agent.id) if c.id in answering.question_ids
         ]
-        try:
-            executable = self._executable(run.provider)
-            fresh = self._repos.agents.get(agent.id)
-            prompt = self._answering_prompt(fresh, questions, more=0)
-            await self._relaunch(
-                fresh, run.provider, executable, account, prompt,
-                answering=[c.id for c in questions],
-            )  # fmt: skip
-        except CrosswalkError as exc:
-            self._record.run_ended(agent.id, {"status": AgentStatus.IDLE, "exit_code": code})
-            logger.warning("agent %s could not go on answering: %s", agent.name, exc.message)
+        return account, self._repos.agents.get(agent.id), questions
 
     def _left_changes(self, agent_id: str, before: dict[Path, WorktreeState] | None) -> list[str]:
         """What the run changed in the agent's worktrees; with no record of before (a
@@ -1020,22 +1107,32 @@ class Supervisor:
     async def _on_usage_limit(self, run: _Run, limit: UsageLimit) -> None:
         """Mark the account exhausted until it resets, and resume the agent at once on
         the next available account; with none, wait (idle) until one is available."""
-        now = self._now()
-        agent = self._repos.agents.get(run.agent.id)
-        resets_at = limit.resets_at or now + DEFAULT_LIMIT_WAIT
-        if agent.account_id is not None:
-            self._record.exhaust(agent.account_id, resets_at)
-        account = self._record.next_account(agent.provider)
+        resets_at = limit.resets_at or self._now() + DEFAULT_LIMIT_WAIT
+        agent, account = await self._offload(self._exhausted, run.agent.id, resets_at)
         if account is not None:
             try:
                 executable = self._executable(run.provider)
                 await self._relaunch(agent, run.provider, executable, account, None)
-                return
             except CrosswalkError as exc:
-                self._record.run_ended(
-                    agent.id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
-                )
-                return
+                await self._offload(self._crashed, agent.id, exc)
+            return
+        until = await self._offload(self._wait_for_account, agent, limit, resets_at)
+        self._alarms.arm(agent.id, until)
+
+    def _exhausted(self, agent_id: str, resets_at: datetime) -> tuple[Agent, Account | None]:
+        """Mark the agent's account exhausted; the agent and the next free account."""
+        agent = self._repos.agents.get(agent_id)
+        if agent.account_id is not None:
+            self._record.exhaust(agent.account_id, resets_at)
+        return agent, self._record.next_account(agent.provider)
+
+    def _crashed(self, agent_id: str, exc: CrosswalkError) -> None:
+        self._record.run_ended(
+            agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
+        )
+
+    def _wait_for_account(self, agent: Agent, limit: UsageLimit, resets_at: datetime) -> datetime:
+        """The agent waits idle for an account; when one is free."""
         until = self._earliest_reset(agent.provider, resets_at)
         self._record.run_ended(
             agent.id,
@@ -1048,7 +1145,7 @@ class Supervisor:
                 },
             },
         )
-        self._alarms.arm(agent.id, until)
+        return until
 
     def _earliest_reset(self, provider: str, fallback: datetime | None) -> datetime:
         resets = [
@@ -1063,22 +1160,28 @@ class Supervisor:
     async def _resume_waiting(self, agent_id: str) -> None:
         """The alarm of an agent waiting for an account rang: resume it on the next
         available account, or wait again for the next expiry."""
-        agent = self._repos.agents.find_by_id(agent_id)
+        agent = await self._offload(self._repos.agents.find_by_id, agent_id)
         if agent is None or agent.status is not AgentStatus.IDLE:
             return
-        self._record.clear_expired_exhaustion()
         provider = self._provider(agent.provider)
-        account = self._record.next_account(agent.provider)
-        if account is None and self._repos.accounts.find_by_provider(agent.provider):
-            self._alarms.arm(agent_id, self._earliest_reset(agent.provider, None))
+        account, again_at = await self._offload(self._account_after_wait, agent.provider)
+        if again_at is not None:
+            self._alarms.arm(agent_id, again_at)
             return
         try:
             executable = self._executable(provider)
             await self._relaunch(agent, provider, executable, account, None)
         except CrosswalkError as exc:
-            self._record.run_ended(
-                agent_id, {"status": AgentStatus.CRASHED, "result": {"error": exc.message}}
-            )
+            await self._offload(self._crashed, agent_id, exc)
+
+    def _account_after_wait(self, provider: str) -> tuple[Account | None, datetime | None]:
+        """The next free account, or when to look again (the provider has accounts
+        and none is free); neither: the CLI's own login."""
+        self._record.clear_expired_exhaustion()
+        account = self._record.next_account(provider)
+        if account is None and self._repos.accounts.find_by_provider(provider):
+            return None, self._earliest_reset(provider, None)
+        return account, None
 
 
 def _how_it_ended(run: _Run, outcome: RunOutcome, code: int | None) -> RunEnd:

@@ -20,7 +20,7 @@ its next hook, or a resume with the reply as the prompt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from crosswalk.domain.enums import LIVE_AGENT_STATUSES, MessageStatus
@@ -29,6 +29,7 @@ from crosswalk.domain.rows import Agent, Message
 from crosswalk.runner.supervisor import Supervisor
 from crosswalk.services.agents import AgentService
 from crosswalk.services.human_questions import HumanQuestionService
+from crosswalk.services.offload import InlineOffload, Offload
 
 
 class Delivery(StrEnum):
@@ -64,22 +65,25 @@ class TellService:
     agents: AgentService
     human_questions: HumanQuestionService
     supervisor: Supervisor
+    offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     async def tell(self, agent_id: str, text: str) -> Told:
         """Deliver ``text`` from the person to the agent (id or name). A resume that
         cannot start (no session, worktree gone, no executable) records nothing and
         says why; one that finds the agent already running again leaves the message
         for its next hook."""
-        agent = self.agents.resolve(agent_id)
+        agent = await self.offload(self.agents.resolve, agent_id)
         if delivery_for(agent) is Delivery.RESUMED:
             try:
                 agent = await self.supervisor.resume(agent.id, text)
-            except ConflictError:
-                agent = self.agents.resolve(agent.id)  # resumed meanwhile by someone else
+            except ConflictError:  # resumed meanwhile by someone else
+                agent = await self.offload(self.agents.resolve, agent.id)
             else:
-                message = self.human_questions.tell(agent.id, text, handed_over=True)
+                message = await self.offload(
+                    self.human_questions.tell, agent.id, text, handed_over=True
+                )
                 return Told(message, agent, Delivery.RESUMED)
-        message = self.human_questions.tell(agent.id, text, handed_over=False)
+        message = await self.offload(self.human_questions.tell, agent.id, text, handed_over=False)
         delivery = delivery_for(agent)
         return Told(
             message, agent, Delivery.NEXT_HOOK if delivery is Delivery.RESUMED else delivery
@@ -90,10 +94,10 @@ class TellService:
         crosswalk ran whose run has ended is resumed with the reply as the prompt and
         the reply is ``read``; any other agent takes it from its wait or its next hook.
         A resume that cannot start leaves the reply for the agent's next session."""
-        question, reply = self.human_questions.reply(message_id, text)
+        question, reply = await self.offload(self.human_questions.reply, message_id, text)
         if reply.status is not MessageStatus.PENDING or reply.recipient_id is None:
             return question, reply  # crosswalk's own question: the person wrote both
-        agent = self.agents.resolve(reply.recipient_id)
+        agent = await self.offload(self.agents.resolve, reply.recipient_id)
         if delivery_for(agent) is not Delivery.RESUMED:
             return question, reply
         prompt = (
@@ -104,7 +108,7 @@ class TellService:
             await self.supervisor.resume(agent.id, prompt)
         except CrosswalkError:  # running again, or it cannot run: the reply stays pending
             return question, reply
-        return question, self.human_questions.mark_read(reply)
+        return question, await self.offload(self.human_questions.mark_read, reply)
 
 
 def _indented(text: str) -> str:

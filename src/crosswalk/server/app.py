@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crosswalk.config import admin_token_path, default_database_url
@@ -51,6 +51,7 @@ from crosswalk.runner import (
     default_providers,
 )
 from crosswalk.server.context import Context, Services
+from crosswalk.server.mcp.endpoint import McpEndpoint
 from crosswalk.server.procedures import (
     account,
     agent,
@@ -233,6 +234,7 @@ def build_services(
         after_merge=pushes,
         watcher=ownership,
         sharing=runner_side if settings.share_branches else None,
+        offload=offload,
     )
     answering = AnsweringService(
         runs=repos.answering_runs, conversations=repos.conversations, unit_of_work=unit_of_work
@@ -252,6 +254,7 @@ def build_services(
         providers=default_providers(),
         settings=settings,
         run_ends=landing,
+        offload=offload,
     )
     answering_scheduler = AnsweringScheduler(
         supervisor=runner,
@@ -261,6 +264,7 @@ def build_services(
         changes=changes,
         max_answering=settings.max_answering,
         timeout_s=settings.answer_timeout_s,
+        offload=offload,
     )
     review = ReviewService(
         tasks=repos.tasks,
@@ -271,6 +275,7 @@ def build_services(
         differ=GitDiffer(),
         resumer=runner,
         sharing=runner_side if settings.share_branches else None,
+        offload=offload,
     )
     servers = ServerService(
         servers=repos.servers,
@@ -288,6 +293,7 @@ def build_services(
             supervisor=runner,
             planning=planning,
             server_id=settings.server_id,
+            offload=offload,
             now=clock.now,
         )
     dispatcher = Dispatcher(
@@ -301,6 +307,7 @@ def build_services(
         changes=changes,
         launcher=launcher or placing or RunnerLauncher(runner),
         capacity=placing,
+        offload=offload,
     )
     idle_watch = IdleWatch(
         agents=agents,
@@ -308,6 +315,7 @@ def build_services(
         changes=changes,
         after_s=idle_after_from_env(os.environ),
         clock=clock,
+        offload=offload,
     )
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
@@ -343,7 +351,9 @@ def build_services(
         ),
         idle_watch=idle_watch,
         runner=runner,
-        telling=TellService(agents=agents, human_questions=human_questions, supervisor=runner),
+        telling=TellService(
+            agents=agents, human_questions=human_questions, supervisor=runner, offload=offload
+        ),
         ownership=ownership,
         answering=answering_scheduler,
         servers=servers,
@@ -401,10 +411,13 @@ class CrosswalkApp:
     endpoint: TrpcEndpoint[Context]
     engine: Engine
     relay: PostgresChangeRelay | None = None  # the other servers' events (PostgreSQL)
+    mcp: McpEndpoint | None = None  # /mcp, whose sessions end with the server
 
     async def begin_shutdown(self) -> None:
-        """Wake every parked long poll and end every SSE stream, so clients
-        reconnect to the next server instead of holding this one open."""
+        """Wake every parked long poll and end every SSE stream and MCP session, so
+        clients reconnect to the next server instead of holding this one open."""
+        if self.mcp is not None:
+            self.mcp.stop_waiting()
         self.services.changes.close()
         await self.endpoint.close(timeout_s=2.0)
 
@@ -488,6 +501,7 @@ def create_app(
         max_body_bytes=MAX_BODY_BYTES,
         offload=None if services.offload.inline else services.offload,
     )
+    mcp = McpEndpoint(create_context, endpoint)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -501,6 +515,7 @@ def create_app(
             dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
         tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
         yield
+        mcp.stop_waiting()
         if services.presence is not None:
             await services.presence.close()
         await services.idle_watch.close()
@@ -511,12 +526,16 @@ def create_app(
             await dispatching
         await tracking
         await endpoint.close(timeout_s=2.0)
+        await mcp.close()
         if relay is not None:
             relay.close()
         services.offload.close()
         engine.dispose()
 
-    routes = [Mount(ApiFirst.MOUNT, app=endpoint)]
+    routes: list[BaseRoute] = [
+        Mount(ApiFirst.MOUNT, app=endpoint),
+        Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
+    ]
     if not services.runner.settings.worker:  # a worker serves its agents' API only
         routes.append(Mount("/", app=create_dashboard(services, router)))
     rest = Starlette(
@@ -529,4 +548,5 @@ def create_app(
         endpoint=endpoint,
         engine=engine,
         relay=relay,
+        mcp=mcp,
     )

@@ -1,7 +1,7 @@
 """Several servers on one PostgreSQL database share one stream of change events.
 
 :class:`PostgresChangeRelay` is an ``EventPublisher`` of every unit of work: inside the
-transaction, just before COMMIT, it sends the unit's events with ``NOTIFY``
+transaction, in the round trip of its COMMIT, it sends the unit's events with ``NOTIFY``
 (``crosswalk.db.pg_listen``), so they reach the other servers if and only if the
 change commits. Its listener hears the other servers' events and hands them to this
 server's ``ChangeStream``, which wakes the waits and feeds the SSE streams exactly as
@@ -23,7 +23,7 @@ from crosswalk.db.pg_listen import (
     conninfo_for,
     decode_event,
     encode_event,
-    notify,
+    notify_statements,
     parse_payload,
 )
 from crosswalk.domain.events import Event
@@ -46,9 +46,11 @@ class PostgresChangeRelay:
     def close(self) -> None:
         self.listener.stop()
 
-    def publish_in_transaction(self, connection: Any, events: Sequence[Event]) -> None:
-        if events:
-            notify(connection, self.origin, [encode_event(event) for event in events])
+    def publish_in_transaction(self, connection: Any, events: Sequence[Event]) -> str | None:
+        """The ``NOTIFY`` of the events, sent with the ``COMMIT`` (one round trip)."""
+        if not events:
+            return None
+        return notify_statements(connection, self.origin, [encode_event(e) for e in events])
 
     def publish_committed(self, events: Sequence[Event]) -> None:
         """Nothing: this process's own stream publishes its committed events."""

@@ -29,6 +29,7 @@ from crosswalk.domain.events import AgentStatusChanged, Event
 from crosswalk.domain.rows import Agent
 from crosswalk.services.agents import AgentService
 from crosswalk.services.change_stream import ChangeStream, Follower
+from crosswalk.services.offload import InlineOffload, Offload
 
 DEFAULT_IDLE_AFTER_S = 300.0
 
@@ -65,8 +66,10 @@ class IdleWatch:
         changes: ChangeStream,
         after_s: float,
         clock: Clock = SYSTEM_CLOCK,
+        offload: Offload | None = None,
     ) -> None:
         self._agents = agents
+        self._offload = offload or InlineOffload()  # where its reads and writes run
         self._repository = repository
         self._changes = changes
         self._after_s = after_s
@@ -100,7 +103,7 @@ class IdleWatch:
     async def _serve(self, following: asyncio.Event) -> None:
         async with self._changes.follow(_moves_to_running) as follower:
             following.set()
-            for agent in self._repository.find_by_status(AgentStatus.RUNNING):
+            for agent in await self._offload(self._repository.find_by_status, AgentStatus.RUNNING):
                 if watched(agent):
                     self.seen(agent.id)
             hearing = asyncio.ensure_future(self._hear(follower))
@@ -118,14 +121,14 @@ class IdleWatch:
                     finally:
                         if timer is not None:
                             timer.cancel()
-                    self._expire()
+                    await self._expire()
             finally:
                 hearing.cancel()
 
     async def _hear(self, follower: Follower) -> None:
         async for event in follower:
             if isinstance(event, AgentStatusChanged):
-                agent = self._repository.find_by_id(event.agent_id)
+                agent = await self._offload(self._repository.find_by_id, event.agent_id)
                 if agent is not None and watched(agent):
                     self.seen(agent.id)
         self._wake.set()  # the stream closed
@@ -134,14 +137,14 @@ class IdleWatch:
         with self._lock:
             return min(self._last.values()) + self._after_s if self._last else None
 
-    def _expire(self) -> None:
+    async def _expire(self) -> None:
         now = self._clock.monotonic()
         with self._lock:
             quiet = [a for a, at in self._last.items() if now - at >= self._after_s]
             for agent_id in quiet:
                 del self._last[agent_id]
         for agent_id in quiet:
-            self._quiet(agent_id)
+            await self._offload(self._quiet, agent_id)
 
     def _quiet(self, agent_id: str) -> None:
         agent = self._repository.find_by_id(agent_id)

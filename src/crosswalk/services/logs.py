@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crosswalk.db.repositories import LogChunkRepository
@@ -29,8 +30,27 @@ class LogService:
                     session_number=session,
                 )
             )
-            uow.record(LogChunkAppended(agent.id, chunk.id))
+            uow.record(LogChunkAppended(agent.id, chunk.id, chunk.session_number))
         return chunk
+
+    def append_many(self, chunks: Sequence[tuple[Agent, str, int]]) -> list[LogChunk]:
+        """Chunks of several agents, ``(agent, content, session_number)`` each, in one
+        unit of work: the runner stores what all its agents wrote in one tick at once."""
+        with self.unit_of_work() as uow:
+            stored = self.log_chunks.insert_chunks(
+                [
+                    NewLogChunk(
+                        agent_id=agent.id,
+                        agent_name=agent.name,
+                        content=content,
+                        session_number=session,
+                    )
+                    for agent, content, session in chunks
+                ]
+            )
+            for chunk in stored:
+                uow.record(LogChunkAppended(chunk.agent_id, chunk.id))
+        return stored
 
     def delete_for_agent(self, agent_id: str) -> int:
         with self.unit_of_work() as uow:

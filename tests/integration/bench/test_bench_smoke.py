@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 from bench.__main__ import BENCHMARKS
-from bench.cli import MCP_LABEL
+from bench.cli import MCP_COLD_LABEL, MCP_LABEL
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-pytestmark = pytest.mark.slow
+# The whole --quick run happens in the first test's fixture: two minutes on an idle machine,
+# five on a loaded one.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(450)]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def quick_run(
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=420,
     )
     return done, out
 
@@ -52,6 +54,8 @@ def test_quick_run_exits_cleanly_and_prints_the_targets(
         "Layers",
         "Scale",
         "What the 10x target leaves",
+        "Fleet",
+        "Several servers on one PostgreSQL",
     ):
         assert name in done.stdout
 
@@ -66,7 +70,7 @@ def test_the_json_report_has_every_benchmark_target_and_machine_fact(
     assert {"date", "commit", "mode", "command", "machine"} <= set(report["meta"])
     assert report["meta"]["mode"] == "quick"
     assert {"cpu", "cores", "python", "sqlite"} <= set(report["meta"]["machine"])
-    assert set(report["benchmarks"]) == {*BENCHMARKS, "second_client", "floor"}
+    assert set(report["benchmarks"]) == {*BENCHMARKS, "second_client", "floor", "servers"}
     for name, section in report["benchmarks"].items():
         assert section["errors"] == [], (name, section["errors"])
         assert section["rows"], name
@@ -110,6 +114,8 @@ def test_the_measurements_are_real(
     assert {row["database"] for row in wakeups} == {"sqlite", "postgresql"}
     assert any("via server B" in row["case"] for row in wakeups)
     cli = {row["command"]: row for row in benchmarks["cli"]["rows"]}
+    cold = cli.pop(MCP_COLD_LABEL)  # timed once: the server's first /mcp request
+    assert (cold["runs"], cold["median_ms"] > 0) == (1, True)
     assert [row["runs"] for row in cli.values()] == [5] * 7
     assert cli[MCP_LABEL]["cpu_ms"] > 0  # cw mcp answered initialize in every run
     assert cli["python -c pass"]["over_python_ms"] == 0
@@ -138,6 +144,17 @@ def test_the_measurements_are_real(
         assert math.isclose(floor["floor_us"], 4 * floor["health_us"] + floor["sqlite_us"])
         assert floor["measured_us"] == min(row["server_us_per_op"] for row in level)
         assert floor["measured_us"] > floor["floor_us"]
+    fleet = {row["agents"]: row for row in benchmarks["fleet"]["rows"]}
+    assert set(fleet) == {0, 2}
+    assert fleet[0]["lines_per_s"] == 0 and fleet[2]["lines_per_s"] > 0
+    assert fleet[2]["fleet_cpu_pct"] > 0 and fleet[2]["rss_mb"] > 0
+    assert all(row["rate"] > 0 and row["errors"] == 0 for row in fleet.values())
+    assert all(
+        row["agents_page_ms"] > 0 and row["initiative_page_ms"] > 0 for row in fleet.values()
+    )
+    deployments = {row["servers"]: row for row in benchmarks["servers"]["rows"]}
+    assert set(deployments) == {1, 2}
+    assert all(row["rate"] > 0 and row["cores"] > 0 for row in deployments.values())
     markdown = (out / "latest.md").read_text()
     assert "## Targets" in markdown
     assert "| target | measured | result | headroom |" in markdown

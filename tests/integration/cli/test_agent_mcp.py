@@ -1,5 +1,6 @@
-"""``crosswalk.agent_mcp``: the entries that start ``cw mcp`` (``.mcp.json``, Claude's
-``--mcp-config``, Codex's ``-c`` overrides), and ``cw mcp install|uninstall``."""
+"""``crosswalk.agent_mcp``: the entries that reach crosswalk's MCP server (``.mcp.json``'s
+relay, Claude's ``--mcp-config``, Codex's ``-c`` overrides), and ``cw mcp
+install|uninstall``."""
 
 from __future__ import annotations
 
@@ -18,16 +19,16 @@ from crosswalk.agent_mcp import (
     claude_mcp_config,
     codex_overrides,
     install_mcp,
+    mcp_url,
     server_entry,
     tool_names,
     uninstall_mcp,
 )
 
 
-def test_the_entry_starts_this_installations_cw_mcp() -> None:
+def test_the_installed_entry_starts_this_installations_cw_mcp_relay() -> None:
     entry = server_entry()
     assert entry == {"type": "stdio", "command": CW, "args": ["mcp"]}
-    assert json.loads(claude_mcp_config()) == {"mcpServers": {"crosswalk": entry}}
     assert tool_names() == [
         "mcp__crosswalk__ask",
         "mcp__crosswalk__pending",
@@ -37,19 +38,36 @@ def test_the_entry_starts_this_installations_cw_mcp() -> None:
     ]
 
 
-def test_the_codex_overrides_are_toml_naming_the_server_and_the_identity_to_pass() -> None:
-    overrides = codex_overrides()
-    assert overrides[::2] == ["-c"] * 3
+@pytest.mark.parametrize(
+    ("cw_url", "endpoint"),
+    [
+        ("http://127.0.0.1:8377/trpc", "http://127.0.0.1:8377/mcp"),
+        ("http://10.0.0.5:9000/trpc/", "http://10.0.0.5:9000/mcp"),
+        ("https://cw.example/base/trpc", "https://cw.example/base/mcp"),
+    ],
+)
+def test_the_mcp_endpoint_sits_beside_the_trpc_one(cw_url: str, endpoint: str) -> None:
+    assert mcp_url(cw_url) == endpoint
+
+
+def test_claudes_entry_is_the_http_endpoint_with_the_token_by_name() -> None:
+    config = json.loads(claude_mcp_config("http://10.0.0.5:9000/trpc"))
+    assert config == {"mcpServers": {"crosswalk": {
+        "type": "http",
+        "url": "http://10.0.0.5:9000/mcp",
+        "headers": {"Authorization": "Bearer ${CW_TOKEN}"},
+    }}}  # fmt: skip
+
+
+def test_the_codex_overrides_are_toml_naming_the_endpoint_and_the_tokens_variable() -> None:
+    overrides = codex_overrides("http://10.0.0.5:9000/trpc")
+    assert overrides[::2] == ["-c"] * 2
     settings: dict[str, object] = {}
     for override in overrides[1::2]:
         key, _, value = override.partition("=")
         assert key.startswith("mcp_servers.crosswalk.")
         settings[key.removeprefix("mcp_servers.crosswalk.")] = tomllib.loads(f"v = {value}")["v"]
-    assert settings == {
-        "command": CW,
-        "args": ["mcp"],
-        "env_vars": ["CW_URL", "CW_AGENT_ID", "CW_TOKEN"],
-    }
+    assert settings == {"url": "http://10.0.0.5:9000/mcp", "bearer_token_env_var": "CW_TOKEN"}
 
 
 def _git_repo(path: Path) -> Path:

@@ -30,10 +30,8 @@ FORBIDDEN = (
     "crosswalk.db",
     "crosswalk.services",
     "crosswalk.runner",
-    # the MCP SDK and crosswalk's server on it: `cw mcp` alone loads them
     "mcp",
     "mcp_types",
-    "crosswalk.mcp_server",
 )
 #: Not forbidden for every command (``https://`` needs ``ssl``), but a plain ``http://``
 #: request must not load them: ``http.client`` and the ``email`` parser it brings cost
@@ -55,18 +53,20 @@ def _dead_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _run_cw(*argv: str, tmp_path: Path) -> tuple[int, list[str]]:
-    env = {**os.environ, "CW_HOME": str(tmp_path), "CW_AGENT_ID": "me"}
-    env.pop("CW_TOKEN", None)
+def _run_cw(*argv: str, tmp_path: Path, stdin: str = "", **extra_env: str) -> tuple[int, list[str]]:
+    env = {**os.environ, "CW_HOME": str(tmp_path), "CW_AGENT_ID": "me", **extra_env}
+    if "CW_TOKEN" not in extra_env:
+        env.pop("CW_TOKEN", None)
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, *argv],
         capture_output=True,
         text=True,
+        input=stdin,
         env=env,
         timeout=30,
         check=True,
     )
-    report = json.loads(done.stdout)
+    report = json.loads(done.stdout.splitlines()[-1])
     return report["code"], report["modules"]
 
 
@@ -121,6 +121,29 @@ def test_no_server_imports_on_a_request(argv: list[str], tmp_path: Path) -> None
     code, modules = _run_cw("--url", url, *argv, tmp_path=tmp_path)
     assert code == 4  # it did try to reach the server
     assert "crosswalk.cli.transport" in modules
+    assert _forbidden(modules) == []
+    assert _loaded(modules, HEAVY_FOR_HTTP) == []
+
+
+def test_cw_mcp_relays_with_the_standard_library_alone(tmp_path: Path) -> None:
+    """`cw mcp` forwards to the server's MCP endpoint: no SDK, no third-party package,
+    nothing a plain `http://` request does not need (the protocol is the server's)."""
+    url = f"http://127.0.0.1:{_dead_port()}/trpc"
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t"},
+    }}  # fmt: skip
+    code, modules = _run_cw(
+        "mcp", tmp_path=tmp_path, stdin=json.dumps(initialize) + "\n", CW_URL=url, CW_TOKEN="t"
+    )
+    assert code == 0
+    assert "crosswalk.cli.transport" in modules  # it did try to reach the server
+    bare = subprocess.run(  # what any interpreter here loads (site's .pth hooks)
+        [sys.executable, "-c", "import json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    ours = set(modules) - set(json.loads(bare.stdout))
+    third_party = {m.split(".")[0] for m in ours if m.split(".")[0] not in sys.stdlib_module_names}
+    assert third_party == {"crosswalk"}
     assert _forbidden(modules) == []
     assert _loaded(modules, HEAVY_FOR_HTTP) == []
 

@@ -116,6 +116,11 @@ def fakes() -> Ports:
 def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ports:
     if request.param == "fake":
         return fakes()
+    return adapter_ports(request.getfixturevalue("engine"), monkeypatch)
+
+
+def adapter_ports(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Ports:
+    """The SQLAlchemy adapters on ``engine``, as the contract suites use them."""
     # Every write 1 ms after the last, as the fakes' clock does, so "oldest first" is
     # decided by time and not by the random ids of rows written in one millisecond.
     clock = Clock()
@@ -136,7 +141,6 @@ def ports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Po
         adapters.task,
     ):
         monkeypatch.setattr(module, "utcnow", clock)
-    engine: Engine = request.getfixturevalue("engine")
     repos = create_repositories(engine)
     return Ports(
         agents=repos.agents,

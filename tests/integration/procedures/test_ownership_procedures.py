@@ -171,7 +171,9 @@ def test_initiative_status_shows_overlaps_and_merge_previews(team: Team, api: Ap
     team.worked(bob, PathChange("shared.py"))
     first, second = sorted((alice["id"], bob["id"]))
     team.ownership.record_preview(
-        MergePreview(first, second, team.initiative, True, ("shared.py",), team.ownership.now())
+        MergePreview(
+            first, second, team.initiative, True, ("shared.py",), team.ownership.clock.now()
+        )
     )
     status = api.query("initiative.status", {"id": team.initiative})
     [overlap] = status["overlaps"]

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from crosswalk.domain.enums import MessageType, ParticipantType, RunEnd
-from crosswalk.domain.rows import NewAnsweringRun, NewMessage
+from crosswalk.domain.rows import Agent, NewAnsweringRun, NewMessage
 from crosswalk.domain.usage import Usage
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.web import live
@@ -28,13 +28,14 @@ SECRET = "sk-ant-very-secret-credential"
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[CrosswalkApp]:
-    built = create_app(f"sqlite:///{tmp_path / 'cw.db'}", admin_token_file=tmp_path / "admin-token")
+def app(dual_database_url: str, tmp_path: Path) -> Iterator[CrosswalkApp]:
+    """The app on SQLite and on PostgreSQL (where no page or form may query the
+    database on the event loop: ``crosswalk.db.loop_guard``)."""
+    built = create_app(dual_database_url, admin_token_file=tmp_path / "admin-token")
     try:
         yield built
     finally:
-        built.services.changes.close()
-        built.engine.dispose()
+        built.close()
 
 
 def admin_token(app: CrosswalkApp, tmp_path: Path) -> str:
@@ -169,7 +170,7 @@ def test_an_htmx_refresh_gets_only_the_live_region(app: CrosswalkApp, tmp_path: 
             await signed_in(client, token)
             full = await client.get("/inbox")
             region = await client.get("/inbox", headers={"hx-request": "true"})
-            assert "<html" in full.text and 'sse-connect="/events"' in full.text
+            assert "<html" in full.text and 'sse-connect="/events?page=/inbox"' in full.text
             assert "<html" not in region.text and "<h1>Inbox</h1>" in region.text
             assert '<span id="inbox-badge" hx-swap-oob="true">' in region.text
             client.cookies.clear()
@@ -211,7 +212,7 @@ def test_a_reply_posted_in_the_page_is_the_reply_cw_sends(
                 url, data={"csrf": csrf, "content": "Again"}, headers={"origin": ORIGIN}
             )
             assert again.status_code == 409
-            state = app.services.human_questions.state(question["id"])
+            state = await asyncio.to_thread(app.services.human_questions.state, question["id"])
             assert state.responded and state.reply is not None and state.reply.content == "Go."
 
     asyncio.run(scenario())
@@ -462,21 +463,26 @@ def test_an_agents_cost_and_run_time_add_up_over_its_runs(
     usage = app.services.usage
     t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
+    def two_runs(agent_id: str) -> Agent:
+        """The runner's record of two runs (a database thread's work, not the loop's)."""
+        agent = app.services.repos.agents.get(agent_id)
+        usage.run_started(agent, 1, t0)
+        first = Usage(
+            cost_usd=0.75, turns=5, duration_ms=120_000, input_tokens=1500,
+            output_tokens=800, cache_creation_tokens=2000, cache_read_tokens=30_000,
+        )  # fmt: skip
+        usage.run_ended(agent, 1, RunEnd.SUCCEEDED, first, t0 + timedelta(minutes=2))
+        usage.run_started(agent, 2, t0 + timedelta(hours=5))
+        second = Usage(
+            cost_usd=0.25, turns=2, duration_ms=60_000, input_tokens=500, output_tokens=200
+        )
+        usage.run_ended(agent, 2, RunEnd.SUCCEEDED, second, t0 + timedelta(hours=5, minutes=1))
+        return agent
+
     async def scenario() -> tuple[dict[str, Any], str]:
         async with browser(app) as client:
             made = await trpc(client, token, "agent.create", {"name": "busy-bee"})
-            agent = app.services.repos.agents.get(made["id"])
-            usage.run_started(agent, 1, t0)
-            first = Usage(
-                cost_usd=0.75, turns=5, duration_ms=120_000, input_tokens=1500,
-                output_tokens=800, cache_creation_tokens=2000, cache_read_tokens=30_000,
-            )  # fmt: skip
-            usage.run_ended(agent, 1, RunEnd.SUCCEEDED, first, t0 + timedelta(minutes=2))
-            usage.run_started(agent, 2, t0 + timedelta(hours=5))
-            second = Usage(
-                cost_usd=0.25, turns=2, duration_ms=60_000, input_tokens=500, output_tokens=200
-            )
-            usage.run_ended(agent, 2, RunEnd.SUCCEEDED, second, t0 + timedelta(hours=5, minutes=1))
+            agent = await asyncio.to_thread(two_runs, made["id"])
             await trpc(client, token, "agent.update", {"id": agent.id, "status": "stopped"})
             await signed_in(client, token)
             rows: dict[str, Any] = (await client.get("/agents.json")).json()
@@ -654,15 +660,18 @@ def test_answering_runs_and_the_persons_questions_are_shown(
     token = admin_token(app, tmp_path)
     runs = app.services.repos.answering_runs
 
+    def two_answering_runs(agent_id: str) -> None:
+        earlier = runs.start(NewAnsweringRun(agent_id, 2, ["c1"]))
+        runs.finish(earlier.id, "answered", ["notes.md"])
+        runs.start(NewAnsweringRun(agent_id, 3, ["c2", "c3"]))
+
     async def scenario() -> None:
         async with browser(app) as client:
             agent = await trpc(client, token, "agent.create", {"name": "wise-owl"})
             await trpc(
                 client, token, "conversation.ask", {"toAgentId": "wise-owl", "question": "?"}
             )
-            earlier = runs.start(NewAnsweringRun(agent["id"], 2, ["c1"]))
-            runs.finish(earlier.id, "answered", ["notes.md"])
-            runs.start(NewAnsweringRun(agent["id"], 3, ["c2", "c3"]))
+            await asyncio.to_thread(two_answering_runs, agent["id"])
             await signed_in(client, token)
             page = (await client.get("/agents/wise-owl")).text
             assert "Answering runs" in page and "answering now" in page

@@ -13,6 +13,7 @@ from crosswalk.runner.providers import ClaudeProvider, CodexProvider, RunOptions
 from crosswalk.runner.providers._limits import reset_time_in_text
 
 NOW = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
+URL = "http://10.0.0.5:8377/trpc"  # the CW_URL agents reach the server at
 
 
 def feed(reader: Any, *events: dict[str, Any] | str) -> Any:
@@ -23,7 +24,7 @@ def feed(reader: Any, *events: dict[str, Any] | str) -> Any:
 
 def test_claude_command_for_a_first_run_and_a_resume() -> None:
     claude = ClaudeProvider()
-    first = claude.command("/bin/claude", "do it", None, RunOptions())
+    first = claude.command("/bin/claude", "do it", None, RunOptions(server_url=URL))
     tools = (
         "Bash(cw:*),mcp__crosswalk__ask,mcp__crosswalk__pending,mcp__crosswalk__answer,"
         "mcp__crosswalk__wait,mcp__crosswalk__whoami"
@@ -31,14 +32,36 @@ def test_claude_command_for_a_first_run_and_a_resume() -> None:
     assert first == [
         "/bin/claude", "-p", "do it", "--output-format", "stream-json", "--verbose",
         "--permission-mode", "acceptEdits", "--allowedTools", tools,
-        "--mcp-config", claude_mcp_config(),
+        "--mcp-config", claude_mcp_config(URL),
     ]  # fmt: skip
-    resumed = claude.command("/bin/claude", "go on", "S1", RunOptions("bypassPermissions"))
+    resumed = claude.command(
+        "/bin/claude", "go on", "S1", RunOptions("bypassPermissions", server_url=URL)
+    )
     assert resumed[resumed.index("--resume") + 1] == "S1"
     assert resumed[-4:] == [
-        "--permission-mode", "bypassPermissions", "--mcp-config", claude_mcp_config(),
+        "--permission-mode", "bypassPermissions", "--mcp-config", claude_mcp_config(URL),
     ]  # fmt: skip
     assert "--allowedTools" not in resumed
+
+
+def test_claude_is_given_the_servers_mcp_endpoint_with_the_token_by_name() -> None:
+    """Over HTTP, beside the agent's CW_URL; Claude Code fills the header from CW_TOKEN
+    in its environment, so no token is on a command line others can read."""
+    argv = ClaudeProvider().command("/bin/claude", "p", None, RunOptions(server_url=URL))
+    config = json.loads(argv[argv.index("--mcp-config") + 1])
+    assert config == {"mcpServers": {"crosswalk": {
+        "type": "http",
+        "url": "http://10.0.0.5:8377/mcp",
+        "headers": {"Authorization": "Bearer ${CW_TOKEN}"},
+    }}}  # fmt: skip
+
+
+def test_codex_is_given_the_servers_mcp_endpoint_with_the_token_by_name() -> None:
+    argv = CodexProvider().command("codex", "p", None, RunOptions(server_url=URL))
+    settings = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-c"]
+    mcp = [tomllib.loads(s) for s in settings if s.startswith("mcp_servers.crosswalk.")]
+    merged = {k: v for table in mcp for k, v in table["mcp_servers"]["crosswalk"].items()}
+    assert merged == {"url": "http://10.0.0.5:8377/mcp", "bearer_token_env_var": "CW_TOKEN"}
 
 
 def test_claude_reads_session_and_success_result() -> None:
@@ -162,7 +185,7 @@ def test_codex_command_puts_the_sandbox_before_resume() -> None:
         "codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write",
     ]  # fmt: skip
     assert first[-1] == "p"
-    overrides = codex_overrides()  # crosswalk's MCP server, for the run
+    overrides = codex_overrides(RunOptions().server_url)  # crosswalk's MCP endpoint
     assert first[6 : 6 + len(overrides)] == overrides
     resumed = codex.command("codex", "p", "T1", RunOptions())
     assert resumed.index("--sandbox") < resumed.index("resume")

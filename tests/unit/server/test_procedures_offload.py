@@ -10,7 +10,7 @@ from collections.abc import Generator
 import pytest
 
 from crosswalk.server.app import build_router
-from crosswalk.server.trpc.endpoint import _run_to_completion
+from crosswalk.server.trpc.endpoint import run_to_completion
 
 
 def test_every_procedure_that_awaits_is_registered_as_waiting() -> None:
@@ -29,14 +29,14 @@ def test_a_handler_that_suspends_is_refused_with_its_path() -> None:
         await _Suspend()
 
     with pytest.raises(RuntimeError, match=r"procedure demo.wait awaited .* waits=True"):
-        _run_to_completion(suspends(), "demo.wait")
+        run_to_completion(suspends(), "demo.wait")
 
 
 def test_a_handler_that_never_suspends_returns_its_value() -> None:
     async def returns() -> int:
         return 42
 
-    assert _run_to_completion(returns(), "demo.value") == 42
+    assert run_to_completion(returns(), "demo.value") == 42
 
 
 class _Suspend:

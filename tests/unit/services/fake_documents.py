@@ -5,7 +5,7 @@ the end), with the helpers and clock of ``fakes.py``; the contract suites in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -453,6 +453,9 @@ class FakeLogChunks:
         self.rows.append(row)
         return row
 
+    def insert_chunks(self, data: Sequence[NewLogChunk]) -> list[LogChunk]:
+        return [self.insert_chunk(chunk) for chunk in data]
+
     def find_by_agent_id(
         self,
         agent_id: str,
@@ -473,6 +476,9 @@ class FakeLogChunks:
 
     def get_session_count(self, agent_id: str) -> int:
         return max((c.session_number for c in self.find_by_agent_id(agent_id)), default=0)
+
+    def session_counts(self, agent_ids: Collection[str]) -> dict[str, int]:
+        return {id: self.get_session_count(id) for id in agent_ids}
 
 
 class FakeAgentRuns:

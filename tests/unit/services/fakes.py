@@ -12,7 +12,7 @@ into other fakes. ``FakeUnitsOfWork`` stands in for the unit of work.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -231,6 +231,12 @@ class FakeAgents:
     def find_by_task_id(self, task_id: str) -> list[Agent]:
         return self._recent_first(lambda a: a.task_id == task_id)
 
+    def find_by_ids(self, ids: Collection[str]) -> list[Agent]:
+        return [a for a in self.find_all() if a.id in ids]
+
+    def find_by_task_ids(self, task_ids: Collection[str]) -> list[Agent]:
+        return self._recent_first(lambda a: a.task_id in task_ids)
+
     def find_by_session_id(self, session_id: str) -> Agent | None:
         return next((a for a in self.rows.values() if a.session_id == session_id), None)
 
@@ -406,6 +412,12 @@ class FakePhases:
     def find_by_initiative_id(self, initiative_id: str) -> list[Phase]:
         return [p for p in self.find_all() if p.initiative_id == initiative_id]
 
+    def find_by_ids(self, ids: Collection[str]) -> list[Phase]:
+        return [p for p in self.find_all() if p.id in ids]
+
+    def prerequisite_ids_of(self, phase_ids: Collection[str]) -> dict[str, list[str]]:
+        return {id: self.edges.prerequisite_ids(id) for id in phase_ids}
+
     def list_page(
         self,
         *,
@@ -563,6 +575,15 @@ class FakeTasks:
 
     def find_by_initiative_id(self, initiative_id: str) -> list[Task]:
         return self._planned(lambda t: t.initiative_id == initiative_id)
+
+    def find_by_ids(self, ids: Collection[str]) -> list[Task]:
+        return [t for t in self.find_all() if t.id in ids]
+
+    def prerequisite_ids_of(self, task_ids: Collection[str]) -> dict[str, list[str]]:
+        return {id: self.edges.prerequisite_ids(id) for id in task_ids}
+
+    def requires_approval_of(self, task_ids: Collection[str]) -> dict[str, bool]:
+        return {id: self.requires_approval(id) for id in task_ids if id in self.rows}
 
     def find_pending_approval(self, initiative_id: str | None = None) -> list[Task]:
         return [
@@ -933,6 +954,12 @@ class FakeMessages:
 
     def find_all(self) -> list[Message]:
         return self.oldest_first(lambda m: True)
+
+    def find_told(self, agent_ids: Collection[str], *, limit: int) -> list[Message]:
+        told = self.oldest_first(
+            lambda m: m.sender_type is ParticipantType.USER and m.recipient_id in agent_ids
+        )
+        return told[::-1][:limit]
 
     def find_pending_for_user(self) -> list[Message]:
         return self.oldest_first(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from crosswalk.domain.enums import AgentStatus
@@ -29,6 +30,14 @@ class AgentRepository(Protocol):
     def find_all(self) -> list[Agent]: ...
 
     def find_by_name(self, name: str) -> Agent | None: ...
+
+    def find_by_ids(self, ids: Collection[str]) -> list[Agent]:
+        """The agents of ``ids`` that exist, oldest first (one read for a page's rows)."""
+        ...
+
+    def find_by_task_ids(self, task_ids: Collection[str]) -> list[Agent]:
+        """The agents on any of ``task_ids``, most recently updated first."""
+        ...
 
     def find_by_task_id(self, task_id: str) -> list[Agent]:
         """Agents on the task, most recently updated first."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from crosswalk.domain.enums import MessageStatus, ParticipantType
@@ -59,6 +59,11 @@ class MessageRepository(Protocol):
 
     def find_thread(self, id: str) -> list[Message]:
         """Every reply below the message, at any depth, oldest first (not the message)."""
+        ...
+
+    def find_told(self, agent_ids: Collection[str], *, limit: int) -> list[Message]:
+        """The newest ``limit`` messages the person sent to any of ``agent_ids``, newest
+        first."""
         ...
 
     def list_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from crosswalk.domain.enums import PhaseStatus
@@ -29,6 +30,10 @@ class PhaseRepository(Protocol):
     def get(self, id: str) -> Phase: ...
 
     def find_all(self) -> list[Phase]: ...
+
+    def find_by_ids(self, ids: Collection[str]) -> list[Phase]:
+        """The phases of ``ids`` that exist, in creation order."""
+        ...
 
     def find_by_initiative_id(self, initiative_id: str) -> list[Phase]: ...
 
@@ -66,6 +71,11 @@ class PhaseRepository(Protocol):
         ...
 
     def remove_dependency(self, phase_id: str, depends_on_phase_id: str) -> None: ...
+
+    def prerequisite_ids_of(self, phase_ids: Collection[str]) -> dict[str, list[str]]:
+        """Each of ``phase_ids`` with the ids of the phases it waits for (sorted; empty
+        for one that waits for none)."""
+        ...
 
     def get_dependencies(self, phase_id: str) -> list[Phase]:
         """The phases ``phase_id`` depends on."""

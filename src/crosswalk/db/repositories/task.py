@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from crosswalk.domain.enums import TaskStatus
@@ -32,6 +32,10 @@ class TaskRepository(Protocol):
     def get(self, id: str) -> Task: ...
 
     def find_all(self) -> list[Task]: ...
+
+    def find_by_ids(self, ids: Collection[str]) -> list[Task]:
+        """The tasks of ``ids`` that exist, in creation order (one read for a page's rows)."""
+        ...
 
     def find_by_parent_task_id(self, parent_task_id: str) -> list[Task]: ...
 
@@ -83,6 +87,15 @@ class TaskRepository(Protocol):
     def get_dependencies(self, task_id: str) -> list[Task]: ...
 
     def get_dependents(self, task_id: str) -> list[Task]: ...
+
+    def prerequisite_ids_of(self, task_ids: Collection[str]) -> dict[str, list[str]]:
+        """Each of ``task_ids`` with the ids of the tasks it waits for (sorted; empty
+        for one that waits for none)."""
+        ...
+
+    def requires_approval_of(self, task_ids: Collection[str]) -> dict[str, bool]:
+        """``requires_approval`` of each of ``task_ids`` that exists, in one read."""
+        ...
 
     def requires_approval(self, task_id: str) -> bool:
         """The task's effective approval: its own flag, else its initiative's

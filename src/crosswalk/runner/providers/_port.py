@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from crosswalk.config import DEFAULT_URL
 from crosswalk.domain.rows import Account
 from crosswalk.domain.usage import Usage
 
@@ -59,6 +60,8 @@ class RunOptions:
     #: ``bypassPermissions`` (unattended). Codex: the sandbox, ``workspace-write`` or
     #: ``danger-full-access``.
     permission_mode: str | None = None
+    #: The URL agents reach this server at (their ``CW_URL``): its MCP endpoint is beside it.
+    server_url: str = DEFAULT_URL
 
 
 class Provider(Protocol):

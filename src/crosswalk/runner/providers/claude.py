@@ -1,5 +1,5 @@
 """Claude Code: ``claude -p PROMPT --output-format stream-json --verbose [--resume ID]``,
-with crosswalk's MCP server for the run (``--mcp-config``, docs/mcp.md).
+with crosswalk's MCP endpoint for the run (``--mcp-config``, docs/mcp.md).
 
 The stream's first line (``system``/``init``) names the session; the last
 (``result``) says how the run ended. A usage limit shows as a ``rate_limit_event``
@@ -47,7 +47,7 @@ class ClaudeProvider:
         if mode != "bypassPermissions":
             # `cw` and crosswalk's MCP tools (docs/mcp.md) run without a prompt nobody sees
             argv += ["--allowedTools", ",".join([ALLOWED_TOOLS, *tool_names()])]
-        return [*argv, "--mcp-config", claude_mcp_config()]
+        return [*argv, "--mcp-config", claude_mcp_config(options.server_url)]
 
     def reader(self, now: datetime) -> ClaudeStreamReader:
         return ClaudeStreamReader(now)

@@ -42,7 +42,8 @@ class CodexProvider:
     ) -> list[str]:
         argv = [executable, "exec", "--json", "--skip-git-repo-check"]
         argv += ["--sandbox", options.permission_mode or DEFAULT_SANDBOX]
-        argv += codex_overrides()  # crosswalk's MCP server, for this run only (docs/mcp.md)
+        # crosswalk's MCP endpoint, for this run only (docs/mcp.md)
+        argv += codex_overrides(options.server_url)
         argv += session_hook_args(hook_groups(self.name))
         if session_id is not None:
             argv += ["resume", session_id]

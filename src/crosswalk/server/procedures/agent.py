@@ -279,8 +279,9 @@ async def delete(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     """Deletes the agent with its conversations and proposals; its messages are
     detached and its log chunks kept. ``removed`` counts each."""
     ctx.principal.require_admin("delete agents")
-    agent = await ctx.services.runner.delete(resolve_agent(ctx, inp.id).id)
-    agent, removed = ctx.services.agents.delete(agent.id)
+    offload = ctx.services.offload
+    agent = await ctx.services.runner.delete((await offload(resolve_agent, ctx, inp.id)).id)
+    agent, removed = await offload(ctx.services.agents.delete, agent.id)
     return deleted_output(agent, removed)
 
 
@@ -317,7 +318,8 @@ async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     """SIGTERM to the agent's process group, SIGKILL after a grace period; returns the
     agent, ``stopped``."""
     ctx.principal.require_admin("stop agents")
-    return to_api(await ctx.services.runner.stop(resolve_agent(ctx, inp.id).id))
+    agent = await ctx.services.offload(resolve_agent, ctx, inp.id)
+    return to_api(await ctx.services.runner.stop(agent.id))
 
 
 @router.mutation("agent.resume", input=ResumeInput, waits=True)
@@ -325,7 +327,7 @@ async def resume(ctx: Context, inp: ResumeInput) -> dict[str, Any]:
     """Run the agent again in its CLI session, with ``message`` as the prompt; its log
     gets the next session number. Returns the agent, ``running``."""
     ctx.principal.require_admin("resume agents")
-    agent = resolve_agent(ctx, inp.id)
+    agent = await ctx.services.offload(resolve_agent, ctx, inp.id)
     return to_api(await ctx.services.runner.resume(agent.id, inp.message))
 
 
@@ -340,7 +342,8 @@ async def tell(ctx: Context, inp: TellInput) -> dict[str, Any]:
     (registered by hand and not working: its session's next hook) or ``resumed``.
     Admin only: the person's word."""
     ctx.principal.require_admin("tell agents something as the person")
-    told = await ctx.services.telling.tell(resolve_agent(ctx, inp.id).id, inp.message)
+    agent = await ctx.services.offload(resolve_agent, ctx, inp.id)
+    told = await ctx.services.telling.tell(agent.id, inp.message)
     return {
         "message": to_api(told.message),
         "agent": to_api(told.agent),
@@ -355,7 +358,9 @@ async def clean(ctx: Context, inp: CleanInput) -> dict[str, Any]:
     idle agent's worktree (where it is resumed to answer questions) goes only with
     ``idle``. Returns ``{cleaned: [{agentId, agentName, worktrees}]}``."""
     ctx.principal.require_admin("clean agents' worktrees")
-    agent_id = None if inp.id is None else resolve_agent(ctx, inp.id).id
+    agent_id = (
+        None if inp.id is None else (await ctx.services.offload(resolve_agent, ctx, inp.id)).id
+    )
     cleaned = await ctx.services.runner.clean(
         agent_id, delete_branch=inp.delete_branch, idle=inp.idle
     )

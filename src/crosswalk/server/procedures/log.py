@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -92,20 +93,15 @@ async def follow(ctx: Context, inp: FollowInput) -> AsyncIterator[Tracked]:
     """Subscription: the agent's chunks written so far, then each new one as the agent
     writes it, tracked by chunk id (a reconnect resumes after the last one seen). Ends
     when the agent no longer runs and every chunk it wrote has been sent."""
-    agent_id = agent_id_of(ctx, inp.agent_id)
+    offload, changes = ctx.services.offload, ctx.services.changes
+    agent_id = await offload(agent_id_of, ctx, inp.agent_id)
     ctx.principal.require_agent(agent_id)
-    logs, agents, changes = ctx.repos.log_chunks, ctx.repos.agents, ctx.services.changes
     after = None
     if inp.last_event_id is not None:
-        last = next((c for c in logs.find_by_agent_id(agent_id) if c.id == inp.last_event_id), None)
-        after = None if last is None else last.created_at
+        after = await offload(_written_at, ctx, agent_id, inp.last_event_id)
 
     async def read(_: Subscription) -> tuple[bool, list[LogChunk]]:
-        # The status first: every chunk of a run is stored before its end is.
-        agent = agents.find_by_id(agent_id)
-        running = agent is not None and agent.status in LIVE_AGENT_STATUSES
-        chunks = logs.find_by_agent_id(agent_id, session_number=inp.session_number, after=after)
-        return running, chunks
+        return await offload(_since, ctx, agent_id, inp.session_number, after)
 
     keys = (logs_key(agent_id), entity_key("agent", agent_id))
     async with aclosing(changes.watch(keys, read, reread_s=60.0)) as reads:
@@ -115,3 +111,21 @@ async def follow(ctx: Context, inp: FollowInput) -> AsyncIterator[Tracked]:
                 yield Tracked(chunk.id, to_api(chunk))
             if not running:
                 return
+
+
+def _written_at(ctx: Context, agent_id: str, chunk_id: str) -> datetime | None:
+    """When the agent's chunk ``chunk_id`` was written (None: not one of its chunks)."""
+    chunks = ctx.repos.log_chunks.find_by_agent_id(agent_id)
+    return next((c.created_at for c in chunks if c.id == chunk_id), None)
+
+
+def _since(
+    ctx: Context, agent_id: str, session: int | None, after: datetime | None
+) -> tuple[bool, list[LogChunk]]:
+    """Whether the agent still runs, and its chunks written after ``after``. The status
+    is read first: every chunk of a run is stored before its end is."""
+    agent = ctx.repos.agents.find_by_id(agent_id)
+    running = agent is not None and agent.status in LIVE_AGENT_STATUSES
+    return running, ctx.repos.log_chunks.find_by_agent_id(
+        agent_id, session_number=session, after=after
+    )

@@ -219,7 +219,8 @@ async def approve(ctx: Context, inp: IdInput) -> dict[str, Any]:
     question in the inbox). A ``pending_approval`` task that never ran becomes
     ``pending``. Any other status is PRECONDITION_FAILED."""
     ctx.principal.require_admin("approve tasks")
-    return _with_approval(ctx, await ctx.services.landing.approve(inp.id))
+    task = await ctx.services.landing.approve(inp.id)
+    return await ctx.services.offload(_with_approval, ctx, task)
 
 
 @router.mutation("task.retryMerge", input=IdInput, waits=True)
@@ -228,7 +229,8 @@ async def retry_merge(ctx: Context, inp: IdInput) -> dict[str, Any]:
     ``completed`` when it goes through, still ``blocked`` (with a new question) when
     it conflicts. Any other status is PRECONDITION_FAILED."""
     ctx.principal.require_admin("merge tasks")
-    return _with_approval(ctx, await ctx.services.landing.retry_merge(inp.id))
+    task = await ctx.services.landing.retry_merge(inp.id)
+    return await ctx.services.offload(_with_approval, ctx, task)
 
 
 @router.query("task.diff", input=DiffInput, waits=True)
@@ -253,7 +255,7 @@ async def reject(ctx: Context, inp: RejectInput) -> dict[str, Any]:
     ``pending_approval``)."""
     ctx.principal.require_admin("send tasks back to their agents")
     task = await ctx.services.review.request_changes(inp.id, inp.comment.strip() or inp.comment)
-    return _with_approval(ctx, task)
+    return await ctx.services.offload(_with_approval, ctx, task)
 
 
 @router.query("task.ready", input=ReadyInput)

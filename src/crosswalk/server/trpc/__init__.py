@@ -5,7 +5,7 @@ Knows nothing about crosswalk's procedures; it imports only the domain's error t
 :class:`Router` and the composition root mounts a :class:`TrpcEndpoint` at ``/trpc``.
 """
 
-from crosswalk.server.trpc.endpoint import CreateContext, TrpcEndpoint
+from crosswalk.server.trpc.endpoint import CreateContext, TrpcEndpoint, run_to_completion
 from crosswalk.server.trpc.errors import (
     DOMAIN_ERROR_KEYS,
     ERROR_CODES,
@@ -32,5 +32,6 @@ __all__ = [
     "error_code_for",
     "error_shape",
     "format_validation_error",
+    "run_to_completion",
     "to_trpc_error",
 ]

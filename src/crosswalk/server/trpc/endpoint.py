@@ -115,6 +115,18 @@ class TrpcEndpoint(Generic[CtxT]):
             if pending:
                 logger.warning("%d subscription stream(s) did not close in time", len(pending))
 
+    async def call(self, ctx: CtxT, path: str, input: Any = None) -> Any:
+        """Call the query or mutation at ``path`` in process, as ``ctx``'s caller, the
+        way a request does (input validated, run off the loop unless it waits); its
+        failure is raised as the :class:`TrpcError` a request would get."""
+        procedure = self._lookup(path)
+        if procedure is None or procedure.kind == "subscription":
+            raise TrpcError("NOT_FOUND", f'No procedure found on path "{path}"')
+        error, data = await self._call(procedure, 0, path, ctx, _Given(input))
+        if error is not None:
+            raise error
+        return data
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._not_http(scope, receive, send)
@@ -200,7 +212,12 @@ class TrpcEndpoint(Generic[CtxT]):
             return None, to_trpc_error(exc, None)
 
     async def _call(
-        self, procedure: Procedure[CtxT], index: int, path: str, ctx: Any, inputs: Inputs
+        self,
+        procedure: Procedure[CtxT],
+        index: int,
+        path: str,
+        ctx: Any,
+        inputs: Inputs | _Given,
     ) -> _Outcome:
         try:
             if procedure.input_model is None:
@@ -210,7 +227,7 @@ class TrpcEndpoint(Generic[CtxT]):
                     ctx, procedure.input_model.model_validate(inputs.get(index))
                 )
             if self._offload is not None and not procedure.waits:
-                return None, await self._offload(_run_to_completion, result, path)
+                return None, await self._offload(run_to_completion, result, path)
             return None, await result
         except Exception as exc:
             return to_trpc_error(exc, path), None
@@ -315,6 +332,18 @@ class TrpcEndpoint(Generic[CtxT]):
                     return
 
 
+class _Given:
+    """An input given in process (``TrpcEndpoint.call``), read as a request's is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def get(self, index: int) -> Any:
+        return self.value
+
+
 class _ParsedCall(Generic[CtxT]):
     """What one HTTP request asks for: its calls and their pre-context checks."""
 
@@ -402,7 +431,7 @@ async def _send_json(send: Send, status: int, body: bytes, allow: bytes | None =
     await send({"type": "http.response.body", "body": body})
 
 
-def _run_to_completion(coroutine: Coroutine[Any, Any, Any], path: str) -> Any:
+def run_to_completion(coroutine: Coroutine[Any, Any, Any], path: str) -> Any:
     """Run a handler coroutine that never suspends to its end on this thread; one that
     does suspend was registered without ``waits=True``, a programming error."""
     try:

@@ -3,7 +3,9 @@
 Every button and form of the dashboard calls a procedure of the server's router by
 its path (``message.reply``, ``task.approve``...), with its input validated by the
 procedure's own model. So a reply typed in the page does exactly what ``cw reply``
-does, and a procedure added later (stopping an agent, say) is one path away.
+does, and a procedure added later (stopping an agent, say) is one path away. As in
+the tRPC endpoint, a procedure that does not wait runs through the server's offload
+(on PostgreSQL, on a database thread rather than the event loop).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pydantic import ValidationError
 
 from crosswalk.domain.errors import InvalidInputError, NotFoundError
 from crosswalk.server.context import Context, Services
-from crosswalk.server.trpc import Router, format_validation_error
+from crosswalk.server.trpc import Router, format_validation_error, run_to_completion
 from crosswalk.services.auth import ADMIN
 
 
@@ -24,6 +26,7 @@ class AdminApi:
     def __init__(self, router: Router[Context], services: Services) -> None:
         self._router = router
         self._context = Context(principal=ADMIN, services=services)
+        self._offload = services.offload
 
     def has(self, path: str) -> bool:
         """Whether the server offers this procedure (buttons for it are shown)."""
@@ -41,4 +44,7 @@ class AdminApi:
                 parsed = procedure.input_model.model_validate(input or {})
             except ValidationError as exc:
                 raise InvalidInputError(format_validation_error(exc)) from None
-        return await procedure.handler(self._context, parsed)
+        result = procedure.handler(self._context, parsed)
+        if procedure.waits:
+            return await result
+        return await self._offload(run_to_completion, result, path)

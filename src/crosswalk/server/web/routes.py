@@ -23,14 +23,14 @@ from starlette.responses import (
     Response,
     StreamingResponse,
 )
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from crosswalk.domain.errors import CrosswalkError
 from crosswalk.server.context import Services
 from crosswalk.server.procedures.dashboard import SIGN_IN_PATH
 from crosswalk.server.trpc import TrpcError, to_trpc_error
-from crosswalk.server.web import auth, live, views
+from crosswalk.server.web import auth, live, views, watch
 from crosswalk.server.web.api import AdminApi
 from crosswalk.server.web.templating import create_environment
 from crosswalk.services.sessions import Session
@@ -58,6 +58,8 @@ class Dashboard:
         self.sessions = services.sessions
         self.api = api
         self.templates = create_environment()
+        #: Each page's route and what it shows, for the live stream of a page (``/events?page=``).
+        self.watches: list[tuple[Route, Callable[[dict[str, Any]], watch.Watch]]] = []
 
     # --- rendering -------------------------------------------------------------------
 
@@ -302,14 +304,28 @@ class Dashboard:
         if auth.current_session(request, self.sessions) is None:
             return _unauthorized()
         cookie = request.cookies.get(auth.SESSION_COOKIE)
+        page = self._watch_of(request.query_params.get("page"))
         stream = live.change_events(
-            self.services.changes, lambda: self.sessions.find(cookie) is not None
+            self.services.changes,
+            lambda: self.sessions.find(cookie) is not None,
+            sieve=None if page is None else live.Sieve(page, self.services),
         )
         return StreamingResponse(
             stream,
             media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
+
+    def _watch_of(self, page: str | None) -> watch.Watch | None:
+        """What the page at ``page`` (a path, as the page's ``sse-connect`` names it)
+        shows; None for no page known (its stream is told of everything)."""
+        path = urlsplit(page or "").path
+        scope = {"type": "http", "method": "GET", "path": path}
+        for route, watch_of in self.watches:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return watch_of(child["path_params"])
+        return None
 
     # --- the route table -------------------------------------------------------------
 
@@ -320,7 +336,7 @@ class Dashboard:
             value = request.query_params.get(name)
             return value.strip() if value and value.strip() else None
 
-        pages = {
+        pages: dict[str, tuple[str, Callable[[Request], dict[str, Any]], str]] = {
             "/": ("overview.html", lambda r: views.overview(services), "/overview.json"),
             "/agents": ("agents.html", lambda r: views.agents(services), "/agents.json"),
             "/inbox": ("inbox.html", lambda r: views.inbox(services), "/inbox.json"),
@@ -376,12 +392,24 @@ class Dashboard:
             Route("/agents/{agent_id}/resume", self.resume_agent, methods=["POST"]),
             Route("/agents/{agent_id}/tell", self.tell_agent, methods=["POST"]),
         ]
+        watches: dict[str, Callable[[dict[str, Any]], watch.Watch]] = {
+            "/": lambda _: watch.overview(),
+            "/agents": lambda _: watch.agents(),
+            "/inbox": lambda _: watch.inbox(),
+            "/accounts": lambda _: watch.accounts(),
+            "/conversations": lambda _: watch.conversations(),
+            "/agents/{agent_id}": lambda params: watch.agent(params["agent_id"]),
+            "/initiatives/{initiative_id}": lambda p: watch.initiative(p["initiative_id"]),
+            "/tasks/{task_id}": lambda params: watch.task(params["task_id"]),
+        }
         # Twins first: "/agents/{agent_id}" would otherwise take "/agents/x.json".
         page_routes: list[BaseRoute] = []
         for path, (template, build, twin_path) in pages.items():
             html, twin = self.page(template, build)
             routes.append(Route(twin_path, twin, methods=["GET"]))
-            page_routes.append(Route(path, html, methods=["GET"]))
+            page_route = Route(path, html, methods=["GET"])
+            page_routes.append(page_route)
+            self.watches.append((page_route, watches[path]))
         return routes + page_routes
 
 

@@ -9,6 +9,7 @@ strings, as in the API; templates show them as "3 min ago" with the exact time o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,8 @@ LONG_FILE_LINES = 200
 MESSAGES_SHOWN = 50
 #: How many of them it reads at most, each way (more than anyone writes to one agent).
 MESSAGES_READ = 1000
+#: How many of the person's messages to a task's agents the task page reads for its comments.
+COMMENTS_READ = 1000
 #: The agent page lists its newest answering runs (resumed only to answer questions).
 ANSWERING_RUNS_SHOWN = 20
 
@@ -51,43 +54,52 @@ def _now() -> datetime:
 
 
 class _Names:
-    """Names of agents and tasks by id, each looked up once per page."""
+    """The agents, tasks and phases a page names, read once per page: one query per
+    kind, whatever the number of rows (ids are gathered first, then read together)."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._agents: dict[str, Agent | None] = {}
-        self._tasks: dict[str, Task | None] = {}
-        self._phases: dict[str, str | None] = {}
+    def __init__(
+        self,
+        services: Services,
+        *,
+        agents: Iterable[str | None] = (),
+        tasks: Iterable[str | None] = (),
+        phases: Iterable[str | None] = (),
+    ) -> None:
+        repos = services.repos
+        agent_ids = {id for id in agents if id is not None}
+        task_ids = {id for id in tasks if id is not None}
+        phase_ids = {id for id in phases if id is not None}
+        self._agents = {a.id: a for a in repos.agents.find_by_ids(agent_ids)} if agent_ids else {}
+        self._tasks = {t.id: t for t in repos.tasks.find_by_ids(task_ids)} if task_ids else {}
+        self._phases = (
+            {p.id: p.name for p in repos.phases.find_by_ids(phase_ids)} if phase_ids else {}
+        )
+
+    @classmethod
+    def of_conversations(cls, services: Services, conversations: Sequence[Conversation]) -> _Names:
+        return cls(
+            services,
+            agents=[id for c in conversations for id in (c.from_agent_id, c.to_agent_id)],
+            tasks=[c.task_id for c in conversations],
+            phases=[c.phase_id for c in conversations],
+        )
 
     def agent(self, agent_id: str | None) -> Agent | None:
-        if agent_id is None:
-            return None
-        if agent_id not in self._agents:
-            self._agents[agent_id] = self._services.repos.agents.find_by_id(agent_id)
-        return self._agents[agent_id]
+        return None if agent_id is None else self._agents.get(agent_id)
 
     def agent_name(self, agent_id: str | None) -> str | None:
         agent = self.agent(agent_id)
         return agent.name if agent is not None else None
 
     def task(self, task_id: str | None) -> Task | None:
-        if task_id is None:
-            return None
-        if task_id not in self._tasks:
-            self._tasks[task_id] = self._services.repos.tasks.find_by_id(task_id)
-        return self._tasks[task_id]
+        return None if task_id is None else self._tasks.get(task_id)
 
     def task_name(self, task_id: str | None) -> str | None:
         task = self.task(task_id)
         return task.name if task is not None else None
 
     def phase_name(self, phase_id: str | None) -> str | None:
-        if phase_id is None:
-            return None
-        if phase_id not in self._phases:
-            phase = self._services.repos.phases.find_by_id(phase_id)
-            self._phases[phase_id] = phase.name if phase is not None else None
-        return self._phases[phase_id]
+        return None if phase_id is None else self._phases.get(phase_id)
 
 
 # --- overview ------------------------------------------------------------------------
@@ -96,29 +108,28 @@ class _Names:
 def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
     now = now or _now()
     repos = services.repos
-    names = _Names(services)
+    counts: dict[str | None, Counter[str]] = {}
+    for task in repos.tasks.find_all():
+        counts.setdefault(task.initiative_id, Counter())[task.status.value] += 1
     initiatives = []
     for initiative in repos.initiatives.find_all():
-        counts = Counter(
-            task.status.value for task in repos.tasks.find_by_initiative_id(initiative.id)
-        )
-        total = sum(counts.values())
+        by_state = counts.get(initiative.id, Counter())
+        total = sum(by_state.values())
         initiatives.append(
             {
                 **to_api(initiative),
-                "tasks": {state: counts.get(state, 0) for state in TASK_STATES},
+                "tasks": {state: by_state.get(state, 0) for state in TASK_STATES},
                 "taskCount": total,
-                "percentDone": round(100 * counts.get("completed", 0) / total) if total else 0,
+                "percentDone": round(100 * by_state.get("completed", 0) / total) if total else 0,
             }
         )
     live = [agent for agent in repos.agents.find_all() if agent.status in LIVE_AGENT_STATUSES]
-    usage = services.usage.by_agent() if live else {}
-    running = [agent_summary(services, a, names, now, usage.get(a.id)) for a in live]
     waiting = services.human_questions.inbox()
     recent = repos.conversations.list_page(limit=RECENT_CONVERSATIONS).items
+    names = _Names.of_conversations(services, recent)
     return {
         "initiatives": initiatives,
-        "runningAgents": running,
+        "runningAgents": agent_summaries(services, live, now),
         "answeringRuns": len(repos.answering_runs.find_open()),
         "openQuestions": {
             "count": len(waiting),
@@ -131,39 +142,55 @@ def overview(services: Services, now: datetime | None = None) -> dict[str, Any]:
 # --- agents --------------------------------------------------------------------------
 
 
-def agent_summary(
+def agent_summaries(
     services: Services,
-    agent: Agent,
-    names: _Names,
+    agents: Sequence[Agent],
     now: datetime,
-    usage: UsageTotals | None = None,
-) -> dict[str, Any]:
-    """An agent's row on every page: who, doing what, for how long, at what cost.
+    usage: Mapping[str, UsageTotals] | None = None,
+) -> list[dict[str, Any]]:
+    """Each agent's row on every page: who, doing what, for how long, at what cost.
 
     Cost, turns, tokens and run time are summed over the agent's runs (one per session:
     its spawn and each resume), each as its CLI reported it, so a resume adds to them
     instead of replacing them; a run still going counts up to now. An agent that no
     runner started (registered by hand) has no runs: its result's ``totalCostUsd``,
     ``numTurns`` and ``durationMs`` are shown, and while active the time since it was
-    registered."""
-    account = services.repos.accounts.find_by_id(agent.account_id) if agent.account_id else None
-    cost: float | None
-    turns: int | None
-    running: int | None
-    if usage is not None and usage.runs:
-        cost, turns, running = usage.cost_usd, usage.turns, usage.run_ms // 1000
-    else:
-        cost, turns, running = _reported(agent, now)
-    return {
-        **to_api(agent),
-        "taskName": names.task_name(agent.task_id),
-        "accountEmail": account.email if account is not None else None,
-        "sessionNumber": services.repos.log_chunks.get_session_count(agent.id),
-        "runningSeconds": running,
-        "costUsd": cost,
-        "turns": turns,
-        "usage": (usage or UsageTotals()).to_api(),
-    }
+    registered. ``usage`` by agent id, when the caller already has it; else read here.
+
+    A fixed number of reads for any number of agents: their runs, accounts, task names
+    and session counts are each read once for all of them."""
+    if not agents:
+        return []
+    repos = services.repos
+    if usage is None:
+        usage = services.usage.by_agent()
+    ids = [agent.id for agent in agents]
+    names = _Names(services, tasks=[agent.task_id for agent in agents])
+    emails = {account.id: account.email for account in repos.accounts.find_all()}
+    sessions = repos.log_chunks.session_counts(ids)
+    rows = []
+    for agent in agents:
+        spent = usage.get(agent.id)
+        cost: float | None
+        turns: int | None
+        running: int | None
+        if spent is not None and spent.runs:
+            cost, turns, running = spent.cost_usd, spent.turns, spent.run_ms // 1000
+        else:
+            cost, turns, running = _reported(agent, now)
+        rows.append(
+            {
+                **to_api(agent),
+                "taskName": names.task_name(agent.task_id),
+                "accountEmail": emails.get(agent.account_id) if agent.account_id else None,
+                "sessionNumber": sessions.get(agent.id, 0),
+                "runningSeconds": running,
+                "costUsd": cost,
+                "turns": turns,
+                "usage": (spent or UsageTotals()).to_api(),
+            }
+        )
+    return rows
 
 
 def _reported(agent: Agent, now: datetime) -> tuple[float | None, int | None, int | None]:
@@ -189,12 +216,7 @@ def _reported(agent: Agent, now: datetime) -> tuple[float | None, int | None, in
 
 def agents(services: Services, now: datetime | None = None) -> dict[str, Any]:
     now = now or _now()
-    names = _Names(services)
-    usage = services.usage.by_agent()
-    rows = [
-        agent_summary(services, a, names, now, usage.get(a.id))
-        for a in services.repos.agents.find_all()
-    ]
+    rows = agent_summaries(services, services.repos.agents.find_all(), now)
     rows.sort(key=lambda row: (row["status"] not in ACTIVE_AGENT_STATUSES, row["name"]))
     return {"agents": rows}
 
@@ -203,24 +225,25 @@ def agent(services: Services, id_or_name: str, now: datetime | None = None) -> d
     now = now or _now()
     repos = services.repos
     found = services.agents.resolve(id_or_name)
-    names = _Names(services)
+    conversations = repos.conversations.list_page(agent_id=found.id, limit=50).items
+    names = _Names.of_conversations(services, conversations)
+    answering = repos.answering_runs.find_by_agent(found.id, limit=ANSWERING_RUNS_SHOWN)
     chunks = repos.log_chunks.find_by_agent_id(found.id)
     entries = logs.render_sessions((chunk.session_number, chunk.content) for chunk in chunks)
     shown = logs.newest(entries, LOG_ENTRIES_SHOWN)
-    conversations = repos.conversations.list_page(agent_id=found.id, limit=50).items
-    answering = repos.answering_runs.find_by_agent(found.id, limit=ANSWERING_RUNS_SHOWN)
+    usage = {found.id: services.usage.of_agent(found.id)}
     return {
-        "agent": agent_summary(services, found, names, now, services.usage.of_agent(found.id)),
+        "agent": agent_summaries(services, [found], now, usage)[0],
         "answeringRuns": [to_api(run) for run in answering],
         "tellDelivery": delivery_for(found).value,
-        "messages": [to_api(m) for m in _with_the_person(services, found)],
+        "messages": [to_api(m) for m in with_the_person(services, found)],
         "log": [{"kind": e.kind, "title": e.title, "text": e.text} for e in shown],
         "logEntriesHidden": max(len(entries) - LOG_ENTRIES_SHOWN, 0),
         "conversations": [conversation_view(c, names) for c in conversations],
     }
 
 
-def _with_the_person(services: Services, agent: Agent) -> list[Message]:
+def with_the_person(services: Services, agent: Agent) -> list[Message]:
     """The newest messages between the agent and the person, oldest first: what the
     person told it (``cw tell``) and the replies it got, what it sent the person."""
     user = ParticipantType.USER
@@ -255,7 +278,6 @@ def conversations(
 ) -> dict[str, Any]:
     """Every conversation, newest first, filtered by agent (id or name), task, status."""
     repos = services.repos
-    names = _Names(services)
     agent_id = None
     if agent:
         found = services.agents.find(agent)
@@ -264,6 +286,7 @@ def conversations(
     page = repos.conversations.list_page(
         agent_id=agent_id, task_id=task or None, status=wanted, limit=CONVERSATION_PAGE
     )
+    names = _Names.of_conversations(services, page.items)
     return {
         "filters": {"agent": agent or "", "task": task or "", "status": wanted or ""},
         "conversations": [conversation_view(c, names) for c in page.items],
@@ -279,17 +302,22 @@ _CONVERSATION_STATES = {status.value for status in ConversationStatus}
 
 def inbox(services: Services) -> dict[str, Any]:
     """Questions waiting for the person, oldest first, with who asks."""
-    names = _Names(services)
+    waiting = services.human_questions.inbox()
+    askers = _Names(services, agents=[message.sender_id for message in waiting])
+    about: dict[str, str | None] = {}
+    for message in waiting:
+        asker = askers.agent(message.sender_id)
+        about[message.id] = message.task_id or (asker.task_id if asker is not None else None)
+    tasks = _Names(services, tasks=about.values())
     items = []
-    for message in services.human_questions.inbox():
-        asker = names.agent(message.sender_id)
-        about = message.task_id or (asker.task_id if asker is not None else None)
+    for message in waiting:
+        task_id = about[message.id]
         items.append(
             {
                 **to_api(message),
-                "fromAgentName": asker.name if asker is not None else None,
-                "aboutTaskId": about if names.task(about) is not None else None,
-                "taskName": names.task_name(about),
+                "fromAgentName": askers.agent_name(message.sender_id),
+                "aboutTaskId": task_id if tasks.task(task_id) is not None else None,
+                "taskName": tasks.task_name(task_id),
             }
         )
     awaiting = [
@@ -321,15 +349,23 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
     cleanly (the ownership index: no git on a page view)."""
     repos = services.repos
     found = repos.initiatives.get(id)
-    names = _Names(services)
     phases = repos.phases.find_by_initiative_id(found.id)
-    phase_deps = {p.id: [d.id for d in repos.phases.get_dependencies(p.id)] for p in phases}
     phase_order = {p.id: index for index, p in enumerate(phases)}
+    phase_deps = {
+        phase_id: sorted(deps, key=lambda d: phase_order.get(d, len(phases)))
+        for phase_id, deps in repos.phases.prerequisite_ids_of(list(phase_order)).items()
+    }
     tasks = sorted(
         repos.tasks.find_by_initiative_id(found.id),
         key=lambda t: (phase_order.get(t.phase_id or "", len(phases)), t.order, t.created_at),
     )
-    task_deps = {t.id: [d.id for d in repos.tasks.get_dependencies(t.id)] for t in tasks}
+    by_id = {task.id: task for task in tasks}
+    created = sorted(tasks, key=lambda t: (t.created_at, t.id))
+    creation_order = {task.id: index for index, task in enumerate(created)}
+    task_deps = {
+        task_id: sorted(deps, key=lambda d: creation_order.get(d, len(tasks)))
+        for task_id, deps in repos.tasks.prerequisite_ids_of(list(by_id)).items()
+    }
     tasks_of_phase: dict[str, list[str]] = {}
     for task in tasks:
         if task.phase_id is not None:
@@ -349,18 +385,26 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
     now = _now()
     runs = repos.agent_runs.find(initiative_id=found.id)
     spent = totals_by(runs, lambda run: run.task_id, now)
+    working: dict[str | None, list[Agent]] = {}
+    for agent in repos.agents.find_by_task_ids(list(by_id)):
+        working.setdefault(agent.task_id, []).append(agent)
+    approval = repos.tasks.requires_approval_of(list(by_id))
     task_rows = []
     for task in tasks:
-        working = repos.agents.find_by_task_id(task.id)
         node = placed.nodes[task.id]
         task_rows.append(
             {
                 **to_api(task),
                 "phaseName": phase_names.get(task.phase_id or ""),
                 "dependsOn": task_deps[task.id],
-                "dependsOnNames": [names.task_name(dep) for dep in task_deps[task.id]],
-                "agents": [{"id": a.id, "name": a.name, "status": a.status.value} for a in working],
-                "needsApproval": repos.tasks.requires_approval(task.id),
+                "dependsOnNames": [
+                    by_id[dep].name if dep in by_id else None for dep in task_deps[task.id]
+                ],
+                "agents": [
+                    {"id": a.id, "name": a.name, "status": a.status.value}
+                    for a in working.get(task.id, [])
+                ],
+                "needsApproval": approval[task.id],
                 "awaitingApproval": task.status is TaskStatus.PENDING_APPROVAL,
                 "usage": spent.get(task.id, UsageTotals()).to_api(),
                 "x": node.x,
@@ -369,6 +413,13 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
         )
     overlaps = repos.ownership.overlaps(found.id)
     previews = repos.ownership.previews(found.id)
+    names = _Names(
+        services,
+        agents=[
+            *(id for overlap in overlaps for id in overlap.agent_ids),
+            *(id for preview in previews for id in (preview.agent_id, preview.other_agent_id)),
+        ],
+    )
     return {
         "initiative": to_api(found),
         "usage": total(runs, now).to_api(),
@@ -424,7 +475,7 @@ def task(
     now = now or _now()
     repos = services.repos
     found = repos.tasks.get(id)
-    names = _Names(services)
+    names = _Names(services, phases=[found.phase_id])
     initiative = repos.initiatives.find_by_id(found.initiative_id) if found.initiative_id else None
     working = repos.agents.find_by_task_id(found.id)
     runs = repos.agent_runs.find(task_id=found.id)
@@ -443,7 +494,7 @@ def task(
         if initiative is None
         else {"id": initiative.id, "name": initiative.name, "branch": initiative.branch},
         "phaseName": names.phase_name(found.phase_id),
-        "agents": [agent_summary(services, a, names, now, per_agent.get(a.id)) for a in working],
+        "agents": agent_summaries(services, working, now, per_agent),
         "usage": total(runs, now).to_api(),
         "awaitingApproval": found.status is TaskStatus.PENDING_APPROVAL,
         "comments": _comments(services, found, working),
@@ -454,10 +505,13 @@ def task(
 
 def _comments(services: Services, task: Task, working: list[Agent]) -> list[dict[str, Any]]:
     """What the person told the task's agents about it (a request for changes), oldest first."""
-    found = []
-    for agent in working:
-        sent = services.repos.messages.list_page(
-            recipient_id=agent.id, sender_type=ParticipantType.USER, limit=200
-        ).items
-        found += [{**to_api(m), "agentName": agent.name} for m in sent if m.task_id == task.id]
-    return sorted(found, key=lambda m: (m["createdAt"], m["id"]))
+    names = {agent.id: agent.name for agent in working}
+    told = services.repos.messages.find_told(list(names), limit=COMMENTS_READ)
+    return sorted(
+        (
+            {**to_api(m), "agentName": names.get(m.recipient_id or "")}
+            for m in told
+            if m.task_id == task.id
+        ),
+        key=lambda m: (m["createdAt"], m["id"]),
+    )

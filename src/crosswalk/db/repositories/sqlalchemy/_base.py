@@ -18,7 +18,7 @@ statement its own consistent snapshot.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
@@ -354,8 +354,9 @@ def serialize_on(conn: Connection, *key: str | None) -> None:
 
 
 def execute_on_driver(conn: Connection, sql: str, *params: tuple[Any, ...]) -> None:
-    """Run ``sql`` (in the driver's own placeholder style) once per ``params``, straight
-    on the driver connection under ``conn``, inside its transaction. For the statements
+    """Run ``sql`` (in the driver's own placeholder style) once per ``params`` (once
+    without parameters when none are given), straight on the driver connection under
+    ``conn``, inside its transaction. For the statements
     every ask or answer makes outside the repositories (an advisory lock, a ``NOTIFY``):
     SQLAlchemy's statement building and execution cost several times the round trip's
     own CPU, as on the hot path (``_prepared``)."""
@@ -364,10 +365,19 @@ def execute_on_driver(conn: Connection, sql: str, *params: tuple[Any, ...]) -> N
     with translate_errors("transaction", conn.dialect.loaded_dbapi):
         cursor = driver.cursor()
         try:
-            for values in params:
+            for values in params or (None,):
                 cursor.execute(sql, values)
         finally:
             cursor.close()
+
+
+def commit_with(conn: Connection, statements: Sequence[str]) -> None:
+    """Send ``statements`` (SQL without parameters) and ``COMMIT`` in one round trip,
+    ending the transaction of ``conn`` (PostgreSQL). Without parameters the driver sends
+    them as one simple query, run in order; an error in one skips the rest, so the
+    transaction commits only if all of them succeeded. The driver then finds the
+    transaction over, and ``conn.commit()`` sends nothing."""
+    execute_on_driver(conn, "; ".join((*statements, "COMMIT")))
 
 
 def require_row(conn: Connection, table: Table, kind: str, id: str) -> None:

@@ -10,7 +10,7 @@ initiative or account are checked in that same transaction so the caller learns
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, bindparam, func, insert, or_, select
@@ -154,6 +154,17 @@ class SqlAlchemyAgentRepository(SqlAlchemyRepository):
 
     def find_by_name(self, name: str) -> Agent | None:
         return self._prepared_first(BY_NAME, {"name": name})
+
+    def find_by_ids(self, ids: Collection[str]) -> list[Agent]:
+        if not ids:
+            return []
+        return self._all(_SELECT.where(_c.id.in_(list(ids))).order_by(*_OLDEST_FIRST))
+
+    def find_by_task_ids(self, task_ids: Collection[str]) -> list[Agent]:
+        if not task_ids:
+            return []
+        query = _SELECT.where(_c.task_id.in_(list(task_ids)))
+        return self._all(query.order_by(*_NEWEST_UPDATE_FIRST))
 
     def find_by_task_id(self, task_id: str) -> list[Agent]:
         return self._all(_SELECT.where(_c.task_id == task_id).order_by(*_NEWEST_UPDATE_FIRST))

@@ -9,10 +9,12 @@ stepping backwards, and readers order by it without any dialect-specific rowid.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, insert, select
 
 from crosswalk.db.repositories.sqlalchemy._base import SqlAlchemyRepository, columns_for
 from crosswalk.db.schema import agent_log_chunks
@@ -24,31 +26,46 @@ _COLUMNS = columns_for(agent_log_chunks, LogChunk)
 _SELECT = select(*_COLUMNS)
 _c = agent_log_chunks.c
 _TICK = timedelta(milliseconds=1)
+_LAST_CREATED = (
+    select(_c.agent_id, func.max(_c.created_at))
+    .where(_c.agent_id.in_(bindparam("agents", expanding=True)))
+    .group_by(_c.agent_id)
+)
 
 
 class SqlAlchemyLogChunkRepository(SqlAlchemyRepository):
     kind = "log chunk"
 
     def insert_chunk(self, data: NewLogChunk) -> LogChunk:
+        (chunk,) = self.insert_chunks([data])
+        return chunk
+
+    def insert_chunks(self, data: Sequence[NewLogChunk]) -> list[LogChunk]:
         # No check that the agent exists: a log may be flushed after its agent
         # was deleted, and it is kept all the same (there is no foreign key).
+        if not data:
+            return []
+        agents = sorted({chunk.agent_id for chunk in data})
         with self._write() as conn:
-            last = conn.execute(
-                select(func.max(_c.created_at)).where(_c.agent_id == data.agent_id)
-            ).scalar_one()
+            last: dict[str, datetime] = dict(conn.execute(_LAST_CREATED, {"agents": agents}).all())
             now = utcnow()
-            if last is not None and now <= last:
-                now = last + _TICK
-            values = {
-                "id": new_id(),
-                "agent_id": data.agent_id,
-                "agent_name": data.agent_name,
-                "session_number": data.session_number,
-                "content": data.content,
-                "created_at": now,
-            }
-            row = conn.execute(insert(agent_log_chunks).values(values).returning(*_COLUMNS)).one()
-        return LogChunk(*row)
+            chunks = []
+            for new in data:
+                previous = last.get(new.agent_id)
+                created = now if previous is None or now > previous else previous + _TICK
+                last[new.agent_id] = created
+                chunks.append(
+                    LogChunk(
+                        new_id(),
+                        new.agent_id,
+                        new.agent_name,
+                        new.session_number,
+                        new.content,
+                        created,
+                    )
+                )
+            conn.execute(insert(agent_log_chunks), [asdict(chunk) for chunk in chunks])
+        return chunks
 
     def find_by_agent_id(
         self,
@@ -76,3 +93,16 @@ class SqlAlchemyLogChunkRepository(SqlAlchemyRepository):
         query = select(func.coalesce(func.max(_c.session_number), 0)).where(_c.agent_id == agent_id)
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def session_counts(self, agent_ids: Collection[str]) -> dict[str, int]:
+        found = dict.fromkeys(agent_ids, 0)
+        if not found:
+            return found
+        query = (
+            select(_c.agent_id, func.max(_c.session_number))
+            .where(_c.agent_id.in_(list(found)))
+            .group_by(_c.agent_id)
+        )
+        with self._read() as conn:
+            found.update({agent_id: int(count) for agent_id, count in conn.execute(query)})
+        return found

@@ -8,7 +8,7 @@ the error names the missing one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import CTE, Connection, Select, bindparam, func, insert, select, true, update
@@ -143,6 +143,16 @@ class SqlAlchemyMessageRepository(SqlAlchemyRepository):
     def find_thread(self, id: str) -> list[Message]:
         thread = _thread_ids(id)
         return self._all(_SELECT.where(_c.id.in_(select(thread.c.id))).order_by(*_OLDEST_FIRST))
+
+    def find_told(self, agent_ids: Collection[str], *, limit: int) -> list[Message]:
+        if not agent_ids:
+            return []
+        query = _SELECT.where(
+            _c.sender_type == ParticipantType.USER, _c.recipient_id.in_(list(agent_ids))
+        )
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(_c.created_at.desc(), _c.id.desc()).limit(limit))
+            return [Message(*row) for row in rows]
 
     def list_page(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, delete, insert, or_, select
@@ -81,6 +82,11 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
     def find_all(self) -> list[Phase]:
         return self._find(_SELECT.order_by(*_CREATION_ORDER))
 
+    def find_by_ids(self, ids: Collection[str]) -> list[Phase]:
+        if not ids:
+            return []
+        return self._find(_SELECT.where(_p.id.in_(list(ids))).order_by(*_CREATION_ORDER))
+
     def find_by_initiative_id(self, initiative_id: str) -> list[Phase]:
         """The initiative's phases in the order they were created."""
         return self._find(
@@ -144,6 +150,10 @@ class SqlAlchemyPhaseRepository(SqlAlchemyRepository):
     def prerequisite_ids(self, phase_id: str) -> list[str]:
         with self._read() as conn:
             return _DEPENDENCIES.prerequisite_ids(conn, phase_id)
+
+    def prerequisite_ids_of(self, phase_ids: Collection[str]) -> dict[str, list[str]]:
+        with self._read() as conn:
+            return _DEPENDENCIES.prerequisite_ids_of(conn, phase_ids)
 
     def create_dependency(self, phase_id: str, depends_on_phase_id: str) -> PhaseDependency:
         with self._write() as conn:

@@ -7,7 +7,7 @@ adapters) and the dependency edges between tasks or between phases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -144,6 +144,17 @@ class DependencyEdges(Generic[E]):
         query = select(self._prerequisite).where(self._dependent == dependent)
         return list(conn.execute(query.order_by(self._prerequisite)).scalars())
 
+    def prerequisite_ids_of(
+        self, conn: Connection, dependents: Collection[str]
+    ) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {id: [] for id in dependents}
+        if not found:
+            return found
+        query = select(self._dependent, self._prerequisite).where(self._dependent.in_(list(found)))
+        for dependent, prerequisite in conn.execute(query.order_by(self._prerequisite)):
+            found[dependent].append(prerequisite)
+        return found
+
     def add(self, conn: Connection, dependent: str, prerequisite: str) -> E:
         """Store the edge; both ends must exist (``NotFoundError`` naming the missing
         one), and an edge already stored is a ``ConflictError`` (a unique constraint)."""
@@ -278,6 +289,11 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
     def find_all(self) -> list[Task]:
         return self._find(_SELECT.order_by(*_CREATION_ORDER))
 
+    def find_by_ids(self, ids: Collection[str]) -> list[Task]:
+        if not ids:
+            return []
+        return self._find(_SELECT.where(_t.id.in_(list(ids))).order_by(*_CREATION_ORDER))
+
     def find_by_parent_task_id(self, parent_task_id: str) -> list[Task]:
         return self._find(
             _SELECT.where(_t.parent_task_id == parent_task_id).order_by(*_PLANNED_ORDER)
@@ -397,6 +413,10 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
         with self._read() as conn:
             return _DEPENDENCIES.prerequisite_ids(conn, task_id)
 
+    def prerequisite_ids_of(self, task_ids: Collection[str]) -> dict[str, list[str]]:
+        with self._read() as conn:
+            return _DEPENDENCIES.prerequisite_ids_of(conn, task_ids)
+
     def create_dependency(self, task_id: str, depends_on_task_id: str) -> TaskDependency:
         with self._write() as conn:
             return _DEPENDENCIES.add(conn, task_id, depends_on_task_id)
@@ -418,19 +438,24 @@ class SqlAlchemyTaskRepository(SqlAlchemyRepository):
     # --- approval and scheduling ------------------------------------------------
 
     def requires_approval(self, task_id: str) -> bool:
+        found = self.requires_approval_of([task_id])
+        if task_id not in found:
+            raise self._not_found(task_id)
+        return found[task_id]
+
+    def requires_approval_of(self, task_ids: Collection[str]) -> dict[str, bool]:
+        if not task_ids:
+            return {}
         effective = func.coalesce(
             _t.requires_approval, initiatives.c.merge_requires_approval, false()
         )
         query = (
-            select(effective)
+            select(_t.id, effective)
             .select_from(tasks.outerjoin(initiatives, initiatives.c.id == _t.initiative_id))
-            .where(_t.id == task_id)
+            .where(_t.id.in_(list(task_ids)))
         )
         with self._read() as conn:
-            row = conn.execute(query).first()
-        if row is None:
-            raise self._not_found(task_id)
-        return bool(row[0])
+            return {id: bool(required) for id, required in conn.execute(query)}
 
     def transition(
         self, task_id: str, to: TaskStatus, *, expected: Sequence[TaskStatus] | None = None
