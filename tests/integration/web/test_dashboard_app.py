@@ -808,7 +808,8 @@ def test_the_agents_page_shows_the_server_running_each_agent(
     async def scenario() -> None:
         async with browser(app) as client:
             agent = await trpc(client, token, "agent.create", {"name": "far-heron"})
-            app.services.repos.agents.update(agent["id"], {"server_id": "gpu-box-2"})
+            update = app.services.repos.agents.update
+            await asyncio.to_thread(update, agent["id"], {"server_id": "gpu-box-2"})
             await signed_in(client, token)
             page = (await client.get("/agents")).text
             assert "<th>Server</th>" in page
