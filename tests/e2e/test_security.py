@@ -319,10 +319,18 @@ def test_a_port_in_use(tmp_path: Path) -> None:
     assert "--port" in done.stderr
 
 
-def test_a_bad_setting(tmp_path: Path) -> None:
-    done = serve(tmp_path / "home", env={"CW_PAGE_SIZE": "lots"})
+@pytest.mark.parametrize(
+    ("variable", "accepted"),
+    [
+        ("CW_PAGE_SIZE", "a whole number from 1 to 100000"),
+        ("CW_DB_THREADS", "a whole number of at least 1"),
+        ("CW_AGENT_STOP_GRACE_S", "a number of seconds from 0 to 3600"),
+    ],
+)
+def test_a_bad_setting(tmp_path: Path, variable: str, accepted: str) -> None:
+    done = serve(tmp_path / "home", env={variable: "lots"})
     assert done.returncode == 11, done.stderr
-    assert "CW_PAGE_SIZE='lots'" in done.stderr
+    assert done.stderr == f"error: {variable}='lots' is not {accepted}; fix or unset it\n"
 
 
 def test_a_wrong_secret_key(tmp_path: Path) -> None:

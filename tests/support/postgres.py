@@ -14,6 +14,7 @@ Each test gets its own database, copied from a template migrated once per sessio
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import pwd
@@ -21,6 +22,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,6 +32,18 @@ from pathlib import Path
 import psycopg
 
 from tests.support.server import free_port
+
+#: prctl(2): the signal a process gets when the thread that started it ends.
+PR_SET_PDEATHSIG = 1
+
+
+def _shut_down_with_the_starter() -> None:
+    """In the server's process, before ``postgres`` runs (after it became ``nobody``,
+    which would clear the setting): a fast shutdown (SIGINT) when the test run that
+    started it dies, so a killed run leaves no server behind."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT)
+
 
 UNPRIVILEGED_USER = "nobody"
 STARTUP_TIMEOUT_S = 30.0
@@ -127,6 +141,7 @@ class PostgresServer:
                 stderr=subprocess.STDOUT,
                 user=self._run_as,
                 start_new_session=True,
+                preexec_fn=_shut_down_with_the_starter,
             )
         finally:
             log.close()

@@ -18,7 +18,6 @@ The cipher travels with the engine (``attach``/``box_of``), so the column type
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -97,12 +96,11 @@ _HOW_TO_MAKE = (
 )
 
 
-def load_secret_box(key_file: Path, environ: Mapping[str, str] = os.environ) -> SecretBox:
-    """The keys from ``CW_SECRET_KEY``, else from ``key_file``, which is created (0600,
-    with a fresh key) when missing and tightened to 0600 when looser."""
-    from_env = environ.get(ENV_VAR)
-    if from_env:
-        return SecretBox(_parse(from_env, ENV_VAR))
+def load_secret_box(key_file: Path, configured: str | None = None) -> SecretBox:
+    """The keys ``configured`` (``CW_SECRET_KEY``), else those in ``key_file``, which is
+    created (0600, with a fresh key) when missing and tightened to 0600 when looser."""
+    if configured:
+        return SecretBox(_parse(configured, ENV_VAR))
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

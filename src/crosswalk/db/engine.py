@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import select
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from sqlalchemy.exc import DBAPIError
 from crosswalk.config import default_database_url
 from crosswalk.db.encryption import SecretBox, attach
 from crosswalk.db.loop_guard import forbid_blocking_calls_on_loop, forbidden_by_env
-from crosswalk.domain.errors import InvalidInputError
 from crosswalk.fsmodes import private_file, sqlite_files, tighten
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -36,45 +34,18 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def database_pool_size() -> int:
-    """Connections each server keeps to a network database (``CW_DB_POOL_SIZE``,
-    default 10)."""
-    return _positive_setting("CW_DB_POOL_SIZE", DEFAULT_POOL_SIZE)
-
-
-def database_threads() -> int:
-    """Worker threads running a server's queries on a network database
-    (``CW_DB_THREADS``; default twice the CPUs this process may use, at most the pool
-    size). They wait on the network with the GIL released, but each hop to one and back
-    costs CPU, and the more threads there are per core the more of it goes to switching
-    between them: on 2 cores with a local PostgreSQL, 4 threads carried 1.3 times the
-    conversations of 10 at 0.7 times the CPU each (``docs/performance.md``). Raise it
-    when the database is far away and requests queue for a thread."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    default = min(database_pool_size(), 2 * (cpus or 1))
-    return _positive_setting("CW_DB_THREADS", default)
-
-
-def _positive_setting(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise InvalidInputError(f"{name} must be a whole number of at least 1, not {raw!r}")
-    return size
-
-
 def create_database_engine(
-    url: str | None = None, *, secret_box: SecretBox | None = None, **kwargs: Any
+    url: str | None = None,
+    *,
+    secret_box: SecretBox | None = None,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    **kwargs: Any,
 ) -> Engine:
     """An engine for ``url`` (default: the configured database), ready for crosswalk.
 
     ``secret_box`` holds the key account secrets are encrypted with (without it,
-    writing one fails). A SQLite file is created 0600, and the file, its WAL and its
+    writing one fails). ``pool_size``: connections kept to a network database
+    (``CW_DB_POOL_SIZE``). A SQLite file is created 0600, and the file, its WAL and its
     shared-memory file are tightened to 0600 (with a warning) if found looser.
 
     SQLite files get their parent directory created, foreign keys, WAL, a busy
@@ -88,7 +59,7 @@ def create_database_engine(
     sa_url = make_url(url or default_database_url())
     if sa_url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("pool_size", database_pool_size())
+        kwargs.setdefault("pool_size", pool_size)
         kwargs.setdefault("max_overflow", 5)  # migrations and the odd burst
         engine = create_engine(sa_url, **kwargs)
         quiet_before_ping(engine.dialect)

@@ -16,6 +16,7 @@ from crosswalk.dispatch.choose import is_checkpoint
 from crosswalk.domain.enums import TaskStatus, TaskType
 from crosswalk.domain.errors import NotFoundError, PreconditionFailedError
 from crosswalk.domain.rows import Message, Task
+from crosswalk.services.human_questions import HumanQuestionService
 from crosswalk.services.planning import PlanningService
 
 _ASK = {
@@ -29,6 +30,7 @@ _ASK = {
 class CheckpointService:
     tasks: TaskRepository
     planning: PlanningService
+    human_questions: HumanQuestionService
 
     def claim_and_ask(self, task: Task) -> Task | None:
         """Claim the ready checkpoint task (``pending`` -> ``in_progress``) and ask the
@@ -47,10 +49,19 @@ class CheckpointService:
             return None
         return claimed
 
+    def reply(self, message_id: str, text: str) -> tuple[Message, Message]:
+        """The person's reply to a message (``HumanQuestionService.reply``); one to the
+        question of an in-progress checkpoint completes that task in the same unit of
+        work. The question and the reply."""
+        with self.human_questions.unit_of_work():
+            question, reply = self.human_questions.reply(message_id, text)
+            self.replied(question)
+        return question, reply
+
     def replied(self, question: Message) -> Task | None:
-        """The person replied to ``question`` (called inside the reply's unit of work,
-        which the completion joins): if it asked for an in-progress checkpoint, that
-        task is completed. Other replies change no task."""
+        """The person replied to ``question`` (called by ``reply`` inside the reply's unit
+        of work, which the completion joins): if it asked for an in-progress checkpoint,
+        that task is completed. Other replies change no task."""
         if question.task_id is None:
             return None
         task = self.tasks.find_by_id(question.task_id)

@@ -1,4 +1,5 @@
-"""The runner's settings, read once from the server's environment."""
+"""The runner's settings: the part of ``ServerSettings`` (``crosswalk.server.settings``)
+the runner uses, with what ``cw serve`` adds from its flags."""
 
 from __future__ import annotations
 
@@ -8,34 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crosswalk.config import DEFAULT_URL, data_dir
-from crosswalk.domain.errors import InvalidSettingError
+from crosswalk.config import DEFAULT_URL
 from crosswalk.domain.rows import Agent
-
-#: The server's settings and its clients' identity: never passed on to an agent (it gets
-#: its own ``CW_URL``, ``CW_AGENT_ID`` and ``CW_TOKEN``).
-SERVER_ONLY_ENV = frozenset(
-    {
-        "CW_URL",
-        "CW_TOKEN",
-        "CW_AGENT_ID",
-        "CW_HOME",
-        "CW_DATABASE_URL",
-        "CW_CLAUDE_PATH",
-        "CW_CODEX_PATH",
-        "CW_CLAUDE_PERMISSION_MODE",
-        "CW_CODEX_SANDBOX",
-        "CW_AGENT_STOP_GRACE_S",
-        "CW_MAX_ANSWERING",
-        "CW_ANSWER_TIMEOUT_S",
-        "CW_SERVER_ID",
-        "CW_MAX_AGENTS",
-        "CW_SERVER_LEASE_S",
-    }
-)
 
 DEFAULT_MAX_ANSWERING = 4
 DEFAULT_ANSWER_TIMEOUT_S = 600.0
+DEFAULT_STOP_GRACE_S = 10.0
 DEFAULT_SERVER_LEASE_S = 30.0
 #: Memory one agent's CLI takes, for the default ``CW_MAX_AGENTS``.
 AGENT_MEMORY_BYTES = 512 * 1024 * 1024
@@ -55,13 +34,13 @@ class RunnerSettings:
     #: Provider name to its permission mode (Claude) or sandbox (Codex).
     permission_modes: Mapping[str, str] = field(default_factory=dict)
     #: Seconds between SIGTERM and SIGKILL on ``agent.stop``.
-    stop_grace_s: float = 10.0
+    stop_grace_s: float = DEFAULT_STOP_GRACE_S
     #: How often a running agent's output file is read.
     poll_interval_s: float = 0.2
     #: Stop every running agent when the server stops (``cw serve --stop-agents``).
     stop_agents_on_exit: bool = False
     #: The environment agents start from: the server's own, without crosswalk's
-    #: client and server settings (``SERVER_ONLY_ENV``).
+    #: client and server settings (``ServerSettings.runner`` makes it).
     base_env: Mapping[str, str] = field(default_factory=dict)
     #: Answering runs (idle agents resumed to answer) at once; more wait their turn.
     max_answering: int = DEFAULT_MAX_ANSWERING
@@ -82,65 +61,6 @@ class RunnerSettings:
     def heartbeat_s(self) -> float:
         """How often the server reports it is alive: several times per lease."""
         return min(5.0, self.lease_s / 4)
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        server_url: str = DEFAULT_URL,
-        server_id: str | None = None,
-        stop_agents_on_exit: bool = False,
-        worker: bool = False,
-        share_branches: bool = False,
-        env: Mapping[str, str] | None = None,
-    ) -> RunnerSettings:
-        """``CW_CLAUDE_PATH``, ``CW_CODEX_PATH``: the executables;
-        ``CW_CLAUDE_PERMISSION_MODE`` (``acceptEdits`` or ``bypassPermissions``),
-        ``CW_CODEX_SANDBOX`` (``workspace-write`` or ``danger-full-access``);
-        ``CW_AGENT_STOP_GRACE_S``: seconds from SIGTERM to SIGKILL;
-        ``CW_MAX_ANSWERING``: answering runs at once; ``CW_ANSWER_TIMEOUT_S``: seconds an
-        answering run may take; ``CW_MAX_AGENTS``: agents this server runs at once
-        (default from its CPUs and memory); ``CW_SERVER_LEASE_S``: seconds without a
-        heartbeat after which a server is dead."""
-        env = dict(os.environ if env is None else env)
-        executables = {
-            name: env[key]
-            for name, key in (("claude", "CW_CLAUDE_PATH"), ("codex", "CW_CODEX_PATH"))
-            if env.get(key)
-        }
-        modes = {
-            name: env[key]
-            for name, key in (
-                ("claude", "CW_CLAUDE_PERMISSION_MODE"),
-                ("codex", "CW_CODEX_SANDBOX"),
-            )
-            if env.get(key)
-        }
-        grace = _seconds(env, "CW_AGENT_STOP_GRACE_S", 10.0)
-        answer_timeout = _seconds(
-            env, "CW_ANSWER_TIMEOUT_S", DEFAULT_ANSWER_TIMEOUT_S, low=1, high=86_400
-        )
-        max_answering = _count(env, "CW_MAX_ANSWERING", DEFAULT_MAX_ANSWERING)
-        max_agents = _count(env, "CW_MAX_AGENTS", default_max_agents())
-        lease = _seconds(env, "CW_SERVER_LEASE_S", DEFAULT_SERVER_LEASE_S, low=2, high=3600)
-        base_env = {key: value for key, value in env.items() if key not in SERVER_ONLY_ENV}
-        base_env["PATH"] = with_cw_on_path(base_env.get("PATH", ""))
-        return cls(
-            data_dir=data_dir(),
-            server_url=server_url,
-            server_id=server_id,
-            executables=executables,
-            permission_modes=modes,
-            stop_grace_s=grace,
-            stop_agents_on_exit=stop_agents_on_exit,
-            base_env=base_env,
-            max_answering=max_answering,
-            answer_timeout_s=answer_timeout,
-            max_agents=max_agents,
-            lease_s=lease,
-            worker=worker,
-            share_branches=share_branches,
-        )
 
     def runs_here(self, agent: Agent) -> bool:
         """Whether this server runs ``agent`` (an agent recorded before servers had ids,
@@ -171,36 +91,3 @@ def with_cw_on_path(path: str) -> str:
     if bin_dir in entries or not (Path(bin_dir) / "cw").exists():
         return path
     return os.pathsep.join([*entries, bin_dir])
-
-
-def _seconds(
-    env: Mapping[str, str], name: str, default: float, *, low: float = 0, high: float = 3600
-) -> float:
-    text = env.get(name)
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not low <= value <= high:
-        raise InvalidSettingError(
-            name,
-            f"{name}={text!r} is not a number of seconds from {low:g} to {high:g}; fix or unset it",
-        )
-    return value
-
-
-def _count(env: Mapping[str, str], name: str, default: int) -> int:
-    text = env.get(name)
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 1000:
-        raise InvalidSettingError(
-            name, f"{name}={text!r} is not a whole number from 1 to 1000; fix or unset it"
-        )
-    return value

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from crosswalk.domain.enums import LIVE_AGENT_STATUSES, MessageStatus
 from crosswalk.domain.errors import ConflictError, CrosswalkError
@@ -60,11 +61,20 @@ class Told:
     delivery: Delivery
 
 
+class Replies(Protocol):
+    """Records the person's reply to a message: ``HumanQuestionService.reply``, or the
+    composition root's ``CheckpointService.reply``, which also completes a checkpoint the
+    question was about, in the same unit of work."""
+
+    def reply(self, message_id: str, text: str) -> tuple[Message, Message]: ...
+
+
 @dataclass(slots=True)
 class TellService:
     agents: AgentService
     human_questions: HumanQuestionService
     supervisor: Supervisor
+    replies: Replies
     offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     async def tell(self, agent_id: str, text: str) -> Told:
@@ -90,11 +100,11 @@ class TellService:
         )
 
     async def reply(self, message_id: str, text: str) -> tuple[Message, Message]:
-        """The person replies to a question (``HumanQuestionService.reply``). An agent
+        """The person replies to a question (``replies``). An agent
         crosswalk ran whose run has ended is resumed with the reply as the prompt and
         the reply is ``read``; any other agent takes it from its wait or its next hook.
         A resume that cannot start leaves the reply for the agent's next session."""
-        question, reply = await self.offload(self.human_questions.reply, message_id, text)
+        question, reply = await self.offload(self.replies.reply, message_id, text)
         if reply.status is not MessageStatus.PENDING or reply.recipient_id is None:
             return question, reply  # crosswalk's own question: the person wrote both
         agent = await self.offload(self.agents.resolve, reply.recipient_id)

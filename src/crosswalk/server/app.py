@@ -1,4 +1,7 @@
-"""The composition root: engine, migrations, repositories, services, procedures, ASGI app."""
+"""The composition root: settings, engine, migrations, then the core (repositories and
+services, ``build_services``), the runtime on it (runner and dispatch,
+``build_runtime``), procedures and the ASGI app. Each part is built whole, with what it
+uses; nothing is wired after construction."""
 
 from __future__ import annotations
 
@@ -18,9 +21,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crosswalk.config import admin_token_path, default_database_url
 from crosswalk.db.encryption import load_secret_box
-from crosswalk.db.engine import create_database_engine, database_threads, is_sqlite
+from crosswalk.db.engine import create_database_engine, is_sqlite
 from crosswalk.db.migrate import ensure_schema, head_revision
 from crosswalk.db.repositories.sqlalchemy import create_repositories
 from crosswalk.db.repositories.sqlalchemy.account import (
@@ -50,7 +52,7 @@ from crosswalk.runner import (
     TellService,
     default_providers,
 )
-from crosswalk.server.context import Context, Services
+from crosswalk.server.context import Context, Runtime, Services
 from crosswalk.server.mcp.endpoint import McpEndpoint
 from crosswalk.server.procedures import (
     account,
@@ -70,6 +72,7 @@ from crosswalk.server.procedures import (
     system,
     task,
 )
+from crosswalk.server.settings import ServerSettings
 from crosswalk.server.startup import checked_database, file_errors
 from crosswalk.server.trpc import Router, TrpcEndpoint
 from crosswalk.server.web.dashboard import create_dashboard
@@ -82,8 +85,7 @@ from crosswalk.services.check_in import CheckInService
 from crosswalk.services.conversations import ConversationService
 from crosswalk.services.documents import DocumentService
 from crosswalk.services.human_questions import HumanQuestionService
-from crosswalk.services.idle_watch import IdleWatch, idle_after_from_env
-from crosswalk.services.limits import Limits
+from crosswalk.services.idle_watch import IdleWatch
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
 from crosswalk.services.ownership import OwnershipService
@@ -121,37 +123,34 @@ def build_router() -> Router[Context]:
     )
 
 
-def build_offload(engine: Engine) -> Offload:
+def build_offload(engine: Engine, threads: int) -> Offload:
     """Inline on SQLite (a local file answers in microseconds); on a network database
-    a pool of worker threads (``database_threads``), so no query holds up the loop."""
+    a pool of ``threads`` worker threads (``CW_DB_THREADS``), so no query holds up the
+    loop."""
     if is_sqlite(engine):
         return InlineOffload()
-    return ThreadOffload(workers=database_threads())
+    return ThreadOffload(workers=threads)
 
 
 def build_services(
     engine: Engine,
     admin_token: str,
     *,
+    settings: ServerSettings | None = None,
     publishers: Sequence[EventPublisher] = (),
     changes: ChangeStream | None = None,
     offload: Offload | None = None,
-    limits: Limits | None = None,
-    runner_settings: RunnerSettings | None = None,
     sessions_file: Path | None = None,
-    workspaces: Workspaces | None = None,
-    launcher: AgentLauncher | None = None,
-    clones: Clones | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> Services:
-    """Every service on ``engine``. Each unit of work hands its events to ``publishers``
-    (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then, once committed,
-    to this process's change stream. ``offload`` runs the long polls' reads;
-    ``runner_settings`` default to the environment's; dashboard sessions are kept in
-    ``sessions_file``. Dispatch merges in worktrees under the data directory's
-    ``merges/``; ``workspaces``, ``launcher`` and ``clones`` replace the runner's side of
-    dispatch (tests). ``clock`` is what the services tell time by."""
-    limits = limits or Limits.from_env(os.environ)
+    """The core: every repository and service on ``engine``, with the caps and timings
+    of ``settings`` (by default, the defaults). Each unit of work hands its events to
+    ``publishers`` (e.g. a PostgreSQL NOTIFY publisher, in the transaction) and then,
+    once committed, to this process's change stream. ``offload`` runs the long polls'
+    reads; dashboard sessions are kept in ``sessions_file``. ``clock`` is what the
+    services tell time by."""
+    settings = settings or ServerSettings()
+    limits = settings.limits()
     repos = create_repositories(engine)
     changes = changes or ChangeStream(clock)
     offload = offload or InlineOffload()
@@ -192,131 +191,15 @@ def build_services(
         unit_of_work=unit_of_work,
         human_questions=human_questions,
     )
-    accounts = AccountService(accounts=repos.accounts, unit_of_work=unit_of_work)
-    logs = LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work)
-    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work, clock=clock)
-    settings = runner_settings or RunnerSettings.from_env()
-    worktrees = GitWorktrees(settings.data_dir, share=settings.share_branches)
-    checkpoints = CheckpointService(tasks=repos.tasks, planning=planning)
-    human_questions.on_task_reply = checkpoints.replied
-    runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
-    workspaces = workspaces or runner_side
-    ownership = OwnershipTracker(
-        agents=repos.agents,
-        tasks=repos.tasks,
-        service=OwnershipService(ownership=repos.ownership, unit_of_work=unit_of_work, clock=clock),
-        workspaces=workspaces,
-        changes=changes,
-        runs_here=settings.runs_here,
-    )
-    documents = DocumentService(
-        pages=repos.pages,
-        proposals=repos.proposals,
-        projects=repos.projects,
-        phases=repos.phases,
-        tasks=repos.tasks,
-        unit_of_work=unit_of_work,
-    )
-    pushes = PushService(
-        initiatives=repos.initiatives,
-        documents=documents,
-        clones=clones or runner_side,
-        pusher=GitPusher(),
-    )
-    landing = LandingService(
-        tasks=repos.tasks,
-        agents=repos.agents,
-        planning=planning,
-        agent_service=agents,
-        human_questions=human_questions,
-        merger=GitMerger(root=settings.data_dir / "merges", share=settings.share_branches),
-        workspaces=workspaces,
-        after_merge=pushes,
-        watcher=ownership,
-        sharing=runner_side if settings.share_branches else None,
-        offload=offload,
-    )
-    answering = AnsweringService(
-        runs=repos.answering_runs, conversations=repos.conversations, unit_of_work=unit_of_work
-    )
-    runner = Supervisor(
-        repos=repos,
-        services=RunnerServices(
-            agents=agents,
-            planning=planning,
-            accounts=accounts,
-            logs=logs,
-            usage=usage,
-            answering=answering,
-        ),
-        worktrees=worktrees,
-        processes=OsProcesses(),
-        providers=default_providers(),
-        settings=settings,
-        run_ends=landing,
-        offload=offload,
-    )
-    answering_scheduler = AnsweringScheduler(
-        supervisor=runner,
-        agents=repos.agents,
-        runs=repos.answering_runs,
-        answering=answering,
-        changes=changes,
-        max_answering=settings.max_answering,
-        timeout_s=settings.answer_timeout_s,
-        offload=offload,
-    )
-    review = ReviewService(
-        tasks=repos.tasks,
-        agents=repos.agents,
-        planning=planning,
-        human_questions=human_questions,
-        workspaces=workspaces,
-        differ=GitDiffer(),
-        resumer=runner,
-        sharing=runner_side if settings.share_branches else None,
-        offload=offload,
-    )
-    servers = ServerService(
-        servers=repos.servers,
-        agent_rows=repos.agents,
-        agents=agents,
-        planning=planning,
-        usage=usage,
-        unit_of_work=unit_of_work,
-        lease_s=settings.lease_s,
-    )
-    placing = None
-    if settings.server_id is not None and launcher is None:
-        placing = PlacingLauncher(
-            servers=servers,
-            supervisor=runner,
-            planning=planning,
-            server_id=settings.server_id,
-            offload=offload,
-            now=clock.now,
-        )
-    dispatcher = Dispatcher(
-        initiatives=repos.initiatives,
-        tasks=repos.tasks,
-        phases=repos.phases,
-        projects=repos.projects,
-        planning=planning,
-        human_questions=human_questions,
-        checkpoints=checkpoints,
-        changes=changes,
-        launcher=launcher or placing or RunnerLauncher(runner),
-        capacity=placing,
-        offload=offload,
-    )
     idle_watch = IdleWatch(
         agents=agents,
         repository=repos.agents,
         changes=changes,
-        after_s=idle_after_from_env(os.environ),
+        after_s=settings.agent_idle_after_s,
         clock=clock,
         offload=offload,
     )
+    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work, clock=clock)
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
     return Services(
@@ -326,17 +209,22 @@ def build_services(
         conversations=conversations,
         agents=agents,
         planning=planning,
-        accounts=accounts,
-        documents=documents,
-        logs=logs,
+        accounts=AccountService(accounts=repos.accounts, unit_of_work=unit_of_work),
+        documents=DocumentService(
+            pages=repos.pages,
+            proposals=repos.proposals,
+            projects=repos.projects,
+            phases=repos.phases,
+            tasks=repos.tasks,
+            unit_of_work=unit_of_work,
+        ),
+        logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
         usage=usage,
         authenticator=authenticator,
         human_questions=human_questions,
-        landing=landing,
-        review=review,
-        pushes=pushes,
-        checkpoints=checkpoints,
-        dispatcher=dispatcher,
+        checkpoints=CheckpointService(
+            tasks=repos.tasks, planning=planning, human_questions=human_questions
+        ),
         sessions=SessionStore(admin_token, path=sessions_file, clock=clock),
         check_in=CheckInService(
             agents=agents,
@@ -350,25 +238,156 @@ def build_services(
             clock=clock,
         ),
         idle_watch=idle_watch,
-        runner=runner,
-        telling=TellService(
-            agents=agents, human_questions=human_questions, supervisor=runner, offload=offload
-        ),
-        ownership=ownership,
-        answering=answering_scheduler,
-        servers=servers,
-        presence=None
-        if settings.server_id is None
-        else ServerPresence(
-            servers=servers,
-            supervisor=runner,
+        servers=ServerService(
+            servers=repos.servers,
+            agent_rows=repos.agents,
+            agents=agents,
             planning=planning,
-            changes=changes,
-            settings=settings,
-            offload=offload,
-            now=clock.now,
+            usage=usage,
+            unit_of_work=unit_of_work,
+            lease_s=settings.server_lease_s,
         ),
         offload=offload,
+    )
+
+
+def build_runtime(
+    services: Services,
+    settings: RunnerSettings,
+    *,
+    workspaces: Workspaces | None = None,
+    launcher: AgentLauncher | None = None,
+    clones: Clones | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Runtime:
+    """What runs on the core: the runner (agents' processes in worktrees under
+    ``settings.data_dir``), dispatch and its git work (merges in the data directory's
+    ``merges/``). ``workspaces``, ``launcher`` and ``clones`` replace the runner's side
+    of dispatch (tests); ``clock`` is the core's."""
+    repos = services.repos
+    worktrees = GitWorktrees(settings.data_dir, share=settings.share_branches)
+    runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
+    workspaces = workspaces or runner_side
+    sharing = runner_side if settings.share_branches else None
+    ownership = OwnershipTracker(
+        agents=repos.agents,
+        tasks=repos.tasks,
+        service=OwnershipService(
+            ownership=repos.ownership, unit_of_work=services.unit_of_work, clock=clock
+        ),
+        workspaces=workspaces,
+        changes=services.changes,
+        runs_here=settings.runs_here,
+    )
+    pushes = PushService(
+        initiatives=repos.initiatives,
+        documents=services.documents,
+        clones=clones or runner_side,
+        pusher=GitPusher(),
+    )
+    landing = LandingService(
+        tasks=repos.tasks,
+        agents=repos.agents,
+        planning=services.planning,
+        agent_service=services.agents,
+        human_questions=services.human_questions,
+        merger=GitMerger(root=settings.data_dir / "merges", share=settings.share_branches),
+        workspaces=workspaces,
+        after_merge=pushes,
+        watcher=ownership,
+        sharing=sharing,
+        offload=services.offload,
+    )
+    answering = AnsweringService(
+        runs=repos.answering_runs,
+        conversations=repos.conversations,
+        unit_of_work=services.unit_of_work,
+    )
+    runner = Supervisor(
+        repos=repos,
+        services=RunnerServices(
+            agents=services.agents,
+            planning=services.planning,
+            accounts=services.accounts,
+            logs=services.logs,
+            usage=services.usage,
+            answering=answering,
+        ),
+        worktrees=worktrees,
+        processes=OsProcesses(),
+        providers=default_providers(),
+        settings=settings,
+        run_ends=landing,
+        offload=services.offload,
+    )
+    placing = None
+    if settings.server_id is not None and launcher is None:
+        placing = PlacingLauncher(
+            servers=services.servers,
+            supervisor=runner,
+            planning=services.planning,
+            server_id=settings.server_id,
+            offload=services.offload,
+            now=clock.now,
+        )
+    presence = None
+    if settings.server_id is not None:
+        presence = ServerPresence(
+            servers=services.servers,
+            supervisor=runner,
+            planning=services.planning,
+            changes=services.changes,
+            settings=settings,
+            offload=services.offload,
+            now=clock.now,
+        )
+    return Runtime(
+        runner=runner,
+        telling=TellService(
+            agents=services.agents,
+            human_questions=services.human_questions,
+            supervisor=runner,
+            replies=services.checkpoints,
+            offload=services.offload,
+        ),
+        answering=AnsweringScheduler(
+            supervisor=runner,
+            agents=repos.agents,
+            runs=repos.answering_runs,
+            answering=answering,
+            changes=services.changes,
+            max_answering=settings.max_answering,
+            timeout_s=settings.answer_timeout_s,
+            offload=services.offload,
+        ),
+        dispatcher=Dispatcher(
+            initiatives=repos.initiatives,
+            tasks=repos.tasks,
+            phases=repos.phases,
+            projects=repos.projects,
+            planning=services.planning,
+            human_questions=services.human_questions,
+            checkpoints=services.checkpoints,
+            changes=services.changes,
+            launcher=launcher or placing or RunnerLauncher(runner),
+            capacity=placing,
+            offload=services.offload,
+        ),
+        ownership=ownership,
+        landing=landing,
+        review=ReviewService(
+            tasks=repos.tasks,
+            agents=repos.agents,
+            planning=services.planning,
+            human_questions=services.human_questions,
+            workspaces=workspaces,
+            differ=GitDiffer(),
+            resumer=runner,
+            sharing=sharing,
+            offload=services.offload,
+        ),
+        pushes=pushes,
+        presence=presence,
     )
 
 
@@ -408,6 +427,7 @@ class CrosswalkApp:
 
     asgi: ApiFirst
     services: Services
+    runtime: Runtime
     endpoint: TrpcEndpoint[Context]
     engine: Engine
     relay: PostgresChangeRelay | None = None  # the other servers' events (PostgreSQL)
@@ -433,24 +453,27 @@ class CrosswalkApp:
 def create_app(
     database_url: str | None = None,
     *,
+    settings: ServerSettings | None = None,
     admin_token_file: Path | None = None,
     runner_settings: RunnerSettings | None = None,
 ) -> CrosswalkApp:
-    """The app on ``database_url``; the admin token and the secret key live in the
-    data directory (``admin_token_file``'s, by default ``$CW_HOME``). Anything a
-    user can get wrong raises a ``StartupError`` that names it. ``runner_settings``
-    default to the environment's (``RunnerSettings.from_env``)."""
-    token_file = admin_token_file or admin_token_path()
+    """The app on ``database_url`` (by default the settings'), with ``settings`` (by
+    default read from the environment, once, here); the admin token and the secret key
+    live in the data directory (``admin_token_file``'s, by default the settings'
+    ``CW_HOME``). Anything a user can get wrong raises a ``StartupError`` that names it.
+    ``runner_settings`` default to the settings' (``ServerSettings.runner``)."""
+    settings = settings or ServerSettings.from_environ(os.environ)
+    token_file = admin_token_file or settings.data_dir / "admin-token"
     home = token_file.parent
     with file_errors(home, "data directory"):
         private_dir(home)
     with file_errors(token_file, "admin token file"):
         admin_token = load_or_create_admin_token(token_file)
     with file_errors(home / "secret-key", "secret key file"):
-        box = load_secret_box(home / "secret-key")
-    url = database_url or default_database_url()
+        box = load_secret_box(home / "secret-key", settings.secret_key)
+    url = database_url or settings.database()
     with file_errors(Path(make_url(url).database or home), "database file"):
-        engine = create_database_engine(url, secret_box=box)
+        engine = create_database_engine(url, secret_box=box, pool_size=settings.db_pool_size)
     migrated_from = checked_database(engine, lambda: ensure_schema(engine))
     if migrated_from is not None:
         logger.warning("database migrated from %s to %s", migrated_from, head_revision())
@@ -473,13 +496,14 @@ def create_app(
     services = build_services(
         engine,
         admin_token,
+        settings=settings,
         publishers=(relay,) if relay is not None else (),
         changes=changes,
-        offload=build_offload(engine),
-        runner_settings=runner_settings,
+        offload=build_offload(engine, settings.database_threads()),
         sessions_file=home / "dashboard-sessions.json",
     )
-    public_context = Context(principal=ADMIN, services=services)
+    runtime = build_runtime(services, runner_settings or settings.runner())
+    admin = Context(principal=ADMIN, services=services, runtime=runtime)
 
     async def create_context(request: Request, public: bool) -> Context:
         authorization = request.headers.get("authorization")
@@ -488,11 +512,11 @@ def create_app(
             token = params.get("token") if isinstance(params, dict) else None
             authorization = f"Bearer {token}" if token else None
         if public and authorization is None:
-            return public_context
+            return admin
         principal = services.authenticator.known(authorization)
         if principal is None:  # not cached: read the database (off the loop if it waits)
             principal = await services.offload(services.authenticator.authenticate, authorization)
-        return Context(principal=principal, services=services)
+        return Context(principal=principal, services=services, runtime=runtime)
 
     router = build_router()
     endpoint = TrpcEndpoint(
@@ -505,22 +529,22 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await services.runner.start()
-        if services.presence is not None:
-            await services.presence.start()
-        await services.answering.start()
+        await runtime.runner.start()
+        if runtime.presence is not None:
+            await runtime.presence.start()
+        await runtime.answering.start()
         await services.idle_watch.start()
         dispatching = None
-        if not services.runner.settings.worker:
-            dispatching = asyncio.create_task(services.dispatcher.serve(), name="dispatch")
-        tracking = asyncio.create_task(services.ownership.serve(), name="ownership")
+        if not runtime.runner.settings.worker:
+            dispatching = asyncio.create_task(runtime.dispatcher.serve(), name="dispatch")
+        tracking = asyncio.create_task(runtime.ownership.serve(), name="ownership")
         yield
         mcp.stop_waiting()
-        if services.presence is not None:
-            await services.presence.close()
+        if runtime.presence is not None:
+            await runtime.presence.close()
         await services.idle_watch.close()
-        await services.answering.close()
-        await services.runner.close()
+        await runtime.answering.close()
+        await runtime.runner.close()
         services.changes.close()
         if dispatching is not None:
             await dispatching
@@ -536,8 +560,8 @@ def create_app(
         Mount(ApiFirst.MOUNT, app=endpoint),
         Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
     ]
-    if not services.runner.settings.worker:  # a worker serves its agents' API only
-        routes.append(Mount("/", app=create_dashboard(services, router)))
+    if not runtime.runner.settings.worker:  # a worker serves its agents' API only
+        routes.append(Mount("/", app=create_dashboard(admin, router)))
     rest = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -545,6 +569,7 @@ def create_app(
     return CrosswalkApp(
         asgi=ApiFirst(endpoint, rest),
         services=services,
+        runtime=runtime,
         endpoint=endpoint,
         engine=engine,
         relay=relay,

@@ -1,7 +1,8 @@
-"""What every procedure receives: the caller and the wired services.
+"""What every procedure receives: the caller, the core (``services``) and the runtime.
 
 Procedures write only through the services (each write in a unit of work that
-publishes its events); reads that change nothing may use ``repos`` directly.
+publishes its events); reads that change nothing may use ``repos`` directly. What
+starts agents, dispatches and runs git is the ``runtime``, built on the core.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from crosswalk.services.usage import UsageService
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The composition root's product: one per server process."""
+    """The core: the repositories and the services over one database, all a database
+    test needs (``build_services``). Nothing here starts a process or runs git."""
 
     repos: Repositories
     changes: ChangeStream
@@ -51,28 +53,36 @@ class Services:
     usage: UsageService
     authenticator: Authenticator
     human_questions: HumanQuestionService
+    checkpoints: CheckpointService  # the person's replies (a checkpoint's completes it)
+    sessions: SessionStore
+    check_in: CheckInService
+    idle_watch: IdleWatch  # agents registered by hand go idle when their hooks go quiet
+    servers: ServerService  # the deployment's servers, their heartbeats and placements
+    offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What runs on the core (``build_runtime``): the agents' processes, dispatch and
+    the git work of landing, reviewing and pushing."""
+
+    runner: Supervisor
+    telling: TellService
+    answering: AnsweringScheduler  # idle agents resumed to answer the questions for them
+    dispatcher: Dispatcher
+    ownership: OwnershipTracker  # keeps the index of who changed which file
     landing: LandingService
     review: ReviewService
     pushes: PushService
-    checkpoints: CheckpointService
-    dispatcher: Dispatcher
-    sessions: SessionStore
-    check_in: CheckInService
-    runner: Supervisor
-    telling: TellService
-    ownership: OwnershipTracker  # keeps the index of who changed which file
-    answering: AnsweringScheduler  # idle agents resumed to answer the questions for them
-    idle_watch: IdleWatch  # agents registered by hand go idle when their hooks go quiet
-    servers: ServerService  # the deployment's servers, their heartbeats and placements
     #: This server's heartbeat, leases and placed agents (None: a server with no id)
     presence: ServerPresence | None = None
-    offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
     principal: Principal
     services: Services
+    runtime: Runtime
 
     @property
     def repos(self) -> Repositories:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -15,17 +16,11 @@ from typing import Any
 
 import uvicorn
 
-from crosswalk.config import (
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    admin_token_path,
-    default_database_url,
-    server_id,
-)
+from crosswalk.config import DEFAULT_HOST, DEFAULT_PORT
 from crosswalk.domain.errors import CrosswalkError, StartupError
-from crosswalk.runner import RunnerSettings
 from crosswalk.server.app import CrosswalkApp, create_app
 from crosswalk.server.http_protocol import BatchingHttpToolsProtocol, JoiningHttpToolsProtocol
+from crosswalk.server.settings import ServerSettings
 from crosswalk.server.single_server import SqliteServerLock, sqlite_file
 from crosswalk.server.startup import EXIT_STARTUP, bind_socket
 
@@ -34,18 +29,19 @@ _EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, plus: on the first exit signal wake every waiting request at once.
+    """uvicorn, plus: ``banner`` said once it listens, and on the first exit signal every
+    waiting request woken at once.
 
     Otherwise uvicorn would wait for parked long polls (up to 10 minutes) before
     shutting down; woken, they answer with their current state and clients
     carry on against the next server.
     """
 
-    def __init__(self, config: uvicorn.Config, app: CrosswalkApp) -> None:
+    def __init__(self, config: uvicorn.Config, app: CrosswalkApp, banner: list[str]) -> None:
         super().__init__(config)
         self._crosswalk = app
         self._draining: asyncio.Task[None] | None = None
-        self._crosswalk_banner: list[str] = []
+        self._crosswalk_banner = banner
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -99,9 +95,14 @@ def serve(
 ) -> int:
     """``stop_agents``: stop the running agents on exit (else they run on, and the next
     start adopts them); ``worker``: run the agents placed here only (no dispatch loop,
-    no dashboard)."""
+    no dashboard). The settings are read from the environment here, once."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    url = database_url or default_database_url()
+    try:
+        settings = ServerSettings.from_environ(os.environ)
+    except StartupError as exc:
+        _say(f"error: {exc.message}")
+        return exc.exit_code
+    url = database_url or settings.database()
     origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     endpoint = f"{origin}/trpc"
     sqlite_path = sqlite_file(url)
@@ -112,9 +113,9 @@ def serve(
             "(--db or CW_DATABASE_URL; docs/deploy.md)"
         )
         return EXIT_STARTUP
-    settings = RunnerSettings.from_env(
+    runner_settings = settings.runner(
         server_url=_reachable(endpoint, host, port),
-        server_id=server_id(port),
+        server_id=settings.server_name(port),
         stop_agents_on_exit=stop_agents,
         worker=worker,
         share_branches=sqlite_path is None,  # PostgreSQL: servers on several machines
@@ -125,7 +126,7 @@ def serve(
             lock.acquire(endpoint)
         sock = bind_socket(host, port)
         try:
-            app = create_app(url, runner_settings=settings)
+            app = create_app(url, settings=settings, runner_settings=runner_settings)
         except BaseException:
             sock.close()
             raise
@@ -140,14 +141,20 @@ def serve(
             lock.release()
         return EXIT_STARTUP
     try:
-        return _run(app, sock, host, port, url, endpoint)
+        return _run(app, sock, host, port, url, endpoint, settings)
     finally:
         if lock is not None:
             lock.release()
 
 
 def _run(
-    app: CrosswalkApp, sock: socket.socket, host: str, port: int, url: str, endpoint: str
+    app: CrosswalkApp,
+    sock: socket.socket,
+    host: str,
+    port: int,
+    url: str,
+    endpoint: str,
+    settings: ServerSettings,
 ) -> int:
     warning = exposure_warning(host)
     if warning is not None:
@@ -168,23 +175,24 @@ def _run(
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
-    server = _Server(config, app)
     dashboard = endpoint.removesuffix("/trpc") + "/"
-    settings = app.services.runner.settings
+    runner = app.runtime.runner.settings
     where = (
         "worker:          runs the agents placed here only (no dispatch, no dashboard)"
-        if settings.worker
+        if runner.worker
         else f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)"
     )
-    server._crosswalk_banner = [
-        f"crosswalk {_version()}, server {server_id(port)}, database {_redact(url)}",
+    banner = [
+        f"crosswalk {_version()}, server {settings.server_name(port)}, database {_redact(url)}",
         f"listening on {endpoint}",
         where,
-        f"capacity:        {settings.max_agents} agents at once (CW_MAX_AGENTS)",
+        f"capacity:        {runner.max_agents} agents at once (CW_MAX_AGENTS)",
         f"point cw at it:  export CW_URL={endpoint}",
-        f"admin token:     {admin_token_path()} (cw on this machine reads it from there)",
+        f"admin token:     {settings.data_dir / 'admin-token'} (cw on this machine reads it "
+        "from there)",
         *_agent_clis(app),
     ]
+    server = _Server(config, app, banner)
     # Everything built so far lives as long as the process: keep the cyclic garbage
     # collector from rescanning it on every full collection (shorter pauses).
     gc.freeze()
@@ -198,7 +206,7 @@ def _run(
 def _agent_clis(app: CrosswalkApp) -> list[str]:
     """One line per agent CLI: where the server found it, or how to get it."""
     lines = []
-    for name, located in app.services.runner.executables().items():
+    for name, located in app.runtime.runner.executables().items():
         where = located.path or f"not found (tried {located.tried}): {located.remedy}"
         lines.append(f"{name + ':':<17}{where}")
     return lines

@@ -16,7 +16,6 @@ still waiting for input, until the reply comes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crosswalk.db.repositories import MessageRepository
@@ -102,9 +101,6 @@ class HumanQuestionService:
     changes: ChangeStream
     limits: Limits = field(default_factory=Limits)
     offload: Offload = field(default_factory=InlineOffload)  # where the wait's reads run
-    #: Told, inside the reply's unit of work, of every reply to a question about a
-    #: task (a checkpoint's reply completes it).
-    on_task_reply: Callable[[Message], object] | None = None
 
     def ask(self, agent_id: str, text: str, *, id: str | None = None) -> Message:
         """Record the agent's question to the user; the agent is now waiting for input.
@@ -186,8 +182,6 @@ class HumanQuestionService:
             )
             if question.sender_id is not None:
                 self.agents.sync_open_questions(uow, question.sender_id)
-            if question.task_id is not None and self.on_task_reply is not None:
-                self.on_task_reply(question)  # its writes join this unit of work
         return question, reply
 
     def send(self, data: NewMessage) -> Message:

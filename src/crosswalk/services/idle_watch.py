@@ -19,12 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Mapping
 
 from crosswalk.db.repositories import AgentRepository
 from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 from crosswalk.domain.enums import AgentStatus
-from crosswalk.domain.errors import InvalidSettingError, NotFoundError
+from crosswalk.domain.errors import NotFoundError
 from crosswalk.domain.events import AgentStatusChanged, Event
 from crosswalk.domain.rows import Agent
 from crosswalk.services.agents import AgentService
@@ -32,24 +31,6 @@ from crosswalk.services.change_stream import ChangeStream, Follower
 from crosswalk.services.offload import InlineOffload, Offload
 
 DEFAULT_IDLE_AFTER_S = 300.0
-
-
-def idle_after_from_env(environ: Mapping[str, str]) -> float:
-    """``CW_AGENT_IDLE_AFTER_S``: seconds (1 to 86400); another value stops the server."""
-    raw = environ.get("CW_AGENT_IDLE_AFTER_S")
-    if not raw:
-        return DEFAULT_IDLE_AFTER_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not 1 <= value <= 86_400:
-        raise InvalidSettingError(
-            "CW_AGENT_IDLE_AFTER_S",
-            f"CW_AGENT_IDLE_AFTER_S={raw!r} is not a number of seconds from 1 to 86400; "
-            "fix or unset it",
-        )
-    return value
 
 
 def watched(agent: Agent) -> bool:

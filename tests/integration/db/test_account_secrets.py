@@ -102,16 +102,16 @@ def test_a_second_key_rotates_every_secret_to_the_first(tmp_path: Path) -> None:
 
 def test_the_key_file_is_made_private_and_the_environment_wins(tmp_path: Path) -> None:
     key_file = tmp_path / "secret-key"
-    box = load_secret_box(key_file, environ={})
+    box = load_secret_box(key_file)
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert box.decrypt(box.encrypt("x")) == "x"
     key_file.chmod(0o644)
-    load_secret_box(key_file, environ={})
+    load_secret_box(key_file)
     assert key_file.stat().st_mode & 0o777 == 0o600
 
     shared = generate_key()
-    from_env = load_secret_box(tmp_path / "unused", environ={"CW_SECRET_KEY": shared})
+    from_env = load_secret_box(tmp_path / "unused", shared)
     assert not (tmp_path / "unused").exists()
     assert SecretBox([shared.encode()]).decrypt(from_env.encrypt("y")) == "y"
     with pytest.raises(InvalidSettingError, match="CW_SECRET_KEY"):
-        load_secret_box(key_file, environ={"CW_SECRET_KEY": "not-a-key"})
+        load_secret_box(key_file, "not-a-key")

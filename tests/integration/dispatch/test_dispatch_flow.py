@@ -36,8 +36,8 @@ from crosswalk.domain.rows import (
     Task,
 )
 from crosswalk.runner import RunnerSettings
-from crosswalk.server.app import build_services
-from crosswalk.server.context import Services
+from crosswalk.server.app import build_runtime, build_services
+from crosswalk.server.context import Runtime, Services
 from crosswalk.services.targets import AgentTarget
 
 pytestmark = pytest.mark.anyio
@@ -50,6 +50,7 @@ class StandInRunner:
 
     project: Project
     services: Services | None = None
+    runtime: Runtime | None = None
     launched: list[Task] = field(default_factory=list)
     worktrees: dict[str, tuple[Path, str]] = field(default_factory=dict)
     fail_with: str | None = None
@@ -92,7 +93,8 @@ class StandInRunner:
         worktree, _ = self.worktrees[agent.id]
         for name, text in (files or {f"{task_id}.txt": task_id}).items():
             (worktree / name).write_text(text)  # left uncommitted: landing commits it
-        return await self.services.landing.run_succeeded(agent)
+        assert self.runtime is not None
+        return await self.runtime.landing.run_succeeded(agent)
 
 
 @pytest.fixture
@@ -105,10 +107,10 @@ def project(tmp_path: Path) -> Iterator[Project]:
 @pytest.fixture
 def runner(project: Project, engine: Engine) -> StandInRunner:
     runner = StandInRunner(project)
-    runner.services = build_services(
-        engine,
-        "admin-token",
-        runner_settings=RunnerSettings(data_dir=project.root),
+    runner.services = build_services(engine, "admin-token")
+    runner.runtime = build_runtime(
+        runner.services,
+        RunnerSettings(data_dir=project.root),
         workspaces=runner,
         launcher=runner,
         clones=runner,
@@ -156,10 +158,10 @@ def status(services: Services, task: Task) -> TaskStatus:
 async def test_an_initiative_runs_to_the_end_two_agents_at_most(
     runner: StandInRunner, project: Project
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative_id, tasks = plan(services)
-    dispatcher = services.dispatcher
+    dispatcher = runtime.dispatcher
     dispatcher.run(initiative_id, max_agents=2, provider="codex")
 
     order: list[str] = []
@@ -189,21 +191,21 @@ async def test_an_initiative_runs_to_the_end_two_agents_at_most(
 async def test_approval_holds_the_merge_until_a_person_approves(
     runner: StandInRunner, project: Project
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative_id, _ = plan(services, approval=True)
-    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
-    [started] = await services.dispatcher.step(initiative_id)
+    runtime.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    [started] = await runtime.dispatcher.step(initiative_id)
 
     held = await runner.finish(started.id)
 
     assert held is not None and held.status is TaskStatus.PENDING_APPROVAL
     assert project.file_on(project.initiative_branch, f"{started.id}.txt") is None
-    assert await services.dispatcher.step(initiative_id) == []  # b and c wait for a's merge
-    approved = await services.landing.approve(started.id)
+    assert await runtime.dispatcher.step(initiative_id) == []  # b and c wait for a's merge
+    approved = await runtime.landing.approve(started.id)
     assert approved.status is TaskStatus.COMPLETED
     assert project.file_on(project.initiative_branch, f"{started.id}.txt") == started.id
-    assert {t.name for t in await services.dispatcher.step(initiative_id)} == {"b", "c"}
+    assert {t.name for t in await runtime.dispatcher.step(initiative_id)} == {"b", "c"}
 
 
 @dataclass
@@ -224,42 +226,42 @@ class StandInResumer:
 async def test_a_person_sends_work_back_with_a_comment_and_it_waits_again(
     runner: StandInRunner, project: Project
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     resumer = StandInResumer(services)
-    services.review.resumer = resumer
+    runtime.review.resumer = resumer
     initiative_id, _ = plan(services, approval=True)
-    services.dispatcher.run(initiative_id, max_agents=1, provider=None)
-    [started] = await services.dispatcher.step(initiative_id)
+    runtime.dispatcher.run(initiative_id, max_agents=1, provider=None)
+    [started] = await runtime.dispatcher.step(initiative_id)
     await runner.finish(started.id, {"login.py": "def login(): pass\n"})
     [agent] = services.repos.agents.find_by_task_id(started.id)
 
-    first = await services.review.diff(started.id)
+    first = await runtime.review.diff(started.id)
     assert [c.path for p in first.projects for c in p.diff.files if p.diff] == ["login.py"]
 
     resumer.refuse = f"the worktree of agent {agent.name} is gone"
     with pytest.raises(PreconditionFailedError, match="worktree of agent"):
-        await services.review.request_changes(started.id, "check the password")
+        await runtime.review.request_changes(started.id, "check the password")
     assert status(services, started) is TaskStatus.PENDING_APPROVAL  # nothing moved
 
     resumer.refuse = None
-    sent = await services.review.request_changes(started.id, "check the password too")
+    sent = await runtime.review.request_changes(started.id, "check the password too")
     assert sent.status is TaskStatus.IN_PROGRESS
     [(resumed, prompt)] = resumer.resumed
     assert resumed == agent.id and prompt is not None and "check the password too" in prompt
     [note] = services.repos.messages.list_page(recipient_id=agent.id).items
     assert (note.content, note.task_id) == ("check the password too", started.id)
     with pytest.raises(PreconditionFailedError, match="not pending_approval"):
-        await services.review.request_changes(started.id, "again")
+        await runtime.review.request_changes(started.id, "again")
 
     again = await runner.finish(started.id, {"login.py": "def login(password): ...\n"})
     assert again is not None and again.status is TaskStatus.PENDING_APPROVAL
-    second = await services.review.diff(started.id)
+    second = await runtime.review.diff(started.id)
     [patch] = [c.patch for p in second.projects if p.diff for c in p.diff.files]
     assert patch is not None and "+def login(password): ..." in patch
 
-    await services.landing.approve(started.id)
-    merged = await services.review.diff(started.id)
+    await runtime.landing.approve(started.id)
+    merged = await runtime.review.diff(started.id)
     assert [p.diff.source for p in merged.projects if p.diff] == ["merged"]
     assert project.file_on(project.initiative_branch, "login.py") == "def login(password): ...\n"
 
@@ -267,8 +269,8 @@ async def test_a_person_sends_work_back_with_a_comment_and_it_waits_again(
 async def test_with_auto_push_each_merge_is_pushed_and_the_last_completes_the_initiative(
     runner: StandInRunner, project: Project
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     origin = project.root / "origin"
     initiative = services.planning.create_initiative(
         NewInitiative("Pushy", merge_requires_approval=False, branch="cw/auth", auto_push=True)
@@ -282,8 +284,8 @@ async def test_with_auto_push_each_merge_is_pushed_and_the_last_completes_the_in
         services.planning.create_task(NewTask(name, initiative_id=initiative.id))
         for name in ("first", "second")
     )
-    services.dispatcher.run(initiative.id, max_agents=2, provider=None)
-    await services.dispatcher.step(initiative.id)
+    runtime.dispatcher.run(initiative.id, max_agents=2, provider=None)
+    await runtime.dispatcher.step(initiative.id)
 
     await runner.finish(first.id)
     merged_first = project.head("cw/auth")
@@ -316,8 +318,8 @@ async def test_with_auto_push_each_merge_is_pushed_and_the_last_completes_the_in
 async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
     runner: StandInRunner, project: Project
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative = new_initiative(
         services, NewInitiative("Clash", merge_requires_approval=False, branch="cw/auth")
     )
@@ -325,8 +327,8 @@ async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
         services.repos.tasks.create(NewTask(name, initiative_id=initiative.id))
         for name in ("first", "second")
     )
-    services.dispatcher.run(initiative.id, max_agents=2, provider=None)
-    assert len(await services.dispatcher.step(initiative.id)) == 2
+    runtime.dispatcher.run(initiative.id, max_agents=2, provider=None)
+    assert len(await runtime.dispatcher.step(initiative.id)) == 2
     await runner.finish(first.id, {"README.md": "first\n"})
     before = project.head(project.initiative_branch)
 
@@ -343,7 +345,7 @@ async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
     [agent] = services.repos.agents.find_by_task_id(second.id)
     worktree, _ = runner.worktrees[agent.id]
     git(worktree, "merge", "--quiet", "-X", "ours", project.initiative_branch)  # the fix
-    retried = await services.landing.retry_merge(second.id)
+    retried = await runtime.landing.retry_merge(second.id)
 
     assert retried.status is TaskStatus.COMPLETED
     assert project.file_on(project.initiative_branch, "README.md") == "second\n"
@@ -353,8 +355,8 @@ async def test_a_conflict_blocks_the_task_asks_the_person_and_retry_merges(
 async def test_a_checkpoint_asks_the_person_and_completes_on_the_reply(
     runner: StandInRunner,
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative = new_initiative(services, NewInitiative("Check", branch="cw/auth"))
     check = services.repos.tasks.create(
         NewTask(
@@ -364,15 +366,15 @@ async def test_a_checkpoint_asks_the_person_and_completes_on_the_reply(
             description="open https://staging and log in",
         )
     )
-    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    runtime.dispatcher.run(initiative.id, max_agents=1, provider=None)
 
-    assert await services.dispatcher.step(initiative.id) == [services.repos.tasks.get(check.id)]
+    assert await runtime.dispatcher.step(initiative.id) == [services.repos.tasks.get(check.id)]
     assert runner.launched == []  # never given to an agent
     [question] = services.human_questions.inbox()
     assert question.task_id == check.id
     assert "Please verify" in question.content and "open https://staging" in question.content
 
-    services.human_questions.reply(question.id, "verified")
+    services.checkpoints.reply(question.id, "verified")
 
     assert status(services, check) is TaskStatus.COMPLETED
     assert services.human_questions.inbox() == []
@@ -381,14 +383,14 @@ async def test_a_checkpoint_asks_the_person_and_completes_on_the_reply(
 async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
     runner: StandInRunner,
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative = new_initiative(services, NewInitiative("Broken", branch="cw/auth"))
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
     runner.fail_with = "provider executable not found: tried /nowhere/claude"
-    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    runtime.dispatcher.run(initiative.id, max_agents=1, provider=None)
 
-    await services.dispatcher.step(initiative.id)
+    await runtime.dispatcher.step(initiative.id)
 
     assert status(services, task) is TaskStatus.BLOCKED
     [question] = services.human_questions.inbox()
@@ -398,13 +400,13 @@ async def test_an_agent_that_cannot_start_blocks_its_task_with_a_question(
 async def test_an_initiative_without_a_project_is_refused_before_anything_runs(
     runner: StandInRunner,
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative = services.repos.initiatives.create(NewInitiative("Nowhere", branch="cw/x"))
     services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
 
     with pytest.raises(PreconditionFailedError) as refused:
-        services.dispatcher.run(initiative.id, max_agents=1, provider=None)
+        runtime.dispatcher.run(initiative.id, max_agents=1, provider=None)
 
     assert f"initiative Nowhere ({initiative.id}) has no project" in refused.value.message
     assert f"cw project link {initiative.id} PROJECT_ID" in refused.value.message
@@ -414,8 +416,8 @@ async def test_an_initiative_without_a_project_is_refused_before_anything_runs(
 
 
 async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative_id, tasks = plan(services)
     check = services.repos.tasks.create(
         NewTask("sign off", initiative_id=initiative_id, type=TaskType.DECISION)
@@ -425,7 +427,7 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
         initiative = services.repos.initiatives.get(initiative_id)
         situation = gather(
             initiative,
-            services.dispatcher.plan(initiative_id),
+            runtime.dispatcher.plan(initiative_id),
             agents=services.repos.agents,
             conversations=services.repos.conversations,
             messages=services.repos.messages,
@@ -437,8 +439,8 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
         return {task["name"]: task["waitingFor"] for state in found.values() for task in state}
 
     assert waits()["a"] == "dispatch to run (it is off): cw initiative run"
-    services.dispatcher.run(initiative_id, max_agents=1, provider=None)
-    await services.dispatcher.step(initiative_id)
+    runtime.dispatcher.run(initiative_id, max_agents=1, provider=None)
+    await runtime.dispatcher.step(initiative_id)
     [a_agent] = services.repos.agents.find_by_task_id(tasks["a"].id)
     [question] = services.human_questions.inbox()
 
@@ -463,26 +465,26 @@ async def test_status_says_what_each_task_waits_for(runner: StandInRunner) -> No
 async def test_a_paused_initiative_starts_nothing_until_it_runs_again(
     runner: StandInRunner,
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative_id, _ = plan(services)
-    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
-    paused = services.dispatcher.pause(initiative_id)
+    runtime.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    paused = runtime.dispatcher.pause(initiative_id)
     assert paused.dispatch_status is DispatchStatus.PAUSED
 
-    assert await services.dispatcher.step(initiative_id) == []
+    assert await runtime.dispatcher.step(initiative_id) == []
     assert runner.launched == []
-    services.dispatcher.run(initiative_id, max_agents=2, provider=None)
-    assert [t.name for t in await services.dispatcher.step(initiative_id)] == ["a"]
+    runtime.dispatcher.run(initiative_id, max_agents=2, provider=None)
+    assert [t.name for t in await runtime.dispatcher.step(initiative_id)] == ["a"]
 
 
 async def test_the_loop_reacts_to_changes_without_waiting_for_its_timer(
     runner: StandInRunner,
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative_id, tasks = plan(services)
-    serving = asyncio.create_task(services.dispatcher.serve())
+    serving = asyncio.create_task(runtime.dispatcher.serve())
 
     async def launched(count: int) -> list[str]:
         for _ in range(250):  # 5 s, far below the loop's 30 s safety interval
@@ -492,7 +494,7 @@ async def test_the_loop_reacts_to_changes_without_waiting_for_its_timer(
         raise AssertionError(f"only {[t.name for t in runner.launched]} launched")
 
     try:
-        services.dispatcher.run(initiative_id, max_agents=2, provider=None)  # wakes the loop
+        runtime.dispatcher.run(initiative_id, max_agents=2, provider=None)  # wakes the loop
         assert await launched(1) == ["a"]
         await runner.finish(tasks["a"].id)  # the task's completion wakes it again
         assert sorted(await launched(3)) == ["a", "b", "c"]
@@ -504,20 +506,20 @@ async def test_the_loop_reacts_to_changes_without_waiting_for_its_timer(
 async def test_a_merge_that_fails_otherwise_blocks_the_task_with_the_reason(
     runner: StandInRunner, project: Project
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative = new_initiative(
         services, NewInitiative("Gone", merge_requires_approval=False, branch="cw/auth")
     )
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
-    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
-    await services.dispatcher.step(initiative.id)
+    runtime.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    await runtime.dispatcher.step(initiative.id)
     [agent] = services.repos.agents.find_by_task_id(task.id)
     worktree, branch = runner.worktrees[agent.id]
     git(project.clone, "worktree", "remove", "--force", str(worktree))
     git(project.clone, "branch", "-D", branch)  # the agent's work is gone
 
-    blocked = await services.landing.run_succeeded(agent)
+    blocked = await runtime.landing.run_succeeded(agent)
 
     assert blocked is not None and blocked.status is TaskStatus.BLOCKED
     [question] = services.human_questions.inbox()
@@ -528,23 +530,23 @@ async def test_a_merge_that_fails_otherwise_blocks_the_task_with_the_reason(
 async def test_a_failed_run_blocks_the_task_and_a_resumed_success_still_lands(
     runner: StandInRunner, project: Project
 ) -> None:
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative = new_initiative(
         services, NewInitiative("Crash", merge_requires_approval=False, branch="cw/auth")
     )
     task = services.repos.tasks.create(NewTask("t", initiative_id=initiative.id))
-    services.dispatcher.run(initiative.id, max_agents=1, provider=None)
-    await services.dispatcher.step(initiative.id)
+    runtime.dispatcher.run(initiative.id, max_agents=1, provider=None)
+    await runtime.dispatcher.step(initiative.id)
     [agent] = services.repos.agents.find_by_task_id(task.id)
 
-    blocked = await services.landing.run_failed(agent, "crashed (exit code 1)")
+    blocked = await runtime.landing.run_failed(agent, "crashed (exit code 1)")
 
     assert blocked is not None and blocked.status is TaskStatus.BLOCKED
     [question] = services.human_questions.inbox()
     assert f"Agent {agent.name} on task 't' ({task.id}) crashed (exit code 1)" in question.content
     assert f"cw agent resume {agent.name}" in question.content
-    assert await services.dispatcher.step(initiative.id) == []  # blocked: nothing to start
+    assert await runtime.dispatcher.step(initiative.id) == []  # blocked: nothing to start
 
     landed = await runner.finish(task.id)  # resumed by hand, and this time it succeeds
     assert landed is not None and landed.status is TaskStatus.COMPLETED
@@ -557,8 +559,8 @@ async def test_crosswalks_own_questions_close_once_their_task_moves_on(
 ) -> None:
     """Could not start, crashed, a checkpoint done by hand, a task deleted: each question
     crosswalk asked closes, with a note saying why; an agent's own question stays."""
-    services = runner.services
-    assert services is not None
+    services, runtime = runner.services, runner.runtime
+    assert services is not None and runtime is not None
     initiative = new_initiative(services, NewInitiative("Moves", branch="cw/auth"))
     tasks = {
         name: services.repos.tasks.create(NewTask(name, initiative_id=initiative.id, type=kind))
@@ -570,8 +572,8 @@ async def test_crosswalks_own_questions_close_once_their_task_moves_on(
         )
     }
     runner.fail_with = "the claude executable was not found"
-    services.dispatcher.run(initiative.id, max_agents=4, provider=None)
-    await services.dispatcher.step(initiative.id)  # every auto task blocked, check asked
+    runtime.dispatcher.run(initiative.id, max_agents=4, provider=None)
+    await runtime.dispatcher.step(initiative.id)  # every auto task blocked, check asked
     runner.fail_with = None
     asker = services.repos.agents.create(NewAgent(".", task_id=tasks["crashing"].id))
     services.human_questions.ask(asker.id, "which port?")

@@ -374,8 +374,8 @@ CALLERS = ("admin", "right agent", "other agent")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrosswalkApp, World]]:
     home = tmp_path_factory.mktemp("matrix")
     with running_api(f"sqlite:///{home / 'crosswalk.db'}", home) as api:
-        api.app.services.landing.workspaces = _OneWorkspace(home)
-        api.app.services.landing.merger = _NothingLeftToMerge()
+        api.app.runtime.landing.workspaces = _OneWorkspace(home)
+        api.app.runtime.landing.merger = _NothingLeftToMerge()
         yield api.app, World(api, home / "data")
 
 
@@ -408,7 +408,7 @@ def _principal(world: World, caller: str) -> Principal:
 async def _run(app: CrosswalkApp, path: str, principal: Principal, payload: Any) -> Any:
     procedure = ROUTER.procedures[path]
     inp = None if procedure.input_model is None else procedure.input_model.model_validate(payload)
-    ctx = Context(principal=principal, services=app.services)
+    ctx = Context(principal=principal, services=app.services, runtime=app.runtime)
     if procedure.kind != "subscription":
         return await procedure.handler(ctx, inp)
     stream = procedure.handler(ctx, inp)

@@ -359,6 +359,7 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
     from crosswalk.server.trpc import Router
     from crosswalk.server.web.api import AdminApi
     from crosswalk.server.web.routes import Dashboard
+    from crosswalk.services.auth import ADMIN
 
     token = admin_token(app, tmp_path)
     stopped: list[str] = []
@@ -374,16 +375,19 @@ def test_stop_and_resume_call_the_servers_procedures_when_it_has_them(
         stopped.append(inp.id)
         return {"id": inp.id}
 
-    without_runner = Dashboard(app.services, AdminApi(bare, app.services))
-    with_stop = Dashboard(
-        app.services, AdminApi(Router[Context]().merge(bare, fake_runner), app.services)
-    )
+    admin = Context(principal=ADMIN, services=app.services, runtime=app.runtime)
+
+    def dashboard_on(router: Router[Context]) -> Dashboard:
+        return Dashboard(app.services, AdminApi(router, admin), app.runtime.review)
+
+    without_runner = dashboard_on(bare)
+    with_stop = dashboard_on(Router[Context]().merge(bare, fake_runner))
 
     def served(dashboard: Dashboard, cookies: httpx.Cookies) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=Starlette(routes=dashboard.routes()))
         return httpx.AsyncClient(transport=transport, base_url=ORIGIN, cookies=cookies)
 
-    app_dashboard = Dashboard(app.services, AdminApi(build_router(), app.services))
+    app_dashboard = dashboard_on(build_router())
 
     async def trpc_as_admin(path: str, payload: Any) -> Any:
         async with browser(app) as client:

@@ -8,11 +8,10 @@ from dataclasses import replace
 import pytest
 
 from crosswalk.domain.enums import AgentStatus
-from crosswalk.domain.errors import InvalidSettingError
 from crosswalk.services.agents import AgentService
 from crosswalk.services.change_stream import ChangeStream
 from crosswalk.services.check_in import Activity, CheckInService
-from crosswalk.services.idle_watch import IdleWatch, idle_after_from_env
+from crosswalk.services.idle_watch import IdleWatch
 from tests.unit.services.fake_clock import FakeClock, turns
 from tests.unit.services.fakes import (
     FakeAgents,
@@ -100,13 +99,6 @@ async def test_a_status_moving_to_running_is_watched_from_then_on() -> None:
         assert world.status("resting") is AgentStatus.IDLE
     finally:
         await world.watch.close()
-
-
-def test_the_setting_is_checked() -> None:
-    assert idle_after_from_env({}) == 300.0
-    assert idle_after_from_env({"CW_AGENT_IDLE_AFTER_S": "60"}) == 60.0
-    with pytest.raises(InvalidSettingError, match="CW_AGENT_IDLE_AFTER_S='soon'"):
-        idle_after_from_env({"CW_AGENT_IDLE_AFTER_S": "soon"})
 
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,6 @@ import pytest
 from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType
 from crosswalk.domain.errors import (
     ForbiddenError,
-    InvalidSettingError,
     LimitExceededError,
     UnauthorizedError,
 )
@@ -113,11 +112,3 @@ async def test_pages_are_bounded_and_the_stream_reads_past_a_full_page() -> None
     streamed = [(await anext(stream)).id for _ in range(5)]
     await stream.aclose()
     assert streamed == asked
-
-
-def test_limits_come_from_the_environment() -> None:
-    assert Limits.from_env({}) == Limits()
-    assert Limits.from_env({"CW_PAGE_SIZE": "7"}).page_size == 7
-    for bad in ("0", "-1", "x", "1e3"):
-        with pytest.raises(InvalidSettingError, match="CW_MAX_PENDING_QUESTIONS"):
-            Limits.from_env({"CW_MAX_PENDING_QUESTIONS": bad})

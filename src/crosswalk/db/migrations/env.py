@@ -3,11 +3,13 @@ or against ``CW_DATABASE_URL`` / the default database when run by the alembic CL
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy import Connection
 
 from crosswalk.config import data_dir
-from crosswalk.db.encryption import load_secret_box
+from crosswalk.db.encryption import ENV_VAR, load_secret_box
 from crosswalk.db.engine import create_database_engine
 from crosswalk.db.schema import metadata
 from crosswalk.fsmodes import private_dir
@@ -34,7 +36,7 @@ def run_migrations_online() -> None:
         return
     # Run by the alembic CLI: the secret key is found as ``cw serve`` finds it, so
     # migration 0002 can encrypt account secrets.
-    box = load_secret_box(private_dir(data_dir()) / "secret-key")
+    box = load_secret_box(private_dir(data_dir()) / "secret-key", os.environ.get(ENV_VAR))
     engine = create_database_engine(
         config.get_main_option("sqlalchemy.url") or None, secret_box=box
     )

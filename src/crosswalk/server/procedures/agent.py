@@ -239,13 +239,13 @@ async def update(ctx: Context, inp: UpdateAgentInput) -> dict[str, Any]:
     if not ctx.principal.is_admin:
         _authorize_self_service(ctx, agent, changes)
     owned = sorted(changes.keys() & RUN_STATE_FIELDS)
-    if owned and ctx.services.runner.is_running(agent.id):
+    if owned and ctx.runtime.runner.is_running(agent.id):
         raise ConflictError(
             f"agent {agent.name} is run by crosswalk, which alone changes its "
             f"{camel(owned[0])} while it runs; stop it with 'cw agent stop {agent.name}'"
         )
     if changes.get("output_file_path") is not None:
-        ctx.services.runner.check_output_file(agent.id, changes["output_file_path"])
+        ctx.runtime.runner.check_output_file(agent.id, changes["output_file_path"])
     return to_api(ctx.services.agents.update(agent.id, cast(AgentUpdate, changes)))
 
 
@@ -280,7 +280,7 @@ async def delete(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     detached and its log chunks kept. ``removed`` counts each."""
     ctx.principal.require_admin("delete agents")
     offload = ctx.services.offload
-    agent = await ctx.services.runner.delete((await offload(resolve_agent, ctx, inp.id)).id)
+    agent = await ctx.runtime.runner.delete((await offload(resolve_agent, ctx, inp.id)).id)
     agent, removed = await offload(ctx.services.agents.delete, agent.id)
     return deleted_output(agent, removed)
 
@@ -301,7 +301,7 @@ async def spawn(ctx: Context, inp: SpawnInput) -> dict[str, Any]:
     on a new branch, the next available account, the provider's CLI running in them.
     Returns the agent, ``running``. CONFLICT when the task already has an active agent."""
     ctx.principal.require_admin("spawn agents")
-    agent = await ctx.services.runner.spawn(
+    agent = await ctx.runtime.runner.spawn(
         SpawnRequest(
             task_id=inp.task_id,
             provider=inp.provider,
@@ -319,7 +319,7 @@ async def stop(ctx: Context, inp: AgentRef) -> dict[str, Any]:
     agent, ``stopped``."""
     ctx.principal.require_admin("stop agents")
     agent = await ctx.services.offload(resolve_agent, ctx, inp.id)
-    return to_api(await ctx.services.runner.stop(agent.id))
+    return to_api(await ctx.runtime.runner.stop(agent.id))
 
 
 @router.mutation("agent.resume", input=ResumeInput, waits=True)
@@ -328,7 +328,7 @@ async def resume(ctx: Context, inp: ResumeInput) -> dict[str, Any]:
     gets the next session number. Returns the agent, ``running``."""
     ctx.principal.require_admin("resume agents")
     agent = await ctx.services.offload(resolve_agent, ctx, inp.id)
-    return to_api(await ctx.services.runner.resume(agent.id, inp.message))
+    return to_api(await ctx.runtime.runner.resume(agent.id, inp.message))
 
 
 @router.mutation("agent.tell", input=TellInput, waits=True)
@@ -343,7 +343,7 @@ async def tell(ctx: Context, inp: TellInput) -> dict[str, Any]:
     Admin only: the person's word."""
     ctx.principal.require_admin("tell agents something as the person")
     agent = await ctx.services.offload(resolve_agent, ctx, inp.id)
-    told = await ctx.services.telling.tell(agent.id, inp.message)
+    told = await ctx.runtime.telling.tell(agent.id, inp.message)
     return {
         "message": to_api(told.message),
         "agent": to_api(told.agent),
@@ -361,7 +361,7 @@ async def clean(ctx: Context, inp: CleanInput) -> dict[str, Any]:
     agent_id = (
         None if inp.id is None else (await ctx.services.offload(resolve_agent, ctx, inp.id)).id
     )
-    cleaned = await ctx.services.runner.clean(
+    cleaned = await ctx.runtime.runner.clean(
         agent_id, delete_branch=inp.delete_branch, idle=inp.idle
     )
     return {"cleaned": [_cleaned(entry) for entry in cleaned]}

@@ -94,7 +94,7 @@ async def check_in(ctx: Context, inp: CheckInInput) -> dict[str, Any]:
         with_task=inp.with_task,
     )
     if inp.activity is Activity.TOOL:
-        ctx.services.ownership.touch(found.agent.id)  # the tool may have changed files
+        ctx.runtime.ownership.touch(found.agent.id)  # the tool may have changed files
     task = found.task
     return {
         "agent": to_api(found.agent),

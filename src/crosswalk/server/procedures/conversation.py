@@ -232,7 +232,7 @@ async def ask(ctx: Context, inp: AskInput) -> dict[str, Any]:
         asker=None if asker is None else ctx.principal.known(asker),
     )
     answerer, conversation = asked.answerer, asked.conversation
-    notice = None if answerer is None else ctx.services.answering.notice(answerer)
+    notice = None if answerer is None else ctx.runtime.answering.notice(answerer)
     return {**to_api(conversation), "notice": notice} if notice else to_api(conversation)
 
 

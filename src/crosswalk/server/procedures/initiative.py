@@ -121,14 +121,14 @@ async def run(ctx: Context, inp: RunInput) -> dict[str, Any]:
     completed. Checkpoint tasks go to the person instead. Returns the initiative;
     PRECONDITION_FAILED when no project is linked to it (there is nowhere to work)."""
     ctx.principal.require_admin("run initiatives")
-    return to_api(ctx.services.dispatcher.run(inp.id, inp.max_agents, inp.provider))
+    return to_api(ctx.runtime.dispatcher.run(inp.id, inp.max_agents, inp.provider))
 
 
 @router.mutation("initiative.pause", input=IdInput)
 async def pause(ctx: Context, inp: IdInput) -> dict[str, Any]:
     """Turns dispatch off; agents already running go on. Returns the initiative."""
     ctx.principal.require_admin("pause initiatives")
-    return to_api(ctx.services.dispatcher.pause(inp.id))
+    return to_api(ctx.runtime.dispatcher.pause(inp.id))
 
 
 @router.mutation("initiative.push", input=PushInput, waits=True)
@@ -141,7 +141,7 @@ async def push(ctx: Context, inp: PushInput) -> dict[str, Any]:
     PRECONDITION_FAILED; either way the other projects are pushed and each push is
     recorded (``initiative.status``'s ``pushes``)."""
     ctx.principal.require_admin("push initiatives")
-    results = await ctx.services.pushes.push(inp.id, inp.project)
+    results = await ctx.runtime.pushes.push(inp.id, inp.project)
     return {
         "pushed": [
             {
@@ -170,7 +170,7 @@ async def status(ctx: Context, inp: IdInput) -> dict[str, Any]:
     initiative = ctx.repos.initiatives.get(inp.id)
     situation = gather(
         initiative,
-        ctx.services.dispatcher.plan(initiative.id),
+        ctx.runtime.dispatcher.plan(initiative.id),
         agents=ctx.repos.agents,
         conversations=ctx.repos.conversations,
         messages=ctx.repos.messages,

@@ -322,5 +322,5 @@ async def reply(ctx: Context, inp: ReplyInput) -> dict[str, Any]:
     hook, or, when crosswalk ran it and its run has ended, is resumed with the reply as
     the prompt (the reply is then ``read``). A second reply is CONFLICT."""
     ctx.principal.require_admin("reply as the user")
-    question, answer = await ctx.services.telling.reply(inp.id, inp.content)
+    question, answer = await ctx.runtime.telling.reply(inp.id, inp.content)
     return _reply_state(ReplyState(question, answer))

@@ -219,7 +219,7 @@ async def approve(ctx: Context, inp: IdInput) -> dict[str, Any]:
     question in the inbox). A ``pending_approval`` task that never ran becomes
     ``pending``. Any other status is PRECONDITION_FAILED."""
     ctx.principal.require_admin("approve tasks")
-    task = await ctx.services.landing.approve(inp.id)
+    task = await ctx.runtime.landing.approve(inp.id)
     return await ctx.services.offload(_with_approval, ctx, task)
 
 
@@ -229,7 +229,7 @@ async def retry_merge(ctx: Context, inp: IdInput) -> dict[str, Any]:
     ``completed`` when it goes through, still ``blocked`` (with a new question) when
     it conflicts. Any other status is PRECONDITION_FAILED."""
     ctx.principal.require_admin("merge tasks")
-    task = await ctx.services.landing.retry_merge(inp.id)
+    task = await ctx.runtime.landing.retry_merge(inp.id)
     return await ctx.services.offload(_with_approval, ctx, task)
 
 
@@ -242,7 +242,7 @@ async def diff(ctx: Context, inp: DiffInput) -> dict[str, Any]:
     source, base, head, error, truncation, files: [{path, oldPath, status, additions,
     deletions, binary, patch, truncated}]}]}``; without ``patch`` only the counts.
     ``agent`` is null and ``projects`` empty while no agent has worked on the task."""
-    found = await ctx.services.review.diff(inp.id, with_patch=inp.patch)
+    found = await ctx.runtime.review.diff(inp.id, with_patch=inp.patch)
     return task_diff_to_api(found)
 
 
@@ -254,7 +254,7 @@ async def reject(ctx: Context, inp: RejectInput) -> dict[str, Any]:
     is PRECONDITION_FAILED, as is an agent that cannot be resumed (the task then stays
     ``pending_approval``)."""
     ctx.principal.require_admin("send tasks back to their agents")
-    task = await ctx.services.review.request_changes(inp.id, inp.comment.strip() or inp.comment)
+    task = await ctx.runtime.review.request_changes(inp.id, inp.comment.strip() or inp.comment)
     return await ctx.services.offload(_with_approval, ctx, task)
 
 

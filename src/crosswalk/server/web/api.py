@@ -15,18 +15,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from crosswalk.domain.errors import InvalidInputError, NotFoundError
-from crosswalk.server.context import Context, Services
+from crosswalk.server.context import Context
 from crosswalk.server.trpc import Router, format_validation_error, run_to_completion
-from crosswalk.services.auth import ADMIN
 
 
 class AdminApi:
     """Calls procedures of ``router`` in-process, as the signed-in person (the admin)."""
 
-    def __init__(self, router: Router[Context], services: Services) -> None:
+    def __init__(self, router: Router[Context], admin: Context) -> None:
         self._router = router
-        self._context = Context(principal=ADMIN, services=services)
-        self._offload = services.offload
+        self._context = admin
+        self._offload = admin.services.offload
 
     def has(self, path: str) -> bool:
         """Whether the server offers this procedure (buttons for it are shown)."""

@@ -26,6 +26,7 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from crosswalk.dispatch.review import ReviewService
 from crosswalk.domain.errors import CrosswalkError
 from crosswalk.server.context import Services
 from crosswalk.server.procedures.dashboard import SIGN_IN_PATH
@@ -53,8 +54,9 @@ RETRY_TASK = "task.retryMerge"
 class Dashboard:
     """The request handlers, bound to one server's services."""
 
-    def __init__(self, services: Services, api: AdminApi) -> None:
+    def __init__(self, services: Services, api: AdminApi, review: ReviewService) -> None:
         self.services = services
+        self.review = review
         self.sessions = services.sessions
         self.api = api
         self.templates = create_environment()
@@ -367,7 +369,9 @@ class Dashboard:
                 lambda r: views.task(
                     services,
                     r.path_params["task_id"],
-                    with_diff=r.headers.get("hx-request") != "true",
+                    read_diff=None
+                    if r.headers.get("hx-request") == "true"
+                    else self.review.read_diff,
                 ),
                 "/tasks/{task_id}.json",
             ),

@@ -9,10 +9,11 @@ strings, as in the API; templates show them as "3 min ago" with the exact time o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from crosswalk.dispatch.review import TaskDiff
 from crosswalk.dispatch.status import push_to_api
 from crosswalk.domain.accounts import is_exhausted
 from crosswalk.domain.enums import (
@@ -467,11 +468,15 @@ def initiative(services: Services, id: str) -> dict[str, Any]:
 
 
 def task(
-    services: Services, id: str, *, with_diff: bool = True, now: datetime | None = None
+    services: Services,
+    id: str,
+    *,
+    read_diff: Callable[[str], TaskDiff] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """A task, its agents and what they cost, the person's comments to them, and the
-    diff of its work (``task.diff``; git runs here, so the page asks for it on full
-    loads only, not on every live refresh)."""
+    diff of its work read by ``read_diff`` (``task.diff``; git runs there, so the page
+    passes it on full loads only, not on every live refresh)."""
     now = now or _now()
     repos = services.repos
     found = repos.tasks.get(id)
@@ -481,8 +486,8 @@ def task(
     runs = repos.agent_runs.find(task_id=found.id)
     per_agent = totals_by(runs, lambda run: run.agent_id, now)
     diff = None
-    if with_diff:
-        diff = task_diff_to_api(services.review.read_diff(found.id))
+    if read_diff is not None:
+        diff = task_diff_to_api(read_diff(found.id))
         for project in diff["projects"]:
             for change in project["files"]:
                 lines = (change["patch"] or "").count("\n")
