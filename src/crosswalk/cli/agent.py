@@ -39,6 +39,7 @@ _FIELDS = (
     ("pid", "pid"),
     ("exitCode", "exit code"),
     ("outputFilePath", "output file"),
+    ("serverId", "server"),
     ("userDismissedAt", "dismissed"),
     ("createdAt", "created"),
     ("updatedAt", "updated"),
@@ -50,6 +51,7 @@ _COLUMNS = (
     Column("mode", "MODE"),
     Column("taskId", "TASK"),
     Column("provider", "PROVIDER"),
+    Column("serverId", "SERVER"),
     Column("updatedAt", "UPDATED"),
 )
 

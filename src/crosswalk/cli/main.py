@@ -33,6 +33,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "crosswalk.cli.conversation": ("ask", "wait", "listen", "answer", "conversation"),
     "crosswalk.cli.who": ("who",),
     "crosswalk.cli.serve": ("serve",),
+    "crosswalk.cli.server": ("server",),
     "crosswalk.cli.initiative": ("initiative",),
     "crosswalk.cli.phase": ("phase",),
     "crosswalk.cli.task": ("task",),

@@ -29,13 +29,17 @@ def register(subparsers: Subparsers) -> None:
             "SQLite in the data directory ($CW_HOME, else ~/.crosswalk) unless --db or\n"
             "CW_DATABASE_URL names another database, and writes the admin token there on\n"
             "first start. It binds to 127.0.0.1 unless told otherwise. Agents it runs keep\n"
-            "running when it stops (the next start adopts them) unless --stop-agents."
+            "running when it stops (the next start adopts them) unless --stop-agents.\n"
+            "On PostgreSQL several servers share the agents (docs/deploy.md): each runs up\n"
+            "to CW_MAX_AGENTS of them; --worker runs agents only (no dispatch loop, no\n"
+            "dashboard; its agents still reach it over the API)."
         ),
         examples=[
             "cw serve",
             "cw serve --port 9000",
             "cw serve --db postgresql+psycopg://localhost/crosswalk",
             "cw serve --stop-agents",
+            "CW_SERVER_ID=gpu-box CW_MAX_AGENTS=8 cw serve --worker --db postgresql+psycopg://db/cw",
         ],
         handler=cmd_serve,
         client_options=False,
@@ -65,6 +69,11 @@ def register(subparsers: Subparsers) -> None:
         action="store_true",
         help="stop the running agents when the server stops (default: they run on)",
     )
+    serve.add_argument(
+        "--worker",
+        action="store_true",
+        help="run agents placed here only: no dispatch loop, no dashboard",
+    )
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
@@ -75,5 +84,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
             f"the crosswalk server cannot be loaded in this installation ({exc}); "
             "reinstall crosswalk with its dependencies"
         ) from None
-    result: int = serve(args.host, args.port, args.db, stop_agents=args.stop_agents)
+    result: int = serve(
+        args.host, args.port, args.db, stop_agents=args.stop_agents, worker=args.worker
+    )
     return result

@@ -522,3 +522,36 @@ answering_runs = Table(
     Column("outcome", Text, nullable=True),
     Column("left_changes", JsonText, nullable=True),
 )
+
+
+# The deployment's servers: each ``cw serve`` upserts its row on start and stamps
+# ``heartbeat_at`` every few seconds (docs/deploy.md).
+servers = Table(
+    "servers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    _flag("worker", default=False),
+    Column("started_at", EpochMillis(), nullable=False),
+    Column("heartbeat_at", EpochMillis(), nullable=False),
+    Column("lease_lost_at", EpochMillis(), nullable=True),
+)
+
+# Where dispatch placed a claimed task's agent; the server named claims the row
+# (``claimed_at``) in one conditional UPDATE before starting it, and deletes it once the
+# agent runs.
+placements = Table(
+    "placements",
+    metadata,
+    Column(
+        "task_id",
+        String(ID_LENGTH),
+        ForeignKey("tasks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("server_id", Text, nullable=False, index=True),
+    Column("provider", Text, nullable=True),
+    Column("placed_at", EpochMillis(), nullable=False),
+    Column("claimed_at", EpochMillis(), nullable=True),
+)

@@ -51,7 +51,9 @@ logger = logging.getLogger("crosswalk.dispatch")
 SAFETY_INTERVAL_S = 30.0
 
 #: Entities whose creation, change or deletion can make a task ready.
-_PLAN_ENTITIES = frozenset({"initiative", "task", "taskDependency", "phase", "phaseDependency"})
+_PLAN_ENTITIES = frozenset(
+    {"initiative", "task", "taskDependency", "phase", "phaseDependency", "server"}
+)
 
 
 def wakes_dispatch(event: Event) -> bool:
@@ -62,9 +64,29 @@ def wakes_dispatch(event: Event) -> bool:
 
 
 class AgentLauncher(Protocol):
-    async def launch(self, task: Task, provider: str | None) -> Agent:
-        """Start an agent on the (claimed, in-progress) task."""
+    async def launch(self, task: Task, provider: str | None) -> Agent | None:
+        """Start an agent on the (claimed, in-progress) task; None when it was placed on
+        another server, which starts it."""
         ...
+
+
+class Capacity(Protocol):
+    def free_slots(self) -> int:
+        """Agents the deployment's live servers can still take."""
+        ...
+
+
+def could_not_start(planning: PlanningService, task: Task, why: str) -> None:
+    """The claimed task's agent did not start: the task is blocked and the person asked."""
+    logger.warning("task %s: could not start an agent: %s", task.id, why)
+    planning.move_and_ask(
+        task.id,
+        TaskStatus.BLOCKED,
+        f"Could not start an agent for task '{task.name}' ({task.id}): "
+        f"{why}\nFix the cause, then dispatch it again with: "
+        f"cw task update {task.id} --status pending",
+        expected=[TaskStatus.IN_PROGRESS],
+    )
 
 
 @dataclass(slots=True)
@@ -78,6 +100,8 @@ class Dispatcher:
     checkpoints: CheckpointService
     changes: ChangeStream
     launcher: AgentLauncher | None = None
+    #: How many more agents the servers can take (None: no limit but ``max_agents``).
+    capacity: Capacity | None = None
     offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     def run(self, initiative_id: str, max_agents: int, provider: str | None) -> Initiative:
@@ -120,8 +144,13 @@ class Dispatcher:
             return []
         initiative, chosen = looked
         max_agents = initiative.dispatch_max_agents or 1
+        room = None if self.capacity is None else await self.offload(self.capacity.free_slots)
         started = []
         for task in chosen:
+            if not is_checkpoint(task) and room is not None:
+                if room <= 0:
+                    continue  # every live server is full: a freed slot wakes dispatch
+                room -= 1
             claimed = await self.offload(self._claim, task, max_agents)
             if claimed is None:
                 continue  # another dispatcher won it, or the slots filled meanwhile
@@ -156,19 +185,11 @@ class Dispatcher:
                 raise PreconditionFailedError("this server has no agent runner to start agents")
             await self.launcher.launch(task, provider)
         except CrosswalkError as exc:
-            logger.warning("task %s: could not start an agent: %s", task.id, exc.message)
-            await self.offload(self._not_started, task, exc)
-
-    def _not_started(self, task: Task, exc: CrosswalkError) -> None:
-        """The task is blocked and the person told why no agent started on it."""
-        self.planning.move_and_ask(
-            task.id,
-            TaskStatus.BLOCKED,
-            f"Could not start an agent for task '{task.name}' ({task.id}): "
-            f"{exc.message}\nFix the cause, then dispatch it again with: "
-            f"cw task update {task.id} --status pending",
-            expected=[TaskStatus.IN_PROGRESS],
-        )
+            await self.offload(could_not_start, self.planning, task, exc.message)
+        except Exception as exc:  # the task must not stay in progress with no agent
+            logger.exception("task %s: starting its agent failed", task.id)
+            why = f"{type(exc).__name__}: {exc}"
+            await self.offload(could_not_start, self.planning, task, why)
 
     async def serve(self) -> None:
         """Run until the change stream closes (server shutdown)."""

@@ -44,6 +44,23 @@ class AgentWork:
     agent_branch: str
     worktree: Path | None  # the agent's worktree, None once cleaned
     base_branch: str | None = None  # the project's default branch
+    project_id: str | None = None
+    url: str | None = None  # the project's own repository
+
+
+class Sharing(Protocol):
+    """The project's own repository as the place the servers' work meets: an agent's
+    branch is pushed there from the server that ran it, and fetched from there by a
+    server that lands or shows work it did not run (docs/deploy.md)."""
+
+    def publish(self, work: AgentWork, leftovers_message: str) -> None:
+        """Commit what the agent left uncommitted, then push its branch."""
+        ...
+
+    def fetch(self, work: AgentWork) -> None:
+        """Bring this server's clone up to the project: its initiative branch, and the
+        agent's branch unless the agent's worktree is here."""
+        ...
 
 
 class Workspaces(Protocol):
@@ -85,6 +102,8 @@ class LandingService:
     after_merge: AfterMerge | None = None
     #: Told of each landing (the ownership index: ``crosswalk.dispatch.ownership``).
     watcher: MergeWatcher | None = None
+    #: Several servers: their work meets in each project's repository.
+    sharing: Sharing | None = None
     offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     async def run_succeeded(self, agent: Agent) -> Task | None:
@@ -96,9 +115,9 @@ class LandingService:
         # blocked: the agent had failed and was resumed by hand; its work lands now.
         if task is None or task.status not in (TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED):
             return None
-        held = await self.offload(self._held_for_approval, task)
-        if held is not None:
-            return held
+        if await self.offload(self.tasks.requires_approval, task.id):
+            await self._publish(task, agent)
+            return await self.offload(self._hold_for_approval, task)
         try:
             return await self._merge(task, agent, task.status)
         except CrosswalkError as exc:  # git failed otherwise than by a conflict
@@ -110,10 +129,8 @@ class LandingService:
                 f"{exc.message}\nFix the cause, then run: cw task retry-merge {task.id}",
             )
 
-    def _held_for_approval(self, task: Task) -> Task | None:
-        """The task waiting for approval, when it needs one; None: it lands now."""
-        if not self.tasks.requires_approval(task.id):
-            return None
+    def _hold_for_approval(self, task: Task) -> Task:
+        """The task waits for approval (its work is already in the project)."""
         return self.planning.move_task(task.id, TaskStatus.PENDING_APPROVAL, expected=[task.status])
 
     async def run_failed(self, agent: Agent, reason: str) -> Task | None:
@@ -187,8 +204,23 @@ class LandingService:
         found = self.agents.find_by_task_id(task.id)
         return found[0] if found else None
 
+    async def _publish(self, task: Task, agent: Agent) -> None:
+        """Push the agent's branch to each project, so any server can show and land it."""
+        if self.sharing is None:
+            return
+        for work in await self.offload(self.workspaces.work_of, agent, task):
+            if work.worktree is not None:
+                message = self._request(task, agent, work).leftovers_message
+                await asyncio.to_thread(self.sharing.publish, work, message)
+
     async def _merge(self, task: Task, agent: Agent, expected: TaskStatus) -> Task:
         works = await self.offload(self.workspaces.work_of, agent, task)
+        if self.sharing is not None:
+            await self._publish(task, agent)
+            for work in works:
+                await asyncio.to_thread(self.sharing.fetch, work)
+            # the clone may be new here
+            works = await self.offload(self.workspaces.work_of, agent, task)
         merged: dict[str, Any] = {}
         commits: list[tuple[AgentWork, str]] = []
         conflicts: list[Conflict] = []

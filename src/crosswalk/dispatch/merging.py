@@ -9,6 +9,13 @@ that has the initiative branch checked out (never in an agent's worktree):
 3. a clean merge reports the merge commit; a conflict is aborted, so the
    initiative branch is exactly as before, and the conflicting files are reported.
 
+With several servers (``share``) the project's own repository holds the initiative
+branch they all land on: before merging, the initiative worktree takes in what the
+project has (fast-forward, or a merge when this server has landings the project
+lacks); after a clean merge the initiative branch is pushed there, never forced. A push
+refused because another server landed first undoes this merge and does it again on
+top of theirs, a few times at most.
+
 ``Merger`` is the port the services use; ``GitMerger`` runs the real ``git``.
 Merges into one initiative worktree are serialised by a lock per worktree. Branches and
 paths follow ``--``, so one that starts with ``-`` is never read as an option.
@@ -25,9 +32,12 @@ from typing import Protocol
 
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.fsmodes import private_dir
+from crosswalk.runner.git import clone_lock
 
 #: Who crosswalk's own commits are by (the agent's commits keep their author).
 COMMITTER = ("crosswalk", "crosswalk@localhost")
+#: Merges redone on top of another server's landing before giving up.
+PUSH_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +82,8 @@ class GitMerger:
 
     root: Path
     git: str = "git"
+    #: The initiative branch meets in the project's repository (several servers).
+    share: bool = False
     _locks: dict[Path, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -84,17 +96,71 @@ class GitMerger:
         with self._lock(worktree):
             leftovers = None
             if request.agent_worktree is not None:
-                leftovers = self._commit_leftovers(
-                    request.agent_worktree, request.leftovers_message
-                )
-            self._ensure_worktree(request, worktree)
-            return self._merge_in(worktree, request, leftovers)
+                leftovers = self.commit_leftovers(request.agent_worktree, request.leftovers_message)
+            if not self.share:
+                self._ensure_worktree(request, worktree)
+                return self._merge_in(worktree, request, leftovers)
+            with clone_lock(request.clone):  # fetches and worktrees of the clone take turns
+                self._ensure_worktree(request, worktree)
+                return self._merge_shared(worktree, request, leftovers)
+
+    def _merge_shared(
+        self, worktree: Path, request: MergeRequest, leftovers: str | None
+    ) -> MergeResult:
+        for _ in range(PUSH_ATTEMPTS):
+            self._catch_up(worktree, request.initiative_branch)
+            result = self._merge_in(worktree, request, leftovers)
+            if not result.merged or self._pushed(worktree, request.initiative_branch):
+                return result
+            self._run(worktree, "reset", "--hard", "--quiet", "HEAD^1")
+        raise GitError(
+            f"the initiative branch '{request.initiative_branch}' could not be pushed to "
+            f"the project: other servers kept landing first ({PUSH_ATTEMPTS} attempts)"
+        )
+
+    def _catch_up(self, worktree: Path, branch: str) -> None:
+        """Take in what the project's copy of the initiative branch has, starting from a
+        clean worktree (an earlier attempt may have left it mid-merge)."""
+        self._run(worktree, "reset", "--hard", "--quiet", "HEAD")
+        self._run(worktree, "fetch", "--quiet", "origin")
+        remote = f"refs/remotes/origin/{branch}"
+        if self._git(worktree, "rev-parse", "--verify", "--quiet", remote).returncode != 0:
+            return
+        if self._git(worktree, "merge", "--ff-only", "--quiet", remote).returncode == 0:
+            return
+        merged = self._git(
+            worktree, *self._identity(), "merge", "--no-edit", "--quiet", "--", remote
+        )
+        if merged.returncode != 0:
+            self._git(worktree, "merge", "--abort")
+            raise GitError(
+                f"the initiative branch '{branch}' here and in the project have diverged and "
+                f"conflict: {merged.stdout.strip() or merged.stderr.strip()}"
+            )
+
+    def _pushed(self, worktree: Path, branch: str) -> bool:
+        """Push the initiative branch (never forced); False when another server's
+        landing got there first (the project's branch moved since the catch-up, whether
+        git says rejected or lost the race for the ref's lock)."""
+        ref = f"refs/heads/{branch}"
+        remote = f"refs/remotes/origin/{branch}"
+        before = self._git(worktree, "rev-parse", "--verify", "--quiet", remote).stdout.strip()
+        done = self._git(worktree, "push", "--quiet", "origin", f"{ref}:{ref}")
+        if done.returncode == 0:
+            return True
+        self._run(worktree, "fetch", "--quiet", "origin")
+        after = self._git(worktree, "rev-parse", "--verify", "--quiet", remote).stdout.strip()
+        if after != before:
+            return False
+        raise GitError(f"cannot push '{branch}' to the project: {done.stderr.strip()}")
 
     def _lock(self, worktree: Path) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(worktree, threading.Lock())
 
-    def _commit_leftovers(self, worktree: Path, message: str) -> str | None:
+    def commit_leftovers(self, worktree: Path, message: str) -> str | None:
+        """Commit whatever is uncommitted in ``worktree`` on its branch, as crosswalk;
+        the commit, or None when there was nothing."""
         if not worktree.is_dir():
             return None
         if not self._run(worktree, "status", "--porcelain").strip():
@@ -181,3 +247,8 @@ class GitMerger:
             timeout=120,
             check=False,
         )
+
+
+def commit_leftovers(worktree: Path, message: str) -> str | None:
+    """``GitMerger.commit_leftovers`` for a caller with no merger at hand."""
+    return GitMerger(root=worktree).commit_leftovers(worktree, message)

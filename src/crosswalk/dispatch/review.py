@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from crosswalk.db.repositories import AgentRepository, TaskRepository
 from crosswalk.dispatch.diffs import Diff, DiffRequest
-from crosswalk.dispatch.landing import AgentWork, Workspaces
+from crosswalk.dispatch.landing import AgentWork, Sharing, Workspaces
 from crosswalk.domain.enums import MessageStatus, MessageType, ParticipantType, TaskStatus
 from crosswalk.domain.errors import CrosswalkError, PreconditionFailedError
 from crosswalk.domain.rows import Agent, NewMessage, Task
@@ -61,6 +61,8 @@ class ReviewService:
     workspaces: Workspaces
     differ: Differ
     resumer: Resumer | None = None
+    #: Several servers: work another server ran is fetched from the project first.
+    sharing: Sharing | None = None
     offload: Offload = field(default_factory=InlineOffload)  # where database work runs
 
     async def diff(self, task_id: str, *, with_patch: bool = True) -> TaskDiff:
@@ -76,6 +78,12 @@ class ReviewService:
         merges = _merges(agent) if task.status is TaskStatus.COMPLETED else {}
         projects = []
         for work in self.workspaces.work_of(agent, task):
+            if self.sharing is not None and work.worktree is None:
+                try:
+                    self.sharing.fetch(work)
+                except CrosswalkError as exc:
+                    projects.append(ProjectDiff(work, None, exc.message))
+                    continue
             request = DiffRequest(
                 clone=work.clone,
                 initiative_branch=work.initiative_branch,

@@ -672,3 +672,38 @@ class Paged(Generic[T]):
 
     items: list[T]
     next_cursor: str | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A ``cw serve`` process of the deployment, as it last reported itself."""
+
+    id: str  # its CW_SERVER_ID
+    url: str  # where its agents reach it
+    capacity: int  # agents it may run at once (CW_MAX_AGENTS)
+    worker: bool  # runs agents only: no dispatch loop, no dashboard
+    started_at: datetime
+    heartbeat_at: datetime
+    #: When another server found its heartbeat older than the lease and handed its
+    #: running agents' tasks back to dispatch; None while it holds its lease.
+    lease_lost_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLoad:
+    """A server and the agents it carries: live agents it runs plus agents placed on
+    it that it has not started yet."""
+
+    server: Server
+    load: int
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Dispatch placed the agent of a claimed task on a server; that server starts it."""
+
+    task_id: str
+    server_id: str
+    provider: str | None
+    placed_at: datetime
+    claimed_at: datetime | None  # None: the server has not taken it yet

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from crosswalk.domain.errors import PreconditionFailedError
@@ -53,15 +54,37 @@ def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
     return done.stdout
 
 
+_CLONE_LOCKS: dict[Path, threading.Lock] = {}
+_CLONE_LOCKS_GUARD = threading.Lock()
+
+
+def clone_lock(clone: Path) -> threading.Lock:
+    """The lock of every git call that changes ``clone``'s refs or worktrees: a fetch
+    checks every worktree's ``HEAD``, which ``git worktree add`` writes before it is
+    valid, and two first clones of one project collide. Agents placed on a server
+    together start together, while landings fetch and push."""
+    with _CLONE_LOCKS_GUARD:
+        return _CLONE_LOCKS.setdefault(clone, threading.Lock())
+
+
 class GitWorktrees:
-    def __init__(self, data_dir: Path) -> None:
+    """``share``: the project's own repository is where the servers of a deployment
+    meet (docs/deploy.md): an agent starts from the project's copy of the initiative
+    branch, and agent branches are pushed there and fetched back."""
+
+    def __init__(self, data_dir: Path, *, share: bool = False) -> None:
         self._projects = data_dir / "projects"
+        self._share = share
 
     def clone_path(self, project_id: str) -> Path:
         return self._projects / f"{project_id}.git"
 
     def prepare(self, project: ProjectSource, initiative_branch: str) -> Path:
         clone = self.clone_path(project.id)
+        with clone_lock(clone):
+            return self._prepare(clone, project, initiative_branch)
+
+    def _prepare(self, clone: Path, project: ProjectSource, initiative_branch: str) -> Path:
         if not (clone / "HEAD").exists():
             self._clone(project, clone)
         else:
@@ -72,10 +95,41 @@ class GitWorktrees:
             raise GitError(
                 f"cannot fetch project {project.name} from {project.url}: {exc.message}"
             ) from None
+        if self._share:
+            self._catch_up(clone, initiative_branch)
         if not self._has_ref(clone, f"refs/heads/{initiative_branch}"):
             start = self._default_start(clone, project)
             git("branch", "--no-track", "--", initiative_branch, start, cwd=clone)
         return clone
+
+    def _catch_up(self, clone: Path, branch: str) -> None:
+        """A server new to the initiative takes its branch from the project (where the
+        other servers landed). An existing local branch moves only in merges, under the
+        merger's lock (``dispatch.merging``): agents start from the project's copy."""
+        remote = f"refs/remotes/origin/{branch}"
+        local = f"refs/heads/{branch}"
+        if self._has_ref(clone, remote) and not self._has_ref(clone, local):
+            git("update-ref", local, remote, cwd=clone)
+
+    def publish(self, clone: Path, branch: str) -> None:
+        """Push the agent's ``branch`` to the project, replacing the copy there (the
+        branch is the agent's own: only its server writes it)."""
+        ref = f"refs/heads/{branch}"
+        try:
+            with clone_lock(clone):
+                git("push", "--quiet", "--force", "origin", f"{ref}:{ref}", cwd=clone)
+        except GitError as exc:
+            raise GitError(f"cannot push the agent branch {branch}: {exc.message}") from None
+
+    def fetch_branch(self, clone: Path, branch: str) -> bool:
+        """Make the local ``branch`` the project's copy of it (pushed by the server that
+        ran the agent); False when the project has none."""
+        remote = f"refs/remotes/origin/{branch}"
+        with clone_lock(clone):
+            if not self._has_ref(clone, remote):
+                return False
+            git("update-ref", f"refs/heads/{branch}", remote, cwd=clone)
+        return True
 
     def _clone(self, project: ProjectSource, clone: Path) -> None:
         private_dir(self._projects)
@@ -111,7 +165,11 @@ class GitWorktrees:
 
     def add(self, clone: Path, path: Path, branch: str, start: str) -> None:
         private_dir(path.parent)
-        git("worktree", "add", "--quiet", "-b", branch, "--", str(path), start, cwd=clone)
+        if self._share and self._has_ref(clone, f"refs/remotes/origin/{start}"):
+            # What every server landed, never a landing of this one still unpushed.
+            start = f"refs/remotes/origin/{start}"
+        with clone_lock(clone):
+            git("worktree", "add", "--quiet", "-b", branch, "--", str(path), start, cwd=clone)
 
     def remove(self, path: Path, *, delete_branch: bool = False) -> None:
         if not (path / ".git").exists():
@@ -141,7 +199,8 @@ class GitWorktrees:
             raise GitError(
                 f"the branch {branch} is gone from {clone}, so the worktree cannot be made again"
             )
-        git("worktree", "add", "--quiet", "--", str(path), branch, cwd=clone)
+        with clone_lock(clone):
+            git("worktree", "add", "--quiet", "--", str(path), branch, cwd=clone)
 
     def state(self, path: Path) -> WorktreeState:
         head = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=path, check=False).strip()

@@ -15,6 +15,9 @@ from crosswalk.domain.rows import Agent
 DEFAULT_MAX_ANSWERING = 4
 DEFAULT_ANSWER_TIMEOUT_S = 600.0
 DEFAULT_STOP_GRACE_S = 10.0
+DEFAULT_SERVER_LEASE_S = 30.0
+#: Memory one agent's CLI takes, for the default ``CW_MAX_AGENTS``.
+AGENT_MEMORY_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,21 @@ class RunnerSettings:
     max_answering: int = DEFAULT_MAX_ANSWERING
     #: Seconds an answering run may take before it is stopped.
     answer_timeout_s: float = DEFAULT_ANSWER_TIMEOUT_S
+    #: Agents this server may run at once (``CW_MAX_AGENTS``): dispatch places no more.
+    max_agents: int = 4
+    #: Seconds without a heartbeat after which a server is dead (``CW_SERVER_LEASE_S``).
+    lease_s: float = DEFAULT_SERVER_LEASE_S
+    #: Runs agents only: no dispatch loop, no dashboard (``cw serve --worker``).
+    worker: bool = False
+    #: The servers' work meets in each project's own repository (on PostgreSQL, where
+    #: several servers share one database): agent branches and the initiative branch
+    #: are pushed there and fetched from there.
+    share_branches: bool = False
+
+    @property
+    def heartbeat_s(self) -> float:
+        """How often the server reports it is alive: several times per lease."""
+        return min(5.0, self.lease_s / 4)
 
     def runs_here(self, agent: Agent) -> bool:
         """Whether this server runs ``agent`` (an agent recorded before servers had ids,
@@ -50,6 +68,18 @@ class RunnerSettings:
         worktrees are on this machine."""
         mine = self.server_id
         return agent.server_id is None or mine is None or agent.server_id == mine
+
+
+def default_max_agents() -> int:
+    """Agents a machine holds by default: two per CPU this process may use, and no more
+    than its memory holds at ``AGENT_MEMORY_BYTES`` each; at least one."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    by_cpu = 2 * (cpus or 1)
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return max(1, by_cpu)
+    return max(1, min(by_cpu, memory // AGENT_MEMORY_BYTES))
 
 
 def with_cw_on_path(path: str) -> str:

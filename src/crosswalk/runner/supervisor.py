@@ -147,6 +147,9 @@ class _Run:
     worktrees_before: dict[Path, WorktreeState] | None = None
     #: Why an answering run was stopped when it took too long (None: by a person).
     stop_reason: str | None = None
+    #: Another server ended the agent while this one had lost its lease: the run is
+    #: stopped and nothing of its end is recorded.
+    taken: bool = False
     #: The session id recorded for the agent (its output naming another is written).
     session_id: str | None = None
 
@@ -244,6 +247,7 @@ class Supervisor:
                 provider=provider.name,
                 mode=request.mode,
                 account_id=None if account is None else account.id,
+                server_id=self._settings.server_id,  # its worktrees are made here
             )
         )
         return task, initiative, projects, provider, executable, account, agent
@@ -260,6 +264,7 @@ class Supervisor:
         """Run the agent again in its session (``--resume``), with ``message`` as the
         prompt (default: carry on). Its account is kept unless it is exhausted."""
         agent = await self._offload(self._repos.agents.get, agent_id)
+        await self._offload(self._require_here, agent, "resumed")
         if agent.id in self._runs or agent.status in LIVE_AGENT_STATUSES:
             raise ConflictError(f"agent {agent.name} is running; stop it before resuming it")
         if agent.session_id is None:
@@ -282,6 +287,8 @@ class Supervisor:
         """SIGTERM to the agent's process group, SIGKILL after the grace period; the
         agent ends ``stopped``. An agent without a process is marked stopped."""
         agent = await self._offload(self._repos.agents.get, agent_id)
+        if agent.status in LIVE_AGENT_STATUSES and agent.process_started_at is not None:
+            await self._offload(self._require_here, agent, "stopped")
         self._alarms.cancel(agent.id)
         run = self._runs.get(agent.id)
         grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
@@ -356,6 +363,10 @@ class Supervisor:
         self._alarms.cancel(agent.id)
         await asyncio.to_thread(self._workspaces.remove, agent.id, False)
         return agent
+
+    @property
+    def settings(self) -> RunnerSettings:
+        return self._settings
 
     def is_running(self, agent_id: str) -> bool:
         return agent_id in self._runs
@@ -491,6 +502,7 @@ class Supervisor:
         adopted, waiting = await self._offload(self._reconcile)
         for run in adopted:
             self._follow(run)
+        await self._stop_taken_processes()
         for agent_id, until in waiting:
             self._alarms.arm(agent_id, until)
 
@@ -529,6 +541,57 @@ class Supervisor:
                     answering.id, "its end was not seen: no server ran when it ended"
                 )
         return adopted, waiting
+
+    async def release_taken(self) -> list[str]:
+        """This server lost its lease: another server may have ended its running agents
+        and handed their tasks back to dispatch. Stop each run whose agent no longer
+        runs, recording nothing (the task runs elsewhere now); the agents' ids."""
+        taken = []
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
+        for agent_id, run in list(self._runs.items()):
+            agent = await self._offload(self._repos.agents.find_by_id, agent_id)
+            if agent is not None and agent.status in LIVE_AGENT_STATUSES:
+                continue
+            run.taken = True
+            ended = lambda run=run: self._processes.poll(run.handle) is not None  # noqa: E731
+            await terminate(self._processes, run.handle, ended, grace_s=grace, poll_s=poll)
+            taken.append(agent_id)
+        return taken
+
+    def _require_here(self, agent: Agent, done: str) -> None:
+        """Refuse to touch an agent whose process, session and worktree are on another
+        server of the deployment, saying which one to ask."""
+        if self._ours(agent):
+            return
+        where = ""
+        for row in self._repos.servers.find_with_load():
+            if row.server.id == agent.server_id:
+                where = f" (CW_URL={row.server.url})"
+        raise PreconditionFailedError(
+            f"agent {agent.name} runs on server {agent.server_id}, which holds its session and "
+            f"worktree: it can be {done} only there; send the command to that server{where}"
+        )
+
+    async def _stop_taken_processes(self) -> None:
+        """Processes of agents another server marked crashed while this one was down
+        (their tasks went back to dispatch) may still run here: stop them."""
+        mine = self._settings.server_id
+        if mine is None:
+            return
+        grace, poll = self._settings.stop_grace_s, self._settings.poll_interval_s
+        for agent in await self._offload(self._repos.agents.find_by_server_id, mine):
+            if agent.status is not AgentStatus.CRASHED or agent.pid is None:
+                continue
+            if agent.process_started_at is None:
+                continue
+            handle = self._handle_of(agent)
+            if self._processes.poll(handle) is not None:
+                continue
+            logger.warning(
+                "agent %s ran on after its task went back to dispatch; stopping it", agent.name
+            )
+            ended = lambda handle=handle: self._processes.poll(handle) is not None  # noqa: E731
+            await terminate(self._processes, handle, ended, grace_s=grace, poll_s=poll)
 
     def owns(self, agent: Agent) -> bool:
         """Whether this server runs ``agent``'s process (see ``_ours``)."""
@@ -845,7 +908,16 @@ class Supervisor:
             self._record.agent(agent_id, {"session_id": session_id})
 
     async def _finish(self, run: _Run, ended: ProcessExit) -> None:
-        """Record how the run ended: stopped, usage limit, success (idle) or crashed."""
+        """Record how the run ended: stopped, usage limit, success (idle) or crashed.
+        A run another server ended meanwhile (this server had lost its lease) records
+        nothing: its task went back to dispatch."""
+        if await self._offload(self._taken, run):
+            logger.warning(
+                "agent %s was ended by another server while this one had lost its lease; "
+                "its run's end is not recorded",
+                run.agent.name,
+            )
+            return
         outcome = run.reader.outcome
         code = ended.code
         how = _how_it_ended(run, outcome, code)
@@ -875,6 +947,19 @@ class Supervisor:
             agent = await offload(record.run_ended, agent.id, changes)
             exited = "ended" if code is None else f"exited with code {code}"
             await self._ended_badly(agent, f"crashed (its process {exited} without a result)")
+
+    def _taken(self, run: _Run) -> bool:
+        """Whether another server ended the run's agent while this one had lost its
+        lease (an end this server did not ask for, of a run it still followed)."""
+        if run.taken:
+            return True
+        agent = self._repos.agents.find_by_id(run.agent.id)
+        return (
+            agent is not None
+            and agent.status not in LIVE_AGENT_STATUSES
+            and not run.stopping
+            and run.answering is None
+        )
 
     def _usage_recorded(self, run: _Run, how: RunEnd) -> Agent | None:
         """Record the run's cost (even when the agent was deleted meanwhile); the agent."""

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crosswalk.db.encryption import load_secret_box
@@ -36,6 +36,7 @@ from crosswalk.dispatch.dispatcher import AgentLauncher, Dispatcher
 from crosswalk.dispatch.landing import LandingService, Workspaces
 from crosswalk.dispatch.merging import GitMerger
 from crosswalk.dispatch.ownership import OwnershipTracker
+from crosswalk.dispatch.placement import PlacingLauncher, ServerPresence
 from crosswalk.dispatch.pushing import Clones, GitPusher, PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.dispatch.runner_side import RunnerLauncher, RunnerWorkspaces
@@ -67,6 +68,7 @@ from crosswalk.server.procedures import (
     phase,
     project,
     proposal,
+    server,
     system,
     task,
 )
@@ -88,6 +90,7 @@ from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload, ThreadOffload
 from crosswalk.services.ownership import OwnershipService
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.servers import ServerService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.usage import UsageService
 
@@ -116,6 +119,7 @@ def build_router() -> Router[Context]:
         ownership.router,
         log.router,
         dashboard.router,
+        server.router,
     )
 
 
@@ -195,6 +199,7 @@ def build_services(
         clock=clock,
         offload=offload,
     )
+    usage = UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work, clock=clock)
     authenticator = Authenticator(admin_token, repos.agents)
     changes.observe(authenticator.cache.observe)  # a changed agent's token is re-read
     return Services(
@@ -214,7 +219,7 @@ def build_services(
             unit_of_work=unit_of_work,
         ),
         logs=LogService(log_chunks=repos.log_chunks, unit_of_work=unit_of_work),
-        usage=UsageService(runs=repos.agent_runs, unit_of_work=unit_of_work, clock=clock),
+        usage=usage,
         authenticator=authenticator,
         human_questions=human_questions,
         checkpoints=CheckpointService(
@@ -233,6 +238,15 @@ def build_services(
             clock=clock,
         ),
         idle_watch=idle_watch,
+        servers=ServerService(
+            servers=repos.servers,
+            agent_rows=repos.agents,
+            agents=agents,
+            planning=planning,
+            usage=usage,
+            unit_of_work=unit_of_work,
+            lease_s=settings.server_lease_s,
+        ),
         offload=offload,
     )
 
@@ -251,9 +265,10 @@ def build_runtime(
     ``merges/``). ``workspaces``, ``launcher`` and ``clones`` replace the runner's side
     of dispatch (tests); ``clock`` is the core's."""
     repos = services.repos
-    worktrees = GitWorktrees(settings.data_dir)
+    worktrees = GitWorktrees(settings.data_dir, share=settings.share_branches)
     runner_side = RunnerWorkspaces(settings.data_dir, worktrees, repos.initiatives, repos.projects)
     workspaces = workspaces or runner_side
+    sharing = runner_side if settings.share_branches else None
     ownership = OwnershipTracker(
         agents=repos.agents,
         tasks=repos.tasks,
@@ -276,10 +291,11 @@ def build_runtime(
         planning=services.planning,
         agent_service=services.agents,
         human_questions=services.human_questions,
-        merger=GitMerger(root=settings.data_dir / "merges"),
+        merger=GitMerger(root=settings.data_dir / "merges", share=settings.share_branches),
         workspaces=workspaces,
         after_merge=pushes,
         watcher=ownership,
+        sharing=sharing,
         offload=services.offload,
     )
     answering = AnsweringService(
@@ -304,6 +320,27 @@ def build_runtime(
         run_ends=landing,
         offload=services.offload,
     )
+    placing = None
+    if settings.server_id is not None and launcher is None:
+        placing = PlacingLauncher(
+            servers=services.servers,
+            supervisor=runner,
+            planning=services.planning,
+            server_id=settings.server_id,
+            offload=services.offload,
+            now=clock.now,
+        )
+    presence = None
+    if settings.server_id is not None:
+        presence = ServerPresence(
+            servers=services.servers,
+            supervisor=runner,
+            planning=services.planning,
+            changes=services.changes,
+            settings=settings,
+            offload=services.offload,
+            now=clock.now,
+        )
     return Runtime(
         runner=runner,
         telling=TellService(
@@ -332,7 +369,8 @@ def build_runtime(
             human_questions=services.human_questions,
             checkpoints=services.checkpoints,
             changes=services.changes,
-            launcher=launcher or RunnerLauncher(runner),
+            launcher=launcher or placing or RunnerLauncher(runner),
+            capacity=placing,
             offload=services.offload,
         ),
         ownership=ownership,
@@ -345,9 +383,11 @@ def build_runtime(
             workspaces=workspaces,
             differ=GitDiffer(),
             resumer=runner,
+            sharing=sharing,
             offload=services.offload,
         ),
         pushes=pushes,
+        presence=presence,
     )
 
 
@@ -490,17 +530,24 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.runner.start()
+        if runtime.presence is not None:
+            await runtime.presence.start()
         await runtime.answering.start()
         await services.idle_watch.start()
-        dispatching = asyncio.create_task(runtime.dispatcher.serve(), name="dispatch")
+        dispatching = None
+        if not runtime.runner.settings.worker:
+            dispatching = asyncio.create_task(runtime.dispatcher.serve(), name="dispatch")
         tracking = asyncio.create_task(runtime.ownership.serve(), name="ownership")
         yield
         mcp.stop_waiting()
+        if runtime.presence is not None:
+            await runtime.presence.close()
         await services.idle_watch.close()
         await runtime.answering.close()
         await runtime.runner.close()
         services.changes.close()
-        await dispatching
+        if dispatching is not None:
+            await dispatching
         await tracking
         await endpoint.close(timeout_s=2.0)
         await mcp.close()
@@ -509,12 +556,14 @@ def create_app(
         services.offload.close()
         engine.dispose()
 
+    routes: list[BaseRoute] = [
+        Mount(ApiFirst.MOUNT, app=endpoint),
+        Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
+    ]
+    if not runtime.runner.settings.worker:  # a worker serves its agents' API only
+        routes.append(Mount("/", app=create_dashboard(admin, router)))
     rest = Starlette(
-        routes=[
-            Mount(ApiFirst.MOUNT, app=endpoint),
-            Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
-            Mount("/", app=create_dashboard(admin, router)),
-        ],
+        routes=routes,
         lifespan=lifespan,
     )
     return CrosswalkApp(

@@ -14,6 +14,7 @@ from crosswalk.dispatch.checkpoints import CheckpointService
 from crosswalk.dispatch.dispatcher import Dispatcher
 from crosswalk.dispatch.landing import LandingService
 from crosswalk.dispatch.ownership import OwnershipTracker
+from crosswalk.dispatch.placement import ServerPresence
 from crosswalk.dispatch.pushing import PushService
 from crosswalk.dispatch.review import ReviewService
 from crosswalk.runner import AnsweringScheduler, Supervisor, TellService
@@ -29,6 +30,7 @@ from crosswalk.services.idle_watch import IdleWatch
 from crosswalk.services.logs import LogService
 from crosswalk.services.offload import InlineOffload, Offload
 from crosswalk.services.planning import PlanningService
+from crosswalk.services.servers import ServerService
 from crosswalk.services.sessions import SessionStore
 from crosswalk.services.unit_of_work import UnitOfWorkFactory
 from crosswalk.services.usage import UsageService
@@ -55,6 +57,7 @@ class Services:
     sessions: SessionStore
     check_in: CheckInService
     idle_watch: IdleWatch  # agents registered by hand go idle when their hooks go quiet
+    servers: ServerService  # the deployment's servers, their heartbeats and placements
     offload: Offload = field(default_factory=InlineOffload)  # where blocking work runs
 
 
@@ -71,6 +74,8 @@ class Runtime:
     landing: LandingService
     review: ReviewService
     pushes: PushService
+    #: This server's heartbeat, leases and placed agents (None: a server with no id)
+    presence: ServerPresence | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,9 +91,11 @@ def serve(
     database_url: str | None = None,
     *,
     stop_agents: bool = False,
+    worker: bool = False,
 ) -> int:
     """``stop_agents``: stop the running agents on exit (else they run on, and the next
-    start adopts them). The settings are read from the environment here, once."""
+    start adopts them); ``worker``: run the agents placed here only (no dispatch loop,
+    no dashboard). The settings are read from the environment here, once."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     try:
         settings = ServerSettings.from_environ(os.environ)
@@ -103,12 +105,21 @@ def serve(
     url = database_url or settings.database()
     origin = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     endpoint = f"{origin}/trpc"
+    sqlite_path = sqlite_file(url)
+    if worker and sqlite_path is not None:
+        _say(
+            "error: cw serve --worker runs the agents another server places on it, which "
+            "needs a database the servers share: give it the deployment's PostgreSQL URL "
+            "(--db or CW_DATABASE_URL; docs/deploy.md)"
+        )
+        return EXIT_STARTUP
     runner_settings = settings.runner(
         server_url=_reachable(endpoint, host, port),
         server_id=settings.server_name(port),
         stop_agents_on_exit=stop_agents,
+        worker=worker,
+        share_branches=sqlite_path is None,  # PostgreSQL: servers on several machines
     )
-    sqlite_path = sqlite_file(url)
     lock = SqliteServerLock(sqlite_path) if sqlite_path is not None else None
     try:
         if lock is not None:
@@ -165,10 +176,17 @@ def _run(
         timeout_graceful_shutdown=5,
     )
     dashboard = endpoint.removesuffix("/trpc") + "/"
+    runner = app.runtime.runner.settings
+    where = (
+        "worker:          runs the agents placed here only (no dispatch, no dashboard)"
+        if runner.worker
+        else f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)"
+    )
     banner = [
         f"crosswalk {_version()}, server {settings.server_name(port)}, database {_redact(url)}",
         f"listening on {endpoint}",
-        f"dashboard:       {dashboard} (sign in with `cw dashboard` or the admin token)",
+        where,
+        f"capacity:        {runner.max_agents} agents at once (CW_MAX_AGENTS)",
         f"point cw at it:  export CW_URL={endpoint}",
         f"admin token:     {settings.data_dir / 'admin-token'} (cw on this machine reads it "
         "from there)",

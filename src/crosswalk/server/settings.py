@@ -32,8 +32,10 @@ from crosswalk.runner.providers.codex import DEFAULT_SANDBOX
 from crosswalk.runner.settings import (
     DEFAULT_ANSWER_TIMEOUT_S,
     DEFAULT_MAX_ANSWERING,
+    DEFAULT_SERVER_LEASE_S,
     DEFAULT_STOP_GRACE_S,
     RunnerSettings,
+    default_max_agents,
     with_cw_on_path,
 )
 from crosswalk.services.idle_watch import DEFAULT_IDLE_AFTER_S
@@ -216,6 +218,25 @@ class ServerSettings(BaseModel):
         ge=1,
         le=86_400,
     )
+    max_agents: int | None = _setting(
+        "CW_MAX_AGENTS",
+        None,
+        meaning="agents this server runs at once: dispatch places no more on it (docs/deploy.md)",
+        accepted="a whole number from 1 to 1000",
+        shown_default="two per CPU the server may use, at most one per 512 MiB of memory",
+        ge=1,
+        le=1000,
+    )
+    server_lease_s: float = _setting(
+        "CW_SERVER_LEASE_S",
+        DEFAULT_SERVER_LEASE_S,
+        meaning="seconds without a heartbeat after which a server of the deployment is "
+        "dead: another server marks its running agents crashed and hands their tasks "
+        "back to dispatch (docs/deploy.md)",
+        accepted="a number of seconds from 2 to 3600",
+        ge=2,
+        le=3600,
+    )
     #: The environment agents start from: the server's own without crosswalk's settings
     #: and client identity (``server_only_variables``). Not a variable of its own.
     agent_env: Mapping[str, str] = Field(default_factory=dict, exclude=True, repr=False)
@@ -269,8 +290,11 @@ class ServerSettings(BaseModel):
         server_url: str = DEFAULT_URL,
         server_id: str | None = None,
         stop_agents_on_exit: bool = False,
+        worker: bool = False,
+        share_branches: bool = False,
     ) -> RunnerSettings:
-        """The runner's part, with what ``cw serve`` adds from its flags."""
+        """The runner's part, with what ``cw serve`` adds from its flags (``--worker``)
+        and its database (several servers share their work on PostgreSQL)."""
         executables = {"claude": self.claude_path, "codex": self.codex_path}
         modes = {"claude": self.claude_permission_mode, "codex": self.codex_sandbox}
         base_env = dict(self.agent_env)
@@ -286,6 +310,10 @@ class ServerSettings(BaseModel):
             base_env=base_env,
             max_answering=self.max_answering,
             answer_timeout_s=self.answer_timeout_s,
+            max_agents=self.max_agents or default_max_agents(),
+            lease_s=self.server_lease_s,
+            worker=worker,
+            share_branches=share_branches,
         )
 
 

@@ -180,6 +180,7 @@ ADM, OWN, ANY, PUB = Who.ADMIN, Who.OWNER, Who.ANY, Who.PUBLIC
 
 RULES: dict[str, Rule] = {
     "health": Rule(PUB, lambda w: None),
+    "server.list": Rule(ADM, lambda w: None),
     # conversations: only their two agents
     "conversation.ask": Rule(
         OWN, lambda w: {"fromAgentId": w.alice, "toAgentId": w.carol, "question": "q?"}

@@ -740,6 +740,75 @@ def test_a_restart_reconciles_only_this_servers_agents(h: Harness) -> None:
     run(h, body)
 
 
+def test_an_agent_another_server_holds_is_resumed_and_stopped_only_there(h: Harness) -> None:
+    """Its session and worktree are on that server: the error names it and its URL."""
+    h.server_id = "a"
+
+    async def body() -> None:
+        h.repos.servers.register("b", "http://10.0.0.12:7878/trpc", 4, False)
+        spawned = await h.spawn()
+        h.repos.agents.update(spawned.id, {"server_id": "b"})
+        with pytest.raises(PreconditionFailedError) as stopping:
+            await h.sup.stop(spawned.id)
+        assert "runs on server b" in stopping.value.message
+        assert "CW_URL=http://10.0.0.12:7878/trpc" in stopping.value.message
+        assert h.last().signals == []  # nothing signalled on this machine
+        h.repos.agents.update(spawned.id, {"server_id": "a"})
+        h.last().end(0)
+        await ends(h, spawned.id, AgentStatus.CRASHED)
+        h.repos.agents.update(spawned.id, {"server_id": "b", "session_id": "S1"})
+        with pytest.raises(PreconditionFailedError, match="can be resumed only there"):
+            await h.sup.resume(spawned.id)
+
+    run(h, body)
+
+
+def test_a_run_another_server_ended_is_stopped_and_records_nothing(h: Harness) -> None:
+    """This server lost its lease: another one marked its agent crashed and handed the
+    task back to dispatch. The run here is stopped, and its end is not recorded over
+    that (no idle, no landing)."""
+    h.server_id = "a"
+    h.run_ends = RecordedRunEnds()
+
+    async def body() -> None:
+        agent = await h.spawn()
+        process = h.last()
+        assert await h.sup.release_taken() == []  # still running: kept
+        reaped = {"status": AgentStatus.CRASHED, "result": {"error": "its server a stopped"}}
+        h.repos.agents.update(agent.id, reaped)  # type: ignore[arg-type]
+        process.write(INIT, SUCCESS)
+        assert await h.sup.release_taken() == [agent.id]
+        assert process.signals == [signal.SIGTERM]
+        await h.sup.wait_ended(agent.id)
+        after = h.agent(agent.id)
+        assert after.status is AgentStatus.CRASHED
+        assert after.result == {"error": "its server a stopped"}
+        assert h.run_ends is not None and h.run_ends.told == []
+
+    run(h, body)
+
+
+def test_a_restart_stops_the_process_of_an_agent_another_server_took(h: Harness) -> None:
+    """The server was down past its lease: another one marked its agent crashed and
+    dispatched the task again. The agent's process still runs here; the restart stops
+    it instead of adopting it, so the task does not run twice."""
+    h.server_id = "a"
+
+    async def body() -> None:
+        taken = running_agent(h, 4250, 560)
+        gone = running_agent(h, 4251, 561)
+        crashed = {"status": AgentStatus.CRASHED, "server_id": "a"}
+        for agent in (taken, gone):
+            h.repos.agents.update(agent.id, crashed)  # type: ignore[arg-type]
+        process = h.processes.adopt(4250, 560, Path(taken.output_file_path or ""))
+        await h.sup.start()
+        assert process.signals == [signal.SIGTERM]
+        assert not h.sup.is_running(taken.id)
+        assert h.agent(taken.id).status is AgentStatus.CRASHED
+
+    run(h, body)
+
+
 def test_an_agent_started_here_without_an_output_file_is_crashed_on_start(h: Harness) -> None:
     async def body() -> None:
         assert h.task is not None

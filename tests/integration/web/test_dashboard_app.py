@@ -802,3 +802,23 @@ def test_the_pages_hold_no_inline_script_or_style(app: CrosswalkApp, tmp_path: P
             assert '"includeIndicatorStyles":false' in base  # htmx adds no <style> of its own
 
     asyncio.run(scenario())
+
+
+def test_the_agents_page_shows_the_server_running_each_agent(
+    app: CrosswalkApp, tmp_path: Path
+) -> None:
+    token = admin_token(app, tmp_path)
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            agent = await trpc(client, token, "agent.create", {"name": "far-heron"})
+            update = app.services.repos.agents.update
+            await asyncio.to_thread(update, agent["id"], {"server_id": "gpu-box-2"})
+            await signed_in(client, token)
+            page = (await client.get("/agents")).text
+            assert "<th>Server</th>" in page
+            assert "<td>gpu-box-2</td>" in page
+            detail = (await client.get(f"/agents/{agent['id']}")).text
+            assert "<dt>Server</dt><dd>gpu-box-2</dd>" in detail
+
+    asyncio.run(scenario())

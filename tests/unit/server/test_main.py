@@ -1,4 +1,4 @@
-"""`cw serve` warns when it listens beyond this machine."""
+"""`cw serve` warns when it listens beyond this machine, and refuses a worker on SQLite."""
 
 from __future__ import annotations
 
@@ -17,3 +17,14 @@ def test_other_addresses_are_warned_about(host: str) -> None:
     warning = exposure_warning(host)
     assert warning is not None
     assert host in warning and "token" in warning
+
+
+def test_a_worker_on_sqlite_is_refused_before_anything_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from crosswalk.server.main import serve
+    from crosswalk.server.startup import EXIT_STARTUP
+
+    assert serve(database_url="sqlite:////nonexistent/cw.db", worker=True) == EXIT_STARTUP
+    error = capsys.readouterr().err
+    assert "--worker" in error and "PostgreSQL" in error and "Traceback" not in error

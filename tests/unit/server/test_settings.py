@@ -63,6 +63,8 @@ def test_unset_and_empty_variables_keep_their_documented_defaults() -> None:
         ("CW_AGENT_STOP_GRACE_S", "2.5", "agent_stop_grace_s", 2.5),
         ("CW_MAX_ANSWERING", "2", "max_answering", 2),
         ("CW_ANSWER_TIMEOUT_S", "90", "answer_timeout_s", 90.0),
+        ("CW_MAX_AGENTS", "12", "max_agents", 12),
+        ("CW_SERVER_LEASE_S", "3", "server_lease_s", 3.0),
     ],
 )
 def test_each_variable_sets_its_field(variable: str, raw: str, field: str, value: Any) -> None:
@@ -81,6 +83,8 @@ def test_each_variable_sets_its_field(variable: str, raw: str, field: str, value
         ("CW_AGENT_STOP_GRACE_S", "soon", "a number of seconds from 0 to 3600"),
         ("CW_MAX_ANSWERING", "0", "a whole number from 1 to 1000"),
         ("CW_ANSWER_TIMEOUT_S", "nan", "a number of seconds from 1 to 86400"),
+        ("CW_MAX_AGENTS", "0", "a whole number from 1 to 1000"),
+        ("CW_SERVER_LEASE_S", "1", "a number of seconds from 2 to 3600"),
     ],
 )
 def test_a_bad_value_names_the_variable_the_value_and_what_is_accepted(
@@ -122,6 +126,12 @@ def test_the_parts_get_the_values_they_use() -> None:
     assert (runner.stop_grace_s, runner.max_answering, runner.answer_timeout_s) == (3, 2, 90)
     assert settings.server_name(7878) == f"{os.uname().nodename}:7878"
     assert ServerSettings(server_id="cw-2").server_name(7878) == "cw-2"
+    deployed = ServerSettings(max_agents=6, server_lease_s=12).runner(
+        worker=True, share_branches=True
+    )
+    assert (deployed.max_agents, deployed.lease_s, deployed.heartbeat_s) == (6, 12, 3)
+    assert deployed.worker and deployed.share_branches
+    assert settings.runner().max_agents >= 1  # by default from the machine's CPUs and memory
 
 
 def test_agents_inherit_the_environment_without_the_servers_settings() -> None:

@@ -1,4 +1,4 @@
-"""The repository ports: one ``typing.Protocol`` per repository (15), and their container."""
+"""The repository ports: one ``typing.Protocol`` per repository (16), and their container."""
 
 from dataclasses import dataclass
 
@@ -16,12 +16,13 @@ from crosswalk.db.repositories.page import PageRepository
 from crosswalk.db.repositories.phase import PhaseRepository
 from crosswalk.db.repositories.project import ProjectRepository
 from crosswalk.db.repositories.proposal import ProposalRepository
+from crosswalk.db.repositories.server import ServerRepository
 from crosswalk.db.repositories.task import TaskRepository
 
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
-    """All 15 repositories, typed by their ports so fakes can stand in."""
+    """All 16 repositories, typed by their ports so fakes can stand in."""
 
     initiatives: InitiativeRepository
     phases: PhaseRepository
@@ -38,6 +39,7 @@ class Repositories:
     agent_runs: AgentRunRepository
     ownership: OwnershipRepository
     answering_runs: AnsweringRunRepository
+    servers: ServerRepository
 
 
 __all__ = [
@@ -56,5 +58,6 @@ __all__ = [
     "ProjectRepository",
     "ProposalRepository",
     "Repositories",
+    "ServerRepository",
     "TaskRepository",
 ]

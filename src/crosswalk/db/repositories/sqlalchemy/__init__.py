@@ -1,4 +1,4 @@
-"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 15."""
+"""The SQLAlchemy adapters of the repository ports, and ``create_repositories`` wiring all 16."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from crosswalk.db.repositories.sqlalchemy.page import SqlAlchemyPageRepository
 from crosswalk.db.repositories.sqlalchemy.phase import SqlAlchemyPhaseRepository
 from crosswalk.db.repositories.sqlalchemy.project import SqlAlchemyProjectRepository
 from crosswalk.db.repositories.sqlalchemy.proposal import SqlAlchemyProposalRepository
+from crosswalk.db.repositories.sqlalchemy.server import SqlAlchemyServerRepository
 from crosswalk.db.repositories.sqlalchemy.task import SqlAlchemyTaskRepository
 from crosswalk.domain.clock import SYSTEM_CLOCK, Clock
 
@@ -43,6 +44,7 @@ def create_repositories(engine: Engine, clock: Clock = SYSTEM_CLOCK) -> Reposito
         agent_runs=SqlAlchemyAgentRunRepository(engine, clock),
         ownership=SqlAlchemyOwnershipRepository(engine, clock),
         answering_runs=SqlAlchemyAnsweringRunRepository(engine, clock),
+        servers=SqlAlchemyServerRepository(engine, clock),
     )
 
 
@@ -61,6 +63,7 @@ __all__ = [
     "SqlAlchemyPhaseRepository",
     "SqlAlchemyProjectRepository",
     "SqlAlchemyProposalRepository",
+    "SqlAlchemyServerRepository",
     "SqlAlchemyTaskRepository",
     "create_repositories",
 ]
