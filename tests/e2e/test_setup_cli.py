@@ -69,6 +69,8 @@ def test_serve_says_where_it_found_each_agent_cli(
         time.sleep(0.05)
     lines = server.log().splitlines()
     assert f"claude:          {fake_agents.bin_dir / 'claude'}" in lines
+    base = server.url.removesuffix("/trpc")
+    assert f"MCP tools:       {base}/mcp (agents' bearer tokens; docs/mcp.md)" in lines
     assert (
         "codex:           not found (tried the path '/nowhere/codex' (set by CW_CODEX_PATH)): "
         "install it (npm install -g @openai/codex) or set CW_CODEX_PATH to its path"

@@ -188,6 +188,8 @@ def _run(
         where,
         f"capacity:        {runner.max_agents} agents at once (CW_MAX_AGENTS)",
         f"point cw at it:  export CW_URL={endpoint}",
+        f"MCP tools:       {endpoint.removesuffix('/trpc')}/mcp (agents' bearer tokens; "
+        "docs/mcp.md)",
         f"admin token:     {settings.data_dir / 'admin-token'} (cw on this machine reads it "
         "from there)",
         *_agent_clis(app),
