@@ -61,7 +61,8 @@ def test_agents_register_and_round_trip(server: ServerProcess, tmp_path: Path) -
     ok(server.cw("agent", "update", "worker", "--pid", "4242"))  # the administrator may
 
     listed = ok(server.cw("agent", "list")).stdout.splitlines()
-    assert listed[0].split() == ["ID", "NAME", "STATUS", "MODE", "TASK", "PROVIDER", "UPDATED"]
+    header = ["ID", "NAME", "STATUS", "MODE", "TASK", "PROVIDER", "SERVER", "UPDATED"]
+    assert listed[0].split() == header
     assert any(line.split()[:3] == [worker["id"], "worker", "running"] for line in listed)
     running = as_json(server.cw("agent", "list", "--status", "running", "--json"))
     assert [a["name"] for a in running["items"]] == ["worker"]
