@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from tests.agents.kit import FakeAgents
-from tests.e2e.runner_kit import Plan, make_plan, runner_server, stop_leftovers
+from tests.e2e.runner_kit import runner_server, stop_leftovers
 from tests.e2e.test_answering import (
     test_the_agent_of_a_dependent_task_asks_the_finished_one_and_gets_its_answer,
 )
@@ -65,8 +65,3 @@ def server(
                 stop_leftovers(process)
     finally:
         postgres.drop_database(name)
-
-
-@pytest.fixture
-def plan(server: ServerProcess, tmp_path: Path) -> Plan:
-    return make_plan(server, tmp_path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,27 +21,12 @@ from tests.e2e.runner_kit import (
     pid_alive,
     refused,
     runner_server,
-    stop_leftovers,
     until,
     worktrees_listed,
 )
 from tests.support.server import CallError, ServerProcess
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(tmp_path: Path, fake_agents: FakeAgents) -> Iterator[ServerProcess]:
-    for process in runner_server(tmp_path, fake_agents):
-        try:
-            yield process
-        finally:
-            stop_leftovers(process)
-
-
-@pytest.fixture
-def plan(server: ServerProcess, tmp_path: Path) -> Plan:
-    return make_plan(server, tmp_path)
+pytestmark = [pytest.mark.slow, pytest.mark.runner]  # `server` runs the fake agents (conftest.py)
 
 
 def test_spawn_runs_the_agent_in_its_worktree_and_ends_idle_with_its_result(

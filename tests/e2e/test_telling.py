@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,30 +19,13 @@ from tests.e2e.runner_kit import (
     Plan,
     agent_in,
     js,
-    make_plan,
     ok,
     refused,
-    runner_server,
-    stop_leftovers,
     until,
 )
 from tests.support.server import CW, ServerProcess
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(tmp_path: Path, fake_agents: FakeAgents) -> Iterator[ServerProcess]:
-    for process in runner_server(tmp_path, fake_agents):
-        try:
-            yield process
-        finally:
-            stop_leftovers(process)
-
-
-@pytest.fixture
-def plan(server: ServerProcess, tmp_path: Path) -> Plan:
-    return make_plan(server, tmp_path)
+pytestmark = [pytest.mark.slow, pytest.mark.runner]  # `server` runs the fake agents (conftest.py)
 
 
 def told_to(server: ServerProcess, agent: str) -> list[dict[str, Any]]:
