@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from tests.e2e.runner_kit import claude_hook
 from tests.support.browser import dashboard_url, sign_in
-from tests.support.server import CW, ServerProcess
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -286,21 +287,10 @@ def test_the_log_follows_its_newest_entry_with_a_divider_per_session(
 
 
 def run_hook(server: ServerProcess, agent: dict[str, Any], worktree: Path, event: str) -> str:
-    """The real `cw hook claude EVENT`, as Claude Code runs it in the agent's worktree."""
+    """The real `cw hook claude EVENT` in a fresh git worktree of the agent's."""
     worktree.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", str(worktree)], check=True, timeout=30)
-    payload = {"session_id": "s1", "cwd": str(worktree), "hook_event_name": event}
-    done = subprocess.run(
-        [CW, "hook", "claude", event],
-        env=server.env(CW_AGENT_ID=agent["id"], CW_TOKEN=agent["token"], CLAUDE_PROJECT_DIR=""),
-        cwd=worktree,
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return claude_hook(server, agent, worktree, event)
 
 
 def test_the_message_box_tells_the_agent_and_shows_when_it_was_handed_over(

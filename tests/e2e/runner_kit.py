@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from tests.agents.kit import FakeAgents
 from tests.agents.scripts import SCRIPTS_ENV
-from tests.support.server import ServerProcess
+from tests.support.server import CW, ServerProcess
 
 WAIT_S = 60.0
 
@@ -155,3 +155,20 @@ def stop_leftovers(server: ServerProcess) -> None:
 
 
 __all__ = ["pytest"]
+
+
+def claude_hook(server: ServerProcess, agent: dict[str, Any], worktree: Path, event: str) -> str:
+    """What the real `cw hook claude EVENT` prints, run as Claude Code runs it in the
+    agent's worktree with the agent's identity."""
+    payload = {"session_id": "s1", "cwd": str(worktree), "hook_event_name": event}
+    done = subprocess.run(
+        [CW, "hook", "claude", event],
+        env=server.env(CW_AGENT_ID=agent["id"], CW_TOKEN=agent["token"], CLAUDE_PROJECT_DIR=""),
+        cwd=worktree,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

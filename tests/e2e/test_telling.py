@@ -18,6 +18,7 @@ from tests.agents.standin_anthropic import AnthropicStandin, bash, text, texts_i
 from tests.e2e.runner_kit import (
     Plan,
     agent_in,
+    claude_hook,
     js,
     ok,
     refused,
@@ -43,19 +44,9 @@ def register(server: ServerProcess, name: str, worktree: Path) -> dict[str, str]
 
 
 def hook(server: ServerProcess, agent: dict[str, str], worktree: Path, event: str) -> Any:
-    """The real `cw hook claude EVENT`, run as Claude Code runs it in the worktree."""
-    payload = {"session_id": "s1", "cwd": str(worktree), "hook_event_name": event}
-    done = subprocess.run(
-        [CW, "hook", "claude", event],
-        env=server.env(CW_AGENT_ID=agent["id"], CW_TOKEN=agent["token"], CLAUDE_PROJECT_DIR=""),
-        cwd=worktree,
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else None
+    """The hook's JSON output, or None when it prints nothing."""
+    out = claude_hook(server, agent, worktree, event)
+    return json.loads(out) if out.strip() else None
 
 
 def test_a_running_agent_reads_what_the_person_says_after_its_next_tool_call(
